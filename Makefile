@@ -1,0 +1,105 @@
+# winrescue - see README.md.  `make demo` runs it, `make check` tests it.
+
+VERSION   := 0.1.0
+PREFIX    ?= /usr/local
+DESTDIR   ?=
+CC        ?= cc
+PKGS      := ncursesw blkid fdisk mount libntfs-3g json-c
+TEST_PKGS := cmocka
+
+# Debian packages that provide the pkg-config modules and the programs the
+# tests, the demo and the benchmark drive.
+DEB_PKGS := build-essential pkg-config libncurses-dev libblkid-dev libfdisk-dev \
+	libmount-dev ntfs-3g ntfs-3g-dev libjson-c-dev libcmocka-dev libhivex-dev \
+	util-linux fdisk mount dosfstools mtools xz-utils jq tmux nbdkit libnbd-bin \
+	fuse3 time
+
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+TEST_CFLAGS := $(shell pkg-config --cflags $(TEST_PKGS) 2>/dev/null)
+TEST_LIBS  := $(shell pkg-config --libs $(TEST_PKGS) 2>/dev/null)
+
+WARN     := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral
+CFLAGS   ?= -O2 -g
+ALL_CFLAGS = -std=gnu11 $(WARN) -D_GNU_SOURCE -DWINRESCUE_VERSION='"$(VERSION)"' \
+	-I. $(PKG_CFLAGS) $(CFLAGS)
+LDFLAGS  ?=
+ALL_LDFLAGS = -Wl,--as-needed $(LDFLAGS)
+
+CORE_SRC := $(wildcard lib/*.c probes/*.c cli/output_*.c)
+CLI_SRC  := cli/main.c cli/list.c
+CORE_OBJ := $(CORE_SRC:%.c=build/%.o)
+CLI_OBJ  := $(CLI_SRC:%.c=build/%.o)
+HDRS     := $(wildcard lib/*.h probes/*.h cli/*.h)
+
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/tests/%)
+SAN_BIN  := $(UNIT_SRC:tests/unit/%.c=build/san/tests/%)
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+SAN_OBJ  := $(CORE_SRC:%.c=build/san/%.o)
+TOOLS    := build/tests/ntfs-state
+
+.PHONY: all check demo deps ensure-deps install uninstall clean unit integration bench
+
+all: winrescue
+
+winrescue: $(CORE_OBJ) $(CLI_OBJ)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(ALL_LDFLAGS) $(PKG_LIBS)
+
+build/%.o: %.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+build/san/%.o: %.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -O1 -c -o $@ $<
+
+build/tests/test_%: tests/unit/test_%.c $(CORE_OBJ) $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(TEST_CFLAGS) -o $@ $< $(CORE_OBJ) $(ALL_LDFLAGS) $(PKG_LIBS) $(TEST_LIBS)
+
+build/san/tests/test_%: tests/unit/test_%.c $(SAN_OBJ) $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -O1 $(TEST_CFLAGS) -o $@ $< $(SAN_OBJ) $(ALL_LDFLAGS) $(PKG_LIBS) $(TEST_LIBS)
+
+build/tests/ntfs-state: tests/tools/ntfs-state.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(ALL_LDFLAGS) $(PKG_LIBS)
+
+# Install the build and test dependencies with apt-get (Debian/Ubuntu).
+deps:
+	@tests/deps.sh install $(DEB_PKGS)
+
+# Runs `deps` only when pkg-config or a required program is missing.
+ensure-deps:
+	@tests/deps.sh ensure $(DEB_PKGS)
+
+unit: $(UNIT_BIN) $(SAN_BIN)
+	@tests/run-unit.sh $(UNIT_BIN) $(SAN_BIN)
+
+# The one command that proves the tree works (README, .ci/run).
+check:
+	@$(MAKE) --no-print-directory ensure-deps
+	@$(MAKE) --no-print-directory all $(UNIT_BIN) $(SAN_BIN) $(TOOLS)
+	@tests/run.sh
+
+demo:
+	@$(MAKE) --no-print-directory ensure-deps
+	@$(MAKE) --no-print-directory all $(TOOLS)
+	@tests/demo.sh
+
+bench:
+	@$(MAKE) --no-print-directory ensure-deps
+	@$(MAKE) --no-print-directory all
+	@bench/list
+
+install: winrescue
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man8
+	install -m 0755 winrescue $(DESTDIR)$(PREFIX)/sbin/winrescue
+	install -m 0644 man/winrescue.8 $(DESTDIR)$(PREFIX)/share/man/man8/winrescue.8
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/sbin/winrescue $(DESTDIR)$(PREFIX)/share/man/man8/winrescue.8
+
+clean:
+	rm -rf build winrescue

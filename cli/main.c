@@ -1,0 +1,86 @@
+/* main.c - command line entry: global options, then a command. */
+#include "cli/cli.h"
+
+#include <getopt.h>
+#include <locale.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const struct command {
+	const char *name;
+	int (*run)(int argc, char **argv, struct global_opts *g);
+	const char *summary;
+} commands[] = {
+	{ "list", cmd_list, "list disks, partitions, roles and NTFS state (read-only)" },
+	{ NULL, NULL, NULL },
+};
+
+int cli_usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("winrescue: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return WR_EXIT_USAGE;
+}
+
+static void help(void)
+{
+	printf("Usage: winrescue [--sysroot DIR] COMMAND [OPTIONS]\n"
+	       "Rescue a Windows server that no longer boots, from a Linux rescue system.\n"
+	       "\n"
+	       "Commands:\n");
+	for (const struct command *c = commands; c->name; c++)
+		printf("  %-10s %s\n", c->name, c->summary);
+	printf("\n"
+	       "Options:\n"
+	       "  --json          (list) print one JSON document instead of text\n"
+	       "  --sysroot DIR   read DIR/sys, DIR/proc and DIR/dev instead of /\n"
+	       "  -h, --help      show this help\n"
+	       "  -V, --version   show the version\n"
+	       "\n"
+	       "Without a command, winrescue runs 'list'.\n"
+	       "Exit codes: 0 ok, 1 failure (nothing could be listed), 16 usage error,\n"
+	       "32 refused by a safety rule. See winrescue(8).\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "sysroot", required_argument, NULL, 'S' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct global_opts g = { 0 };
+	int c;
+
+	setlocale(LC_CTYPE, "");
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+:hV", opts, NULL)) != -1) {
+		switch (c) {
+		case 'S': g.sysroot = optarg; break;
+		case 'h': help(); return WR_EXIT_OK;
+		case 'V': printf("winrescue %s\n", WINRESCUE_VERSION); return WR_EXIT_OK;
+		case ':':
+			return cli_usage_error("option '%s' needs an argument; see 'winrescue --help'",
+					       argv[optind - 1]);
+		default:
+			return cli_usage_error("unknown option '%s'; see 'winrescue --help'",
+					       argv[optind - 1]);
+		}
+	}
+	if (optind >= argc) {
+		char *list_argv[] = { "list", NULL };
+		return cmd_list(1, list_argv, &g);
+	}
+	for (const struct command *cmd = commands; cmd->name; cmd++)
+		if (strcmp(argv[optind], cmd->name) == 0)
+			return cmd->run(argc - optind, argv + optind, &g);
+	return cli_usage_error("unknown command '%s'; see 'winrescue --help'", argv[optind]);
+}

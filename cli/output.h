@@ -1,0 +1,22 @@
+/*
+ * output.h - the inventory as text (diskmgmt-like) and as JSON. Both are
+ * pure functions of a snapshot; the TUI reuses the same words.
+ */
+#ifndef WINRESCUE_OUTPUT_H
+#define WINRESCUE_OUTPUT_H
+
+#include <stdio.h>
+
+#include "probes/inventory.h"
+
+#define WINRESCUE_SCHEMA_MAJOR 1
+#define WINRESCUE_SCHEMA_MINOR 0
+
+void output_text(FILE *out, const struct inventory *inv);
+/* One JSON document with the schema envelope; returns a malloc'ed string. */
+char *output_json(const struct inventory *inv);
+
+/* The state of a volume in words ("healthy", "dirty, hibernated"); malloc'ed. */
+char *output_volume_state(const struct volume *v, const char *error);
+
+#endif

@@ -1,0 +1,231 @@
+/* output_text.c - the inventory as Disk Management would draw it, in text. */
+#include "cli/output.h"
+#include "lib/table.h"
+#include "lib/util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+enum { C_NUM, C_DEV, C_SIZE, C_FS, C_LABEL, C_ROLE, C_MOUNT, C_FREE, C_STATE, NCOLS };
+
+static void add_word(char **s, const char *w)
+{
+	char *n = *s ? xasprintf("%s, %s", *s, w) : xstrdup(w);
+
+	free(*s);
+	*s = n;
+}
+
+char *output_volume_state(const struct volume *v, const char *error)
+{
+	const struct ntfs_state *n = v->ntfs;
+	char *s = NULL;
+
+	if (error)
+		return xstrdup("unreadable");
+	if (v->fstype && strcmp(v->fstype, "BitLocker") == 0)
+		return xstrdup("locked (BitLocker)");
+	if (!n)
+		return xstrdup(v->fs_error ? "unknown content" : "-");
+	if (n->error)
+		add_word(&s, "damaged");
+	if (n->hibernated == TRI_YES)
+		add_word(&s, "hibernated");
+	if (n->logfile == NTFS_LOGFILE_FAST_RESTART)
+		add_word(&s, "Fast Startup");
+	else if (n->logfile == NTFS_LOGFILE_UNCLEAN)
+		add_word(&s, "journal not clean");
+	if (n->dirty == TRI_YES)
+		add_word(&s, "dirty");
+	if (n->mftmirr_ok == TRI_NO)
+		add_word(&s, "$MFTMirr differs");
+	if (n->bootsector_ok == TRI_NO)
+		add_word(&s, "boot sector damaged");
+	return s ? s : xstrdup("healthy");
+}
+
+static char *mount_words(const struct usage *u)
+{
+	char *s = NULL;
+
+	for (size_t i = 0; i < u->nmountpoints; i++)
+		add_word(&s, u->mountpoints[i]);
+	if (u->swap)
+		add_word(&s, "[swap]");
+	for (size_t i = 0; i < u->nholders; i++) {
+		char *h = xasprintf("used by %s", u->holders[i]);
+		add_word(&s, h);
+		free(h);
+	}
+	return s;
+}
+
+static void volume_cells(struct table *t, const struct volume *v, const char *role,
+			 const char *error)
+{
+	char buf[32], *m = mount_words(&v->use), *state = output_volume_state(v, error);
+
+	table_cell(t, C_FS, v->fstype);
+	table_cell(t, C_LABEL, v->ntfs && v->ntfs->label ? v->ntfs->label : v->label);
+	table_cell(t, C_ROLE, role);
+	table_cell(t, C_MOUNT, m);
+	table_cell(t, C_FREE, v->ntfs && v->ntfs->free_known ? size_human(v->ntfs->free, buf, sizeof(buf)) : NULL);
+	table_cell(t, C_STATE, state);
+	free(m);
+	free(state);
+}
+
+static const char *disk_marker(enum disk_role r)
+{
+	switch (r) {
+	case DISK_ROLE_RESCUE: return "[RESCUE]";
+	case DISK_ROLE_SYSTEM: return "[SYSTEM]";
+	case DISK_ROLE_DATA: return "[DATA]";
+	default: return "[UNKNOWN]";
+	}
+}
+
+static void disk_header(FILE *out, size_t i, const struct disk *d)
+{
+	char buf[32], *model = NULL, *line;
+
+	if (d->vendor || d->model) {
+		char *raw = xasprintf("%s%s%s", d->vendor ? d->vendor : "", d->vendor && d->model ? " " : "",
+				      d->model ? d->model : "");
+		model = sanitize_terminal(raw);
+		free(raw);
+	}
+	line = xasprintf("Disk %zu  %s  %s  %s  %s%s%s  %s%s%s%s", i, disk_marker(d->role),
+			 d->transport ? d->transport : "-", size_human(d->size, buf, sizeof(buf)),
+			 d->pttype ? d->pttype : "no partition table",
+			 d->ptuuid ? (strcmp(d->pttype ? d->pttype : "", "dos") == 0 ? " 0x" : " ") : "",
+			 d->ptuuid ? d->ptuuid : "", d->path, model ? "  \"" : "", model ? model : "",
+			 model ? "\"" : "");
+	fprintf(out, "%s\n", line);
+	free(line);
+	free(model);
+	if (d->role_reason) {
+		char *r = sanitize_terminal(d->role_reason);
+		fprintf(out, "        %s%s\n", d->role == DISK_ROLE_RESCUE ? "rescue system: " : "", r);
+		free(r);
+	}
+	if (d->loop_backing) {
+		char *b = sanitize_terminal(d->loop_backing);
+		fprintf(out, "        loop device backed by %s\n", b);
+		free(b);
+	}
+	if (d->error) {
+		char *e = sanitize_terminal(d->error);
+		fprintf(out, "        error: %s\n", e);
+		free(e);
+	}
+}
+
+static void disk_table(FILE *out, size_t di, const struct disk *d)
+{
+	struct table *t = table_new(NCOLS);
+	char buf[32];
+	size_t fi = 0;
+
+	table_column(t, C_NUM, "#", true, 0);
+	table_column(t, C_DEV, "Device", false, 0);
+	table_column(t, C_SIZE, "Size", true, 0);
+	table_column(t, C_FS, "FS", false, 10);
+	table_column(t, C_LABEL, "Label", false, 16);
+	table_column(t, C_ROLE, "Role", false, 0);
+	table_column(t, C_MOUNT, "Mounted", false, 24);
+	table_column(t, C_FREE, "Free", true, 0);
+	table_column(t, C_STATE, "State", false, 0);
+
+	if (!d->nparts && (d->vol.fstype || d->vol.ntfs)) {
+		table_row(t);
+		table_cell(t, C_NUM, "-");
+		table_cell(t, C_DEV, d->path);
+		table_cell(t, C_SIZE, size_human(d->size, buf, sizeof(buf)));
+		volume_cells(t, &d->vol, part_role_name(d->vol_role), NULL);
+	}
+	/* partitions and unallocated ranges in disk order */
+	for (size_t i = 0; i <= d->nparts; i++) {
+		const struct partition *p = i < d->nparts ? &d->parts[i] : NULL;
+		while (fi < d->nfree && (!p || d->free[fi].start < p->start)) {
+			char *note = xasprintf("    unallocated  %s", size_human(d->free[fi].size, buf, sizeof(buf)));
+			table_note(t, note);
+			free(note);
+			fi++;
+		}
+		if (!p)
+			break;
+		char *num = xasprintf("%zu%s", p->number, p->bootable ? "*" : "");
+		char *dev = p->path ? xstrdup(p->path) : xasprintf("(Disk %zu partition %zu)", di, p->number);
+		table_row(t);
+		table_cell(t, C_NUM, num);
+		table_cell(t, C_DEV, dev);
+		table_cell(t, C_SIZE, size_human(p->size, buf, sizeof(buf)));
+		if (p->container) {
+			table_cell(t, C_FS, "extended");
+			table_cell(t, C_ROLE, "-");
+		} else {
+			volume_cells(t, &p->vol, part_role_name(p->role), p->error);
+		}
+		free(num);
+		free(dev);
+	}
+	if (table_nrows(t))
+		table_print(t, out, "  ");
+	else if (!d->error)
+		fprintf(out, "  no partitions and no recognised filesystem\n");
+	table_free(t);
+}
+
+static void print_wrapped(FILE *out, const char *indent, const char *text)
+{
+	char *safe = sanitize_terminal(text);
+	size_t col = 0, width = 78 - strlen(indent);
+	char *save = NULL;
+
+	fputs(indent, out);
+	for (char *w = strtok_r(safe, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
+		size_t l = text_width(w);
+		if (col && col + 1 + l > width) {
+			fputc('\n', out);
+			fputs(indent, out);
+			col = 0;
+		} else if (col) {
+			fputc(' ', out);
+			col++;
+		}
+		fputs(w, out);
+		col += l;
+	}
+	fputc('\n', out);
+	free(safe);
+}
+
+void output_text(FILE *out, const struct inventory *inv)
+{
+	for (size_t i = 0; i < inv->ndisks; i++) {
+		if (i)
+			fputc('\n', out);
+		disk_header(out, i, &inv->disks[i]);
+		disk_table(out, i, &inv->disks[i]);
+	}
+	if (!inv->nfindings)
+		return;
+	fprintf(out, "\nFindings\n");
+	for (size_t i = 0; i < inv->nfindings; i++) {
+		const struct finding *f = &inv->findings[i];
+		char *raw = xasprintf("%-7s  %s%s%s", f->severity == SEV_ERROR ? "ERROR"
+						       : f->severity == SEV_WARNING ? "WARNING" : "INFO",
+				       f->code, f->device ? "  " : "", f->device ? f->device : "");
+		char *head = sanitize_terminal(raw);
+		free(raw);
+		fprintf(out, "  %s\n", head);
+		print_wrapped(out, "           ", f->message);
+		if (f->action) {
+			char *next = xasprintf("Next: %s", f->action);
+			print_wrapped(out, "           ", next);
+			free(next);
+		}
+		free(head);
+	}
+}

@@ -1,0 +1,311 @@
+#include "lib/util.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <wchar.h>
+
+static void oom(void)
+{
+	fputs("winrescue: out of memory\n", stderr);
+	abort();
+}
+
+void *xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size ? size : 1);
+	if (!p)
+		oom();
+	return p;
+}
+
+void *xrealloc(void *p, size_t n, size_t size)
+{
+	if (size && n > SIZE_MAX / size)
+		oom();
+	p = realloc(p, (n * size) != 0 ? n * size : 1);
+	if (!p)
+		oom();
+	return p;
+}
+
+char *xstrdup(const char *s)
+{
+	char *d;
+
+	if (!s)
+		return NULL;
+	d = strdup(s);
+	if (!d)
+		oom();
+	return d;
+}
+
+char *xvasprintf(const char *fmt, va_list ap)
+{
+	char *s;
+
+	if (vasprintf(&s, fmt, ap) < 0)
+		oom();
+	return s;
+}
+
+char *xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	s = xvasprintf(fmt, ap);
+	va_end(ap);
+	return s;
+}
+
+void strv_add(char ***v, size_t *n, const char *s)
+{
+	*v = xrealloc(*v, *n + 1, sizeof(**v));
+	(*v)[(*n)++] = xstrdup(s);
+}
+
+bool strv_contains(char *const *v, size_t n, const char *s)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(v[i], s) == 0)
+			return true;
+	return false;
+}
+
+void strv_free(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+char *path_join_root(const char *sysroot, const char *path)
+{
+	if (!sysroot || !*sysroot || strcmp(sysroot, "/") == 0)
+		return xstrdup(path);
+	size_t l = strlen(sysroot);
+	while (l > 1 && sysroot[l - 1] == '/')
+		l--;
+	return xasprintf("%.*s%s", (int)l, sysroot, path);
+}
+
+char *str_trim(char *s)
+{
+	char *e;
+
+	if (!s)
+		return s;
+	while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
+		memmove(s, s + 1, strlen(s));
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' || e[-1] == '\r'))
+		*--e = '\0';
+	return s;
+}
+
+bool str_starts_with(const char *s, const char *prefix)
+{
+	return s && strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+char *read_line_file(const char *path)
+{
+	FILE *f = fopen(path, "re");
+	char *line = NULL;
+	size_t cap = 0;
+
+	if (!f)
+		return NULL;
+	if (getline(&line, &cap, f) < 0) {
+		free(line);
+		line = NULL;
+	}
+	fclose(f);
+	if (line) {
+		str_trim(line);
+		if (!*line) {
+			free(line);
+			line = NULL;
+		}
+	}
+	return line;
+}
+
+char *read_line_fmt(const char *fmt, ...)
+{
+	va_list ap;
+	char *path, *s;
+
+	va_start(ap, fmt);
+	path = xvasprintf(fmt, ap);
+	va_end(ap);
+	s = read_line_file(path);
+	free(path);
+	return s;
+}
+
+bool read_u64_fmt(uint64_t *out, const char *fmt, ...)
+{
+	va_list ap;
+	char *path, *s, *end;
+	bool ok = false;
+
+	va_start(ap, fmt);
+	path = xvasprintf(fmt, ap);
+	va_end(ap);
+	s = read_line_file(path);
+	free(path);
+	if (s) {
+		errno = 0;
+		unsigned long long v = strtoull(s, &end, 10);
+		if (!errno && end != s && *end == '\0') {
+			*out = v;
+			ok = true;
+		}
+		free(s);
+	}
+	return ok;
+}
+
+const char *size_human(uint64_t bytes, char *buf, size_t len)
+{
+	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
+	unsigned u = 0;
+	uint64_t whole = bytes, frac = 0;
+
+	if (bytes < 1024) {
+		snprintf(buf, len, "%u B", (unsigned)bytes);
+		return buf;
+	}
+	while (whole >= 1024 && u < 6) {
+		frac = whole % 1024;
+		whole /= 1024;
+		u++;
+	}
+	/* one decimal, rounded half up; 1023.95 MiB shows as 1.0 GiB */
+	unsigned tenth = (unsigned)((frac * 10 + 512) / 1024);
+	if (tenth == 10) {
+		whole++;
+		tenth = 0;
+		if (whole == 1024 && u < 6) {
+			whole = 1;
+			u++;
+		}
+	}
+	snprintf(buf, len, "%llu.%u %s", (unsigned long long)whole, tenth, units[u]);
+	return buf;
+}
+
+/*
+ * Length of the valid UTF-8 sequence at s (1-4), or 0 when invalid
+ * (overlong forms, surrogates and code points above U+10FFFF included).
+ */
+static size_t utf8_seq(const unsigned char *s, uint32_t *cp)
+{
+	uint32_t c;
+	size_t n, i;
+
+	if (s[0] < 0x80) {
+		*cp = s[0];
+		return 1;
+	} else if ((s[0] & 0xe0) == 0xc0) {
+		n = 2;
+		c = s[0] & 0x1f;
+	} else if ((s[0] & 0xf0) == 0xe0) {
+		n = 3;
+		c = s[0] & 0x0f;
+	} else if ((s[0] & 0xf8) == 0xf0) {
+		n = 4;
+		c = s[0] & 0x07;
+	} else {
+		return 0;
+	}
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		c = (c << 6) | (s[i] & 0x3f);
+	}
+	if ((n == 2 && c < 0x80) || (n == 3 && c < 0x800) || (n == 4 && c < 0x10000) ||
+	    c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	*cp = c;
+	return n;
+}
+
+char *sanitize_terminal(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)(s ? s : "");
+	char *out = xcalloc(strlen((const char *)p) + 1, 1), *o = out;
+
+	while (*p) {
+		uint32_t cp;
+		size_t n = utf8_seq(p, &cp);
+
+		if (n == 0) {
+			*o++ = '?';
+			p++;
+		} else if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0) ||
+			   cp == 0x2028 || cp == 0x2029 || (cp >= 0x202a && cp <= 0x202e) ||
+			   (cp >= 0x2066 && cp <= 0x2069)) {
+			/* controls, and bidi overrides that reorder what follows */
+			*o++ = '?';
+			p += n;
+		} else {
+			memcpy(o, p, n);
+			o += n;
+			p += n;
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
+char *sanitize_utf8(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)(s ? s : "");
+	/* each invalid byte may grow to 3 bytes (U+FFFD) */
+	char *out = xcalloc(strlen((const char *)p) * 3 + 1, 1), *o = out;
+
+	while (*p) {
+		uint32_t cp;
+		size_t n = utf8_seq(p, &cp);
+
+		if (n == 0) {
+			memcpy(o, "\xef\xbf\xbd", 3);
+			o += 3;
+			p++;
+		} else {
+			memcpy(o, p, n);
+			o += n;
+			p += n;
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
+size_t text_width(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)(s ? s : "");
+	size_t w = 0;
+
+	while (*p) {
+		uint32_t cp;
+		size_t n = utf8_seq(p, &cp);
+		int cw;
+
+		if (n == 0) {
+			w++;
+			p++;
+			continue;
+		}
+		cw = wcwidth((wchar_t)cp);
+		w += cw < 0 ? 1 : (size_t)cw;
+		p += n;
+	}
+	return w;
+}

@@ -1,0 +1,63 @@
+/*
+ * util.h - small helpers shared by probes/, cli/ and later tui/:
+ * allocation that cannot fail silently, string vectors, reading files below
+ * a sysroot prefix, human sizes, and making untrusted strings safe to show.
+ */
+#ifndef WINRESCUE_UTIL_H
+#define WINRESCUE_UTIL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n, size_t size);
+char *xstrdup(const char *s);		/* NULL stays NULL */
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char *xvasprintf(const char *fmt, va_list ap);
+
+/* Append a copy of s to a NULL-free vector of strings; free with strv_free. */
+void strv_add(char ***v, size_t *n, const char *s);
+bool strv_contains(char *const *v, size_t n, const char *s);
+void strv_free(char **v, size_t n);
+
+/* "/sys/block" below sysroot ("/" or NULL means the real root). Caller frees. */
+char *path_join_root(const char *sysroot, const char *path);
+
+/*
+ * Read the first line of a (sysfs) file, without its newline, trimmed.
+ * NULL when the file is missing or empty.
+ */
+char *read_line_file(const char *path);
+char *read_line_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Read an unsigned number; false when missing or not a number. */
+bool read_u64_fmt(uint64_t *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Trim ASCII white space at both ends, in place; returns s. */
+char *str_trim(char *s);
+bool str_starts_with(const char *s, const char *prefix);
+
+/*
+ * Human size the way Disk Management shows it, binary units with one
+ * decimal: "512 B", "1.0 KiB", "40.0 GiB". Writes into buf (>= 16 bytes).
+ */
+const char *size_human(uint64_t bytes, char *buf, size_t len);
+
+/*
+ * Make an untrusted string (a volume label, a model name) safe for a
+ * terminal: control characters (C0, DEL, C1), and bytes that are not valid
+ * UTF-8 become '?'; valid printable UTF-8 is kept. Always returns a new string.
+ */
+char *sanitize_terminal(const char *s);
+
+/*
+ * Make an untrusted string valid UTF-8 for JSON: invalid sequences become
+ * U+FFFD; control characters are kept (the JSON writer escapes them).
+ */
+char *sanitize_utf8(const char *s);
+
+/* Display width of a sanitized UTF-8 string in terminal columns. */
+size_t text_width(const char *s);
+
+#endif

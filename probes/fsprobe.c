@@ -1,0 +1,64 @@
+/*
+ * fsprobe.c - what a range of a disk holds, through libblkid's low-level
+ * probe on a read-only descriptor (no cache file, no udev).
+ */
+#include "probes/probes.h"
+#include "lib/util.h"
+
+#include <blkid.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+static char *lookup(blkid_probe pr, const char *name)
+{
+	const char *v = NULL;
+
+	if (blkid_probe_lookup_value(pr, name, &v, NULL) == 0 && v && *v)
+		return xstrdup(v);
+	return NULL;
+}
+
+int fsprobe_volume(int fd, uint64_t off, uint64_t size, bool whole_disk,
+		   struct volume *v, char **pttype)
+{
+	int ret = 0;
+	blkid_probe pr = blkid_new_probe();
+	int rc;
+
+	if (!pr) {
+		v->fs_error = xstrdup("out of memory");
+		return -ENOMEM;
+	}
+	if (blkid_probe_set_device(pr, fd, (blkid_loff_t)off, (blkid_loff_t)size) != 0) {
+		ret = -(errno ? errno : EIO);
+		blkid_free_probe(pr);
+		return ret;
+	}
+	blkid_probe_enable_superblocks(pr, 1);
+	blkid_probe_set_superblocks_flags(pr, BLKID_SUBLKS_LABEL | BLKID_SUBLKS_UUID |
+					      BLKID_SUBLKS_TYPE | BLKID_SUBLKS_VERSION |
+					      BLKID_SUBLKS_USAGE);
+	blkid_probe_enable_partitions(pr, whole_disk);
+	if (whole_disk)
+		blkid_probe_set_partitions_flags(pr, 0);
+
+	errno = 0;
+	rc = blkid_do_safeprobe(pr);
+	if (rc == -2) {
+		v->fs_error = xstrdup("more than one filesystem signature found; "
+				      "the content cannot be told for sure");
+	} else if (rc < 0) {
+		ret = -(errno ? errno : EIO);	/* an I/O error: the caller owns it */
+	} else if (rc == 0) {
+		v->fstype = lookup(pr, "TYPE");
+		v->label = lookup(pr, "LABEL");
+		v->uuid = lookup(pr, "UUID");
+		v->version = lookup(pr, "VERSION");
+		v->usage = lookup(pr, "USAGE");
+		if (pttype)
+			*pttype = lookup(pr, "PTTYPE");
+	}
+	blkid_free_probe(pr);
+	return ret;
+}

@@ -1,0 +1,186 @@
+/*
+ * inventory.h - the read-only picture of what is attached to this machine.
+ *
+ * probes_scan() is the only way information enters winrescue. It walks
+ * <sysroot>/sys/block, reads partition tables with libfdisk, filesystems
+ * with libblkid and NTFS volumes with libntfs-3g, all through read-only file
+ * descriptors (the NTFS probe goes through a device layer whose write
+ * operations fail with EROFS), and returns one immutable snapshot:
+ *
+ *   inventory -> disks[] -> partitions[] -> volume (fs, ntfs state, use, role)
+ *             -> findings[] (snapshot-wide: signature collisions, ...)
+ *
+ * Nothing here prints. Every object carries its own probe error (`error`,
+ * NULL when fine) so that one unreadable device never hides the others.
+ * Sizes and offsets are bytes. A refresh is a new snapshot: callers never
+ * edit one; they free it with inventory_free().
+ */
+#ifndef WINRESCUE_INVENTORY_H
+#define WINRESCUE_INVENTORY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum disk_role {
+	DISK_ROLE_UNKNOWN = 0,
+	DISK_ROLE_RESCUE,	/* backs the running rescue system: hands off */
+	DISK_ROLE_SYSTEM,	/* holds a Windows installation (the patient) */
+	DISK_ROLE_DATA,		/* holds Windows-readable data volumes only */
+};
+
+enum part_role {
+	PART_ROLE_OTHER = 0,
+	PART_ROLE_BOOT,		/* System Reserved: bootmgr + \Boot\BCD */
+	PART_ROLE_ESP,		/* EFI System Partition */
+	PART_ROLE_MSR,		/* Microsoft Reserved */
+	PART_ROLE_RECOVERY,	/* Windows RE */
+	PART_ROLE_WINDOWS,	/* \Windows\System32\config\SYSTEM present */
+	PART_ROLE_DATA,		/* NTFS/FAT/exFAT volume without Windows */
+	PART_ROLE_BITLOCKER,	/* BitLocker encrypted, contents unreadable */
+	PART_ROLE_SWAP,		/* Linux swap */
+};
+
+/* State of the NTFS journal, decided the way ntfs-3g decides it. */
+enum ntfs_logfile {
+	NTFS_LOGFILE_UNKNOWN = 0, /* unreadable or corrupt restart area */
+	NTFS_LOGFILE_CLEAN,	  /* clean shutdown */
+	NTFS_LOGFILE_UNCLEAN,	  /* active clients, not marked clean */
+	NTFS_LOGFILE_FAST_RESTART,/* restart page v2.0: Windows Fast Startup */
+	NTFS_LOGFILE_EMPTY,	  /* reset, as mkntfs or ntfs-3g leave it */
+};
+
+/* A yes/no that may not have been decidable. */
+enum tristate { TRI_UNKNOWN = -1, TRI_NO = 0, TRI_YES = 1 };
+
+enum severity { SEV_INFO = 0, SEV_WARNING, SEV_ERROR };
+
+struct ntfs_state {
+	char *error;		/* NULL, or why the volume could not be read fully */
+	bool opened;		/* libntfs-3g mounted it (read-only, in memory) */
+	unsigned major_ver, minor_ver;	/* 0.0 when $Volume was unreadable */
+	uint32_t sector_size;
+	uint32_t cluster_size;
+	uint32_t mft_record_size;
+	uint64_t serial;	/* boot sector volume serial number */
+	uint64_t total;		/* bytes covered by the volume */
+	uint64_t free;		/* free bytes, valid when free_known */
+	bool free_known;
+	char *label;		/* from $Volume, UTF-8, may be NULL */
+	enum tristate dirty;	/* VOLUME_IS_DIRTY in $Volume */
+	enum tristate hibernated; /* hiberfil.sys starts with hibr/HIBR */
+	char hiberfil_magic[5];	/* first 4 bytes of hiberfil.sys, "" if none */
+	enum ntfs_logfile logfile;
+	unsigned logfile_ver_major, logfile_ver_minor; /* restart page version */
+	enum tristate mftmirr_ok;	/* $MFTMirr matches the first $MFT records */
+	char *mftmirr_detail;
+	enum tristate bootsector_ok;	/* primary and backup boot sector agree */
+	char *bootsector_detail;
+	bool has_windows;	/* \Windows\System32\config\SYSTEM */
+	bool has_bootmgr;	/* \bootmgr */
+	bool has_bcd;		/* \Boot\BCD */
+};
+
+/* What the running system does with a block device. */
+struct usage {
+	char **mountpoints;	/* where it is mounted (any namespace of this one) */
+	size_t nmountpoints;
+	bool mounted_rw;	/* at least one read-write mount */
+	bool swap;		/* active swap area (/proc/swaps) */
+	char **holders;		/* dm/md devices built on it (sysfs holders) */
+	size_t nholders;
+};
+
+/* A filesystem or other content, on a partition or directly on a disk. */
+struct volume {
+	char *fstype;		/* libblkid TYPE ("ntfs", "vfat", "BitLocker"...) */
+	char *label;
+	char *uuid;
+	char *version;
+	char *usage;		/* libblkid USAGE: filesystem, crypto, raid, other */
+	char *fs_error;		/* libblkid could not decide (ambivalent, I/O) */
+	struct ntfs_state *ntfs;	/* NTFS only */
+	struct usage use;
+};
+
+struct partition {
+	char *name;		/* kernel name ("sda1"), NULL when the kernel has no node */
+	char *path;		/* device node, NULL when the kernel has no node */
+	unsigned major, minor;
+	size_t number;		/* 1-based, as the kernel numbers it */
+	uint64_t start, size;	/* bytes */
+	char *parttype;		/* "0x07" (dos) or lower-case GUID (gpt) */
+	char *parttype_name;	/* libfdisk's name for the type */
+	char *partuuid;		/* GPT partition GUID, or dos "xxxxxxxx-NN" */
+	char *partlabel;	/* GPT partition name */
+	char *attrs;		/* GPT attribute bits as libfdisk names them */
+	bool bootable;		/* dos active flag / legacy BIOS bootable */
+	bool container;		/* dos extended partition */
+	struct volume vol;
+	enum part_role role;
+	char *error;
+};
+
+struct freespace {
+	uint64_t start, size;	/* bytes */
+};
+
+struct disk {
+	char *name;		/* "sda" */
+	char *path;		/* "/dev/sda" */
+	unsigned major, minor;
+	uint64_t size;		/* bytes */
+	unsigned log_sector, phys_sector;
+	char *model, *vendor, *serial;	/* trimmed, NULL where absent */
+	char *transport;	/* "sata", "nvme", "virtio", "usb"..., or "virtual" */
+	bool removable, readonly;
+	char *loop_backing;	/* loop devices: backing file */
+
+	char *pttype;		/* "dos", "gpt" or NULL (no partition table) */
+	char *ptuuid;		/* dos id as 8 hex digits, or GPT disk GUID */
+	char **pt_warnings;	/* what libfdisk warned about (e.g. GPT backup used) */
+	size_t npt_warnings;
+	struct partition *parts;
+	size_t nparts;
+	struct freespace *free;
+	size_t nfree;
+
+	struct volume vol;	/* a filesystem on the whole disk (no table) */
+	enum part_role vol_role;	/* role of that whole-disk volume */
+
+	enum disk_role role;
+	char *role_reason;	/* e.g. "/ is mounted from sda4" */
+	char *error;
+};
+
+struct finding {
+	enum severity severity;
+	char *code;		/* stable: "signature-collision", "ntfs-dirty"... */
+	char *device;		/* the device it is about, may be NULL */
+	char *message;		/* one sentence, plain words */
+	char *action;		/* the recommended next step */
+};
+
+struct inventory {
+	struct disk *disks;
+	size_t ndisks;
+	struct finding *findings;
+	size_t nfindings;
+	char *error;		/* set when nothing could be listed at all */
+};
+
+struct probe_ctx {
+	const char *sysroot;	/* prefix for /sys, /proc and /dev; NULL or "/" */
+};
+
+/* Build a snapshot. Never NULL except on out-of-memory. */
+struct inventory *probes_scan(const struct probe_ctx *ctx);
+void inventory_free(struct inventory *inv);
+
+/* Stable names used by the text view, the JSON and the man page. */
+const char *disk_role_name(enum disk_role r);
+const char *part_role_name(enum part_role r);
+const char *ntfs_logfile_name(enum ntfs_logfile l);
+const char *severity_name(enum severity s);
+
+#endif

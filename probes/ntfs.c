@@ -1,0 +1,614 @@
+/*
+ * ntfs.c - the state of an NTFS volume, read without mounting it and
+ * without writing a byte.
+ *
+ * libntfs-3g opens the volume through ro_ops below: every read is a pread()
+ * on the caller's O_RDONLY descriptor shifted by the partition offset, and
+ * every write fails with EROFS, so no code path in the library can change
+ * the disk. When ntfs_device_mount() refuses a damaged volume we fall back
+ * to ntfs_volume_startup() (boot sector and $MFT only) so that the volume
+ * still reports what can be read. The boot sectors and $MFTMirr are
+ * compared from raw sectors, which works even when the library gives up.
+ *
+ * libntfs-3g's own messages go to log_handler(), which keeps the last
+ * error as detail for the object instead of printing it.
+ */
+#include <sys/stat.h>	/* before any ntfs-3g header: ntfstime.h needs it */
+
+#include "probes/probes.h"
+#include "lib/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <ntfs-3g/types.h>
+#include <ntfs-3g/attrib.h>
+#include <ntfs-3g/bootsect.h>
+#include <ntfs-3g/device.h>
+#include <ntfs-3g/dir.h>
+#include <ntfs-3g/inode.h>
+#include <ntfs-3g/layout.h>
+#include <ntfs-3g/logfile.h>
+#include <ntfs-3g/logging.h>
+#include <ntfs-3g/mst.h>
+#include <ntfs-3g/unistr.h>
+#include <ntfs-3g/volume.h>
+
+struct ro_dev {
+	int fd;
+	uint64_t off, size;
+	unsigned sector_size;
+	s64 pos;
+};
+
+static int ro_open(struct ntfs_device *dev, int flags)
+{
+	if ((flags & O_ACCMODE) != O_RDONLY) {
+		errno = EROFS;
+		return -1;
+	}
+	((struct ro_dev *)dev->d_private)->pos = 0;
+	NDevSetOpen(dev);
+	NDevSetBlock(dev);
+	NDevSetReadOnly(dev);
+	return 0;
+}
+
+static int ro_close(struct ntfs_device *dev)
+{
+	NDevClearOpen(dev);
+	return 0;
+}
+
+static s64 ro_seek(struct ntfs_device *dev, s64 offset, int whence)
+{
+	struct ro_dev *rd = dev->d_private;
+	s64 pos;
+
+	switch (whence) {
+	case SEEK_SET: pos = offset; break;
+	case SEEK_CUR: pos = rd->pos + offset; break;
+	case SEEK_END: pos = (s64)rd->size + offset; break;
+	default: errno = EINVAL; return -1;
+	}
+	if (pos < 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	rd->pos = pos;
+	return pos;
+}
+
+static s64 ro_pread(struct ntfs_device *dev, void *buf, s64 count, s64 offset)
+{
+	struct ro_dev *rd = dev->d_private;
+	s64 done = 0;
+
+	if (offset < 0 || count < 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	if ((uint64_t)offset >= rd->size)
+		return 0;
+	if ((uint64_t)(offset + count) > rd->size)
+		count = (s64)(rd->size - (uint64_t)offset);
+	while (done < count) {
+		ssize_t r = pread(rd->fd, (char *)buf + done, (size_t)(count - done),
+				  (off_t)(rd->off + (uint64_t)offset + (uint64_t)done));
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return done ? done : -1;
+		}
+		if (r == 0)
+			break;
+		done += r;
+	}
+	return done;
+}
+
+static s64 ro_read(struct ntfs_device *dev, void *buf, s64 count)
+{
+	struct ro_dev *rd = dev->d_private;
+	s64 r = ro_pread(dev, buf, count, rd->pos);
+
+	if (r > 0)
+		rd->pos += r;
+	return r;
+}
+
+static s64 ro_write(struct ntfs_device *dev, const void *buf, s64 count)
+{
+	(void)dev; (void)buf; (void)count;
+	errno = EROFS;
+	return -1;
+}
+
+static s64 ro_pwrite(struct ntfs_device *dev, const void *buf, s64 count, s64 offset)
+{
+	(void)dev; (void)buf; (void)count; (void)offset;
+	errno = EROFS;
+	return -1;
+}
+
+static int ro_sync(struct ntfs_device *dev)
+{
+	(void)dev;
+	return 0;
+}
+
+static int ro_stat(struct ntfs_device *dev, struct stat *st)
+{
+	struct ro_dev *rd = dev->d_private;
+
+	memset(st, 0, sizeof(*st));
+	st->st_mode = S_IFBLK | 0400;
+	st->st_size = (off_t)rd->size;
+	st->st_blksize = 4096;
+	return 0;
+}
+
+static int ro_ioctl(struct ntfs_device *dev, unsigned long request, void *argp)
+{
+	struct ro_dev *rd = dev->d_private;
+
+	switch (request) {
+	case BLKGETSIZE64:
+		*(uint64_t *)argp = rd->size;
+		return 0;
+	case BLKGETSIZE:
+		*(unsigned long *)argp = (unsigned long)(rd->size / 512);
+		return 0;
+	case BLKSSZGET:
+		*(int *)argp = (int)rd->sector_size;
+		return 0;
+	case BLKBSZSET:
+		return 0; /* block size only matters for the kernel's buffer cache */
+	default:
+		errno = ENOTTY;
+		return -1;
+	}
+}
+
+static struct ntfs_device_operations ro_ops = {
+	.open = ro_open, .close = ro_close, .seek = ro_seek, .read = ro_read,
+	.write = ro_write, .pread = ro_pread, .pwrite = ro_pwrite, .sync = ro_sync,
+	.stat = ro_stat, .ioctl = ro_ioctl,
+};
+
+/* ---- libntfs-3g messages: kept, never printed ---- */
+
+static char last_msg[256];
+
+static int log_handler(const char *function, const char *file, int line, u32 level,
+		       void *data, const char *format, va_list args)
+{
+	(void)function; (void)file; (void)line; (void)data;
+	if (level & (NTFS_LOG_LEVEL_ERROR | NTFS_LOG_LEVEL_PERROR | NTFS_LOG_LEVEL_CRITICAL)) {
+		char buf[sizeof(last_msg)];
+		int n = vsnprintf(buf, sizeof(buf), format, args);
+		if (n > 0) {
+			str_trim(buf);
+			if (*buf)
+				memcpy(last_msg, buf, sizeof(buf));
+		}
+	}
+	return 0;
+}
+
+static void log_reset(void)
+{
+	static bool installed;
+
+	if (!installed) {
+		ntfs_log_set_handler(log_handler);
+		installed = true;
+	}
+	last_msg[0] = '\0';
+}
+
+/* ---- raw boot sector and $MFTMirr checks (need no library state) ---- */
+
+struct geometry {
+	uint32_t sector, cluster, record;
+	uint64_t sectors;	/* number_of_sectors in the boot sector */
+	int64_t mft_lcn, mftmirr_lcn;
+	uint64_t serial;
+};
+
+static bool read_exact(int fd, void *buf, size_t len, uint64_t off)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t r = pread(fd, (char *)buf + done, len - done, (off_t)(off + done));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			if (r == 0)
+				errno = EIO;
+			return false;
+		}
+		done += (size_t)r;
+	}
+	return true;
+}
+
+static bool boot_geometry(NTFS_BOOT_SECTOR *bs, struct geometry *g)
+{
+	int8_t cpr = bs->clusters_per_mft_record;
+	unsigned spc = bs->bpb.sectors_per_cluster;
+
+	/* quiet: ntfs_boot_sector_is_ntfs only logs at debug level */
+	if (!ntfs_boot_sector_is_ntfs(bs))
+		return false;
+	g->sector = le16_to_cpu(bs->bpb.bytes_per_sector);
+	g->cluster = spc > 128 ? g->sector << (256 - spc) : g->sector * spc;
+	g->record = cpr > 0 ? g->cluster * (uint32_t)cpr : 1u << -cpr;
+	g->sectors = (uint64_t)sle64_to_cpu(bs->number_of_sectors);
+	g->mft_lcn = sle64_to_cpu(bs->mft_lcn);
+	g->mftmirr_lcn = sle64_to_cpu(bs->mftmirr_lcn);
+	g->serial = le64_to_cpu(bs->volume_serial_number);
+	return g->sector >= 256 && g->cluster && g->record >= 256 && g->record <= 65536;
+}
+
+bool ntfs_looks_like(int fd, uint64_t off, uint64_t size)
+{
+	NTFS_BOOT_SECTOR bs;
+	struct geometry g;
+
+	if (size < 1024)
+		return false;
+	if (read_exact(fd, &bs, sizeof(bs), off) && boot_geometry(&bs, &g))
+		return true;
+	return read_exact(fd, &bs, sizeof(bs), off + size - 512) && boot_geometry(&bs, &g);
+}
+
+static void check_boot_sectors(int fd, uint64_t off, uint64_t size, struct ntfs_state *st,
+			       struct geometry *g, bool *primary_ok)
+{
+	unsigned char primary[512], backup[512];
+	struct geometry bg;
+	uint64_t boff;
+
+	*primary_ok = false;
+	if (!read_exact(fd, primary, sizeof(primary), off)) {
+		st->bootsector_ok = TRI_UNKNOWN;
+		st->bootsector_detail = xasprintf("cannot read the boot sector: %s", strerror(errno));
+		return;
+	}
+	*primary_ok = boot_geometry((NTFS_BOOT_SECTOR *)primary, g);
+	/* the backup is the sector right after the volume, normally the partition's last */
+	boff = *primary_ok ? g->sectors * g->sector : size - 512;
+	if (boff + 512 > size)
+		boff = size - 512;
+	if (!read_exact(fd, backup, sizeof(backup), off + boff)) {
+		st->bootsector_ok = TRI_UNKNOWN;
+		st->bootsector_detail = xasprintf("cannot read the backup boot sector: %s",
+						  strerror(errno));
+		return;
+	}
+	bool backup_ok = boot_geometry((NTFS_BOOT_SECTOR *)backup, &bg);
+	if (*primary_ok && backup_ok && memcmp(primary, backup, sizeof(primary)) == 0) {
+		st->bootsector_ok = TRI_YES;
+	} else if (*primary_ok && backup_ok) {
+		st->bootsector_ok = TRI_NO;
+		st->bootsector_detail = xstrdup("the backup boot sector differs from the primary");
+	} else if (*primary_ok) {
+		st->bootsector_ok = TRI_NO;
+		st->bootsector_detail = xstrdup("the backup boot sector is damaged");
+	} else if (backup_ok) {
+		st->bootsector_ok = TRI_NO;
+		st->bootsector_detail = xstrdup("the primary boot sector is damaged; "
+						"the backup boot sector is intact");
+		*g = bg;
+	} else {
+		st->bootsector_ok = TRI_NO;
+		st->bootsector_detail = xstrdup("neither the primary nor the backup boot sector "
+						"is a valid NTFS boot sector");
+	}
+}
+
+/* Compare the records $MFTMirr mirrors, the way Windows and ntfs-3g do. */
+static void check_mftmirr(int fd, uint64_t off, uint64_t size, const struct geometry *g,
+			  struct ntfs_state *st)
+{
+	uint32_t n = g->cluster <= 4 * g->record ? 4 : g->cluster / g->record;
+	size_t len = (size_t)n * g->record;
+	uint64_t moff = (uint64_t)g->mft_lcn * g->cluster, roff = (uint64_t)g->mftmirr_lcn * g->cluster;
+	unsigned char *mft, *mirr;
+
+	if (g->mft_lcn <= 0 || g->mftmirr_lcn <= 0 || moff + len > size || roff + len > size) {
+		st->mftmirr_ok = TRI_NO;
+		st->mftmirr_detail = xstrdup("the boot sector places $MFT or $MFTMirr outside the volume");
+		return;
+	}
+	mft = xcalloc(1, len);
+	mirr = xcalloc(1, len);
+	if (!read_exact(fd, mft, len, off + moff) || !read_exact(fd, mirr, len, off + roff)) {
+		st->mftmirr_ok = TRI_UNKNOWN;
+		st->mftmirr_detail = xasprintf("cannot read $MFT or $MFTMirr: %s", strerror(errno));
+		goto out;
+	}
+	st->mftmirr_ok = TRI_YES;
+	for (uint32_t i = 0; i < n; i++) {
+		MFT_RECORD *a = (MFT_RECORD *)(mft + (size_t)i * g->record);
+		MFT_RECORD *b = (MFT_RECORD *)(mirr + (size_t)i * g->record);
+		const char *what = NULL;
+
+		if (memcmp(a, b, g->record) == 0 && ntfs_is_file_record(a->magic))
+			continue;
+		if (!ntfs_is_file_record(a->magic))
+			what = "$MFT record %u is not a valid MFT record";
+		else if (!ntfs_is_file_record(b->magic))
+			what = "$MFTMirr record %u is not a valid MFT record";
+		else if (ntfs_mst_post_read_fixup((NTFS_RECORD *)a, g->record) ||
+			 ntfs_mst_post_read_fixup((NTFS_RECORD *)b, g->record))
+			what = "record %u fails its update sequence check";
+		else {
+			uint32_t used = le32_to_cpu(a->bytes_in_use);
+			if (used > g->record || used != le32_to_cpu(b->bytes_in_use) ||
+			    memcmp(a, b, used) != 0)
+				what = "$MFTMirr does not match $MFT (record %u)";
+		}
+		if (what) {
+			st->mftmirr_ok = TRI_NO;
+			st->mftmirr_detail = xasprintf(what, i);
+			break;
+		}
+	}
+out:
+	free(mft);
+	free(mirr);
+}
+
+/* ---- through libntfs-3g ---- */
+
+struct ci_match {
+	const char *want;
+	u64 mref;
+};
+
+static int ci_filldir(void *data, const ntfschar *name, const int len, const int type,
+		      const s64 pos, const MFT_REF mref, const unsigned dt_type)
+{
+	struct ci_match *m = data;
+	char *mbs = NULL;
+
+	(void)pos; (void)dt_type;
+	if (m->mref || type == FILE_NAME_DOS)
+		return 0;
+	if (ntfs_ucstombs(name, len, &mbs, 0) > 0 && strcasecmp(mbs, m->want) == 0)
+		m->mref = MREF(mref);
+	free(mbs);
+	return 0;
+}
+
+/*
+ * Open path below the root directory, ignoring case in every component as
+ * Windows does. Names written by Windows (Win32 namespace) are found by the
+ * index lookup; names in the POSIX namespace (as ntfs-3g writes them) need
+ * the directory to be read.
+ */
+static ntfs_inode *open_path_ci(ntfs_volume *vol, const char *path)
+{
+	ntfs_inode *dir = ntfs_inode_open(vol, FILE_root);
+	char *copy = xstrdup(path), *save = NULL;
+
+	for (char *comp = strtok_r(copy, "/", &save); comp && dir; comp = strtok_r(NULL, "/", &save)) {
+		u64 inum = ntfs_inode_lookup_by_mbsname(dir, comp);
+
+		if (inum == (u64)-1) {
+			struct ci_match m = { .want = comp, .mref = 0 };
+			s64 pos = 0;
+			if (ntfs_readdir(dir, &pos, &m, ci_filldir) == 0 && m.mref)
+				inum = m.mref;
+		}
+		ntfs_inode_close(dir);
+		dir = inum == (u64)-1 ? NULL : ntfs_inode_open(vol, MREF(inum));
+	}
+	free(copy);
+	if (!dir)
+		errno = errno ? errno : ENOENT;
+	return dir;
+}
+
+static bool path_exists(ntfs_volume *vol, const char *path)
+{
+	ntfs_inode *ni = open_path_ci(vol, path);
+
+	if (!ni)
+		return false;
+	ntfs_inode_close(ni);
+	return true;
+}
+
+static void read_volume_info(ntfs_volume *vol, struct ntfs_state *st)
+{
+	ntfs_inode *ni = ntfs_inode_open(vol, FILE_Volume);
+	VOLUME_INFORMATION *vi;
+	ntfschar *name;
+	s64 len = 0;
+
+	if (!ni)
+		return;
+	vi = ntfs_attr_readall(ni, AT_VOLUME_INFORMATION, AT_UNNAMED, 0, &len);
+	if (vi && len >= (s64)sizeof(*vi)) {
+		st->major_ver = vi->major_ver;
+		st->minor_ver = vi->minor_ver;
+		st->dirty = (vi->flags & VOLUME_IS_DIRTY) ? TRI_YES : TRI_NO;
+	}
+	free(vi);
+	name = ntfs_attr_readall(ni, AT_VOLUME_NAME, AT_UNNAMED, 0, &len);
+	if (name && len > 0) {
+		char *mbs = NULL;
+		if (ntfs_ucstombs(name, (int)(len / 2), &mbs, 0) > 0)
+			st->label = mbs;
+		else
+			free(mbs);
+	}
+	free(name);
+	ntfs_inode_close(ni);
+}
+
+static void read_hiberfil(ntfs_volume *vol, struct ntfs_state *st)
+{
+	ntfs_inode *ni;
+
+	errno = 0;
+	ni = open_path_ci(vol, "hiberfil.sys");
+	unsigned char magic[4] = { 0 };
+	ntfs_attr *na;
+
+	if (!ni) {
+		st->hibernated = errno == ENOENT ? TRI_NO : TRI_UNKNOWN;
+		return;
+	}
+	na = ntfs_attr_open(ni, AT_DATA, AT_UNNAMED, 0);
+	if (na && ntfs_attr_pread(na, 0, 4, magic) == 4) {
+		for (int i = 0; i < 4; i++)
+			st->hiberfil_magic[i] = (magic[i] >= 0x20 && magic[i] < 0x7f) ? (char)magic[i] : '.';
+		st->hiberfil_magic[4] = '\0';
+		st->hibernated = (memcmp(magic, "hibr", 4) == 0 || memcmp(magic, "HIBR", 4) == 0)
+				 ? TRI_YES : TRI_NO;
+	} else if (na && na->data_size == 0) {
+		st->hibernated = TRI_NO;	/* an empty hiberfil.sys */
+		strcpy(st->hiberfil_magic, "");
+	} else {
+		st->hibernated = TRI_UNKNOWN;
+	}
+	if (na)
+		ntfs_attr_close(na);
+	ntfs_inode_close(ni);
+}
+
+static void read_logfile(ntfs_volume *vol, struct ntfs_state *st)
+{
+	ntfs_inode *ni = ntfs_inode_open(vol, FILE_LogFile);
+	RESTART_PAGE_HEADER *rp = NULL;
+	ntfs_attr *na;
+
+	st->logfile = NTFS_LOGFILE_UNKNOWN;
+	if (!ni)
+		return;
+	na = ntfs_attr_open(ni, AT_DATA, AT_UNNAMED, 0);
+	if (na && ntfs_check_logfile(na, &rp)) {
+		if (!rp) {
+			st->logfile = NTFS_LOGFILE_EMPTY;
+		} else {
+			st->logfile_ver_major = (unsigned)sle16_to_cpu(rp->major_ver);
+			st->logfile_ver_minor = (unsigned)sle16_to_cpu(rp->minor_ver);
+			/* Windows 8+ writes restart page version 2.0 when it keeps
+			 * metadata cached for Fast Startup; ntfs-3g refuses those */
+			if (st->logfile_ver_major == 2)
+				st->logfile = NTFS_LOGFILE_FAST_RESTART;
+			else if (ntfs_is_logfile_clean(na, rp))
+				st->logfile = NTFS_LOGFILE_CLEAN;
+			else
+				st->logfile = NTFS_LOGFILE_UNCLEAN;
+		}
+	}
+	free(rp);
+	if (na)
+		ntfs_attr_close(na);
+	ntfs_inode_close(ni);
+}
+
+static char *errmsg(const char *what, int err)
+{
+	if (last_msg[0])
+		return xasprintf("%s: %s", what, last_msg);
+	return xasprintf("%s: %s", what, strerror(err ? err : EIO));
+}
+
+struct ntfs_state *ntfs_probe(int fd, uint64_t off, uint64_t size, unsigned sector_size,
+			      const char *name)
+{
+	struct ntfs_state *st = xcalloc(1, sizeof(*st));
+	struct ro_dev rd = { .fd = fd, .off = off, .size = size, .sector_size = sector_size };
+	struct ntfs_device *dev;
+	struct geometry g = { 0 };
+	ntfs_volume *vol;
+	bool primary_ok;
+
+	st->dirty = st->hibernated = st->mftmirr_ok = st->bootsector_ok = TRI_UNKNOWN;
+	log_reset();
+
+	check_boot_sectors(fd, off, size, st, &g, &primary_ok);
+	if (!g.cluster) {
+		st->error = xstrdup(st->bootsector_detail ? st->bootsector_detail
+							  : "not a valid NTFS boot sector");
+		return st;
+	}
+	st->sector_size = g.sector;
+	st->cluster_size = g.cluster;
+	st->mft_record_size = g.record;
+	st->serial = g.serial;
+	st->total = g.sectors * g.sector;
+	check_mftmirr(fd, off, size, &g, st);
+	if (!primary_ok) {
+		/* the library reads only the primary boot sector */
+		st->error = xstrdup("the primary boot sector is damaged; the volume cannot be opened");
+		return st;
+	}
+
+	dev = ntfs_device_alloc(name, 0, &ro_ops, &rd);
+	if (!dev) {
+		st->error = xstrdup("out of memory");
+		return st;
+	}
+	errno = 0;
+	vol = ntfs_device_mount(dev, NTFS_MNT_RDONLY | NTFS_MNT_FORENSIC);
+	if (vol) {
+		st->opened = true;
+		if (ntfs_volume_get_free_space(vol) == 0 && vol->free_clusters >= 0) {
+			st->free = (uint64_t)vol->free_clusters * vol->cluster_size;
+			st->free_known = true;
+		}
+	} else {
+		st->error = errmsg("libntfs-3g refused to open the volume", errno);
+		/* keep going with what can be read: boot sector and $MFT */
+		log_reset();
+		vol = ntfs_volume_startup(dev, NTFS_MNT_RDONLY);
+		if (vol && !vol->upcase) {
+			/* lookups need an upcase table; use the default one */
+			vol->upcase_len = 65536;
+			vol->upcase = malloc(vol->upcase_len * sizeof(ntfschar));
+			if (vol->upcase)
+				ntfs_upcase_table_build(vol->upcase, vol->upcase_len * sizeof(ntfschar));
+			else
+				vol->upcase_len = 0;
+		}
+	}
+	if (!vol) {
+		ntfs_device_free(dev);
+		return st;
+	}
+	read_volume_info(vol, st);
+	if (vol->upcase) {
+		read_hiberfil(vol, st);
+		st->has_windows = path_exists(vol, "Windows/System32/config/SYSTEM");
+		st->has_bootmgr = path_exists(vol, "bootmgr");
+		st->has_bcd = path_exists(vol, "Boot/BCD");
+	}
+	read_logfile(vol, st);
+	ntfs_umount(vol, FALSE); /* frees dev too */
+	return st;
+}
+
+void ntfs_state_free(struct ntfs_state *st)
+{
+	if (!st)
+		return;
+	free(st->error);
+	free(st->label);
+	free(st->mftmirr_detail);
+	free(st->bootsector_detail);
+	free(st);
+}

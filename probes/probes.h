@@ -1,0 +1,100 @@
+/*
+ * probes.h - the pieces probes_scan() is made of. Internal to probes/ and
+ * the unit tests; front ends use inventory.h only.
+ *
+ * Call order inside probes_scan():
+ *   sysfs_list_disks()          disks and kernel partitions from <sysroot>/sys/block
+ *   mounts_load()               mountinfo (libmount) and /proc/swaps
+ *   for each disk: open read-only, ptable_probe() (libfdisk),
+ *                  fsprobe_volume() (libblkid), ntfs_probe() (libntfs-3g),
+ *                  mounts_usage() (mountpoints, swap, holders)
+ *   mounts_rescue_disks()       whole disks behind the running system
+ *   roles_*()                   partition and disk roles
+ *   findings_build()            snapshot-wide findings
+ */
+#ifndef WINRESCUE_PROBES_H
+#define WINRESCUE_PROBES_H
+
+#include "probes/inventory.h"
+
+/* ---- sysfs.c ---- */
+/* Fill *disks from <sysroot>/sys/block; -errno when the directory is unreadable. */
+int sysfs_list_disks(const struct probe_ctx *ctx, struct disk **disks, size_t *ndisks);
+/*
+ * Whole-disk kernel names behind block device maj:min: partitions lead to
+ * their disk, dm/md devices to their slaves, loop devices to the disk that
+ * holds their backing file (through mt). Adds names to *names.
+ */
+struct mount_table;
+void sysfs_whole_disks_of(const struct probe_ctx *ctx, const struct mount_table *mt,
+			  unsigned major, unsigned minor, char ***names, size_t *n, int depth);
+/* maj:min of a kernel block device name ("sda4", "dm-0"); false if unknown. */
+bool sysfs_devno_of(const struct probe_ctx *ctx, const char *name, unsigned *major, unsigned *minor);
+
+/* ---- mounts.c ---- */
+struct mount_entry {
+	char *target;
+	char *source;
+	char *fstype;
+	char *fs_options;
+	unsigned major, minor;
+	bool rw;
+};
+
+struct mount_table {
+	struct mount_entry *entries;
+	size_t n;
+	char **swaps;		/* kernel names of active swap devices */
+	size_t nswaps;
+	char *error;		/* mountinfo unreadable */
+};
+
+int mounts_load(const struct probe_ctx *ctx, struct mount_table *mt);
+void mounts_free(struct mount_table *mt);
+/* The mount whose target is the longest prefix of path, or NULL. */
+const struct mount_entry *mounts_find_containing(const struct mount_table *mt, const char *path);
+/* Mountpoints, rw, swap and holders of one block device into *u. */
+void mounts_usage(const struct probe_ctx *ctx, const struct mount_table *mt,
+		  const char *sysdir, const char *name, unsigned major, unsigned minor,
+		  struct usage *u);
+/* True for mounts that belong to the running system (not /mnt, /media...). */
+bool mounts_is_system(const struct mount_entry *me);
+/*
+ * Whole disks backing the running system: every system mount followed
+ * through overlay dirs, loop files, dm/md slaves and partitions, plus swap.
+ * names[i] comes with reasons[i] ("/ is on sda4").
+ */
+void mounts_rescue_disks(const struct probe_ctx *ctx, const struct mount_table *mt,
+			 char ***names, char ***reasons, size_t *n);
+
+/* ---- ptable.c (libfdisk, read-only) ---- */
+int ptable_probe(struct disk *d, int fd);
+
+/* ---- fsprobe.c (libblkid, low-level, no cache) ---- */
+/*
+ * Probe [off, off+size) of fd; whole_disk also reports a partition table
+ * type. Returns -errno on an I/O error, 0 otherwise (an undecidable
+ * content is recorded in v->fs_error).
+ */
+int fsprobe_volume(int fd, uint64_t off, uint64_t size, bool whole_disk,
+		   struct volume *v, char **pttype);
+
+/* ---- ntfs.c (libntfs-3g through a read-only device layer) ---- */
+/* NTFS state of [off, off+size) of fd; never NULL. name is used in messages. */
+struct ntfs_state *ntfs_probe(int fd, uint64_t off, uint64_t size, unsigned sector_size,
+			      const char *name);
+/* Whether [off, off+size) holds an NTFS boot sector at its start or its end. */
+bool ntfs_looks_like(int fd, uint64_t off, uint64_t size);
+void ntfs_state_free(struct ntfs_state *st);
+
+/* ---- roles.c ---- */
+enum part_role roles_partition(const char *parttype, const struct volume *v);
+enum disk_role roles_disk(const struct disk *d, bool rescue);
+
+/* ---- findings.c ---- */
+void findings_build(struct inventory *inv);
+void findings_add(struct inventory *inv, enum severity sev, const char *code,
+		  const char *device, const char *action, const char *fmt, ...)
+	__attribute__((format(printf, 6, 7)));
+
+#endif

@@ -1,0 +1,277 @@
+/* sysfs.c - disks and kernel partitions from <sysroot>/sys, like lsblk does. */
+#include "probes/probes.h"
+#include "lib/util.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static bool is_skipped_name(const char *name)
+{
+	return str_starts_with(name, "ram") || str_starts_with(name, "zram") ||
+	       (str_starts_with(name, "mmcblk") && strstr(name, "boot") != NULL);
+}
+
+static bool dir_is_empty(const char *path)
+{
+	DIR *d = opendir(path);
+	struct dirent *de;
+	bool empty = true;
+
+	if (!d)
+		return true;
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.') {
+			empty = false;
+			break;
+		}
+	closedir(d);
+	return empty;
+}
+
+static bool parse_devno(const char *s, unsigned *major, unsigned *minor)
+{
+	return s && sscanf(s, "%u:%u", major, minor) == 2;
+}
+
+/* Transport from where the device sits in the sysfs device tree. */
+static char *transport_of(const char *sysdir, const char *name)
+{
+	char real[PATH_MAX];
+
+	if (str_starts_with(name, "loop") || str_starts_with(name, "nbd"))
+		return xstrdup("virtual");
+	if (!realpath(sysdir, real))
+		return NULL;
+	if (strstr(real, "/devices/virtual/"))
+		return xstrdup("virtual");
+	if (strstr(real, "/nvme"))
+		return xstrdup("nvme");
+	if (strstr(real, "/virtio"))
+		return xstrdup("virtio");
+	if (strstr(real, "/usb"))
+		return xstrdup("usb");
+	if (strstr(real, "/mmc_host/"))
+		return xstrdup("mmc");
+	if (strstr(real, "/vbd-") || strstr(real, "/xen"))
+		return xstrdup("xen");
+	if (strstr(real, "/ata"))
+		return xstrdup("sata");
+	if (strstr(real, "/end_device-") || strstr(real, "/sas"))
+		return xstrdup("sas");
+	if (strstr(real, "/host"))
+		return xstrdup("scsi");
+	return NULL;
+}
+
+static int cmp_disks(const void *a, const void *b)
+{
+	const struct disk *x = a, *y = b;
+	bool lx = str_starts_with(x->name, "loop"), ly = str_starts_with(y->name, "loop");
+
+	/* real disks first, in the kernel's natural order; loop devices last */
+	if (lx != ly)
+		return lx ? 1 : -1;
+	return strverscmp(x->name, y->name);
+}
+
+static int cmp_parts(const void *a, const void *b)
+{
+	const struct partition *x = a, *y = b;
+
+	return x->number < y->number ? -1 : x->number > y->number;
+}
+
+static void read_partitions(const char *sysdir, struct disk *d)
+{
+	DIR *dir = opendir(sysdir);
+	struct dirent *de;
+
+	if (!dir)
+		return;
+	while ((de = readdir(dir))) {
+		uint64_t num, start, size;
+		struct partition *p;
+		char *devno;
+
+		if (de->d_name[0] == '.' || !str_starts_with(de->d_name, d->name))
+			continue;
+		if (!read_u64_fmt(&num, "%s/%s/partition", sysdir, de->d_name))
+			continue;
+		d->parts = xrealloc(d->parts, d->nparts + 1, sizeof(*d->parts));
+		p = &d->parts[d->nparts++];
+		memset(p, 0, sizeof(*p));
+		p->name = xstrdup(de->d_name);
+		p->path = xasprintf("/dev/%s", de->d_name);
+		p->number = num;
+		if (read_u64_fmt(&start, "%s/%s/start", sysdir, de->d_name))
+			p->start = start * 512;
+		if (read_u64_fmt(&size, "%s/%s/size", sysdir, de->d_name))
+			p->size = size * 512;
+		devno = read_line_fmt("%s/%s/dev", sysdir, de->d_name);
+		parse_devno(devno, &p->major, &p->minor);
+		free(devno);
+	}
+	closedir(dir);
+	if (d->nparts)
+		qsort(d->parts, d->nparts, sizeof(*d->parts), cmp_parts);
+}
+
+static char *read_trimmed(const char *sysdir, const char *file)
+{
+	char *s = read_line_fmt("%s/%s", sysdir, file);
+
+	if (s && !*str_trim(s)) {
+		free(s);
+		s = NULL;
+	}
+	return s;
+}
+
+int sysfs_list_disks(const struct probe_ctx *ctx, struct disk **disks, size_t *ndisks)
+{
+	char *blockdir = path_join_root(ctx->sysroot, "/sys/block");
+	DIR *dir = opendir(blockdir);
+	struct dirent *de;
+	int rc = 0;
+
+	*disks = NULL;
+	*ndisks = 0;
+	if (!dir) {
+		rc = -errno;
+		free(blockdir);
+		return rc;
+	}
+	while ((de = readdir(dir))) {
+		char *sysdir, *slaves, *devno;
+		uint64_t size = 0, v;
+		struct disk *d;
+
+		if (de->d_name[0] == '.' || is_skipped_name(de->d_name))
+			continue;
+		sysdir = xasprintf("%s/%s", blockdir, de->d_name);
+		slaves = xasprintf("%s/slaves", sysdir);
+		/* dm and md devices are built on other disks; they are not disks */
+		if (!read_u64_fmt(&size, "%s/size", sysdir) || size == 0 || !dir_is_empty(slaves)) {
+			free(slaves);
+			free(sysdir);
+			continue;
+		}
+		free(slaves);
+
+		*disks = xrealloc(*disks, *ndisks + 1, sizeof(**disks));
+		d = &(*disks)[(*ndisks)++];
+		memset(d, 0, sizeof(*d));
+		d->name = xstrdup(de->d_name);
+		d->path = xasprintf("/dev/%s", de->d_name);
+		d->size = size * 512;
+		devno = read_line_fmt("%s/dev", sysdir);
+		parse_devno(devno, &d->major, &d->minor);
+		free(devno);
+		d->log_sector = read_u64_fmt(&v, "%s/queue/logical_block_size", sysdir) ? (unsigned)v : 512;
+		d->phys_sector = read_u64_fmt(&v, "%s/queue/physical_block_size", sysdir) ? (unsigned)v : d->log_sector;
+		d->removable = read_u64_fmt(&v, "%s/removable", sysdir) && v;
+		d->readonly = read_u64_fmt(&v, "%s/ro", sysdir) && v;
+		d->model = read_trimmed(sysdir, "device/model");
+		d->vendor = read_trimmed(sysdir, "device/vendor");
+		if (d->vendor && str_starts_with(d->vendor, "0x")) {
+			/* virtio and PCI devices give a numeric vendor id: not a name */
+			free(d->vendor);
+			d->vendor = NULL;
+		}
+		d->serial = read_trimmed(sysdir, "device/serial");
+		if (!d->serial)
+			d->serial = read_trimmed(sysdir, "serial");
+		d->transport = transport_of(sysdir, d->name);
+		d->loop_backing = read_trimmed(sysdir, "loop/backing_file");
+		read_partitions(sysdir, d);
+		free(sysdir);
+	}
+	closedir(dir);
+	free(blockdir);
+	if (*ndisks)
+		qsort(*disks, *ndisks, sizeof(**disks), cmp_disks);
+	return 0;
+}
+
+bool sysfs_devno_of(const struct probe_ctx *ctx, const char *name, unsigned *major, unsigned *minor)
+{
+	char *path = path_join_root(ctx->sysroot, "/sys/class/block");
+	char *devno = read_line_fmt("%s/%s/dev", path, name);
+	bool ok = parse_devno(devno, major, minor);
+
+	free(devno);
+	free(path);
+	return ok;
+}
+
+void sysfs_whole_disks_of(const struct probe_ctx *ctx, const struct mount_table *mt,
+			  unsigned major, unsigned minor, char ***names, size_t *n, int depth)
+{
+	char *link, *base, *slavesdir;
+	char real[PATH_MAX];
+	DIR *dir;
+	struct dirent *de;
+
+	if (depth > 8)
+		return;
+	base = path_join_root(ctx->sysroot, "/sys/dev/block");
+	link = xasprintf("%s/%u:%u", base, major, minor);
+	free(base);
+	if (!realpath(link, real)) {
+		free(link);
+		return;
+	}
+	free(link);
+
+	/* a partition: its parent directory is the whole disk */
+	char *partfile = xasprintf("%s/partition", real);
+	struct stat st;
+	bool is_part = stat(partfile, &st) == 0;
+	free(partfile);
+	if (is_part) {
+		char *slash = strrchr(real, '/');
+		if (slash)
+			*slash = '\0';
+	}
+	const char *name = strrchr(real, '/') ? strrchr(real, '/') + 1 : real;
+
+	/* dm/md: follow every slave */
+	slavesdir = xasprintf("%s/slaves", real);
+	dir = opendir(slavesdir);
+	if (dir) {
+		bool any = false;
+		while ((de = readdir(dir))) {
+			unsigned ma, mi;
+			if (de->d_name[0] == '.')
+				continue;
+			if (sysfs_devno_of(ctx, de->d_name, &ma, &mi)) {
+				any = true;
+				sysfs_whole_disks_of(ctx, mt, ma, mi, names, n, depth + 1);
+			}
+		}
+		closedir(dir);
+		if (any) {
+			free(slavesdir);
+			return;
+		}
+	}
+	free(slavesdir);
+
+	/* loop: the disk behind the backing file counts too */
+	if (str_starts_with(name, "loop") && mt) {
+		char *backing = read_line_fmt("%s/loop/backing_file", real);
+		if (backing) {
+			const struct mount_entry *me = mounts_find_containing(mt, backing);
+			if (me && (me->major || me->minor))
+				sysfs_whole_disks_of(ctx, mt, me->major, me->minor, names, n, depth + 1);
+			free(backing);
+		}
+	}
+	if (!strv_contains(*names, *n, name))
+		strv_add(names, n, name);
+}

@@ -1,0 +1,82 @@
+# tests/lib-json.sh - helpers for suites that read `winrescue list --json`.
+# Source tests/lib.sh first, then this file.
+#
+#   wr_list OUT [GLOBAL-OPTS...]   run "$WR_BIN GLOBAL-OPTS list --json" with a timeout;
+#                                  stdout -> OUT.json, stderr -> OUT.err, exit -> OUT.rc
+#   wr_list_checks WHAT OUT        exit 0, valid JSON with schema 1.x, no crash,
+#                                  every stderr line is winrescue's own ("winrescue: ...")
+#   jdisk OUT DEV FILTER           jq -r FILTER on the disk whose path is DEV
+#   jpart OUT PARTDEV FILTER       jq -r FILTER on the partition whose path is PARTDEV
+#   jfind OUT DEV                  "severity:code" of every finding about DEV (or its partitions)
+#   expect_null WHAT OUT DEV FLT   FILTER on disk DEV is null
+#   wr_sha IMG                     sha256 of a file
+#   wr_unxz SRC DST                decompress an .xz fixture, sparse
+#   wr_udev_decode STR             decode a udev *_ENC value (\x20 -> space)
+
+WR_LIST_TIMEOUT=${WR_LIST_TIMEOUT:-300}
+
+wr_list() {
+	local out=$1 rc=0
+	shift
+	timeout -k 10 "$WR_LIST_TIMEOUT" "$WR_BIN" "$@" list --json >"$out.json" 2>"$out.err" || rc=$?
+	echo "$rc" >"$out.rc"
+}
+
+# Every line on stderr must come from winrescue itself, never from a library
+# (libntfs-3g, libfdisk, libblkid print their own messages unless silenced).
+wr_check_stderr() {
+	local what=$1 file=$2 bad
+	bad=$(grep -v -e '^winrescue: ' -e '^$' "$file" | head -5)
+	if [ -z "$bad" ]; then
+		ok "$what: every stderr line is winrescue's own"
+	else
+		nok "$what: foreign lines on stderr: $(printf '%s' "$bad" | tr '\n' '|')"
+	fi
+}
+
+wr_list_checks() {
+	local what=$1 out=$2 rc
+	rc=$(cat "$out.rc")
+	if [ "$rc" -ge 124 ]; then
+		nok "$what: winrescue list crashed or hung (exit $rc)"
+	else
+		expect_eq "$what: exit status" 0 "$rc"
+	fi
+	if jq -e . "$out.json" >/dev/null 2>&1; then
+		ok "$what: stdout is one valid JSON document"
+	else
+		nok "$what: stdout is not valid JSON ($(head -c 200 "$out.json" | tr '\n' ' '))"
+	fi
+	expect_eq "$what: schema" 'winrescue 1' \
+		"$(jq -r '"\(.schema.name) \(.schema.version[0])"' "$out.json" 2>/dev/null)"
+	wr_check_stderr "$what" "$out.err"
+}
+
+jdisk() {
+	jq -r --arg d "$2" "[.disks[] | select(.path == \$d)] | if length == 0 then \"<absent>\" else (.[0] | $3) end" "$1.json" 2>/dev/null
+}
+
+jpart() {
+	jq -r --arg p "$2" "[.disks[].partitions[]? | select(.path == \$p)] | if length == 0 then \"<absent>\" else (.[0] | $3) end" "$1.json" 2>/dev/null
+}
+
+# compact JSON of a disk / partition (for messages)
+jdisk_c() {
+	jq -c --arg d "$2" "[.disks[] | select(.path == \$d)][0] | ${3:-.}" "$1.json" 2>/dev/null
+}
+
+jfind() {
+	jq -r --arg d "$2" '[.findings[]? | select(.device != null and (.device == $d or (.device | startswith($d + "p")))) | "\(.severity):\(.code)"] | join(",")' "$1.json" 2>/dev/null
+}
+
+wr_sha() {
+	sha256sum "$1" | cut -d' ' -f1
+}
+
+wr_unxz() {
+	xz -dc "$1" | cp --sparse=always /dev/stdin "$2"
+}
+
+wr_udev_decode() {
+	printf '%b' "$1"
+}
