@@ -51,7 +51,7 @@ enum ntfs_logfile {
 };
 
 /* A yes/no that may not have been decidable. */
-enum tristate { TRI_UNKNOWN = -1, TRI_NO = 0, TRI_YES = 1 };
+enum tristate { TRI_UNKNOWN = 0, TRI_NO, TRI_YES };	/* zeroed means unknown */
 
 enum severity { SEV_INFO = 0, SEV_WARNING, SEV_ERROR };
 

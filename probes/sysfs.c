@@ -200,12 +200,23 @@ int sysfs_list_disks(const struct probe_ctx *ctx, struct disk **disks, size_t *n
 
 bool sysfs_devno_of(const struct probe_ctx *ctx, const char *name, unsigned *major, unsigned *minor)
 {
-	char *path = path_join_root(ctx->sysroot, "/sys/class/block");
-	char *devno = read_line_fmt("%s/%s/dev", path, name);
-	bool ok = parse_devno(devno, major, minor);
+	char *blockdir = path_join_root(ctx->sysroot, "/sys/block");
+	char *devno = read_line_fmt("%s/%s/dev", blockdir, name);
+	bool ok;
 
+	/* a partition: /sys/block/<disk>/<name>/dev (captured trees have no /sys/class) */
+	if (!devno) {
+		DIR *dir = opendir(blockdir);
+		struct dirent *de;
+		while (dir && !devno && (de = readdir(dir)))
+			if (de->d_name[0] != '.' && str_starts_with(name, de->d_name))
+				devno = read_line_fmt("%s/%s/%s/dev", blockdir, de->d_name, name);
+		if (dir)
+			closedir(dir);
+	}
+	ok = parse_devno(devno, major, minor);
 	free(devno);
-	free(path);
+	free(blockdir);
 	return ok;
 }
 
@@ -247,12 +258,16 @@ void sysfs_whole_disks_of(const struct probe_ctx *ctx, const struct mount_table 
 		bool any = false;
 		while ((de = readdir(dir))) {
 			unsigned ma, mi;
+			char *devno;
 			if (de->d_name[0] == '.')
 				continue;
-			if (sysfs_devno_of(ctx, de->d_name, &ma, &mi)) {
+			/* each entry links to the slave's own sysfs directory */
+			devno = read_line_fmt("%s/%s/dev", slavesdir, de->d_name);
+			if (parse_devno(devno, &ma, &mi)) {
 				any = true;
 				sysfs_whole_disks_of(ctx, mt, ma, mi, names, n, depth + 1);
 			}
+			free(devno);
 		}
 		closedir(dir);
 		if (any) {
