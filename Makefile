@@ -39,32 +39,41 @@ SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-
 SAN_OBJ  := $(CORE_SRC:%.c=build/san/%.o)
 TOOLS    := build/tests/ntfs-state
 
+# `make V=1` shows the full compiler command lines
+Q := $(if $(V),,@)
+
 .PHONY: all check demo deps ensure-deps install uninstall clean unit integration bench
 
 all: winrescue
 
 winrescue: $(CORE_OBJ) $(CLI_OBJ)
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(ALL_LDFLAGS) $(PKG_LIBS)
+	@echo "  LINK    $@"
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(ALL_LDFLAGS) $(PKG_LIBS)
 
 build/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	@echo "  CC      $<"
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 build/san/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -O1 -c -o $@ $<
+	@echo "  CC-SAN  $<"
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -O1 -c -o $@ $<
 
 build/tests/test_%: tests/unit/test_%.c $(CORE_OBJ) $(HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(TEST_CFLAGS) -o $@ $< $(CORE_OBJ) $(ALL_LDFLAGS) $(PKG_LIBS) $(TEST_LIBS)
+	@echo "  TEST    $@"
+	$(Q)$(CC) $(ALL_CFLAGS) $(TEST_CFLAGS) -o $@ $< $(CORE_OBJ) $(ALL_LDFLAGS) $(PKG_LIBS) $(TEST_LIBS)
 
 build/san/tests/test_%: tests/unit/test_%.c $(SAN_OBJ) $(HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -O1 $(TEST_CFLAGS) -o $@ $< $(SAN_OBJ) $(ALL_LDFLAGS) $(PKG_LIBS) $(TEST_LIBS)
+	@echo "  TEST    $@"
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -O1 $(TEST_CFLAGS) -o $@ $< $(SAN_OBJ) $(ALL_LDFLAGS) $(PKG_LIBS) $(TEST_LIBS)
 
 build/tests/ntfs-state: tests/tools/ntfs-state.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(ALL_LDFLAGS) $(PKG_LIBS)
+	@echo "  TOOL    $@"
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(ALL_LDFLAGS) $(PKG_LIBS)
 
 # Install the build and test dependencies with apt-get (Debian/Ubuntu).
 deps:

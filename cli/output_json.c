@@ -159,7 +159,7 @@ static struct json_object *disk_json(size_t i, const struct disk *d)
 	add(o, "ptuuid", jstr(d->ptuuid));
 	add(o, "pt_warnings", jstrv(d->pt_warnings, d->npt_warnings));
 	volume_json(o, &d->vol, true);
-	add(o, "volume_role", d->vol.fstype ? jstr(part_role_name(d->vol_role)) : NULL);
+	add(o, "volume_role", d->vol.fstype || d->vol.ntfs ? jstr(part_role_name(d->vol_role)) : NULL);
 	add(o, "error", jstr(d->error));
 	a = json_object_new_array();
 	for (size_t j = 0; j < d->nparts; j++)

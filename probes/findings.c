@@ -141,14 +141,18 @@ void findings_build(struct inventory *inv)
 		}
 	}
 
-	/* Two disks with one identity: Windows renames one, the BCD then points nowhere. */
-	for (size_t i = 0; i < inv->ndisks; i++) {
-		struct disk *a = &inv->disks[i];
-		if (!a->ptuuid || !a->pttype)
+	/*
+	 * Two disks with one identity: Windows renames one, the BCD then points
+	 * nowhere. One finding per copy, naming the first disk with that id;
+	 * an all-zero id means "none yet" to Windows and is not a collision.
+	 */
+	for (size_t j = 0; j < inv->ndisks; j++) {
+		struct disk *b = &inv->disks[j];
+		if (!b->ptuuid || !b->pttype || strspn(b->ptuuid, "0-") == strlen(b->ptuuid))
 			continue;
-		for (size_t j = i + 1; j < inv->ndisks; j++) {
-			struct disk *b = &inv->disks[j];
-			if (!b->ptuuid || !b->pttype || strcmp(a->pttype, b->pttype) ||
+		for (size_t i = 0; i < j; i++) {
+			struct disk *a = &inv->disks[i];
+			if (!a->ptuuid || !a->pttype || strcmp(a->pttype, b->pttype) ||
 			    strcmp(a->ptuuid, b->ptuuid))
 				continue;
 			findings_add(inv, SEV_ERROR, "signature-collision", b->path,
@@ -158,10 +162,11 @@ void findings_build(struct inventory *inv)
 				     "gives one of them a new one; a BCD that names the old one then "
 				     "points nowhere and Windows stops at winload.exe with 0xc000000e.",
 				     i, a->path, j, b->path, disk_kind_id(a), a->ptuuid);
+			break;
 		}
 	}
 
-	/* Two NTFS volumes with one serial number: a cloned volume. */
+	/* Two NTFS volumes with one serial number: a cloned volume. One finding per copy. */
 	struct { const char *dev; uint64_t serial; } *vols = NULL;
 	size_t nvols = 0;
 	for (size_t i = 0; i < inv->ndisks; i++) {
@@ -169,15 +174,19 @@ void findings_build(struct inventory *inv)
 		for (size_t j = 0; j <= d->nparts; j++) {
 			const struct volume *v = j < d->nparts ? &d->parts[j].vol : &d->vol;
 			const char *dev = j < d->nparts ? d->parts[j].path : d->path;
+			size_t k;
 			if (!v->ntfs || !v->ntfs->serial || !dev)
 				continue;
-			for (size_t k = 0; k < nvols; k++)
-				if (vols[k].serial == v->ntfs->serial)
-					findings_add(inv, SEV_WARNING, "duplicate-serial", dev,
-						     "Keep only one of them attached when Windows boots.",
-						     "%s and %s are NTFS volumes with the same serial "
-						     "number %016" PRIx64 ": one is a copy of the other.",
-						     vols[k].dev, dev, v->ntfs->serial);
+			for (k = 0; k < nvols && vols[k].serial != v->ntfs->serial; k++)
+				;
+			if (k < nvols) {
+				findings_add(inv, SEV_WARNING, "duplicate-serial", dev,
+					     "Keep only one of them attached when Windows boots.",
+					     "%s and %s are NTFS volumes with the same serial "
+					     "number %016" PRIx64 ": one is a copy of the other.",
+					     vols[k].dev, dev, v->ntfs->serial);
+				continue;
+			}
 			vols = xrealloc(vols, nvols + 1, sizeof(*vols));
 			vols[nvols].dev = dev;
 			vols[nvols++].serial = v->ntfs->serial;

@@ -109,7 +109,7 @@ struct partition {
 	unsigned major, minor;
 	size_t number;		/* 1-based, as the kernel numbers it */
 	uint64_t start, size;	/* bytes */
-	char *parttype;		/* "0x07" (dos) or lower-case GUID (gpt) */
+	char *parttype;		/* "0x7" (dos) or lower-case GUID (gpt) */
 	char *parttype_name;	/* libfdisk's name for the type */
 	char *partuuid;		/* GPT partition GUID, or dos "xxxxxxxx-NN" */
 	char *partlabel;	/* GPT partition name */

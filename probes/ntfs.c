@@ -195,6 +195,9 @@ static int log_handler(const char *function, const char *file, int line, u32 lev
 		int n = vsnprintf(buf, sizeof(buf), format, args);
 		if (n > 0) {
 			str_trim(buf);
+			size_t l = strlen(buf);
+			while (l && buf[l - 1] == '.')
+				buf[--l] = '\0';
 			if (*buf)
 				memcpy(last_msg, buf, sizeof(buf));
 		}
@@ -401,21 +404,33 @@ static ntfs_inode *open_path_ci(ntfs_volume *vol, const char *path)
 	ntfs_inode *dir = ntfs_inode_open(vol, FILE_root);
 	char *copy = xstrdup(path), *save = NULL;
 
+	bool found_err = false;	/* an I/O or corruption error, not "no such file" */
+
 	for (char *comp = strtok_r(copy, "/", &save); comp && dir; comp = strtok_r(NULL, "/", &save)) {
 		u64 inum = ntfs_inode_lookup_by_mbsname(dir, comp);
 
+		if (inum == (u64)-1 && errno != ENOENT)
+			found_err = true;
 		if (inum == (u64)-1) {
 			struct ci_match m = { .want = comp, .mref = 0 };
 			s64 pos = 0;
-			if (ntfs_readdir(dir, &pos, &m, ci_filldir) == 0 && m.mref)
-				inum = m.mref;
+			if (ntfs_readdir(dir, &pos, &m, ci_filldir) == 0) {
+				/* the whole directory was read: found, or surely absent */
+				found_err = false;
+				if (m.mref)
+					inum = m.mref;
+			} else {
+				found_err = true;
+			}
 		}
 		ntfs_inode_close(dir);
 		dir = inum == (u64)-1 ? NULL : ntfs_inode_open(vol, MREF(inum));
+		if (inum != (u64)-1 && !dir)
+			found_err = true;
 	}
 	free(copy);
-	if (!dir)
-		errno = errno ? errno : ENOENT;
+	if (!dir && !found_err)
+		errno = ENOENT;
 	return dir;
 }
 

@@ -119,7 +119,8 @@ int ptable_probe(struct disk *d, int fd)
 			}
 			if ((s = fdisk_partition_get_name(pa)) && *s)
 				p->partlabel = xstrdup(s);
-			if ((s = fdisk_partition_get_attrs(pa)) && *s)
+			/* for dos, libfdisk reports the boot flag as "80": that is `bootable` */
+			if (!dos && (s = fdisk_partition_get_attrs(pa)) && *s)
 				p->attrs = xstrdup(s);
 			if ((s = fdisk_partition_get_uuid(pa)) && *s)
 				p->partuuid = lower(xstrdup(s));

@@ -95,9 +95,17 @@ static void probe_disk(struct disk *d, int fd)
 		free(pttype);
 		return;
 	}
-	rc = ptable_probe(d, fd);
-	if (rc < 0)
-		d->error = xasprintf("cannot read the partition table: %s", strerror(-rc));
+	/*
+	 * libblkid decides whether there is a table at all, as lsblk does: a
+	 * FAT or NTFS boot sector also ends in 55 aa, and libfdisk alone
+	 * would read it as an MBR full of garbage partitions. When blkid could
+	 * not decide (ambivalent), libfdisk gets its chance.
+	 */
+	if (pttype || (!d->vol.fstype && d->vol.fs_error)) {
+		rc = ptable_probe(d, fd);
+		if (rc < 0)
+			d->error = xasprintf("cannot read the partition table: %s", strerror(-rc));
+	}
 	if (!d->pttype && pttype)
 		d->pttype = xstrdup(pttype);	/* a table libfdisk does not read */
 	free(pttype);
@@ -107,9 +115,10 @@ static void probe_disk(struct disk *d, int fd)
 		probe_partition(d, p, fd);
 		p->role = roles_partition(p->parttype, &p->vol);
 	}
-	if (is_ntfs(&d->vol))
+	if (is_ntfs(&d->vol) || (!d->pttype && !d->vol.fstype && !d->vol.fs_error &&
+				 ntfs_looks_like(fd, 0, d->size)))
 		d->vol.ntfs = ntfs_probe(fd, 0, d->size, d->log_sector, d->path);
-	if (d->vol.fstype)
+	if (d->vol.fstype || d->vol.ntfs)
 		d->vol_role = roles_partition(NULL, &d->vol);
 }
 

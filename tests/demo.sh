@@ -14,15 +14,16 @@ if [ "$(id -u)" != 0 ]; then
 	exit 1
 fi
 wr_require_fixtures
-dir=$(wr_tmpdir)
+wr_tmpdir_to dir || exit 1
 
 echo "Building a simulated broken Windows disk in $dir ..."
 make_bios_disk "$dir/windows.img" 0x1234abcd || exit 1
 make_collision_disk "$dir/clone.img" 0x1234abcd || exit 1
-win=$(wr_attach "$dir/windows.img") || exit 1
-ntfs_make_hibernated "${win}p2" >/dev/null || exit 1
+wr_attach_to win "$dir/windows.img" || exit 1
+# dirty first: ntfsfix refuses a hibernated volume
 ntfs_make_dirty "${win}p2" >/dev/null || exit 1
-clone=$(wr_attach "$dir/clone.img") || exit 1
+ntfs_make_hibernated "${win}p2" >/dev/null || exit 1
+wr_attach_to clone "$dir/clone.img" || exit 1
 echo "Windows disk: $win   clone with the same signature: $clone"
 echo
 

@@ -97,7 +97,7 @@ static void test_lvm_dm_slaves(void **state)
 	sysfs_whole_disks_of(&ctx, NULL, 253, 0, &names, &n, 0);
 	assert_int_equal(n, 4);
 	for (int i = 0; i < 4; i++) {
-		char want[8];
+		char want[16];
 		snprintf(want, sizeof(want), "loop%d", i);
 		assert_true(strv_contains(names, n, want));
 	}
