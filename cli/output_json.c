@@ -87,6 +87,7 @@ static struct json_object *ntfs_json(const struct ntfs_state *n)
 	add(o, "bcd", json_object_new_boolean(n->has_bcd));
 	add(o, "opened", json_object_new_boolean(n->opened));
 	add(o, "error", jstr(n->error));
+	add(o, "library_message", jstr(n->library_message));
 	return o;
 }
 

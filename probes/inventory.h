@@ -57,6 +57,7 @@ enum severity { SEV_INFO = 0, SEV_WARNING, SEV_ERROR };
 
 struct ntfs_state {
 	char *error;		/* NULL, or why the volume could not be read fully */
+	char *library_message;	/* libntfs-3g's own last error, for the JSON only */
 	bool opened;		/* libntfs-3g mounted it (read-only, in memory) */
 	unsigned major_ver, minor_ver;	/* 0.0 when $Volume was unreadable */
 	uint32_t sector_size;

@@ -358,7 +358,7 @@ static void check_mftmirr(int fd, uint64_t off, uint64_t size, const struct geom
 			uint32_t used = le32_to_cpu(a->bytes_in_use);
 			if (used > g->record || used != le32_to_cpu(b->bytes_in_use) ||
 			    memcmp(a, b, used) != 0)
-				what = "$MFTMirr does not match $MFT (record %u)";
+				what = "$MFTMirr record %u differs from the same record in $MFT";
 		}
 		if (what) {
 			st->mftmirr_ok = TRI_NO;
@@ -535,11 +535,12 @@ static void read_logfile(ntfs_volume *vol, struct ntfs_state *st)
 	ntfs_inode_close(ni);
 }
 
-static char *errmsg(const char *what, int err)
+/* Our words for the error; the library's own sentence is kept apart. */
+static char *errmsg(const char *what, int err, struct ntfs_state *st)
 {
-	if (last_msg[0])
-		return xasprintf("%s: %s", what, last_msg);
-	return xasprintf("%s: %s", what, strerror(err ? err : EIO));
+	if (last_msg[0] && !st->library_message)
+		st->library_message = xstrdup(last_msg);
+	return xasprintf("%s (%s)", what, strerror(err ? err : EIO));
 }
 
 struct ntfs_state *ntfs_probe(int fd, uint64_t off, uint64_t size, unsigned sector_size,
@@ -587,7 +588,8 @@ struct ntfs_state *ntfs_probe(int fd, uint64_t off, uint64_t size, unsigned sect
 			st->free_known = true;
 		}
 	} else {
-		st->error = errmsg("libntfs-3g refused to open the volume", errno);
+		st->error = errmsg("the NTFS metadata is inconsistent; the volume cannot be opened",
+				   errno, st);
 		/* keep going with what can be read: boot sector and $MFT */
 		log_reset();
 		vol = ntfs_volume_startup(dev, NTFS_MNT_RDONLY);
@@ -622,6 +624,7 @@ void ntfs_state_free(struct ntfs_state *st)
 	if (!st)
 		return;
 	free(st->error);
+	free(st->library_message);
 	free(st->label);
 	free(st->mftmirr_detail);
 	free(st->bootsector_detail);

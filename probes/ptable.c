@@ -143,6 +143,15 @@ int ptable_probe(struct disk *d, int fd)
 	}
 	if (d->nparts)
 		qsort(d->parts, d->nparts, sizeof(*d->parts), cmp_parts);
+	/* libfdisk falls back to the protective MBR when no GPT header is valid */
+	for (size_t i = 0; dos && i < d->nparts; i++)
+		if (d->parts[i].parttype && strcmp(d->parts[i].parttype, "0xee") == 0) {
+			const char *w = "the disk has a GPT protective MBR but neither the primary "
+					"nor the backup GPT header is valid";
+			if (!strv_contains(d->pt_warnings, d->npt_warnings, w))
+				strv_add(&d->pt_warnings, &d->npt_warnings, w);
+			break;
+		}
 out:
 	fdisk_free_iter(itr);
 	fdisk_unref_table(tb);
