@@ -2,8 +2,8 @@
 #
 # Source it, then:
 #   wr_require_root_loop_fuse    skip (exit 77) outside CI, fail inside CI (CI=true)
-#   wr_tmpdir                    prints a scratch directory removed at exit
-#   wr_attach IMG                losetup -P + partx -a; prints the loop device;
+#   wr_tmpdir_to VAR             VAR := a scratch directory removed at exit
+#   wr_attach_to VAR IMG         losetup -P + partx -a; VAR := the loop device,
 #                                detached at exit (after unmounting what sits on it)
 #   wr_mount_ntfs DEV DIR [opts] ntfs-3g mount, unmounted at exit
 #   wr_cleanup_add CMD...        run CMD at exit (last added runs first)
@@ -67,23 +67,6 @@ wr_require_fixtures() {
 	fi
 }
 
-wr_tmpdir() {
-	local d
-	d=$(mktemp -d /tmp/winrescue-test.XXXXXX)
-	wr_cleanup_add "rm -rf '$d'"
-	echo "$d"
-}
-
-# Attach an image with partition scanning; no udev runs here, so partx -a
-# makes sure every partition node exists.
-wr_attach() {
-	local img=$1 dev
-	dev=$(losetup -f --show -P "$img") || { echo "losetup failed for $img" >&2; return 1; }
-	wr_cleanup_add "wr_detach '$dev'"
-	partx -a "$dev" >/dev/null 2>&1 || true
-	echo "$dev"
-}
-
 wr_detach() {
 	local dev=$1 m
 	# unmount anything still mounted from this device or its partitions
@@ -127,12 +110,8 @@ wr_finish() {
 }
 
 # --- Added for the integration suites (tests/integration/disks.sh, list.sh) ---
-# wr_tmpdir and wr_attach print their result, so `x=$(wr_attach IMG)` runs
-# them in a subshell and their cleanup entry is lost with it. These variants
-# store the result in a variable of the caller instead, so the cleanup entry
-# stays registered in the calling shell:
-#   wr_tmpdir_to VAR             like wr_tmpdir, result in VAR
-#   wr_attach_to VAR IMG         like wr_attach, result in VAR
+# Results go into a variable of the caller, never printed: in `x=$(...)` the
+# cleanup entry would be registered in a subshell and lost with it.
 #   wr_release DEV               detach DEV now and forget its exit cleanup
 #   wr_umount DIR                unmount DIR now (waits for the FUSE daemon to
 #                                let go of the device) and forget its cleanup

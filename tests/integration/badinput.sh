@@ -190,6 +190,7 @@ start=$(date +%s%N)
 wr_list "$T/l"
 echo "# list --json took $((($(date +%s%N) - start) / 1000000)) ms"
 wr_list_checks "list --json with I/O errors and corrupt tables" "$T/l"
+[ -s "$T/l.err" ] && sed 's/^/# stderr: /' "$T/l.err" | head -5
 L=$T/l
 
 # text view: same rules on stderr, no library message on stdout either
@@ -307,7 +308,8 @@ expect_eq "$w: listed" "$d" "$(jdisk "$L" "$d" .path)"
 s=$(jdisk "$L" "$d" '"error=\(.error) pttype=\(.pttype) warnings=\(.pt_warnings | length) parts=\(.partitions | length)"')
 echo "# $w: $s findings=[$(jfind "$L" "$d")]"
 echo "# $w: partitions: $(jdisk "$L" "$d" '[.partitions[] | {number, path, start, size, parttype, parttype_name, fstype, error}] | tojson') (kernel nodes: $(ls "$d"p* 2>/dev/null | tr '\n' ' '))"
-if [ "$(jdisk "$L" "$d" '.error != null or .pttype == null or (.pt_warnings | length > 0)')" = true ]; then
+# "PMBR" is libblkid's name for a protective MBR without a usable GPT: no table
+if [ "$(jdisk "$L" "$d" '.error != null or .pttype == null or .pttype == "PMBR" or (.pt_warnings | length > 0)')" = true ]; then
 	ok "$w: carries an error, a warning or shows no table"
 else
 	nok "$w: lists as a healthy disk: $s"

@@ -7,8 +7,7 @@
 # builds (loop device + ntfs-3g mounts), and detaches everything before it
 # returns, so the caller can attach the image itself. Real Windows data
 # comes from $WINRESCUE_FIXTURES (hives/SYSTEM.xz, hives/BCD.xz).
-# To attach a built image, use `wr_attach_to VAR IMG`: `VAR=$(wr_attach IMG)`
-# runs wr_attach in a subshell, which loses its detach-at-exit entry.
+# To attach a built image, use `wr_attach_to VAR IMG`.
 #
 #   make_bios_disk IMG [SIG]        128 MiB MBR (id SIG, default 0x1234abcd):
 #                                   p1 "System Reserved" NTFS, type 7, active,

@@ -51,6 +51,7 @@ wr_list "$T/ab"
 t1=$EPOCHREALTIME
 echo "# list --json with ${#DEV[@]} fixture disks took $(((${t1/./} - ${t0/./}) / 1000)) ms"
 wr_list_checks "list with util-linux and forensics images" "$T/ab"
+[ -s "$T/ab.err" ] && sed 's/^/# stderr: /' "$T/ab.err" | head -5
 L=$T/ab
 
 # ---------------------------------------------------------------- (a) filesystem images
@@ -225,6 +226,8 @@ expect_eq "$w: unallocated regions lie inside the disk and outside every partiti
 		and $u.start + $u.size <= $k.size
 		and all($k.partitions[]; .start >= $u.start + $u.size or .start + .size <= $u.start))] | all')"
 
+expect_eq "$w: image unchanged after listing (sha256)" "${SHA[fs.multiple]}" "$(wr_sha "$T/fs.multiple.img")"
+
 # ---------------------------------------------------------------- (c) ntfs-corrupt
 declare -A CDEV
 for tx in "$FX"/ntfs-corrupt/*.img.tar.xz; do
@@ -246,6 +249,7 @@ wr_list "$T/c"
 t1=$EPOCHREALTIME
 echo "# list --json with $((${#DEV[@]} + ${#CDEV[@]})) fixture disks took $(((${t1/./} - ${t0/./}) / 1000)) ms"
 wr_list_checks "list with all ntfs-corrupt images attached" "$T/c"
+[ -s "$T/c.err" ] && sed 's/^/# stderr: /' "$T/c.err" | head -5
 L=$T/c
 
 missing=""
