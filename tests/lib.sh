@@ -28,9 +28,10 @@ wr_cleanup_add() {
 }
 
 wr_run_cleanup() {
-	local i
-	for ((i = ${#WR_CLEANUP[@]} - 1; i >= 0; i--)); do
-		eval "${WR_CLEANUP[$i]}" >/dev/null 2>&1 || true
+	# an odd name: the eval'ed commands may use (and change) their own loop variables
+	local __wr_ci
+	for ((__wr_ci = ${#WR_CLEANUP[@]} - 1; __wr_ci >= 0; __wr_ci--)); do
+		eval "${WR_CLEANUP[$__wr_ci]}" >/dev/null 2>&1 || true
 	done
 	WR_CLEANUP=()
 }
