@@ -248,46 +248,46 @@ static void follow_mount(const struct probe_ctx *ctx, const struct mount_table *
 	}
 }
 
+/* Record the whole disks in found[] that are not yet in names[], with why. */
+static void add_rescue(char ***names, char ***reasons, size_t *n, char **found, size_t nfound,
+		       const char *why)
+{
+	for (size_t j = 0; j < nfound; j++) {
+		size_t nr = *n;
+		if (strv_contains(*names, *n, found[j]))
+			continue;
+		strv_add(names, n, found[j]);
+		strv_add(reasons, &nr, why);
+	}
+	strv_free(found, nfound);
+}
+
 void mounts_rescue_disks(const struct probe_ctx *ctx, const struct mount_table *mt,
 			 char ***names, char ***reasons, size_t *n)
 {
 	for (size_t i = 0; i < mt->n; i++) {
 		const struct mount_entry *me = &mt->entries[i];
-		char **found = NULL;
+		char **found = NULL, *why;
 		size_t nfound = 0;
 
 		if (!mounts_is_system(me))
 			continue;
 		follow_mount(ctx, mt, me, &found, &nfound, 0);
-		for (size_t j = 0; j < nfound; j++) {
-			if (strv_contains(*names, *n, found[j]))
-				continue;
-			char *why = xasprintf("%s (%s) is on this disk", me->target,
-					      me->source ? me->source : me->fstype);
-			size_t nr = *n;
-			strv_add(names, n, found[j]);
-			strv_add(reasons, &nr, why);
-			free(why);
-		}
-		strv_free(found, nfound);
+		why = xasprintf("%s (%s) is on this disk", me->target,
+				me->source ? me->source : me->fstype);
+		add_rescue(names, reasons, n, found, nfound, why);
+		free(why);
 	}
 	for (size_t i = 0; i < mt->nswaps; i++) {
-		unsigned ma, mi;
-		char **found = NULL;
+		char **found = NULL, *why;
 		size_t nfound = 0;
+		unsigned ma, mi;
 
 		if (!sysfs_devno_of(ctx, mt->swaps[i], &ma, &mi))
 			continue;
 		sysfs_whole_disks_of(ctx, mt, ma, mi, &found, &nfound, 0);
-		for (size_t j = 0; j < nfound; j++) {
-			if (strv_contains(*names, *n, found[j]))
-				continue;
-			char *why = xasprintf("swap is active on /dev/%s", mt->swaps[i]);
-			size_t nr = *n;
-			strv_add(names, n, found[j]);
-			strv_add(reasons, &nr, why);
-			free(why);
-		}
-		strv_free(found, nfound);
+		why = xasprintf("swap is active on /dev/%s", mt->swaps[i]);
+		add_rescue(names, reasons, n, found, nfound, why);
+		free(why);
 	}
 }
