@@ -113,3 +113,13 @@ wr_unxz() {
 wr_udev_decode() {
 	printf '%b' "$1"
 }
+
+# wr_expect_images_unchanged WHAT DIR: every DIR/NAME.img still hashes to
+# ${SHA[NAME]} (the caller's associative array, filled before listing).
+wr_expect_images_unchanged() {
+	local what=$1 dir=$2 __wr_n changed=""
+	for __wr_n in "${!SHA[@]}"; do
+		[ "$(wr_sha "$dir/$__wr_n.img")" = "${SHA[$__wr_n]}" ] || changed="$changed $__wr_n"
+	done
+	expect_eq "$what: all ${#SHA[@]} images unchanged (sha256)" "" "${changed# }"
+}
