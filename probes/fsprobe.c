@@ -19,12 +19,36 @@ static char *lookup(blkid_probe pr, const char *name)
 	return NULL;
 }
 
+/* One libblkid pass over the probe's range; -errno on an I/O error. */
+static int probe_pass(blkid_probe pr, struct volume *v, char **pttype)
+{
+	int rc;
+
+	errno = 0;
+	rc = blkid_do_safeprobe(pr);
+	if (rc == -2) {
+		v->fs_error = xstrdup("more than one filesystem signature found; "
+				      "the content cannot be told for sure");
+	} else if (rc < 0) {
+		return -(errno ? errno : EIO);	/* an I/O error: the caller owns it */
+	} else if (rc == 0) {
+		v->fstype = lookup(pr, "TYPE");
+		v->label = lookup(pr, "LABEL");
+		v->uuid = lookup(pr, "UUID");
+		v->version = lookup(pr, "VERSION");
+		v->usage = lookup(pr, "USAGE");
+		if (pttype)
+			*pttype = lookup(pr, "PTTYPE");
+	}
+	return 0;
+}
+
 int fsprobe_volume(int fd, uint64_t off, uint64_t size, bool whole_disk,
 		   struct volume *v, char **pttype)
 {
-	int ret = 0;
+	static const char *const hybrid[] = { "iso9660", "udf", NULL };
 	blkid_probe pr = blkid_new_probe();
-	int rc;
+	int ret = 0;
 
 	if (!pr) {
 		v->fs_error = xstrdup("out of memory");
@@ -35,29 +59,34 @@ int fsprobe_volume(int fd, uint64_t off, uint64_t size, bool whole_disk,
 		blkid_free_probe(pr);
 		return ret;
 	}
-	blkid_probe_enable_superblocks(pr, 1);
 	blkid_probe_set_superblocks_flags(pr, BLKID_SUBLKS_LABEL | BLKID_SUBLKS_UUID |
 					      BLKID_SUBLKS_TYPE | BLKID_SUBLKS_VERSION |
 					      BLKID_SUBLKS_USAGE);
-	blkid_probe_enable_partitions(pr, whole_disk);
-	if (whole_disk)
+	if (whole_disk) {
+		/*
+		 * A whole disk: the partition table first. Only when there is
+		 * none do all the filesystem probers run; a partitioned disk is
+		 * only asked for hybrid boot media (an ISO image written to a
+		 * USB stick carries an MBR too). This spares dozens of reads
+		 * per disk.
+		 */
+		blkid_probe_enable_superblocks(pr, 0);
+		blkid_probe_enable_partitions(pr, 1);
 		blkid_probe_set_partitions_flags(pr, 0);
-
-	errno = 0;
-	rc = blkid_do_safeprobe(pr);
-	if (rc == -2) {
-		v->fs_error = xstrdup("more than one filesystem signature found; "
-				      "the content cannot be told for sure");
-	} else if (rc < 0) {
-		ret = -(errno ? errno : EIO);	/* an I/O error: the caller owns it */
-	} else if (rc == 0) {
-		v->fstype = lookup(pr, "TYPE");
-		v->label = lookup(pr, "LABEL");
-		v->uuid = lookup(pr, "UUID");
-		v->version = lookup(pr, "VERSION");
-		v->usage = lookup(pr, "USAGE");
-		if (pttype)
-			*pttype = lookup(pr, "PTTYPE");
+		ret = probe_pass(pr, v, pttype);
+		if (ret == 0 && !v->fs_error) {
+			blkid_reset_probe(pr);
+			blkid_probe_enable_partitions(pr, 0);
+			blkid_probe_enable_superblocks(pr, 1);
+			if (*pttype)
+				blkid_probe_filter_superblocks_type(pr, BLKID_FLTR_ONLYIN,
+								    (char **)hybrid);
+			ret = probe_pass(pr, v, NULL);
+		}
+	} else {
+		blkid_probe_enable_superblocks(pr, 1);
+		blkid_probe_enable_partitions(pr, 0);
+		ret = probe_pass(pr, v, NULL);
 	}
 	blkid_free_probe(pr);
 	return ret;

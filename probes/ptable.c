@@ -78,6 +78,8 @@ int ptable_probe(struct disk *d, int fd)
 	if (!cxt)
 		return -ENOMEM;
 	fdisk_set_ask(cxt, ask_cb, d);
+	/* list-only, like fdisk -l: no second blkid scan for "collisions" */
+	fdisk_enable_listonly(cxt, 1);
 	rc = fdisk_assign_device_by_fd(cxt, fd, d->path, 1);
 	if (rc) {
 		fdisk_unref_context(cxt);
