@@ -29,14 +29,10 @@ void findings_add(struct inventory *inv, enum severity sev, const char *code,
 	va_end(ap);
 }
 
-/* "/dev/sda2", or "disk 1 partition 2" when the kernel has no node for it. */
-static char *part_ref(size_t di, const struct disk *d, const struct partition *p)
+/* "/dev/sda2", or "Disk 1 partition 2" when the kernel has no node for it. */
+static char *part_ref(size_t di, const struct partition *p)
 {
-	if (p && p->path)
-		return xstrdup(p->path);
-	if (p)
-		return xasprintf("Disk %zu partition %zu", di, p->number);
-	return xstrdup(d->path);
+	return p->path ? xstrdup(p->path) : xasprintf("Disk %zu partition %zu", di, p->number);
 }
 
 static void ntfs_findings(struct inventory *inv, const char *dev, const struct ntfs_state *n)
@@ -131,7 +127,7 @@ void findings_build(struct inventory *inv)
 			windows++;
 		for (size_t j = 0; j < d->nparts; j++) {
 			struct partition *p = &d->parts[j];
-			char *ref = part_ref(i, d, p);
+			char *ref = part_ref(i, p);
 			volume_findings(inv, ref, &p->vol, p->error);
 			if (p->role == PART_ROLE_WINDOWS && d->role != DISK_ROLE_RESCUE) {
 				if (!windows++)

@@ -161,11 +161,9 @@ static bool source_names(const char *source, const char *name)
 	return false;
 }
 
-void mounts_usage(const struct probe_ctx *ctx, const struct mount_table *mt,
-		  const char *sysdir, const char *name, unsigned major, unsigned minor,
-		  struct usage *u)
+void mounts_usage(const struct mount_table *mt, const char *sysdir, const char *name,
+		  unsigned major, unsigned minor, struct usage *u)
 {
-	(void)ctx;
 	for (size_t i = 0; i < mt->n; i++) {
 		const struct mount_entry *me = &mt->entries[i];
 		bool match = (major || minor) && me->major == major && me->minor == minor;

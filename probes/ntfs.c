@@ -493,8 +493,7 @@ static void read_hiberfil(ntfs_volume *vol, struct ntfs_state *st)
 		st->hibernated = (memcmp(magic, "hibr", 4) == 0 || memcmp(magic, "HIBR", 4) == 0)
 				 ? TRI_YES : TRI_NO;
 	} else if (na && na->data_size == 0) {
-		st->hibernated = TRI_NO;	/* an empty hiberfil.sys */
-		strcpy(st->hiberfil_magic, "");
+		st->hibernated = TRI_NO;	/* an empty hiberfil.sys: no magic */
 	} else {
 		st->hibernated = TRI_UNKNOWN;
 	}

@@ -28,6 +28,8 @@ int sysfs_list_disks(const struct probe_ctx *ctx, struct disk **disks, size_t *n
 struct mount_table;
 void sysfs_whole_disks_of(const struct probe_ctx *ctx, const struct mount_table *mt,
 			  unsigned major, unsigned minor, char ***names, size_t *n, int depth);
+/* Order d->parts by partition number (kernel and table entries alike). */
+void sysfs_sort_partitions(struct disk *d);
 /* maj:min of a kernel block device name ("sda4", "dm-0"); false if unknown. */
 bool sysfs_devno_of(const struct probe_ctx *ctx, const char *name, unsigned *major, unsigned *minor);
 
@@ -54,9 +56,8 @@ void mounts_free(struct mount_table *mt);
 /* The mount whose target is the longest prefix of path, or NULL. */
 const struct mount_entry *mounts_find_containing(const struct mount_table *mt, const char *path);
 /* Mountpoints, rw, swap and holders of one block device into *u. */
-void mounts_usage(const struct probe_ctx *ctx, const struct mount_table *mt,
-		  const char *sysdir, const char *name, unsigned major, unsigned minor,
-		  struct usage *u);
+void mounts_usage(const struct mount_table *mt, const char *sysdir, const char *name,
+		  unsigned major, unsigned minor, struct usage *u);
 /* True for mounts that belong to the running system (not /mnt, /media...). */
 bool mounts_is_system(const struct mount_entry *me);
 /*

@@ -57,13 +57,6 @@ static struct partition *find_or_add(struct disk *d, size_t number)
 	return &d->parts[d->nparts++];
 }
 
-static int cmp_parts(const void *a, const void *b)
-{
-	const struct partition *x = a, *y = b;
-
-	return x->number < y->number ? -1 : x->number > y->number;
-}
-
 int ptable_probe(struct disk *d, int fd)
 {
 	struct fdisk_context *cxt = fdisk_new_context();
@@ -143,8 +136,7 @@ int ptable_probe(struct disk *d, int fd)
 			d->nfree++;
 		}
 	}
-	if (d->nparts)
-		qsort(d->parts, d->nparts, sizeof(*d->parts), cmp_parts);
+	sysfs_sort_partitions(d);
 	/* libfdisk falls back to the protective MBR when no GPT header is valid */
 	for (size_t i = 0; dos && i < d->nparts; i++)
 		if (d->parts[i].parttype && strcmp(d->parts[i].parttype, "0xee") == 0) {

@@ -155,49 +155,46 @@ struct inventory *probes_scan(const struct probe_ctx *ctx)
 	size_t nrescue = 0;
 	int rc;
 
+	blockdir = path_join_root(ctx->sysroot, "/sys/block");
 	rc = sysfs_list_disks(ctx, &inv->disks, &inv->ndisks);
 	if (rc < 0) {
-		char *dir = path_join_root(ctx->sysroot, "/sys/block");
-		inv->error = xasprintf("cannot read %s: %s", dir, strerror(-rc));
-		free(dir);
+		inv->error = xasprintf("cannot read %s: %s", blockdir, strerror(-rc));
+		free(blockdir);
 		return inv;
 	}
 	mounts_load(ctx, &mt);
 	mounts_rescue_disks(ctx, &mt, &rescue, &reasons, &nrescue);
-	blockdir = path_join_root(ctx->sysroot, "/sys/block");
 
 	/* open every disk first and start reading ahead on all of them at once */
 	int *fds = xcalloc(inv->ndisks, sizeof(int));
-	int *errs = xcalloc(inv->ndisks, sizeof(int));
 	for (size_t i = 0; i < inv->ndisks; i++) {
-		char *devpath = path_join_root(ctx->sysroot, inv->disks[i].path);
+		struct disk *d = &inv->disks[i];
+		char *devpath = path_join_root(ctx->sysroot, d->path);
 		fds[i] = open(devpath, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-		errs[i] = errno;
-		if (fds[i] >= 0)
-			prefetch(fds[i], &inv->disks[i]);
+		if (fds[i] < 0)
+			d->error = xasprintf("cannot open %s: %s", devpath, strerror(errno));
+		else
+			prefetch(fds[i], d);
 		free(devpath);
 	}
 
 	for (size_t i = 0; i < inv->ndisks; i++) {
 		struct disk *d = &inv->disks[i];
 		char *sysdir = xasprintf("%s/%s", blockdir, d->name);
-		char *devpath = path_join_root(ctx->sysroot, d->path);
 		bool is_rescue = false;
 		int fd = fds[i];
 
-		mounts_usage(ctx, &mt, sysdir, d->name, d->major, d->minor, &d->vol.use);
+		mounts_usage(&mt, sysdir, d->name, d->major, d->minor, &d->vol.use);
 		for (size_t j = 0; j < d->nparts; j++) {
 			struct partition *p = &d->parts[j];
 			if (p->name) {
 				char *psys = xasprintf("%s/%s", sysdir, p->name);
-				mounts_usage(ctx, &mt, psys, p->name, p->major, p->minor, &p->vol.use);
+				mounts_usage(&mt, psys, p->name, p->major, p->minor, &p->vol.use);
 				free(psys);
 			}
 		}
 
-		if (fd < 0) {
-			d->error = xasprintf("cannot open %s: %s", devpath, strerror(errs[i]));
-		} else {
+		if (fd >= 0) {
 			probe_disk(d, fd);
 			close(fd);
 		}
@@ -209,11 +206,9 @@ struct inventory *probes_scan(const struct probe_ctx *ctx)
 		d->role = roles_disk(d, is_rescue);
 		if (d->role == DISK_ROLE_RESCUE && !d->role_reason)
 			d->role_reason = xstrdup("boot medium of the rescue system (iso9660)");
-		free(devpath);
 		free(sysdir);
 	}
 	free(fds);
-	free(errs);
 	free(blockdir);
 	strv_free(rescue, nrescue);
 	strv_free(reasons, nrescue);

@@ -86,6 +86,12 @@ static int cmp_parts(const void *a, const void *b)
 	return x->number < y->number ? -1 : x->number > y->number;
 }
 
+void sysfs_sort_partitions(struct disk *d)
+{
+	if (d->nparts)
+		qsort(d->parts, d->nparts, sizeof(*d->parts), cmp_parts);
+}
+
 static void read_partitions(const char *sysdir, struct disk *d)
 {
 	DIR *dir = opendir(sysdir);
@@ -117,8 +123,7 @@ static void read_partitions(const char *sysdir, struct disk *d)
 		free(devno);
 	}
 	closedir(dir);
-	if (d->nparts)
-		qsort(d->parts, d->nparts, sizeof(*d->parts), cmp_parts);
+	sysfs_sort_partitions(d);
 }
 
 static char *read_trimmed(const char *sysdir, const char *file)

@@ -159,14 +159,14 @@ static void test_usage(void **state)
 	(void)state;
 	assert_int_equal(mounts_load(&ctx, &mt), 0);
 	assert_null(mt.error);
-	mounts_usage(&ctx, &mt, NULL, "sda1", 8, 1, &u);
+	mounts_usage(&mt, NULL, "sda1", 8, 1, &u);
 	assert_int_equal(u.nmountpoints, 1);
 	assert_string_equal(u.mountpoints[0], "/boot/efi");
 	assert_true(u.mounted_rw);
 	strv_free(u.mountpoints, u.nmountpoints);
 	memset(&u, 0, sizeof(u));
 	/* bcachefs: one mount made of two devices, named in the source */
-	mounts_usage(&ctx, &mt, NULL, "sdc2", 8, 34, &u);
+	mounts_usage(&mt, NULL, "sdc2", 8, 34, &u);
 	assert_int_equal(u.nmountpoints, 1);
 	assert_string_equal(u.mountpoints[0], "/mnt/test");
 	strv_free(u.mountpoints, u.nmountpoints);
