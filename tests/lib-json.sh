@@ -2,9 +2,11 @@
 # Source tests/lib.sh first, then this file.
 #
 #   wr_list OUT [GLOBAL-OPTS...]   run "$WR_BIN GLOBAL-OPTS list --json" with a timeout;
-#                                  stdout -> OUT.json, stderr -> OUT.err, exit -> OUT.rc
+#                                  stdout -> OUT.json, stderr -> OUT.err, exit -> OUT.rc;
+#                                  prints how long it took
 #   wr_list_checks WHAT OUT        exit 0, valid JSON with schema 1.x, no crash,
-#                                  every stderr line is winrescue's own ("winrescue: ...")
+#                                  every stderr line is winrescue's own ("winrescue: ...");
+#                                  shows the first stderr lines as comments
 #   jdisk OUT DEV FILTER           jq -r FILTER on the disk whose path is DEV
 #   jpart OUT PARTDEV FILTER       jq -r FILTER on the partition whose path is PARTDEV
 #   jfind OUT DEV                  "severity:code" of every finding about DEV (or its partitions)
@@ -16,10 +18,12 @@
 WR_LIST_TIMEOUT=${WR_LIST_TIMEOUT:-300}
 
 wr_list() {
-	local out=$1 rc=0
+	local out=$1 rc=0 t0=$EPOCHREALTIME t1
 	shift
 	timeout -k 10 "$WR_LIST_TIMEOUT" "$WR_BIN" "$@" list --json >"$out.json" 2>"$out.err" || rc=$?
+	t1=$EPOCHREALTIME
 	echo "$rc" >"$out.rc"
+	echo "# list --json took $(((${t1/./} - ${t0/./}) / 1000)) ms"
 }
 
 # Every line on stderr must come from winrescue itself, never from a library
@@ -50,6 +54,8 @@ wr_list_checks() {
 	expect_eq "$what: schema" 'winrescue 1' \
 		"$(jq -r '"\(.schema.name) \(.schema.version[0])"' "$out.json" 2>/dev/null)"
 	wr_check_stderr "$what" "$out.err"
+	[ -s "$out.err" ] && sed 's/^/# stderr: /' "$out.err" | head -5
+	return 0
 }
 
 jdisk() {

@@ -186,11 +186,8 @@ if dd if="$EIO_REGION"p2 of=/dev/null bs=4096 count=1 iflag=direct status=none 2
 fi
 
 # ---------------------------------------------------------------- list
-start=$(date +%s%N)
 wr_list "$T/l"
-echo "# list --json took $((($(date +%s%N) - start) / 1000000)) ms"
 wr_list_checks "list --json with I/O errors and corrupt tables" "$T/l"
-[ -s "$T/l.err" ] && sed 's/^/# stderr: /' "$T/l.err" | head -5
 L=$T/l
 
 # text view: same rules on stderr, no library message on stdout either
