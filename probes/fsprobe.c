@@ -43,51 +43,54 @@ static int probe_pass(blkid_probe pr, struct volume *v, char **pttype)
 	return 0;
 }
 
-int fsprobe_volume(int fd, uint64_t off, uint64_t size, bool whole_disk,
-		   struct volume *v, char **pttype)
+static blkid_probe new_probe(int fd, uint64_t off, uint64_t size, int *ret)
 {
-	static const char *const hybrid[] = { "iso9660", "udf", NULL };
 	blkid_probe pr = blkid_new_probe();
-	int ret = 0;
 
+	*ret = 0;
 	if (!pr) {
-		v->fs_error = xstrdup("out of memory");
-		return -ENOMEM;
+		*ret = -ENOMEM;
+		return NULL;
 	}
 	if (blkid_probe_set_device(pr, fd, (blkid_loff_t)off, (blkid_loff_t)size) != 0) {
-		ret = -(errno ? errno : EIO);
+		*ret = -(errno ? errno : EIO);
 		blkid_free_probe(pr);
-		return ret;
+		return NULL;
 	}
+	return pr;
+}
+
+int fsprobe_table(int fd, uint64_t size, struct volume *v, char **pttype)
+{
+	int ret;
+	blkid_probe pr = new_probe(fd, 0, size, &ret);
+
+	if (!pr)
+		return ret;
+	blkid_probe_enable_superblocks(pr, 0);
+	blkid_probe_enable_partitions(pr, 1);
+	blkid_probe_set_partitions_flags(pr, 0);
+	ret = probe_pass(pr, v, pttype);
+	blkid_free_probe(pr);
+	return ret;
+}
+
+int fsprobe_volume(int fd, uint64_t off, uint64_t size, bool hybrid_only, struct volume *v)
+{
+	static const char *const hybrid[] = { "iso9660", "udf", NULL };
+	int ret;
+	blkid_probe pr = new_probe(fd, off, size, &ret);
+
+	if (!pr)
+		return ret;
 	blkid_probe_set_superblocks_flags(pr, BLKID_SUBLKS_LABEL | BLKID_SUBLKS_UUID |
 					      BLKID_SUBLKS_TYPE | BLKID_SUBLKS_VERSION |
 					      BLKID_SUBLKS_USAGE);
-	if (whole_disk) {
-		/*
-		 * A whole disk: the partition table first. Only when there is
-		 * none do all the filesystem probers run; a partitioned disk is
-		 * only asked for hybrid boot media (an ISO image written to a
-		 * USB stick carries an MBR too). This spares dozens of reads
-		 * per disk.
-		 */
-		blkid_probe_enable_superblocks(pr, 0);
-		blkid_probe_enable_partitions(pr, 1);
-		blkid_probe_set_partitions_flags(pr, 0);
-		ret = probe_pass(pr, v, pttype);
-		if (ret == 0 && !v->fs_error) {
-			blkid_reset_probe(pr);
-			blkid_probe_enable_partitions(pr, 0);
-			blkid_probe_enable_superblocks(pr, 1);
-			if (*pttype)
-				blkid_probe_filter_superblocks_type(pr, BLKID_FLTR_ONLYIN,
-								    (char **)hybrid);
-			ret = probe_pass(pr, v, NULL);
-		}
-	} else {
-		blkid_probe_enable_superblocks(pr, 1);
-		blkid_probe_enable_partitions(pr, 0);
-		ret = probe_pass(pr, v, NULL);
-	}
+	blkid_probe_enable_superblocks(pr, 1);
+	blkid_probe_enable_partitions(pr, 0);
+	if (hybrid_only)
+		blkid_probe_filter_superblocks_type(pr, BLKID_FLTR_ONLYIN, (char **)hybrid);
+	ret = probe_pass(pr, v, NULL);
 	blkid_free_probe(pr);
 	return ret;
 }

@@ -45,6 +45,7 @@ struct ro_dev {
 	uint64_t off, size;
 	unsigned sector_size;
 	s64 pos;
+	struct prefetch_plan *pl;	/* ntfs_prefetch_meta() only */
 };
 
 static int ro_open(struct ntfs_device *dev, int flags)
@@ -369,6 +370,91 @@ static void check_mftmirr(int fd, uint64_t off, uint64_t size, const struct geom
 out:
 	free(mft);
 	free(mirr);
+}
+
+/* ---- read-ahead hints for the next stage (see prefetch.c) ---- */
+
+void ntfs_prefetch_boot(int fd, uint64_t off, uint64_t size, struct prefetch_plan *pl)
+{
+	NTFS_BOOT_SECTOR bs;
+	struct geometry g;
+	uint64_t end = off + size, mft, mirr;
+
+	if (!read_exact(fd, &bs, sizeof(bs), off) || !boot_geometry(&bs, &g))
+		return;
+	/* mounting reads the system files' records ($MFT .. $Extend and a few
+	 * more), then $MFTMirr; the backup boot sector closes the volume */
+	mft = off + (uint64_t)g.mft_lcn * g.cluster;
+	mirr = off + (uint64_t)g.mftmirr_lcn * g.cluster;
+	prefetch_add(pl, end, mft, 24 * (uint64_t)g.record > g.cluster ? 24 * (uint64_t)g.record : g.cluster);
+	prefetch_add(pl, end, mirr, 4 * (uint64_t)g.record > g.cluster ? 4 * (uint64_t)g.record : g.cluster);
+	prefetch_add(pl, end, off + g.sectors * g.sector, g.sector);
+}
+
+/* Announce [pos, pos+len) of a non-resident attribute's data. */
+static void prefetch_attr(const struct ro_dev *rd, ntfs_attr *na, s64 pos, s64 len)
+{
+	u8 bits = na->ni->vol->cluster_size_bits;
+
+	if (!NAttrNonResident(na) || pos >= na->initialized_size || ntfs_attr_map_whole_runlist(na))
+		return;
+	if (len > na->initialized_size - pos)
+		len = na->initialized_size - pos;
+	for (runlist_element *rl = na->rl; rl && rl->length; rl++) {
+		s64 vs = rl->vcn << bits, ve = (rl->vcn + rl->length) << bits;
+		s64 a = vs > pos ? vs : pos, b = ve < pos + len ? ve : pos + len;
+
+		if (rl->lcn < 0 || a >= b)
+			continue;
+		prefetch_add(rd->pl, rd->off + rd->size, rd->off + (uint64_t)((rl->lcn << bits) + (a - vs)),
+			 (uint64_t)(b - a));
+	}
+}
+
+static void prefetch_file(const struct ro_dev *rd, ntfs_volume *vol, u64 inum, ATTR_TYPES type,
+			  ntfschar *name, u32 name_len, s64 max)
+{
+	ntfs_inode *ni = ntfs_inode_open(vol, inum);
+	ntfs_attr *na = ni ? ntfs_attr_open(ni, type, name, name_len) : NULL;
+
+	if (na) {
+		prefetch_attr(rd, na, 0, max);
+		/* ntfs_check_logfile() looks for restart pages at every power
+		 * of two; an empty $LogFile is read at all of them */
+		for (s64 pos = 8192; inum == FILE_LogFile && pos < na->data_size; pos <<= 1)
+			prefetch_attr(rd, na, pos, 4096);
+		ntfs_attr_close(na);
+	}
+	if (ni)
+		ntfs_inode_close(ni);
+}
+
+void ntfs_prefetch_meta(int fd, uint64_t off, uint64_t size, unsigned sector_size,
+			struct prefetch_plan *pl)
+{
+	struct ro_dev rd = { .fd = fd, .off = off, .size = size, .sector_size = sector_size,
+			     .pl = pl };
+	struct ntfs_device *dev = ntfs_device_alloc("prefetch", 0, &ro_ops, &rd);
+	ntfs_volume *vol;
+
+	if (!dev)
+		return;
+	log_reset();
+	vol = ntfs_volume_startup(dev, NTFS_MNT_RDONLY);
+	if (!vol) {
+		ntfs_device_free(dev);
+		return;
+	}
+	/* what ntfs_device_mount(), the free space count and the $LogFile
+	 * check read next; directory lookups below the root stay on demand */
+	if (vol->mftbmp_na)
+		prefetch_attr(&rd, vol->mftbmp_na, 0, 1 << 20);
+	prefetch_file(&rd, vol, FILE_UpCase, AT_DATA, AT_UNNAMED, 0, 1 << 20);
+	prefetch_file(&rd, vol, FILE_AttrDef, AT_DATA, AT_UNNAMED, 0, 1 << 20);
+	prefetch_file(&rd, vol, FILE_Bitmap, AT_DATA, AT_UNNAMED, 0, 64 << 20);
+	prefetch_file(&rd, vol, FILE_LogFile, AT_DATA, AT_UNNAMED, 0, 8192);
+	prefetch_file(&rd, vol, FILE_root, AT_INDEX_ALLOCATION, NTFS_INDEX_I30, 4, 64 << 10);
+	ntfs_umount(vol, FALSE);	/* frees dev too */
 }
 
 /* ---- through libntfs-3g ---- */

@@ -73,17 +73,54 @@ int ptable_probe(struct disk *d, int fd);
 
 /* ---- fsprobe.c (libblkid, low-level, no cache) ---- */
 /*
- * Probe [off, off+size) of fd; whole_disk also reports a partition table
- * type. Returns -errno on an I/O error, 0 otherwise (an undecidable
- * content is recorded in v->fs_error).
+ * The partition-table pass over a whole disk: *pttype is the table type
+ * (NULL when there is none); an undecidable content is recorded in
+ * v->fs_error. Returns -errno on an I/O error, 0 otherwise.
  */
-int fsprobe_volume(int fd, uint64_t off, uint64_t size, bool whole_disk,
-		   struct volume *v, char **pttype);
+int fsprobe_table(int fd, uint64_t size, struct volume *v, char **pttype);
+/*
+ * Filesystem signatures in [off, off+size) of fd into v. hybrid_only asks
+ * only for iso9660/udf: a partitioned whole disk can still be boot media
+ * (an ISO image written to a USB stick carries an MBR too). Returns -errno
+ * on an I/O error, 0 otherwise (ambivalence is recorded in v->fs_error).
+ */
+int fsprobe_volume(int fd, uint64_t off, uint64_t size, bool hybrid_only, struct volume *v);
+
+/* ---- prefetch.c (read-ahead hints; see the comment in prefetch.c) ---- */
+struct prefetch_range {
+	uint64_t off, len;
+};
+
+/* Ranges to announce together: sorted and merged when issued. */
+struct prefetch_plan {
+	struct prefetch_range *r;
+	size_t n, cap;
+};
+
+/* Read only what is asked on fd from now on: no device read-ahead. */
+void prefetch_start(int fd);
+/* Add [off, off+len), clipped at limit (the end of the disk or volume). */
+void prefetch_add(struct prefetch_plan *pl, uint64_t limit, uint64_t off, uint64_t len);
+/* Start reading the plan's ranges of fd in the background; empties the plan. */
+void prefetch_issue(int fd, struct prefetch_plan *pl);
+void prefetch_plan_free(struct prefetch_plan *pl);
+/* The partition table areas at both ends of a disk. */
+void prefetch_tables(struct prefetch_plan *pl, uint64_t disk_size);
+/* The places libblkid's superblock probers read in [off, off+size). */
+void prefetch_superblocks(struct prefetch_plan *pl, uint64_t off, uint64_t size);
 
 /* ---- ntfs.c (libntfs-3g through a read-only device layer) ---- */
 /* NTFS state of [off, off+size) of fd; never NULL. name is used in messages. */
 struct ntfs_state *ntfs_probe(int fd, uint64_t off, uint64_t size, unsigned sector_size,
 			      const char *name);
+/*
+ * Read-ahead hints, in two stages: from the boot sector ($MFT head,
+ * $MFTMirr, backup boot sector), then, once those have arrived, from the
+ * system files' runlists ($UpCase, $AttrDef, $Bitmap, $LogFile, root index).
+ */
+void ntfs_prefetch_boot(int fd, uint64_t off, uint64_t size, struct prefetch_plan *pl);
+void ntfs_prefetch_meta(int fd, uint64_t off, uint64_t size, unsigned sector_size,
+			struct prefetch_plan *pl);
 /* Whether [off, off+size) holds an NTFS boot sector at its start or its end. */
 bool ntfs_looks_like(int fd, uint64_t off, uint64_t size);
 void ntfs_state_free(struct ntfs_state *st);

@@ -51,48 +51,81 @@ static bool is_ntfs(const struct volume *v)
 	return v->fstype && strcmp(v->fstype, "ntfs") == 0;
 }
 
-static void probe_partition(struct disk *d, struct partition *p, int fd)
-{
+/*
+ * The probes of a batch of disks run in stages, each over every disk of
+ * the batch, so that the reads one stage announces (prefetch.c) travel
+ * together while the previous stage still works:
+ *
+ *   1. open each disk; announce its partition table areas
+ *   2. partition tables (libblkid, libfdisk); announce every partition's
+ *      superblock areas
+ *   3. filesystems (libblkid); for NTFS, announce $MFT and $MFTMirr
+ *   4. NTFS: announce the system files ($UpCase, $Bitmap, $LogFile...)
+ *   5. NTFS state (libntfs-3g); roles
+ */
+struct ntfs_job {
+	struct disk *d;
+	struct volume *vol;
+	uint64_t off, size;
 	char *name;
-	int rc;
+	int fd;
+};
 
-	if (p->container || p->size == 0)
-		return;
-	if (p->start + p->size > d->size) {
-		p->error = xstrdup("the partition extends beyond the end of the disk");
-		return;
-	}
-	rc = fsprobe_volume(fd, p->start, p->size, false, &p->vol, NULL);
-	if (rc < 0) {
-		p->error = xasprintf("cannot read the partition: %s", strerror(-rc));
-		return;
-	}
-	/* blkid reads only the primary boot sector; a damaged one hides NTFS */
-	if (is_ntfs(&p->vol) || (!p->vol.fstype && !p->vol.fs_error &&
-				 windows_parttype(p->parttype) && ntfs_looks_like(fd, p->start, p->size))) {
-		name = p->path ? xstrdup(p->path) : xasprintf("%s partition %zu", d->path, p->number);
-		p->vol.ntfs = ntfs_probe(fd, p->start, p->size, d->log_sector, name);
-		free(name);
-	}
+struct batch {
+	struct disk *disks;
+	int *fds;
+	size_t n;
+	struct ntfs_job *jobs;
+	size_t njobs;
+	struct prefetch_plan plan;
+};
+
+/* A disk's descriptors stay open for the whole batch; at most this many. */
+#define BATCH_DISKS 128
+
+static void add_ntfs_job(struct batch *b, struct disk *d, struct volume *v, int fd,
+			 uint64_t off, uint64_t size, char *name)
+{
+	b->jobs = xrealloc(b->jobs, b->njobs + 1, sizeof(*b->jobs));
+	b->jobs[b->njobs++] = (struct ntfs_job){ .d = d, .vol = v, .off = off, .size = size,
+						 .name = name, .fd = fd };
+	ntfs_prefetch_boot(fd, off, size, &b->plan);
 }
 
-static void probe_disk(struct disk *d, int fd)
+static void stage_open(const struct probe_ctx *ctx, struct batch *b, struct disk *d, int *fdp)
 {
-	char *pttype = NULL;
+	char *devpath = path_join_root(ctx->sysroot, d->path);
 	struct stat st;
-	int rc;
+	int fd = open(devpath, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 
-	/* the node must still be the device the scan saw */
-	if (fstat(fd, &st) == 0 && S_ISBLK(st.st_mode) &&
-	    (major(st.st_rdev) != d->major || minor(st.st_rdev) != d->minor)) {
+	*fdp = -1;
+	if (fd < 0) {
+		d->error = xasprintf("cannot open %s: %s", devpath, strerror(errno));
+	} else if (fstat(fd, &st) == 0 && S_ISBLK(st.st_mode) &&
+		   (major(st.st_rdev) != d->major || minor(st.st_rdev) != d->minor)) {
+		/* the node must still be the device the scan saw */
 		d->error = xasprintf("%s is now a different device (%u:%u, expected %u:%u)", d->path,
 				     major(st.st_rdev), minor(st.st_rdev), d->major, d->minor);
-		return;
+		close(fd);
+	} else {
+		prefetch_start(fd);
+		prefetch_tables(&b->plan, d->size);
+		prefetch_issue(fd, &b->plan);
+		*fdp = fd;
 	}
-	rc = fsprobe_volume(fd, 0, d->size, true, &d->vol, &pttype);
+	free(devpath);
+}
+
+static void stage_table(struct batch *b, struct disk *d, int *fdp)
+{
+	char *pttype = NULL;
+	int rc = fsprobe_table(*fdp, d->size, &d->vol, &pttype);
+
 	if (rc < 0) {
 		d->error = xasprintf("cannot read the disk: %s", strerror(-rc));
 		free(pttype);
+		close(*fdp);
+		*fdp = -1;
 		return;
 	}
 	/*
@@ -101,8 +134,8 @@ static void probe_disk(struct disk *d, int fd)
 	 * would read it as an MBR full of garbage partitions. When blkid could
 	 * not decide (ambivalent), libfdisk gets its chance.
 	 */
-	if (pttype || (!d->vol.fstype && d->vol.fs_error)) {
-		rc = ptable_probe(d, fd);
+	if (pttype || d->vol.fs_error) {
+		rc = ptable_probe(d, *fdp);
 		if (rc < 0)
 			d->error = xasprintf("cannot read the partition table: %s", strerror(-rc));
 	}
@@ -112,38 +145,105 @@ static void probe_disk(struct disk *d, int fd)
 
 	for (size_t i = 0; i < d->nparts; i++) {
 		struct partition *p = &d->parts[i];
-		probe_partition(d, p, fd);
-		p->role = roles_partition(p->parttype, &p->vol);
+		if (!p->container && p->size && p->start + p->size <= d->size)
+			prefetch_superblocks(&b->plan, p->start, p->size);
 	}
-	if (is_ntfs(&d->vol) || (!d->pttype && !d->vol.fstype && !d->vol.fs_error &&
-				 ntfs_looks_like(fd, 0, d->size)))
-		d->vol.ntfs = ntfs_probe(fd, 0, d->size, d->log_sector, d->path);
-	if (d->vol.fstype || d->vol.ntfs)
-		d->vol_role = roles_partition(NULL, &d->vol);
+	if (!d->pttype && !d->vol.fs_error)
+		prefetch_superblocks(&b->plan, 0, d->size);
+	prefetch_issue(*fdp, &b->plan);
 }
 
-/*
- * Ask the kernel to read, in the background and in large requests, the
- * places every probe looks at first: table areas at both ends of the disk,
- * the start and end of each partition (boot sectors, superblocks, backup
- * boot sectors). The probes' many small reads then hit the page cache
- * instead of waiting one by one on a slow (cloud, loop) disk.
- */
-static void prefetch(int fd, const struct disk *d)
+static void stage_fs_partition(struct batch *b, struct disk *d, struct partition *p, int fd)
 {
-	const uint64_t head = 1 << 20, tail = 64 << 10;
+	int rc;
 
-	posix_fadvise(fd, 0, (off_t)(d->size < head ? d->size : head), POSIX_FADV_WILLNEED);
-	if (d->size > head)
-		posix_fadvise(fd, (off_t)(d->size - head), (off_t)head, POSIX_FADV_WILLNEED);
-	for (size_t i = 0; i < d->nparts; i++) {
-		const struct partition *p = &d->parts[i];
-		if (p->size < 2 * head) {
-			posix_fadvise(fd, (off_t)p->start, (off_t)p->size, POSIX_FADV_WILLNEED);
-			continue;
+	if (p->container || p->size == 0)
+		return;
+	if (p->start + p->size > d->size) {
+		p->error = xstrdup("the partition extends beyond the end of the disk");
+		return;
+	}
+	rc = fsprobe_volume(fd, p->start, p->size, false, &p->vol);
+	if (rc < 0) {
+		p->error = xasprintf("cannot read the partition: %s", strerror(-rc));
+		return;
+	}
+	/* blkid reads only the primary boot sector; a damaged one hides NTFS */
+	if (is_ntfs(&p->vol) || (!p->vol.fstype && !p->vol.fs_error &&
+				 windows_parttype(p->parttype) && ntfs_looks_like(fd, p->start, p->size)))
+		add_ntfs_job(b, d, &p->vol, fd, p->start, p->size,
+			     p->path ? xstrdup(p->path)
+				     : xasprintf("%s partition %zu", d->path, p->number));
+}
+
+static void stage_fs(struct batch *b, struct disk *d, int fd)
+{
+	/* the whole disk: every prober when there is no table, else only
+	 * hybrid boot media; an undecided table already went to libfdisk */
+	if (!d->vol.fs_error) {
+		int rc = fsprobe_volume(fd, 0, d->size, d->pttype != NULL, &d->vol);
+		if (rc < 0) {
+			d->error = xasprintf("cannot read the disk: %s", strerror(-rc));
+			return;
 		}
-		posix_fadvise(fd, (off_t)p->start, (off_t)head, POSIX_FADV_WILLNEED);
-		posix_fadvise(fd, (off_t)(p->start + p->size - tail), (off_t)tail, POSIX_FADV_WILLNEED);
+		if (!d->pttype && !d->vol.fstype && d->vol.fs_error && !d->nparts) {
+			rc = ptable_probe(d, fd);	/* ambivalent signatures: ask libfdisk */
+			if (rc < 0)
+				d->error = xasprintf("cannot read the partition table: %s",
+						     strerror(-rc));
+		}
+	}
+	for (size_t i = 0; i < d->nparts; i++)
+		stage_fs_partition(b, d, &d->parts[i], fd);
+	if (is_ntfs(&d->vol) || (!d->pttype && !d->vol.fstype && !d->vol.fs_error &&
+				 ntfs_looks_like(fd, 0, d->size)))
+		add_ntfs_job(b, d, &d->vol, fd, 0, d->size, xstrdup(d->path));
+	prefetch_issue(fd, &b->plan);
+}
+
+static void probe_batch(const struct probe_ctx *ctx, struct batch *b)
+{
+	for (size_t i = 0; i < b->n; i++)
+		stage_open(ctx, b, &b->disks[i], &b->fds[i]);
+	for (size_t i = 0; i < b->n; i++)
+		if (b->fds[i] >= 0)
+			stage_table(b, &b->disks[i], &b->fds[i]);
+	for (size_t i = 0; i < b->n; i++)
+		if (b->fds[i] >= 0)
+			stage_fs(b, &b->disks[i], b->fds[i]);
+	for (size_t j = 0; j < b->njobs; j++) {
+		struct ntfs_job *jb = &b->jobs[j];
+		ntfs_prefetch_meta(jb->fd, jb->off, jb->size, jb->d->log_sector, &b->plan);
+		if (j + 1 == b->njobs || b->jobs[j + 1].fd != jb->fd)
+			prefetch_issue(jb->fd, &b->plan);
+	}
+	for (size_t j = 0; j < b->njobs; j++) {
+		struct ntfs_job *jb = &b->jobs[j];
+		jb->vol->ntfs = ntfs_probe(jb->fd, jb->off, jb->size, jb->d->log_sector, jb->name);
+		free(jb->name);
+	}
+	for (size_t i = 0; i < b->n; i++) {
+		struct disk *d = &b->disks[i];
+		for (size_t j = 0; j < d->nparts; j++)
+			d->parts[j].role = roles_partition(d->parts[j].parttype, &d->parts[j].vol);
+		if (d->vol.fstype || d->vol.ntfs)
+			d->vol_role = roles_partition(NULL, &d->vol);
+		if (b->fds[i] >= 0)
+			close(b->fds[i]);
+	}
+	free(b->jobs);
+	prefetch_plan_free(&b->plan);
+}
+
+/* Probe disks[0..n) in batches of BATCH_DISKS open descriptors. */
+static void probe_disks(const struct probe_ctx *ctx, struct disk *disks, size_t n)
+{
+	int fds[BATCH_DISKS];
+
+	for (size_t first = 0; first < n; first += BATCH_DISKS) {
+		struct batch b = { .disks = disks + first, .fds = fds,
+				   .n = n - first < BATCH_DISKS ? n - first : BATCH_DISKS };
+		probe_batch(ctx, &b);
 	}
 }
 
@@ -165,24 +265,9 @@ struct inventory *probes_scan(const struct probe_ctx *ctx)
 	mounts_load(ctx, &mt);
 	mounts_rescue_disks(ctx, &mt, &rescue, &reasons, &nrescue);
 
-	/* open every disk first and start reading ahead on all of them at once */
-	int *fds = xcalloc(inv->ndisks, sizeof(int));
-	for (size_t i = 0; i < inv->ndisks; i++) {
-		struct disk *d = &inv->disks[i];
-		char *devpath = path_join_root(ctx->sysroot, d->path);
-		fds[i] = open(devpath, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-		if (fds[i] < 0)
-			d->error = xasprintf("cannot open %s: %s", devpath, strerror(errno));
-		else
-			prefetch(fds[i], d);
-		free(devpath);
-	}
-
 	for (size_t i = 0; i < inv->ndisks; i++) {
 		struct disk *d = &inv->disks[i];
 		char *sysdir = xasprintf("%s/%s", blockdir, d->name);
-		bool is_rescue = false;
-		int fd = fds[i];
 
 		mounts_usage(&mt, sysdir, d->name, d->major, d->minor, &d->vol.use);
 		for (size_t j = 0; j < d->nparts; j++) {
@@ -193,11 +278,15 @@ struct inventory *probes_scan(const struct probe_ctx *ctx)
 				free(psys);
 			}
 		}
+		free(sysdir);
+	}
 
-		if (fd >= 0) {
-			probe_disk(d, fd);
-			close(fd);
-		}
+	probe_disks(ctx, inv->disks, inv->ndisks);
+
+	for (size_t i = 0; i < inv->ndisks; i++) {
+		struct disk *d = &inv->disks[i];
+		bool is_rescue = false;
+
 		for (size_t r = 0; r < nrescue; r++)
 			if (strcmp(rescue[r], d->name) == 0) {
 				is_rescue = true;
@@ -206,9 +295,7 @@ struct inventory *probes_scan(const struct probe_ctx *ctx)
 		d->role = roles_disk(d, is_rescue);
 		if (d->role == DISK_ROLE_RESCUE && !d->role_reason)
 			d->role_reason = xstrdup("boot medium of the rescue system (iso9660)");
-		free(sysdir);
 	}
-	free(fds);
 	free(blockdir);
 	strv_free(rescue, nrescue);
 	strv_free(reasons, nrescue);

@@ -1,0 +1,145 @@
+/*
+ * prefetch.c - tell the kernel, early and for many disks at once, which
+ * blocks the probes will read, so that they arrive in parallel instead of
+ * one synchronous round trip after another.
+ *
+ * A block device's page cache is dropped when its last opener closes it,
+ * so every scan starts cold. Left alone, the kernel answers each small
+ * probe read with its device read-ahead (2.5 MiB on a loop device, often
+ * more on cloud disks): most of a small partition is read to look at a
+ * dozen sectors. prefetch_start() therefore turns read-ahead off for our
+ * descriptor (POSIX_FADV_RANDOM: a miss reads only what was asked), and
+ * the stages of probes_scan() announce what comes next with
+ * POSIX_FADV_WILLNEED, which queues the reads and returns at once.
+ *
+ * Everything here is a hint. A block we did not announce is read when it
+ * is needed, one round trip later; an announced block nobody reads costs a
+ * few microseconds of copying. Nothing here changes device settings.
+ */
+#include "probes/probes.h"
+#include "lib/util.h"
+
+#include <fcntl.h>
+#include <stdlib.h>
+
+#define KiB(n) ((uint64_t)(n) << 10)
+#define MiB(n) ((uint64_t)(n) << 20)
+
+/* Ranges closer than this are read as one: a request costs more than 16 KiB of copying. */
+#define MERGE_GAP KiB(16)
+
+void prefetch_start(int fd)
+{
+	posix_fadvise(fd, 0, 0, POSIX_FADV_RANDOM);
+}
+
+void prefetch_add(struct prefetch_plan *pl, uint64_t limit, uint64_t off, uint64_t len)
+{
+	if (off >= limit || len == 0)
+		return;
+	if (len > limit - off)
+		len = limit - off;
+	if (pl->n == pl->cap) {
+		pl->cap = pl->cap ? 2 * pl->cap : 64;
+		pl->r = xrealloc(pl->r, pl->cap, sizeof(*pl->r));
+	}
+	pl->r[pl->n].off = off;
+	pl->r[pl->n].len = len;
+	pl->n++;
+}
+
+static int range_cmp(const void *a, const void *b)
+{
+	const struct prefetch_range *x = a, *y = b;
+	return x->off < y->off ? -1 : x->off > y->off;
+}
+
+void prefetch_issue(int fd, struct prefetch_plan *pl)
+{
+	size_t i = 0;
+
+	qsort(pl->r, pl->n, sizeof(*pl->r), range_cmp);
+	while (i < pl->n) {
+		uint64_t off = pl->r[i].off, end = off + pl->r[i].len;
+		for (i++; i < pl->n && pl->r[i].off <= end + MERGE_GAP; i++)
+			if (pl->r[i].off + pl->r[i].len > end)
+				end = pl->r[i].off + pl->r[i].len;
+		posix_fadvise(fd, (off_t)off, (off_t)(end - off), POSIX_FADV_WILLNEED);
+	}
+	pl->n = 0;
+}
+
+void prefetch_plan_free(struct prefetch_plan *pl)
+{
+	free(pl->r);
+	pl->r = NULL;
+	pl->n = pl->cap = 0;
+}
+
+/* Offsets from the start, or back from the end, of [off, off+size). */
+static void from_start(struct prefetch_plan *pl, uint64_t off, uint64_t size, uint64_t at,
+		       uint64_t len)
+{
+	if (at < size)
+		prefetch_add(pl, off + size, off + at, len);
+}
+
+static void from_end(struct prefetch_plan *pl, uint64_t off, uint64_t size, uint64_t back,
+		     uint64_t len)
+{
+	if (back > size)
+		back = size;
+	prefetch_add(pl, off + size, off + size - back, len);
+}
+
+void prefetch_tables(struct prefetch_plan *pl, uint64_t disk_size)
+{
+	/* MBR, GPT header and entries (also for 4 KiB sectors), the iso9660
+	 * volume descriptors at 32 KiB; the backup GPT at the end */
+	from_start(pl, 0, disk_size, 0, KiB(64));
+	from_end(pl, 0, disk_size, KiB(64), KiB(64));
+}
+
+/*
+ * Where libblkid's superblock and RAID probers read in a range, measured
+ * with strace on util-linux 2.38 for ranges from 4 MiB to 40 GiB (the
+ * probers run in this order for every range we hand to libblkid, since it
+ * is always opened through the whole disk's descriptor):
+ *  - from the start: the first 20 KiB, around 32 KiB and 64 KiB, single
+ *    blocks at 128 KiB, 256 KiB, 512 KiB, 1, 2 and 4 MiB; the first 256 or
+ *    516 KiB in one piece once the range can hold ZFS labels (>= 32/64 MiB);
+ *  - from the end: the last 8 KiB, a block 8 KiB below the last 4 KiB
+ *    boundary, the md 0.90 superblock 64 KiB below the last 64 KiB
+ *    boundary, ZFS labels 2 and 3 (512 KiB below the last 256 KiB
+ *    boundary), and the Promise/Silicon/VIA RAID sectors at fixed sector
+ *    counts from the end (63 ... 3087).
+ */
+void prefetch_superblocks(struct prefetch_plan *pl, uint64_t off, uint64_t size)
+{
+	static const uint64_t head[][2] = {
+		{ 0, KiB(20) }, { KiB(28), KiB(8) }, { KiB(63), KiB(5) },
+		{ KiB(128), KiB(4) }, { KiB(256), KiB(4) }, { KiB(512), KiB(4) },
+		{ MiB(1), KiB(4) }, { MiB(2), KiB(4) }, { MiB(4), KiB(4) },
+	};
+	static const unsigned raid_sectors[] = { 63, 255, 256, 257, 399, 591, 675, 735,
+						 911, 951, 974, 991, 3087 };
+	uint64_t end = off + size;
+
+	if (size >= MiB(64))
+		from_start(pl, off, size, 0, KiB(516));
+	else if (size >= MiB(32))
+		from_start(pl, off, size, 0, KiB(260));
+	for (size_t i = 0; i < sizeof(head) / sizeof(head[0]); i++)
+		from_start(pl, off, size, head[i][0], head[i][1]);
+
+	from_end(pl, off, size, KiB(8), KiB(8));
+	if ((size & ~(KiB(4) - 1)) >= KiB(8))
+		prefetch_add(pl, end, off + (size & ~(KiB(4) - 1)) - KiB(8), 256);
+	if ((size & ~(KiB(64) - 1)) >= KiB(64))
+		prefetch_add(pl, end, off + (size & ~(KiB(64) - 1)) - KiB(64), 64);
+	if (size >= MiB(64))
+		prefetch_add(pl, end, off + (size & ~(KiB(256) - 1)) - KiB(512), KiB(512));
+	for (size_t i = 0; i < sizeof(raid_sectors) / sizeof(raid_sectors[0]); i++)
+		if ((uint64_t)raid_sectors[i] * 512 <= size)
+			prefetch_add(pl, end, end - (uint64_t)raid_sectors[i] * 512, 512);
+}
