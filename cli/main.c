@@ -45,6 +45,7 @@ static void help(void)
 	       "  -V, --version   show the version\n"
 	       "\n"
 	       "Without a command, winrescue runs 'list'.\n"
+	       "WINRESCUE_PROBE_JOBS=N: probe disks in N processes (default: one per CPU).\n"
 	       "Exit codes: 0 ok, 1 failure (nothing could be listed), 16 usage error,\n"
 	       "32 refused by a safety rule. See winrescue(8).\n");
 }

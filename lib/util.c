@@ -1,9 +1,11 @@
 #include "lib/util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <wchar.h>
 
 static void oom(void)
@@ -112,27 +114,47 @@ bool str_starts_with(const char *s, const char *prefix)
 	return s && strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
+char *read_line_at(int dirfd, const char *rel)
+{
+	char buf[4096], *t, *nl;
+	int fd = openat(dirfd, rel, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return NULL;
+	do
+		n = read(fd, buf, sizeof(buf) - 1);
+	while (n < 0 && errno == EINTR);
+	close(fd);
+	if (n <= 0)
+		return NULL;
+	buf[n] = '\0';
+	if ((nl = strchr(buf, '\n')))
+		*nl = '\0';
+	t = str_trim(buf);
+	return *t ? xstrdup(t) : NULL;
+}
+
+bool read_u64_at(int dirfd, const char *rel, uint64_t *out)
+{
+	char *s = read_line_at(dirfd, rel), *end;
+	bool ok = false;
+
+	if (s) {
+		errno = 0;
+		unsigned long long v = strtoull(s, &end, 10);
+		if (!errno && end != s && *end == '\0') {
+			*out = v;
+			ok = true;
+		}
+		free(s);
+	}
+	return ok;
+}
+
 char *read_line_file(const char *path)
 {
-	FILE *f = fopen(path, "re");
-	char *line = NULL;
-	size_t cap = 0;
-
-	if (!f)
-		return NULL;
-	if (getline(&line, &cap, f) < 0) {
-		free(line);
-		line = NULL;
-	}
-	fclose(f);
-	if (line) {
-		str_trim(line);
-		if (!*line) {
-			free(line);
-			line = NULL;
-		}
-	}
-	return line;
+	return read_line_at(AT_FDCWD, path);
 }
 
 char *read_line_fmt(const char *fmt, ...)
@@ -151,23 +173,14 @@ char *read_line_fmt(const char *fmt, ...)
 bool read_u64_fmt(uint64_t *out, const char *fmt, ...)
 {
 	va_list ap;
-	char *path, *s, *end;
-	bool ok = false;
+	char *path;
+	bool ok;
 
 	va_start(ap, fmt);
 	path = xvasprintf(fmt, ap);
 	va_end(ap);
-	s = read_line_file(path);
+	ok = read_u64_at(AT_FDCWD, path, out);
 	free(path);
-	if (s) {
-		errno = 0;
-		unsigned long long v = strtoull(s, &end, 10);
-		if (!errno && end != s && *end == '\0') {
-			*out = v;
-			ok = true;
-		}
-		free(s);
-	}
 	return ok;
 }
 

@@ -30,6 +30,9 @@ char *path_join_root(const char *sysroot, const char *path);
  * NULL when the file is missing or empty.
  */
 char *read_line_file(const char *path);
+/* Like read_line_file(), for rel below the directory open at dirfd (or AT_FDCWD). */
+char *read_line_at(int dirfd, const char *rel);
+bool read_u64_at(int dirfd, const char *rel, uint64_t *out);
 char *read_line_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Read an unsigned number; false when missing or not a number. */
 bool read_u64_fmt(uint64_t *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

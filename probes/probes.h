@@ -5,11 +5,18 @@
  * Call order inside probes_scan():
  *   sysfs_list_disks()          disks and kernel partitions from <sysroot>/sys/block
  *   mounts_load()               mountinfo (libmount) and /proc/swaps
- *   for each disk: open read-only, ptable_probe() (libfdisk),
- *                  fsprobe_volume() (libblkid), ntfs_probe() (libntfs-3g),
- *                  mounts_usage() (mountpoints, swap, holders)
  *   mounts_rescue_disks()       whole disks behind the running system
- *   roles_*()                   partition and disk roles
+ *   mounts_usage()              mountpoints, swap, holders of every device
+ *   probe workers (scan.c)      the disks dealt out to WINRESCUE_PROBE_JOBS
+ *                               processes, sent back with wire.c; each probes
+ *                               its batch in stages over all its disks:
+ *     open read-only            + prefetch_tables()
+ *     fsprobe_table() (libblkid), ptable_probe() (libfdisk)
+ *                               + prefetch_superblocks() for every partition
+ *     fsprobe_volume() (libblkid) + ntfs_prefetch_boot()
+ *     ntfs_prefetch_meta()      runlists of the NTFS system files
+ *     ntfs_probe() (libntfs-3g), roles_partition()
+ *   roles_disk()                disk roles
  *   findings_build()            snapshot-wide findings
  */
 #ifndef WINRESCUE_PROBES_H
@@ -124,6 +131,25 @@ void ntfs_prefetch_meta(int fd, uint64_t off, uint64_t size, unsigned sector_siz
 /* Whether [off, off+size) holds an NTFS boot sector at its start or its end. */
 bool ntfs_looks_like(int fd, uint64_t off, uint64_t size);
 void ntfs_state_free(struct ntfs_state *st);
+
+/* ---- wire.c ---- */
+/* Free every heap block a disk owns (not the struct itself). */
+void disk_free_fields(struct disk *d);
+
+/* A growing byte buffer. */
+struct wire_buf {
+	unsigned char *data;
+	size_t len, cap;
+};
+
+/* Append a probed disk to b, for the parent process to rebuild. */
+void wire_put_disk(struct wire_buf *b, const struct disk *d);
+/*
+ * Rebuild a disk from [*pos, end) into *d (overwritten, not freed) and
+ * advance *pos. False when the input is short: *d is then still safe to
+ * free, with what could be read.
+ */
+bool wire_get_disk(const unsigned char **pos, const unsigned char *end, struct disk *d);
 
 /* ---- roles.c ---- */
 enum part_role roles_partition(const char *parttype, const struct volume *v);

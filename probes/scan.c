@@ -4,10 +4,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 const char *disk_role_name(enum disk_role r)
@@ -72,7 +75,7 @@ struct ntfs_job {
 };
 
 struct batch {
-	struct disk *disks;
+	struct disk **disks;
 	int *fds;
 	size_t n;
 	struct ntfs_job *jobs;
@@ -204,13 +207,13 @@ static void stage_fs(struct batch *b, struct disk *d, int fd)
 static void probe_batch(const struct probe_ctx *ctx, struct batch *b)
 {
 	for (size_t i = 0; i < b->n; i++)
-		stage_open(ctx, b, &b->disks[i], &b->fds[i]);
+		stage_open(ctx, b, b->disks[i], &b->fds[i]);
 	for (size_t i = 0; i < b->n; i++)
 		if (b->fds[i] >= 0)
-			stage_table(b, &b->disks[i], &b->fds[i]);
+			stage_table(b, b->disks[i], &b->fds[i]);
 	for (size_t i = 0; i < b->n; i++)
 		if (b->fds[i] >= 0)
-			stage_fs(b, &b->disks[i], b->fds[i]);
+			stage_fs(b, b->disks[i], b->fds[i]);
 	for (size_t j = 0; j < b->njobs; j++) {
 		struct ntfs_job *jb = &b->jobs[j];
 		ntfs_prefetch_meta(jb->fd, jb->off, jb->size, jb->d->log_sector, &b->plan);
@@ -223,7 +226,7 @@ static void probe_batch(const struct probe_ctx *ctx, struct batch *b)
 		free(jb->name);
 	}
 	for (size_t i = 0; i < b->n; i++) {
-		struct disk *d = &b->disks[i];
+		struct disk *d = b->disks[i];
 		for (size_t j = 0; j < d->nparts; j++)
 			d->parts[j].role = roles_partition(d->parts[j].parttype, &d->parts[j].vol);
 		if (d->vol.fstype || d->vol.ntfs)
@@ -236,7 +239,7 @@ static void probe_batch(const struct probe_ctx *ctx, struct batch *b)
 }
 
 /* Probe disks[0..n) in batches of BATCH_DISKS open descriptors. */
-static void probe_disks(const struct probe_ctx *ctx, struct disk *disks, size_t n)
+static void probe_list(const struct probe_ctx *ctx, struct disk **disks, size_t n)
 {
 	int fds[BATCH_DISKS];
 
@@ -245,6 +248,203 @@ static void probe_disks(const struct probe_ctx *ctx, struct disk *disks, size_t 
 				   .n = n - first < BATCH_DISKS ? n - first : BATCH_DISKS };
 		probe_batch(ctx, &b);
 	}
+}
+
+/*
+ * Probe workers. The disks are dealt out to WINRESCUE_PROBE_JOBS processes
+ * (default: one per online CPU, at most PROBE_JOBS_MAX), forked for the
+ * scan; each probes its share and sends the disks back through a pipe
+ * (wire.c). Besides using every core, this keeps a library that crashes on
+ * a damaged disk from taking the whole listing down: that worker's disks
+ * carry an error and the others still list. With one job everything is
+ * probed in this process.
+ */
+#define PROBE_JOBS_MAX 8
+
+struct worker {
+	pid_t pid;
+	int fd;			/* read end of its pipe, -1 once at EOF */
+	struct disk **disks;	/* its share, in the order it sends them */
+	size_t n;
+	struct wire_buf in;
+};
+
+static size_t probe_jobs(size_t ndisks)
+{
+	const char *env = getenv("WINRESCUE_PROBE_JOBS");
+	long jobs = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (env && *env) {
+		char *end;
+		long v = strtol(env, &end, 10);
+		if (*end == '\0' && v >= 1)
+			jobs = v;
+	}
+	if (jobs < 1)
+		jobs = 1;
+	if (jobs > PROBE_JOBS_MAX)
+		jobs = PROBE_JOBS_MAX;
+	return (size_t)jobs < ndisks ? (size_t)jobs : ndisks;
+}
+
+static bool write_all(int fd, const unsigned char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return false;
+		p += w;
+		n -= (size_t)w;
+	}
+	return true;
+}
+
+/* In the child: probe, send, and leave without running atexit handlers. */
+static void __attribute__((noreturn)) worker_run(const struct probe_ctx *ctx, struct worker *wk,
+						 int out)
+{
+	struct wire_buf b = { 0 };
+
+	signal(SIGPIPE, SIG_DFL);
+	probe_list(ctx, wk->disks, wk->n);
+	for (size_t i = 0; i < wk->n; i++)
+		wire_put_disk(&b, wk->disks[i]);
+	_exit(write_all(out, b.data, b.len) ? 0 : 1);
+}
+
+static bool worker_start(const struct probe_ctx *ctx, struct worker *wk)
+{
+	int p[2];
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return false;
+	wk->pid = fork();
+	if (wk->pid < 0) {
+		close(p[0]);
+		close(p[1]);
+		return false;
+	}
+	if (wk->pid == 0) {
+		close(p[0]);
+		worker_run(ctx, wk, p[1]);
+	}
+	close(p[1]);
+	wk->fd = p[0];
+	return true;
+}
+
+/* Read every worker's pipe to its end, whichever has something first. */
+static void workers_drain(struct worker *wk, size_t n)
+{
+	struct pollfd *pf = xcalloc(n, sizeof(*pf));
+	size_t open_fds;
+
+	for (;;) {
+		open_fds = 0;
+		for (size_t i = 0; i < n; i++)
+			if (wk[i].fd >= 0)
+				pf[open_fds++] = (struct pollfd){ .fd = wk[i].fd, .events = POLLIN };
+		if (!open_fds || (poll(pf, open_fds, -1) < 0 && errno != EINTR))
+			break;
+		for (size_t i = 0; i < n; i++) {
+			struct wire_buf *b = &wk[i].in;
+			ssize_t r;
+
+			if (wk[i].fd < 0)
+				continue;
+			if (b->cap - b->len < 65536) {
+				b->cap = b->cap ? 2 * b->cap : 65536;
+				b->data = xrealloc(b->data, b->cap, 1);
+			}
+			r = read(wk[i].fd, b->data + b->len, b->cap - b->len);
+			if (r > 0) {
+				b->len += (size_t)r;
+			} else if (r == 0 || (errno != EINTR && errno != EAGAIN)) {
+				close(wk[i].fd);
+				wk[i].fd = -1;
+			}
+		}
+	}
+	free(pf);
+}
+
+/* Why a worker's disks did not come back, in words. */
+static char *worker_failure(int status)
+{
+	if (WIFSIGNALED(status))
+		return xasprintf("its probe process was killed by signal %d (%s)", WTERMSIG(status),
+				 strsignal(WTERMSIG(status)));
+	if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
+		return xasprintf("its probe process failed (exit status %d)", WEXITSTATUS(status));
+	return xstrdup("its probe process sent an incomplete answer");
+}
+
+/* Take the worker's disks in place of our unprobed copies. */
+static void worker_collect(struct worker *wk)
+{
+	const unsigned char *pos = wk->in.data, *end = wk->in.data + wk->in.len;
+	char *why = NULL;
+	int status = 0;
+	bool ok = true;
+
+	while (waitpid(wk->pid, &status, 0) < 0 && errno == EINTR)
+		;
+	for (size_t i = 0; i < wk->n; i++) {
+		struct disk *d = wk->disks[i], got;
+
+		if (ok && wire_get_disk(&pos, end, &got)) {
+			disk_free_fields(d);
+			*d = got;
+			continue;
+		}
+		if (ok) {
+			disk_free_fields(&got);	/* what a short answer left */
+			ok = false;
+			why = worker_failure(status);
+		}
+		if (!d->error)
+			d->error = xasprintf("probing %s did not finish: %s", d->path, why);
+	}
+	free(why);
+	free(wk->in.data);
+}
+
+static void probe_disks(const struct probe_ctx *ctx, struct disk *disks, size_t n)
+{
+	size_t jobs = probe_jobs(n);
+	struct disk **all = xcalloc(n ? n : 1, sizeof(*all));
+	struct worker *wk;
+
+	/* deal the disks out in turn: neighbours (sda, sdb...) often alike */
+	for (size_t k = 0, i = 0; k < jobs; k++)
+		for (size_t j = k; j < n; j += jobs)
+			all[i++] = &disks[j];
+	if (jobs <= 1) {
+		probe_list(ctx, all, n);
+		free(all);
+		return;
+	}
+	wk = xcalloc(jobs, sizeof(*wk));
+	for (size_t k = 0, first = 0; k < jobs; k++) {
+		wk[k].disks = all + first;
+		wk[k].n = (n - k + jobs - 1) / jobs;
+		wk[k].fd = -1;
+		first += wk[k].n;
+	}
+	for (size_t k = 0; k < jobs; k++)
+		if (!worker_start(ctx, &wk[k]))
+			wk[k].pid = 0;	/* cannot fork: probed here below */
+	workers_drain(wk, jobs);
+	for (size_t k = 0; k < jobs; k++) {
+		if (wk[k].pid > 0)
+			worker_collect(&wk[k]);
+		else
+			probe_list(ctx, wk[k].disks, wk[k].n);
+	}
+	free(wk);
+	free(all);
 }
 
 struct inventory *probes_scan(const struct probe_ctx *ctx)
@@ -304,58 +504,12 @@ struct inventory *probes_scan(const struct probe_ctx *ctx)
 	return inv;
 }
 
-static void usage_free(struct usage *u)
-{
-	strv_free(u->mountpoints, u->nmountpoints);
-	strv_free(u->holders, u->nholders);
-}
-
-static void volume_free(struct volume *v)
-{
-	free(v->fstype);
-	free(v->label);
-	free(v->uuid);
-	free(v->version);
-	free(v->usage);
-	free(v->fs_error);
-	ntfs_state_free(v->ntfs);
-	usage_free(&v->use);
-}
-
 void inventory_free(struct inventory *inv)
 {
 	if (!inv)
 		return;
-	for (size_t i = 0; i < inv->ndisks; i++) {
-		struct disk *d = &inv->disks[i];
-		for (size_t j = 0; j < d->nparts; j++) {
-			struct partition *p = &d->parts[j];
-			free(p->name);
-			free(p->path);
-			free(p->parttype);
-			free(p->parttype_name);
-			free(p->partuuid);
-			free(p->partlabel);
-			free(p->attrs);
-			free(p->error);
-			volume_free(&p->vol);
-		}
-		free(d->parts);
-		free(d->free);
-		free(d->name);
-		free(d->path);
-		free(d->model);
-		free(d->vendor);
-		free(d->serial);
-		free(d->transport);
-		free(d->loop_backing);
-		free(d->pttype);
-		free(d->ptuuid);
-		strv_free(d->pt_warnings, d->npt_warnings);
-		volume_free(&d->vol);
-		free(d->role_reason);
-		free(d->error);
-	}
+	for (size_t i = 0; i < inv->ndisks; i++)
+		disk_free_fields(&inv->disks[i]);
 	free(inv->disks);
 	for (size_t i = 0; i < inv->nfindings; i++) {
 		free(inv->findings[i].code);

@@ -4,11 +4,13 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static bool is_skipped_name(const char *name)
 {
@@ -16,14 +18,18 @@ static bool is_skipped_name(const char *name)
 	       (str_starts_with(name, "mmcblk") && strstr(name, "boot") != NULL);
 }
 
-static bool dir_is_empty(const char *path)
+static bool dir_is_empty(int dirfd, const char *rel)
 {
-	DIR *d = opendir(path);
+	int fd = openat(dirfd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
 	struct dirent *de;
 	bool empty = true;
 
-	if (!d)
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
 		return true;
+	}
 	while ((de = readdir(d)))
 		if (de->d_name[0] != '.') {
 			empty = false;
@@ -92,49 +98,55 @@ void sysfs_sort_partitions(struct disk *d)
 		qsort(d->parts, d->nparts, sizeof(*d->parts), cmp_parts);
 }
 
-static void read_partitions(const char *sysdir, struct disk *d)
+/* Kernel partitions of the disk whose sysfs directory is open at dfd. */
+static void read_partitions(int dfd, struct disk *d)
 {
-	DIR *dir = opendir(sysdir);
+	int fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
 	struct dirent *de;
 
-	if (!dir)
+	if (!dir) {
+		if (fd >= 0)
+			close(fd);
 		return;
+	}
 	while ((de = readdir(dir))) {
 		uint64_t num, start, size;
 		struct partition *p;
 		char *devno;
+		int pfd;
 
 		if (de->d_name[0] == '.' || !str_starts_with(de->d_name, d->name))
 			continue;
-		if (!read_u64_fmt(&num, "%s/%s/partition", sysdir, de->d_name))
+		pfd = openat(dfd, de->d_name, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (pfd < 0)
 			continue;
+		if (!read_u64_at(pfd, "partition", &num)) {
+			close(pfd);
+			continue;
+		}
 		d->parts = xrealloc(d->parts, d->nparts + 1, sizeof(*d->parts));
 		p = &d->parts[d->nparts++];
 		memset(p, 0, sizeof(*p));
 		p->name = xstrdup(de->d_name);
 		p->path = xasprintf("/dev/%s", de->d_name);
 		p->number = num;
-		if (read_u64_fmt(&start, "%s/%s/start", sysdir, de->d_name))
+		if (read_u64_at(pfd, "start", &start))
 			p->start = start * 512;
-		if (read_u64_fmt(&size, "%s/%s/size", sysdir, de->d_name))
+		if (read_u64_at(pfd, "size", &size))
 			p->size = size * 512;
-		devno = read_line_fmt("%s/%s/dev", sysdir, de->d_name);
+		devno = read_line_at(pfd, "dev");
 		parse_devno(devno, &p->major, &p->minor);
 		free(devno);
+		close(pfd);
 	}
 	closedir(dir);
 	sysfs_sort_partitions(d);
 }
 
-static char *read_trimmed(const char *sysdir, const char *file)
+static char *read_trimmed(int dfd, const char *file)
 {
-	char *s = read_line_fmt("%s/%s", sysdir, file);
-
-	if (s && !*str_trim(s)) {
-		free(s);
-		s = NULL;
-	}
-	return s;
+	return read_line_at(dfd, file);	/* trimmed; NULL when empty */
 }
 
 int sysfs_list_disks(const struct probe_ctx *ctx, struct disk **disks, size_t *ndisks)
@@ -152,21 +164,22 @@ int sysfs_list_disks(const struct probe_ctx *ctx, struct disk **disks, size_t *n
 		return rc;
 	}
 	while ((de = readdir(dir))) {
-		char *sysdir, *slaves, *devno;
+		char *sysdir, *devno;
 		uint64_t size = 0, v;
 		struct disk *d;
+		int dfd;
 
 		if (de->d_name[0] == '.' || is_skipped_name(de->d_name))
 			continue;
-		sysdir = xasprintf("%s/%s", blockdir, de->d_name);
-		slaves = xasprintf("%s/slaves", sysdir);
+		dfd = openat(dirfd(dir), de->d_name, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (dfd < 0)
+			continue;
 		/* dm and md devices are built on other disks; they are not disks */
-		if (!read_u64_fmt(&size, "%s/size", sysdir) || size == 0 || !dir_is_empty(slaves)) {
-			free(slaves);
-			free(sysdir);
+		if (!read_u64_at(dfd, "size", &size) || size == 0 || !dir_is_empty(dfd, "slaves")) {
+			close(dfd);
 			continue;
 		}
-		free(slaves);
+		sysdir = xasprintf("%s/%s", blockdir, de->d_name);
 
 		*disks = xrealloc(*disks, *ndisks + 1, sizeof(**disks));
 		d = &(*disks)[(*ndisks)++];
@@ -174,26 +187,27 @@ int sysfs_list_disks(const struct probe_ctx *ctx, struct disk **disks, size_t *n
 		d->name = xstrdup(de->d_name);
 		d->path = xasprintf("/dev/%s", de->d_name);
 		d->size = size * 512;
-		devno = read_line_fmt("%s/dev", sysdir);
+		devno = read_line_at(dfd, "dev");
 		parse_devno(devno, &d->major, &d->minor);
 		free(devno);
-		d->log_sector = read_u64_fmt(&v, "%s/queue/logical_block_size", sysdir) ? (unsigned)v : 512;
-		d->phys_sector = read_u64_fmt(&v, "%s/queue/physical_block_size", sysdir) ? (unsigned)v : d->log_sector;
-		d->removable = read_u64_fmt(&v, "%s/removable", sysdir) && v;
-		d->readonly = read_u64_fmt(&v, "%s/ro", sysdir) && v;
-		d->model = read_trimmed(sysdir, "device/model");
-		d->vendor = read_trimmed(sysdir, "device/vendor");
+		d->log_sector = read_u64_at(dfd, "queue/logical_block_size", &v) ? (unsigned)v : 512;
+		d->phys_sector = read_u64_at(dfd, "queue/physical_block_size", &v) ? (unsigned)v : d->log_sector;
+		d->removable = read_u64_at(dfd, "removable", &v) && v;
+		d->readonly = read_u64_at(dfd, "ro", &v) && v;
+		d->model = read_trimmed(dfd, "device/model");
+		d->vendor = read_trimmed(dfd, "device/vendor");
 		if (d->vendor && str_starts_with(d->vendor, "0x")) {
 			/* virtio and PCI devices give a numeric vendor id: not a name */
 			free(d->vendor);
 			d->vendor = NULL;
 		}
-		d->serial = read_trimmed(sysdir, "device/serial");
+		d->serial = read_trimmed(dfd, "device/serial");
 		if (!d->serial)
-			d->serial = read_trimmed(sysdir, "serial");
+			d->serial = read_trimmed(dfd, "serial");
 		d->transport = transport_of(sysdir, d->name);
-		d->loop_backing = read_trimmed(sysdir, "loop/backing_file");
-		read_partitions(sysdir, d);
+		d->loop_backing = read_trimmed(dfd, "loop/backing_file");
+		read_partitions(dfd, d);
+		close(dfd);
 		free(sysdir);
 	}
 	closedir(dir);

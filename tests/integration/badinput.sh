@@ -14,6 +14,9 @@
 #                   error filter has no region option)
 #  (b) corrupt GPT: primary header zeroed (backup intact), both headers zeroed
 #  (c) corrupt NTFS boot sector on partition 2 of 3
+#  (f) a probe process killed in the middle of a scan (its disk served
+#      slowly by nbdkit's delay filter): its disks carry the error, the
+#      listing still succeeds
 #  (d) usage errors
 #  (e) every image unchanged (sha256)
 # Needs root, loop devices, FUSE, nbdkit, nbdfuse. Run as root.
@@ -349,6 +352,60 @@ usage() { # WHAT EXPECTED-RC [REGEX] -- ARGS...
 usage "list --bogus" 16 'bogus' -- list --bogus
 usage "frobnicate" 16 'frobnicate' -- frobnicate
 usage "--sysroot /nonexistent list" 1 '/nonexistent' -- --sysroot /nonexistent list
+
+# ---------------------------------------------------------------- (f) a probe process dies
+# Every read of the slow disk takes 0.5 s, so its probe process is still at
+# work when the others have finished and exited; that one is killed.
+w="(f) killed probe"
+mk_ntfs_disk "$T/slow.img" dos 0x51051051 2 8 SLOW || nok "$w: build slow.img"
+SLOW=
+if nbd_serve f slow --filter=delay file "$T/slow.img" delay-read=500ms && attach_ro_to SLOW "$f"; then
+	t0=$EPOCHREALTIME
+	WINRESCUE_PROBE_JOBS=8 "$WR_BIN" list --json >"$T/f.json" 2>"$T/f.err" &
+	wpid=$!
+	killed=
+	for ((n = 0; n < 300; n++)); do
+		# children still at work (finished ones wait as zombies to be collected)
+		kids=$(ps -o pid=,stat= --ppid "$wpid" | awk '$2 !~ /^Z/ { printf "%s ", $1 }')
+		nkids=$(wc -w <<<"$kids")
+		if [ "$nkids" = 1 ] && [ "$n" -ge 5 ]; then
+			kill -KILL $kids && killed=$kids
+			break
+		fi
+		kill -0 "$wpid" 2>/dev/null || break
+		sleep 0.1
+	done
+	rc=0
+	wait "$wpid" || rc=$?
+	t1=$EPOCHREALTIME
+	echo "# $w: the scan took $(((${t1/./} - ${t0/./}) / 1000)) ms"
+	if [ -n "$killed" ]; then ok "$w: one probe process left at work, killed ($killed)"; else nok "$w: no probe process to kill (children: ${kids:-none})"; fi
+	expect_eq "$w: exit status (the other disks listed)" 0 "$rc"
+	expect_eq "$w: nothing on stderr" "" "$(cat "$T/f.err")"
+	L=$T/f
+	expect_match "$w: $SLOW carries the error" \
+		"^probing $SLOW did not finish: its probe process was killed by signal 9" "$(jdisk "$L" "$SLOW" .error)"
+	total=$(jq '.disks | length' "$L.json")
+	failed=$(jq '[.disks[] | select((.error // "") | test("did not finish"))] | length' "$L.json")
+	if [ "$failed" -ge 1 ] && [ "$failed" -lt "$total" ]; then
+		ok "$w: $failed of $total disks carry the error, the others are probed"
+	else
+		nok "$w: $failed of $total disks carry the error"
+	fi
+	# the disks the surviving processes probed are complete, not blanks
+	probed=$(jq '[.disks[] | select(.error == null and .pttype != null)] | length' "$L.json")
+	if [ "$probed" -ge 1 ]; then ok "$w: $probed disks with a partition table came back"; else nok "$w: no probed disk came back"; fi
+	# control disk: listed in full unless it shared the killed process
+	ce=$(jdisk "$L" "$CONTROL" .error)
+	if [ "$ce" = null ]; then
+		expect_eq "$w: control disk lists normally" "gpt 3 CTRL1" \
+			"$(jdisk "$L" "$CONTROL" '"\(.pttype) \(.partitions | length) \(.partitions[0].label)"')"
+	else
+		expect_match "$w: control disk shared the killed process" "did not finish" "$ce"
+	fi
+else
+	nok "$w: cannot serve slow.img through nbdkit's delay filter"
+fi
 
 # ---------------------------------------------------------------- (e) images unchanged
 wr_expect_images_unchanged "(e)" "$T"

@@ -1,0 +1,247 @@
+/*
+ * wire.c - every heap block a disk owns, visited in one fixed order.
+ *
+ * disk_walk() is the single list of a disk's owned pointers. Three walkers
+ * use it: disk_free_fields() frees a disk (inventory_free), wire_put_disk()
+ * appends a probed disk to a byte buffer in a probe worker process, and
+ * wire_get_disk() rebuilds it in the parent. A pointer field added to
+ * inventory.h must be added to disk_walk() too: otherwise it leaks (the
+ * ASan unit tests catch that) and does not cross from the workers.
+ *
+ * The encoding is private to one winrescue binary talking to its own
+ * fork: the raw bytes of each block (scalars as they are in memory), then
+ * the blocks and strings it points to, in walk order.
+ */
+#include "probes/probes.h"
+#include "lib/util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct walker {
+	void (*str)(struct walker *w, char **s);
+	/*
+	 * An owned block of n elements of size bytes at *p. Returns whether
+	 * there is a block whose contents are to be visited before leave().
+	 */
+	bool (*enter)(struct walker *w, void **p, size_t n, size_t size);
+	void (*leave)(struct walker *w, void **p);
+};
+
+static void walk_strv(struct walker *w, char ***v, size_t n)
+{
+	if (w->enter(w, (void **)v, n, sizeof(**v)))
+		for (size_t i = 0; i < n; i++)
+			w->str(w, &(*v)[i]);
+	w->leave(w, (void **)v);
+}
+
+static void walk_volume(struct walker *w, struct volume *v)
+{
+	w->str(w, &v->fstype);
+	w->str(w, &v->label);
+	w->str(w, &v->uuid);
+	w->str(w, &v->version);
+	w->str(w, &v->usage);
+	w->str(w, &v->fs_error);
+	if (w->enter(w, (void **)&v->ntfs, 1, sizeof(*v->ntfs))) {
+		w->str(w, &v->ntfs->error);
+		w->str(w, &v->ntfs->library_message);
+		w->str(w, &v->ntfs->label);
+		w->str(w, &v->ntfs->mftmirr_detail);
+		w->str(w, &v->ntfs->bootsector_detail);
+	}
+	w->leave(w, (void **)&v->ntfs);
+	walk_strv(w, &v->use.mountpoints, v->use.nmountpoints);
+	walk_strv(w, &v->use.holders, v->use.nholders);
+}
+
+static void walk_partition(struct walker *w, struct partition *p)
+{
+	w->str(w, &p->name);
+	w->str(w, &p->path);
+	w->str(w, &p->parttype);
+	w->str(w, &p->parttype_name);
+	w->str(w, &p->partuuid);
+	w->str(w, &p->partlabel);
+	w->str(w, &p->attrs);
+	walk_volume(w, &p->vol);
+	w->str(w, &p->error);
+}
+
+static void disk_walk(struct walker *w, struct disk *d)
+{
+	w->str(w, &d->name);
+	w->str(w, &d->path);
+	w->str(w, &d->model);
+	w->str(w, &d->vendor);
+	w->str(w, &d->serial);
+	w->str(w, &d->transport);
+	w->str(w, &d->loop_backing);
+	w->str(w, &d->pttype);
+	w->str(w, &d->ptuuid);
+	walk_strv(w, &d->pt_warnings, d->npt_warnings);
+	if (w->enter(w, (void **)&d->parts, d->nparts, sizeof(*d->parts)))
+		for (size_t i = 0; i < d->nparts; i++)
+			walk_partition(w, &d->parts[i]);
+	w->leave(w, (void **)&d->parts);
+	w->enter(w, (void **)&d->free, d->nfree, sizeof(*d->free));
+	w->leave(w, (void **)&d->free);
+	walk_volume(w, &d->vol);
+	w->str(w, &d->role_reason);
+	w->str(w, &d->error);
+}
+
+/* ---- freeing ---- */
+
+static void free_str(struct walker *w, char **s)
+{
+	(void)w;
+	free(*s);
+	*s = NULL;
+}
+
+static bool free_enter(struct walker *w, void **p, size_t n, size_t size)
+{
+	(void)w; (void)n; (void)size;
+	return *p != NULL;
+}
+
+static void free_leave(struct walker *w, void **p)
+{
+	(void)w;
+	free(*p);
+	*p = NULL;
+}
+
+void disk_free_fields(struct disk *d)
+{
+	struct walker w = { free_str, free_enter, free_leave };
+	disk_walk(&w, d);
+}
+
+/* ---- writing ---- */
+
+struct put {
+	struct walker w;
+	struct wire_buf *b;
+};
+
+static void put_bytes(struct wire_buf *b, const void *p, size_t n)
+{
+	if (b->len + n > b->cap) {
+		while (b->len + n > b->cap)
+			b->cap = b->cap ? 2 * b->cap : 4096;
+		b->data = xrealloc(b->data, b->cap, 1);
+	}
+	memcpy(b->data + b->len, p, n);
+	b->len += n;
+}
+
+static void put_str(struct walker *w, char **s)
+{
+	struct wire_buf *b = ((struct put *)w)->b;
+	uint32_t len = *s ? (uint32_t)strlen(*s) : UINT32_MAX;
+
+	put_bytes(b, &len, sizeof(len));
+	if (*s)
+		put_bytes(b, *s, len);
+}
+
+static bool put_enter(struct walker *w, void **p, size_t n, size_t size)
+{
+	struct wire_buf *b = ((struct put *)w)->b;
+	uint8_t present = *p != NULL && n > 0;
+
+	put_bytes(b, &present, 1);
+	if (present)
+		put_bytes(b, *p, n * size);
+	return present;
+}
+
+static void put_leave(struct walker *w, void **p)
+{
+	(void)w; (void)p;
+}
+
+void wire_put_disk(struct wire_buf *b, const struct disk *d)
+{
+	struct put pw = { { put_str, put_enter, put_leave }, b };
+	struct disk copy = *d;	/* the walk takes non-const pointers; nothing is changed */
+
+	put_bytes(b, &copy, sizeof(copy));
+	disk_walk(&pw.w, &copy);
+}
+
+/* ---- reading ---- */
+
+struct get {
+	struct walker w;
+	const unsigned char *p, *end;
+	bool bad;
+};
+
+static bool get_bytes(struct get *g, void *dst, size_t n)
+{
+	if (g->bad || (size_t)(g->end - g->p) < n) {
+		g->bad = true;
+		return false;
+	}
+	memcpy(dst, g->p, n);
+	g->p += n;
+	return true;
+}
+
+static void get_str(struct walker *w, char **s)
+{
+	struct get *g = (struct get *)w;
+	uint32_t len;
+
+	*s = NULL;
+	if (!get_bytes(g, &len, sizeof(len)) || len == UINT32_MAX)
+		return;
+	if ((size_t)(g->end - g->p) < len) {
+		g->bad = true;
+		return;
+	}
+	*s = xcalloc((size_t)len + 1, 1);
+	memcpy(*s, g->p, len);
+	g->p += len;
+}
+
+static bool get_enter(struct walker *w, void **p, size_t n, size_t size)
+{
+	struct get *g = (struct get *)w;
+	uint8_t present = 0;
+
+	*p = NULL;
+	if (!get_bytes(g, &present, 1) || !present)
+		return false;
+	if (n == 0 || (size_t)(g->end - g->p) / size < n) {
+		g->bad = true;
+		return false;
+	}
+	*p = xcalloc(n, size);
+	get_bytes(g, *p, n * size);
+	return true;
+}
+
+static void get_leave(struct walker *w, void **p)
+{
+	(void)w; (void)p;
+}
+
+bool wire_get_disk(const unsigned char **pos, const unsigned char *end, struct disk *d)
+{
+	struct get g = { { get_str, get_enter, get_leave }, *pos, end, false };
+
+	if (!get_bytes(&g, d, sizeof(*d))) {
+		memset(d, 0, sizeof(*d));
+		return false;
+	}
+	/* every pointer in a block just read is the sender's; the walk
+	 * replaces each one, with NULL once the input has run short */
+	disk_walk(&g.w, d);
+	*pos = g.p;
+	return !g.bad;
+}
