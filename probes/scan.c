@@ -189,7 +189,7 @@ static void stage_fs(struct batch *b, struct disk *d, int fd)
 			d->error = xasprintf("cannot read the disk: %s", strerror(-rc));
 			return;
 		}
-		if (!d->pttype && !d->vol.fstype && d->vol.fs_error && !d->nparts) {
+		if (!d->pttype && !d->vol.fstype && d->vol.fs_error) {
 			rc = ptable_probe(d, fd);	/* ambivalent signatures: ask libfdisk */
 			if (rc < 0)
 				d->error = xasprintf("cannot read the partition table: %s",

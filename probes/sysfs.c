@@ -144,11 +144,6 @@ static void read_partitions(int dfd, struct disk *d)
 	sysfs_sort_partitions(d);
 }
 
-static char *read_trimmed(int dfd, const char *file)
-{
-	return read_line_at(dfd, file);	/* trimmed; NULL when empty */
-}
-
 int sysfs_list_disks(const struct probe_ctx *ctx, struct disk **disks, size_t *ndisks)
 {
 	char *blockdir = path_join_root(ctx->sysroot, "/sys/block");
@@ -194,18 +189,18 @@ int sysfs_list_disks(const struct probe_ctx *ctx, struct disk **disks, size_t *n
 		d->phys_sector = read_u64_at(dfd, "queue/physical_block_size", &v) ? (unsigned)v : d->log_sector;
 		d->removable = read_u64_at(dfd, "removable", &v) && v;
 		d->readonly = read_u64_at(dfd, "ro", &v) && v;
-		d->model = read_trimmed(dfd, "device/model");
-		d->vendor = read_trimmed(dfd, "device/vendor");
+		d->model = read_line_at(dfd, "device/model");
+		d->vendor = read_line_at(dfd, "device/vendor");
 		if (d->vendor && str_starts_with(d->vendor, "0x")) {
 			/* virtio and PCI devices give a numeric vendor id: not a name */
 			free(d->vendor);
 			d->vendor = NULL;
 		}
-		d->serial = read_trimmed(dfd, "device/serial");
+		d->serial = read_line_at(dfd, "device/serial");
 		if (!d->serial)
-			d->serial = read_trimmed(dfd, "serial");
+			d->serial = read_line_at(dfd, "serial");
 		d->transport = transport_of(sysdir, d->name);
-		d->loop_backing = read_trimmed(dfd, "loop/backing_file");
+		d->loop_backing = read_line_at(dfd, "loop/backing_file");
 		read_partitions(dfd, d);
 		close(dfd);
 		free(sysdir);
