@@ -142,6 +142,8 @@ struct wire_buf {
 	size_t len, cap;
 };
 
+/* Room for n more bytes after b->len. */
+void wire_reserve(struct wire_buf *b, size_t n);
 /* Append a probed disk to b, for the parent process to rebuild. */
 void wire_put_disk(struct wire_buf *b, const struct disk *d);
 /*

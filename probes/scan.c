@@ -354,10 +354,7 @@ static void workers_drain(struct worker *wk, size_t n)
 
 			if (wk[i].fd < 0)
 				continue;
-			if (b->cap - b->len < 65536) {
-				b->cap = b->cap ? 2 * b->cap : 65536;
-				b->data = xrealloc(b->data, b->cap, 1);
-			}
+			wire_reserve(b, 65536);
 			r = read(wk[i].fd, b->data + b->len, b->cap - b->len);
 			if (r > 0) {
 				b->len += (size_t)r;

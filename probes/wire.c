@@ -127,13 +127,18 @@ struct put {
 	struct wire_buf *b;
 };
 
-static void put_bytes(struct wire_buf *b, const void *p, size_t n)
+void wire_reserve(struct wire_buf *b, size_t n)
 {
 	if (b->len + n > b->cap) {
 		while (b->len + n > b->cap)
 			b->cap = b->cap ? 2 * b->cap : 4096;
 		b->data = xrealloc(b->data, b->cap, 1);
 	}
+}
+
+static void put_bytes(struct wire_buf *b, const void *p, size_t n)
+{
+	wire_reserve(b, n);
 	memcpy(b->data + b->len, p, n);
 	b->len += n;
 }
