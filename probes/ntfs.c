@@ -41,7 +41,7 @@
 #include <ntfs-3g/volume.h>
 
 struct ro_dev {
-	int fd;
+	struct readcache *rc;		/* reads of the disk's descriptor */
 	uint64_t off, size;
 	unsigned sector_size;
 	s64 pos;
@@ -89,7 +89,6 @@ static s64 ro_seek(struct ntfs_device *dev, s64 offset, int whence)
 static s64 ro_pread(struct ntfs_device *dev, void *buf, s64 count, s64 offset)
 {
 	struct ro_dev *rd = dev->d_private;
-	s64 done = 0;
 
 	if (offset < 0 || count < 0) {
 		errno = EINVAL;
@@ -99,19 +98,7 @@ static s64 ro_pread(struct ntfs_device *dev, void *buf, s64 count, s64 offset)
 		return 0;
 	if ((uint64_t)(offset + count) > rd->size)
 		count = (s64)(rd->size - (uint64_t)offset);
-	while (done < count) {
-		ssize_t r = pread(rd->fd, (char *)buf + done, (size_t)(count - done),
-				  (off_t)(rd->off + (uint64_t)offset + (uint64_t)done));
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			return done ? done : -1;
-		}
-		if (r == 0)
-			break;
-		done += r;
-	}
-	return done;
+	return readcache_pread(rd->rc, buf, (size_t)count, rd->off + (uint64_t)offset);
 }
 
 static s64 ro_read(struct ntfs_device *dev, void *buf, s64 count)
@@ -226,22 +213,13 @@ struct geometry {
 	uint64_t serial;
 };
 
-static bool read_exact(int fd, void *buf, size_t len, uint64_t off)
+static bool read_exact(struct readcache *rc, void *buf, size_t len, uint64_t off)
 {
-	size_t done = 0;
+	ssize_t r = readcache_pread(rc, buf, len, off);
 
-	while (done < len) {
-		ssize_t r = pread(fd, (char *)buf + done, len - done, (off_t)(off + done));
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0) {
-			if (r == 0)
-				errno = EIO;
-			return false;
-		}
-		done += (size_t)r;
-	}
-	return true;
+	if (r >= 0 && (size_t)r < len)
+		errno = EIO;
+	return r >= 0 && (size_t)r == len;
 }
 
 static bool boot_geometry(NTFS_BOOT_SECTOR *bs, struct geometry *g)
@@ -264,17 +242,19 @@ static bool boot_geometry(NTFS_BOOT_SECTOR *bs, struct geometry *g)
 
 bool ntfs_looks_like(int fd, uint64_t off, uint64_t size)
 {
+	struct readcache rc;
 	NTFS_BOOT_SECTOR bs;
 	struct geometry g;
 
 	if (size < 1024)
 		return false;
-	if (read_exact(fd, &bs, sizeof(bs), off) && boot_geometry(&bs, &g))
+	readcache_init(&rc, fd, NULL);
+	if (read_exact(&rc, &bs, sizeof(bs), off) && boot_geometry(&bs, &g))
 		return true;
-	return read_exact(fd, &bs, sizeof(bs), off + size - 512) && boot_geometry(&bs, &g);
+	return read_exact(&rc, &bs, sizeof(bs), off + size - 512) && boot_geometry(&bs, &g);
 }
 
-static void check_boot_sectors(int fd, uint64_t off, uint64_t size, struct ntfs_state *st,
+static void check_boot_sectors(struct readcache *rc, uint64_t off, uint64_t size, struct ntfs_state *st,
 			       struct geometry *g, bool *primary_ok)
 {
 	unsigned char primary[512], backup[512];
@@ -282,7 +262,7 @@ static void check_boot_sectors(int fd, uint64_t off, uint64_t size, struct ntfs_
 	uint64_t boff;
 
 	*primary_ok = false;
-	if (!read_exact(fd, primary, sizeof(primary), off)) {
+	if (!read_exact(rc, primary, sizeof(primary), off)) {
 		st->bootsector_ok = TRI_UNKNOWN;
 		st->bootsector_detail = xasprintf("cannot read the boot sector: %s", strerror(errno));
 		return;
@@ -292,7 +272,7 @@ static void check_boot_sectors(int fd, uint64_t off, uint64_t size, struct ntfs_
 	boff = *primary_ok ? g->sectors * g->sector : size - 512;
 	if (boff + 512 > size)
 		boff = size - 512;
-	if (!read_exact(fd, backup, sizeof(backup), off + boff)) {
+	if (!read_exact(rc, backup, sizeof(backup), off + boff)) {
 		st->bootsector_ok = TRI_UNKNOWN;
 		st->bootsector_detail = xasprintf("cannot read the backup boot sector: %s",
 						  strerror(errno));
@@ -320,7 +300,7 @@ static void check_boot_sectors(int fd, uint64_t off, uint64_t size, struct ntfs_
 }
 
 /* Compare the records $MFTMirr mirrors, the way Windows and ntfs-3g do. */
-static void check_mftmirr(int fd, uint64_t off, uint64_t size, const struct geometry *g,
+static void check_mftmirr(struct readcache *rc, uint64_t off, uint64_t size, const struct geometry *g,
 			  struct ntfs_state *st)
 {
 	uint32_t n = g->cluster <= 4 * g->record ? 4 : g->cluster / g->record;
@@ -335,7 +315,7 @@ static void check_mftmirr(int fd, uint64_t off, uint64_t size, const struct geom
 	}
 	mft = xcalloc(1, len);
 	mirr = xcalloc(1, len);
-	if (!read_exact(fd, mft, len, off + moff) || !read_exact(fd, mirr, len, off + roff)) {
+	if (!read_exact(rc, mft, len, off + moff) || !read_exact(rc, mirr, len, off + roff)) {
 		st->mftmirr_ok = TRI_UNKNOWN;
 		st->mftmirr_detail = xasprintf("cannot read $MFT or $MFTMirr: %s", strerror(errno));
 		goto out;
@@ -376,11 +356,13 @@ out:
 
 void ntfs_prefetch_boot(int fd, uint64_t off, uint64_t size, struct prefetch_plan *pl)
 {
+	struct readcache rc;
 	NTFS_BOOT_SECTOR bs;
 	struct geometry g;
 	uint64_t end = off + size, mft, mirr;
 
-	if (!read_exact(fd, &bs, sizeof(bs), off) || !boot_geometry(&bs, &g))
+	readcache_init(&rc, fd, NULL);
+	if (!read_exact(&rc, &bs, sizeof(bs), off) || !boot_geometry(&bs, &g))
 		return;
 	/* mounting reads the system files' records ($MFT .. $Extend and a few
 	 * more), then $MFTMirr; the backup boot sector closes the volume */
@@ -430,19 +412,22 @@ static void prefetch_file(const struct ro_dev *rd, ntfs_volume *vol, u64 inum, A
 }
 
 void ntfs_prefetch_meta(int fd, uint64_t off, uint64_t size, unsigned sector_size,
-			struct prefetch_plan *pl)
+			const struct prefetch_plan *hints, struct prefetch_plan *pl)
 {
-	struct ro_dev rd = { .fd = fd, .off = off, .size = size, .sector_size = sector_size,
+	struct readcache rc;
+	struct ro_dev rd = { .rc = &rc, .off = off, .size = size, .sector_size = sector_size,
 			     .pl = pl };
 	struct ntfs_device *dev = ntfs_device_alloc("prefetch", 0, &ro_ops, &rd);
 	ntfs_volume *vol;
 
 	if (!dev)
 		return;
+	readcache_init(&rc, fd, hints);
 	log_reset();
 	vol = ntfs_volume_startup(dev, NTFS_MNT_RDONLY);
 	if (!vol) {
 		ntfs_device_free(dev);
+		readcache_free(&rc);
 		return;
 	}
 	/* what ntfs_device_mount(), the free space count and the $LogFile
@@ -455,6 +440,7 @@ void ntfs_prefetch_meta(int fd, uint64_t off, uint64_t size, unsigned sector_siz
 	prefetch_file(&rd, vol, FILE_LogFile, AT_DATA, AT_UNNAMED, 0, 8192);
 	prefetch_file(&rd, vol, FILE_root, AT_INDEX_ALLOCATION, NTFS_INDEX_I30, 4, 64 << 10);
 	ntfs_umount(vol, FALSE);	/* frees dev too */
+	readcache_free(&rc);
 }
 
 /* ---- through libntfs-3g ---- */
@@ -628,11 +614,10 @@ static char *errmsg(const char *what, int err, struct ntfs_state *st)
 	return xasprintf("%s (%s)", what, strerror(err ? err : EIO));
 }
 
-struct ntfs_state *ntfs_probe(int fd, uint64_t off, uint64_t size, unsigned sector_size,
-			      const char *name)
+static void probe_state(struct readcache *rc, uint64_t off, uint64_t size, unsigned sector_size,
+			const char *name, struct ntfs_state *st)
 {
-	struct ntfs_state *st = xcalloc(1, sizeof(*st));
-	struct ro_dev rd = { .fd = fd, .off = off, .size = size, .sector_size = sector_size };
+	struct ro_dev rd = { .rc = rc, .off = off, .size = size, .sector_size = sector_size };
 	struct ntfs_device *dev;
 	struct geometry g = { 0 };
 	ntfs_volume *vol;
@@ -641,28 +626,28 @@ struct ntfs_state *ntfs_probe(int fd, uint64_t off, uint64_t size, unsigned sect
 	st->dirty = st->hibernated = st->mftmirr_ok = st->bootsector_ok = TRI_UNKNOWN;
 	log_reset();
 
-	check_boot_sectors(fd, off, size, st, &g, &primary_ok);
+	check_boot_sectors(rc, off, size, st, &g, &primary_ok);
 	if (!g.cluster) {
 		st->error = xstrdup(st->bootsector_detail ? st->bootsector_detail
 							  : "not a valid NTFS boot sector");
-		return st;
+		return;
 	}
 	st->sector_size = g.sector;
 	st->cluster_size = g.cluster;
 	st->mft_record_size = g.record;
 	st->serial = g.serial;
 	st->total = g.sectors * g.sector;
-	check_mftmirr(fd, off, size, &g, st);
+	check_mftmirr(rc, off, size, &g, st);
 	if (!primary_ok) {
 		/* the library reads only the primary boot sector */
 		st->error = xstrdup("the primary boot sector is damaged; the volume cannot be opened");
-		return st;
+		return;
 	}
 
 	dev = ntfs_device_alloc(name, 0, &ro_ops, &rd);
 	if (!dev) {
 		st->error = xstrdup("out of memory");
-		return st;
+		return;
 	}
 	errno = 0;
 	vol = ntfs_device_mount(dev, NTFS_MNT_RDONLY | NTFS_MNT_FORENSIC);
@@ -690,7 +675,7 @@ struct ntfs_state *ntfs_probe(int fd, uint64_t off, uint64_t size, unsigned sect
 	}
 	if (!vol) {
 		ntfs_device_free(dev);
-		return st;
+		return;
 	}
 	read_volume_info(vol, st);
 	if (vol->upcase) {
@@ -701,6 +686,17 @@ struct ntfs_state *ntfs_probe(int fd, uint64_t off, uint64_t size, unsigned sect
 	}
 	read_logfile(vol, st);
 	ntfs_umount(vol, FALSE); /* frees dev too */
+}
+
+struct ntfs_state *ntfs_probe(int fd, uint64_t off, uint64_t size, unsigned sector_size,
+			      const char *name, const struct prefetch_plan *hints)
+{
+	struct ntfs_state *st = xcalloc(1, sizeof(*st));
+	struct readcache rc;
+
+	readcache_init(&rc, fd, hints);
+	probe_state(&rc, off, size, sector_size, name, st);
+	readcache_free(&rc);
 	return st;
 }
 

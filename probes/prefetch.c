@@ -19,8 +19,11 @@
 #include "probes/probes.h"
 #include "lib/util.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #define KiB(n) ((uint64_t)(n) << 10)
 #define MiB(n) ((uint64_t)(n) << 20)
@@ -67,6 +70,12 @@ void prefetch_issue(int fd, struct prefetch_plan *pl)
 		posix_fadvise(fd, (off_t)off, (off_t)(end - off), POSIX_FADV_WILLNEED);
 	}
 	pl->n = 0;
+}
+
+void prefetch_keep(struct prefetch_plan *dst, const struct prefetch_plan *src, size_t from)
+{
+	for (size_t i = from; i < src->n; i++)
+		prefetch_add(dst, UINT64_MAX, src->r[i].off, src->r[i].len);
 }
 
 void prefetch_plan_free(struct prefetch_plan *pl)
@@ -142,4 +151,110 @@ void prefetch_superblocks(struct prefetch_plan *pl, uint64_t off, uint64_t size)
 	for (size_t i = 0; i < sizeof(raid_sectors) / sizeof(raid_sectors[0]); i++)
 		if ((uint64_t)raid_sectors[i] * 512 <= size)
 			prefetch_add(pl, end, end - (uint64_t)raid_sectors[i] * 512, 512);
+}
+
+/*
+ * Reading what was announced. A probe library asks for a few hundred bytes
+ * at a time (an MFT record, a boot sector, an index block), and every such
+ * pread() is a system call and a page-cache lookup. The announced ranges
+ * are exactly the blocks the probe is going to read, and they are in the
+ * page cache by now, so the first read inside one takes the whole range
+ * (widened to whole pages, which the page cache holds anyway) in one call,
+ * and the reads after it are served from memory. Ranges above
+ * READCACHE_MAX (a big $Bitmap) are not held; neither is anything that was
+ * not announced, nor a range that could not be read in full: those reads
+ * go to the device as asked, so an I/O error reaches the caller exactly
+ * where it would have without the cache.
+ */
+#define READCACHE_PAGE KiB(4)
+#define READCACHE_MAX KiB(256)
+
+void readcache_init(struct readcache *c, int fd, const struct prefetch_plan *hints)
+{
+	size_t n = 0;
+
+	memset(c, 0, sizeof(*c));
+	c->fd = fd;
+	if (!hints || !hints->n)
+		return;
+	c->r = xcalloc(hints->n, sizeof(*c->r));
+	memcpy(c->r, hints->r, hints->n * sizeof(*c->r));
+	for (size_t i = 0; i < hints->n; i++) {
+		uint64_t end = c->r[i].off + c->r[i].len;
+		c->r[i].off &= ~(READCACHE_PAGE - 1);
+		c->r[i].len = ((end + READCACHE_PAGE - 1) & ~(READCACHE_PAGE - 1)) - c->r[i].off;
+	}
+	qsort(c->r, hints->n, sizeof(*c->r), range_cmp);
+	for (size_t i = 0; i < hints->n; i++) {
+		if (n && c->r[i].off <= c->r[n - 1].off + c->r[n - 1].len) {
+			uint64_t end = c->r[i].off + c->r[i].len;
+			if (end > c->r[n - 1].off + c->r[n - 1].len)
+				c->r[n - 1].len = end - c->r[n - 1].off;
+		} else {
+			c->r[n++] = c->r[i];
+		}
+	}
+	c->n = n;
+	c->data = xcalloc(n, sizeof(*c->data));
+	c->have = xcalloc(n, sizeof(*c->have));
+}
+
+/* Read up to len bytes at off, retrying short reads; -1 (errno) only if nothing came. */
+static ssize_t pread_full(int fd, void *buf, size_t len, uint64_t off)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t r = pread(fd, (char *)buf + done, len - done, (off_t)(off + done));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return done ? (ssize_t)done : -1;
+		if (r == 0)
+			break;
+		done += (size_t)r;
+	}
+	return (ssize_t)done;
+}
+
+ssize_t readcache_pread(struct readcache *c, void *buf, size_t len, uint64_t off)
+{
+	size_t lo = 0, hi = c->n;
+
+	while (lo < hi) {	/* the last range starting at or before off */
+		size_t mid = (lo + hi) / 2;
+		if (c->r[mid].off <= off)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo > 0 && len > 0) {
+		size_t i = lo - 1;
+		const struct prefetch_range *r = &c->r[i];
+
+		if (off + len <= r->off + r->len && r->len <= READCACHE_MAX && c->have[i] >= 0) {
+			if (!c->data[i]) {
+				ssize_t got;
+				c->data[i] = xrealloc(NULL, 1, r->len);
+				got = pread_full(c->fd, c->data[i], r->len, r->off);
+				c->have[i] = got < 0 ? -1 : got;
+			}
+			if (c->have[i] >= 0 && off + len <= r->off + (uint64_t)c->have[i]) {
+				memcpy(buf, c->data[i] + (off - r->off), len);
+				return (ssize_t)len;
+			}
+		}
+	}
+	return pread_full(c->fd, buf, len, off);
+}
+
+void readcache_free(struct readcache *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		free(c->data[i]);
+	free(c->data);
+	free(c->have);
+	free(c->r);
+	memset(c, 0, sizeof(*c));
+	c->fd = -1;
 }

@@ -3,19 +3,21 @@
  * the unit tests; front ends use inventory.h only.
  *
  * Call order inside probes_scan():
- *   sysfs_list_disks()          disks and kernel partitions from <sysroot>/sys/block
+ *   sysfs_list_disks()          the names in <sysroot>/sys/block
  *   mounts_load()               mountinfo (libmount) and /proc/swaps
- *   mounts_rescue_disks()       whole disks behind the running system
- *   mounts_usage()              mountpoints, swap, holders of every device
  *   probe workers (scan.c)      the disks dealt out to WINRESCUE_PROBE_JOBS
  *                               processes, sent back with wire.c; each probes
  *                               its batch in stages over all its disks:
+ *     sysfs_read_disk()         size, model..., kernel partitions
+ *     mounts_usage()            mountpoints, swap, holders of every device
  *     open read-only            + prefetch_tables()
  *     fsprobe_table() (libblkid), ptable_probe() (libfdisk)
  *                               + prefetch_superblocks() for every partition
  *     fsprobe_volume() (libblkid) + ntfs_prefetch_boot()
  *     ntfs_prefetch_meta()      runlists of the NTFS system files
  *     ntfs_probe() (libntfs-3g), roles_partition()
+ *   mounts_rescue_disks()       whole disks behind the running system (in the
+ *                               parent, while the workers probe)
  *   roles_disk()                disk roles
  *   findings_build()            snapshot-wide findings
  */
@@ -24,9 +26,21 @@
 
 #include "probes/inventory.h"
 
+#include <sys/types.h>
+
 /* ---- sysfs.c ---- */
-/* Fill *disks from <sysroot>/sys/block; -errno when the directory is unreadable. */
+/*
+ * The candidates in <sysroot>/sys/block (all but ram, zram and mmc boot
+ * areas), named and in listing order; -errno when the directory is
+ * unreadable. sysfs_read_disk() fills each in, or rules it out.
+ */
 int sysfs_list_disks(const struct probe_ctx *ctx, struct disk **disks, size_t *ndisks);
+/*
+ * Size, sectors, model, transport, loop backing file and kernel partitions
+ * of the named disk d. False when it is not a disk to list: gone since the
+ * listing, empty (an unused loop device), or built on other disks (dm, md).
+ */
+bool sysfs_read_disk(const struct probe_ctx *ctx, struct disk *d);
 /*
  * Whole-disk kernel names behind block device maj:min: partitions lead to
  * their disk, dm/md devices to their slaves, loop devices to the disk that
@@ -111,15 +125,37 @@ void prefetch_add(struct prefetch_plan *pl, uint64_t limit, uint64_t off, uint64
 /* Start reading the plan's ranges of fd in the background; empties the plan. */
 void prefetch_issue(int fd, struct prefetch_plan *pl);
 void prefetch_plan_free(struct prefetch_plan *pl);
+/* Append src's ranges from index from on to dst (to remember what was announced). */
+void prefetch_keep(struct prefetch_plan *dst, const struct prefetch_plan *src, size_t from);
 /* The partition table areas at both ends of a disk. */
 void prefetch_tables(struct prefetch_plan *pl, uint64_t disk_size);
 /* The places libblkid's superblock probers read in [off, off+size). */
 void prefetch_superblocks(struct prefetch_plan *pl, uint64_t off, uint64_t size);
 
+/*
+ * Reads of fd served from the announced ranges in hints: each range is
+ * read whole on first use and kept. Other reads go straight to fd.
+ */
+struct readcache {
+	int fd;
+	struct prefetch_range *r;	/* announced, page-aligned, sorted, merged */
+	unsigned char **data;		/* r[i] in memory, NULL until first used */
+	ssize_t *have;			/* bytes of r[i] read; -1 when it could not be */
+	size_t n;
+};
+
+void readcache_init(struct readcache *c, int fd, const struct prefetch_plan *hints);
+/* Like pread() retried to the full length: the bytes read, or -1 (errno). */
+ssize_t readcache_pread(struct readcache *c, void *buf, size_t len, uint64_t off);
+void readcache_free(struct readcache *c);
+
 /* ---- ntfs.c (libntfs-3g through a read-only device layer) ---- */
-/* NTFS state of [off, off+size) of fd; never NULL. name is used in messages. */
+/*
+ * NTFS state of [off, off+size) of fd; never NULL. name is used in
+ * messages; hints are the ranges announced for this volume (or NULL).
+ */
 struct ntfs_state *ntfs_probe(int fd, uint64_t off, uint64_t size, unsigned sector_size,
-			      const char *name);
+			      const char *name, const struct prefetch_plan *hints);
 /*
  * Read-ahead hints, in two stages: from the boot sector ($MFT head,
  * $MFTMirr, backup boot sector), then, once those have arrived, from the
@@ -127,7 +163,7 @@ struct ntfs_state *ntfs_probe(int fd, uint64_t off, uint64_t size, unsigned sect
  */
 void ntfs_prefetch_boot(int fd, uint64_t off, uint64_t size, struct prefetch_plan *pl);
 void ntfs_prefetch_meta(int fd, uint64_t off, uint64_t size, unsigned sector_size,
-			struct prefetch_plan *pl);
+			const struct prefetch_plan *hints, struct prefetch_plan *pl);
 /* Whether [off, off+size) holds an NTFS boot sector at its start or its end. */
 bool ntfs_looks_like(int fd, uint64_t off, uint64_t size);
 void ntfs_state_free(struct ntfs_state *st);

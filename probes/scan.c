@@ -72,6 +72,7 @@ struct ntfs_job {
 	uint64_t off, size;
 	char *name;
 	int fd;
+	struct prefetch_plan hints;	/* what was announced for this volume */
 };
 
 struct batch {
@@ -89,10 +90,43 @@ struct batch {
 static void add_ntfs_job(struct batch *b, struct disk *d, struct volume *v, int fd,
 			 uint64_t off, uint64_t size, char *name)
 {
+	struct ntfs_job *jb;
+	size_t n0 = b->plan.n;
+
 	b->jobs = xrealloc(b->jobs, b->njobs + 1, sizeof(*b->jobs));
-	b->jobs[b->njobs++] = (struct ntfs_job){ .d = d, .vol = v, .off = off, .size = size,
-						 .name = name, .fd = fd };
+	jb = &b->jobs[b->njobs++];
+	*jb = (struct ntfs_job){ .d = d, .vol = v, .off = off, .size = size, .name = name, .fd = fd };
+	/* both boot sectors, read in the superblock stage */
+	prefetch_add(&jb->hints, off + size, off, 512);
+	prefetch_add(&jb->hints, off + size, off + size - 512, 512);
 	ntfs_prefetch_boot(fd, off, size, &b->plan);
+	prefetch_keep(&jb->hints, &b->plan, n0);
+}
+
+/* sysfs and use; a name that is not a disk to list comes back cleared. */
+static bool stage_sysfs(const struct probe_ctx *ctx, const struct mount_table *mt, struct disk *d)
+{
+	char *blockdir, *sysdir;
+
+	if (!sysfs_read_disk(ctx, d)) {
+		disk_free_fields(d);
+		memset(d, 0, sizeof(*d));
+		return false;
+	}
+	blockdir = path_join_root(ctx->sysroot, "/sys/block");
+	sysdir = xasprintf("%s/%s", blockdir, d->name);
+	mounts_usage(mt, sysdir, d->name, d->major, d->minor, &d->vol.use);
+	for (size_t j = 0; j < d->nparts; j++) {
+		struct partition *p = &d->parts[j];
+		if (p->name) {
+			char *psys = xasprintf("%s/%s", sysdir, p->name);
+			mounts_usage(mt, psys, p->name, p->major, p->minor, &p->vol.use);
+			free(psys);
+		}
+	}
+	free(sysdir);
+	free(blockdir);
+	return true;
 }
 
 static void stage_open(const struct probe_ctx *ctx, struct batch *b, struct disk *d, int *fdp)
@@ -204,10 +238,14 @@ static void stage_fs(struct batch *b, struct disk *d, int fd)
 	prefetch_issue(fd, &b->plan);
 }
 
-static void probe_batch(const struct probe_ctx *ctx, struct batch *b)
+static void probe_batch(const struct probe_ctx *ctx, const struct mount_table *mt,
+			struct batch *b)
 {
-	for (size_t i = 0; i < b->n; i++)
-		stage_open(ctx, b, b->disks[i], &b->fds[i]);
+	for (size_t i = 0; i < b->n; i++) {
+		b->fds[i] = -1;
+		if (stage_sysfs(ctx, mt, b->disks[i]))
+			stage_open(ctx, b, b->disks[i], &b->fds[i]);
+	}
 	for (size_t i = 0; i < b->n; i++)
 		if (b->fds[i] >= 0)
 			stage_table(b, b->disks[i], &b->fds[i]);
@@ -216,17 +254,25 @@ static void probe_batch(const struct probe_ctx *ctx, struct batch *b)
 			stage_fs(b, b->disks[i], b->fds[i]);
 	for (size_t j = 0; j < b->njobs; j++) {
 		struct ntfs_job *jb = &b->jobs[j];
-		ntfs_prefetch_meta(jb->fd, jb->off, jb->size, jb->d->log_sector, &b->plan);
+		size_t n0 = b->plan.n;
+
+		ntfs_prefetch_meta(jb->fd, jb->off, jb->size, jb->d->log_sector, &jb->hints,
+				   &b->plan);
+		prefetch_keep(&jb->hints, &b->plan, n0);
 		if (j + 1 == b->njobs || b->jobs[j + 1].fd != jb->fd)
 			prefetch_issue(jb->fd, &b->plan);
 	}
 	for (size_t j = 0; j < b->njobs; j++) {
 		struct ntfs_job *jb = &b->jobs[j];
-		jb->vol->ntfs = ntfs_probe(jb->fd, jb->off, jb->size, jb->d->log_sector, jb->name);
+		jb->vol->ntfs = ntfs_probe(jb->fd, jb->off, jb->size, jb->d->log_sector, jb->name,
+					   &jb->hints);
 		free(jb->name);
+		prefetch_plan_free(&jb->hints);
 	}
 	for (size_t i = 0; i < b->n; i++) {
 		struct disk *d = b->disks[i];
+		if (!d->name)
+			continue;	/* not a disk */
 		for (size_t j = 0; j < d->nparts; j++)
 			d->parts[j].role = roles_partition(d->parts[j].parttype, &d->parts[j].vol);
 		if (d->vol.fstype || d->vol.ntfs)
@@ -239,14 +285,15 @@ static void probe_batch(const struct probe_ctx *ctx, struct batch *b)
 }
 
 /* Probe disks[0..n) in batches of BATCH_DISKS open descriptors. */
-static void probe_list(const struct probe_ctx *ctx, struct disk **disks, size_t n)
+static void probe_list(const struct probe_ctx *ctx, const struct mount_table *mt,
+		       struct disk **disks, size_t n)
 {
 	int fds[BATCH_DISKS];
 
 	for (size_t first = 0; first < n; first += BATCH_DISKS) {
 		struct batch b = { .disks = disks + first, .fds = fds,
 				   .n = n - first < BATCH_DISKS ? n - first : BATCH_DISKS };
-		probe_batch(ctx, &b);
+		probe_batch(ctx, mt, &b);
 	}
 }
 
@@ -302,19 +349,21 @@ static bool write_all(int fd, const unsigned char *p, size_t n)
 }
 
 /* In the child: probe, send, and leave without running atexit handlers. */
-static void __attribute__((noreturn)) worker_run(const struct probe_ctx *ctx, struct worker *wk,
+static void __attribute__((noreturn)) worker_run(const struct probe_ctx *ctx,
+						 const struct mount_table *mt, struct worker *wk,
 						 int out)
 {
 	struct wire_buf b = { 0 };
 
 	signal(SIGPIPE, SIG_DFL);
-	probe_list(ctx, wk->disks, wk->n);
+	probe_list(ctx, mt, wk->disks, wk->n);
 	for (size_t i = 0; i < wk->n; i++)
 		wire_put_disk(&b, wk->disks[i]);
 	_exit(write_all(out, b.data, b.len) ? 0 : 1);
 }
 
-static bool worker_start(const struct probe_ctx *ctx, struct worker *wk)
+static bool worker_start(const struct probe_ctx *ctx, const struct mount_table *mt,
+			 struct worker *wk)
 {
 	int p[2];
 
@@ -328,7 +377,7 @@ static bool worker_start(const struct probe_ctx *ctx, struct worker *wk)
 	}
 	if (wk->pid == 0) {
 		close(p[0]);
-		worker_run(ctx, wk, p[1]);
+		worker_run(ctx, mt, wk, p[1]);
 	}
 	close(p[1]);
 	wk->fd = p[0];
@@ -379,7 +428,8 @@ static char *worker_failure(int status)
 }
 
 /* Take the worker's disks in place of our unprobed copies. */
-static void worker_collect(struct worker *wk)
+static void worker_collect(const struct probe_ctx *ctx, const struct mount_table *mt,
+			   struct worker *wk)
 {
 	const unsigned char *pos = wk->in.data, *end = wk->in.data + wk->in.len;
 	char *why = NULL;
@@ -401,89 +451,94 @@ static void worker_collect(struct worker *wk)
 			ok = false;
 			why = worker_failure(status);
 		}
-		if (!d->error)
+		/* what sysfs says still lists, with the reason for the rest */
+		if (stage_sysfs(ctx, mt, d) && !d->error)
 			d->error = xasprintf("probing %s did not finish: %s", d->path, why);
 	}
 	free(why);
 	free(wk->in.data);
 }
 
-static void probe_disks(const struct probe_ctx *ctx, struct disk *disks, size_t n)
+/* A scan in progress: the disks dealt out to workers. */
+struct probe_run {
+	struct disk **all;	/* every disk, grouped by worker */
+	size_t n, jobs;
+	struct worker *wk;	/* NULL: probed in this process */
+};
+
+/* Start probing disks[0..n): fork the workers, or probe them here with one job. */
+static void probe_start(const struct probe_ctx *ctx, const struct mount_table *mt,
+			struct disk *disks, size_t n, struct probe_run *run)
 {
 	size_t jobs = probe_jobs(n);
-	struct disk **all = xcalloc(n ? n : 1, sizeof(*all));
-	struct worker *wk;
 
+	*run = (struct probe_run){ .all = xcalloc(n ? n : 1, sizeof(*run->all)), .n = n,
+				   .jobs = jobs };
 	/* deal the disks out in turn: neighbours (sda, sdb...) often alike */
 	for (size_t k = 0, i = 0; k < jobs; k++)
 		for (size_t j = k; j < n; j += jobs)
-			all[i++] = &disks[j];
+			run->all[i++] = &disks[j];
 	if (jobs <= 1) {
-		probe_list(ctx, all, n);
-		free(all);
+		probe_list(ctx, mt, run->all, n);
 		return;
 	}
-	wk = xcalloc(jobs, sizeof(*wk));
+	run->wk = xcalloc(jobs, sizeof(*run->wk));
 	for (size_t k = 0, first = 0; k < jobs; k++) {
-		wk[k].disks = all + first;
-		wk[k].n = (n - k + jobs - 1) / jobs;
-		wk[k].fd = -1;
-		first += wk[k].n;
+		struct worker *wk = &run->wk[k];
+		wk->disks = run->all + first;
+		wk->n = (n - k + jobs - 1) / jobs;
+		wk->fd = -1;
+		first += wk->n;
+		if (!worker_start(ctx, mt, wk))
+			wk->pid = 0;	/* cannot fork: probed here in probe_finish() */
 	}
-	for (size_t k = 0; k < jobs; k++)
-		if (!worker_start(ctx, &wk[k]))
-			wk[k].pid = 0;	/* cannot fork: probed here below */
-	workers_drain(wk, jobs);
-	for (size_t k = 0; k < jobs; k++) {
-		if (wk[k].pid > 0)
-			worker_collect(&wk[k]);
-		else
-			probe_list(ctx, wk[k].disks, wk[k].n);
+}
+
+/* Wait for the workers and take their disks. */
+static void probe_finish(const struct probe_ctx *ctx, const struct mount_table *mt,
+			 struct probe_run *run)
+{
+	if (run->wk) {
+		workers_drain(run->wk, run->jobs);
+		for (size_t k = 0; k < run->jobs; k++) {
+			struct worker *wk = &run->wk[k];
+			if (wk->pid > 0)
+				worker_collect(ctx, mt, wk);
+			else
+				probe_list(ctx, mt, wk->disks, wk->n);
+		}
 	}
-	free(wk);
-	free(all);
+	free(run->wk);
+	free(run->all);
 }
 
 struct inventory *probes_scan(const struct probe_ctx *ctx)
 {
 	struct inventory *inv = xcalloc(1, sizeof(*inv));
 	struct mount_table mt;
-	char **rescue = NULL, **reasons = NULL, *blockdir;
-	size_t nrescue = 0;
+	struct probe_run run;
+	char **rescue = NULL, **reasons = NULL;
+	size_t nrescue = 0, kept = 0;
 	int rc;
 
-	blockdir = path_join_root(ctx->sysroot, "/sys/block");
 	rc = sysfs_list_disks(ctx, &inv->disks, &inv->ndisks);
 	if (rc < 0) {
+		char *blockdir = path_join_root(ctx->sysroot, "/sys/block");
 		inv->error = xasprintf("cannot read %s: %s", blockdir, strerror(-rc));
 		free(blockdir);
 		return inv;
 	}
 	mounts_load(ctx, &mt);
+	probe_start(ctx, &mt, inv->disks, inv->ndisks, &run);
 	mounts_rescue_disks(ctx, &mt, &rescue, &reasons, &nrescue);
-
-	for (size_t i = 0; i < inv->ndisks; i++) {
-		struct disk *d = &inv->disks[i];
-		char *sysdir = xasprintf("%s/%s", blockdir, d->name);
-
-		mounts_usage(&mt, sysdir, d->name, d->major, d->minor, &d->vol.use);
-		for (size_t j = 0; j < d->nparts; j++) {
-			struct partition *p = &d->parts[j];
-			if (p->name) {
-				char *psys = xasprintf("%s/%s", sysdir, p->name);
-				mounts_usage(&mt, psys, p->name, p->major, p->minor, &p->vol.use);
-				free(psys);
-			}
-		}
-		free(sysdir);
-	}
-
-	probe_disks(ctx, inv->disks, inv->ndisks);
+	probe_finish(ctx, &mt, &run);
 
 	for (size_t i = 0; i < inv->ndisks; i++) {
 		struct disk *d = &inv->disks[i];
 		bool is_rescue = false;
 
+		if (!d->name)
+			continue;	/* not a disk after all (sysfs_read_disk) */
 		for (size_t r = 0; r < nrescue; r++)
 			if (strcmp(rescue[r], d->name) == 0) {
 				is_rescue = true;
@@ -492,8 +547,9 @@ struct inventory *probes_scan(const struct probe_ctx *ctx)
 		d->role = roles_disk(d, is_rescue);
 		if (d->role == DISK_ROLE_RESCUE && !d->role_reason)
 			d->role_reason = xstrdup("boot medium of the rescue system (iso9660)");
+		inv->disks[kept++] = *d;
 	}
-	free(blockdir);
+	inv->ndisks = kept;
 	strv_free(rescue, nrescue);
 	strv_free(reasons, nrescue);
 	mounts_free(&mt);

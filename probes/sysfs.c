@@ -159,57 +159,63 @@ int sysfs_list_disks(const struct probe_ctx *ctx, struct disk **disks, size_t *n
 		return rc;
 	}
 	while ((de = readdir(dir))) {
-		char *sysdir, *devno;
-		uint64_t size = 0, v;
 		struct disk *d;
-		int dfd;
 
 		if (de->d_name[0] == '.' || is_skipped_name(de->d_name))
 			continue;
-		dfd = openat(dirfd(dir), de->d_name, O_PATH | O_DIRECTORY | O_CLOEXEC);
-		if (dfd < 0)
-			continue;
-		/* dm and md devices are built on other disks; they are not disks */
-		if (!read_u64_at(dfd, "size", &size) || size == 0 || !dir_is_empty(dfd, "slaves")) {
-			close(dfd);
-			continue;
-		}
-		sysdir = xasprintf("%s/%s", blockdir, de->d_name);
-
 		*disks = xrealloc(*disks, *ndisks + 1, sizeof(**disks));
 		d = &(*disks)[(*ndisks)++];
 		memset(d, 0, sizeof(*d));
 		d->name = xstrdup(de->d_name);
 		d->path = xasprintf("/dev/%s", de->d_name);
-		d->size = size * 512;
-		devno = read_line_at(dfd, "dev");
-		parse_devno(devno, &d->major, &d->minor);
-		free(devno);
-		d->log_sector = read_u64_at(dfd, "queue/logical_block_size", &v) ? (unsigned)v : 512;
-		d->phys_sector = read_u64_at(dfd, "queue/physical_block_size", &v) ? (unsigned)v : d->log_sector;
-		d->removable = read_u64_at(dfd, "removable", &v) && v;
-		d->readonly = read_u64_at(dfd, "ro", &v) && v;
-		d->model = read_line_at(dfd, "device/model");
-		d->vendor = read_line_at(dfd, "device/vendor");
-		if (d->vendor && str_starts_with(d->vendor, "0x")) {
-			/* virtio and PCI devices give a numeric vendor id: not a name */
-			free(d->vendor);
-			d->vendor = NULL;
-		}
-		d->serial = read_line_at(dfd, "device/serial");
-		if (!d->serial)
-			d->serial = read_line_at(dfd, "serial");
-		d->transport = transport_of(sysdir, d->name);
-		d->loop_backing = read_line_at(dfd, "loop/backing_file");
-		read_partitions(dfd, d);
-		close(dfd);
-		free(sysdir);
 	}
 	closedir(dir);
 	free(blockdir);
 	if (*ndisks)
 		qsort(*disks, *ndisks, sizeof(**disks), cmp_disks);
 	return 0;
+}
+
+bool sysfs_read_disk(const struct probe_ctx *ctx, struct disk *d)
+{
+	char *blockdir = path_join_root(ctx->sysroot, "/sys/block");
+	char *sysdir = xasprintf("%s/%s", blockdir, d->name), *devno;
+	uint64_t size = 0, v;
+	int dfd = open(sysdir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	bool ok = false;
+
+	free(blockdir);
+	/* gone since the listing; empty (an unused loop device); or a dm or
+	 * md device, which is built on other disks and is not a disk itself */
+	if (dfd < 0 || !read_u64_at(dfd, "size", &size) || size == 0 || !dir_is_empty(dfd, "slaves"))
+		goto out;
+	ok = true;
+	d->size = size * 512;
+	devno = read_line_at(dfd, "dev");
+	parse_devno(devno, &d->major, &d->minor);
+	free(devno);
+	d->log_sector = read_u64_at(dfd, "queue/logical_block_size", &v) ? (unsigned)v : 512;
+	d->phys_sector = read_u64_at(dfd, "queue/physical_block_size", &v) ? (unsigned)v : d->log_sector;
+	d->removable = read_u64_at(dfd, "removable", &v) && v;
+	d->readonly = read_u64_at(dfd, "ro", &v) && v;
+	d->model = read_line_at(dfd, "device/model");
+	d->vendor = read_line_at(dfd, "device/vendor");
+	if (d->vendor && str_starts_with(d->vendor, "0x")) {
+		/* virtio and PCI devices give a numeric vendor id: not a name */
+		free(d->vendor);
+		d->vendor = NULL;
+	}
+	d->serial = read_line_at(dfd, "device/serial");
+	if (!d->serial)
+		d->serial = read_line_at(dfd, "serial");
+	d->transport = transport_of(sysdir, d->name);
+	d->loop_backing = read_line_at(dfd, "loop/backing_file");
+	read_partitions(dfd, d);
+out:
+	if (dfd >= 0)
+		close(dfd);
+	free(sysdir);
+	return ok;
 }
 
 bool sysfs_devno_of(const struct probe_ctx *ctx, const char *name, unsigned *major, unsigned *minor)

@@ -29,6 +29,20 @@ static struct disk *find_disk(struct disk *d, size_t n, const char *name)
 	return NULL;
 }
 
+/* What a probe worker does first: read each candidate, drop what is no disk. */
+static void read_disks(const struct probe_ctx *ctx, struct disk *d, size_t *n)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < *n; i++) {
+		if (sysfs_read_disk(ctx, &d[i]))
+			d[kept++] = d[i];
+		else
+			disk_free_fields(&d[i]);
+	}
+	*n = kept;
+}
+
 static void free_disks(struct disk *d, size_t n)
 {
 	struct inventory *inv = xcalloc(1, sizeof(*inv));
@@ -60,6 +74,8 @@ static void test_lvm_disks(void **state)
 
 	(void)state;
 	assert_int_equal(sysfs_list_disks(&ctx, &d, &n), 0);
+	assert_non_null(find_disk(d, n, "dm-0"));	/* a candidate by name */
+	read_disks(&ctx, d, &n);
 	/* dm-0 is built on loop0-3: not a disk of its own */
 	assert_int_equal(n, 7);
 	/* natural order, loop devices last */
