@@ -75,7 +75,23 @@ int fsprobe_table(int fd, uint64_t size, struct volume *v, char **pttype)
 	return ret;
 }
 
-int fsprobe_volume(int fd, uint64_t off, uint64_t size, bool hybrid_only, struct volume *v)
+/*
+ * libblkid runs these probers on whole disks only: on a partition device
+ * they return "not found" at once (S_ISREG || blkid_probe_is_wholedisk).
+ * We probe partitions through the whole disk's descriptor, where libblkid
+ * cannot tell, so we leave them out ourselves and a partition is probed
+ * as `blkid -p /dev/sdXN` probes it (the firmware RAID formats keep their
+ * metadata at the end of the whole disk, not of a partition).
+ */
+static const char *const wholedisk_only[] = {
+	"adaptec_raid_member", "hpt37x_raid_member", "hpt45x_raid_member", "isw_raid_member",
+	"jmicron_raid_member", "lsi_mega_raid_member", "nvidia_raid_member",
+	"promise_fasttrack_raid_member", "silicon_medley_raid_member", "via_raid_member",
+	NULL,
+};
+
+int fsprobe_volume(int fd, uint64_t off, uint64_t size, enum fsprobe_range what,
+		   struct volume *v)
 {
 	static const char *const hybrid[] = { "iso9660", "udf", NULL };
 	int ret;
@@ -88,8 +104,10 @@ int fsprobe_volume(int fd, uint64_t off, uint64_t size, bool hybrid_only, struct
 					      BLKID_SUBLKS_USAGE);
 	blkid_probe_enable_superblocks(pr, 1);
 	blkid_probe_enable_partitions(pr, 0);
-	if (hybrid_only)
+	if (what == FSPROBE_HYBRID)
 		blkid_probe_filter_superblocks_type(pr, BLKID_FLTR_ONLYIN, (char **)hybrid);
+	else if (what == FSPROBE_PARTITION)
+		blkid_probe_filter_superblocks_type(pr, BLKID_FLTR_NOTIN, (char **)wholedisk_only);
 	ret = probe_pass(pr, v, NULL);
 	blkid_free_probe(pr);
 	return ret;

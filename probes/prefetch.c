@@ -101,36 +101,39 @@ static void from_end(struct prefetch_plan *pl, uint64_t off, uint64_t size, uint
 	prefetch_add(pl, off + size, off + size - back, len);
 }
 
-void prefetch_tables(struct prefetch_plan *pl, uint64_t disk_size)
+void prefetch_tables(struct prefetch_plan *pl, uint64_t disk_size, unsigned sector)
 {
-	/* MBR, GPT header and entries (also for 4 KiB sectors), the iso9660
-	 * volume descriptors at 32 KiB; the backup GPT at the end */
-	from_start(pl, 0, disk_size, 0, KiB(64));
-	from_end(pl, 0, disk_size, KiB(64), KiB(64));
+	/* the MBR, the GPT header and its 16 KiB of entries, the iso9660
+	 * volume descriptor at 32 KiB; at the end the backup GPT entries and
+	 * header */
+	from_start(pl, 0, disk_size, 0, 2 * (uint64_t)sector + KiB(16));
+	from_start(pl, 0, disk_size, KiB(32), KiB(4));
+	from_end(pl, 0, disk_size, KiB(16) + sector, KiB(16) + sector);
 }
 
 /*
  * Where libblkid's superblock and RAID probers read in a range, measured
  * with strace on util-linux 2.38 for ranges from 4 MiB to 40 GiB (the
- * probers run in this order for every range we hand to libblkid, since it
- * is always opened through the whole disk's descriptor):
+ * probers run in this order for every range we hand to libblkid):
  *  - from the start: the first 20 KiB, around 32 KiB and 64 KiB, single
  *    blocks at 128 KiB, 256 KiB, 512 KiB, 1, 2 and 4 MiB; the first 256 or
  *    516 KiB in one piece once the range can hold ZFS labels (>= 32/64 MiB);
  *  - from the end: the last 8 KiB, a block 8 KiB below the last 4 KiB
  *    boundary, the md 0.90 superblock 64 KiB below the last 64 KiB
  *    boundary, ZFS labels 2 and 3 (512 KiB below the last 256 KiB
- *    boundary), and the Promise/Silicon/VIA RAID sectors at fixed sector
- *    counts from the end (63 ... 3087).
+ *    boundary), the DDF anchor 257 sectors from the end, and on a whole
+ *    disk only the firmware RAID sectors at fixed sector counts from the
+ *    end (Promise: 63 ... 3087; see fsprobe.c).
  */
-void prefetch_superblocks(struct prefetch_plan *pl, uint64_t off, uint64_t size)
+void prefetch_superblocks(struct prefetch_plan *pl, uint64_t off, uint64_t size,
+			  enum fsprobe_range what)
 {
 	static const uint64_t head[][2] = {
 		{ 0, KiB(20) }, { KiB(28), KiB(8) }, { KiB(63), KiB(5) },
 		{ KiB(128), KiB(4) }, { KiB(256), KiB(4) }, { KiB(512), KiB(4) },
 		{ MiB(1), KiB(4) }, { MiB(2), KiB(4) }, { MiB(4), KiB(4) },
 	};
-	static const unsigned raid_sectors[] = { 63, 255, 256, 257, 399, 591, 675, 735,
+	static const unsigned raid_sectors[] = { 63, 255, 256, 399, 591, 675, 735,
 						 911, 951, 974, 991, 3087 };
 	uint64_t end = off + size;
 
@@ -148,6 +151,10 @@ void prefetch_superblocks(struct prefetch_plan *pl, uint64_t off, uint64_t size)
 		prefetch_add(pl, end, off + (size & ~(KiB(64) - 1)) - KiB(64), 64);
 	if (size >= MiB(64))
 		prefetch_add(pl, end, off + (size & ~(KiB(256) - 1)) - KiB(512), KiB(512));
+	if (257 * 512 <= size)
+		prefetch_add(pl, end, end - 257 * 512, 512);
+	if (what == FSPROBE_PARTITION)
+		return;
 	for (size_t i = 0; i < sizeof(raid_sectors) / sizeof(raid_sectors[0]); i++)
 		if ((uint64_t)raid_sectors[i] * 512 <= size)
 			prefetch_add(pl, end, end - (uint64_t)raid_sectors[i] * 512, 512);

@@ -99,13 +99,19 @@ int ptable_probe(struct disk *d, int fd);
  * v->fs_error. Returns -errno on an I/O error, 0 otherwise.
  */
 int fsprobe_table(int fd, uint64_t size, struct volume *v, char **pttype);
+/* What a probed range is; it decides which libblkid probers run. */
+enum fsprobe_range {
+	FSPROBE_DISK,		/* a whole disk without a partition table: all */
+	FSPROBE_PARTITION,	/* a partition: all that libblkid runs on a partition device */
+	FSPROBE_HYBRID,		/* a partitioned whole disk: iso9660 and udf only, since
+				 * boot media (an ISO image on a USB stick) carry an MBR too */
+};
 /*
- * Filesystem signatures in [off, off+size) of fd into v. hybrid_only asks
- * only for iso9660/udf: a partitioned whole disk can still be boot media
- * (an ISO image written to a USB stick carries an MBR too). Returns -errno
- * on an I/O error, 0 otherwise (ambivalence is recorded in v->fs_error).
+ * Filesystem signatures in [off, off+size) of fd into v. Returns -errno on
+ * an I/O error, 0 otherwise (ambivalence is recorded in v->fs_error).
  */
-int fsprobe_volume(int fd, uint64_t off, uint64_t size, bool hybrid_only, struct volume *v);
+int fsprobe_volume(int fd, uint64_t off, uint64_t size, enum fsprobe_range what,
+		   struct volume *v);
 
 /* ---- prefetch.c (read-ahead hints; see the comment in prefetch.c) ---- */
 struct prefetch_range {
@@ -127,10 +133,11 @@ void prefetch_issue(int fd, struct prefetch_plan *pl);
 void prefetch_plan_free(struct prefetch_plan *pl);
 /* Append src's ranges from index from on to dst (to remember what was announced). */
 void prefetch_keep(struct prefetch_plan *dst, const struct prefetch_plan *src, size_t from);
-/* The partition table areas at both ends of a disk. */
-void prefetch_tables(struct prefetch_plan *pl, uint64_t disk_size);
+/* The partition table areas at both ends of a disk with this logical sector size. */
+void prefetch_tables(struct prefetch_plan *pl, uint64_t disk_size, unsigned sector);
 /* The places libblkid's superblock probers read in [off, off+size). */
-void prefetch_superblocks(struct prefetch_plan *pl, uint64_t off, uint64_t size);
+void prefetch_superblocks(struct prefetch_plan *pl, uint64_t off, uint64_t size,
+			  enum fsprobe_range what);
 
 /*
  * Reads of fd served from the announced ranges in hints: each range is

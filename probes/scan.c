@@ -146,7 +146,7 @@ static void stage_open(const struct probe_ctx *ctx, struct batch *b, struct disk
 		close(fd);
 	} else {
 		prefetch_start(fd);
-		prefetch_tables(&b->plan, d->size);
+		prefetch_tables(&b->plan, d->size, d->log_sector);
 		prefetch_issue(fd, &b->plan);
 		*fdp = fd;
 	}
@@ -183,10 +183,10 @@ static void stage_table(struct batch *b, struct disk *d, int *fdp)
 	for (size_t i = 0; i < d->nparts; i++) {
 		struct partition *p = &d->parts[i];
 		if (!p->container && p->size && p->start + p->size <= d->size)
-			prefetch_superblocks(&b->plan, p->start, p->size);
+			prefetch_superblocks(&b->plan, p->start, p->size, FSPROBE_PARTITION);
 	}
 	if (!d->pttype && !d->vol.fs_error)
-		prefetch_superblocks(&b->plan, 0, d->size);
+		prefetch_superblocks(&b->plan, 0, d->size, FSPROBE_DISK);
 	prefetch_issue(*fdp, &b->plan);
 }
 
@@ -200,7 +200,7 @@ static void stage_fs_partition(struct batch *b, struct disk *d, struct partition
 		p->error = xstrdup("the partition extends beyond the end of the disk");
 		return;
 	}
-	rc = fsprobe_volume(fd, p->start, p->size, false, &p->vol);
+	rc = fsprobe_volume(fd, p->start, p->size, FSPROBE_PARTITION, &p->vol);
 	if (rc < 0) {
 		p->error = xasprintf("cannot read the partition: %s", strerror(-rc));
 		return;
@@ -218,7 +218,8 @@ static void stage_fs(struct batch *b, struct disk *d, int fd)
 	/* the whole disk: every prober when there is no table, else only
 	 * hybrid boot media; an undecided table already went to libfdisk */
 	if (!d->vol.fs_error) {
-		int rc = fsprobe_volume(fd, 0, d->size, d->pttype != NULL, &d->vol);
+		int rc = fsprobe_volume(fd, 0, d->size, d->pttype ? FSPROBE_HYBRID : FSPROBE_DISK,
+					 &d->vol);
 		if (rc < 0) {
 			d->error = xasprintf("cannot read the disk: %s", strerror(-rc));
 			return;

@@ -17,6 +17,10 @@
 #  (f) a probe process killed in the middle of a scan (its disk served
 #      slowly by nbdkit's delay filter): its disks carry the error, the
 #      listing still succeeds
+#  (g) stale firmware RAID metadata (Promise, 63 sectors before the end): at
+#      the end of an NTFS partition it is not that partition's content (libblkid
+#      runs firmware RAID probers on whole disks only, so blkid -p on the
+#      partition says ntfs); at the end of a bare whole disk it is
 #  (d) usage errors
 #  (e) every image unchanged (sha256)
 # Needs root, loop devices, FUSE, nbdkit, nbdfuse. Run as root.
@@ -119,6 +123,8 @@ mk_ntfs_disk "$T/control.img" gpt 0c0c0c0c-0000-4000-8000-00000000000c 3 8 CTRL 
 mk_ntfs_disk "$T/gpt-primary.img" gpt 9a9a9a9a-0000-4000-8000-000000000001 2 8 GPTA || nok "build gpt-primary.img"
 mk_ntfs_disk "$T/gpt-both.img" gpt 9b9b9b9b-0000-4000-8000-000000000002 2 8 GPTB || nok "build gpt-both.img"
 mk_ntfs_disk "$T/ntfs-bs.img" dos 0xb5b5b5b5 3 8 BS || nok "build ntfs-bs.img"
+mk_ntfs_disk "$T/raid-part.img" dos 0xa1d0a1d0 1 8 RAIDP || nok "build raid-part.img"
+truncate -s 8M "$T/raid-disk.img"
 
 # (b) GPT damage: LBA 1 is the primary header, the last LBA the backup header
 sfdisk -J "$T/gpt-primary.img" >"$T/gpt-primary.json"
@@ -133,7 +139,16 @@ dd if=/dev/zero of="$T/gpt-both.img" bs=512 seek="$last" count=1 conv=notrunc st
 bs_start=$(sfdisk -J "$T/ntfs-bs.img" | jq '.partitiontable.partitions[1].start')
 printf '\x07' | dd of="$T/ntfs-bs.img" bs=1 seek=$((bs_start * 512 + 0x44)) conv=notrunc status=none
 
-for n in eio-all eio-late eio-region control gpt-primary gpt-both ntfs-bs; do
+# (g) "Promise Technology, Inc." 63 sectors before the end of partition 1, and
+# of a bare (zeroed, unpartitioned) disk
+promise() { # IMG END-SECTOR
+	printf 'Promise Technology, Inc.' |
+		dd of="$1" bs=512 seek=$(($2 - 63)) conv=notrunc status=none
+}
+promise "$T/raid-part.img" "$(sfdisk -J "$T/raid-part.img" | jq '.partitiontable.partitions[0] | .start + .size')"
+promise "$T/raid-disk.img" $((8 * 2048))
+
+for n in eio-all eio-late eio-region control gpt-primary gpt-both ntfs-bs raid-part raid-disk; do
 	SHA[$n]=$(wr_sha "$T/$n.img")
 done
 
@@ -170,6 +185,8 @@ wr_attach_to CONTROL "$T/control.img" || nok "attach control"
 wr_attach_to GPT_PRIMARY "$T/gpt-primary.img" || nok "attach gpt-primary"
 wr_attach_to GPT_BOTH "$T/gpt-both.img" || nok "attach gpt-both"
 wr_attach_to NTFS_BS "$T/ntfs-bs.img" || nok "attach ntfs-bs"
+wr_attach_to RAID_PART "$T/raid-part.img" || nok "attach raid-part"
+wr_attach_to RAID_DISK "$T/raid-disk.img" || nok "attach raid-disk"
 
 # now make eio-late fail, and drop what the page cache kept of it
 touch "$T/eio-late.flag"
@@ -337,6 +354,18 @@ for i in 1 3; do
 	expect_eq "$w: sibling p$i lists normally" "ntfs BS$i true null null" \
 		"$(jpart "$L" "${d}p$i" '"\(.fstype) \(.label) \(.ntfs.opened) \(.ntfs.error) \(.error)"')"
 done
+
+# ---------------------------------------------------------------- (g) stale RAID metadata
+w="(g) raid-part $RAID_PART"
+want=$(blkid -p -o value -s TYPE "${RAID_PART}p1")
+expect_eq "$w: blkid -p on the partition says ntfs" ntfs "$want"
+expect_eq "$w: p1 is ntfs, opened, without error (as blkid -p ${RAID_PART}p1)" "$want RAIDP1 true null null" \
+	"$(jpart "$L" "${RAID_PART}p1" '"\(.fstype) \(.label) \(.ntfs.opened) \(.fs_error) \(.error)"')"
+w="(g) raid-disk $RAID_DISK"
+want=$(blkid -p -o value -s TYPE "$RAID_DISK")
+expect_eq "$w: blkid -p on the whole disk finds the Promise metadata" promise_fasttrack_raid_member "$want"
+expect_eq "$w: the whole disk's content, as blkid -p says" "$want null null" \
+	"$(jdisk "$L" "$RAID_DISK" '"\(.fstype) \(.pttype) \(.error)"')"
 
 # ---------------------------------------------------------------- (d) usage errors
 usage() { # WHAT EXPECTED-RC [REGEX] -- ARGS...
