@@ -18,6 +18,8 @@ static struct json_object *jstr(const char *s)
 
 	if (!s)
 		return NULL;
+	if (utf8_valid(s))
+		return json_object_new_string(s);
 	safe = sanitize_utf8(s);
 	o = json_object_new_string(safe);
 	free(safe);
@@ -38,9 +40,10 @@ static struct json_object *jstrv(char *const *v, size_t n)
 	return a;
 }
 
+/* k is always a string literal, added once per object: json-c need not copy it or look it up */
 static void add(struct json_object *o, const char *k, struct json_object *v)
 {
-	json_object_object_add(o, k, v);
+	json_object_object_add_ex(o, k, v, JSON_C_OBJECT_ADD_KEY_IS_NEW | JSON_C_OBJECT_KEY_IS_CONSTANT);
 }
 
 static struct json_object *jnum(uint64_t v)

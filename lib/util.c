@@ -277,6 +277,21 @@ char *sanitize_terminal(const char *s)
 	return out;
 }
 
+bool utf8_valid(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	while (*p) {
+		uint32_t cp;
+		size_t n = utf8_seq(p, &cp);
+
+		if (n == 0)
+			return false;
+		p += n;
+	}
+	return true;
+}
+
 char *sanitize_utf8(const char *s)
 {
 	const unsigned char *p = (const unsigned char *)(s ? s : "");

@@ -54,6 +54,8 @@ const char *size_human(uint64_t bytes, char *buf, size_t len);
  */
 char *sanitize_terminal(const char *s);
 
+/* True when s is valid UTF-8 already (what sanitize_utf8() would copy unchanged). */
+bool utf8_valid(const char *s);
 /*
  * Make an untrusted string valid UTF-8 for JSON: invalid sequences become
  * U+FFFD; control characters are kept (the JSON writer escapes them).

@@ -59,6 +59,13 @@ static void test_sanitize(void **state)
 	s = sanitize_utf8("ok\xff" "end");
 	assert_string_equal(s, "ok\xef\xbf\xbd" "end");
 	free(s);
+	/* utf8_valid() lets a string skip sanitize_utf8() only when it would not change */
+	assert_true(utf8_valid("") && utf8_valid("Новый том") && utf8_valid("tab\t\x1b[0m"));
+	assert_false(utf8_valid("ok\xff" "end"));
+	assert_false(utf8_valid("\xc0\xaf"));		/* overlong "/" */
+	assert_false(utf8_valid("\xed\xa0\x80"));	/* a UTF-16 surrogate */
+	assert_false(utf8_valid("\xf4\x90\x80\x80"));	/* above U+10FFFF */
+	assert_false(utf8_valid("cut\xe2\x80"));	/* truncated sequence */
 	s = text_fit("System Reserved", 8);
 	assert_string_equal(s, "System ~");
 	free(s);
