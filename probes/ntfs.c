@@ -18,6 +18,7 @@
 #include "probes/probes.h"
 #include "lib/util.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fs.h>
@@ -169,6 +170,43 @@ static struct ntfs_device_operations ro_ops = {
 	.write = ro_write, .pread = ro_pread, .pwrite = ro_pwrite, .sync = ro_sync,
 	.stat = ro_stat, .ioctl = ro_ioctl,
 };
+
+/* ---- the default upcase table, built once ---- */
+
+/*
+ * Every ntfs_volume_startup() builds libntfs-3g's default 128 KiB upcase
+ * table with ntfs_upcase_table_build(): twice per volume here (the
+ * read-ahead stage and ntfs_device_mount()), where mounting then reads the
+ * volume's own $UpCase over it. It was a tenth of a scan's CPU time. The
+ * table depends on its length only, so this definition, which the
+ * library's calls reach through the dynamic linker (an executable's
+ * symbols come first), has the library's own function build it once per
+ * process and copies it after. Were the library ever to call it directly,
+ * this is simply not used.
+ */
+void ntfs_upcase_table_build(ntfschar *uc, u32 uc_len)
+{
+	static void (*lib_build)(ntfschar *, u32);
+	static ntfschar *table;
+	static u32 table_len;
+
+	if (!lib_build) {
+		*(void **)&lib_build = dlsym(RTLD_NEXT, "ntfs_upcase_table_build");
+		if (!lib_build)
+			abort();	/* linked against libntfs-3g: cannot happen */
+	}
+	if (!table || uc_len != table_len) {
+		free(table);
+		table = malloc(uc_len);
+		table_len = table ? uc_len : 0;
+		if (!table) {
+			lib_build(uc, uc_len);
+			return;
+		}
+		lib_build(table, uc_len);
+	}
+	memcpy(uc, table, uc_len);
+}
 
 /* ---- libntfs-3g messages: kept, never printed ---- */
 
