@@ -177,7 +177,7 @@ static struct ntfs_device_operations ro_ops = {
  * Every ntfs_volume_startup() builds libntfs-3g's default 128 KiB upcase
  * table with ntfs_upcase_table_build(): twice per volume here (the
  * read-ahead stage and ntfs_device_mount()), where mounting then reads the
- * volume's own $UpCase over it. It was a tenth of a scan's CPU time. The
+ * volume's own $UpCase over it: about 7% of a scan's CPU time. The
  * table depends on its length only, so this definition, which the
  * library's calls reach through the dynamic linker (an executable's
  * symbols come first), has the library's own function build it once per
@@ -292,8 +292,8 @@ bool ntfs_looks_like(int fd, uint64_t off, uint64_t size)
 	return read_exact(&rc, &bs, sizeof(bs), off + size - 512) && boot_geometry(&bs, &g);
 }
 
-static void check_boot_sectors(struct readcache *rc, uint64_t off, uint64_t size, struct ntfs_state *st,
-			       struct geometry *g, bool *primary_ok)
+static void check_boot_sectors(struct readcache *rc, uint64_t off, uint64_t size,
+			       struct ntfs_state *st, struct geometry *g, bool *primary_ok)
 {
 	unsigned char primary[512], backup[512];
 	struct geometry bg;
@@ -338,8 +338,8 @@ static void check_boot_sectors(struct readcache *rc, uint64_t off, uint64_t size
 }
 
 /* Compare the records $MFTMirr mirrors, the way Windows and ntfs-3g do. */
-static void check_mftmirr(struct readcache *rc, uint64_t off, uint64_t size, const struct geometry *g,
-			  struct ntfs_state *st)
+static void check_mftmirr(struct readcache *rc, uint64_t off, uint64_t size,
+			  const struct geometry *g, struct ntfs_state *st)
 {
 	uint32_t n = g->cluster <= 4 * g->record ? 4 : g->cluster / g->record;
 	size_t len = (size_t)n * g->record;

@@ -151,6 +151,7 @@ struct readcache {
 	size_t n;
 };
 
+/* Without hints (NULL or empty) every read goes to fd and nothing is allocated. */
 void readcache_init(struct readcache *c, int fd, const struct prefetch_plan *hints);
 /* Like pread() retried to the full length: the bytes read, or -1 (errno). */
 ssize_t readcache_pread(struct readcache *c, void *buf, size_t len, uint64_t off);
