@@ -15,7 +15,8 @@ DEB_PKGS := build-essential pkg-config libncurses-dev libblkid-dev libfdisk-dev 
 	fuse3 time
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# -ldl: dlsym() (probes/ntfs.c), in libc itself only since glibc 2.34
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -ldl
 TEST_CFLAGS := $(shell pkg-config --cflags $(TEST_PKGS) 2>/dev/null)
 TEST_LIBS  := $(shell pkg-config --libs $(TEST_PKGS) 2>/dev/null)
 

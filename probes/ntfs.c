@@ -253,10 +253,12 @@ struct geometry {
 
 static bool read_exact(struct readcache *rc, void *buf, size_t len, uint64_t off)
 {
-	ssize_t r = readcache_pread(rc, buf, len, off);
+	ssize_t r;
 
-	if (r >= 0 && (size_t)r < len)
-		errno = EIO;
+	errno = 0;
+	r = readcache_pread(rc, buf, len, off);
+	if (r >= 0 && (size_t)r < len && errno == 0)
+		errno = EIO;	/* the end of the device, or an error after a part */
 	return r >= 0 && (size_t)r == len;
 }
 

@@ -12,9 +12,11 @@
  * the stages of probes_scan() announce what comes next with
  * POSIX_FADV_WILLNEED, which queues the reads and returns at once.
  *
- * Everything here is a hint. A block we did not announce is read when it
- * is needed, one round trip later; an announced block nobody reads costs a
- * few microseconds of copying. Nothing here changes device settings.
+ * The announcements are only hints. A block we did not announce is read
+ * when it is needed, one round trip later; an announced block nobody reads
+ * costs a few microseconds of copying. The read cache at the end of this
+ * file serves what was announced, and only that, from memory; it never
+ * changes what a read returns. Nothing here changes device settings.
  */
 #include "probes/probes.h"
 #include "lib/util.h"
@@ -167,11 +169,12 @@ void prefetch_superblocks(struct prefetch_plan *pl, uint64_t off, uint64_t size,
  * are exactly the blocks the probe is going to read, and they are in the
  * page cache by now, so the first read inside one takes the whole range
  * (widened to whole pages, which the page cache holds anyway) in one call,
- * and the reads after it are served from memory. Ranges above
- * READCACHE_MAX (a big $Bitmap) are not held; neither is anything that was
- * not announced, nor a range that could not be read in full: those reads
- * go to the device as asked, so an I/O error reaches the caller exactly
- * where it would have without the cache.
+ * and the reads after it are served from memory. Announced ranges above
+ * READCACHE_MAX (a big $Bitmap) are not held, and neighbours are joined
+ * only up to it; nor is anything held that was not announced, or a range
+ * that could not be read in full: those reads go to the device as asked,
+ * so an I/O error reaches the caller exactly where it would have without
+ * the cache.
  */
 #define READCACHE_PAGE KiB(4)
 #define READCACHE_MAX KiB(256)
@@ -193,8 +196,13 @@ void readcache_init(struct readcache *c, int fd, const struct prefetch_plan *hin
 	}
 	qsort(c->r, hints->n, sizeof(*c->r), range_cmp);
 	for (size_t i = 0; i < hints->n; i++) {
-		if (n && c->r[i].off <= c->r[n - 1].off + c->r[n - 1].len) {
-			uint64_t end = c->r[i].off + c->r[i].len;
+		uint64_t end = c->r[i].off + c->r[i].len;
+
+		if (c->r[i].len > READCACHE_MAX)
+			continue;	/* read as asked */
+		/* join what touches or overlaps, as long as it stays small enough to hold */
+		if (n && c->r[i].off <= c->r[n - 1].off + c->r[n - 1].len &&
+		    end - c->r[n - 1].off <= READCACHE_MAX) {
 			if (end > c->r[n - 1].off + c->r[n - 1].len)
 				c->r[n - 1].len = end - c->r[n - 1].off;
 		} else {
@@ -239,12 +247,14 @@ ssize_t readcache_pread(struct readcache *c, void *buf, size_t len, uint64_t off
 		size_t i = lo - 1;
 		const struct prefetch_range *r = &c->r[i];
 
-		if (off + len <= r->off + r->len && r->len <= READCACHE_MAX && c->have[i] >= 0) {
+		if (off + len <= r->off + r->len && c->have[i] >= 0) {
 			if (!c->data[i]) {
+				int saved = errno;	/* a failed fill is not the caller's error */
 				ssize_t got;
 				c->data[i] = xrealloc(NULL, 1, r->len);
 				got = pread_full(c->fd, c->data[i], r->len, r->off);
 				c->have[i] = got < 0 ? -1 : got;
+				errno = saved;
 			}
 			if (c->have[i] >= 0 && off + len <= r->off + (uint64_t)c->have[i]) {
 				memcpy(buf, c->data[i] + (off - r->off), len);

@@ -17,7 +17,8 @@
  *     ntfs_prefetch_meta()      runlists of the NTFS system files
  *     ntfs_probe() (libntfs-3g), roles_partition()
  *   mounts_rescue_disks()       whole disks behind the running system (in the
- *                               parent, while the workers probe)
+ *                               parent while the workers probe; after the
+ *                               probing when it runs in this process)
  *   roles_disk()                disk roles
  *   findings_build()            snapshot-wide findings
  */

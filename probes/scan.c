@@ -59,12 +59,14 @@ static bool is_ntfs(const struct volume *v)
  * the batch, so that the reads one stage announces (prefetch.c) travel
  * together while the previous stage still works:
  *
- *   1. open each disk; announce its partition table areas
+ *   1. sysfs (size, model, kernel partitions) and use (mounts, holders);
+ *      open each disk; announce its partition table areas
  *   2. partition tables (libblkid, libfdisk); announce every partition's
  *      superblock areas
  *   3. filesystems (libblkid); for NTFS, announce $MFT and $MFTMirr
  *   4. NTFS: announce the system files ($UpCase, $Bitmap, $LogFile...)
- *   5. NTFS state (libntfs-3g); roles
+ *   5. NTFS state (libntfs-3g, reading through what was announced for
+ *      the volume: readcache in prefetch.c); roles
  */
 struct ntfs_job {
 	struct disk *d;
