@@ -27,11 +27,11 @@ ALL_CFLAGS = -std=gnu11 $(WARN) -D_GNU_SOURCE -DWINRESCUE_VERSION='"$(VERSION)"'
 LDFLAGS  ?=
 ALL_LDFLAGS = -Wl,--as-needed $(LDFLAGS)
 
-CORE_SRC := $(wildcard lib/*.c probes/*.c cli/output_*.c)
-CLI_SRC  := cli/main.c cli/list.c
+CORE_SRC := $(wildcard lib/*.c probes/*.c actions/*.c tui/*.c cli/output_*.c)
+CLI_SRC  := $(filter-out cli/output_%.c,$(wildcard cli/*.c))
 CORE_OBJ := $(CORE_SRC:%.c=build/%.o)
 CLI_OBJ  := $(CLI_SRC:%.c=build/%.o)
-HDRS     := $(wildcard lib/*.h probes/*.h cli/*.h)
+HDRS     := $(wildcard lib/*.h probes/*.h actions/*.h tui/*.h cli/*.h)
 
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/tests/%)

@@ -2,12 +2,20 @@
 #ifndef WINRESCUE_CLI_H
 #define WINRESCUE_CLI_H
 
+#include <stdbool.h>
+
+#include "actions/action.h"
+
 enum {
 	WR_EXIT_OK = 0,
 	WR_EXIT_FAILURE = 1,	/* nothing could be done / listed */
 	WR_EXIT_USAGE = 16,	/* bad command line */
-	WR_EXIT_REFUSED = 32,	/* refused by a safety rule */
+	WR_EXIT_REFUSED = 32,	/* refused by a safety rule, or cancelled */
 };
+
+_Static_assert((int)WR_EXIT_OK == (int)ACT_OK && (int)WR_EXIT_FAILURE == (int)ACT_FAILED &&
+	       (int)WR_EXIT_USAGE == (int)ACT_USAGE && (int)WR_EXIT_REFUSED == (int)ACT_REFUSED,
+	       "an action's status is the exit status");
 
 struct global_opts {
 	const char *sysroot;
@@ -17,5 +25,12 @@ struct global_opts {
 int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 int cmd_list(int argc, char **argv, struct global_opts *g);
+int cmd_mount(int argc, char **argv, struct global_opts *g);
+int cmd_umount(int argc, char **argv, struct global_opts *g);
+int cmd_tui(int argc, char **argv, struct global_opts *g);
+
+/* Prepare, confirm (--yes or typed on a terminal), run and print one action. */
+int cli_run_action(const struct action *act, const char *spec, const struct action_opts *opts,
+		   bool yes, bool json);
 
 #endif

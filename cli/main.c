@@ -14,6 +14,8 @@ static const struct command {
 	const char *summary;
 } commands[] = {
 	{ "list", cmd_list, "list disks, partitions, roles and NTFS state (read-only)" },
+	{ "mount", cmd_mount, "bring a volume online: mount it, read-only unless --rw" },
+	{ "umount", cmd_umount, "take a volume offline: flush and unmount it (or all)" },
 	{ NULL, NULL, NULL },
 };
 

@@ -10,11 +10,17 @@
 #include "probes/inventory.h"
 
 #define WINRESCUE_SCHEMA_MAJOR 1
-#define WINRESCUE_SCHEMA_MINOR 0
+#define WINRESCUE_SCHEMA_MINOR 1
 
 void output_text(FILE *out, const struct inventory *inv);
 /* One JSON document with the schema envelope; returns a malloc'ed string. */
 char *output_json(const struct inventory *inv);
+
+struct json_object;
+/* A new document holding only the schema envelope. */
+struct json_object *output_json_envelope(void);
+/* The document as text (malloc'ed); releases root. */
+char *output_json_string(struct json_object *root);
 
 /* The state of a volume in words ("healthy", "dirty, hibernated"); malloc'ed. */
 char *output_volume_state(const struct volume *v, const char *error);

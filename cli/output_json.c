@@ -180,10 +180,9 @@ static struct json_object *disk_json(size_t i, const struct disk *d)
 	return o;
 }
 
-char *output_json(const struct inventory *inv)
+struct json_object *output_json_envelope(void)
 {
-	struct json_object *root = json_object_new_object(), *schema, *ver, *a;
-	char *s;
+	struct json_object *root = json_object_new_object(), *schema, *ver;
 
 	schema = json_object_new_object();
 	add(schema, "name", jstr("winrescue"));
@@ -192,6 +191,21 @@ char *output_json(const struct inventory *inv)
 	json_object_array_add(ver, json_object_new_int(WINRESCUE_SCHEMA_MINOR));
 	add(schema, "version", ver);
 	add(root, "schema", schema);
+	return root;
+}
+
+char *output_json_string(struct json_object *root)
+{
+	char *s = xstrdup(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
+							     JSON_C_TO_STRING_SPACED |
+							     JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(root);
+	return s;
+}
+
+char *output_json(const struct inventory *inv)
+{
+	struct json_object *root = output_json_envelope(), *a;
 
 	a = json_object_new_array();
 	for (size_t i = 0; i < inv->ndisks; i++)
@@ -211,10 +225,5 @@ char *output_json(const struct inventory *inv)
 	}
 	add(root, "findings", a);
 	add(root, "error", jstr(inv->error));
-
-	s = xstrdup(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
-							  JSON_C_TO_STRING_SPACED |
-							  JSON_C_TO_STRING_NOSLASHESCAPE));
-	json_object_put(root);
-	return s;
+	return output_json_string(root);
 }

@@ -172,11 +172,51 @@ struct inventory {
 
 struct probe_ctx {
 	const char *sysroot;	/* prefix for /sys, /proc and /dev; NULL or "/" */
+	char *const *only;	/* NULL, or the kernel names of the only disks to probe and list */
+	size_t nonly;
 };
 
 /* Build a snapshot. Never NULL except on out-of-memory. */
 struct inventory *probes_scan(const struct probe_ctx *ctx);
 void inventory_free(struct inventory *inv);
+
+/*
+ * Why the node at path (as stat() found it) is not the kernel's block
+ * device major:minor, or NULL when it is. Probes and actions use only
+ * nodes that pass: a regular file at /dev/sdb (what a mistyped
+ * `dd of=/dev/sdX` leaves) is never read as the disk. Caller frees.
+ */
+struct stat;
+char *probes_node_error(const char *path, const struct stat *st, unsigned major, unsigned minor);
+
+/* One mount of the running system as mountinfo shows it now. */
+struct mount_info {
+	char *target, *source, *fstype, *options;	/* options: the fs options */
+	bool rw;
+};
+
+/*
+ * The mount on exactly this target (the last one, which hides the
+ * others), read from <sysroot>/proc/self/mountinfo with libmount. False
+ * when nothing is mounted there. Free with mount_info_free().
+ */
+bool probes_mount_at(const struct probe_ctx *ctx, const char *target, struct mount_info *out);
+void mount_info_free(struct mount_info *mi);
+
+/* A process that uses a mounted file system, and how (in words). */
+struct proc_use {
+	int pid;
+	char *comm;
+	char *how;	/* "its current directory is there", "it has a file open there"... */
+};
+
+/*
+ * The processes (this one too) whose current directory, root, program,
+ * open files or mapped files are under dir, like fuser -m. Free with
+ * proc_use_free().
+ */
+size_t probes_users_of(const struct probe_ctx *ctx, const char *dir, struct proc_use **out);
+void proc_use_free(struct proc_use *u, size_t n);
 
 /* Stable names used by the text view, the JSON and the man page. */
 const char *disk_role_name(enum disk_role r);

@@ -289,3 +289,36 @@ void mounts_rescue_disks(const struct probe_ctx *ctx, const struct mount_table *
 		free(why);
 	}
 }
+
+bool probes_mount_at(const struct probe_ctx *ctx, const char *target, struct mount_info *out)
+{
+	struct mount_table mt;
+	const struct mount_entry *found = NULL;
+
+	memset(out, 0, sizeof(*out));
+	if (mounts_load(ctx, &mt) < 0) {
+		mounts_free(&mt);
+		return false;
+	}
+	for (size_t i = 0; i < mt.n; i++)
+		if (strcmp(mt.entries[i].target, target) == 0)
+			found = &mt.entries[i];
+	if (found) {
+		out->target = xstrdup(found->target);
+		out->source = xstrdup(found->source);
+		out->fstype = xstrdup(found->fstype);
+		out->options = xstrdup(found->fs_options);
+		out->rw = found->rw;
+	}
+	mounts_free(&mt);
+	return found != NULL;
+}
+
+void mount_info_free(struct mount_info *mi)
+{
+	free(mi->target);
+	free(mi->source);
+	free(mi->fstype);
+	free(mi->options);
+	memset(mi, 0, sizeof(*mi));
+}

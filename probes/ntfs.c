@@ -10,12 +10,13 @@
  * still reports what can be read. The boot sectors and $MFTMirr are
  * compared from raw sectors, which works even when the library gives up.
  *
- * libntfs-3g's own messages go to log_handler(), which keeps the last
+ * libntfs-3g's own messages go to lib/ntfslog.c, which keeps the last
  * error as detail for the object instead of printing it.
  */
 #include <sys/stat.h>	/* before any ntfs-3g header: ntfstime.h needs it */
 
 #include "probes/probes.h"
+#include "lib/ntfslog.h"
 #include "lib/util.h"
 
 #include <dlfcn.h>
@@ -206,40 +207,6 @@ void ntfs_upcase_table_build(ntfschar *uc, u32 uc_len)
 		lib_build(table, uc_len);
 	}
 	memcpy(uc, table, uc_len);
-}
-
-/* ---- libntfs-3g messages: kept, never printed ---- */
-
-static char last_msg[256];
-
-static int log_handler(const char *function, const char *file, int line, u32 level,
-		       void *data, const char *format, va_list args)
-{
-	(void)function; (void)file; (void)line; (void)data;
-	if (level & (NTFS_LOG_LEVEL_ERROR | NTFS_LOG_LEVEL_PERROR | NTFS_LOG_LEVEL_CRITICAL)) {
-		char buf[sizeof(last_msg)];
-		int n = vsnprintf(buf, sizeof(buf), format, args);
-		if (n > 0) {
-			str_trim(buf);
-			size_t l = strlen(buf);
-			while (l && buf[l - 1] == '.')
-				buf[--l] = '\0';
-			if (*buf)
-				memcpy(last_msg, buf, sizeof(buf));
-		}
-	}
-	return 0;
-}
-
-static void log_reset(void)
-{
-	static bool installed;
-
-	if (!installed) {
-		ntfs_log_set_handler(log_handler);
-		installed = true;
-	}
-	last_msg[0] = '\0';
 }
 
 /* ---- raw boot sector and $MFTMirr checks (need no library state) ---- */
@@ -463,7 +430,7 @@ void ntfs_prefetch_meta(int fd, uint64_t off, uint64_t size, unsigned sector_siz
 	if (!dev)
 		return;
 	readcache_init(&rc, fd, hints);
-	log_reset();
+	ntfslog_reset();
 	vol = ntfs_volume_startup(dev, NTFS_MNT_RDONLY);
 	if (!vol) {
 		ntfs_device_free(dev);
@@ -649,8 +616,8 @@ static void read_logfile(ntfs_volume *vol, struct ntfs_state *st)
 /* Our words for the error; the library's own sentence is kept apart. */
 static char *errmsg(const char *what, int err, struct ntfs_state *st)
 {
-	if (last_msg[0] && !st->library_message)
-		st->library_message = xstrdup(last_msg);
+	if (ntfslog_last()[0] && !st->library_message)
+		st->library_message = xstrdup(ntfslog_last());
 	return xasprintf("%s (%s)", what, strerror(err ? err : EIO));
 }
 
@@ -664,7 +631,7 @@ static void probe_state(struct readcache *rc, uint64_t off, uint64_t size, unsig
 	bool primary_ok;
 
 	st->dirty = st->hibernated = st->mftmirr_ok = st->bootsector_ok = TRI_UNKNOWN;
-	log_reset();
+	ntfslog_reset();
 
 	check_boot_sectors(rc, off, size, st, &g, &primary_ok);
 	if (!g.cluster) {
@@ -701,7 +668,7 @@ static void probe_state(struct readcache *rc, uint64_t off, uint64_t size, unsig
 		st->error = errmsg("the NTFS metadata is inconsistent; the volume cannot be opened",
 				   errno, st);
 		/* keep going with what can be read: boot sector and $MFT */
-		log_reset();
+		ntfslog_reset();
 		vol = ntfs_volume_startup(dev, NTFS_MNT_RDONLY);
 		if (vol && !vol->upcase) {
 			/* lookups need an upcase table; use the default one */

@@ -131,6 +131,40 @@ static bool stage_sysfs(const struct probe_ctx *ctx, const struct mount_table *m
 	return true;
 }
 
+char *probes_node_error(const char *path, const struct stat *st, unsigned major, unsigned minor)
+{
+	if (!S_ISBLK(st->st_mode))
+		return xasprintf("%s is not a block device (%s stands in its place); nothing was "
+				 "read from it: remove it, the kernel's node is %u:%u", path,
+				 S_ISREG(st->st_mode) ? "a regular file" : "another kind of file",
+				 major, minor);
+	if (major(st->st_rdev) != major || minor(st->st_rdev) != minor)
+		return xasprintf("%s is now a different device (%u:%u, expected %u:%u)", path,
+				 major(st->st_rdev), minor(st->st_rdev), major, minor);
+	return NULL;
+}
+
+/*
+ * Partitions are read through the whole disk's descriptor, but actions
+ * open their nodes: a node that is not the kernel's partition device is
+ * the partition's error (a missing node is not: the probe does not need it).
+ */
+static void check_partition_nodes(const struct probe_ctx *ctx, struct disk *d)
+{
+	for (size_t i = 0; i < d->nparts; i++) {
+		struct partition *p = &d->parts[i];
+		char *node;
+		struct stat st;
+
+		if (!p->path || !p->name)
+			continue;
+		node = path_join_root(ctx->sysroot, p->path);
+		if (stat(node, &st) == 0)
+			p->error = probes_node_error(p->path, &st, p->major, p->minor);
+		free(node);
+	}
+}
+
 static void stage_open(const struct probe_ctx *ctx, struct batch *b, struct disk *d, int *fdp)
 {
 	char *devpath = path_join_root(ctx->sysroot, d->path);
@@ -140,13 +174,14 @@ static void stage_open(const struct probe_ctx *ctx, struct batch *b, struct disk
 	*fdp = -1;
 	if (fd < 0) {
 		d->error = xasprintf("cannot open %s: %s", devpath, strerror(errno));
-	} else if (fstat(fd, &st) == 0 && S_ISBLK(st.st_mode) &&
-		   (major(st.st_rdev) != d->major || minor(st.st_rdev) != d->minor)) {
-		/* the node must still be the device the scan saw */
-		d->error = xasprintf("%s is now a different device (%u:%u, expected %u:%u)", d->path,
-				     major(st.st_rdev), minor(st.st_rdev), d->major, d->minor);
+	} else if (fstat(fd, &st) < 0) {
+		d->error = xasprintf("cannot read the status of %s: %s", devpath, strerror(errno));
+		close(fd);
+	} else if ((d->error = probes_node_error(d->path, &st, d->major, d->minor))) {
+		/* the node must be the kernel's device, still the one the scan saw */
 		close(fd);
 	} else {
+		check_partition_nodes(ctx, d);
 		prefetch_start(fd);
 		prefetch_tables(&b->plan, d->size, d->log_sector);
 		prefetch_issue(fd, &b->plan);
@@ -196,7 +231,7 @@ static void stage_fs_partition(struct batch *b, struct disk *d, struct partition
 {
 	int rc;
 
-	if (p->container || p->size == 0)
+	if (p->container || p->size == 0 || p->error)
 		return;
 	if (p->start + p->size > d->size) {
 		p->error = xstrdup("the partition extends beyond the end of the disk");
@@ -530,6 +565,16 @@ struct inventory *probes_scan(const struct probe_ctx *ctx)
 		inv->error = xasprintf("cannot read %s: %s", blockdir, strerror(-rc));
 		free(blockdir);
 		return inv;
+	}
+	if (ctx->only) {
+		size_t keep = 0;
+		for (size_t i = 0; i < inv->ndisks; i++) {
+			if (strv_contains(ctx->only, ctx->nonly, inv->disks[i].name))
+				inv->disks[keep++] = inv->disks[i];
+			else
+				disk_free_fields(&inv->disks[i]);
+		}
+		inv->ndisks = keep;
 	}
 	mounts_load(ctx, &mt);
 	probe_start(ctx, &mt, inv->disks, inv->ndisks, &run);

@@ -1,0 +1,283 @@
+/*
+ * action.h - everything that changes state or runs long, behind one safety
+ * layer. One registry serves the scripted commands (cli/) and the TUI
+ * (tui/); they differ only in how they ask and how they render.
+ *
+ * The flow of one action on one target, in this order:
+ *
+ *   action_find(name) / action_for_key(key)    which action
+ *   act->applies(vol, inv)                     why it does not apply, in words,
+ *                                              for a menu (NULL: it applies)
+ *   job_prepare()                              a fresh probes_scan(); the target
+ *                                              resolved in it (and checked to be
+ *                                              the one the screen showed); the
+ *                                              preflight rules on that fresh
+ *                                              state; the plan, in words
+ *   -- the front end shows the plan; asks for the typed device name (TUI)
+ *      or --yes (scripts) when plan.confirm; stops here on --dry-run --
+ *   job_run()                                  audit log: the plan (refused when
+ *                                              it cannot be written); an exclusive
+ *                                              flock on each whole disk; run() with
+ *                                              progress callbacks and a cancel
+ *                                              flag; audit log: the result
+ *   -- the front end re-probes and redraws --
+ *
+ * Actions never print and never draw: plans, progress, results and
+ * refusals are data (struct job). Statuses are the exit codes of the
+ * scripted mode (winrescue(8)).
+ */
+#ifndef WINRESCUE_ACTION_H
+#define WINRESCUE_ACTION_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "probes/inventory.h"
+
+enum action_status {
+	ACT_OK = 0,
+	ACT_FAILED = 1,		/* could not be done; nothing was changed unless said */
+	ACT_USAGE = 16,		/* unknown or ambiguous name, bad option */
+	ACT_REFUSED = 32,	/* refused by a safety rule, or cancelled */
+};
+
+enum action_risk {
+	RISK_READ_ONLY = 0,
+	RISK_MOUNTS,		/* mounts or unmounts a filesystem */
+	RISK_WRITES_FS,		/* writes inside a filesystem */
+	RISK_WRITES_TABLE,	/* writes a partition table or boot configuration */
+};
+
+/* "read-only", "mounts", "writes-filesystem", "writes-partition-table" */
+const char *action_risk_name(enum action_risk r);
+
+/* A volume of a snapshot: a partition, or a filesystem on a whole disk. */
+struct vol_ref {
+	const struct disk *disk;
+	size_t disk_index;		/* the N of "Disk N" */
+	const struct partition *part;	/* NULL: the filesystem on the whole disk */
+	const struct volume *vol;
+	const char *path;		/* device node; NULL when the kernel has none */
+	unsigned major, minor;
+	enum part_role role;
+};
+
+/* The volume's label: NTFS's own, else libblkid's; NULL when none. */
+const char *vol_label(const struct vol_ref *v);
+/* "loop0p2": the device's kernel name, or its path when it has none. */
+const char *vol_name(const struct vol_ref *v);
+
+/* What the person asked for; each action reads the options it knows. */
+struct action_opts {
+	bool rw;			/* mount: read-write */
+	bool discard_hibernation;	/* mount: accept losing the hibernated session */
+	const char *at;			/* mount: mount point */
+	bool dry_run;			/* the plan only */
+	const char *log_path;		/* audit log; NULL: WINRESCUE_LOG or the default */
+};
+
+/* A mount as an action found or left it. */
+struct mount_record {
+	char *device;
+	char *label;
+	char *mountpoint;
+	char *driver;		/* "ntfs-3g", "ntfs3", "vfat", "ext4"... */
+	char *fstype;		/* as mountinfo names it: "fuseblk", "ntfs3"... */
+	bool rw;		/* the mode obtained (or held), read back from mountinfo */
+	enum tristate rw_requested;	/* mount: what was asked; unknown for umount */
+	bool mounted;		/* mounted after the action */
+	bool created_dir;	/* the action created the mount point */
+};
+
+struct action_plan {
+	char **steps;		/* what will be done, in order, in words */
+	size_t nsteps;
+	char **warnings;	/* what the person should know first */
+	size_t nwarnings;
+	char *loss;		/* what will be lost (accepted by confirming); NULL: nothing */
+	bool writes;		/* something on a disk will change */
+	bool confirm;		/* a typed confirmation (TUI) or --yes (scripts) is needed */
+	char *confirm_word;	/* what to type: the device's kernel name */
+};
+
+struct action_result {
+	int status;		/* enum action_status */
+	char *code;		/* stable: "mounted", "rescue-disk", "hibernated"... */
+	char *message;		/* one sentence, our words, naming the device */
+	char *next;		/* the next step, or NULL */
+	char *tool_message;	/* a tool's or library's own words: JSON and audit log only */
+	char **warnings;
+	size_t nwarnings;
+	char **candidates;	/* ambiguous or unknown names: what could be meant */
+	size_t ncandidates;
+	struct mount_record *mounts;
+	size_t nmounts;
+};
+
+struct action_progress {
+	const char *step;	/* the step running now, in words */
+	size_t step_no, nsteps;	/* 1-based; nsteps from the plan */
+	uint64_t done, total;	/* bytes; total 0: not known */
+	double elapsed;		/* seconds since the run started */
+};
+
+typedef void (*action_progress_fn)(void *data, const struct action_progress *p);
+
+struct job;
+
+struct action {
+	const char *name;	/* the scripted command: "mount" */
+	const char *label;	/* the TUI's words: "Online (mount)" */
+	int key;		/* the TUI's letter key */
+	enum action_risk risk;
+	bool takes_all;		/* "all" names every volume it applies to */
+	/* Why it does not apply to v in inv, in words (malloc'ed), or NULL. */
+	char *(*applies)(const struct vol_ref *v, const struct inventory *inv);
+	/* "all": the targets in inv (ACT_OK) */
+	void (*select_all)(struct job *job);
+	/* The rules on the fresh snapshot: ACT_OK, or the refusal in job->res. */
+	int (*preflight)(struct job *job);
+	void (*plan)(struct job *job);
+	/* Do it: ACT_OK or the failure, in job->res either way. */
+	int (*run)(struct job *job);
+	void (*free_priv)(void *priv);
+};
+
+/* One run of an action: from the fresh probe to the result. */
+struct job {
+	const struct action *act;
+	struct action_opts opts;
+	char *spec;			/* the target as named */
+	struct inventory *inv;		/* the fresh snapshot of job_prepare() */
+	struct vol_ref *targets;	/* resolved in inv */
+	size_t ntargets;
+	struct action_plan plan;
+	struct action_result res;
+	char *log_path;			/* the audit log used */
+	char *id;			/* ties the audit records of this job */
+	/* during job_run() */
+	action_progress_fn progress;
+	void *progress_data;
+	volatile sig_atomic_t *cancel;
+	struct timespec started;
+	size_t step_no;
+	char *step;			/* the step running now */
+	void *priv;			/* the action's own state, freed by free_priv */
+};
+
+/* The registry, in menu order, ending with NULL. */
+extern const struct action *const actions[];
+const struct action *action_find(const char *name);
+const struct action *action_for_key(int key);
+
+extern const struct action action_mount;
+extern const struct action action_umount;
+
+/*
+ * Resolve spec in a fresh snapshot, run the preflight rules and make the
+ * plan. seen (may be NULL) is the volume as a screen showed it: when the
+ * fresh snapshot holds another device under its name, or none, the job
+ * says so instead of acting on it. Returns job->res.status; the job is to
+ * be freed with job_free() whatever it returns.
+ */
+int job_prepare(struct job *job, const struct action *act, const char *spec,
+		const struct vol_ref *seen, const struct action_opts *opts);
+
+/*
+ * Do a prepared job (never one whose preparation failed): the plan to the
+ * audit log, the locks, run(), the result to the audit log. cancel may be
+ * NULL; progress may be NULL. Returns job->res.status.
+ */
+int job_run(struct job *job, action_progress_fn progress, void *progress_data,
+	    volatile sig_atomic_t *cancel);
+
+void job_free(struct job *job);
+
+/* ---- for the actions themselves (actions/job.c) ---- */
+
+/* Set the result; fmt makes the message. Returns status. */
+int job_result(struct job *job, int status, const char *code, const char *next,
+	       const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+void job_warn(struct job *job, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void job_plan_step(struct job *job, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void job_plan_warn(struct job *job, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Report that the next step starts (progress callback); false when cancelled. */
+bool job_step(struct job *job, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Report progress inside the current step (bytes; total 0 when unknown). */
+void job_tick(struct job *job, uint64_t done, uint64_t total);
+bool job_cancelled(const struct job *job);
+struct mount_record *job_add_mount(struct job *job);
+
+/* ---- target.c: naming volumes ---- */
+
+/*
+ * The volume spec names in inv: a device path or kernel name ("/dev/sdb2",
+ * "sdb2", a /dev/disk/by-* link), "disk:N/part:M" (or "disk:N" for a
+ * filesystem on the whole disk), "system" (the Windows volume of the
+ * system disk), a directory where a volume is mounted, or a label (exact,
+ * then ignoring case). ACT_OK and *out, or ACT_USAGE with the reason in
+ * *err and what could be meant in *cand (both malloc'ed).
+ */
+int target_resolve(const struct inventory *inv, const char *spec, struct vol_ref *out,
+		   char **err, char ***cand, size_t *ncand);
+/* Every volume of inv, in disk order, for menus and "all". */
+size_t target_all(const struct inventory *inv, struct vol_ref **out);
+/*
+ * The volume of inv mounted where dir is (the deepest mount point that
+ * holds it): false when dir is on no listed volume (a tmpfs, an overlay
+ * root: the rescue system's own).
+ */
+bool target_holding_dir(const struct inventory *inv, const char *dir, struct vol_ref *out);
+/* "Disk 1 partition 2 (/dev/sdb2, 87.0 MiB, "Windows")": a candidate in words. */
+char *target_describe(const struct vol_ref *v);
+
+/* ---- json.c: plans and results as JSON (the scripted mode and the audit log) ---- */
+
+struct json_object;
+struct json_object *job_plan_json(const struct job *job);
+/* status, code, message, next, tool_message, warnings, candidates, mounts */
+void job_result_json(const struct job *job, struct json_object *into);
+/* The targets: device, disk, label, fstype, uuid. */
+struct json_object *job_targets_json(const struct job *job);
+
+/* ---- audit.c: the audit log ---- */
+
+/* The audit log to use: opts->log_path, else $WINRESCUE_LOG, else the default. */
+const char *audit_path(const struct action_opts *opts);
+#define AUDIT_DEFAULT_PATH "/var/log/winrescue/audit.jsonl"
+
+/*
+ * Append one record ("plan", "result" or "refused") for the job, fsynced.
+ * The log must not be on a disk that is not the rescue system's (checked
+ * in job->inv). 0, or -1 with why in *err.
+ */
+int audit_record(struct job *job, const char *event, char **err);
+
+/* What this process wrote to the audit log, for the TUI's log screen. */
+struct audit_entry {
+	char *time;		/* local "HH:MM:SS" */
+	char *event;
+	char *action;
+	char *target;
+	char *text;		/* the plan's steps or the result's message */
+	int status;
+};
+size_t audit_session(const struct audit_entry **out);
+void audit_session_free(void);
+
+/* ---- lock.c: exclusive flock on whole disks while they change ---- */
+
+struct disk_locks {
+	int *fds;
+	char **paths;
+	size_t n;
+};
+
+/* Lock every whole disk of the job's targets (each once, in name order). */
+int locks_take(struct job *job, struct disk_locks *l, char **err);
+void locks_release(struct disk_locks *l);
+
+#endif

@@ -1,0 +1,238 @@
+/*
+ * audit.c - the audit log: one JSON object per line (JSON Lines) for every
+ * plan, result and refusal of an action that is not read-only, appended
+ * and fsynced before the action goes on. Without it nothing is done: the
+ * record is the promise that every change can be traced. The log lives on
+ * the rescue system, never on a disk being rescued (a Windows volume
+ * mounted under /mnt, say), so checking and writing it changes nothing
+ * there.
+ */
+#include "actions/action.h"
+#include "lib/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+const char *audit_path(const struct action_opts *opts)
+{
+	const char *env = getenv("WINRESCUE_LOG");
+
+	if (opts && opts->log_path && *opts->log_path)
+		return opts->log_path;
+	return env && *env ? env : AUDIT_DEFAULT_PATH;
+}
+
+/* mkdir -p for the log's directory; the default one is private to root. */
+static int make_dirs(const char *dir, mode_t mode)
+{
+	char *copy = xstrdup(dir);
+	int rc = 0;
+
+	for (char *p = copy + 1; ; p++) {
+		if (*p == '/' || *p == '\0') {
+			char c = *p;
+			*p = '\0';
+			if (mkdir(copy, mode) < 0 && errno != EEXIST) {
+				rc = -errno;
+				break;
+			}
+			*p = c;
+			if (c == '\0')
+				break;
+		}
+	}
+	free(copy);
+	return rc;
+}
+
+static char *iso_time(void)
+{
+	struct timeval tv;
+	struct tm tm;
+	char buf[64];
+
+	gettimeofday(&tv, NULL);
+	gmtime_r(&tv.tv_sec, &tm);
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+	return xasprintf("%s.%03ldZ", buf, (long)(tv.tv_usec / 1000));
+}
+
+static void add(struct json_object *o, const char *k, struct json_object *v)
+{
+	json_object_object_add(o, k, v);
+}
+
+static struct json_object *jstr_or_null(const char *s)
+{
+	return s ? json_object_new_string(s) : NULL;
+}
+
+/* ---- what this process logged, for the TUI ---- */
+
+static struct audit_entry *session;
+static size_t nsession;
+
+static void remember(const struct job *job, const char *event)
+{
+	struct audit_entry *e;
+	char buf[16];
+	time_t now = time(NULL);
+	struct tm tm;
+	char *text = NULL;
+
+	localtime_r(&now, &tm);
+	strftime(buf, sizeof(buf), "%H:%M:%S", &tm);
+	if (strcmp(event, "plan") == 0) {
+		for (size_t i = 0; i < job->plan.nsteps; i++) {
+			char *t = text ? xasprintf("%s; %s", text, job->plan.steps[i])
+				       : xstrdup(job->plan.steps[i]);
+			free(text);
+			text = t;
+		}
+	} else {
+		text = xstrdup(job->res.message);
+	}
+	session = xrealloc(session, nsession + 1, sizeof(*session));
+	e = &session[nsession++];
+	e->time = xstrdup(buf);
+	e->event = xstrdup(event);
+	e->action = xstrdup(job->act->name);
+	e->target = xstrdup(job->ntargets == 1 && job->targets[0].path ? job->targets[0].path
+								       : job->spec);
+	e->text = text ? text : xstrdup("");
+	e->status = job->res.status;
+}
+
+size_t audit_session(const struct audit_entry **out)
+{
+	*out = session;
+	return nsession;
+}
+
+void audit_session_free(void)
+{
+	for (size_t i = 0; i < nsession; i++) {
+		free(session[i].time);
+		free(session[i].event);
+		free(session[i].action);
+		free(session[i].target);
+		free(session[i].text);
+	}
+	free(session);
+	session = NULL;
+	nsession = 0;
+}
+
+/* ---- the log itself ---- */
+
+/* The log's absolute directory, made if missing; NULL with *err. */
+static char *log_dir(const char *path, char **err)
+{
+	char *dir, *slash, cwd[PATH_MAX], real[PATH_MAX];
+	int rc;
+
+	if (path[0] == '/')
+		dir = xstrdup(path);
+	else if (getcwd(cwd, sizeof(cwd)))
+		dir = xasprintf("%s/%s", cwd, path);
+	else
+		dir = xasprintf("./%s", path);
+	slash = strrchr(dir, '/');
+	if (slash == dir)
+		slash[1] = '\0';	/* a file in / */
+	else
+		*slash = '\0';
+	rc = make_dirs(dir, strcmp(dir, "/var/log/winrescue") == 0 ? 0750 : 0755);
+	if (rc < 0 || !realpath(dir, real)) {
+		*err = xasprintf("cannot create the directory %s: %s", dir,
+				 strerror(rc < 0 ? -rc : errno));
+		free(dir);
+		return NULL;
+	}
+	free(dir);
+	return xstrdup(real);
+}
+
+int audit_record(struct job *job, const char *event, char **err)
+{
+	struct json_object *o;
+	struct vol_ref v;
+	char *dir, *time_s, *line;
+	const char *s;
+	int fd, rc = 0;
+	size_t len;
+	static unsigned counter;
+
+	*err = NULL;
+	dir = log_dir(job->log_path, err);
+	if (!dir)
+		return -1;
+	if (target_holding_dir(job->inv, dir, &v) && v.disk->role != DISK_ROLE_RESCUE) {
+		*err = xasprintf("%s would be on %s, which is not on the rescue system's disk "
+				 "(the log never goes on a disk being rescued)", job->log_path,
+				 v.path ? v.path : v.disk->path);
+		free(dir);
+		return -1;
+	}
+	free(dir);
+	if (!job->id)
+		job->id = xasprintf("%lld-%ld-%u", (long long)time(NULL), (long)getpid(), ++counter);
+
+	o = json_object_new_object();
+	time_s = iso_time();
+	add(o, "time", json_object_new_string(time_s));
+	free(time_s);
+	add(o, "id", json_object_new_string(job->id));
+	add(o, "pid", json_object_new_int64((int64_t)getpid()));
+	add(o, "uid", json_object_new_int64((int64_t)getuid()));
+	add(o, "event", json_object_new_string(event));
+	add(o, "action", json_object_new_string(job->act->name));
+	add(o, "risk", json_object_new_string(action_risk_name(job->act->risk)));
+	add(o, "spec", jstr_or_null(job->spec));
+	add(o, "targets", job_targets_json(job));
+	struct json_object *opt = json_object_new_object();
+	add(opt, "rw", json_object_new_boolean(job->opts.rw));
+	add(opt, "discard_hibernation", json_object_new_boolean(job->opts.discard_hibernation));
+	add(opt, "at", jstr_or_null(job->opts.at));
+	add(o, "options", opt);
+	if (strcmp(event, "plan") == 0)
+		add(o, "plan", job_plan_json(job));
+	else
+		job_result_json(job, o);
+
+	s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	line = xasprintf("%s\n", s);
+	json_object_put(o);
+	len = strlen(line);
+
+	fd = open(job->log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		*err = xasprintf("cannot open %s: %s", job->log_path, strerror(errno));
+		free(line);
+		return -1;
+	}
+	/* one write: O_APPEND keeps concurrent records whole */
+	ssize_t w = write(fd, line, len);
+	if (w != (ssize_t)len || fsync(fd) < 0) {
+		*err = xasprintf("cannot write %s: %s", job->log_path,
+				 w >= 0 && w != (ssize_t)len ? "short write" : strerror(errno));
+		rc = -1;
+	}
+	if (close(fd) < 0 && rc == 0) {
+		*err = xasprintf("cannot write %s: %s", job->log_path, strerror(errno));
+		rc = -1;
+	}
+	free(line);
+	if (rc == 0)
+		remember(job, event);
+	return rc;
+}

@@ -1,0 +1,332 @@
+/*
+ * job.c - the one flow every action goes through (see action.h): fresh
+ * probe, target, preflight, plan; then audit log, locks, run, audit log.
+ */
+#include "actions/action.h"
+#include "lib/util.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+const struct action *const actions[] = { &action_mount, &action_umount, NULL };
+
+const struct action *action_find(const char *name)
+{
+	for (size_t i = 0; actions[i]; i++)
+		if (strcmp(actions[i]->name, name) == 0)
+			return actions[i];
+	return NULL;
+}
+
+const struct action *action_for_key(int key)
+{
+	for (size_t i = 0; actions[i]; i++)
+		if (actions[i]->key == key)
+			return actions[i];
+	return NULL;
+}
+
+const char *action_risk_name(enum action_risk r)
+{
+	static const char *const n[] = { "read-only", "mounts", "writes-filesystem",
+					 "writes-partition-table" };
+	return (unsigned)r < sizeof(n) / sizeof(n[0]) ? n[r] : "unknown";
+}
+
+const char *vol_label(const struct vol_ref *v)
+{
+	if (v->vol->ntfs && v->vol->ntfs->label && *v->vol->ntfs->label)
+		return v->vol->ntfs->label;
+	return v->vol->label && *v->vol->label ? v->vol->label : NULL;
+}
+
+const char *vol_name(const struct vol_ref *v)
+{
+	const char *name = v->part ? v->part->name : v->disk->name;
+
+	return name ? name : v->path;
+}
+
+static char *xvformat(const char *fmt, va_list ap)
+{
+	return xvasprintf(fmt, ap);
+}
+
+int job_result(struct job *job, int status, const char *code, const char *next,
+	       const char *fmt, ...)
+{
+	va_list ap;
+
+	free(job->res.code);
+	free(job->res.message);
+	free(job->res.next);
+	job->res.status = status;
+	job->res.code = xstrdup(code);
+	job->res.next = xstrdup(next);
+	va_start(ap, fmt);
+	job->res.message = xvformat(fmt, ap);
+	va_end(ap);
+	return status;
+}
+
+void job_warn(struct job *job, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	s = xvformat(fmt, ap);
+	va_end(ap);
+	strv_add(&job->res.warnings, &job->res.nwarnings, s);
+	free(s);
+}
+
+void job_plan_step(struct job *job, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	s = xvformat(fmt, ap);
+	va_end(ap);
+	strv_add(&job->plan.steps, &job->plan.nsteps, s);
+	free(s);
+}
+
+void job_plan_warn(struct job *job, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	s = xvformat(fmt, ap);
+	va_end(ap);
+	strv_add(&job->plan.warnings, &job->plan.nwarnings, s);
+	free(s);
+}
+
+static double elapsed_since(const struct timespec *t0)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - t0->tv_sec) + (double)(now.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+bool job_cancelled(const struct job *job)
+{
+	return job->cancel && *job->cancel;
+}
+
+static void report(struct job *job, uint64_t done, uint64_t total)
+{
+	struct action_progress p = {
+		.step = job->step ? job->step : "",
+		.step_no = job->step_no,
+		.nsteps = job->plan.nsteps,
+		.done = done,
+		.total = total,
+		.elapsed = elapsed_since(&job->started),
+	};
+
+	if (job->progress)
+		job->progress(job->progress_data, &p);
+}
+
+bool job_step(struct job *job, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (job_cancelled(job))
+		return false;
+	free(job->step);
+	va_start(ap, fmt);
+	job->step = xvformat(fmt, ap);
+	va_end(ap);
+	job->step_no++;
+	report(job, 0, 0);
+	return !job_cancelled(job);
+}
+
+void job_tick(struct job *job, uint64_t done, uint64_t total)
+{
+	report(job, done, total);
+}
+
+struct mount_record *job_add_mount(struct job *job)
+{
+	struct action_result *r = &job->res;
+
+	r->mounts = xrealloc(r->mounts, r->nmounts + 1, sizeof(*r->mounts));
+	memset(&r->mounts[r->nmounts], 0, sizeof(*r->mounts));
+	return &r->mounts[r->nmounts++];
+}
+
+/* The same device as the screen showed: same node, same filesystem identity. */
+static bool same_volume(const struct vol_ref *a, const struct vol_ref *b)
+{
+	const char *ua = a->vol->uuid, *ub = b->vol->uuid;
+
+	if (a->major != b->major || a->minor != b->minor)
+		return false;
+	if ((ua == NULL) != (ub == NULL) || (ua && strcmp(ua, ub) != 0))
+		return false;
+	return (a->vol->fstype == NULL) == (b->vol->fstype == NULL) &&
+	       (!a->vol->fstype || strcmp(a->vol->fstype, b->vol->fstype) == 0);
+}
+
+static void add_target(struct job *job, const struct vol_ref *v)
+{
+	job->targets = xrealloc(job->targets, job->ntargets + 1, sizeof(*job->targets));
+	job->targets[job->ntargets++] = *v;
+}
+
+static int resolve(struct job *job, const char *spec, const struct vol_ref *seen)
+{
+	struct vol_ref v;
+	char *err = NULL;
+	int rc;
+
+	if (job->act->takes_all && strcmp(spec, "all") == 0) {
+		job->act->select_all(job);
+		return ACT_OK;
+	}
+	rc = target_resolve(job->inv, spec, &v, &err, &job->res.candidates, &job->res.ncandidates);
+	if (rc != ACT_OK) {
+		if (seen) {
+			/* the screen showed it: it is gone, not mistyped */
+			rc = job_result(job, ACT_FAILED, "vanished",
+					"Press r to read the disks again.",
+					"%s is no longer attached: it vanished since the screen was "
+					"drawn.", spec);
+		} else {
+			rc = job_result(job, ACT_USAGE, job->res.ncandidates > 1 ? "ambiguous-volume"
+									     : "unknown-volume",
+					"Name the volume by its device or as disk:N/part:M; "
+					"'winrescue list' shows them.", "%s", err);
+		}
+		free(err);
+		return rc;
+	}
+	free(err);
+	if (seen && !same_volume(seen, &v))
+		return job_result(job, ACT_FAILED, "changed", "Press r to read the disks again.",
+				  "%s is not the volume the screen showed any more (its device "
+				  "or file system changed since).", spec);
+	add_target(job, &v);
+	return ACT_OK;
+}
+
+int job_prepare(struct job *job, const struct action *act, const char *spec,
+		const struct vol_ref *seen, const struct action_opts *opts)
+{
+	static const struct probe_ctx real = { 0 };	/* every disk of this machine */
+	int rc;
+
+	memset(job, 0, sizeof(*job));
+	job->act = act;
+	job->opts = *opts;
+	job->spec = xstrdup(spec);
+	job->log_path = xstrdup(audit_path(opts));
+	job->inv = probes_scan(&real);
+	if (job->inv->error)
+		return job_result(job, ACT_FAILED, "probe-failed", "Is /sys mounted?",
+				  "The disks cannot be listed: %s.", job->inv->error);
+	rc = resolve(job, spec, seen);
+	if (rc != ACT_OK)
+		return rc;
+	rc = act->preflight(job);
+	if (rc != ACT_OK) {
+		/* a refusal is part of the record too (best effort: nothing was done) */
+		if (rc == ACT_REFUSED && act->risk != RISK_READ_ONLY && !opts->dry_run) {
+			char *err = NULL;
+			audit_record(job, "refused", &err);
+			free(err);
+		}
+		return rc;
+	}
+	act->plan(job);
+	return job_result(job, ACT_OK, "planned", NULL, "Ready.");
+}
+
+int job_run(struct job *job, action_progress_fn progress, void *progress_data,
+	    volatile sig_atomic_t *cancel)
+{
+	struct disk_locks locks = { 0 };
+	char *err = NULL;
+	int rc;
+
+	job->progress = progress;
+	job->progress_data = progress_data;
+	job->cancel = cancel;
+	clock_gettime(CLOCK_MONOTONIC, &job->started);
+	if (job->act->risk != RISK_READ_ONLY && audit_record(job, "plan", &err) < 0) {
+		rc = job_result(job, ACT_REFUSED, "audit-log",
+				"Give --log FILE (or WINRESCUE_LOG) on a writable file system of "
+				"the rescue system, e.g. /tmp/winrescue-audit.jsonl.",
+				"Refused: the audit log cannot be written: %s.", err);
+		free(err);
+		return rc;
+	}
+	if (job->act->risk != RISK_READ_ONLY && job->ntargets &&
+	    locks_take(job, &locks, &err) < 0) {
+		rc = job_result(job, ACT_FAILED, "locked",
+				"Wait for the other program (a partitioning tool, another winrescue) "
+				"to finish, then try again.", "%s.", err);
+		free(err);
+	} else {
+		rc = job->act->run(job);
+		locks_release(&locks);
+	}
+	if (job->act->risk != RISK_READ_ONLY && audit_record(job, "result", &err) < 0) {
+		job_warn(job, "The result could not be added to the audit log %s: %s.",
+			 job->log_path, err);
+		free(err);
+	}
+	return rc;
+}
+
+static void free_plan(struct action_plan *p)
+{
+	strv_free(p->steps, p->nsteps);
+	strv_free(p->warnings, p->nwarnings);
+	free(p->loss);
+	free(p->confirm_word);
+}
+
+static void free_result(struct action_result *r)
+{
+	free(r->code);
+	free(r->message);
+	free(r->next);
+	free(r->tool_message);
+	strv_free(r->warnings, r->nwarnings);
+	strv_free(r->candidates, r->ncandidates);
+	for (size_t i = 0; i < r->nmounts; i++) {
+		struct mount_record *m = &r->mounts[i];
+		free(m->device);
+		free(m->label);
+		free(m->mountpoint);
+		free(m->driver);
+		free(m->fstype);
+	}
+	free(r->mounts);
+}
+
+void job_free(struct job *job)
+{
+	if (job->priv && job->act && job->act->free_priv)
+		job->act->free_priv(job->priv);
+	free_plan(&job->plan);
+	free_result(&job->res);
+	free(job->targets);
+	inventory_free(job->inv);
+	free(job->spec);
+	free(job->log_path);
+	free(job->id);
+	free(job->step);
+	memset(job, 0, sizeof(*job));
+}

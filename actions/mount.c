@@ -1,0 +1,1122 @@
+/*
+ * mount.c - `mount` (Online) and `umount` (Offline).
+ *
+ * Mounting is where data gets lost: a hibernated or Fast Startup volume
+ * mounted read-write throws the Windows session away, ntfs-3g silently
+ * falls back to read-only, a dirty volume makes the kernel's ntfs3 refuse
+ * with a cryptic message. So: read-only unless asked; read-write only on
+ * a volume whose state allows it (mount_refused()); the mode obtained is
+ * read back from mountinfo, never assumed; ntfs-3g and mount helpers talk
+ * into a buffer, never to the screen, and their words are translated.
+ */
+#include <sys/stat.h>	/* before any ntfs-3g header */
+
+#include "actions/mount.h"
+#include "lib/ntfslog.h"
+#include "lib/util.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libmount.h>
+#include <limits.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <ntfs-3g/types.h>
+#include <ntfs-3g/layout.h>
+#include <ntfs-3g/volume.h>
+
+extern char **environ;
+
+/* ---- refusals ---- */
+
+void refusal_free(struct refusal *r)
+{
+	free(r->message);
+	free(r->next);
+	memset(r, 0, sizeof(*r));
+}
+
+static bool refuse(struct refusal *r, int status, const char *code, char *message, char *next)
+{
+	r->status = status;
+	r->code = code;
+	r->message = message;
+	r->next = next;
+	return true;
+}
+
+static bool fs_is(const struct volume *v, const char *t)
+{
+	return v->fstype && strcmp(v->fstype, t) == 0;
+}
+
+/* What keeps v busy already, in words, or NULL. */
+static char *in_use(const struct vol_ref *v)
+{
+	const struct usage *u = &v->vol->use;
+
+	if (u->nmountpoints)
+		return xasprintf("%s is already mounted at %s", v->path, u->mountpoints[0]);
+	if (u->swap)
+		return xasprintf("%s is in use as swap", v->path);
+	if (u->nholders)
+		return xasprintf("%s is in use by /dev/%s (device-mapper or RAID)", v->path,
+				 u->holders[0]);
+	return NULL;
+}
+
+/* The read-write rules of NTFS: Windows' state must allow writing. */
+static bool ntfs_rw_refused(const struct vol_ref *v, const struct action_opts *o,
+			    struct refusal *r)
+{
+	const struct ntfs_state *n = v->vol->ntfs;
+	const char *dev = v->path;
+	static const char *const discard_hint =
+		"; to write anyway, add --discard-hibernation: the hibernated Windows session "
+		"and its unsaved work are then lost";
+
+	if (n->error || n->mftmirr_ok == TRI_NO || n->bootsector_ok == TRI_NO)
+		return refuse(r, ACT_REFUSED, "damaged",
+			      xasprintf("Refused: %s is damaged (%s), and writing to it could make "
+					"it worse.", dev,
+					n->error ? n->error
+					: n->mftmirr_ok == TRI_NO ? "$MFTMirr does not match $MFT"
+								  : "its boot sectors differ"),
+			      xstrdup("Mount it read-only (the default) to copy the data off; "
+				      "repair it with chkdsk /f in Windows first."));
+	if (n->hibernated == TRI_YES && !o->discard_hibernation)
+		return refuse(r, ACT_REFUSED, "hibernated",
+			      xasprintf("Refused: Windows on %s is hibernated (hiberfil.sys holds a "
+					"saved session); what is written now is lost, or corrupts the "
+					"volume, when Windows resumes.", dev),
+			      xasprintf("Mount it read-only (the default), or resume Windows and "
+					"shut it down fully%s.", discard_hint));
+	if (n->hibernated == TRI_UNKNOWN)
+		return refuse(r, ACT_REFUSED, "hibernation-unknown",
+			      xasprintf("Refused: whether Windows is hibernated on %s cannot be read "
+					"(hiberfil.sys is unreadable).", dev),
+			      xstrdup("Mount it read-only (the default)."));
+	if (n->logfile == NTFS_LOGFILE_FAST_RESTART && !o->discard_hibernation)
+		return refuse(r, ACT_REFUSED, "fast-startup",
+			      xasprintf("Refused: %s was shut down with Windows Fast Startup: Windows "
+					"keeps its file system metadata cached for its next start, and "
+					"changes made now would be overwritten or corrupt the volume.",
+					dev),
+			      xasprintf("Mount it read-only (the default), or start Windows and shut "
+					"it down fully (shutdown /s /t 0, or Fast Startup off)%s.",
+					discard_hint));
+	if (n->logfile == NTFS_LOGFILE_UNCLEAN)
+		return refuse(r, ACT_REFUSED, "unclean-journal",
+			      xasprintf("Refused: the journal ($LogFile) of %s was not closed cleanly: "
+					"it holds changes Windows has not yet written, which writing "
+					"now would lose.", dev),
+			      xstrdup("Mount it read-only (the default); let Windows replay the "
+				      "journal at its next start (or run chkdsk /f), then try again."));
+	if (n->logfile == NTFS_LOGFILE_UNKNOWN)
+		return refuse(r, ACT_REFUSED, "journal-unknown",
+			      xasprintf("Refused: the journal ($LogFile) of %s cannot be read, so it "
+					"is not known whether it holds changes Windows has not yet "
+					"written.", dev),
+			      xstrdup("Mount it read-only (the default)."));
+	return false;
+}
+
+bool mount_refused(const struct vol_ref *v, const struct inventory *inv,
+		   const struct action_opts *o, struct refusal *r)
+{
+	const struct volume *vol = v->vol;
+	const char *dev = v->path;
+	char *busy;
+
+	(void)inv;
+	memset(r, 0, sizeof(*r));
+	if (!dev)
+		return refuse(r, ACT_FAILED, "no-device-node",
+			      xasprintf("Disk %zu partition %zu has no device node: the kernel did "
+					"not create one.", v->disk_index, v->part ? v->part->number : 0),
+			      xasprintf("Run 'partx -a %s' to have the kernel read the table, then "
+					"try again.", v->disk->path));
+	if (v->disk->role == DISK_ROLE_RESCUE)
+		return refuse(r, ACT_REFUSED, "rescue-disk",
+			      xasprintf("Refused: %s is on Disk %zu, the rescue system's own disk "
+					"(%s); winrescue never mounts or changes it.", dev,
+					v->disk_index, v->disk->role_reason ? v->disk->role_reason
+									    : "it runs this system"),
+			      xstrdup("Pick a volume of the Windows disk: 'winrescue list' marks it "
+				      "[SYSTEM]."));
+	if (v->part && v->part->error && strstr(v->part->error, "block device"))
+		return refuse(r, ACT_REFUSED, "not-block-device", xasprintf("Refused: %s.", v->part->error),
+			      xasprintf("Look at what stands at %s; nothing was written.", dev));
+	if (v->disk->error && strstr(v->disk->error, "block device"))
+		return refuse(r, ACT_REFUSED, "not-block-device",
+			      xasprintf("Refused: %s.", v->disk->error),
+			      xasprintf("Look at what stands at %s; nothing was written.", v->disk->path));
+	if ((busy = in_use(v))) {
+		refuse(r, ACT_REFUSED, vol->use.nmountpoints ? "already-mounted" : "in-use",
+		       xasprintf("Refused: %s.", busy),
+		       vol->use.nmountpoints
+			       ? xasprintf("Use %s as it is, or unmount it first: winrescue umount %s.",
+					   vol->use.mountpoints[0], dev)
+			       : xstrdup("Stop what uses it first."));
+		free(busy);
+		return true;
+	}
+	if (fs_is(vol, "BitLocker"))
+		return refuse(r, ACT_REFUSED, "bitlocker-locked",
+			      xasprintf("Refused: %s is encrypted with BitLocker and locked: its "
+					"files cannot be read.", dev),
+			      xstrdup("Unlock it first with the recovery key (dislocker, or "
+				      "cryptsetup open --type bitlk), then mount the unlocked device."));
+	if ((v->part && v->part->error) || (!v->part && v->disk->error))
+		return refuse(r, ACT_FAILED, "unreadable",
+			      xasprintf("%s cannot be read: %s.", dev,
+					v->part ? v->part->error : v->disk->error),
+			      xstrdup("Check the disk in the provider's console."));
+	if (v->part && v->part->container)
+		return refuse(r, ACT_FAILED, "no-filesystem",
+			      xasprintf("%s is an extended partition: it holds other partitions, "
+					"not a file system.", dev),
+			      xstrdup("Mount one of the logical partitions inside it."));
+	if (!vol->fstype && !vol->ntfs)
+		return refuse(r, ACT_FAILED, "no-filesystem",
+			      xasprintf("%s holds no file system winrescue recognises%s.", dev,
+					v->role == PART_ROLE_MSR ? " (it is the Microsoft Reserved "
+								   "partition, which holds none)" : ""),
+			      xstrdup("Nothing to mount there; 'winrescue list' shows the volumes."));
+	if (fs_is(vol, "swap") || (vol->usage && strcmp(vol->usage, "filesystem") != 0 && !vol->ntfs))
+		return refuse(r, ACT_FAILED, "no-filesystem",
+			      xasprintf("%s holds %s (%s), not a file system to mount.", dev,
+					fs_is(vol, "swap") ? "swap space" : "no file system",
+					vol->fstype ? vol->fstype : "unknown"),
+			      xstrdup("Nothing to mount there; 'winrescue list' shows the volumes."));
+	if ((o->rw || o->discard_hibernation) && vol->ntfs && ntfs_rw_refused(v, o, r))
+		return true;
+	return false;
+}
+
+/* ---- drivers and options ---- */
+
+void mount_method_free(struct mount_method *m)
+{
+	free(m->name);
+	free(m->fstype);
+	free(m->options);
+	free(m->why_none);
+	memset(m, 0, sizeof(*m));
+}
+
+/* Whether /proc/filesystems (its text: "nodev\tsysfs", "\text4") lists type. */
+static bool fs_listed(const char *filesystems, const char *type)
+{
+	size_t l = strlen(type);
+
+	for (const char *p = filesystems; p && *p;) {
+		const char *eol = strchrnul(p, '\n'), *name = eol;
+		while (name > p && name[-1] != '\t')
+			name--;
+		if ((size_t)(eol - name) == l && strncmp(name, type, l) == 0)
+			return true;
+		p = *eol ? eol + 1 : NULL;
+	}
+	return false;
+}
+
+void mount_method_choose(const struct vol_ref *v, const struct action_opts *o,
+			 const char *filesystems, const char *ntfs_3g, struct mount_method *m)
+{
+	const struct volume *vol = v->vol;
+	bool rw = o->rw || o->discard_hibernation;
+	const char *base = rw ? "rw,nodev,nosuid" : "ro,nodev,nosuid";
+
+	memset(m, 0, sizeof(*m));
+	if (vol->ntfs || fs_is(vol, "ntfs")) {
+		bool ntfs3 = fs_listed(filesystems, "ntfs3");
+		if (o->discard_hibernation && !ntfs_3g) {
+			m->why_none = xstrdup("discarding the hibernated session needs ntfs-3g (its "
+					      "remove_hiberfile option), which is not installed: install "
+					      "ntfs-3g (apt-get install ntfs-3g)");
+		} else if (ntfs3 && !o->discard_hibernation) {
+			m->driver = DRV_NTFS3;
+			m->name = xstrdup("ntfs3");
+			m->fstype = xstrdup("ntfs3");
+			/* ntfs3 refuses a dirty volume read-write without force */
+			m->options = xasprintf("%s%s%s", base, rw ? ",windows_names" : "",
+					       rw && vol->ntfs && vol->ntfs->dirty == TRI_YES ? ",force" : "");
+		} else if (ntfs_3g) {
+			m->driver = DRV_NTFS_3G;
+			m->name = xstrdup("ntfs-3g");
+			m->fstype = xstrdup("fuseblk");
+			/* norecover: never reset a journal behind the person's back */
+			m->options = xasprintf("%s%s%s", base, rw ? ",windows_names,norecover" : "",
+					       o->discard_hibernation ? ",remove_hiberfile" : "");
+		} else {
+			m->why_none = xstrdup("the kernel has no ntfs3 driver (it is not in "
+					      "/proc/filesystems) and ntfs-3g is not installed: install "
+					      "ntfs-3g (apt-get install ntfs-3g), or load ntfs3 "
+					      "(modprobe ntfs3)");
+		}
+		return;
+	}
+	m->driver = DRV_KERNEL;
+	m->name = xstrdup(vol->fstype);
+	m->fstype = xstrdup(vol->fstype);
+	/* read-only means nothing written: no journal replay on the way in */
+	const char *norec = "";
+	if (!rw && (fs_is(vol, "ext3") || fs_is(vol, "ext4")))
+		norec = ",noload";
+	else if (!rw && fs_is(vol, "xfs"))
+		norec = ",norecovery";
+	else if (!rw && fs_is(vol, "btrfs"))
+		norec = ",rescue=nologreplay";
+	m->options = xasprintf("%s%s", base, norec);
+}
+
+static bool executable(const char *p)
+{
+	struct stat st;
+
+	return stat(p, &st) == 0 && S_ISREG(st.st_mode) && access(p, X_OK) == 0;
+}
+
+char *mount_find_ntfs_3g(void)
+{
+	const char *env = getenv("WINRESCUE_NTFS_3G"), *path = getenv("PATH");
+	static const char *const dirs[] = { "/usr/bin", "/bin", "/usr/sbin", "/sbin", NULL };
+	char self[PATH_MAX];
+	ssize_t n;
+
+	if (env && *env)
+		return executable(env) ? xstrdup(env) : NULL;
+	/* a bundle keeps ntfs-3g beside winrescue */
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n > 0) {
+		self[n] = '\0';
+		char *slash = strrchr(self, '/');
+		if (slash) {
+			char *p = xasprintf("%.*s/ntfs-3g", (int)(slash - self), self);
+			if (executable(p))
+				return p;
+			free(p);
+		}
+	}
+	if (path) {
+		char *copy = xstrdup(path), *save = NULL;
+		for (char *d = strtok_r(copy, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+			char *p = xasprintf("%s/ntfs-3g", d);
+			if (*d == '/' && executable(p)) {
+				free(copy);
+				return p;
+			}
+			free(p);
+		}
+		free(copy);
+	}
+	for (int i = 0; dirs[i]; i++) {
+		char *p = xasprintf("%s/ntfs-3g", dirs[i]);
+		if (executable(p))
+			return p;
+		free(p);
+	}
+	return NULL;
+}
+
+/* ---- mount points ---- */
+
+/* A label as one path component: no '/', no control characters, no blanks. */
+static char *path_safe(const char *label)
+{
+	char *s = sanitize_terminal(label);
+
+	for (char *p = s; *p; p++)
+		if (*p == '/' || *p == ' ' || *p == '?' || *p == '\\' || *p == '*' || *p == '\t')
+			*p = '_';
+	if (s[0] == '.')
+		s[0] = '_';
+	return s;
+}
+
+char *mount_default_dir(const struct vol_ref *v, const struct inventory *inv)
+{
+	const char *label = vol_label(v);
+	struct vol_ref *all;
+	size_t n = target_all(inv, &all), same = 0;
+	char *safe, *dir;
+
+	if (!label) {
+		free(all);
+		return xasprintf("%s/%s", MOUNT_BASE, vol_name(v));
+	}
+	for (size_t i = 0; i < n; i++) {
+		const char *l = vol_label(&all[i]);
+		if (l && strcasecmp(l, label) == 0)
+			same++;
+	}
+	free(all);
+	safe = path_safe(label);
+	dir = same > 1 ? xasprintf("%s/%s-%s", MOUNT_BASE, safe, vol_name(v))
+		       : xasprintf("%s/%s", MOUNT_BASE, safe);
+	free(safe);
+	return dir;
+}
+
+static bool dir_empty(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	bool empty = true;
+
+	if (!d)
+		return false;
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			empty = false;
+	closedir(d);
+	return empty;
+}
+
+char *mount_dir_problem(const char *dir, const struct inventory *inv, const char **code)
+{
+	struct stat st;
+	struct vol_ref holder;
+	char *probe = xstrdup(dir), real[PATH_MAX];
+	struct mount_info mi;
+	static const struct probe_ctx here = { 0 };
+
+	*code = NULL;
+	if (dir[0] != '/') {
+		free(probe);
+		*code = "bad-mountpoint";
+		return xasprintf("the mount point %s is not an absolute path", dir);
+	}
+	if (stat(dir, &st) == 0) {
+		free(probe);
+		if (!S_ISDIR(st.st_mode)) {
+			*code = "bad-mountpoint";
+			return xasprintf("%s exists and is not a directory", dir);
+		}
+		if (probes_mount_at(&here, realpath(dir, real) ? real : dir, &mi)) {
+			char *s = xasprintf("something is already mounted at %s (%s)", dir,
+					    mi.source ? mi.source : mi.fstype);
+			mount_info_free(&mi);
+			*code = "mountpoint-busy";
+			return s;
+		}
+		if (!dir_empty(dir)) {
+			*code = "mountpoint-not-empty";
+			return xasprintf("%s is not empty: mounting there would hide its files", dir);
+		}
+		probe = xstrdup(realpath(dir, real) ? real : dir);
+	} else {
+		/* the deepest part of the path that exists decides where it would be */
+		char *slash;
+		while ((slash = strrchr(probe, '/')) && slash != probe) {
+			*slash = '\0';
+			if (stat(probe, &st) == 0)
+				break;
+		}
+		if (realpath(probe, real)) {
+			free(probe);
+			probe = xstrdup(real);
+		}
+	}
+	if (target_holding_dir(inv, probe, &holder) && holder.disk->role != DISK_ROLE_RESCUE) {
+		char *s = xasprintf("%s is inside %s, a volume of Disk %zu that is not the rescue "
+				    "system's", dir, holder.path ? holder.path : holder.disk->path,
+				    holder.disk_index);
+		free(probe);
+		*code = "mountpoint-on-patient";
+		return s;
+	}
+	free(probe);
+	return NULL;
+}
+
+/* ---- doing it ---- */
+
+/* Output of a helper program, kept in memory (never on the screen). */
+static int capture_fd(void)
+{
+	return memfd_create("winrescue-capture", MFD_CLOEXEC);
+}
+
+static char *captured(int fd)
+{
+	struct stat st;
+	char *s;
+	ssize_t n;
+
+	if (fd < 0 || fstat(fd, &st) < 0 || st.st_size <= 0)
+		return NULL;
+	s = xcalloc((size_t)st.st_size + 1, 1);
+	n = pread(fd, s, (size_t)st.st_size, 0);
+	if (n <= 0) {
+		free(s);
+		return NULL;
+	}
+	s[n] = '\0';
+	str_trim(s);
+	if (!*s) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+/*
+ * Run argv with stdin /dev/null and stdout/stderr kept in *out, waiting
+ * for it with a progress tick every 100 ms. The exit status, or -errno
+ * when it could not be started.
+ */
+static int run_captured(struct job *job, char *const argv[], char **out)
+{
+	posix_spawn_file_actions_t fa;
+	int fd = capture_fd(), rc, status = 0;
+	pid_t pid;
+
+	*out = NULL;
+	if (fd < 0)
+		return -errno;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, fd, 1);
+	posix_spawn_file_actions_adddup2(&fa, fd, 2);
+	rc = posix_spawn(&pid, argv[0], &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	if (rc != 0) {
+		close(fd);
+		return -rc;
+	}
+	for (;;) {
+		pid_t w = waitpid(pid, &status, WNOHANG);
+		if (w == pid || (w < 0 && errno != EINTR))
+			break;
+		nanosleep(&(struct timespec){ .tv_nsec = 100 * 1000000L }, NULL);
+		job_tick(job, 0, 0);
+	}
+	*out = captured(fd);
+	close(fd);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+}
+
+/* fds 1 and 2 into a buffer while a library may run a helper program. */
+struct redirect {
+	int fd, saved1, saved2;
+};
+
+static void redirect_begin(struct redirect *r)
+{
+	fflush(stdout);
+	fflush(stderr);
+	r->fd = capture_fd();
+	r->saved1 = dup(1);
+	r->saved2 = dup(2);
+	if (r->fd >= 0) {
+		dup2(r->fd, 1);
+		dup2(r->fd, 2);
+	}
+}
+
+static char *redirect_end(struct redirect *r)
+{
+	char *s;
+
+	fflush(stdout);
+	fflush(stderr);
+	if (r->saved1 >= 0) {
+		dup2(r->saved1, 1);
+		close(r->saved1);
+	}
+	if (r->saved2 >= 0) {
+		dup2(r->saved2, 2);
+		close(r->saved2);
+	}
+	s = captured(r->fd);
+	if (r->fd >= 0)
+		close(r->fd);
+	return s;
+}
+
+/* ntfs-3g's exit status (NTFS_VOLUME_*) in our words. */
+static const char *ntfs_3g_reason(int status)
+{
+	switch (status) {
+	case NTFS_VOLUME_NOT_NTFS: return "it is not an NTFS volume";
+	case NTFS_VOLUME_CORRUPT: return "the volume is damaged";
+	case NTFS_VOLUME_HIBERNATED: return "Windows is hibernated or was shut down with Fast Startup";
+	case NTFS_VOLUME_UNCLEAN_UNMOUNT: return "the journal was not closed cleanly";
+	case NTFS_VOLUME_LOCKED: return "the device is in use by another program";
+	case NTFS_VOLUME_RAID: return "the device is part of a RAID set";
+	case NTFS_VOLUME_NO_PRIVILEGE: return "it needs root";
+	case NTFS_VOLUME_OUT_OF_MEMORY: return "it ran out of memory";
+	case NTFS_VOLUME_FUSE_ERROR: return "FUSE is not available (is /dev/fuse there? modprobe fuse)";
+	default: return NULL;
+	}
+}
+
+/* Fast Startup: empty the journal, mark the volume for chkdsk (libntfs-3g). */
+static int discard_journal(struct job *job, const char *dev)
+{
+	ntfs_volume *vol;
+	int rc = 0;
+
+	ntfslog_reset();
+	vol = ntfs_mount(dev, NTFS_MNT_FORENSIC);	/* no hibernation or journal checks */
+	if (!vol)
+		return job_result(job, ACT_FAILED, "journal-reset-failed",
+				  "Nothing was changed; mount it read-only instead.",
+				  "The journal of %s cannot be emptied: libntfs-3g cannot open the "
+				  "volume for writing (%s).", dev, strerror(errno));
+	if (ntfs_logfile_reset(vol) < 0 ||
+	    ntfs_volume_write_flags(vol, (le16)(vol->flags | VOLUME_IS_DIRTY)) < 0)
+		rc = -1;
+	if (ntfs_umount(vol, FALSE) < 0)
+		rc = -1;
+	if (rc < 0) {
+		job->res.tool_message = xstrdup(ntfslog_last()[0] ? ntfslog_last() : NULL);
+		return job_result(job, ACT_FAILED, "journal-reset-failed",
+				  "Check the volume with chkdsk /f in Windows.",
+				  "The journal of %s could not be emptied completely (%s).", dev,
+				  strerror(errno ? errno : EIO));
+	}
+	return ACT_OK;
+}
+
+struct mount_priv {
+	char *dir;
+	bool dir_exists;
+	bool discard_journal;	/* Fast Startup with --discard-hibernation */
+	struct mount_method m;
+	char *ntfs_3g;
+};
+
+static void mount_priv_free(void *p)
+{
+	struct mount_priv *mp = p;
+
+	free(mp->dir);
+	mount_method_free(&mp->m);
+	free(mp->ntfs_3g);
+	free(mp);
+}
+
+static char *read_text(const char *path)
+{
+	FILE *f = fopen(path, "re");
+	char *s = NULL;
+	size_t cap = 0;
+	ssize_t n;
+
+	if (!f)
+		return xstrdup("");
+	n = getdelim(&s, &cap, '\0', f);
+	fclose(f);
+	if (n < 0) {
+		free(s);
+		return xstrdup("");
+	}
+	return s;
+}
+
+static char *mount_applies(const struct vol_ref *v, const struct inventory *inv)
+{
+	struct action_opts o = { 0 };
+	struct refusal r;
+	char *why;
+
+	if (!mount_refused(v, inv, &o, &r))
+		return NULL;
+	why = xstrdup(r.message);
+	refusal_free(&r);
+	return why;
+}
+
+static int refused_result(struct job *job, struct refusal *r)
+{
+	int rc = job_result(job, r->status, r->code, r->next, "%s", r->message);
+
+	refusal_free(r);
+	return rc;
+}
+
+static int mount_preflight(struct job *job)
+{
+	const struct vol_ref *v = &job->targets[0];
+	struct mount_priv *mp = xcalloc(1, sizeof(*mp));
+	struct refusal r;
+	const char *code;
+	char *problem, *fs, cwd[PATH_MAX];
+	struct stat st;
+
+	job->priv = mp;
+	if (job->opts.discard_hibernation)
+		job->opts.rw = true;
+	if (mount_refused(v, job->inv, &job->opts, &r))
+		return refused_result(job, &r);
+	if (stat(v->path, &st) < 0) {
+		char *next = xasprintf("Run 'partx -a %s' so that the kernel makes its node.",
+				       v->disk->path);
+		int rc = job_result(job, ACT_FAILED, "no-device-node", next, "%s is missing: %s.",
+				    v->path, strerror(errno));
+		free(next);
+		return rc;
+	}
+	if (geteuid() != 0)
+		return job_result(job, ACT_FAILED, "needs-root", "Run it as root (sudo winrescue ...).",
+				  "Mounting %s needs root.", v->path);
+	if (job->opts.at && job->opts.at[0] != '/' && getcwd(cwd, sizeof(cwd)))
+		mp->dir = xasprintf("%s/%s", cwd, job->opts.at);
+	else
+		mp->dir = job->opts.at ? xstrdup(job->opts.at) : mount_default_dir(v, job->inv);
+	/* "dir/" and "dir" are one mount point */
+	for (size_t l = strlen(mp->dir); l > 1 && mp->dir[l - 1] == '/'; l--)
+		mp->dir[l - 1] = '\0';
+	problem = mount_dir_problem(mp->dir, job->inv, &code);
+	if (problem) {
+		int rc = job_result(job, ACT_REFUSED, code,
+				    job->opts.at ? "Choose another mount point with --at, or empty it."
+						 : "Give a mount point with --at DIR.",
+				    "Refused: %s.", problem);
+		free(problem);
+		return rc;
+	}
+	mp->dir_exists = stat(mp->dir, &st) == 0;
+	mp->ntfs_3g = mount_find_ntfs_3g();
+	fs = read_text("/proc/filesystems");
+	mount_method_choose(v, &job->opts, fs, mp->ntfs_3g, &mp->m);
+	free(fs);
+	if (mp->m.driver == DRV_NONE)
+		return job_result(job, ACT_FAILED, "no-driver", NULL, "%s cannot be mounted here: %s.",
+				  v->path, mp->m.why_none);
+	mp->discard_journal = job->opts.discard_hibernation && v->vol->ntfs &&
+			      v->vol->ntfs->logfile == NTFS_LOGFILE_FAST_RESTART;
+	return ACT_OK;
+}
+
+static void mount_plan(struct job *job)
+{
+	const struct vol_ref *v = &job->targets[0];
+	struct mount_priv *mp = job->priv;
+	const struct ntfs_state *n = v->vol->ntfs;
+	const char *label = vol_label(v);
+	char size[32];
+	bool rw = job->opts.rw;
+
+	size_human(v->part ? v->part->size : v->disk->size, size, sizeof(size));
+	if (!mp->dir_exists)
+		job_plan_step(job, "Create the directory %s", mp->dir);
+	if (mp->discard_journal)
+		job_plan_step(job, "Empty the journal ($LogFile) of %s and mark the volume dirty, "
+			      "so that Windows checks it (chkdsk) at its next start", v->path);
+	job_plan_step(job, "Mount %s (%s%s%s%s, %s) %s at %s with %s, options %s", v->path,
+		      n ? "NTFS" : v->vol->fstype, label ? ", \"" : "", label ? label : "",
+		      label ? "\"" : "", size, rw ? "read-write" : "read-only", mp->dir, mp->m.name,
+		      mp->m.options);
+	if (job->opts.discard_hibernation)
+		job_plan_step(job, "ntfs-3g deletes hiberfil.sys (remove_hiberfile)");
+	job_plan_step(job, "Read the mode obtained back from /proc/self/mountinfo");
+
+	if (rw && n && n->dirty == TRI_YES)
+		job_plan_warn(job, "%s is marked dirty: Windows will check it (chkdsk) at its next "
+			      "start; it mounts read-write all the same.", v->path);
+	if (!rw && n && n->hibernated == TRI_YES)
+		job_plan_warn(job, "Windows is hibernated on %s: you see the files as Windows left "
+			      "them when it hibernated.", v->path);
+	if (!rw && n && n->logfile == NTFS_LOGFILE_UNCLEAN)
+		job_plan_warn(job, "The journal of %s holds changes not yet written: the newest "
+			      "changes may be missing from what you see.", v->path);
+	if (rw && v->disk->readonly)
+		job_plan_warn(job, "The kernel marks %s read-only: the mount may end up read-only.",
+			      v->disk->path);
+	if (job->opts.discard_hibernation && n && n->hibernated != TRI_YES &&
+	    n->logfile != NTFS_LOGFILE_FAST_RESTART)
+		job_plan_warn(job, "%s is neither hibernated nor shut down with Fast Startup: "
+			      "there is no session to discard.", v->path);
+
+	if (job->opts.discard_hibernation && n &&
+	    (n->hibernated == TRI_YES || n->logfile == NTFS_LOGFILE_FAST_RESTART))
+		job->plan.loss = xasprintf(
+			"The hibernated Windows session on %s and all unsaved work in it: Windows "
+			"will start afresh instead of resuming%s.", v->path,
+			mp->discard_journal ? ", and the file system changes it kept cached for "
+					      "Fast Startup are dropped (chkdsk runs at its next start)"
+					    : "");
+	job->plan.writes = rw;
+	job->plan.confirm = rw;
+	job->plan.confirm_word = xstrdup(vol_name(v));
+}
+
+/* Make dir and every missing parent; records whether the leaf was made. */
+static int make_dir(const char *dir)
+{
+	char *copy = xstrdup(dir);
+	int rc = 0;
+
+	for (char *p = copy + 1; *p; p++)
+		if (*p == '/') {
+			*p = '\0';
+			if (mkdir(copy, 0755) < 0 && errno != EEXIST)
+				rc = -errno;
+			*p = '/';
+		}
+	if (rc == 0 && mkdir(copy, 0755) < 0 && errno != EEXIST)
+		rc = -errno;
+	free(copy);
+	return rc;
+}
+
+static int do_mount(struct job *job, const struct vol_ref *v, struct mount_priv *mp, char **tool)
+{
+	if (mp->m.driver == DRV_NTFS_3G) {
+		char *argv[] = { mp->ntfs_3g, "-o", mp->m.options, (char *)v->path, mp->dir, NULL };
+		int st = run_captured(job, argv, tool);
+		if (st < 0)
+			return job_result(job, ACT_FAILED, "mount-failed", "Reinstall ntfs-3g.",
+					  "%s cannot be started: %s.", mp->ntfs_3g, strerror(-st));
+		if (st != 0) {
+			const char *why = ntfs_3g_reason(st);
+			return job_result(job, ACT_FAILED, "mount-failed",
+					  "Nothing was mounted; 'winrescue list' shows the volume's "
+					  "state.", "ntfs-3g could not mount %s: %s.", v->path,
+					  why ? why : "see tool_message in --json");
+		}
+		return ACT_OK;
+	}
+
+	struct libmnt_context *cxt = mnt_new_context();
+	struct redirect r;
+	int rc, err;
+
+	mnt_context_set_source(cxt, v->path);
+	mnt_context_set_target(cxt, mp->dir);
+	mnt_context_set_fstype(cxt, mp->m.fstype);
+	mnt_context_set_options(cxt, mp->m.options);
+	mnt_context_set_optsmode(cxt, MNT_OMODE_IGNORE);	/* fstab has no say */
+	redirect_begin(&r);
+	rc = mnt_context_mount(cxt);
+	*tool = redirect_end(&r);
+	if (rc != 0) {
+		char buf[512] = "";
+		err = mnt_context_syscall_called(cxt) ? mnt_context_get_syscall_errno(cxt) : 0;
+		mnt_context_get_excode(cxt, rc, buf, sizeof(buf));
+		if (*buf && !*tool)
+			*tool = xstrdup(buf);
+		mnt_free_context(cxt);
+		return job_result(job, ACT_FAILED, "mount-failed",
+				  err == ENODEV ? "Load its driver (modprobe) or mount it elsewhere."
+						: "Nothing was mounted; 'dmesg' may say more.",
+				  "The kernel could not mount %s (%s): %s.", v->path, mp->m.name,
+				  err == ENODEV ? "it has no driver for this file system"
+				  : err == EINVAL ? "it refused the file system or an option"
+				  : err == EROFS ? "the device is read-only"
+				  : err ? strerror(err) : "see tool_message in --json");
+	}
+	mnt_free_context(cxt);
+	return ACT_OK;
+}
+
+static int mount_run(struct job *job)
+{
+	const struct vol_ref *v = &job->targets[0];
+	struct mount_priv *mp = job->priv;
+	static const struct probe_ctx here = { 0 };
+	struct mount_record *rec;
+	struct mount_info mi;
+	char *tool = NULL;
+	int rc;
+
+	rec = job_add_mount(job);
+	rec->device = xstrdup(v->path);
+	rec->label = xstrdup(vol_label(v));
+	rec->driver = xstrdup(mp->m.name);
+	rec->rw_requested = job->opts.rw ? TRI_YES : TRI_NO;
+	if (!mp->dir_exists) {
+		if (!job_step(job, "Creating %s", mp->dir))
+			return job_result(job, ACT_REFUSED, "cancelled", NULL,
+					  "Cancelled; nothing was done.");
+		rc = make_dir(mp->dir);
+		if (rc < 0)
+			return job_result(job, ACT_FAILED, "mkdir-failed", "Give another --at DIR.",
+					  "The mount point %s cannot be created: %s.", mp->dir,
+					  strerror(-rc));
+		rec->created_dir = true;
+	}
+	if (mp->discard_journal) {
+		if (!job_step(job, "Emptying the journal of %s", v->path)) {
+			if (rec->created_dir)
+				rmdir(mp->dir);
+			return job_result(job, ACT_REFUSED, "cancelled", NULL,
+					  "Cancelled; nothing on %s was changed.", v->path);
+		}
+		if (discard_journal(job, v->path) != ACT_OK) {
+			if (rec->created_dir)
+				rmdir(mp->dir);
+			return job->res.status;
+		}
+	}
+	if (!job_step(job, "Mounting %s at %s (%s)", v->path, mp->dir, mp->m.name)) {
+		if (rec->created_dir)
+			rmdir(mp->dir);
+		return job_result(job, ACT_REFUSED, "cancelled", NULL, "Cancelled before mounting%s.",
+				  mp->discard_journal ? " (the journal was already emptied)" : "");
+	}
+	rc = do_mount(job, v, mp, &tool);
+	free(job->res.tool_message);
+	job->res.tool_message = tool;
+	if (rc != ACT_OK) {
+		if (rec->created_dir)
+			rmdir(mp->dir);
+		rec->created_dir = false;
+		return rc;
+	}
+	job_step(job, "Reading back how %s is mounted", v->path);
+	if (!probes_mount_at(&here, mp->dir, &mi))
+		return job_result(job, ACT_FAILED, "mount-vanished", "Look at 'dmesg' and try again.",
+				  "%s said it mounted %s, but nothing is mounted at %s.", mp->m.name,
+				  v->path, mp->dir);
+	rec->mountpoint = xstrdup(mp->dir);
+	rec->mounted = true;
+	rec->rw = mi.rw;
+	rec->fstype = xstrdup(mi.fstype);
+	mount_info_free(&mi);
+	if (job->opts.rw && !rec->rw)
+		return job_result(job, ACT_FAILED, "read-only-fallback",
+				  "Copy the data off read-only, or find out why the device is "
+				  "read-only (blockdev --getro), unmount it and try again.",
+				  "%s was mounted read-only at %s, not read-write as asked: %s could "
+				  "not open it for writing.", v->path, mp->dir, mp->m.name);
+	if (job->opts.discard_hibernation)
+		job_warn(job, "The hibernated Windows session on %s was discarded.", v->path);
+	if (rec->rw && v->vol->ntfs && v->vol->ntfs->dirty == TRI_YES)
+		job_warn(job, "%s is marked dirty: Windows will check it (chkdsk) at its next start.",
+			 v->path);
+	return job_result(job, ACT_OK, "mounted", NULL, "Mounted %s %s at %s (%s).", v->path,
+			  rec->rw ? "read-write" : "read-only", mp->dir, mp->m.name);
+}
+
+const struct action action_mount = {
+	.name = "mount",
+	.label = "Online (mount)",
+	.key = 'm',
+	.risk = RISK_MOUNTS,
+	.applies = mount_applies,
+	.preflight = mount_preflight,
+	.plan = mount_plan,
+	.run = mount_run,
+	.free_priv = mount_priv_free,
+};
+
+/* ---- umount ---- */
+
+static char *umount_applies(const struct vol_ref *v, const struct inventory *inv)
+{
+	(void)inv;
+	if (!v->vol->use.nmountpoints)
+		return xasprintf("%s is not mounted.", v->path ? v->path : "It");
+	if (v->disk->role == DISK_ROLE_RESCUE)
+		return xasprintf("%s is mounted by the rescue system itself; winrescue never "
+				 "unmounts it.", v->path);
+	return NULL;
+}
+
+static void umount_select_all(struct job *job)
+{
+	struct vol_ref *all;
+	size_t n = target_all(job->inv, &all);
+
+	for (size_t i = 0; i < n; i++)
+		if (all[i].vol->use.nmountpoints && all[i].disk->role != DISK_ROLE_RESCUE) {
+			job->targets = xrealloc(job->targets, job->ntargets + 1, sizeof(*job->targets));
+			job->targets[job->ntargets++] = all[i];
+		}
+	free(all);
+}
+
+static int umount_preflight(struct job *job)
+{
+	static const struct probe_ctx here = { 0 };
+
+	if (job->ntargets == 0)
+		return ACT_OK;	/* "all" with nothing mounted: nothing to do */
+	for (size_t t = 0; t < job->ntargets; t++) {
+		const struct vol_ref *v = &job->targets[t];
+		const struct usage *u = &v->vol->use;
+
+		if (v->disk->role == DISK_ROLE_RESCUE)
+			return job_result(job, ACT_REFUSED, "rescue-mount",
+					  "Unmount only what is mounted from the Windows disks.",
+					  "Refused: %s is mounted at %s by the rescue system itself (Disk "
+					  "%zu, %s); winrescue never unmounts it.", v->path,
+					  u->nmountpoints ? u->mountpoints[0] : "-", v->disk_index,
+					  v->disk->role_reason ? v->disk->role_reason : "the rescue disk");
+		if (!u->nmountpoints)
+			return job_result(job, ACT_FAILED, "not-mounted", NULL, "%s is not mounted.",
+					  v->path);
+		for (size_t k = 0; k < u->nmountpoints; k++) {
+			struct proc_use *pu;
+			size_t n = probes_users_of(&here, u->mountpoints[k], &pu);
+			if (n) {
+				char *who = NULL;
+				for (size_t i = 0; i < n && i < 4; i++) {
+					char *s = xasprintf("%s%s%s (pid %d: %s)", who ? who : "",
+							    who ? ", " : "", pu[i].comm, pu[i].pid, pu[i].how);
+					free(who);
+					who = s;
+				}
+				int rc = job_result(job, ACT_REFUSED, "busy",
+						    "Close those programs or leave the directory (cd /), "
+						    "then try again.",
+						    "Refused: %s at %s is in use by %s%s.", v->path,
+						    u->mountpoints[k], who, n > 4 ? " and more" : "");
+				free(who);
+				proc_use_free(pu, n);
+				return rc;
+			}
+		}
+		if (geteuid() != 0)
+			return job_result(job, ACT_FAILED, "needs-root",
+					  "Run it as root (sudo winrescue ...).",
+					  "Unmounting %s needs root.", v->path);
+	}
+	return ACT_OK;
+}
+
+static bool is_fuse(const char *fstype)
+{
+	return fstype && (strcmp(fstype, "fuseblk") == 0 || str_starts_with(fstype, "fuse"));
+}
+
+static void umount_plan(struct job *job)
+{
+	for (size_t t = 0; t < job->ntargets; t++) {
+		const struct vol_ref *v = &job->targets[t];
+		const struct usage *u = &v->vol->use;
+		for (size_t k = u->nmountpoints; k-- > 0;) {
+			job_plan_step(job, "Flush and unmount %s from %s", v->path, u->mountpoints[k]);
+			if (str_starts_with(u->mountpoints[k], MOUNT_BASE "/"))
+				job_plan_step(job, "Remove the empty directory %s", u->mountpoints[k]);
+		}
+	}
+	if (!job->ntargets)
+		job_plan_step(job, "Nothing is mounted from the disks being rescued");
+}
+
+/* A FUSE daemon writes its last changes after the unmount: wait until it closed dev. */
+static void wait_released(struct job *job, const char *dev)
+{
+	for (int i = 0; i < 200; i++) {
+		int fd = open(dev, O_RDONLY | O_EXCL | O_CLOEXEC);
+		if (fd >= 0) {
+			close(fd);
+			return;
+		}
+		if (errno != EBUSY)
+			return;
+		nanosleep(&(struct timespec){ .tv_nsec = 50 * 1000000L }, NULL);
+		job_tick(job, 0, 0);
+	}
+	job_warn(job, "%s is still held open 10 s after unmounting; wait before detaching it.", dev);
+}
+
+static int umount_one(struct job *job, const struct vol_ref *v, const char *dir)
+{
+	static const struct probe_ctx here = { 0 };
+	struct mount_record *rec = job_add_mount(job);
+	struct libmnt_context *cxt;
+	struct mount_info mi;
+	struct redirect r;
+	char *tool;
+	int rc, fd;
+
+	rec->device = xstrdup(v->path);
+	rec->label = xstrdup(vol_label(v));
+	rec->mountpoint = xstrdup(dir);
+	rec->mounted = true;
+	if (probes_mount_at(&here, dir, &mi)) {
+		rec->fstype = xstrdup(mi.fstype);
+		rec->rw = mi.rw;
+		rec->driver = xstrdup(is_fuse(mi.fstype) ? "ntfs-3g" : mi.fstype);
+		mount_info_free(&mi);
+	}
+	job_step(job, "Flushing %s", dir);
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		syncfs(fd);
+		close(fd);
+	}
+	job_step(job, "Unmounting %s", dir);
+	cxt = mnt_new_context();
+	mnt_context_set_target(cxt, dir);
+	mnt_context_disable_helpers(cxt, 1);
+	redirect_begin(&r);
+	rc = mnt_context_umount(cxt);
+	tool = redirect_end(&r);
+	if (rc != 0) {
+		int err = mnt_context_syscall_called(cxt) ? mnt_context_get_syscall_errno(cxt) : 0;
+		mnt_free_context(cxt);
+		free(job->res.tool_message);
+		job->res.tool_message = tool;
+		return job_result(job, ACT_FAILED, err == EBUSY ? "busy" : "umount-failed",
+				  err == EBUSY ? "Close the programs that use it, then try again." : NULL,
+				  "%s cannot be unmounted from %s: %s.", v->path, dir,
+				  err == EBUSY ? "it is in use" : err ? strerror(err) : "unknown error");
+	}
+	free(tool);
+	mnt_free_context(cxt);
+	rec->mounted = false;
+	if (is_fuse(rec->fstype))
+		wait_released(job, v->path);
+	if (str_starts_with(dir, MOUNT_BASE "/") && rmdir(dir) < 0 && errno != ENOENT &&
+	    errno != ENOTEMPTY && errno != EBUSY)
+		job_warn(job, "The directory %s could not be removed: %s.", dir, strerror(errno));
+	return ACT_OK;
+}
+
+static int umount_run(struct job *job)
+{
+	size_t done = 0;
+
+	if (!job->ntargets)
+		return job_result(job, ACT_OK, "nothing-mounted", NULL,
+				  "Nothing is mounted from the disks being rescued.");
+	for (size_t t = 0; t < job->ntargets; t++) {
+		const struct vol_ref *v = &job->targets[t];
+		const struct usage *u = &v->vol->use;
+		for (size_t k = u->nmountpoints; k-- > 0;) {
+			if (job_cancelled(job))
+				return job_result(job, ACT_REFUSED, "cancelled", NULL,
+						  "Cancelled after unmounting %zu of the mounts.", done);
+			if (umount_one(job, v, u->mountpoints[k]) != ACT_OK)
+				return job->res.status;
+			done++;
+		}
+	}
+	if (job->ntargets == 1 && done == 1)
+		return job_result(job, ACT_OK, "unmounted", NULL, "Unmounted %s from %s.",
+				  job->targets[0].path, job->res.mounts[0].mountpoint);
+	return job_result(job, ACT_OK, "unmounted", NULL, "Unmounted %zu mount%s of %zu volume%s.",
+			  done, done == 1 ? "" : "s", job->ntargets, job->ntargets == 1 ? "" : "s");
+}
+
+const struct action action_umount = {
+	.name = "umount",
+	.label = "Offline (unmount)",
+	.key = 'u',
+	.risk = RISK_MOUNTS,
+	.takes_all = true,
+	.applies = umount_applies,
+	.select_all = umount_select_all,
+	.preflight = umount_preflight,
+	.plan = umount_plan,
+	.run = umount_run,
+};

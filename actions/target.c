@@ -1,0 +1,252 @@
+/*
+ * target.c - which volume a name means, in one snapshot: device paths and
+ * kernel names, disk:N/part:M, "system", mount points and labels. A name
+ * that fits several volumes is never guessed: the caller gets the
+ * candidates to show.
+ */
+#include "actions/action.h"
+#include "lib/util.h"
+
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static struct vol_ref ref_of(const struct inventory *inv, size_t di, const struct partition *p)
+{
+	const struct disk *d = &inv->disks[di];
+	struct vol_ref v = {
+		.disk = d,
+		.disk_index = di,
+		.part = p,
+		.vol = p ? &p->vol : &d->vol,
+		.path = p ? p->path : d->path,
+		.major = p ? p->major : d->major,
+		.minor = p ? p->minor : d->minor,
+		.role = p ? p->role : d->vol_role,
+	};
+	return v;
+}
+
+/* A disk without partitions is a volume itself: its file system, or none. */
+static bool disk_has_volume(const struct disk *d)
+{
+	return !d->nparts;
+}
+
+size_t target_all(const struct inventory *inv, struct vol_ref **out)
+{
+	size_t n = 0;
+
+	*out = NULL;
+	for (size_t i = 0; i < inv->ndisks; i++) {
+		const struct disk *d = &inv->disks[i];
+		if (disk_has_volume(d)) {
+			*out = xrealloc(*out, n + 1, sizeof(**out));
+			(*out)[n++] = ref_of(inv, i, NULL);
+		}
+		for (size_t j = 0; j < d->nparts; j++) {
+			*out = xrealloc(*out, n + 1, sizeof(**out));
+			(*out)[n++] = ref_of(inv, i, &d->parts[j]);
+		}
+	}
+	return n;
+}
+
+char *target_describe(const struct vol_ref *v)
+{
+	char size[32], *where, *s, *safe;
+	const char *label = vol_label(v);
+
+	size_human(v->part ? v->part->size : v->disk->size, size, sizeof(size));
+	where = v->part ? xasprintf("Disk %zu partition %zu", v->disk_index, v->part->number)
+			: xasprintf("Disk %zu", v->disk_index);
+	if (v->path)
+		s = xasprintf("%s (%s, %s%s%s%s)", v->path, where, size, label ? ", \"" : "",
+			      label ? label : "", label ? "\"" : "");
+	else
+		s = xasprintf("%s (%s%s%s%s)", where, size, label ? ", \"" : "", label ? label : "",
+			      label ? "\"" : "");
+	free(where);
+	safe = sanitize_terminal(s);
+	free(s);
+	return safe;
+}
+
+bool target_holding_dir(const struct inventory *inv, const char *dir, struct vol_ref *out)
+{
+	struct vol_ref *all;
+	size_t n = target_all(inv, &all), bestlen = 0;
+	bool found = false;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct usage *u = &all[i].vol->use;
+		for (size_t k = 0; k < u->nmountpoints; k++) {
+			const char *mp = u->mountpoints[k];
+			size_t l = strlen(mp);
+			bool in = strcmp(mp, "/") == 0 ||
+				  (strncmp(dir, mp, l) == 0 && (dir[l] == '\0' || dir[l] == '/'));
+			if (in && (!found || l > bestlen)) {
+				*out = all[i];
+				bestlen = l;
+				found = true;
+			}
+		}
+	}
+	free(all);
+	return found;
+}
+
+/* Collects what matched; one match is the answer. */
+struct matches {
+	struct vol_ref *v;
+	size_t n;
+};
+
+static void match_add(struct matches *m, const struct vol_ref *v)
+{
+	m->v = xrealloc(m->v, m->n + 1, sizeof(*m->v));
+	m->v[m->n++] = *v;
+}
+
+/* "disk:N/part:M" or "disk:N"; false when spec is not of that form. */
+static bool parse_disk_part(const char *spec, size_t *disk, size_t *part, bool *has_part)
+{
+	char *end;
+	unsigned long long n;
+
+	if (strncmp(spec, "disk:", 5) != 0)
+		return false;
+	n = strtoull(spec + 5, &end, 10);
+	if (end == spec + 5)
+		return false;
+	*disk = (size_t)n;
+	*has_part = false;
+	if (*end == '\0')
+		return true;
+	if (strncmp(end, "/part:", 6) != 0)
+		return false;
+	spec = end + 6;
+	n = strtoull(spec, &end, 10);
+	if (end == spec || *end != '\0')
+		return false;
+	*part = (size_t)n;
+	*has_part = true;
+	return true;
+}
+
+static int finish(struct matches *m, const char *spec, const char *what, struct vol_ref *out,
+		  char **err, char ***cand, size_t *ncand)
+{
+	int rc = ACT_OK;
+
+	if (m->n == 1) {
+		*out = m->v[0];
+	} else if (m->n == 0) {
+		*err = xasprintf("no volume is named '%s'%s", spec, what ? what : "");
+		rc = ACT_USAGE;
+	} else {
+		*err = xasprintf("'%s' is ambiguous: %zu volumes match", spec, m->n);
+		for (size_t i = 0; i < m->n; i++) {
+			char *d = target_describe(&m->v[i]);
+			strv_add(cand, ncand, d);
+			free(d);
+		}
+		rc = ACT_USAGE;
+	}
+	free(m->v);
+	return rc;
+}
+
+static bool path_is_mountpoint_of(const struct volume *vol, const char *dir)
+{
+	return strv_contains(vol->use.mountpoints, vol->use.nmountpoints, dir);
+}
+
+int target_resolve(const struct inventory *inv, const char *spec, struct vol_ref *out,
+		   char **err, char ***cand, size_t *ncand)
+{
+	struct matches m = { 0 };
+	struct vol_ref *all;
+	size_t n = target_all(inv, &all), dn, pn;
+	bool has_part;
+	char real[PATH_MAX];
+
+	*err = NULL;
+	if (!spec || !*spec) {
+		free(all);
+		*err = xstrdup("no volume named");
+		return ACT_USAGE;
+	}
+	if (strcmp(spec, "system") == 0) {
+		for (size_t i = 0; i < n; i++)
+			if (all[i].role == PART_ROLE_WINDOWS && all[i].disk->role == DISK_ROLE_SYSTEM)
+				match_add(&m, &all[i]);
+		free(all);
+		return finish(&m, spec, " (no attached disk holds a Windows volume)", out, err,
+			      cand, ncand);
+	}
+	if (parse_disk_part(spec, &dn, &pn, &has_part)) {
+		for (size_t i = 0; i < n; i++)
+			if (all[i].disk_index == dn &&
+			    (has_part ? all[i].part && all[i].part->number == pn : !all[i].part))
+				match_add(&m, &all[i]);
+		if (!m.n && !has_part && dn < inv->ndisks && inv->disks[dn].nparts) {
+			free(all);
+			*err = xasprintf("Disk %zu has partitions: name one as disk:%zu/part:M",
+					 dn, dn);
+			return ACT_USAGE;
+		}
+		free(all);
+		return finish(&m, spec, " ('winrescue list' numbers the disks and partitions)",
+			      out, err, cand, ncand);
+	}
+
+	/* a device: /dev/NAME, NAME, or a link to it (/dev/disk/by-label/...) */
+	const char *name = spec;
+	if (str_starts_with(spec, "/dev/")) {
+		name = spec + 5;
+		if (realpath(spec, real) && str_starts_with(real, "/dev/"))
+			name = real + 5;
+	}
+	for (size_t i = 0; i < inv->ndisks; i++) {
+		const struct disk *d = &inv->disks[i];
+		if (strcmp(d->name, name) == 0 && d->nparts) {
+			free(all);
+			*err = xasprintf("%s is a whole disk with partitions: name one of them "
+					 "(%s1, ... or disk:%zu/part:M)", d->path, d->path, i);
+			return ACT_USAGE;
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		const char *vn = all[i].part ? all[i].part->name : all[i].disk->name;
+		if (vn && strcmp(vn, name) == 0)
+			match_add(&m, &all[i]);
+	}
+	if (m.n || str_starts_with(spec, "/dev/")) {
+		free(all);
+		return finish(&m, spec, " (no such disk or partition)", out, err, cand, ncand);
+	}
+
+	/* a directory where a volume is mounted */
+	if (spec[0] == '/') {
+		const char *dir = realpath(spec, real) ? real : spec;
+		for (size_t i = 0; i < n; i++)
+			if (path_is_mountpoint_of(all[i].vol, dir))
+				match_add(&m, &all[i]);
+		free(all);
+		return finish(&m, spec, " (nothing winrescue lists is mounted there)", out, err,
+			      cand, ncand);
+	}
+
+	/* a label: as written, else ignoring case (Windows labels ignore case) */
+	for (int pass = 0; pass < 2 && !m.n; pass++)
+		for (size_t i = 0; i < n; i++) {
+			const char *l = vol_label(&all[i]);
+			if (l && (pass ? strcasecmp(l, spec) : strcmp(l, spec)) == 0)
+				match_add(&m, &all[i]);
+		}
+	free(all);
+	return finish(&m, spec, " (not a device, disk:N/part:M, 'system', a mount point or a label)",
+		      out, err, cand, ncand);
+}

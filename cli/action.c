@@ -1,0 +1,207 @@
+/*
+ * action.c - an action from the command line: prepare (fresh probe,
+ * rules, plan), show the plan or ask, run with progress on stderr, print
+ * the result as text or as one JSON document. The rules, the plan and the
+ * doing are all in actions/; this only asks and renders.
+ */
+#include "cli/cli.h"
+#include "cli/output.h"
+#include "lib/util.h"
+
+#include <json-c/json.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static volatile sig_atomic_t cancelled;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	cancelled = 1;
+}
+
+static void print_plan(FILE *out, const struct job *job)
+{
+	const struct action_plan *p = &job->plan;
+
+	fprintf(out, "Plan (%s %s):\n", job->act->name, job->spec);
+	for (size_t i = 0; i < p->nsteps; i++) {
+		char *s = sanitize_terminal(p->steps[i]);
+		fprintf(out, "  %zu. %s\n", i + 1, s);
+		free(s);
+	}
+	for (size_t i = 0; i < p->nwarnings; i++) {
+		char *s = sanitize_terminal(p->warnings[i]);
+		fprintf(out, "Warning: %s\n", s);
+		free(s);
+	}
+	if (p->loss) {
+		char *s = sanitize_terminal(p->loss);
+		fprintf(out, "Will be lost: %s\n", s);
+		free(s);
+	}
+}
+
+static void print_json(const struct job *job, bool planned_only)
+{
+	struct json_object *root = output_json_envelope();
+	char *s;
+
+	json_object_object_add(root, "action", json_object_new_string(job->act->name));
+	json_object_object_add(root, "spec", job->spec ? json_object_new_string(job->spec) : NULL);
+	json_object_object_add(root, "dry_run", json_object_new_boolean(planned_only));
+	json_object_object_add(root, "targets", job_targets_json(job));
+	json_object_object_add(root, "plan", job->plan.nsteps ? job_plan_json(job) : NULL);
+	job_result_json(job, root);
+	json_object_object_add(root, "audit_log", job->log_path && !planned_only
+				       ? json_object_new_string(job->log_path) : NULL);
+	s = output_json_string(root);
+	puts(s);
+	free(s);
+}
+
+static void print_failure(const struct job *job)
+{
+	const struct action_result *r = &job->res;
+	char *m = sanitize_terminal(r->message ? r->message : "failed");
+
+	fprintf(stderr, "winrescue: %s\n", m);
+	free(m);
+	for (size_t i = 0; i < r->ncandidates; i++) {
+		char *c = sanitize_terminal(r->candidates[i]);
+		fprintf(stderr, "  %s\n", c);
+		free(c);
+	}
+	if (r->next) {
+		char *n = sanitize_terminal(r->next);
+		fprintf(stderr, "Next: %s\n", n);
+		free(n);
+	}
+}
+
+static void print_result(const struct job *job)
+{
+	const struct action_result *r = &job->res;
+
+	if (r->status != ACT_OK) {
+		print_failure(job);
+	} else {
+		char *m = sanitize_terminal(r->message);
+		printf("%s\n", m);
+		free(m);
+	}
+	for (size_t i = 0; i < r->nwarnings; i++) {
+		char *w = sanitize_terminal(r->warnings[i]);
+		fprintf(stderr, "Warning: %s\n", w);
+		free(w);
+	}
+}
+
+/* Progress on stderr, one line per step, when a person watches. */
+static void progress(void *data, const struct action_progress *p)
+{
+	static size_t last;
+
+	(void)data;
+	if (p->step_no != last) {
+		char *s = sanitize_terminal(p->step);
+		fprintf(stderr, "winrescue: [%zu/%zu] %s\n", p->step_no, p->nsteps, s);
+		free(s);
+		last = p->step_no;
+	}
+}
+
+/* The typed confirmation of cfdisk: the device name, or nothing happens. */
+static bool ask_typed(const struct job *job)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	bool yes = false;
+
+	print_plan(stderr, job);
+	fprintf(stderr, "Type %s to go ahead (anything else cancels): ", job->plan.confirm_word);
+	fflush(stderr);
+	if (getline(&line, &cap, stdin) > 0) {
+		line[strcspn(line, "\n")] = '\0';
+		yes = strcmp(str_trim(line), job->plan.confirm_word) == 0;
+	}
+	free(line);
+	return yes;
+}
+
+int cli_run_action(const struct action *act, const char *spec, const struct action_opts *opts,
+		   bool yes, bool json)
+{
+	struct job job;
+	int rc = job_prepare(&job, act, spec, NULL, opts);
+
+	if (rc != ACT_OK) {
+		if (json)
+			print_json(&job, false);
+		print_failure(&job);
+		job_free(&job);
+		return rc;
+	}
+	if (opts->dry_run) {
+		if (json) {
+			job_result(&job, ACT_OK, "dry-run", NULL, "Nothing was done (--dry-run).");
+			print_json(&job, true);
+		} else {
+			print_plan(stdout, &job);
+			printf("Nothing was done (--dry-run).\n");
+		}
+		job_free(&job);
+		return ACT_OK;
+	}
+	if (job.plan.confirm && !yes) {
+		if (!json && isatty(STDIN_FILENO) && isatty(STDERR_FILENO)) {
+			if (!ask_typed(&job)) {
+				job_result(&job, ACT_REFUSED, "cancelled", NULL,
+					   "Cancelled; nothing was done.");
+				print_failure(&job);
+				job_free(&job);
+				return ACT_REFUSED;
+			}
+		} else {
+			char *next = xasprintf("Read the plan (--dry-run), then add --yes to go ahead.");
+			job_result(&job, ACT_REFUSED, "confirmation-needed", next,
+				   "Refused: %s %s %s and needs a confirmation.", act->name, spec,
+				   job.plan.loss ? "loses data" : "writes to the disk");
+			free(next);
+			if (json)
+				print_json(&job, false);
+			else
+				print_plan(stderr, &job);
+			print_failure(&job);
+			job_free(&job);
+			return ACT_REFUSED;
+		}
+	}
+
+	struct sigaction sa = { .sa_handler = on_signal }, old_int, old_term, old_hup;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
+	sigaction(SIGHUP, &sa, &old_hup);
+	rc = job_run(&job, !json && isatty(STDERR_FILENO) ? progress : NULL, NULL, &cancelled);
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+	sigaction(SIGHUP, &old_hup, NULL);
+	if (json) {
+		print_json(&job, false);
+		if (rc != ACT_OK)
+			print_failure(&job);
+	} else {
+		print_result(&job);
+	}
+	job_free(&job);
+	if (fflush(stdout) != 0) {
+		perror("winrescue: cannot write the output");
+		if (rc == ACT_OK)
+			rc = ACT_FAILED;
+	}
+	return rc;
+}
