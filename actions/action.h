@@ -128,14 +128,24 @@ typedef void (*action_progress_fn)(void *data, const struct action_progress *p);
 
 struct job;
 
+/* One way of doing an action, for the TUI's chooser (mount: ro, rw, rw discarding). */
+struct action_variant {
+	const char *label;
+	const char *detail;	/* what it means; the loss in words when there is one */
+	bool rw, discard_hibernation;
+};
+
 struct action {
 	const char *name;	/* the scripted command: "mount" */
 	const char *label;	/* the TUI's words: "Online (mount)" */
 	int key;		/* the TUI's letter key */
 	enum action_risk risk;
 	bool takes_all;		/* "all" names every volume it applies to */
-	/* Why it does not apply to v in inv, in words (malloc'ed), or NULL. */
-	char *(*applies)(const struct vol_ref *v, const struct inventory *inv);
+	const struct action_variant *variants;	/* ending with a NULL label; NULL: one way */
+	/* Why it does not apply to v in inv as o asks (NULL: the defaults), in words
+	 * (malloc'ed), or NULL when it applies. */
+	char *(*applies)(const struct vol_ref *v, const struct inventory *inv,
+			 const struct action_opts *o);
 	/* "all": the targets in inv (ACT_OK) */
 	void (*select_all)(struct job *job);
 	/* The rules on the fresh snapshot: ACT_OK, or the refusal in job->res. */
@@ -231,6 +241,8 @@ size_t target_all(const struct inventory *inv, struct vol_ref **out);
  * root: the rescue system's own).
  */
 bool target_holding_dir(const struct inventory *inv, const char *dir, struct vol_ref *out);
+/* The real path of the deepest part of path that exists (a directory to make is judged by it). */
+char *target_existing_ancestor(const char *path);
 /* "Disk 1 partition 2 (/dev/sdb2, 87.0 MiB, "Windows")": a candidate in words. */
 char *target_describe(const struct vol_ref *v);
 

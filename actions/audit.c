@@ -134,10 +134,16 @@ void audit_session_free(void)
 
 /* ---- the log itself ---- */
 
-/* The log's absolute directory, made if missing; NULL with *err. */
-static char *log_dir(const char *path, char **err)
+/*
+ * The log's absolute directory, made if missing, but only after checking
+ * where it would be: making it is a write too, and none may land on a disk
+ * being rescued. NULL with *err.
+ */
+static char *log_dir(const struct job *job, char **err)
 {
-	char *dir, *slash, cwd[PATH_MAX], real[PATH_MAX];
+	const char *path = job->log_path;
+	char *dir, *slash, *where, cwd[PATH_MAX], real[PATH_MAX];
+	struct vol_ref v;
 	int rc;
 
 	if (path[0] == '/')
@@ -151,6 +157,16 @@ static char *log_dir(const char *path, char **err)
 		slash[1] = '\0';	/* a file in / */
 	else
 		*slash = '\0';
+	where = target_existing_ancestor(dir);
+	if (target_holding_dir(job->inv, where, &v) && v.disk->role != DISK_ROLE_RESCUE) {
+		*err = xasprintf("%s would be on %s, which is not on the rescue system's disk "
+				 "(the log never goes on a disk being rescued)", path,
+				 v.path ? v.path : v.disk->path);
+		free(where);
+		free(dir);
+		return NULL;
+	}
+	free(where);
 	rc = make_dirs(dir, strcmp(dir, "/var/log/winrescue") == 0 ? 0750 : 0755);
 	if (rc < 0 || !realpath(dir, real)) {
 		*err = xasprintf("cannot create the directory %s: %s", dir,
@@ -165,7 +181,6 @@ static char *log_dir(const char *path, char **err)
 int audit_record(struct job *job, const char *event, char **err)
 {
 	struct json_object *o;
-	struct vol_ref v;
 	char *dir, *time_s, *line;
 	const char *s;
 	int fd, rc = 0;
@@ -173,16 +188,9 @@ int audit_record(struct job *job, const char *event, char **err)
 	static unsigned counter;
 
 	*err = NULL;
-	dir = log_dir(job->log_path, err);
+	dir = log_dir(job, err);
 	if (!dir)
 		return -1;
-	if (target_holding_dir(job->inv, dir, &v) && v.disk->role != DISK_ROLE_RESCUE) {
-		*err = xasprintf("%s would be on %s, which is not on the rescue system's disk "
-				 "(the log never goes on a disk being rescued)", job->log_path,
-				 v.path ? v.path : v.disk->path);
-		free(dir);
-		return -1;
-	}
 	free(dir);
 	if (!job->id)
 		job->id = xasprintf("%lld-%ld-%u", (long long)time(NULL), (long)getpid(), ++counter);

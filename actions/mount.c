@@ -387,18 +387,16 @@ char *mount_dir_problem(const char *dir, const struct inventory *inv, const char
 {
 	struct stat st;
 	struct vol_ref holder;
-	char *probe = xstrdup(dir), real[PATH_MAX];
+	char *where, real[PATH_MAX];
 	struct mount_info mi;
 	static const struct probe_ctx here = { 0 };
 
 	*code = NULL;
 	if (dir[0] != '/') {
-		free(probe);
 		*code = "bad-mountpoint";
 		return xasprintf("the mount point %s is not an absolute path", dir);
 	}
 	if (stat(dir, &st) == 0) {
-		free(probe);
 		if (!S_ISDIR(st.st_mode)) {
 			*code = "bad-mountpoint";
 			return xasprintf("%s exists and is not a directory", dir);
@@ -414,29 +412,18 @@ char *mount_dir_problem(const char *dir, const struct inventory *inv, const char
 			*code = "mountpoint-not-empty";
 			return xasprintf("%s is not empty: mounting there would hide its files", dir);
 		}
-		probe = xstrdup(realpath(dir, real) ? real : dir);
-	} else {
-		/* the deepest part of the path that exists decides where it would be */
-		char *slash;
-		while ((slash = strrchr(probe, '/')) && slash != probe) {
-			*slash = '\0';
-			if (stat(probe, &st) == 0)
-				break;
-		}
-		if (realpath(probe, real)) {
-			free(probe);
-			probe = xstrdup(real);
-		}
 	}
-	if (target_holding_dir(inv, probe, &holder) && holder.disk->role != DISK_ROLE_RESCUE) {
+	/* the deepest part of the path that exists decides where it would be */
+	where = target_existing_ancestor(dir);
+	if (target_holding_dir(inv, where, &holder) && holder.disk->role != DISK_ROLE_RESCUE) {
 		char *s = xasprintf("%s is inside %s, a volume of Disk %zu that is not the rescue "
 				    "system's", dir, holder.path ? holder.path : holder.disk->path,
 				    holder.disk_index);
-		free(probe);
+		free(where);
 		*code = "mountpoint-on-patient";
 		return s;
 	}
-	free(probe);
+	free(where);
 	return NULL;
 }
 
@@ -628,14 +615,22 @@ static char *read_text(const char *path)
 	return s;
 }
 
-static char *mount_applies(const struct vol_ref *v, const struct inventory *inv)
+static char *mount_applies(const struct vol_ref *v, const struct inventory *inv,
+			   const struct action_opts *opts)
 {
-	struct action_opts o = { 0 };
+	static const struct action_opts ro = { 0 };
+	const struct action_opts *o = opts ? opts : &ro;
+	const struct ntfs_state *n = v->vol->ntfs;
 	struct refusal r;
 	char *why;
 
-	if (!mount_refused(v, inv, &o, &r))
+	if (!mount_refused(v, inv, o, &r)) {
+		if (o->discard_hibernation && (!n || (n->hibernated != TRI_YES &&
+						      n->logfile != NTFS_LOGFILE_FAST_RESTART)))
+			return xasprintf("%s holds no hibernated or Fast Startup session to discard.",
+					 v->path);
 		return NULL;
+	}
 	why = xstrdup(r.message);
 	refusal_free(&r);
 	return why;
@@ -904,11 +899,22 @@ static int mount_run(struct job *job)
 			  rec->rw ? "read-write" : "read-only", mp->dir, mp->m.name);
 }
 
+static const struct action_variant mount_variants[] = {
+	{ "Read-only", "nothing on the volume changes (the default)", false, false },
+	{ "Read-write", "files can be changed, with names Windows can open (windows_names)",
+	  true, false },
+	{ "Read-write, discarding the hibernated Windows session",
+	  "LOSS: the hibernated session and all its unsaved work are lost; Windows starts "
+	  "afresh instead of resuming", true, true },
+	{ NULL, NULL, false, false },
+};
+
 const struct action action_mount = {
 	.name = "mount",
 	.label = "Online (mount)",
 	.key = 'm',
 	.risk = RISK_MOUNTS,
+	.variants = mount_variants,
 	.applies = mount_applies,
 	.preflight = mount_preflight,
 	.plan = mount_plan,
@@ -918,9 +924,11 @@ const struct action action_mount = {
 
 /* ---- umount ---- */
 
-static char *umount_applies(const struct vol_ref *v, const struct inventory *inv)
+static char *umount_applies(const struct vol_ref *v, const struct inventory *inv,
+			    const struct action_opts *o)
 {
 	(void)inv;
+	(void)o;
 	if (!v->vol->use.nmountpoints)
 		return xasprintf("%s is not mounted.", v->path ? v->path : "It");
 	if (v->disk->role == DISK_ROLE_RESCUE)

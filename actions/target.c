@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 static struct vol_ref ref_of(const struct inventory *inv, size_t di, const struct partition *p)
 {
@@ -95,6 +96,25 @@ bool target_holding_dir(const struct inventory *inv, const char *dir, struct vol
 	}
 	free(all);
 	return found;
+}
+
+char *target_existing_ancestor(const char *path)
+{
+	char *probe = xstrdup(path), *slash, real[PATH_MAX];
+	struct stat st;
+
+	while (stat(probe, &st) < 0 && (slash = strrchr(probe, '/'))) {
+		if (slash == probe) {
+			probe[1] = '\0';
+			break;
+		}
+		*slash = '\0';
+	}
+	if (realpath(probe, real)) {
+		free(probe);
+		return xstrdup(real);
+	}
+	return probe;
 }
 
 /* Collects what matched; one match is the answer. */

@@ -19,6 +19,9 @@ _Static_assert((int)WR_EXIT_OK == (int)ACT_OK && (int)WR_EXIT_FAILURE == (int)AC
 
 struct global_opts {
 	const char *sysroot;
+	const char *color;	/* --color=WHEN (the TUI) */
+	bool ascii;		/* --ascii (the TUI) */
+	const char *log_path;	/* --log FILE */
 };
 
 /* Print "winrescue: <message>" on stderr; returns WR_EXIT_USAGE for chaining. */

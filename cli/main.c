@@ -16,6 +16,7 @@ static const struct command {
 	{ "list", cmd_list, "list disks, partitions, roles and NTFS state (read-only)" },
 	{ "mount", cmd_mount, "bring a volume online: mount it, read-only unless --rw" },
 	{ "umount", cmd_umount, "take a volume offline: flush and unmount it (or all)" },
+	{ "tui", cmd_tui, "the full-screen Disk Management (also without a command)" },
 	{ NULL, NULL, NULL },
 };
 
@@ -56,6 +57,10 @@ int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "sysroot", required_argument, NULL, 'S' },
+		{ "ascii", no_argument, NULL, 'A' },
+		{ "color", optional_argument, NULL, 'C' },
+		{ "colour", optional_argument, NULL, 'C' },
+		{ "log", required_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -68,6 +73,9 @@ int main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "+:hV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'S': g.sysroot = optarg; break;
+		case 'A': g.ascii = true; break;
+		case 'C': g.color = optarg ? optarg : "always"; break;
+		case 'L': g.log_path = optarg; break;
 		case 'h': help(); return WR_EXIT_OK;
 		case 'V': printf("winrescue %s\n", WINRESCUE_VERSION); return WR_EXIT_OK;
 		case ':':
@@ -79,11 +87,14 @@ int main(int argc, char **argv)
 		}
 	}
 	if (optind >= argc) {
-		char *list_argv[] = { "list", NULL };
-		return cmd_list(1, list_argv, &g);
+		char *tui_argv[] = { "tui", NULL };
+		return cmd_tui(1, tui_argv, &g);
 	}
 	for (const struct command *cmd = commands; cmd->name; cmd++)
 		if (strcmp(argv[optind], cmd->name) == 0)
 			return cmd->run(argc - optind, argv + optind, &g);
+	/* `winrescue /dev/sdb`: the TUI on that disk */
+	if (strncmp(argv[optind], "/dev/", 5) == 0)
+		return cmd_tui(argc - optind + 1, argv + optind - 1, &g);
 	return cli_usage_error("unknown command '%s'; see 'winrescue --help'", argv[optind]);
 }

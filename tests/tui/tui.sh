@@ -1,0 +1,407 @@
+#!/usr/bin/env bash
+# tests/tui/tui.sh - the real program in a real terminal (tmux), on real
+# loop devices: a BIOS-era Windows disk whose C: is hibernated and dirty,
+# a data disk, and a clone with the BIOS disk's MBR signature.
+#
+#   at 80x24 under vt100, vt220, linux, xterm-256color: the markers, every
+#     partition reached by the keys, help, q exits 0 with the terminal modes
+#     as they were; vt100 output is pure ASCII; monochrome without colours
+#   the golden main screen at 80x24 under vt220, compared as text
+#   details show the dirty and hibernated findings; Online on C: shows the
+#     mount point on screen and in `list --json`, Offline removes it; the
+#     typed confirmation for read-write; read-write offered only where safe
+#   50x12: the too-small screen; a resize redraws; a 0x0 size (serial line)
+#     falls back to 80x24; Ctrl-L repaints; --ascii draws ASCII lines
+#   refusals in dialogs: the rescue disk, a volume that vanished
+#   SIGTERM while mounted: exit 143, no lock left, sane terminal
+#   no terminal: one line pointing to `winrescue list`, exit 1
+# Needs root, loop devices, FUSE, tmux. UPDATE_GOLDEN=1 rewrites the golden file.
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+. "$HERE/../lib.sh"
+. "$HERE/../integration/disks.sh"
+
+wr_require_root_loop_fuse
+wr_require_fixtures
+for tool in tmux jq sfdisk losetup partx mkntfs ntfs-3g flock od; do
+	if ! command -v "$tool" >/dev/null 2>&1; then
+		[ "${CI:-}" = true ] && { echo "FAIL: $tool missing" >&2; exit 1; }
+		wr_skip "$tool missing (make deps)"
+	fi
+done
+. "$HERE/../lib-tui.sh"
+
+bail() {
+	nok "$*"
+	wr_finish
+	exit 1
+}
+[ -x "$WR_BIN" ] || bail "$WR_BIN not built"
+[ -x "$WR_NTFS_STATE" ] || make -C "$WR_ROOT" --no-print-directory build/tests/ntfs-state >/dev/null ||
+	bail "cannot build $WR_NTFS_STATE"
+
+wr_tmpdir_to T
+export WINRESCUE_LOG=$T/audit.jsonl
+GOLDEN=$HERE/golden/main-vt220.txt
+
+# --------------------------------------------------------------- the disks
+make_bios_disk "$T/bios.img" 0x1234abcd || bail "make_bios_disk"
+make_data_disk "$T/data.img" || bail "make_data_disk"
+sfdisk -q --disk-id "$T/data.img" 0d0d0d0d-0000-4000-8000-00000000000d >/dev/null || bail "disk id"
+make_collision_disk "$T/clone.img" 0x1234abcd || bail "make_collision_disk"
+
+# three free loop devices with two-digit numbers, so that the golden screen
+# has the same widths wherever it runs (the names are mapped back to 60..62)
+BASE=""
+for ((b = 60; b < 97; b++)); do
+	if ! losetup "/dev/loop$b" >/dev/null 2>&1 && ! losetup "/dev/loop$((b + 1))" >/dev/null 2>&1 &&
+		! losetup "/dev/loop$((b + 2))" >/dev/null 2>&1; then
+		BASE=$b
+		break
+	fi
+done
+[ -n "$BASE" ] || bail "no three free loop devices in 60..99"
+attach_at() { # VAR IMG N
+	losetup -P "/dev/loop$3" "$2" || return 1
+	wr_cleanup_add "wr_detach /dev/loop$3"
+	partx -a "/dev/loop$3" >/dev/null 2>&1 || true
+	printf -v "$1" '%s' "/dev/loop$3"
+}
+attach_at WIN "$T/bios.img" "$BASE" || bail "attach bios"
+attach_at DATA "$T/data.img" $((BASE + 1)) || bail "attach data"
+attach_at CLONE "$T/clone.img" $((BASE + 2)) || bail "attach clone"
+for d in "$WIN" "$DATA" "$CLONE"; do _wrd_part "$d" 1 >/dev/null || bail "no partitions on $d"; done
+_wrd_part "$WIN" 2 >/dev/null || bail "no ${WIN}p2"
+C=${WIN}p2
+ntfs_make_dirty "$C" >/dev/null || bail "dirty"
+ntfs_make_hibernated "$C" >/dev/null || bail "hibernated"
+W=$(basename "$WIN") D=$(basename "$DATA") K=$(basename "$CLONE")
+DISKS=("$W" "$D" "$K")
+PARTS=("${WIN}p1" "${WIN}p2" "${DATA}p1" "${CLONE}p1")
+echo "# windows=$WIN data=$DATA clone=$CLONE"
+SHA_BEFORE=$(sha256sum "$T/bios.img" | cut -c1-64)
+
+mounted_at() { # DEV: where /proc/mounts has it
+	awk -v d="$1" '$1 == d { print $2 }' /proc/mounts | head -n 1
+}
+mounted_mode() {
+	awk -v d="$1" '$1 == d { split($4, o, ","); print o[1] }' /proc/mounts | head -n 1
+}
+pure_ascii() { # FILE: no byte above 0x7f
+	! LC_ALL=C grep -q -P '[\x80-\xff]' "$1"
+}
+
+# ------------------------------------------- every terminal type at 80x24
+for term in vt100 vt220 linux xterm-256color; do
+	n=t-$term
+	tui_start "$n" 80x24 "$term" tui "${DISKS[@]}" || bail "start $term"
+	tui_raw "$n" "$TUI_DIR/$n.raw"
+	if tui_wait "$n" 'q:Quit' 10; then ok "$term: main screen drawn"; else nok "$term: main screen not drawn: $(tui_screen "$n" | head -3)"; fi
+	scr=$(tui_screen "$n")
+	expect_match "$term: [SYSTEM] marks the Windows disk" "Disk 0 \| Basic \| 128.0 MiB \| Offline \| \[SYSTEM\]" "$scr"
+	expect_match "$term: C: is hibernated and dirty" "$(basename "$C") Windows +NTFS +Hibernated" "$scr"
+	expect_eq "$term: 24 rows" 24 "$(tui_screen "$n" | wc -l)"
+	# the keys reach every partition, in disk order, then stop at the last
+	tui_keys "$n" g
+	seen=()
+	for ((i = 0; i < ${#PARTS[@]} + 1; i++)); do
+		tui_settle "$n"
+		seen+=("$(tui_screen "$n" | sed -n 23p | grep -Eo '/dev/loop[0-9]+p[0-9]+' | head -n 1)")
+		tui_keys "$n" j
+	done
+	expect_eq "$term: Down/j visits every partition" "${PARTS[*]} ${PARTS[-1]}" "${seen[*]}"
+	tui_keys "$n" k C-p Up
+	tui_settle "$n"
+	expect_match "$term: Up, k and Ctrl-P go back" "${WIN}p1" "$(tui_screen "$n" | sed -n 23p)"
+	tui_keys "$n" '?'
+	if tui_wait "$n" 'Keys' 5; then
+		expect_match "$term: help lists the keys" 'Ctrl-L' "$(tui_screen "$n")"
+		tui_keys "$n" G
+		tui_settle "$n"
+		expect_match "$term: help lists the actions (its end, after G)" 'Online \(mount\)' "$(tui_screen "$n")"
+	else
+		nok "$term: help not shown"
+	fi
+	tui_keys "$n" q
+	tui_wait "$n" 'q:Quit' 5 || nok "$term: q does not leave the help"
+	tui_keys "$n" q
+	expect_eq "$term: q exits 0" 0 "$(tui_wait_exit "$n" 10)"
+	expect_eq "$term: terminal modes restored" "$(cat "$TUI_DIR/$n.stty-before")" \
+		"$(cat "$TUI_DIR/$n.stty-after" 2>/dev/null)"
+	[ -s "$TUI_DIR/$n.err" ] && nok "$term: stderr not empty: $(head -c 200 "$TUI_DIR/$n.err")" ||
+		ok "$term: nothing on stderr"
+	case $term in
+	vt100 | vt220)
+		pure_ascii "$TUI_DIR/$n.raw" && ok "$term: output is pure ASCII" ||
+			nok "$term: bytes above 0x7f in the output"
+		;;
+	esac
+	# colour escapes: SGR 30-37/40-47 or 38/48 (256 colours)
+	if LC_ALL=C grep -q -P '\e\[[0-9;]*(3[0-9]|4[0-9])m' "$TUI_DIR/$n.raw"; then col=yes; else col=no; fi
+	case $term in
+	vt100 | vt220) expect_eq "$term: monochrome (no colour escapes)" no "$col" ;;
+	*) expect_eq "$term: in colour" yes "$col" ;;
+	esac
+	tui_stop "$n"
+done
+
+# NO_COLOR and --color
+tui_start_env nc 80x24 xterm-256color "LINES=24 COLUMNS=80 NO_COLOR=1" tui "${DISKS[@]}"
+tui_raw nc "$TUI_DIR/nc.raw"
+tui_wait nc 'q:Quit' 10
+tui_keys nc q
+tui_wait_exit nc >/dev/null
+LC_ALL=C grep -q -P '\e\[[0-9;]*(3[0-9]|4[0-9])m' "$TUI_DIR/nc.raw" && nok "NO_COLOR: colour escapes sent" ||
+	ok "NO_COLOR: monochrome"
+tui_stop nc
+tui_start nv 80x24 xterm-256color --color=never tui "${DISKS[@]}"
+tui_raw nv "$TUI_DIR/nv.raw"
+tui_wait nv 'q:Quit' 10
+tui_keys nv q
+tui_wait_exit nv >/dev/null
+LC_ALL=C grep -q -P '\e\[[0-9;]*(3[0-9]|4[0-9])m' "$TUI_DIR/nv.raw" && nok "--color=never: colour escapes sent" ||
+	ok "--color=never: monochrome"
+tui_stop nv
+
+# ------------------------------------------------------------ golden screen
+tui_start g 80x24 vt220 tui "${DISKS[@]}"
+tui_wait g 'q:Quit' 10
+tui_settle g
+# the loop names as in the golden file (same widths)
+map() {
+	sed -e "s/loop$BASE/loop60/g" -e "s/loop$((BASE + 1))/loop61/g" -e "s/loop$((BASE + 2))/loop62/g"
+}
+tui_screen g | map >"$T/main-vt220.txt"
+if [ "${UPDATE_GOLDEN:-}" = 1 ]; then
+	mkdir -p "$(dirname "$GOLDEN")"
+	cp "$T/main-vt220.txt" "$GOLDEN"
+	echo "# golden screen written to $GOLDEN"
+fi
+if diff -u "$GOLDEN" "$T/main-vt220.txt"; then
+	ok "the main screen at 80x24 under vt220 is the golden one"
+else
+	nok "the main screen differs from $GOLDEN (UPDATE_GOLDEN=1 after checking it)"
+fi
+
+# --------------------------------------------- details, Online, Offline, log
+tui_keys g Enter
+if tui_wait g 'Details: ' 5; then
+	tui_keys g G
+	tui_settle g
+	all=$(tui_screen g)
+	tui_keys g g
+	tui_settle g
+	all="$(tui_screen g)
+$all"
+	expect_match "details: every field (hibernated yes)" 'hibernated: yes' "$all"
+	expect_match "details: the dirty finding" 'ntfs-dirty' "$all"
+	expect_match "details: the hibernated finding" 'ntfs-hibernated' "$all"
+	expect_match "details: the next step" 'Next: ' "$all"
+	expect_match "details: the signature collision of its disk" 'signature-collision' "$all"
+else
+	nok "Enter does not open the details"
+fi
+tui_keys g Escape
+tui_wait g 'q:Quit' 5 || nok "Esc does not close the details"
+
+# Online on C: read-write is not offered (hibernated), read-only is
+tui_keys g m
+if tui_wait g 'Read-only' 5; then
+	scr=$(tui_screen g)
+	expect_match "mount dialog: read-write is refused with the reason" 'why not: Refused: Windows on' "$scr"
+	expect_match "mount dialog: discarding shows the loss in words" 'LOSS: the hibernated session' "$scr"
+	tui_keys g 2
+	tui_settle g
+	expect_match "mount dialog: a refused choice cannot be taken" 'Read-only' "$(tui_screen g)"
+	tui_keys g 1
+	if tui_wait g 'Done' 10; then
+		expect_match "Online: the result names the mount point" "Mounted $C read-only at /mnt/winrescue/Windows" "$(tui_screen g)"
+	else
+		nok "Online: no result dialog: $(tui_screen g | sed -n 8,16p)"
+	fi
+	tui_keys g Enter
+	tui_wait g 'q:Quit' 5
+	tui_settle g
+	expect_match "Online: the mount point on screen" 'Mounted read-only at /mnt/winrescue/Windows' "$(tui_screen g)"
+	expect_match "Online: Disk 0 is Online" 'Disk 0 \| Basic \| 128.0 MiB \| Online' "$(tui_screen g)"
+	expect_eq "Online: mounted read-only (/proc/mounts)" "/mnt/winrescue/Windows ro" \
+		"$(mounted_at "$C") $(mounted_mode "$C")"
+	"$WR_BIN" list --json >"$T/after-mount.json" 2>/dev/null
+	expect_eq "Online: list --json has the mount point" '["/mnt/winrescue/Windows"]' \
+		"$(jq -c --arg p "$C" '.disks[].partitions[] | select(.path == $p) | .mountpoints' "$T/after-mount.json")"
+else
+	nok "m does not open the mount dialog"
+fi
+# mount again: refused, with the place it is mounted
+tui_keys g m
+if tui_wait g 'already mounted' 5; then ok "Online twice: refused, saying where"; else nok "Online twice: $(tui_screen g | sed -n 8,14p)"; fi
+tui_keys g Escape
+tui_wait g 'q:Quit' 5
+# Offline
+tui_keys g u
+if tui_wait g 'Unmounted' 10; then ok "Offline: unmounted"; else nok "Offline: $(tui_screen g | sed -n 8,14p)"; fi
+tui_keys g q
+tui_wait g 'q:Quit' 5
+expect_eq "Offline: not mounted any more" "" "$(mounted_at "$C")"
+[ -d /mnt/winrescue/Windows ] && nok "Offline: /mnt/winrescue/Windows left behind" || ok "Offline: the mount point removed"
+tui_keys g l
+if tui_wait g 'Log' 5; then
+	scr=$(tui_screen g)
+	expect_match "log: the mount plan" 'mount +plan' "$scr"
+	expect_match "log: the unmount result" 'umount +result' "$scr"
+else
+	nok "l does not show the log"
+fi
+tui_keys g q
+tui_wait g 'q:Quit' 5
+expect_eq "audit log: plan and result of both" "plan result plan result" \
+	"$(jq -r 'select(.action == "mount" or .action == "umount") | select(.event != "refused") | .event' "$WINRESCUE_LOG" | tr '\n' ' ' | sed 's/ $//')"
+
+# read-write on the data volume: the device name typed first
+tui_keys g Tab
+tui_settle g
+expect_match "Tab goes to the next disk" "${DATA}p1" "$(tui_screen g | sed -n 23p)"
+tui_keys g m
+tui_wait g 'Read-write' 5
+tui_keys g 2
+if tui_wait g 'Type '"$(basename "$DATA")"'p1 and press Enter' 10; then
+	ok "read-write asks for the device name"
+	tui_keys g -l "wrong"
+	tui_keys g Enter
+	tui_wait g 'That is not the device name' 5 && ok "a wrong name is refused" || nok "a wrong name: $(tui_screen g | sed -n 8,20p)"
+	expect_eq "nothing mounted before the right name" "" "$(mounted_at "${DATA}p1")"
+	tui_keys g C-u
+	tui_keys g -l "$(basename "$DATA")p1"
+	tui_keys g Enter
+	if tui_wait g 'Done' 10; then ok "read-write: done"; else nok "read-write: $(tui_screen g | sed -n 8,20p)"; fi
+	expect_eq "read-write: mounted rw" rw "$(mounted_mode "${DATA}p1")"
+else
+	nok "read-write does not ask for the device name: $(tui_screen g | sed -n 6,20p)"
+fi
+tui_keys g Enter
+tui_wait g 'q:Quit' 5
+# q while it is mounted: asked first; "unmount them, then quit"
+tui_keys g q
+if tui_wait g 'Still mounted by winrescue' 5; then
+	ok "q asks first while a volume winrescue mounted is mounted"
+	tui_keys g 1
+	expect_eq "quit after unmounting: exit 0" 0 "$(tui_wait_exit g 15)"
+	expect_eq "quit after unmounting: nothing mounted" "" "$(mounted_at "${DATA}p1")"
+else
+	nok "q does not ask: $(tui_screen g | sed -n 6,20p)"
+fi
+expect_eq "terminal modes restored after the session" "$(cat "$TUI_DIR/g.stty-before")" \
+	"$(cat "$TUI_DIR/g.stty-after" 2>/dev/null)"
+tui_stop g
+
+# --------------------------------------------------- sizes and repainting
+tui_start small 50x12 vt220 tui "${DISKS[@]}"
+if tui_wait small 'too small' 10; then
+	expect_match "50x12: says what it has and needs" 'It has 50x12; winrescue needs at least 80x24' "$(tui_screen small)"
+else
+	nok "50x12: no too-small screen: $(tui_screen small | head -3)"
+fi
+_tmux resize-window -t small -x 80 -y 24
+tui_wait small 'q:Quit' 5 && ok "resized to 80x24: the main screen" || nok "no redraw after the resize"
+_tmux resize-window -t small -x 120 -y 30
+if tui_wait small 'Layout +Type' 5; then ok "resized to 120x30: Layout and Type columns"; else nok "120x30: $(tui_screen small | head -3)"; fi
+expect_eq "120x30: the key bar on the last row" 30 "$(tui_screen small | grep -n 'q:Quit' | tail -n 1 | cut -d: -f1)"
+tui_keys small q
+tui_wait_exit small >/dev/null
+tui_stop small
+
+# a serial line reporting 0x0, no LINES/COLUMNS: 80x24
+TUI_PRE='stty rows 0 cols 0' tui_start_env serial 80x24 vt220 "" tui "${DISKS[@]}"
+if tui_wait serial 'q:Quit' 10; then
+	expect_eq "0x0: drawn for 80x24 (key bar on row 24)" 24 "$(tui_screen serial | grep -n 'q:Quit' | cut -d: -f1)"
+else
+	nok "0x0: $(tui_screen serial | head -3)"
+fi
+tui_keys serial q
+tui_wait_exit serial >/dev/null
+tui_stop serial
+
+# Ctrl-L repaints everything (a clear), --ascii draws no line-drawing characters
+tui_start a 80x24 vt220 --ascii tui "${DISKS[@]}"
+tui_wait a 'q:Quit' 10
+tui_settle a
+expect_match "--ascii: the separator is ASCII" '^-{80}$' "$(tui_screen a)"
+tui_raw a "$TUI_DIR/a.raw"
+tui_keys a C-l
+sleep 0.5
+# vt220's clear is ESC [ H ESC [ J
+LC_ALL=C grep -q -P '\e\[H\e\[J' "$TUI_DIR/a.raw" && ok "Ctrl-L clears and repaints" || nok "Ctrl-L: no clear sent"
+expect_match "Ctrl-L: the screen is whole again" 'q:Quit' "$(tui_screen a)"
+LC_ALL=C grep -q -P '\x0e|\e\(0' "$TUI_DIR/a.raw" && nok "--ascii: line drawing sent" || ok "--ascii: no line drawing sent"
+tui_keys a q
+tui_wait_exit a >/dev/null
+tui_stop a
+
+# ----------------------------------------------------- refusals in dialogs
+# the rescue disk (unfiltered: the disk this system runs from)
+tui_start r 80x24 xterm-256color tui
+if tui_wait r 'q:Quit' 20; then
+	scr=$(tui_screen r)
+	expect_match "unfiltered: [RESCUE] marks the rescue disk" '\[RESCUE\]' "$scr"
+	expect_match "unfiltered: [SYSTEM] marks the Windows disk" '\[SYSTEM\]' "$scr"
+	tui_keys r g m
+	if tui_wait r "rescue system's own disk" 5; then ok "m on the rescue disk: refused in a dialog"; else nok "m on the rescue disk: $(tui_screen r | sed -n 6,16p)"; fi
+	tui_keys r q
+	tui_wait r 'q:Quit' 5
+else
+	nok "unfiltered TUI not drawn"
+fi
+tui_keys r q
+tui_wait_exit r >/dev/null
+tui_stop r
+
+# a volume that vanished since the screen was drawn
+tui_start v 80x24 vt220 tui "${DISKS[@]}"
+tui_wait v 'q:Quit' 10
+tui_keys v G
+tui_settle v
+wr_release "$CLONE"
+tui_keys v m
+tui_wait v 'Read-only' 5
+tui_keys v Enter
+if tui_wait v 'no longer attached|vanished' 10; then ok "a vanished volume: said so in a dialog"; else nok "a vanished volume: $(tui_screen v | sed -n 6,16p)"; fi
+tui_keys v Enter
+if tui_wait_not v 'Backup' 10; then ok "after the dialog the disks are read again (the clone is gone)"
+else nok "the vanished disk is still drawn: $(tui_screen v | sed -n 14,20p)"; fi
+tui_keys v q
+expect_eq "vanished: q exits 0" 0 "$(tui_wait_exit v 10)"
+tui_stop v
+attach_at CLONE "$T/clone.img" $((BASE + 2)) || nok "re-attach clone"
+
+# --------------------------------------------------- SIGTERM while mounted
+tui_start s 80x24 vt220 tui "${DISKS[@]}"
+tui_wait s 'q:Quit' 10
+tui_keys s m
+tui_wait s 'Read-only' 5
+tui_keys s Enter
+tui_wait s 'Done' 10 || nok "SIGTERM: the mount did not happen"
+tui_keys s Enter
+tui_wait s 'q:Quit' 5
+kill -TERM "$(tui_pid s)"
+expect_eq "SIGTERM: exit 143" 143 "$(tui_wait_exit s 10)"
+expect_eq "SIGTERM: terminal modes restored" "$(cat "$TUI_DIR/s.stty-before")" "$(cat "$TUI_DIR/s.stty-after" 2>/dev/null)"
+expect_match "SIGTERM: says what stays mounted" 'stays mounted' "$(cat "$TUI_DIR/s.err")"
+flock -n "$WIN" true && ok "SIGTERM: no lock left on $WIN" || nok "SIGTERM: $WIN still locked"
+expect_eq "SIGTERM: the mount stays (umount all removes it)" /mnt/winrescue/Windows "$(mounted_at "$C")"
+"$WR_BIN" umount all >/dev/null 2>&1
+expect_eq "umount all after the session" "" "$(mounted_at "$C")"
+tui_stop s
+
+# ----------------------------------------------------------- no terminal
+setsid -w "$WR_BIN" </dev/null >"$T/nt.out" 2>"$T/nt.err"
+rc=$?
+expect_eq "no terminal: exit 1" 1 "$rc"
+expect_match "no terminal: one line pointing to list" "^winrescue: no terminal.*winrescue list" "$(cat "$T/nt.err")"
+expect_eq "no terminal: one line" 1 "$(wc -l <"$T/nt.err")"
+TERM=dumb-unknown-term "$WR_BIN" tui >/dev/null 2>"$T/ut.err" </dev/null
+expect_eq "unknown TERM: exit 1" 1 "$?"
+
+# the read-only mount wrote nothing
+SHA_AFTER=$(sha256sum "$T/bios.img" | cut -c1-64)
+expect_eq "bios.img unchanged by the read-only mounts (sha256)" "$SHA_BEFORE" "$SHA_AFTER"
+wr_finish

@@ -1,0 +1,324 @@
+/*
+ * dialog.c - dialogs over the main screen: messages and results, a chooser
+ * (menus, the mount mode), the plan with the typed confirmation (cfdisk's
+ * discipline: anything that writes needs the device name typed), and the
+ * progress of a running action (at most 10 repaints a second; c or Ctrl-C
+ * cancels). Every dialog closes with a letter key too, never only Esc.
+ */
+#include "tui/tui_int.h"
+#include "lib/table.h"
+#include "lib/util.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define CTRL(c) ((c) & 0x1f)
+
+struct dlg {
+	int y, x, h, w;		/* the frame */
+	int row;		/* next row inside */
+};
+
+static int dialog_width(void)
+{
+	return COLS - 4 < 76 ? COLS - 4 : 76;
+}
+
+/* Frame for n inner rows, centred; the main screen is painted below it. */
+static void dlg_open(struct tui *t, struct dlg *d, int rows, const char *title)
+{
+	d->w = dialog_width();
+	d->h = rows + 2 > LINES - 2 ? LINES - 2 : rows + 2;
+	d->y = (LINES - d->h) / 2;
+	d->x = (COLS - d->w) / 2;
+	d->row = 1;
+	view_paint(t);
+	term_box(t, d->y, d->x, d->h, d->w, title);
+}
+
+static bool dlg_full(const struct dlg *d)
+{
+	return d->row >= d->h - 1;
+}
+
+static void dlg_line(const struct tui *t, struct dlg *d, const char *s, enum tui_role r)
+{
+	if (dlg_full(d))
+		return;
+	term_put(t, d->y + d->row, d->x + 2, d->w - 4, s, r);
+	d->row++;
+}
+
+static void dlg_wrapped(const struct tui *t, struct dlg *d, const char *indent, const char *s,
+			enum tui_role r)
+{
+	char **l;
+	size_t n = term_wrap(s, d->w - 4 - (int)strlen(indent), &l);
+
+	for (size_t i = 0; i < n; i++) {
+		char *line = xasprintf("%s%s", i ? "  " : indent, l[i]);
+		dlg_line(t, d, line, r);
+		free(line);
+	}
+	strv_free(l, n);
+}
+
+static int wrapped_rows(const char *s, int w)
+{
+	char **l;
+	size_t n = term_wrap(s, w, &l);
+
+	strv_free(l, n);
+	return (int)n;
+}
+
+static bool is_close_key(int ch)
+{
+	enum tui_req r = tui_req_for_key(ch);
+
+	return r == REQ_BACK || r == REQ_QUIT || r == REQ_DETAILS || ch == ' ';
+}
+
+void dialog_message(struct tui *t, const char *title, const char *text, enum tui_role r)
+{
+	for (;;) {
+		struct dlg d;
+		int rows = wrapped_rows(text, dialog_width() - 4) + 2;
+
+		dlg_open(t, &d, rows, title);
+		dlg_wrapped(t, &d, "", text, r);
+		d.row++;
+		dlg_line(t, &d, "Enter, q or Esc: close", ROLE_DIM);
+		term_flush();
+		int ch = term_key(t);
+		if (*t->stop || (ch != ERR && is_close_key(ch)))
+			return;
+		if (ch == CTRL('l') || ch == KEY_RESIZE)
+			clearok(curscr, TRUE);
+	}
+}
+
+int dialog_choose(struct tui *t, const char *title, const char *intro, const char *const *labels,
+		  const char *const *details, char *const *disabled, int n, int initial)
+{
+	int cur = initial;
+
+	for (;;) {
+		struct dlg d;
+		int rows = 2, w = dialog_width() - 10;
+
+		if (intro)
+			rows += wrapped_rows(intro, dialog_width() - 4) + 1;
+		for (int i = 0; i < n; i++) {
+			rows++;
+			if (details && details[i])
+				rows += wrapped_rows(details[i], w);
+			if (disabled && disabled[i])
+				rows += wrapped_rows(disabled[i], w);
+		}
+		dlg_open(t, &d, rows, title);
+		if (intro) {
+			dlg_wrapped(t, &d, "", intro, ROLE_NORMAL);
+			d.row++;
+		}
+		for (int i = 0; i < n; i++) {
+			bool off = disabled && disabled[i];
+			char *line = xasprintf("%s %d  %s", i == cur ? ">" : " ", i + 1, labels[i]);
+			dlg_line(t, &d, line, i == cur ? ROLE_SELECT : off ? ROLE_DIM : ROLE_NORMAL);
+			free(line);
+			if (details && details[i])
+				dlg_wrapped(t, &d, "      ", details[i],
+					    strncmp(details[i], "LOSS", 4) == 0 ? ROLE_ERROR : ROLE_NORMAL);
+			if (off)
+				dlg_wrapped(t, &d, "      why not: ", disabled[i], ROLE_DIM);
+		}
+		d.row++;
+		dlg_line(t, &d, "Up/Down or 1-9: choose   Enter: go   q or Esc: cancel", ROLE_DIM);
+		term_flush();
+
+		int ch = term_key(t);
+		if (*t->stop)
+			return -1;
+		if (ch == ERR)
+			continue;
+		enum tui_req r = tui_req_for_key(ch);
+		if (ch >= '1' && ch <= '9' && ch - '1' < n) {
+			cur = ch - '1';
+			if (!(disabled && disabled[cur]))
+				return cur;
+		} else if (r == REQ_UP) {
+			cur = cur > 0 ? cur - 1 : n - 1;
+		} else if (r == REQ_DOWN) {
+			cur = cur + 1 < n ? cur + 1 : 0;
+		} else if (ch == '\n' || ch == '\r' || ch == KEY_ENTER) {
+			if (!(disabled && disabled[cur]))
+				return cur;
+		} else if (r == REQ_BACK || r == REQ_QUIT) {
+			return -1;
+		} else if (ch == CTRL('l') || ch == KEY_RESIZE) {
+			clearok(curscr, TRUE);
+		}
+	}
+}
+
+bool dialog_confirm(struct tui *t, const struct job *job)
+{
+	const struct action_plan *p = &job->plan;
+	char typed[65] = "";
+	size_t len = 0;
+	const char *complaint = NULL;
+	char *title = xasprintf("Confirm: %s %s", job->act->label,
+				job->ntargets == 1 ? job->targets[0].path : job->spec);
+	bool yes = false;
+
+	for (;;) {
+		struct dlg d;
+		int w = dialog_width() - 8, rows = 6;
+		char *prompt, *field;
+
+		for (size_t i = 0; i < p->nsteps; i++)
+			rows += wrapped_rows(p->steps[i], w);
+		for (size_t i = 0; i < p->nwarnings; i++)
+			rows += wrapped_rows(p->warnings[i], w);
+		if (p->loss)
+			rows += wrapped_rows(p->loss, w) + 1;
+		dlg_open(t, &d, rows, title);
+		dlg_line(t, &d, "winrescue will:", ROLE_HEADER);
+		for (size_t i = 0; i < p->nsteps; i++) {
+			char *n = xasprintf("%zu. ", i + 1);
+			dlg_wrapped(t, &d, n, p->steps[i], ROLE_NORMAL);
+			free(n);
+		}
+		for (size_t i = 0; i < p->nwarnings; i++)
+			dlg_wrapped(t, &d, "Note: ", p->warnings[i], ROLE_WARN);
+		if (p->loss) {
+			d.row++;
+			dlg_wrapped(t, &d, "WILL BE LOST: ", p->loss, ROLE_ERROR);
+		}
+		d.row++;
+		prompt = xasprintf("Type %s and press Enter to go ahead (Esc or Ctrl-C: cancel):",
+				   p->confirm_word);
+		dlg_line(t, &d, prompt, ROLE_NORMAL);
+		free(prompt);
+		field = xasprintf("> %s_", typed);
+		int fy = d.y + d.row;
+		dlg_line(t, &d, field, ROLE_SELECT);
+		free(field);
+		dlg_line(t, &d, complaint ? complaint : "", ROLE_WARN);
+		move(fy, d.x + 4 + (int)text_width(typed));
+		term_flush();
+
+		int ch = term_key(t);
+		if (*t->stop)
+			break;
+		if (ch == ERR)
+			continue;
+		complaint = NULL;
+		if (ch == 27 || ch == CTRL('c') || ch == CTRL('g')) {
+			break;
+		} else if (ch == '\n' || ch == '\r' || ch == KEY_ENTER) {
+			if (strcmp(typed, p->confirm_word) == 0) {
+				yes = true;
+				break;
+			}
+			complaint = "That is not the device name: type it exactly, or Esc to cancel.";
+		} else if (ch == KEY_BACKSPACE || ch == 127 || ch == CTRL('h')) {
+			if (len)
+				typed[--len] = '\0';
+		} else if (ch == CTRL('u')) {
+			len = 0;
+			typed[0] = '\0';
+		} else if (ch == CTRL('l') || ch == KEY_RESIZE) {
+			clearok(curscr, TRUE);
+		} else if (ch >= 32 && ch < 127 && len + 1 < sizeof(typed)) {
+			typed[len++] = (char)ch;
+			typed[len] = '\0';
+		}
+	}
+	free(title);
+	return yes;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void dialog_progress(void *data, const struct action_progress *p)
+{
+	struct tui *t = data;
+	double now = now_s();
+	int ch;
+
+	/* c or Ctrl-C cancels; a stop signal too */
+	timeout(0);
+	while ((ch = getch()) != ERR) {
+		if (ch == 'c' || ch == 'C' || ch == CTRL('c'))
+			t->cancel = 1;
+		else if (ch == CTRL('l') || ch == KEY_RESIZE)
+			clearok(curscr, TRUE);
+	}
+	timeout(200);
+	if (*t->stop)
+		t->cancel = 1;
+	/* at most 10 repaints a second, but every new step at once */
+	if (p->step_no == t->last_step && now - t->last_draw < 0.1)
+		return;
+	t->last_draw = now;
+	t->last_step = p->step_no;
+
+	struct dlg d;
+	char *title = xasprintf("%s %s", t->running->act->label,
+				t->running->ntargets == 1 ? t->running->targets[0].path
+							  : t->running->spec);
+	dlg_open(t, &d, 5, title);
+	free(title);
+	dlg_line(t, &d, p->step, ROLE_NORMAL);
+	char *line = tui_progress_line(p, (size_t)(d.w - 4));
+	dlg_line(t, &d, line, ROLE_NORMAL);
+	free(line);
+	d.row++;
+	dlg_line(t, &d, t->cancel ? "Cancelling after this step..." : "c or Ctrl-C: cancel",
+		 t->cancel ? ROLE_WARN : ROLE_DIM);
+	term_flush();
+}
+
+void dialog_result(struct tui *t, const struct job *job)
+{
+	const struct action_result *r = &job->res;
+	const char *title = r->status == ACT_OK ? "Done"
+			    : r->code && strcmp(r->code, "cancelled") == 0 ? "Cancelled"
+			    : r->status == ACT_REFUSED ? "Refused" : "Failed";
+	enum tui_role role = r->status == ACT_OK ? ROLE_NORMAL : ROLE_ERROR;
+
+	for (;;) {
+		struct dlg d;
+		int w = dialog_width() - 6, rows = 2 + wrapped_rows(r->message, w);
+
+		if (r->next)
+			rows += wrapped_rows(r->next, w);
+		for (size_t i = 0; i < r->nwarnings; i++)
+			rows += wrapped_rows(r->warnings[i], w);
+		rows += (int)r->ncandidates;
+		dlg_open(t, &d, rows, title);
+		dlg_wrapped(t, &d, "", r->message, role);
+		for (size_t i = 0; i < r->ncandidates; i++)
+			dlg_line(t, &d, r->candidates[i], ROLE_NORMAL);
+		if (r->next)
+			dlg_wrapped(t, &d, "Next: ", r->next, ROLE_NORMAL);
+		for (size_t i = 0; i < r->nwarnings; i++)
+			dlg_wrapped(t, &d, "Note: ", r->warnings[i], ROLE_WARN);
+		d.row++;
+		dlg_line(t, &d, "Enter, q or Esc: close", ROLE_DIM);
+		term_flush();
+		int ch = term_key(t);
+		if (*t->stop || (ch != ERR && is_close_key(ch)))
+			return;
+		if (ch == CTRL('l') || ch == KEY_RESIZE)
+			clearok(curscr, TRUE);
+	}
+}

@@ -1,0 +1,333 @@
+/*
+ * pages.c - full-screen text pages over the main screen: the details of
+ * the selection (every field, every finding with its next step, in the
+ * words `list` uses), the help (from the key table and the registry) and
+ * the log of what was done since start.
+ */
+#include "tui/tui_int.h"
+#include "lib/table.h"
+#include "lib/util.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct page {
+	char **lines;
+	size_t n;
+};
+
+static void add(struct page *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void add(struct page *p, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	s = xvasprintf(fmt, ap);
+	va_end(ap);
+	strv_add(&p->lines, &p->n, s);
+	free(s);
+}
+
+/* A line that starts with indent (the page wraps it). */
+static void add_wrapped(struct page *p, const char *indent, const char *text)
+{
+	add(p, "%s%s", indent, text);
+}
+
+static const char *yes_no(bool b)
+{
+	return b ? "yes" : "no";
+}
+
+static const char *tri(enum tristate t)
+{
+	return t == TRI_YES ? "yes" : t == TRI_NO ? "no" : "unknown";
+}
+
+static const char *or_dash(const char *s)
+{
+	return s && *s ? s : "-";
+}
+
+/* The page's lines wrapped to the screen (continuations indented). */
+static size_t page_wrap(const struct page *p, char ***out)
+{
+	size_t n = 0;
+
+	*out = NULL;
+	for (size_t i = 0; i < p->n; i++) {
+		const char *s = p->lines[i];
+		size_t lead = strspn(s, " ");
+		char **l, *indent = xasprintf("%*s", (int)lead + 4, "");
+		size_t k = term_wrap(s + lead, COLS - 2 - (int)lead - 4, &l);
+		if (!k)
+			strv_add(out, &n, "");
+		for (size_t j = 0; j < k; j++) {
+			char *line = xasprintf("%.*s%s", j ? (int)lead + 4 : (int)lead, indent, l[j]);
+			strv_add(out, &n, line);
+			free(line);
+		}
+		strv_free(l, k);
+		free(indent);
+	}
+	return n;
+}
+
+/* Show the page until it is closed (or a signal asks to stop). */
+static void page_run(struct tui *t, const char *title, struct page *p)
+{
+	size_t top = 0;
+
+	for (;;) {
+		int rows = LINES - 2;
+		char **lines, *head;
+		size_t n = page_wrap(p, &lines), max = n > (size_t)rows ? n - (size_t)rows : 0;
+
+		if (top > max)
+			top = max;
+		if (term_too_small()) {
+			term_draw_too_small(t);
+		} else {
+			erase();
+			head = xasprintf(" %s", title);
+			term_bar(t, 0, head);
+			free(head);
+			for (int r = 0; r < rows && top + (size_t)r < n; r++)
+				term_put(t, 1 + r, 1, COLS - 2, lines[top + (size_t)r], ROLE_NORMAL);
+			term_bar(t, LINES - 1, n > (size_t)rows
+				 ? " Up/Down/PgUp/PgDn: scroll   q, Esc, Enter: back"
+				 : " q, Esc, Enter: back");
+			term_flush();
+		}
+		strv_free(lines, n);
+		int ch = term_key(t);
+		if (*t->stop)
+			break;
+		if (ch == ERR)
+			continue;
+		enum tui_req r = tui_req_for_key(ch);
+		if (r == REQ_QUIT || r == REQ_BACK || r == REQ_DETAILS || r == REQ_HELP)
+			break;
+		if (r == REQ_REDRAW || ch == KEY_RESIZE)
+			clearok(curscr, TRUE);
+		else if (r == REQ_DOWN)
+			top = top < max ? top + 1 : max;
+		else if (r == REQ_UP)
+			top = top ? top - 1 : 0;
+		else if (r == REQ_PAGE_DOWN)
+			top = top + (size_t)rows < max ? top + (size_t)rows : max;
+		else if (r == REQ_PAGE_UP)
+			top = top > (size_t)rows ? top - (size_t)rows : 0;
+		else if (r == REQ_FIRST)
+			top = 0;
+		else if (r == REQ_LAST)
+			top = max;
+	}
+	strv_free(p->lines, p->n);
+	p->lines = NULL;
+	p->n = 0;
+}
+
+static void ntfs_lines(struct page *p, const struct ntfs_state *n)
+{
+	char a[32], b[32];
+
+	add(p, "NTFS (read without mounting)");
+	if (n->major_ver || n->minor_ver)
+		add(p, "  version %u.%u, sector %u, cluster %u, MFT record %u bytes", n->major_ver,
+		    n->minor_ver, n->sector_size, n->cluster_size, n->mft_record_size);
+	else
+		add(p, "  version unknown ($Volume unreadable), sector %u, cluster %u", n->sector_size,
+		    n->cluster_size);
+	add(p, "  label %s, serial %016" PRIx64, or_dash(n->label), n->serial);
+	add(p, "  size %s, free %s", size_human(n->total, a, sizeof(a)),
+	    n->free_known ? size_human(n->free, b, sizeof(b)) : "unknown");
+	add(p, "  dirty: %s   hibernated: %s%s%s%s", tri(n->dirty), tri(n->hibernated),
+	    n->hiberfil_magic[0] ? " (hiberfil.sys starts with \"" : "", n->hiberfil_magic,
+	    n->hiberfil_magic[0] ? "\")" : "");
+	add(p, "  journal ($LogFile): %s%s", ntfs_logfile_name(n->logfile),
+	    n->logfile == NTFS_LOGFILE_FAST_RESTART ? " (Windows Fast Startup)" : "");
+	add(p, "  $MFTMirr matches $MFT: %s%s%s", tri(n->mftmirr_ok), n->mftmirr_detail ? ": " : "",
+	    n->mftmirr_detail ? n->mftmirr_detail : "");
+	add(p, "  backup boot sector matches: %s%s%s", tri(n->bootsector_ok),
+	    n->bootsector_detail ? ": " : "", n->bootsector_detail ? n->bootsector_detail : "");
+	add(p, "  \\Windows\\System32\\config\\SYSTEM: %s   \\bootmgr: %s   \\Boot\\BCD: %s",
+	    yes_no(n->has_windows), yes_no(n->has_bootmgr), yes_no(n->has_bcd));
+	add(p, "  opened by libntfs-3g: %s", yes_no(n->opened));
+	if (n->error)
+		add(p, "  error: %s", n->error);
+}
+
+/* Whether text names path as a whole word ("/dev/sdb" is not in "/dev/sdb1"). */
+static bool mentions(const char *text, const char *path)
+{
+	size_t l = strlen(path);
+
+	for (const char *p = text; path && *path && (p = strstr(p, path)); p += l) {
+		char c = p[l];
+		if (!(c >= '0' && c <= '9') && !(c >= 'a' && c <= 'z') && c != '/')
+			return true;
+	}
+	return false;
+}
+
+void page_details(struct tui *t)
+{
+	const struct vol_ref *v = view_selected(t);
+	const struct disk *d;
+	const struct volume *vol;
+	struct page p = { 0 };
+	char a[32], b[32], *st, *title;
+
+	if (!v)
+		return;
+	d = v->disk;
+	vol = v->vol;
+	st = tui_status_words(vol, v->part ? v->part->error : d->error);
+	if (v->part)
+		add(&p, "Volume %s, Disk %zu partition %zu: %s", or_dash(v->path), v->disk_index,
+		    v->part->number, st);
+	else
+		add(&p, "Disk %zu as one volume (%s): %s", v->disk_index, d->path, st);
+	free(st);
+	add(&p, "  file system: %s   label: %s   UUID: %s   version: %s   usage: %s",
+	    or_dash(vol->fstype), or_dash(vol_label(v)), or_dash(vol->uuid), or_dash(vol->version),
+	    or_dash(vol->usage));
+	if (v->part) {
+		const struct partition *pt = v->part;
+		add(&p, "  start %s (%" PRIu64 " bytes), size %s (%" PRIu64 " bytes), node %s (%u:%u)",
+		    size_human(pt->start, a, sizeof(a)), pt->start, size_human(pt->size, b, sizeof(b)),
+		    pt->size, or_dash(pt->path), pt->major, pt->minor);
+		add(&p, "  type %s (%s), partuuid %s", or_dash(pt->parttype), or_dash(pt->parttype_name),
+		    or_dash(pt->partuuid));
+		add(&p, "  name %s, attributes %s, bootable %s, extended %s", or_dash(pt->partlabel),
+		    or_dash(pt->attrs), yes_no(pt->bootable), yes_no(pt->container));
+	}
+	add(&p, "  role: %s", part_role_name(v->role));
+	for (size_t i = 0; i < vol->use.nmountpoints; i++)
+		add(&p, "  mounted at %s%s", vol->use.mountpoints[i],
+		    vol->use.mounted_rw ? " (read-write)" : " (read-only)");
+	if (!vol->use.nmountpoints)
+		add(&p, "  not mounted");
+	if (vol->use.swap)
+		add(&p, "  active swap");
+	for (size_t i = 0; i < vol->use.nholders; i++)
+		add(&p, "  used by /dev/%s", vol->use.holders[i]);
+	if (vol->fs_error)
+		add(&p, "  content: %s", vol->fs_error);
+	if (v->part && v->part->error)
+		add_wrapped(&p, "  error: ", v->part->error);
+	add(&p, "%s", "");
+	if (vol->ntfs) {
+		ntfs_lines(&p, vol->ntfs);
+		add(&p, "%s", "");
+	}
+
+	add(&p, "Disk %zu %s  %s  %s", v->disk_index, d->path, disk_role_name(d->role),
+	    d->role == DISK_ROLE_RESCUE ? "[RESCUE] hands off" : "");
+	if (d->role_reason)
+		add_wrapped(&p, "  ", d->role_reason);
+	add(&p, "  size %s (%" PRIu64 " bytes), sectors %u/%u, %s%s%s", size_human(d->size, a, sizeof(a)),
+	    d->size, d->log_sector, d->phys_sector, or_dash(d->transport),
+	    d->removable ? ", removable" : "", d->readonly ? ", read-only" : "");
+	add(&p, "  model %s, vendor %s, serial %s", or_dash(d->model), or_dash(d->vendor),
+	    or_dash(d->serial));
+	if (d->loop_backing)
+		add(&p, "  loop device backed by %s", d->loop_backing);
+	add(&p, "  partition table %s %s", d->pttype ? d->pttype : d->error ? "unreadable" : "none",
+	    or_dash(d->ptuuid));
+	for (size_t i = 0; i < d->npt_warnings; i++)
+		add_wrapped(&p, "  table warning: ", d->pt_warnings[i]);
+	if (d->error)
+		add_wrapped(&p, "  error: ", d->error);
+	add(&p, "%s", "");
+
+	add(&p, "Findings");
+	size_t nf = 0;
+	for (size_t i = 0; i < t->inv->nfindings; i++) {
+		const struct finding *f = &t->inv->findings[i];
+		/* about this volume or its disk, or naming its disk (a signature collision) */
+		if (f->device && strcmp(f->device, v->path ? v->path : "") && strcmp(f->device, d->path) &&
+		    !mentions(f->message, d->path))
+			continue;
+		char *head = xasprintf("  %s %s: ", f->severity == SEV_ERROR ? "ERROR"
+						      : f->severity == SEV_WARNING ? "WARNING" : "INFO",
+				       f->code);
+		char *text = xasprintf("%s%s", head, f->message);
+		add_wrapped(&p, "  ", text);
+		if (f->action) {
+			char *next = xasprintf("Next: %s", f->action);
+			add_wrapped(&p, "      ", next);
+			free(next);
+		}
+		free(text);
+		free(head);
+		nf++;
+	}
+	if (!nf)
+		add(&p, "  none");
+	add(&p, "%s", "");
+	add(&p, "Actions");
+	for (size_t i = 0; actions[i]; i++) {
+		char *why = actions[i]->applies(v, t->inv, NULL);
+		char *line = xasprintf("  %c  %s: %s", actions[i]->key, actions[i]->label,
+				       why ? why : "available");
+		add_wrapped(&p, "", line);
+		free(line);
+		free(why);
+	}
+	title = xasprintf("Details: %s", v->path ? v->path : vol_name(v));
+	page_run(t, title, &p);
+	free(title);
+}
+
+void page_help(struct tui *t)
+{
+	struct page p = { 0 };
+
+	add(&p, "winrescue %s: Disk Management for a Windows disk attached to a rescue system",
+	    WINRESCUE_VERSION);
+	add(&p, "%s", "");
+	add(&p, "Keys");
+	for (const struct tui_binding *b = tui_bindings; b->keys; b++)
+		add(&p, "  %-24s %s", b->keys, b->help);
+	add(&p, "%s", "");
+	add(&p, "Actions on the selected volume");
+	for (size_t i = 0; actions[i]; i++)
+		add(&p, "  %-24c %s (%s; winrescue %s)", actions[i]->key, actions[i]->label,
+		    action_risk_name(actions[i]->risk), actions[i]->name);
+	add(&p, "%s", "");
+	add(&p, "Markers");
+	add(&p, "  >         the selection (both panes)");
+	add(&p, "  [RESCUE]  the disk the rescue system runs from: hands off, never written");
+	add(&p, "  [SYSTEM]  a disk with a Windows installation: the patient");
+	add(&p, "  Online    a disk with a mounted volume; Offline: none mounted");
+	add(&p, "%s", "");
+	add(&p, "Anything that writes asks for the device name to be typed first.");
+	add(&p, "Every action is recorded in the audit log (l shows this session's).");
+	page_run(t, "Help", &p);
+}
+
+void page_log(struct tui *t)
+{
+	const struct audit_entry *e;
+	size_t n = audit_session(&e);
+	struct page p = { 0 };
+
+	add(&p, "What was done since winrescue started (the audit log: %s)",
+	    audit_path(&(struct action_opts){ .log_path = t->opts.log_path }));
+	add(&p, "%s", "");
+	for (size_t i = 0; i < n; i++) {
+		char *line = xasprintf("%s  %-7s %-7s %s  %s", e[i].time, e[i].action, e[i].event,
+				       e[i].target, e[i].text);
+		add_wrapped(&p, "", line);
+		free(line);
+	}
+	if (!n)
+		add(&p, "Nothing yet.");
+	page_run(t, "Log", &p);
+}

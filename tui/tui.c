@@ -1,0 +1,409 @@
+/*
+ * tui.c - the TUI's session: the terminal taken and given back, the loop
+ * from keys to requests, and actions run through the same job flow as
+ * the scripted mode (actions/action.h): prepare on a fresh probe, confirm
+ * by typing when it writes, run with a progress dialog, show the result,
+ * read the disks again.
+ *
+ * The terminal is /dev/tty (newterm), so stdout and stderr stay free; a
+ * library or helper that writes to stderr cannot scribble on the screen
+ * because stderr goes to /dev/null while the screen is ours. SIGHUP,
+ * SIGTERM, SIGINT and SIGQUIT only set a flag: the loop (or the running
+ * action, at its next step) sees it, the terminal is restored and the
+ * locks are released before winrescue exits with 128 + the signal.
+ */
+#include "tui/tui_int.h"
+#include "lib/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <langinfo.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <term.h>
+#include <unistd.h>
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+static void set_message(struct tui *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void set_message(struct tui *t, const char *fmt, ...)
+{
+	va_list ap;
+
+	free(t->message);
+	va_start(ap, fmt);
+	t->message = xvasprintf(fmt, ap);
+	va_end(ap);
+}
+
+/* Read the disks again, keeping the selection on the same device. */
+static void reprobe(struct tui *t)
+{
+	const struct vol_ref *v = view_selected(t);
+	char *keep = v && v->path ? xstrdup(v->path) : NULL;
+	struct inventory *inv = probes_scan(&t->probe);
+
+	inventory_free(t->inv);
+	t->inv = inv;
+	view_rebuild(t, keep);
+	free(keep);
+}
+
+/* One action on the selection, from choosing its variant to the re-probe. */
+static void run_action(struct tui *t, const struct action *act)
+{
+	const struct vol_ref *v = view_selected(t);
+	struct action_opts o = { .log_path = t->opts.log_path };
+	struct job job;
+	char *why;
+	int rc;
+
+	if (!v)
+		return;
+	why = act->applies(v, t->inv, NULL);
+	if (why && !act->variants) {
+		dialog_message(t, act->label, why, ROLE_WARN);
+		free(why);
+		return;
+	}
+	if (act->variants) {
+		const char *labels[8], *details[8];
+		char *disabled[8] = { 0 };
+		int n = 0, any = -1;
+		for (; act->variants[n].label && n < 8; n++) {
+			struct action_opts vo = o;
+			vo.rw = act->variants[n].rw;
+			vo.discard_hibernation = act->variants[n].discard_hibernation;
+			labels[n] = act->variants[n].label;
+			details[n] = act->variants[n].detail;
+			disabled[n] = act->applies(v, t->inv, &vo);
+			if (!disabled[n] && any < 0)
+				any = n;
+		}
+		int choice = -1;
+		if (any < 0) {
+			dialog_message(t, act->label, disabled[0] ? disabled[0] : why, ROLE_WARN);
+		} else {
+			char *title = xasprintf("%s %s", act->label, v->path);
+			choice = dialog_choose(t, title, NULL, labels, details, disabled, n, any);
+			free(title);
+		}
+		for (int i = 0; i < n; i++)
+			free(disabled[i]);
+		free(why);
+		if (choice < 0)
+			return;
+		o.rw = act->variants[choice].rw;
+		o.discard_hibernation = act->variants[choice].discard_hibernation;
+	} else {
+		free(why);
+	}
+
+	rc = job_prepare(&job, act, v->path, v, &o);
+	if (rc != ACT_OK) {
+		dialog_result(t, &job);
+		job_free(&job);
+		reprobe(t);
+		return;
+	}
+	if (job.plan.confirm && !dialog_confirm(t, &job)) {
+		set_message(t, "Cancelled: nothing was done.");
+		job_free(&job);
+		return;
+	}
+	t->cancel = 0;
+	t->running = &job;
+	t->last_step = 0;
+	t->last_draw = 0;
+	job_run(&job, dialog_progress, t, &t->cancel);
+	t->running = NULL;
+	if (job.res.status == ACT_OK && act == &action_mount)
+		for (size_t i = 0; i < job.res.nmounts; i++)
+			if (job.res.mounts[i].mounted &&
+			    !strv_contains(t->mounted, t->nmounted, job.res.mounts[i].device))
+				strv_add(&t->mounted, &t->nmounted, job.res.mounts[i].device);
+	reprobe(t);
+	if (!*t->stop)
+		dialog_result(t, &job);
+	job_free(&job);
+}
+
+static void actions_menu(struct tui *t)
+{
+	const struct vol_ref *v = view_selected(t);
+	const char *labels[16];
+	char *disabled[16] = { 0 };
+	int n = 0;
+
+	if (!v)
+		return;
+	for (; actions[n] && n < 16; n++) {
+		labels[n] = actions[n]->label;
+		disabled[n] = actions[n]->applies(v, t->inv, NULL);
+		/* an action with variants may still apply in one of them */
+		for (size_t k = 0; disabled[n] && actions[n]->variants &&
+				   actions[n]->variants[k].label; k++) {
+			struct action_opts vo = { .rw = actions[n]->variants[k].rw,
+						  .discard_hibernation =
+							  actions[n]->variants[k].discard_hibernation };
+			char *w = actions[n]->applies(v, t->inv, &vo);
+			if (!w) {
+				free(disabled[n]);
+				disabled[n] = NULL;
+			}
+			free(w);
+		}
+	}
+	int first = 0;
+	while (first < n && disabled[first])
+		first++;
+	char *title = xasprintf("Actions on %s", v->path ? v->path : vol_name(v));
+	int c = dialog_choose(t, title, NULL, labels, NULL, disabled, n, first < n ? first : 0);
+	free(title);
+	for (int i = 0; i < n; i++)
+		free(disabled[i]);
+	if (c >= 0)
+		run_action(t, actions[c]);
+}
+
+/* The devices this session mounted that are mounted still (a fresh look). */
+static size_t still_mounted(struct tui *t, char **list)
+{
+	size_t n = 0;
+
+	*list = NULL;
+	reprobe(t);
+	for (size_t i = 0; i < t->nitems; i++) {
+		const struct vol_ref *v = &t->items[i];
+		if (!v->path || !v->vol->use.nmountpoints ||
+		    !strv_contains(t->mounted, t->nmounted, v->path))
+			continue;
+		char *l = xasprintf("%s%s%s at %s", *list ? *list : "", *list ? ", " : "", v->path,
+				    v->vol->use.mountpoints[0]);
+		free(*list);
+		*list = l;
+		n++;
+	}
+	return n;
+}
+
+/* q: quit, asking first while volumes this session mounted are mounted. */
+static bool confirm_quit(struct tui *t)
+{
+	char *list, *text;
+	size_t n = still_mounted(t, &list);
+
+	if (!n)
+		return true;
+	text = xasprintf("Still mounted by winrescue: %s.", list);
+	const char *labels[] = { "Unmount them, then quit", "Quit and leave them mounted",
+				 "Stay in winrescue" };
+	const char *details[] = { "every change is flushed to the disk first",
+				  "'winrescue umount all' unmounts them later", NULL };
+	int c = dialog_choose(t, "Quit winrescue?", text, labels, details, NULL, 3, 0);
+	free(text);
+	free(list);
+	if (c == 1)
+		return true;
+	if (c != 0)
+		return false;
+	struct action_opts o = { .log_path = t->opts.log_path };
+	for (size_t i = 0; i < t->nmounted && !*t->stop; i++) {
+		struct job job;
+		if (job_prepare(&job, &action_umount, t->mounted[i], NULL, &o) == ACT_OK) {
+			t->running = &job;
+			t->last_step = 0;
+			job_run(&job, dialog_progress, t, &t->cancel);
+			t->running = NULL;
+		}
+		if (job.res.status != ACT_OK && job.res.code &&
+		    strcmp(job.res.code, "not-mounted") != 0) {
+			reprobe(t);
+			dialog_result(t, &job);
+			job_free(&job);
+			return false;
+		}
+		job_free(&job);
+	}
+	return true;
+}
+
+/*
+ * The size: the terminal's own when it reports one (LINES/COLUMNS would
+ * pin ncurses to them and hide every resize); on a line that reports 0x0
+ * (serial consoles) LINES/COLUMNS, else 80x24.
+ */
+static void size_fallback(int fd)
+{
+	struct winsize ws;
+
+	if (ioctl(fd, TIOCGWINSZ, &ws) == 0 && ws.ws_row && ws.ws_col) {
+		unsetenv("LINES");
+		unsetenv("COLUMNS");
+		return;
+	}
+	const char *l = getenv("LINES"), *c = getenv("COLUMNS");
+	if (!l || atoi(l) <= 0)
+		setenv("LINES", "24", 1);
+	if (!c || atoi(c) <= 0)
+		setenv("COLUMNS", "80", 1);
+}
+
+static void loop(struct tui *t)
+{
+	bool dirty = true;
+
+	for (;;) {
+		if (dirty)
+			view_draw(t);
+		dirty = true;
+		int ch = term_key(t);
+		if (*t->stop)
+			return;
+		if (ch == ERR) {
+			dirty = false;
+			continue;
+		}
+		if (ch == KEY_RESIZE) {
+			clearok(curscr, TRUE);
+			continue;
+		}
+		free(t->message);
+		t->message = NULL;
+		if (term_too_small() && tui_req_for_key(ch) != REQ_QUIT)
+			continue;
+		enum tui_req r = tui_req_for_key(ch);
+		switch (r) {
+		case REQ_UP: case REQ_DOWN: case REQ_FIRST: case REQ_LAST:
+		case REQ_PAGE_UP: case REQ_PAGE_DOWN: case REQ_NEXT_DISK: case REQ_PREV_DISK:
+			view_move(t, r);
+			break;
+		case REQ_DETAILS: page_details(t); break;
+		case REQ_MENU: actions_menu(t); break;
+		case REQ_ACTION: run_action(t, action_for_key(ch)); break;
+		case REQ_LOG: page_log(t); break;
+		case REQ_HELP: page_help(t); break;
+		case REQ_REFRESH:
+			reprobe(t);
+			set_message(t, "Read the disks again.");
+			break;
+		case REQ_REDRAW: clearok(curscr, TRUE); break;
+		case REQ_QUIT:
+			if (confirm_quit(t))
+				return;
+			break;
+		case REQ_BACK: break;
+		default:
+			set_message(t, "%s does nothing here; ? shows the keys.", tui_key_name(ch));
+			break;
+		}
+	}
+}
+
+int tui_run(const struct tui_opts *o)
+{
+	struct tui t = { .opts = *o, .stop = &stop_signal };
+	struct sigaction sa = { .sa_handler = on_signal }, old[4];
+	static const int sigs[4] = { SIGHUP, SIGTERM, SIGINT, SIGQUIT };
+	int fd, err = 0, saved_err = -1, null;
+	FILE *tty;
+	SCREEN *scr;
+	const char *term = getenv("TERM");
+
+	fd = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0 || !isatty(fd)) {
+		fprintf(stderr, "winrescue: no terminal to draw on; use 'winrescue list' (or "
+				"'winrescue list --json') and the scripted commands instead\n");
+		if (fd >= 0)
+			close(fd);
+		return 1;
+	}
+	if (!term || !*term || setupterm(term, fd, &err) != OK) {
+		fprintf(stderr, "winrescue: the terminal type '%s' is unknown here; set TERM (vt220 on "
+				"a serial console, linux on the VGA console) or use 'winrescue list'\n",
+			term ? term : "");
+		close(fd);
+		return 1;
+	}
+	del_curterm(cur_term);
+	size_fallback(fd);
+	tty = fdopen(fd, "r+");
+	if (!tty) {
+		close(fd);
+		return 1;
+	}
+
+	sigemptyset(&sa.sa_mask);
+	for (int i = 0; i < 4; i++)
+		sigaction(sigs[i], &sa, &old[i]);
+	t.utf8 = strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
+	t.probe.only = o->only;
+	t.probe.nonly = o->nonly;
+	t.inv = probes_scan(&t.probe);
+	view_rebuild(&t, NULL);
+	view_select_default(&t);
+
+	/* nothing may write to the terminal behind ncurses' back */
+	fflush(stderr);
+	saved_err = dup(STDERR_FILENO);
+	null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	if (null >= 0) {
+		dup2(null, STDERR_FILENO);
+		close(null);
+	}
+
+	use_tioctl(TRUE);	/* the size from the terminal; LINES/COLUMNS when it says 0x0 */
+	if (!getenv("ESCDELAY"))
+		set_escdelay(100);
+	scr = newterm(term, tty, tty);
+	if (!scr) {
+		if (saved_err >= 0) {
+			dup2(saved_err, STDERR_FILENO);
+			close(saved_err);
+		}
+		fprintf(stderr, "winrescue: cannot draw on this terminal (TERM=%s); use 'winrescue "
+				"list'\n", term);
+		fclose(tty);
+		return 1;
+	}
+	raw();
+	noecho();
+	nonl();
+	keypad(stdscr, TRUE);
+	curs_set(0);
+	timeout(200);
+	term_colors(&t);
+
+	loop(&t);
+
+	endwin();
+	delscreen(scr);
+	fclose(tty);
+	if (saved_err >= 0) {
+		dup2(saved_err, STDERR_FILENO);
+		close(saved_err);
+	}
+	for (int i = 0; i < 4; i++)
+		sigaction(sigs[i], &old[i], NULL);
+	free(t.items);
+	inventory_free(t.inv);
+	strv_free(t.mounted, t.nmounted);
+	free(t.message);
+	audit_session_free();
+	if (stop_signal) {
+		fprintf(stderr, "winrescue: stopped by signal %d (%s); the terminal is restored%s\n",
+			(int)stop_signal, strsignal(stop_signal),
+			t.nmounted ? "; what was mounted stays mounted ('winrescue umount all')" : "");
+		return 128 + stop_signal;
+	}
+	return 0;
+}
