@@ -102,6 +102,7 @@ bench:
 	@$(MAKE) --no-print-directory ensure-deps
 	@$(MAKE) --no-print-directory all
 	@bench/list
+	@bench/tui-bytes
 
 install: winrescue
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man8

@@ -6,7 +6,8 @@
 #                                  the pane's shell records the exit status and
 #                                  the terminal modes before and after (stty -g)
 #   tui_start_env NAME COLSxROWS TERM "ENV..." ARGS...   the same, with more environment
-#   tui_raw NAME FILE              record every byte the program writes (pipe-pane)
+#   tui_raw NAME FILE              record every byte the program writes (pipe-pane);
+#                                  TUI_RAW=FILE tui_start... records from the start
 #   tui_keys NAME KEYS...          tmux send-keys
 #   tui_screen NAME                the screen as text
 #   tui_wait NAME REGEX [SECS]     wait until the screen matches (0), or time out (1)
@@ -34,7 +35,7 @@ tui_start_env() {
 	cat >"$TUI_DIR/$name.sh" <<-EOF
 		stty -g >'$TUI_DIR/$name.stty-before' 2>/dev/null
 		${TUI_PRE:-}
-		env TERM='$term' LC_ALL=C.UTF-8 TZ=UTC ESCDELAY=25 $extra '${TUI_PROG:-$WR_BIN}' $(printf "'%s' " "$@") 2>'$TUI_DIR/$name.err' &
+		env TERM='$term' LC_ALL=C.UTF-8 TZ=UTC ESCDELAY=25 $extra '${TUI_PROG:-$WR_BIN}' $(printf "'%s' " "$@") </dev/tty 2>'$TUI_DIR/$name.err' &
 		echo \$! >'$TUI_DIR/$name.pid'
 		wait \$!
 		echo \$? >'$TUI_DIR/$name.rc'
@@ -47,6 +48,8 @@ tui_start_env() {
 		_tmux set -g remain-on-exit off
 	fi
 	_tmux new-window -d -n "$name" "sh '$TUI_DIR/$name.sh'" || return 1
+	# TUI_RAW=FILE: every byte from the start (with TUI_PRE="sleep 0.5" to be sure)
+	[ -n "${TUI_RAW:-}" ] && tui_raw "$name" "$TUI_RAW"
 	_tmux resize-window -t "$name" -x "$cols" -y "$rows" 2>/dev/null
 	local i
 	for ((i = 0; i < 50; i++)); do

@@ -212,7 +212,13 @@ static void upper_row(struct tui *t, const struct layout *l, int y, size_t i)
 	bool sel = i == t->sel;
 
 	term_put(t, y, 0, 1, sel ? ">" : " ", ROLE_NORMAL);
-	term_put(t, y, l->x[COL_VOL], l->w[COL_VOL], name, sel ? ROLE_SELECT : ROLE_NORMAL);
+	/* the device name carries the selection's attribute: a move rewrites only it */
+	term_put(t, y, l->x[COL_VOL], l->w[COL_VOL], name, ROLE_NORMAL);
+	if (sel) {
+		const char *dev = vol_name(v);
+		int dw = (int)strlen(dev) < l->w[COL_VOL] ? (int)strlen(dev) : l->w[COL_VOL];
+		term_put(t, y, l->x[COL_VOL], dw, dev, ROLE_SELECT);
+	}
 	if (l->w[COL_LAYOUT]) {
 		term_put(t, y, l->x[COL_LAYOUT], l->w[COL_LAYOUT], "Simple", ROLE_NORMAL);
 		term_put(t, y, l->x[COL_TYPE], l->w[COL_TYPE], disk_kind(v->disk), ROLE_NORMAL);
@@ -397,16 +403,17 @@ static void disk_rows(struct tui *t, size_t di, int y)
 		term_vline_ch(t, y + 2, x);
 		tui_size_short(s[i].size, sz, sizeof(sz));
 		if (!v) {
-			a = xstrdup("Unallocated");
-			b = xstrdup(sz);
+			a = xstrdup(" Unallocated");
+			b = xasprintf(" %s", sz);
 		} else {
 			const char *label = vol_label(v);
 			char *st = tui_status_words(v->vol, item_error(v));
-			a = xasprintf("%s%s", sel ? ">" : "", label ? label : vol_name(v));
-			b = xasprintf("%s %s %s", sz, fs_words(v->vol), st);
+			/* a marker column of its own: moving the selection changes one character */
+			a = xasprintf("%s%s", sel ? ">" : " ", label ? label : vol_name(v));
+			b = xasprintf(" %s %s %s", sz, fs_words(v->vol), st);
 			free(st);
 		}
-		term_put(t, y + 1, x + 1, s[i].w, a, sel ? ROLE_SELECT : ROLE_NORMAL);
+		term_put(t, y + 1, x + 1, s[i].w, a, ROLE_NORMAL);
 		term_put(t, y + 2, x + 1, s[i].w, b, ROLE_NORMAL);
 		free(a);
 		free(b);
