@@ -34,23 +34,44 @@ int cli_usage_error(const char *fmt, ...)
 
 static void help(void)
 {
-	printf("Usage: winrescue [--sysroot DIR] COMMAND [OPTIONS]\n"
+	printf("Usage: winrescue [OPTIONS] [COMMAND [ARGS]]\n"
 	       "Rescue a Windows server that no longer boots, from a Linux rescue system.\n"
+	       "Without a command, on a terminal: the full-screen Disk Management (tui).\n"
 	       "\n"
 	       "Commands:\n");
 	for (const struct command *c = commands; c->name; c++)
 		printf("  %-10s %s\n", c->name, c->summary);
 	printf("\n"
-	       "Options:\n"
-	       "  --json          (list) print one JSON document instead of text\n"
-	       "  --sysroot DIR   read DIR/sys, DIR/proc and DIR/dev instead of /\n"
-	       "  -h, --help      show this help\n"
-	       "  -V, --version   show the version\n"
+	       "  winrescue list [--json]\n"
+	       "  winrescue mount [VOL|system] [--rw [--discard-hibernation]] [--at DIR]\n"
+	       "                  [--dry-run] [--yes] [--json] [--log FILE]\n"
+	       "  winrescue umount [VOL|DIR|all] [--dry-run] [--json] [--log FILE]\n"
+	       "  winrescue [tui] [--ascii] [--color[=WHEN]] [--log FILE] [DISK...]\n"
 	       "\n"
-	       "Without a command, winrescue runs 'list'.\n"
-	       "WINRESCUE_PROBE_JOBS=N: probe disks in N processes (default: one per CPU).\n"
-	       "Exit codes: 0 ok, 1 failure (nothing could be listed), 16 usage error,\n"
-	       "32 refused by a safety rule. See winrescue(8).\n");
+	       "VOL: a device (/dev/sdb2, sdb2), disk:N/part:M as 'list' numbers them, a label,\n"
+	       "or system (the Windows volume of the system disk); a name that fits several\n"
+	       "volumes is refused with the candidates.\n"
+	       "\n"
+	       "Options:\n"
+	       "  --json                (list, mount, umount) one JSON document on stdout\n"
+	       "  --rw                  (mount) read-write; refused on a hibernated, Fast Startup,\n"
+	       "                        unclean-journal or damaged NTFS volume\n"
+	       "  --discard-hibernation (mount --rw) accept losing the hibernated Windows session\n"
+	       "  --at DIR              (mount) where; default /mnt/winrescue/<label>\n"
+	       "  --dry-run             (mount, umount) show the plan, do nothing\n"
+	       "  --yes                 (mount) go ahead with what writes, without asking\n"
+	       "  --log FILE            the audit log (default /var/log/winrescue/audit.jsonl)\n"
+	       "  --ascii               (tui) ASCII lines instead of line drawing\n"
+	       "  --color[=WHEN]        (tui) auto (default; NO_COLOR off), always, never\n"
+	       "  --sysroot DIR         (list) read DIR/sys, DIR/proc and DIR/dev instead of /\n"
+	       "  -h, --help            show this help\n"
+	       "  -V, --version         show the version\n"
+	       "\n"
+	       "In the TUI, ? shows every key; m mounts (Online), u unmounts (Offline), q quits.\n"
+	       "Environment: WINRESCUE_LOG (audit log), WINRESCUE_NTFS_3G (the ntfs-3g program),\n"
+	       "WINRESCUE_PROBE_JOBS=N (probe disks in N processes; default one per CPU).\n"
+	       "Exit codes: 0 ok, 1 failure, 16 usage error, 32 refused by a safety rule or\n"
+	       "cancelled; 128+N after signal N in the TUI. See winrescue(8).\n");
 }
 
 int main(int argc, char **argv)

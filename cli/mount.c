@@ -25,8 +25,6 @@ static int parse(int argc, char **argv, bool is_mount, struct action_opts *o, bo
 {
 	static const struct option opts[] = {
 		{ "rw", no_argument, NULL, 'w' },
-		{ "read-write", no_argument, NULL, 'w' },
-		{ "ro", no_argument, NULL, 'r' },
 		{ "discard-hibernation", no_argument, NULL, 'D' },
 		{ "at", required_argument, NULL, 'a' },
 		{ "dry-run", no_argument, NULL, 'n' },
@@ -42,12 +40,11 @@ static int parse(int argc, char **argv, bool is_mount, struct action_opts *o, bo
 	opterr = 0;
 	optind = 0;	/* 0: glibc starts afresh (and permutes: options after VOL) */
 	while ((c = getopt_long(argc, argv, ":nyjh", opts, NULL)) != -1) {
-		if (!is_mount && strchr("wrDa", c) && c != '?')
+		if (!is_mount && strchr("wDa", c) && c != '?')
 			return cli_usage_error("option '%s' is for mount, not umount; see "
 					       "'winrescue umount --help'", argv[optind - 1]);
 		switch (c) {
 		case 'w': o->rw = true; break;
-		case 'r': o->rw = false; break;
 		case 'D': o->discard_hibernation = true; break;
 		case 'a': o->at = optarg; break;
 		case 'n': o->dry_run = true; break;

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# tests/demo.sh - `make demo`: build a simulated broken Windows server disk
-# on loop devices, run winrescue on it, and clean everything up.
+# tests/demo.sh - `make demo`: a simulated broken Windows server on loop
+# devices, winrescue's TUI opened on it, and everything removed afterwards,
+# including whatever was mounted from the TUI.
 #
 # The patient: a BIOS-era Windows disk (System Reserved + C:) whose C: was
-# left hibernated and dirty, next to a clone of that disk with the same MBR
-# signature, the classic cause of "winload.exe 0xc000000e" after a restore.
+# left hibernated and dirty; a data disk; and a clone of the Windows disk
+# with the same MBR signature, the classic cause of "winload.exe 0xc000000e"
+# after a restore. Without a terminal, the demo prints `winrescue list`.
 set -u
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/integration/disks.sh"
@@ -15,21 +17,50 @@ if [ "$(id -u)" != 0 ]; then
 fi
 wr_require_fixtures
 wr_tmpdir_to dir || exit 1
+export WINRESCUE_LOG=$dir/audit.jsonl
 
-echo "Building a simulated broken Windows disk in $dir ..."
+echo "Building a simulated broken Windows server in $dir ..."
 make_bios_disk "$dir/windows.img" 0x1234abcd || exit 1
+make_data_disk "$dir/data.img" || exit 1
 make_collision_disk "$dir/clone.img" 0x1234abcd || exit 1
 wr_attach_to win "$dir/windows.img" || exit 1
 # dirty first: ntfsfix refuses a hibernated volume
 ntfs_make_dirty "${win}p2" >/dev/null || exit 1
 ntfs_make_hibernated "${win}p2" >/dev/null || exit 1
+wr_attach_to data "$dir/data.img" || exit 1
 wr_attach_to clone "$dir/clone.img" || exit 1
-echo "Windows disk: $win   clone with the same signature: $clone"
-echo
 
-"$WR_BIN" list
-rc=$?
-echo
-echo "(scripted form: $WR_BIN list --json)"
-echo "Cleaning up: detaching $win and $clone, removing $dir"
+# Unmount (flushing) what the TUI mounted from the demo's disks, remove the
+# mount points; runs before the loop devices are detached (cleanups run last first).
+demo_unmount() {
+	local d m
+	for d in "$@"; do
+		for m in $(awk -v d="$d" 'index($1, d "p") == 1 { print $2 }' /proc/mounts); do
+			"$WR_BIN" umount "$m" >/dev/null 2>&1 || umount "$m" 2>/dev/null
+			case $m in /mnt/winrescue/*) rmdir "$m" 2>/dev/null ;; esac
+		done
+	done
+}
+wr_cleanup_add "demo_unmount '$win' '$data' '$clone'"
+
+echo "Windows disk: $win   data disk: $data   clone with the same signature: $clone"
+rc=0
+if [ -t 0 ] && [ -t 1 ]; then
+	echo "Opening winrescue (press ? for the keys, q to quit) ..."
+	sleep 1
+	"$WR_BIN" tui || rc=$?
+else
+	echo "(no terminal: the text view; on a terminal 'make demo' opens the TUI)"
+	echo
+	"$WR_BIN" list || rc=$?
+	echo
+	echo "(scripted form: $WR_BIN list --json)"
+fi
+if [ -s "$WINRESCUE_LOG" ]; then
+	echo
+	echo "What the demo session did (the audit log, $WINRESCUE_LOG):"
+	jq -r '"  \(.time)  \(.action) \(.event)  \(.message // (.plan.steps | join("; ")))"' \
+		"$WINRESCUE_LOG" 2>/dev/null
+fi
+echo "Cleaning up: unmounting what is still mounted, detaching $win, $data and $clone, removing $dir"
 exit $rc
