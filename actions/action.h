@@ -197,12 +197,15 @@ int job_prepare(struct job *job, const struct action *act, const char *spec,
 		const struct vol_ref *seen, const struct action_opts *opts);
 
 /*
- * Do a prepared job (never one whose preparation failed): the plan to the
- * audit log, the locks, run(), the result to the audit log. cancel may be
- * NULL; progress may be NULL. Returns job->res.status.
+ * Do a prepared job (never one whose preparation failed): the locks; then,
+ * since a person may have read the plan and typed for a while, a fresh
+ * probe and preparation, going on only with the very same plan; the plan to
+ * the audit log, run(), the result to the audit log. cancel may be NULL;
+ * progress may be NULL. Returns job->res.status.
  */
 int job_run(struct job *job, action_progress_fn progress, void *progress_data,
 	    volatile sig_atomic_t *cancel);
+#define RECHECK_AFTER_MS 500
 
 void job_free(struct job *job);
 
@@ -235,6 +238,8 @@ int target_resolve(const struct inventory *inv, const char *spec, struct vol_ref
 		   char **err, char ***cand, size_t *ncand);
 /* Every volume of inv, in disk order, for menus and "all". */
 size_t target_all(const struct inventory *inv, struct vol_ref **out);
+/* The mounted volumes of disks that are not the rescue disk (umount all). */
+size_t target_mounted(const struct inventory *inv, struct vol_ref **out);
 /*
  * The volume of inv mounted where dir is (the deepest mount point that
  * holds it): false when dir is on no listed volume (a tmpfs, an overlay
@@ -243,6 +248,13 @@ size_t target_all(const struct inventory *inv, struct vol_ref **out);
 bool target_holding_dir(const struct inventory *inv, const char *dir, struct vol_ref *out);
 /* The real path of the deepest part of path that exists (a directory to make is judged by it). */
 char *target_existing_ancestor(const char *path);
+/*
+ * Whether path (made or not yet) would be on a volume of a disk that is
+ * not the rescue system's: NULL, or where, in words ("inside /dev/sdb2, a
+ * volume of Disk 1, ..."). Nothing winrescue writes for itself (the audit
+ * log, mount points) may go there. Caller frees.
+ */
+char *target_on_patient(const struct inventory *inv, const char *path);
 /* "Disk 1 partition 2 (/dev/sdb2, 87.0 MiB, "Windows")": a candidate in words. */
 char *target_describe(const struct vol_ref *v);
 
@@ -284,7 +296,6 @@ void audit_session_free(void);
 
 struct disk_locks {
 	int *fds;
-	char **paths;
 	size_t n;
 };
 

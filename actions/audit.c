@@ -31,29 +31,6 @@ const char *audit_path(const struct action_opts *opts)
 	return env && *env ? env : AUDIT_DEFAULT_PATH;
 }
 
-/* mkdir -p for the log's directory; the default one is private to root. */
-static int make_dirs(const char *dir, mode_t mode)
-{
-	char *copy = xstrdup(dir);
-	int rc = 0;
-
-	for (char *p = copy + 1; ; p++) {
-		if (*p == '/' || *p == '\0') {
-			char c = *p;
-			*p = '\0';
-			if (mkdir(copy, mode) < 0 && errno != EEXIST) {
-				rc = -errno;
-				break;
-			}
-			*p = c;
-			if (c == '\0')
-				break;
-		}
-	}
-	free(copy);
-	return rc;
-}
-
 static char *iso_time(void)
 {
 	struct timeval tv;
@@ -71,9 +48,18 @@ static void add(struct json_object *o, const char *k, struct json_object *v)
 	json_object_object_add(o, k, v);
 }
 
+/* Names typed by a person may be any bytes: valid UTF-8 in the log. */
 static struct json_object *jstr_or_null(const char *s)
 {
-	return s ? json_object_new_string(s) : NULL;
+	struct json_object *o;
+	char *safe;
+
+	if (!s)
+		return NULL;
+	safe = sanitize_utf8(s);
+	o = json_object_new_string(safe);
+	free(safe);
+	return o;
 }
 
 /* ---- what this process logged, for the TUI ---- */
@@ -143,7 +129,6 @@ static char *log_dir(const struct job *job, char **err)
 {
 	const char *path = job->log_path;
 	char *dir, *slash, *where, cwd[PATH_MAX], real[PATH_MAX];
-	struct vol_ref v;
 	int rc;
 
 	if (path[0] == '/')
@@ -157,17 +142,15 @@ static char *log_dir(const struct job *job, char **err)
 		slash[1] = '\0';	/* a file in / */
 	else
 		*slash = '\0';
-	where = target_existing_ancestor(dir);
-	if (target_holding_dir(job->inv, where, &v) && v.disk->role != DISK_ROLE_RESCUE) {
-		*err = xasprintf("%s would be on %s, which is not on the rescue system's disk "
-				 "(the log never goes on a disk being rescued)", path,
-				 v.path ? v.path : v.disk->path);
+	where = target_on_patient(job->inv, dir);
+	if (where) {
+		*err = xasprintf("%s would be %s (the log never goes on a disk being rescued)",
+				 path, where);
 		free(where);
 		free(dir);
 		return NULL;
 	}
-	free(where);
-	rc = make_dirs(dir, strcmp(dir, "/var/log/winrescue") == 0 ? 0750 : 0755);
+	rc = mkdir_p(dir, strcmp(dir, "/var/log/winrescue") == 0 ? 0750 : 0755);
 	if (rc < 0 || !realpath(dir, real)) {
 		*err = xasprintf("cannot create the directory %s: %s", dir,
 				 strerror(rc < 0 ? -rc : errno));

@@ -47,12 +47,8 @@ const char *vol_name(const struct vol_ref *v)
 {
 	const char *name = v->part ? v->part->name : v->disk->name;
 
-	return name ? name : v->path;
-}
-
-static char *xvformat(const char *fmt, va_list ap)
-{
-	return xvasprintf(fmt, ap);
+	/* a partition only the table knows has neither */
+	return name ? name : v->path ? v->path : "(no device node)";
 }
 
 int job_result(struct job *job, int status, const char *code, const char *next,
@@ -67,7 +63,7 @@ int job_result(struct job *job, int status, const char *code, const char *next,
 	job->res.code = xstrdup(code);
 	job->res.next = xstrdup(next);
 	va_start(ap, fmt);
-	job->res.message = xvformat(fmt, ap);
+	job->res.message = xvasprintf(fmt, ap);
 	va_end(ap);
 	return status;
 }
@@ -78,7 +74,7 @@ void job_warn(struct job *job, const char *fmt, ...)
 	char *s;
 
 	va_start(ap, fmt);
-	s = xvformat(fmt, ap);
+	s = xvasprintf(fmt, ap);
 	va_end(ap);
 	strv_add(&job->res.warnings, &job->res.nwarnings, s);
 	free(s);
@@ -90,7 +86,7 @@ void job_plan_step(struct job *job, const char *fmt, ...)
 	char *s;
 
 	va_start(ap, fmt);
-	s = xvformat(fmt, ap);
+	s = xvasprintf(fmt, ap);
 	va_end(ap);
 	strv_add(&job->plan.steps, &job->plan.nsteps, s);
 	free(s);
@@ -102,7 +98,7 @@ void job_plan_warn(struct job *job, const char *fmt, ...)
 	char *s;
 
 	va_start(ap, fmt);
-	s = xvformat(fmt, ap);
+	s = xvasprintf(fmt, ap);
 	va_end(ap);
 	strv_add(&job->plan.warnings, &job->plan.nwarnings, s);
 	free(s);
@@ -144,7 +140,7 @@ bool job_step(struct job *job, const char *fmt, ...)
 		return false;
 	free(job->step);
 	va_start(ap, fmt);
-	job->step = xvformat(fmt, ap);
+	job->step = xvasprintf(fmt, ap);
 	va_end(ap);
 	job->step_no++;
 	report(job, 0, 0);
@@ -252,18 +248,72 @@ int job_prepare(struct job *job, const struct action *act, const char *spec,
 	return job_result(job, ACT_OK, "planned", NULL, "Ready.");
 }
 
+static bool same_plan(const struct action_plan *a, const struct action_plan *b)
+{
+	if (a->nsteps != b->nsteps || (a->loss == NULL) != (b->loss == NULL) ||
+	    (a->loss && strcmp(a->loss, b->loss) != 0))
+		return false;
+	for (size_t i = 0; i < a->nsteps; i++)
+		if (strcmp(a->steps[i], b->steps[i]) != 0)
+			return false;
+	return true;
+}
+
+/*
+ * The state may change while a person reads the plan and types the name
+ * (another shell mounts the volume, the disk is detached): probe and
+ * prepare again, and go on only with the plan that was shown. The fresh
+ * job takes the place of the old one.
+ */
+static int recheck(struct job *job)
+{
+	struct job fresh, old;
+	bool single = job->ntargets == 1 && strcmp(job->spec, "all") != 0;
+	int rc = job_prepare(&fresh, job->act, job->spec, single ? &job->targets[0] : NULL,
+			     &job->opts);
+
+	if (rc == ACT_OK && !same_plan(&job->plan, &fresh.plan))
+		rc = job_result(&fresh, ACT_FAILED, "changed",
+				"Look at the disks again (r in the TUI) and start over.",
+				"Nothing was done: the disks changed since the plan was shown.");
+	old = *job;
+	*job = fresh;
+	job_free(&old);
+	return rc;
+}
+
 int job_run(struct job *job, action_progress_fn progress, void *progress_data,
 	    volatile sig_atomic_t *cancel)
 {
 	struct disk_locks locks = { 0 };
+	bool changes = job->act->risk != RISK_READ_ONLY;
 	char *err = NULL;
 	int rc;
 
+	/* the disks first, then one more fresh look under the lock */
+	if (changes && job->ntargets && locks_take(job, &locks, &err) < 0) {
+		rc = job_result(job, ACT_FAILED, "locked",
+				"Wait for the other program (a partitioning tool, another winrescue) "
+				"to finish, then try again.", "%s.", err);
+		free(err);
+		audit_record(job, "refused", &err);
+		free(err);
+		return rc;
+	}
+	if (recheck(job) != ACT_OK) {
+		locks_release(&locks);
+		if (changes && job->res.status != ACT_REFUSED) {
+			audit_record(job, "refused", &err);	/* job_prepare logged refusals */
+			free(err);
+		}
+		return job->res.status;
+	}
 	job->progress = progress;
 	job->progress_data = progress_data;
 	job->cancel = cancel;
 	clock_gettime(CLOCK_MONOTONIC, &job->started);
-	if (job->act->risk != RISK_READ_ONLY && audit_record(job, "plan", &err) < 0) {
+	if (changes && audit_record(job, "plan", &err) < 0) {
+		locks_release(&locks);
 		rc = job_result(job, ACT_REFUSED, "audit-log",
 				"Give --log FILE (or WINRESCUE_LOG) on a writable file system of "
 				"the rescue system, e.g. /tmp/winrescue-audit.jsonl.",
@@ -271,17 +321,9 @@ int job_run(struct job *job, action_progress_fn progress, void *progress_data,
 		free(err);
 		return rc;
 	}
-	if (job->act->risk != RISK_READ_ONLY && job->ntargets &&
-	    locks_take(job, &locks, &err) < 0) {
-		rc = job_result(job, ACT_FAILED, "locked",
-				"Wait for the other program (a partitioning tool, another winrescue) "
-				"to finish, then try again.", "%s.", err);
-		free(err);
-	} else {
-		rc = job->act->run(job);
-		locks_release(&locks);
-	}
-	if (job->act->risk != RISK_READ_ONLY && audit_record(job, "result", &err) < 0) {
+	rc = job->act->run(job);
+	locks_release(&locks);
+	if (changes && audit_record(job, "result", &err) < 0) {
 		job_warn(job, "The result could not be added to the audit log %s: %s.",
 			 job->log_path, err);
 		free(err);

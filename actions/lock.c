@@ -74,7 +74,7 @@ int locks_take(struct job *job, struct disk_locks *l, char **err)
 			locks_release(l);
 			return -1;
 		}
-		strv_add(&l->paths, &l->n, names[i]);
+		l->n++;
 	}
 	strv_free(names, n);
 	return 0;
@@ -85,6 +85,5 @@ void locks_release(struct disk_locks *l)
 	for (size_t i = 0; i < l->n; i++)
 		close(l->fds[i]);	/* closing the last descriptor drops the lock */
 	free(l->fds);
-	strv_free(l->paths, l->n);
 	memset(l, 0, sizeof(*l));
 }

@@ -84,13 +84,14 @@ static bool ntfs_rw_refused(const struct vol_ref *v, const struct action_opts *o
 		"; to write anyway, add --discard-hibernation: the hibernated Windows session "
 		"and its unsaved work are then lost";
 
-	if (n->error || n->mftmirr_ok == TRI_NO || n->bootsector_ok == TRI_NO)
+	if (ntfs_damaged(n) || n->mftmirr_ok == TRI_UNKNOWN)
 		return refuse(r, ACT_REFUSED, "damaged",
 			      xasprintf("Refused: %s is damaged (%s), and writing to it could make "
 					"it worse.", dev,
 					n->error ? n->error
 					: n->mftmirr_ok == TRI_NO ? "$MFTMirr does not match $MFT"
-								  : "its boot sectors differ"),
+					: n->mftmirr_ok == TRI_UNKNOWN ? "$MFTMirr cannot be compared with $MFT"
+								       : "its boot sectors differ"),
 			      xstrdup("Mount it read-only (the default) to copy the data off; "
 				      "repair it with chkdsk /f in Windows first."));
 	if (n->hibernated == TRI_YES && !o->discard_hibernation)
@@ -130,14 +131,12 @@ static bool ntfs_rw_refused(const struct vol_ref *v, const struct action_opts *o
 	return false;
 }
 
-bool mount_refused(const struct vol_ref *v, const struct inventory *inv,
-		   const struct action_opts *o, struct refusal *r)
+bool mount_refused(const struct vol_ref *v, const struct action_opts *o, struct refusal *r)
 {
 	const struct volume *vol = v->vol;
 	const char *dev = v->path;
 	char *busy;
 
-	(void)inv;
 	memset(r, 0, sizeof(*r));
 	if (!dev)
 		return refuse(r, ACT_FAILED, "no-device-node",
@@ -386,7 +385,6 @@ static bool dir_empty(const char *dir)
 char *mount_dir_problem(const char *dir, const struct inventory *inv, const char **code)
 {
 	struct stat st;
-	struct vol_ref holder;
 	char *where, real[PATH_MAX];
 	struct mount_info mi;
 	static const struct probe_ctx here = { 0 };
@@ -414,16 +412,13 @@ char *mount_dir_problem(const char *dir, const struct inventory *inv, const char
 		}
 	}
 	/* the deepest part of the path that exists decides where it would be */
-	where = target_existing_ancestor(dir);
-	if (target_holding_dir(inv, where, &holder) && holder.disk->role != DISK_ROLE_RESCUE) {
-		char *s = xasprintf("%s is inside %s, a volume of Disk %zu that is not the rescue "
-				    "system's", dir, holder.path ? holder.path : holder.disk->path,
-				    holder.disk_index);
+	where = target_on_patient(inv, dir);
+	if (where) {
+		char *s = xasprintf("%s is %s", dir, where);
 		free(where);
 		*code = "mountpoint-on-patient";
 		return s;
 	}
-	free(where);
 	return NULL;
 }
 
@@ -476,7 +471,13 @@ static int run_captured(struct job *job, char *const argv[], char **out)
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
 	posix_spawn_file_actions_adddup2(&fa, fd, 1);
 	posix_spawn_file_actions_adddup2(&fa, fd, 2);
-	rc = posix_spawn(&pid, argv[0], &fa, NULL, argv, environ);
+	/* a process group of its own: a Ctrl-C meant as "cancel" does not kill it mid-mount */
+	posix_spawnattr_t at;
+	posix_spawnattr_init(&at);
+	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP);
+	posix_spawnattr_setpgroup(&at, 0);
+	rc = posix_spawn(&pid, argv[0], &fa, &at, argv, environ);
+	posix_spawnattr_destroy(&at);
 	posix_spawn_file_actions_destroy(&fa);
 	if (rc != 0) {
 		close(fd);
@@ -484,8 +485,13 @@ static int run_captured(struct job *job, char *const argv[], char **out)
 	}
 	for (;;) {
 		pid_t w = waitpid(pid, &status, WNOHANG);
-		if (w == pid || (w < 0 && errno != EINTR))
+		if (w == pid)
 			break;
+		if (w < 0 && errno != EINTR) {
+			rc = -errno;
+			close(fd);
+			return rc;
+		}
 		nanosleep(&(struct timespec){ .tv_nsec = 100 * 1000000L }, NULL);
 		job_tick(job, 0, 0);
 	}
@@ -506,9 +512,10 @@ static void redirect_begin(struct redirect *r)
 	fflush(stdout);
 	fflush(stderr);
 	r->fd = capture_fd();
-	r->saved1 = dup(1);
-	r->saved2 = dup(2);
-	if (r->fd >= 0) {
+	/* close-on-exec copies: a helper (a FUSE daemon) must not keep the terminal */
+	r->saved1 = fcntl(1, F_DUPFD_CLOEXEC, 3);
+	r->saved2 = fcntl(2, F_DUPFD_CLOEXEC, 3);
+	if (r->fd >= 0 && r->saved1 >= 0 && r->saved2 >= 0) {
 		dup2(r->fd, 1);
 		dup2(r->fd, 2);
 	}
@@ -624,7 +631,8 @@ static char *mount_applies(const struct vol_ref *v, const struct inventory *inv,
 	struct refusal r;
 	char *why;
 
-	if (!mount_refused(v, inv, o, &r)) {
+	(void)inv;
+	if (!mount_refused(v, o, &r)) {
 		if (o->discard_hibernation && (!n || (n->hibernated != TRI_YES &&
 						      n->logfile != NTFS_LOGFILE_FAST_RESTART)))
 			return xasprintf("%s holds no hibernated or Fast Startup session to discard.",
@@ -644,6 +652,54 @@ static int refused_result(struct job *job, struct refusal *r)
 	return rc;
 }
 
+/*
+ * dir as mountinfo will show it: the part that exists resolved (symlinks,
+ * ".", "..", "//"), the rest appended with single slashes. NULL when the
+ * rest holds "." or ".." (no way to know what they would mean).
+ */
+static char *canonical_dir(const char *dir)
+{
+	char *head = xstrdup(dir), *real = NULL, buf[PATH_MAX];
+	const char *rest = "";
+	size_t hl;
+
+	while (!realpath(head, buf)) {
+		char *slash = strrchr(head, '/');
+		if (!slash || slash == head) {
+			strcpy(head, "/");
+			break;
+		}
+		*slash = '\0';
+	}
+	if (!realpath(head, buf))
+		strcpy(buf, "/");
+	hl = strlen(head);
+	if (strcmp(head, "/") != 0 && strncmp(dir, head, hl) == 0)
+		rest = dir + hl;
+	else if (strcmp(head, "/") == 0)
+		rest = dir;
+	real = xstrdup(strcmp(buf, "/") == 0 ? "" : buf);
+	char *copy = xstrdup(rest), *save = NULL;
+	for (char *c = strtok_r(copy, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+		if (strcmp(c, ".") == 0 || strcmp(c, "..") == 0) {
+			free(copy);
+			free(real);
+			free(head);
+			return NULL;
+		}
+		char *n = xasprintf("%s/%s", real, c);
+		free(real);
+		real = n;
+	}
+	free(copy);
+	free(head);
+	if (!*real) {
+		free(real);
+		real = xstrdup("/");
+	}
+	return real;
+}
+
 static int mount_preflight(struct job *job)
 {
 	const struct vol_ref *v = &job->targets[0];
@@ -656,7 +712,7 @@ static int mount_preflight(struct job *job)
 	job->priv = mp;
 	if (job->opts.discard_hibernation)
 		job->opts.rw = true;
-	if (mount_refused(v, job->inv, &job->opts, &r))
+	if (mount_refused(v, &job->opts, &r))
 		return refused_result(job, &r);
 	if (stat(v->path, &st) < 0) {
 		char *next = xasprintf("Run 'partx -a %s' so that the kernel makes its node.",
@@ -673,9 +729,14 @@ static int mount_preflight(struct job *job)
 		mp->dir = xasprintf("%s/%s", cwd, job->opts.at);
 	else
 		mp->dir = job->opts.at ? xstrdup(job->opts.at) : mount_default_dir(v, job->inv);
-	/* "dir/" and "dir" are one mount point */
-	for (size_t l = strlen(mp->dir); l > 1 && mp->dir[l - 1] == '/'; l--)
-		mp->dir[l - 1] = '\0';
+	/* mountinfo will show the resolved path: read back where it really is */
+	char *canon = canonical_dir(mp->dir);
+	if (!canon)
+		return job_result(job, ACT_USAGE, "bad-mountpoint", "Give --at as a plain path.",
+				  "The mount point %s has . or .. in a part that does not exist yet.",
+				  mp->dir);
+	free(mp->dir);
+	mp->dir = canon;
 	problem = mount_dir_problem(mp->dir, job->inv, &code);
 	if (problem) {
 		int rc = job_result(job, ACT_REFUSED, code,
@@ -713,12 +774,11 @@ static void mount_plan(struct job *job)
 	if (mp->discard_journal)
 		job_plan_step(job, "Empty the journal ($LogFile) of %s and mark the volume dirty, "
 			      "so that Windows checks it (chkdsk) at its next start", v->path);
-	job_plan_step(job, "Mount %s (%s%s%s%s, %s) %s at %s with %s, options %s", v->path,
+	job_plan_step(job, "Mount %s (%s%s%s%s, %s) %s at %s with %s, options %s%s", v->path,
 		      n ? "NTFS" : v->vol->fstype, label ? ", \"" : "", label ? label : "",
 		      label ? "\"" : "", size, rw ? "read-write" : "read-only", mp->dir, mp->m.name,
-		      mp->m.options);
-	if (job->opts.discard_hibernation)
-		job_plan_step(job, "ntfs-3g deletes hiberfil.sys (remove_hiberfile)");
+		      mp->m.options, job->opts.discard_hibernation
+				     ? " (remove_hiberfile: ntfs-3g deletes hiberfil.sys)" : "");
 	job_plan_step(job, "Read the mode obtained back from /proc/self/mountinfo");
 
 	if (rw && n && n->dirty == TRI_YES)
@@ -749,25 +809,6 @@ static void mount_plan(struct job *job)
 	job->plan.writes = rw;
 	job->plan.confirm = rw;
 	job->plan.confirm_word = xstrdup(vol_name(v));
-}
-
-/* Make dir and every missing parent; records whether the leaf was made. */
-static int make_dir(const char *dir)
-{
-	char *copy = xstrdup(dir);
-	int rc = 0;
-
-	for (char *p = copy + 1; *p; p++)
-		if (*p == '/') {
-			*p = '\0';
-			if (mkdir(copy, 0755) < 0 && errno != EEXIST)
-				rc = -errno;
-			*p = '/';
-		}
-	if (rc == 0 && mkdir(copy, 0755) < 0 && errno != EEXIST)
-		rc = -errno;
-	free(copy);
-	return rc;
 }
 
 static int do_mount(struct job *job, const struct vol_ref *v, struct mount_priv *mp, char **tool)
@@ -839,7 +880,7 @@ static int mount_run(struct job *job)
 		if (!job_step(job, "Creating %s", mp->dir))
 			return job_result(job, ACT_REFUSED, "cancelled", NULL,
 					  "Cancelled; nothing was done.");
-		rc = make_dir(mp->dir);
+		rc = mkdir_p(mp->dir, 0755);
 		if (rc < 0)
 			return job_result(job, ACT_FAILED, "mkdir-failed", "Give another --at DIR.",
 					  "The mount point %s cannot be created: %s.", mp->dir,
@@ -859,11 +900,12 @@ static int mount_run(struct job *job)
 			return job->res.status;
 		}
 	}
-	if (!job_step(job, "Mounting %s at %s (%s)", v->path, mp->dir, mp->m.name)) {
+	/* once the journal is emptied, a cancel would leave the discard half done */
+	if (!job_step(job, "Mounting %s at %s (%s)", v->path, mp->dir, mp->m.name) &&
+	    !mp->discard_journal) {
 		if (rec->created_dir)
 			rmdir(mp->dir);
-		return job_result(job, ACT_REFUSED, "cancelled", NULL, "Cancelled before mounting%s.",
-				  mp->discard_journal ? " (the journal was already emptied)" : "");
+		return job_result(job, ACT_REFUSED, "cancelled", NULL, "Cancelled before mounting.");
 	}
 	rc = do_mount(job, v, mp, &tool);
 	free(job->res.tool_message);
@@ -939,15 +981,7 @@ static char *umount_applies(const struct vol_ref *v, const struct inventory *inv
 
 static void umount_select_all(struct job *job)
 {
-	struct vol_ref *all;
-	size_t n = target_all(job->inv, &all);
-
-	for (size_t i = 0; i < n; i++)
-		if (all[i].vol->use.nmountpoints && all[i].disk->role != DISK_ROLE_RESCUE) {
-			job->targets = xrealloc(job->targets, job->ntargets + 1, sizeof(*job->targets));
-			job->targets[job->ntargets++] = all[i];
-		}
-	free(all);
+	job->ntargets = target_mounted(job->inv, &job->targets);
 }
 
 static int umount_preflight(struct job *job)
@@ -1001,22 +1035,59 @@ static int umount_preflight(struct job *job)
 
 static bool is_fuse(const char *fstype)
 {
-	return fstype && (strcmp(fstype, "fuseblk") == 0 || str_starts_with(fstype, "fuse"));
+	return fstype && str_starts_with(fstype, "fuse");	/* fuseblk, fuse.ntfs-3g... */
+}
+
+/* One mount to take down: which volume, where. */
+struct umount_item {
+	const struct vol_ref *v;
+	const char *dir;
+};
+
+static int deeper_first(const void *a, const void *b)
+{
+	size_t la = strlen(((const struct umount_item *)a)->dir);
+	size_t lb = strlen(((const struct umount_item *)b)->dir);
+
+	return la < lb ? 1 : la > lb ? -1 : 0;
+}
+
+/* Every mount of the targets, the deepest first: a mount inside another goes first. */
+static size_t umount_items(const struct job *job, struct umount_item **out)
+{
+	size_t n = 0;
+
+	*out = NULL;
+	for (size_t t = 0; t < job->ntargets; t++) {
+		const struct usage *u = &job->targets[t].vol->use;
+		for (size_t k = 0; k < u->nmountpoints; k++) {
+			*out = xrealloc(*out, n + 1, sizeof(**out));
+			(*out)[n++] = (struct umount_item){ &job->targets[t], u->mountpoints[k] };
+		}
+	}
+	if (n)
+		qsort(*out, n, sizeof(**out), deeper_first);
+	return n;
+}
+
+static bool removes_dir(const char *dir)
+{
+	return str_starts_with(dir, MOUNT_BASE "/");
 }
 
 static void umount_plan(struct job *job)
 {
-	for (size_t t = 0; t < job->ntargets; t++) {
-		const struct vol_ref *v = &job->targets[t];
-		const struct usage *u = &v->vol->use;
-		for (size_t k = u->nmountpoints; k-- > 0;) {
-			job_plan_step(job, "Flush and unmount %s from %s", v->path, u->mountpoints[k]);
-			if (str_starts_with(u->mountpoints[k], MOUNT_BASE "/"))
-				job_plan_step(job, "Remove the empty directory %s", u->mountpoints[k]);
-		}
+	struct umount_item *it;
+	size_t n = umount_items(job, &it);
+
+	for (size_t i = 0; i < n; i++) {
+		job_plan_step(job, "Flush and unmount %s from %s", it[i].v->path, it[i].dir);
+		if (removes_dir(it[i].dir))
+			job_plan_step(job, "Remove the empty directory %s", it[i].dir);
 	}
 	if (!job->ntargets)
 		job_plan_step(job, "Nothing is mounted from the disks being rescued");
+	free(it);
 }
 
 /* A FUSE daemon writes its last changes after the unmount: wait until it closed dev. */
@@ -1056,13 +1127,12 @@ static int umount_one(struct job *job, const struct vol_ref *v, const char *dir)
 		rec->driver = xstrdup(is_fuse(mi.fstype) ? "ntfs-3g" : mi.fstype);
 		mount_info_free(&mi);
 	}
-	job_step(job, "Flushing %s", dir);
+	job_step(job, "Flushing and unmounting %s", dir);
 	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd >= 0) {
 		syncfs(fd);
 		close(fd);
 	}
-	job_step(job, "Unmounting %s", dir);
 	cxt = mnt_new_context();
 	mnt_context_set_target(cxt, dir);
 	mnt_context_disable_helpers(cxt, 1);
@@ -1084,31 +1154,38 @@ static int umount_one(struct job *job, const struct vol_ref *v, const char *dir)
 	rec->mounted = false;
 	if (is_fuse(rec->fstype))
 		wait_released(job, v->path);
-	if (str_starts_with(dir, MOUNT_BASE "/") && rmdir(dir) < 0 && errno != ENOENT &&
-	    errno != ENOTEMPTY && errno != EBUSY)
-		job_warn(job, "The directory %s could not be removed: %s.", dir, strerror(errno));
+	if (removes_dir(dir)) {
+		job_step(job, "Removing %s", dir);
+		if (rmdir(dir) < 0 && errno != ENOENT && errno != ENOTEMPTY && errno != EBUSY)
+			job_warn(job, "The directory %s could not be removed: %s.", dir,
+				 strerror(errno));
+	}
 	return ACT_OK;
 }
 
 static int umount_run(struct job *job)
 {
-	size_t done = 0;
+	struct umount_item *it;
+	size_t n = umount_items(job, &it), done = 0;
 
-	if (!job->ntargets)
+	if (!job->ntargets) {
+		free(it);
 		return job_result(job, ACT_OK, "nothing-mounted", NULL,
 				  "Nothing is mounted from the disks being rescued.");
-	for (size_t t = 0; t < job->ntargets; t++) {
-		const struct vol_ref *v = &job->targets[t];
-		const struct usage *u = &v->vol->use;
-		for (size_t k = u->nmountpoints; k-- > 0;) {
-			if (job_cancelled(job))
-				return job_result(job, ACT_REFUSED, "cancelled", NULL,
-						  "Cancelled after unmounting %zu of the mounts.", done);
-			if (umount_one(job, v, u->mountpoints[k]) != ACT_OK)
-				return job->res.status;
-			done++;
-		}
 	}
+	for (size_t i = 0; i < n; i++) {
+		if (job_cancelled(job)) {
+			free(it);
+			return job_result(job, ACT_REFUSED, "cancelled", NULL,
+					  "Cancelled after unmounting %zu of the %zu mounts.", done, n);
+		}
+		if (umount_one(job, it[i].v, it[i].dir) != ACT_OK) {
+			free(it);
+			return job->res.status;
+		}
+		done++;
+	}
+	free(it);
 	if (job->ntargets == 1 && done == 1)
 		return job_result(job, ACT_OK, "unmounted", NULL, "Unmounted %s from %s.",
 				  job->targets[0].path, job->res.mounts[0].mountpoint);

@@ -18,14 +18,14 @@ struct refusal {
 void refusal_free(struct refusal *r);
 
 /*
- * Whether v (in inv) may be mounted as o asks: false, or true with the
+ * Whether v may be mounted as o asks: false, or true with the
  * refusal in *r. The rescue disk, a volume already in use, BitLocker,
  * no file system; for read-write also hibernation, Fast Startup, an
- * unclean or unreadable journal and damage, unless o->discard_hibernation
+ * unclean or unreadable journal, damage (or a $MFTMirr that could not be
+ * compared), unless o->discard_hibernation
  * accepts losing a hibernated or Fast Startup session.
  */
-bool mount_refused(const struct vol_ref *v, const struct inventory *inv,
-		   const struct action_opts *o, struct refusal *r);
+bool mount_refused(const struct vol_ref *v, const struct action_opts *o, struct refusal *r);
 
 enum mount_driver {
 	DRV_NONE = 0,	/* nothing can mount it here: why in why_none */
@@ -64,7 +64,10 @@ char *mount_find_ntfs_3g(void);
  */
 char *mount_default_dir(const struct vol_ref *v, const struct inventory *inv);
 
-/* Why dir cannot take a mount (exists and is not an empty directory...), or NULL. */
+/*
+ * Why dir cannot take a mount (exists and is not an empty directory, is a
+ * mount point, lies on a disk being rescued), or NULL; *code the stable code.
+ */
 char *mount_dir_problem(const char *dir, const struct inventory *inv, const char **code);
 
 #endif

@@ -117,6 +117,30 @@ char *target_existing_ancestor(const char *path)
 	return probe;
 }
 
+char *target_on_patient(const struct inventory *inv, const char *path)
+{
+	char *where = target_existing_ancestor(path), *s = NULL;
+	struct vol_ref v;
+
+	if (target_holding_dir(inv, where, &v) && v.disk->role != DISK_ROLE_RESCUE)
+		s = xasprintf("inside %s, a volume of Disk %zu, which is not the rescue system's disk",
+			      v.path ? v.path : v.disk->path, v.disk_index);
+	free(where);
+	return s;
+}
+
+size_t target_mounted(const struct inventory *inv, struct vol_ref **out)
+{
+	struct vol_ref *all;
+	size_t n = target_all(inv, &all), k = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (all[i].vol->use.nmountpoints && all[i].disk->role != DISK_ROLE_RESCUE)
+			all[k++] = all[i];
+	*out = all;
+	return k;
+}
+
 /* Collects what matched; one match is the answer. */
 struct matches {
 	struct vol_ref *v;

@@ -166,11 +166,10 @@ int cli_run_action(const struct action *act, const char *spec, const struct acti
 				return ACT_REFUSED;
 			}
 		} else {
-			char *next = xasprintf("Read the plan (--dry-run), then add --yes to go ahead.");
-			job_result(&job, ACT_REFUSED, "confirmation-needed", next,
+			job_result(&job, ACT_REFUSED, "confirmation-needed",
+				   "Read the plan (--dry-run), then add --yes to go ahead.",
 				   "Refused: %s %s %s and needs a confirmation.", act->name, spec,
 				   job.plan.loss ? "loses data" : "writes to the disk");
-			free(next);
 			if (json)
 				print_json(&job, false);
 			else

@@ -40,7 +40,7 @@ static int parse(int argc, char **argv, bool is_mount, struct action_opts *o, bo
 	opterr = 0;
 	optind = 0;	/* 0: glibc starts afresh (and permutes: options after VOL) */
 	while ((c = getopt_long(argc, argv, ":nyjh", opts, NULL)) != -1) {
-		if (!is_mount && strchr("wDa", c) && c != '?')
+		if (!is_mount && c > 0 && strchr("wDa", c))
 			return cli_usage_error("option '%s' is for mount, not umount; see "
 					       "'winrescue umount --help'", argv[optind - 1]);
 		switch (c) {
@@ -74,7 +74,7 @@ static int parse(int argc, char **argv, bool is_mount, struct action_opts *o, bo
 
 int cmd_mount(int argc, char **argv, struct global_opts *g)
 {
-	struct action_opts o = { 0 };
+	struct action_opts o = { .log_path = g->log_path };
 	bool yes = false, json = false;
 	const char *spec;
 	int rc = parse(argc, argv, true, &o, &yes, &json, &spec);
@@ -93,20 +93,18 @@ static char *only_mounted(char **err)
 	static const struct probe_ctx here = { 0 };
 	struct inventory *inv = probes_scan(&here);
 	struct vol_ref *all;
-	size_t n = target_all(inv, &all), found = 0;
+	size_t found = target_mounted(inv, &all);
 	char *spec = NULL, *list = NULL;
 
-	for (size_t i = 0; i < n; i++) {
-		if (!all[i].vol->use.nmountpoints || all[i].disk->role == DISK_ROLE_RESCUE)
-			continue;
+	for (size_t i = 0; i < found; i++) {
 		char *d = target_describe(&all[i]), *l;
 		l = list ? xasprintf("%s\n  %s", list, d) : xasprintf("  %s", d);
 		free(list);
 		free(d);
 		list = l;
-		if (!found++)
-			spec = xstrdup(all[i].path);
 	}
+	if (found == 1)
+		spec = xstrdup(all[0].path);
 	free(all);
 	inventory_free(inv);
 	if (found == 1) {
@@ -122,7 +120,7 @@ static char *only_mounted(char **err)
 
 int cmd_umount(int argc, char **argv, struct global_opts *g)
 {
-	struct action_opts o = { 0 };
+	struct action_opts o = { .log_path = g->log_path };
 	bool yes = false, json = false;
 	const char *spec;
 	char *auto_spec = NULL, *err = NULL;

@@ -22,6 +22,9 @@ struct json_object *output_json_envelope(void);
 /* The document as text (malloc'ed); releases root. */
 char *output_json_string(struct json_object *root);
 
+/* "[RESCUE]", "[SYSTEM]", "[DATA]", "[UNKNOWN]": a disk's role as both views mark it. */
+const char *output_disk_marker(enum disk_role r);
+
 /* The state of a volume in words ("healthy", "dirty, hibernated"); malloc'ed. */
 char *output_volume_state(const struct volume *v, const char *error);
 

@@ -75,7 +75,7 @@ static void volume_cells(struct table *t, const struct volume *v, const char *ro
 	free(state);
 }
 
-static const char *disk_marker(enum disk_role r)
+const char *output_disk_marker(enum disk_role r)
 {
 	switch (r) {
 	case DISK_ROLE_RESCUE: return "[RESCUE]";
@@ -95,7 +95,7 @@ static void disk_header(FILE *out, size_t i, const struct disk *d)
 		model = sanitize_terminal(raw);
 		free(raw);
 	}
-	line = xasprintf("Disk %zu  %s  %s  %s  %s%s%s  %s%s%s%s", i, disk_marker(d->role),
+	line = xasprintf("Disk %zu  %s  %s  %s  %s%s%s  %s%s%s%s", i, output_disk_marker(d->role),
 			 d->transport ? d->transport : "-", size_human(d->size, buf, sizeof(buf)),
 			 d->pttype ? d->pttype : d->error ? "partition table unreadable" : "no partition table",
 			 d->ptuuid ? (strcmp(d->pttype ? d->pttype : "", "dos") == 0 ? " 0x" : " ") : "",

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <wchar.h>
 
@@ -93,6 +94,28 @@ char *path_join_root(const char *sysroot, const char *path)
 	while (l > 1 && sysroot[l - 1] == '/')
 		l--;
 	return xasprintf("%.*s%s", (int)l, sysroot, path);
+}
+
+int mkdir_p(const char *dir, unsigned mode)
+{
+	char *copy = xstrdup(dir);
+	int rc = 0;
+
+	for (char *p = copy + 1; ; p++) {
+		if (*p == '/' || *p == '\0') {
+			char c = *p;
+			*p = '\0';
+			if (mkdir(copy, (mode_t)mode) < 0 && errno != EEXIST) {
+				rc = -errno;
+				break;
+			}
+			*p = c;
+			if (c == '\0')
+				break;
+		}
+	}
+	free(copy);
+	return rc;
 }
 
 char *str_trim(char *s)

@@ -37,6 +37,9 @@ char *read_line_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Read an unsigned number; false when missing or not a number. */
 bool read_u64_fmt(uint64_t *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* mkdir -p: dir and every missing parent (mode for the ones made); 0 or -errno. */
+int mkdir_p(const char *dir, unsigned mode);
+
 /* Trim ASCII white space at both ends, in place; returns s. */
 char *str_trim(char *s);
 bool str_starts_with(const char *s, const char *prefix);

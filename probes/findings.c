@@ -29,6 +29,11 @@ void findings_add(struct inventory *inv, enum severity sev, const char *code,
 	va_end(ap);
 }
 
+bool ntfs_damaged(const struct ntfs_state *n)
+{
+	return n->error || n->mftmirr_ok == TRI_NO || n->bootsector_ok == TRI_NO;
+}
+
 /* "/dev/sda2", or "Disk 1 partition 2" when the kernel has no node for it. */
 static char *part_ref(size_t di, const struct partition *p)
 {

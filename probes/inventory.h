@@ -218,6 +218,13 @@ struct proc_use {
 size_t probes_users_of(const struct probe_ctx *ctx, const char *dir, struct proc_use **out);
 void proc_use_free(struct proc_use *u, size_t n);
 
+/*
+ * Damage visible without a checker: libntfs-3g could not read the volume
+ * completely, $MFTMirr differs from $MFT, or the boot sectors differ. The
+ * status words and the read-write rules both ask this.
+ */
+bool ntfs_damaged(const struct ntfs_state *n);
+
 /* Stable names used by the text view, the JSON and the man page. */
 const char *disk_role_name(enum disk_role r);
 const char *part_role_name(enum part_role r);

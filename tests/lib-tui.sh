@@ -6,6 +6,7 @@
 #                                  the pane's shell records the exit status and
 #                                  the terminal modes before and after (stty -g)
 #   tui_start_env NAME COLSxROWS TERM "ENV..." ARGS...   the same, with more environment
+#   TUI_STDERR=tty tui_start...    leave stderr on the terminal (else NAME.err)
 #   tui_raw NAME FILE              record every byte the program writes (pipe-pane);
 #                                  TUI_RAW=FILE tui_start... records from the start
 #   tui_keys NAME KEYS...          tmux send-keys
@@ -35,7 +36,7 @@ tui_start_env() {
 	cat >"$TUI_DIR/$name.sh" <<-EOF
 		stty -g >'$TUI_DIR/$name.stty-before' 2>/dev/null
 		${TUI_PRE:-}
-		env TERM='$term' LC_ALL=C.UTF-8 TZ=UTC ESCDELAY=25 $extra '${TUI_PROG:-$WR_BIN}' $(printf "'%s' " "$@") </dev/tty 2>'$TUI_DIR/$name.err' &
+		env TERM='$term' LC_ALL=C.UTF-8 TZ=UTC ESCDELAY=25 $extra '${TUI_PROG:-$WR_BIN}' $(printf "'%s' " "$@") </dev/tty $( [ "${TUI_STDERR:-}" = tty ] || echo "2>'$TUI_DIR/$name.err'" ) &
 		echo \$! >'$TUI_DIR/$name.pid'
 		wait \$!
 		echo \$? >'$TUI_DIR/$name.rc'

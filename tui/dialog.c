@@ -18,6 +18,8 @@
 struct dlg {
 	int y, x, h, w;		/* the frame */
 	int row;		/* next row inside */
+	int limit;		/* rows from here on are kept for what follows */
+	bool cut;		/* something did not fit */
 };
 
 static int dialog_width(void)
@@ -33,19 +35,18 @@ static void dlg_open(struct tui *t, struct dlg *d, int rows, const char *title)
 	d->y = (LINES - d->h) / 2;
 	d->x = (COLS - d->w) / 2;
 	d->row = 1;
+	d->limit = d->h - 1;
+	d->cut = false;
 	view_paint(t);
 	term_box(t, d->y, d->x, d->h, d->w, title);
 }
 
-static bool dlg_full(const struct dlg *d)
-{
-	return d->row >= d->h - 1;
-}
-
 static void dlg_line(const struct tui *t, struct dlg *d, const char *s, enum tui_role r)
 {
-	if (dlg_full(d))
+	if (d->row >= d->limit) {
+		d->cut = true;
 		return;
+	}
 	term_put(t, d->y + d->row, d->x + 2, d->w - 4, s, r);
 	d->row++;
 }
@@ -64,10 +65,11 @@ static void dlg_wrapped(const struct tui *t, struct dlg *d, const char *indent, 
 	strv_free(l, n);
 }
 
-static int wrapped_rows(const char *s, int w)
+/* Rows dlg_wrapped() will take for s after indent. */
+static int wrapped_rows(const char *s, const char *indent)
 {
 	char **l;
-	size_t n = term_wrap(s, w, &l);
+	size_t n = term_wrap(s, dialog_width() - 4 - (int)strlen(indent), &l);
 
 	strv_free(l, n);
 	return (int)n;
@@ -84,7 +86,7 @@ void dialog_message(struct tui *t, const char *title, const char *text, enum tui
 {
 	for (;;) {
 		struct dlg d;
-		int rows = wrapped_rows(text, dialog_width() - 4) + 2;
+		int rows = wrapped_rows(text, "") + 2;
 
 		dlg_open(t, &d, rows, title);
 		dlg_wrapped(t, &d, "", text, r);
@@ -106,16 +108,16 @@ int dialog_choose(struct tui *t, const char *title, const char *intro, const cha
 
 	for (;;) {
 		struct dlg d;
-		int rows = 2, w = dialog_width() - 10;
+		int rows = 2;
 
 		if (intro)
-			rows += wrapped_rows(intro, dialog_width() - 4) + 1;
+			rows += wrapped_rows(intro, "") + 1;
 		for (int i = 0; i < n; i++) {
 			rows++;
 			if (details && details[i])
-				rows += wrapped_rows(details[i], w);
+				rows += wrapped_rows(details[i], "      ");
 			if (disabled && disabled[i])
-				rows += wrapped_rows(disabled[i], w);
+				rows += wrapped_rows(disabled[i], "      why not: ");
 		}
 		dlg_open(t, &d, rows, title);
 		if (intro) {
@@ -174,16 +176,18 @@ bool dialog_confirm(struct tui *t, const struct job *job)
 
 	for (;;) {
 		struct dlg d;
-		int w = dialog_width() - 8, rows = 6;
+		int rows = 5;
 		char *prompt, *field;
 
 		for (size_t i = 0; i < p->nsteps; i++)
-			rows += wrapped_rows(p->steps[i], w);
+			rows += wrapped_rows(p->steps[i], "9. ");
 		for (size_t i = 0; i < p->nwarnings; i++)
-			rows += wrapped_rows(p->warnings[i], w);
+			rows += wrapped_rows(p->warnings[i], "Note: ");
 		if (p->loss)
-			rows += wrapped_rows(p->loss, w) + 1;
+			rows += wrapped_rows(p->loss, "WILL BE LOST: ") + 1;
 		dlg_open(t, &d, rows, title);
+		/* the loss, the prompt and the field always show: the steps give way */
+		d.limit = d.h - 1 - 4 - (p->loss ? wrapped_rows(p->loss, "WILL BE LOST: ") + 1 : 0);
 		dlg_line(t, &d, "winrescue will:", ROLE_HEADER);
 		for (size_t i = 0; i < p->nsteps; i++) {
 			char *n = xasprintf("%zu. ", i + 1);
@@ -192,6 +196,11 @@ bool dialog_confirm(struct tui *t, const struct job *job)
 		}
 		for (size_t i = 0; i < p->nwarnings; i++)
 			dlg_wrapped(t, &d, "Note: ", p->warnings[i], ROLE_WARN);
+		if (d.cut && d.limit > 1)
+			term_put(t, d.y + d.limit - 1, d.x + 2, d.w - 4,
+				 "... (the whole plan: --dry-run in the scripted mode)", ROLE_DIM);
+		d.row = d.row < d.limit ? d.row : d.limit;
+		d.limit = d.h - 1;
 		if (p->loss) {
 			d.row++;
 			dlg_wrapped(t, &d, "WILL BE LOST: ", p->loss, ROLE_ERROR);
@@ -297,12 +306,12 @@ void dialog_result(struct tui *t, const struct job *job)
 
 	for (;;) {
 		struct dlg d;
-		int w = dialog_width() - 6, rows = 2 + wrapped_rows(r->message, w);
+		int rows = 2 + wrapped_rows(r->message, "");
 
 		if (r->next)
-			rows += wrapped_rows(r->next, w);
+			rows += wrapped_rows(r->next, "Next: ");
 		for (size_t i = 0; i < r->nwarnings; i++)
-			rows += wrapped_rows(r->warnings[i], w);
+			rows += wrapped_rows(r->warnings[i], "Note: ");
 		rows += (int)r->ncandidates;
 		dlg_open(t, &d, rows, title);
 		dlg_wrapped(t, &d, "", r->message, role);

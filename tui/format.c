@@ -27,7 +27,7 @@ char *tui_status_words(const struct volume *v, const char *error)
 		return xstrdup("BitLocker locked");
 	if (!n)
 		return xstrdup(v->fs_error ? "Unknown" : v->fstype ? "Healthy" : "-");
-	if (n->error || n->mftmirr_ok == TRI_NO || n->bootsector_ok == TRI_NO)
+	if (ntfs_damaged(n))
 		add_word(&s, "Damaged");
 	if (n->hibernated == TRI_YES)
 		add_word(&s, "Hibernated");

@@ -32,12 +32,6 @@ static void add(struct page *p, const char *fmt, ...)
 	free(s);
 }
 
-/* A line that starts with indent (the page wraps it). */
-static void add_wrapped(struct page *p, const char *indent, const char *text)
-{
-	add(p, "%s%s", indent, text);
-}
-
 static const char *yes_no(bool b)
 {
 	return b ? "yes" : "no";
@@ -220,7 +214,7 @@ void page_details(struct tui *t)
 	if (vol->fs_error)
 		add(&p, "  content: %s", vol->fs_error);
 	if (v->part && v->part->error)
-		add_wrapped(&p, "  error: ", v->part->error);
+		add(&p, "%s%s", "  error: ", v->part->error);
 	add(&p, "%s", "");
 	if (vol->ntfs) {
 		ntfs_lines(&p, vol->ntfs);
@@ -230,7 +224,7 @@ void page_details(struct tui *t)
 	add(&p, "Disk %zu %s  %s  %s", v->disk_index, d->path, disk_role_name(d->role),
 	    d->role == DISK_ROLE_RESCUE ? "[RESCUE] hands off" : "");
 	if (d->role_reason)
-		add_wrapped(&p, "  ", d->role_reason);
+		add(&p, "%s%s", "  ", d->role_reason);
 	add(&p, "  size %s (%" PRIu64 " bytes), sectors %u/%u, %s%s%s", size_human(d->size, a, sizeof(a)),
 	    d->size, d->log_sector, d->phys_sector, or_dash(d->transport),
 	    d->removable ? ", removable" : "", d->readonly ? ", read-only" : "");
@@ -241,9 +235,9 @@ void page_details(struct tui *t)
 	add(&p, "  partition table %s %s", d->pttype ? d->pttype : d->error ? "unreadable" : "none",
 	    or_dash(d->ptuuid));
 	for (size_t i = 0; i < d->npt_warnings; i++)
-		add_wrapped(&p, "  table warning: ", d->pt_warnings[i]);
+		add(&p, "%s%s", "  table warning: ", d->pt_warnings[i]);
 	if (d->error)
-		add_wrapped(&p, "  error: ", d->error);
+		add(&p, "%s%s", "  error: ", d->error);
 	add(&p, "%s", "");
 
 	add(&p, "Findings");
@@ -258,10 +252,10 @@ void page_details(struct tui *t)
 						      : f->severity == SEV_WARNING ? "WARNING" : "INFO",
 				       f->code);
 		char *text = xasprintf("%s%s", head, f->message);
-		add_wrapped(&p, "  ", text);
+		add(&p, "%s%s", "  ", text);
 		if (f->action) {
 			char *next = xasprintf("Next: %s", f->action);
-			add_wrapped(&p, "      ", next);
+			add(&p, "%s%s", "      ", next);
 			free(next);
 		}
 		free(text);
@@ -276,7 +270,7 @@ void page_details(struct tui *t)
 		char *why = actions[i]->applies(v, t->inv, NULL);
 		char *line = xasprintf("  %c  %s: %s", actions[i]->key, actions[i]->label,
 				       why ? why : "available");
-		add_wrapped(&p, "", line);
+		add(&p, "%s%s", "", line);
 		free(line);
 		free(why);
 	}
@@ -324,7 +318,7 @@ void page_log(struct tui *t)
 	for (size_t i = 0; i < n; i++) {
 		char *line = xasprintf("%s  %-7s %-7s %s  %s", e[i].time, e[i].action, e[i].event,
 				       e[i].target, e[i].text);
-		add_wrapped(&p, "", line);
+		add(&p, "%s%s", "", line);
 		free(line);
 	}
 	if (!n)

@@ -58,6 +58,29 @@ static void reprobe(struct tui *t)
 	free(keep);
 }
 
+/*
+ * The first variant of act that applies to v, or -1; why each does not in
+ * why[i] when why is given (room for 8, malloc'ed).
+ */
+static int first_variant(const struct tui *t, const struct action *act, const struct vol_ref *v,
+			 char **why)
+{
+	int first = -1;
+
+	for (int i = 0; i < 8 && act->variants[i].label; i++) {
+		struct action_opts vo = { .rw = act->variants[i].rw,
+					  .discard_hibernation = act->variants[i].discard_hibernation };
+		char *w = act->applies(v, t->inv, &vo);
+		if (!w && first < 0)
+			first = i;
+		if (why)
+			why[i] = w;
+		else
+			free(w);
+	}
+	return first;
+}
+
 /* One action on the selection, from choosing its variant to the re-probe. */
 static void run_action(struct tui *t, const struct action *act)
 {
@@ -69,6 +92,11 @@ static void run_action(struct tui *t, const struct action *act)
 
 	if (!v)
 		return;
+	if (!v->path) {
+		set_message(t, "%s has no device node: nothing can be done with it (partx -a %s).",
+			    vol_name(v), v->disk->path);
+		return;
+	}
 	why = act->applies(v, t->inv, NULL);
 	if (why && !act->variants) {
 		dialog_message(t, act->label, why, ROLE_WARN);
@@ -78,16 +106,10 @@ static void run_action(struct tui *t, const struct action *act)
 	if (act->variants) {
 		const char *labels[8], *details[8];
 		char *disabled[8] = { 0 };
-		int n = 0, any = -1;
-		for (; act->variants[n].label && n < 8; n++) {
-			struct action_opts vo = o;
-			vo.rw = act->variants[n].rw;
-			vo.discard_hibernation = act->variants[n].discard_hibernation;
+		int n = 0, any = first_variant(t, act, v, disabled);
+		for (; n < 8 && act->variants[n].label; n++) {
 			labels[n] = act->variants[n].label;
 			details[n] = act->variants[n].detail;
-			disabled[n] = act->applies(v, t->inv, &vo);
-			if (!disabled[n] && any < 0)
-				any = n;
 		}
 		int choice = -1;
 		if (any < 0) {
@@ -146,21 +168,13 @@ static void actions_menu(struct tui *t)
 
 	if (!v)
 		return;
-	for (; actions[n] && n < 16; n++) {
+	for (; n < 16 && actions[n]; n++) {
 		labels[n] = actions[n]->label;
 		disabled[n] = actions[n]->applies(v, t->inv, NULL);
 		/* an action with variants may still apply in one of them */
-		for (size_t k = 0; disabled[n] && actions[n]->variants &&
-				   actions[n]->variants[k].label; k++) {
-			struct action_opts vo = { .rw = actions[n]->variants[k].rw,
-						  .discard_hibernation =
-							  actions[n]->variants[k].discard_hibernation };
-			char *w = actions[n]->applies(v, t->inv, &vo);
-			if (!w) {
-				free(disabled[n]);
-				disabled[n] = NULL;
-			}
-			free(w);
+		if (disabled[n] && actions[n]->variants && first_variant(t, actions[n], v, NULL) >= 0) {
+			free(disabled[n]);
+			disabled[n] = NULL;
 		}
 	}
 	int first = 0;
@@ -217,11 +231,13 @@ static bool confirm_quit(struct tui *t)
 	if (c != 0)
 		return false;
 	struct action_opts o = { .log_path = t->opts.log_path };
+	t->cancel = 0;
 	for (size_t i = 0; i < t->nmounted && !*t->stop; i++) {
 		struct job job;
 		if (job_prepare(&job, &action_umount, t->mounted[i], NULL, &o) == ACT_OK) {
 			t->running = &job;
 			t->last_step = 0;
+			t->last_draw = 0;
 			job_run(&job, dialog_progress, t, &t->cancel);
 			t->running = NULL;
 		}
@@ -354,7 +370,7 @@ int tui_run(const struct tui_opts *o)
 
 	/* nothing may write to the terminal behind ncurses' back */
 	fflush(stderr);
-	saved_err = dup(STDERR_FILENO);
+	saved_err = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);	/* never inherited by ntfs-3g */
 	null = open("/dev/null", O_WRONLY | O_CLOEXEC);
 	if (null >= 0) {
 		dup2(null, STDERR_FILENO);

@@ -13,6 +13,7 @@
  *   row L-1          key bar
  */
 #include "tui/tui_int.h"
+#include "cli/output.h"
 #include "lib/table.h"
 #include "lib/util.h"
 
@@ -84,16 +85,6 @@ static const char *role_words(const struct vol_ref *v)
 	case PART_ROLE_BITLOCKER: return "BitLocker";
 	case PART_ROLE_SWAP: return "Swap";
 	default: return v->part && v->part->container ? "Extended" : "-";
-	}
-}
-
-static const char *disk_marker(const struct disk *d)
-{
-	switch (d->role) {
-	case DISK_ROLE_RESCUE: return "[RESCUE]";
-	case DISK_ROLE_SYSTEM: return "[SYSTEM]";
-	case DISK_ROLE_DATA: return "[DATA]";
-	default: return "[UNKNOWN]";
 	}
 }
 
@@ -364,10 +355,10 @@ static void disk_rows(struct tui *t, size_t di, int y)
 	line = xasprintf("Disk %zu | %s | %s | %s | ", di, disk_kind(d), size, disk_status(d));
 	term_put(t, y, 1, COLS - 1, line, ROLE_HEADER);
 	x = 1 + (int)strlen(line);
-	term_put(t, y, x, COLS - x, disk_marker(d), d->role == DISK_ROLE_RESCUE ? ROLE_RESCUE
+	term_put(t, y, x, COLS - x, output_disk_marker(d->role), d->role == DISK_ROLE_RESCUE ? ROLE_RESCUE
 						    : d->role == DISK_ROLE_SYSTEM ? ROLE_SYSTEM
 										 : ROLE_HEADER);
-	x += (int)strlen(disk_marker(d)) + 2;
+	x += (int)strlen(output_disk_marker(d->role)) + 2;
 	bool clash = false;
 	for (size_t i = 0; i < t->inv->nfindings; i++)
 		if (strcmp(t->inv->findings[i].code, "signature-collision") == 0 &&
@@ -459,15 +450,16 @@ static void status_row(struct tui *t, int y)
 	status = tui_status_words(v->vol, item_error(v));
 	size_human(v->part ? v->part->size : v->disk->size, size, sizeof(size));
 	/* where it is mounted first: the path is what the person needs next */
-	line = xasprintf("%s%s%s%s %s%s%s%s %s %s, %s%s",
-			 v->vol->use.nmountpoints ? (v->vol->use.mounted_rw ? "Mounted read-write at "
-									    : "Mounted read-only at ")
-						  : "Not mounted",
-			 v->vol->use.nmountpoints ? v->vol->use.mountpoints[0] : "",
-			 v->vol->use.nmountpoints ? " |" : ":",
-			 "", v->path ? v->path : vol_name(v), label ? " \"" : "", label ? label : "",
-			 label ? "\"" : "", fs_words(v->vol), size, status,
+	const struct usage *u = &v->vol->use;
+	char *where = u->nmountpoints ? xasprintf("Mounted %s at %s |",
+						  u->mounted_rw ? "read-write" : "read-only",
+						  u->mountpoints[0])
+				      : xstrdup("Not mounted:");
+	line = xasprintf("%s %s%s%s%s %s %s, %s%s", where, v->path ? v->path : vol_name(v),
+			 label ? " \"" : "", label ? label : "", label ? "\"" : "", fs_words(v->vol),
+			 size, status,
 			 v->disk->role == DISK_ROLE_RESCUE ? " (rescue system: hands off)" : "");
+	free(where);
 	term_put(t, y, 0, COLS, line, ROLE_NORMAL);
 	free(line);
 	free(status);

@@ -140,9 +140,12 @@ done
 expect_match "fast-restart: says Fast Startup" "Fast Startup" "$("$WR_BIN" mount --rw --yes "${SP[fast-restart]}" 2>&1)"
 for st in hibernated fast-restart unclean bootsector; do
 	dev=${SP[$st]}
+	before=$(sha256sum "$dev" | cut -c1-64)
 	run "$st: read-only mounts" 0 mount "$dev"
 	expect_eq "$st: read-only" ro "$(mounted_mode "$dev")"
 	umount_quiet "$dev"
+	expect_eq "$st: the volume unchanged by the read-only mount (sha256)" "$before" \
+		"$(sha256sum "$dev" | cut -c1-64)"
 done
 # ntfs-3g refuses this one even read-only: said in our words
 run "mftmirr: read-only fails cleanly" 1 mount "${SP[mftmirr]}"
@@ -286,7 +289,7 @@ run "--at a file" 32 mount "$H" --at "$T/full/file"
 run "--at inside a Windows volume" 32 mount "$H" --at /mnt/winrescue/clean-logfile/sub
 expect_match "inside a Windows volume: says so" "is inside ${SP[clean-logfile]}" "$ERR"
 run "--log on a Windows volume" 32 mount "$H" --log /mnt/winrescue/clean-logfile/logs/audit.jsonl
-expect_match "log on a Windows volume: refused" "not on the rescue system's disk" "$ERR"
+expect_match "log on a Windows volume: refused" "which is not the rescue system's disk" "$ERR"
 [ -e /mnt/winrescue/clean-logfile/logs ] && nok "the log's directory was made on the Windows volume" ||
 	ok "nothing written to the Windows volume for the log"
 umount_quiet "${SP[clean-logfile]}"

@@ -392,6 +392,31 @@ expect_eq "SIGTERM: the mount stays (umount all removes it)" /mnt/winrescue/Wind
 expect_eq "umount all after the session" "" "$(mounted_at "$C")"
 tui_stop s
 
+# --------------- the scripted mode on a terminal: the typed name, and a recheck
+# the plan is made, the name asked; meanwhile another shell mounts the volume:
+# after the name is typed, the fresh look refuses instead of mounting twice
+TUI_STDERR=tty tui_start cli 80x24 vt220 mount --rw "${DATA}p1"
+if tui_wait cli "Type $(basename "$DATA")p1 to go ahead" 10; then
+	ok "scripted mode on a terminal asks for the device name"
+	mkdir -p "$T/other" && ntfs-3g -o ro "${DATA}p1" "$T/other" && wr_cleanup_add "umount '$T/other'"
+	tui_keys cli -l "$(basename "$DATA")p1"
+	tui_keys cli Enter
+	expect_eq "changed while the name was typed: refused (32)" 32 "$(tui_wait_exit cli 15)"
+	expect_match "changed: says it is mounted now" "already mounted at $T/other" "$(tui_screen cli | tr -d '\n')"
+	expect_eq "changed: only the other mount" "$T/other" "$(mounted_at "${DATA}p1")"
+	wr_umount "$T/other"
+else
+	nok "no typed confirmation: $(tui_screen cli | head -12)"
+fi
+tui_stop cli
+TUI_STDERR=tty tui_start cli2 80x24 vt220 mount --rw "${DATA}p1"
+tui_wait cli2 "to go ahead" 10
+tui_keys cli2 -l "nope"
+tui_keys cli2 Enter
+expect_eq "a wrong name in the scripted mode: cancelled (32)" 32 "$(tui_wait_exit cli2 10)"
+expect_eq "a wrong name: nothing mounted" "" "$(mounted_at "${DATA}p1")"
+tui_stop cli2
+
 # ----------------------------------------------------------- no terminal
 setsid -w "$WR_BIN" </dev/null >"$T/nt.out" 2>"$T/nt.err"
 rc=$?
