@@ -392,6 +392,14 @@ expect_eq "SIGTERM: the mount stays (umount all removes it)" /mnt/winrescue/Wind
 expect_eq "umount all after the session" "" "$(mounted_at "$C")"
 tui_stop s
 
+# SIGHUP (the SSH connection dropped): the same
+tui_start h 80x24 vt220 tui "${DISKS[@]}"
+tui_wait h 'q:Quit' 10
+kill -HUP "$(tui_pid h)"
+expect_eq "SIGHUP: exit 129" 129 "$(tui_wait_exit h 10)"
+expect_eq "SIGHUP: terminal modes restored" "$(cat "$TUI_DIR/h.stty-before")" "$(cat "$TUI_DIR/h.stty-after" 2>/dev/null)"
+tui_stop h
+
 # --------------- the scripted mode on a terminal: the typed name, and a recheck
 # the plan is made, the name asked; meanwhile another shell mounts the volume:
 # after the name is typed, the fresh look refuses instead of mounting twice
