@@ -68,40 +68,40 @@ int job_result(struct job *job, int status, const char *code, const char *next,
 	return status;
 }
 
+/* Append the formatted sentence to a list (warnings, steps). */
+static void vadd(char ***v, size_t *n, const char *fmt, va_list ap)
+{
+	char *s = xvasprintf(fmt, ap);
+
+	strv_add(v, n, s);
+	free(s);
+}
+
 void job_warn(struct job *job, const char *fmt, ...)
 {
 	va_list ap;
-	char *s;
 
 	va_start(ap, fmt);
-	s = xvasprintf(fmt, ap);
+	vadd(&job->res.warnings, &job->res.nwarnings, fmt, ap);
 	va_end(ap);
-	strv_add(&job->res.warnings, &job->res.nwarnings, s);
-	free(s);
 }
 
 void job_plan_step(struct job *job, const char *fmt, ...)
 {
 	va_list ap;
-	char *s;
 
 	va_start(ap, fmt);
-	s = xvasprintf(fmt, ap);
+	vadd(&job->plan.steps, &job->plan.nsteps, fmt, ap);
 	va_end(ap);
-	strv_add(&job->plan.steps, &job->plan.nsteps, s);
-	free(s);
 }
 
 void job_plan_warn(struct job *job, const char *fmt, ...)
 {
 	va_list ap;
-	char *s;
 
 	va_start(ap, fmt);
-	s = xvasprintf(fmt, ap);
+	vadd(&job->plan.warnings, &job->plan.nwarnings, fmt, ap);
 	va_end(ap);
-	strv_add(&job->plan.warnings, &job->plan.nwarnings, s);
-	free(s);
 }
 
 static double elapsed_since(const struct timespec *t0)

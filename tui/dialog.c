@@ -82,6 +82,20 @@ static bool is_close_key(int ch)
 	return r == REQ_BACK || r == REQ_QUIT || r == REQ_DETAILS || ch == ' ';
 }
 
+/* The last line of a message, then a key: true when it closes the dialog. */
+static bool dlg_close(struct tui *t, struct dlg *d)
+{
+	d->row++;
+	dlg_line(t, d, "Enter, q or Esc: close", ROLE_DIM);
+	term_flush();
+	int ch = term_key(t);
+	if (*t->stop || (ch != ERR && is_close_key(ch)))
+		return true;
+	if (ch == CTRL('l') || ch == KEY_RESIZE)
+		clearok(curscr, TRUE);
+	return false;
+}
+
 void dialog_message(struct tui *t, const char *title, const char *text, enum tui_role r)
 {
 	for (;;) {
@@ -90,14 +104,8 @@ void dialog_message(struct tui *t, const char *title, const char *text, enum tui
 
 		dlg_open(t, &d, rows, title);
 		dlg_wrapped(t, &d, "", text, r);
-		d.row++;
-		dlg_line(t, &d, "Enter, q or Esc: close", ROLE_DIM);
-		term_flush();
-		int ch = term_key(t);
-		if (*t->stop || (ch != ERR && is_close_key(ch)))
+		if (dlg_close(t, &d))
 			return;
-		if (ch == CTRL('l') || ch == KEY_RESIZE)
-			clearok(curscr, TRUE);
 	}
 }
 
@@ -321,13 +329,7 @@ void dialog_result(struct tui *t, const struct job *job)
 			dlg_wrapped(t, &d, "Next: ", r->next, ROLE_NORMAL);
 		for (size_t i = 0; i < r->nwarnings; i++)
 			dlg_wrapped(t, &d, "Note: ", r->warnings[i], ROLE_WARN);
-		d.row++;
-		dlg_line(t, &d, "Enter, q or Esc: close", ROLE_DIM);
-		term_flush();
-		int ch = term_key(t);
-		if (*t->stop || (ch != ERR && is_close_key(ch)))
+		if (dlg_close(t, &d))
 			return;
-		if (ch == CTRL('l') || ch == KEY_RESIZE)
-			clearok(curscr, TRUE);
 	}
 }
