@@ -209,6 +209,12 @@ int job_run(struct job *job, action_progress_fn progress, void *progress_data,
 
 void job_free(struct job *job);
 
+/*
+ * Whether what a person typed confirms the plan: the device's kernel name
+ * (plan.confirm_word) or its path, exactly. Both front ends ask this.
+ */
+bool job_confirmed_by(const struct job *job, const char *typed);
+
 /* ---- for the actions themselves (actions/job.c) ---- */
 
 /* Set the result; fmt makes the message. Returns status. */

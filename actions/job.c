@@ -112,6 +112,16 @@ static double elapsed_since(const struct timespec *t0)
 	return (double)(now.tv_sec - t0->tv_sec) + (double)(now.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
+bool job_confirmed_by(const struct job *job, const char *typed)
+{
+	const char *word = job->plan.confirm_word;
+
+	if (!typed || !*typed || !word)
+		return false;
+	return strcmp(typed, word) == 0 ||
+	       (job->ntargets == 1 && job->targets[0].path && strcmp(typed, job->targets[0].path) == 0);
+}
+
 bool job_cancelled(const struct job *job)
 {
 	return job->cancel && *job->cancel;

@@ -146,8 +146,8 @@ bool mount_refused(const struct vol_ref *v, const struct action_opts *o, struct 
 					"try again.", v->disk->path));
 	if (v->disk->role == DISK_ROLE_RESCUE)
 		return refuse(r, ACT_REFUSED, "rescue-disk",
-			      xasprintf("Refused: %s is on Disk %zu, the rescue system's own disk "
-					"(%s); winrescue never mounts or changes it.", dev,
+			      xasprintf("Refused: %s is on Disk %zu, the rescue system's own disk: "
+					"%s; winrescue never mounts or changes it.", dev,
 					v->disk_index, v->disk->role_reason ? v->disk->role_reason
 									    : "it runs this system"),
 			      xstrdup("Pick a volume of the Windows disk: 'winrescue list' marks it "
@@ -639,7 +639,7 @@ static char *mount_applies(const struct vol_ref *v, const struct inventory *inv,
 					 v->path);
 		return NULL;
 	}
-	why = xstrdup(r.message);
+	why = xasprintf("%s %s", r.message, r.next);
 	refusal_free(&r);
 	return why;
 }

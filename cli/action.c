@@ -126,7 +126,7 @@ static bool ask_typed(const struct job *job)
 	fflush(stderr);
 	if (getline(&line, &cap, stdin) > 0) {
 		line[strcspn(line, "\n")] = '\0';
-		yes = strcmp(str_trim(line), job->plan.confirm_word) == 0;
+		yes = job_confirmed_by(job, str_trim(line));
 	}
 	free(line);
 	return yes;

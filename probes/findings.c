@@ -44,7 +44,8 @@ static void ntfs_findings(struct inventory *inv, const char *dev, const struct n
 {
 	if (n->error)
 		findings_add(inv, SEV_ERROR, "ntfs-unreadable", dev,
-			     "Run 'winrescue check' on it; do not mount it read-write.",
+			     "Copy what can be read off with a read-only mount (winrescue mount); repair "
+			     "it with chkdsk /f in Windows; do not mount it read-write.",
 			     "The NTFS volume on %s cannot be read completely: %s.", dev, n->error);
 	if (n->hibernated == TRI_YES)
 		findings_add(inv, SEV_ERROR, "ntfs-hibernated", dev,
@@ -60,24 +61,25 @@ static void ntfs_findings(struct inventory *inv, const char *dev, const struct n
 			     "metadata cached in memory for its next start.", dev);
 	else if (n->logfile == NTFS_LOGFILE_UNCLEAN)
 		findings_add(inv, SEV_WARNING, "ntfs-unclean-log", dev,
-			     "Mount it read-only; let Windows (chkdsk) replay the journal, or run "
-			     "'winrescue check' on it.",
+			     "Mount it read-only (winrescue mount); let Windows replay the journal "
+			     "at its next start (or run chkdsk /f).",
 			     "The journal ($LogFile) on %s was not closed cleanly: Windows crashed "
 			     "or lost power with changes not yet written.", dev);
 	if (n->dirty == TRI_YES)
 		findings_add(inv, SEV_WARNING, "ntfs-dirty", dev,
-			     "Run 'winrescue check' on it; Windows will run chkdsk at its next start.",
+			     "Nothing to do first: it mounts read-only, or read-write with a warning; "
+			     "Windows runs chkdsk at its next start.",
 			     "The NTFS volume on %s is marked dirty: Windows will check it at its "
 			     "next start.", dev);
 	if (n->mftmirr_ok == TRI_NO)
 		findings_add(inv, SEV_ERROR, "ntfs-mftmirr-mismatch", dev,
-			     "Copy the data off first, then repair it with 'winrescue fix' or "
-			     "chkdsk /f.",
+			     "Copy the data off first (winrescue mount, read-only), then repair it with "
+			     "chkdsk /f in Windows.",
 			     "%s: %s.", dev, n->mftmirr_detail ? n->mftmirr_detail
 							       : "$MFTMirr does not match $MFT");
 	if (n->bootsector_ok == TRI_NO)
 		findings_add(inv, SEV_WARNING, "ntfs-bootsector-mismatch", dev,
-			     "Repair it with 'winrescue fix' or chkdsk /f; the intact copy is kept.",
+			     "Repair it with chkdsk /f in Windows; the intact copy is kept.",
 			     "%s: %s.", dev, n->bootsector_detail ? n->bootsector_detail
 								  : "the boot sectors differ");
 }

@@ -35,6 +35,14 @@
 
 void prefetch_start(int fd)
 {
+	/*
+	 * A mounted partition keeps its whole disk open, and with it the disk's
+	 * page cache, which does not see what is written through the partition's
+	 * own node (ntfs-3g writes there): drop the clean cached pages, so that
+	 * a volume mounted read-write is read as it is now (seen: hiberfil.sys
+	 * deleted, the scan still reading it for a minute). Nothing is written.
+	 */
+	posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
 	posix_fadvise(fd, 0, 0, POSIX_FADV_RANDOM);
 }
 

@@ -58,7 +58,8 @@ static void dlg_wrapped(const struct tui *t, struct dlg *d, const char *indent, 
 	size_t n = term_wrap(s, d->w - 4 - (int)strlen(indent), &l);
 
 	for (size_t i = 0; i < n; i++) {
-		char *line = xasprintf("%s%s", i ? "  " : indent, l[i]);
+		char *line = i ? xasprintf("%*s%s", (int)strlen(indent), "", l[i])
+			       : xasprintf("%s%s", indent, l[i]);
 		dlg_line(t, d, line, r);
 		free(line);
 	}
@@ -113,6 +114,7 @@ int dialog_choose(struct tui *t, const char *title, const char *intro, const cha
 		  const char *const *details, char *const *disabled, int n, int initial)
 {
 	int cur = initial;
+	bool refused = false;	/* Enter on a choice that cannot be taken */
 
 	for (;;) {
 		struct dlg d;
@@ -122,10 +124,10 @@ int dialog_choose(struct tui *t, const char *title, const char *intro, const cha
 			rows += wrapped_rows(intro, "") + 1;
 		for (int i = 0; i < n; i++) {
 			rows++;
-			if (details && details[i])
-				rows += wrapped_rows(details[i], "      ");
 			if (disabled && disabled[i])
 				rows += wrapped_rows(disabled[i], "      why not: ");
+			else if (details && details[i])
+				rows += wrapped_rows(details[i], "      ");
 		}
 		dlg_open(t, &d, rows, title);
 		if (intro) {
@@ -137,14 +139,17 @@ int dialog_choose(struct tui *t, const char *title, const char *intro, const cha
 			char *line = xasprintf("%s %d  %s", i == cur ? ">" : " ", i + 1, labels[i]);
 			dlg_line(t, &d, line, i == cur ? ROLE_SELECT : off ? ROLE_DIM : ROLE_NORMAL);
 			free(line);
-			if (details && details[i])
-				dlg_wrapped(t, &d, "      ", details[i],
-					    strncmp(details[i], "LOSS", 4) == 0 ? ROLE_ERROR : ROLE_NORMAL);
 			if (off)
 				dlg_wrapped(t, &d, "      why not: ", disabled[i], ROLE_DIM);
+			else if (details && details[i])
+				dlg_wrapped(t, &d, "      ", details[i],
+					    strncmp(details[i], "LOSS", 4) == 0 ? ROLE_ERROR : ROLE_NORMAL);
 		}
 		d.row++;
-		dlg_line(t, &d, "Up/Down or 1-9: choose   Enter: go   q or Esc: cancel", ROLE_DIM);
+		dlg_line(t, &d, refused ? "That one is not available (why not: above); choose another."
+					: "Up/Down or 1-9: choose   Enter: go   q or Esc: cancel",
+			 refused ? ROLE_WARN : ROLE_DIM);
+		refused = false;
 		term_flush();
 
 		int ch = term_key(t);
@@ -154,9 +159,7 @@ int dialog_choose(struct tui *t, const char *title, const char *intro, const cha
 			continue;
 		enum tui_req r = tui_req_for_key(ch);
 		if (ch >= '1' && ch <= '9' && ch - '1' < n) {
-			cur = ch - '1';
-			if (!(disabled && disabled[cur]))
-				return cur;
+			cur = ch - '1';	/* a digit chooses; only Enter goes */
 		} else if (r == REQ_UP) {
 			cur = cur > 0 ? cur - 1 : n - 1;
 		} else if (r == REQ_DOWN) {
@@ -164,6 +167,7 @@ int dialog_choose(struct tui *t, const char *title, const char *intro, const cha
 		} else if (ch == '\n' || ch == '\r' || ch == KEY_ENTER) {
 			if (!(disabled && disabled[cur]))
 				return cur;
+			refused = true;
 		} else if (r == REQ_BACK || r == REQ_QUIT) {
 			return -1;
 		} else if (ch == CTRL('l') || ch == KEY_RESIZE) {
@@ -235,11 +239,12 @@ bool dialog_confirm(struct tui *t, const struct job *job)
 		if (ch == 27 || ch == CTRL('c') || ch == CTRL('g')) {
 			break;
 		} else if (ch == '\n' || ch == '\r' || ch == KEY_ENTER) {
-			if (strcmp(typed, p->confirm_word) == 0) {
+			if (job_confirmed_by(job, typed)) {
 				yes = true;
 				break;
 			}
-			complaint = "That is not the device name: type it exactly, or Esc to cancel.";
+			if (len)
+				complaint = "That is not the name asked for: type it exactly, or Esc to cancel.";
 		} else if (ch == KEY_BACKSPACE || ch == 127 || ch == CTRL('h')) {
 			if (len)
 				typed[--len] = '\0';

@@ -76,6 +76,10 @@ char *tui_fit_left(const char *s, size_t w)
 		while (*p && ((unsigned char)*p & 0xc0) == 0x80)
 			p++;
 	}
+	/* start at a path's component when one is left: "~/Windows", not "~ue/Windows" */
+	const char *slash = strchr(p, '/');
+	if (slash && slash[1])
+		p = slash;
 	return xasprintf("~%s", p);
 }
 

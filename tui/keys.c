@@ -63,7 +63,7 @@ const struct tui_binding tui_bindings[] = {
 	{ REQ_HELP, "?, h, F1", "this help" },
 	{ REQ_REDRAW, "Ctrl-L", "repaint the screen (after kernel messages scribbled on it)" },
 	{ REQ_BACK, "Esc, q, Backspace", "close a page or dialog" },
-	{ REQ_QUIT, "q, Ctrl-C, F10", "quit (asks first while volumes winrescue mounted are mounted)" },
+	{ REQ_QUIT, "q, Ctrl-C, F10", "quit (asks first while volumes it mounted are mounted)" },
 	{ REQ_NONE, NULL, NULL },
 };
 

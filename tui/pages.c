@@ -56,6 +56,11 @@ static size_t page_wrap(const struct page *p, char ***out)
 	for (size_t i = 0; i < p->n; i++) {
 		const char *s = p->lines[i];
 		size_t lead = strspn(s, " ");
+
+		if ((int)text_width(s) <= COLS - 2) {	/* fits: columns stay aligned */
+			strv_add(out, &n, s);
+			continue;
+		}
 		char **l, *indent = xasprintf("%*s", (int)lead + 4, "");
 		size_t k = term_wrap(s + lead, COLS - 2 - (int)lead - 4, &l);
 		if (!k)
@@ -126,11 +131,13 @@ static void page_run(struct tui *t, const char *title, struct page *p)
 	p->n = 0;
 }
 
-static void ntfs_lines(struct page *p, const struct ntfs_state *n)
+static void ntfs_lines(struct page *p, const struct ntfs_state *n, bool mounted_rw)
 {
 	char a[32], b[32];
 
-	add(p, "NTFS (read without mounting)");
+	add(p, "%s", mounted_rw ? "NTFS (read from the disk; it is mounted read-write, so this is "
+				  "what the driver has written so far)"
+				: "NTFS (read from the disk, as it is)");
 	if (n->major_ver || n->minor_ver)
 		add(p, "  version %u.%u, sector %u, cluster %u, MFT record %u bytes", n->major_ver,
 		    n->minor_ver, n->sector_size, n->cluster_size, n->mft_record_size);
@@ -140,7 +147,8 @@ static void ntfs_lines(struct page *p, const struct ntfs_state *n)
 	add(p, "  label %s, serial %016" PRIx64, or_dash(n->label), n->serial);
 	add(p, "  size %s, free %s", size_human(n->total, a, sizeof(a)),
 	    n->free_known ? size_human(n->free, b, sizeof(b)) : "unknown");
-	add(p, "  dirty: %s   hibernated: %s%s%s%s", tri(n->dirty), tri(n->hibernated),
+	add(p, "  dirty: %s", tri(n->dirty));
+	add(p, "  hibernated: %s%s%s%s", tri(n->hibernated),
 	    n->hiberfil_magic[0] ? " (hiberfil.sys starts with \"" : "", n->hiberfil_magic,
 	    n->hiberfil_magic[0] ? "\")" : "");
 	add(p, "  journal ($LogFile): %s%s", ntfs_logfile_name(n->logfile),
@@ -188,9 +196,11 @@ void page_details(struct tui *t)
 	else
 		add(&p, "Disk %zu as one volume (%s): %s", v->disk_index, d->path, st);
 	free(st);
-	add(&p, "  file system: %s   label: %s   UUID: %s   version: %s   usage: %s",
-	    or_dash(vol->fstype), or_dash(vol_label(v)), or_dash(vol->uuid), or_dash(vol->version),
-	    or_dash(vol->usage));
+	add(&p, "  file system: %s%s%s   label: %s   UUID: %s", or_dash(vol->fstype),
+	    vol->version ? " " : "", vol->version ? vol->version : "", or_dash(vol_label(v)),
+	    or_dash(vol->uuid));
+	if (vol->usage && strcmp(vol->usage, "filesystem") != 0)
+		add(&p, "  content: %s (libblkid)", vol->usage);
 	if (v->part) {
 		const struct partition *pt = v->part;
 		add(&p, "  start %s (%" PRIu64 " bytes), size %s (%" PRIu64 " bytes), node %s (%u:%u)",
@@ -217,7 +227,7 @@ void page_details(struct tui *t)
 		add(&p, "%s%s", "  error: ", v->part->error);
 	add(&p, "%s", "");
 	if (vol->ntfs) {
-		ntfs_lines(&p, vol->ntfs);
+		ntfs_lines(&p, vol->ntfs, vol->use.mounted_rw);
 		add(&p, "%s", "");
 	}
 
@@ -287,19 +297,22 @@ void page_help(struct tui *t)
 	    WINRESCUE_VERSION);
 	add(&p, "%s", "");
 	add(&p, "Keys");
+	for (size_t i = 0; actions[i]; i++)
+		add(&p, "  %-24c %s of the selection (the scripted form: winrescue %s)",
+		    actions[i]->key, actions[i]->label, actions[i]->name);
 	for (const struct tui_binding *b = tui_bindings; b->keys; b++)
 		add(&p, "  %-24s %s", b->keys, b->help);
 	add(&p, "%s", "");
-	add(&p, "Actions on the selected volume");
-	for (size_t i = 0; actions[i]; i++)
-		add(&p, "  %-24c %s (%s; winrescue %s)", actions[i]->key, actions[i]->label,
-		    action_risk_name(actions[i]->risk), actions[i]->name);
-	add(&p, "%s", "");
 	add(&p, "Markers");
-	add(&p, "  >         the selection (both panes)");
-	add(&p, "  [RESCUE]  the disk the rescue system runs from: hands off, never written");
-	add(&p, "  [SYSTEM]  a disk with a Windows installation: the patient");
-	add(&p, "  Online    a disk with a mounted volume; Offline: none mounted");
+	add(&p, "  >          the selection (both panes)");
+	add(&p, "  [RESCUE]   the disk the rescue system runs from: hands off, never written");
+	add(&p, "  [SYSTEM]   a disk with a Windows installation: the patient");
+	add(&p, "  [DATA]     a disk with Windows-readable volumes but no Windows");
+	add(&p, "  [SAME ID]  a disk with another disk's MBR signature or GPT GUID (a clone)");
+	add(&p, "  Online     a disk with a volume mounted; Offline: none mounted (as in");
+	add(&p, "             Disk Management, where Online gives the volumes drive letters)");
+	add(&p, "  +          more states than the column shows (Hibernated+ = Hibernated, Dirty)");
+	add(&p, "  ~          cut short; the details (Enter) and the row above the keys show all");
 	add(&p, "%s", "");
 	add(&p, "Anything that writes asks for the device name to be typed first.");
 	add(&p, "Every action is recorded in the audit log (l shows this session's).");

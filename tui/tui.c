@@ -225,9 +225,13 @@ static bool confirm_quit(struct tui *t)
 				  "'winrescue umount all' unmounts them later", NULL };
 	int c = dialog_choose(t, "Quit winrescue?", text, labels, details, NULL, 3, 0);
 	free(text);
-	free(list);
-	if (c == 1)
+	if (c == 1) {
+		t->farewell = xasprintf("still mounted: %s ('winrescue umount all' unmounts them)",
+					list);
+		free(list);
 		return true;
+	}
+	free(list);
 	if (c != 0)
 		return false;
 	struct action_opts o = { .log_path = t->opts.log_path };
@@ -246,6 +250,7 @@ static bool confirm_quit(struct tui *t)
 			reprobe(t);
 			dialog_result(t, &job);
 			job_free(&job);
+			set_message(t, "winrescue did not quit: a volume it mounted is still mounted.");
 			return false;
 		}
 		job_free(&job);
@@ -415,6 +420,9 @@ int tui_run(const struct tui_opts *o)
 	strv_free(t.mounted, t.nmounted);
 	free(t.message);
 	audit_session_free();
+	if (t.farewell)
+		fprintf(stderr, "winrescue: %s\n", t.farewell);
+	free(t.farewell);
 	if (stop_signal) {
 		fprintf(stderr, "winrescue: stopped by signal %d (%s); the terminal is restored%s\n",
 			(int)stop_signal, strsignal(stop_signal),

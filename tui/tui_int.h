@@ -42,6 +42,7 @@ struct tui {
 	char **mounted;			/* devices this session mounted */
 	size_t nmounted;
 	char *message;			/* one line on the status row until the next key */
+	char *farewell;			/* said on stderr once the terminal is given back */
 	volatile sig_atomic_t *stop;	/* a signal number once SIGHUP/SIGTERM... arrived */
 	volatile sig_atomic_t cancel;	/* the running action's cancel flag */
 	const struct job *running;	/* the action job_run() is running, for its dialog */

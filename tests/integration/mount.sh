@@ -163,6 +163,9 @@ expect_eq "dry run: the loss" true "$(jq '.plan.loss != null' <<<"$OUT")"
 expect_eq "dry run: nothing mounted" "" "$(mounted_at "${SP[hibernated]}")"
 run "discard --yes (hibernated)" 0 mount --rw --discard-hibernation --yes "${SP[hibernated]}"
 expect_eq "discard: read-write" rw "$(mounted_mode "${SP[hibernated]}")"
+# still mounted: the whole disk's page cache must not hide what ntfs-3g wrote
+expect_eq "discard: list says not hibernated while it is mounted" false \
+	"$("$WR_BIN" list --json | jq -r --arg p "${SP[hibernated]}" '.disks[].partitions[] | select(.path == $p) | .ntfs.hibernated')"
 umount_quiet "${SP[hibernated]}"
 run "discard --yes (Fast Startup)" 0 mount --rw --discard-hibernation --yes "${SP[fast-restart]}"
 expect_eq "discard Fast Startup: read-write" rw "$(mounted_mode "${SP[fast-restart]}")"

@@ -116,9 +116,10 @@ for term in vt100 vt220 linux xterm-256color; do
 	tui_keys "$n" '?'
 	if tui_wait "$n" 'Keys' 5; then
 		expect_match "$term: help lists the keys" 'Ctrl-L' "$(tui_screen "$n")"
+		expect_match "$term: help lists the actions' keys" 'm +Online \(mount\)' "$(tui_screen "$n")"
 		tui_keys "$n" G
 		tui_settle "$n"
-		expect_match "$term: help lists the actions (its end, after G)" 'Online \(mount\)' "$(tui_screen "$n")"
+		expect_match "$term: help explains the markers (its end, after G)" '\[SAME ID\]' "$(tui_screen "$n")"
 	else
 		nok "$term: help not shown"
 	fi
@@ -210,10 +211,10 @@ if tui_wait g 'Read-only' 5; then
 	scr=$(tui_screen g)
 	expect_match "mount dialog: read-write is refused with the reason" 'why not: Refused: Windows on' "$scr"
 	expect_match "mount dialog: discarding shows the loss in words" 'LOSS: the hibernated session' "$scr"
-	tui_keys g 2
-	tui_settle g
-	expect_match "mount dialog: a refused choice cannot be taken" 'Read-only' "$(tui_screen g)"
-	tui_keys g 1
+	tui_keys g 2 Enter
+	if tui_wait g 'That one is not available' 5; then ok "mount dialog: a refused choice cannot be taken, and says so"
+	else nok "mount dialog: Enter on a refused choice: $(tui_screen g | sed -n 6,18p)"; fi
+	tui_keys g 1 Enter
 	if tui_wait g 'Done' 10; then
 		expect_match "Online: the result names the mount point" "Mounted $C read-only at /mnt/winrescue/Windows" "$(tui_screen g)"
 	else
@@ -264,14 +265,17 @@ expect_match "Tab goes to the next disk" "${DATA}p1" "$(tui_screen g | sed -n 23
 tui_keys g m
 tui_wait g 'Read-write' 5
 tui_keys g 2
+tui_settle g
+expect_match "a digit only chooses (Enter goes)" '> 2  Read-write' "$(tui_screen g)"
+tui_keys g Enter
 if tui_wait g 'Type '"$(basename "$DATA")"'p1 and press Enter' 10; then
 	ok "read-write asks for the device name"
 	tui_keys g -l "wrong"
 	tui_keys g Enter
-	tui_wait g 'That is not the device name' 5 && ok "a wrong name is refused" || nok "a wrong name: $(tui_screen g | sed -n 8,20p)"
+	tui_wait g 'That is not the name asked for' 5 && ok "a wrong name is refused" || nok "a wrong name: $(tui_screen g | sed -n 8,20p)"
 	expect_eq "nothing mounted before the right name" "" "$(mounted_at "${DATA}p1")"
 	tui_keys g C-u
-	tui_keys g -l "$(basename "$DATA")p1"
+	tui_keys g -l "${DATA}p1"	# the path is accepted as well as the name
 	tui_keys g Enter
 	if tui_wait g 'Done' 10; then ok "read-write: done"; else nok "read-write: $(tui_screen g | sed -n 8,20p)"; fi
 	expect_eq "read-write: mounted rw" rw "$(mounted_mode "${DATA}p1")"
@@ -284,7 +288,7 @@ tui_wait g 'q:Quit' 5
 tui_keys g q
 if tui_wait g 'Still mounted by winrescue' 5; then
 	ok "q asks first while a volume winrescue mounted is mounted"
-	tui_keys g 1
+	tui_keys g 1 Enter
 	expect_eq "quit after unmounting: exit 0" 0 "$(tui_wait_exit g 15)"
 	expect_eq "quit after unmounting: nothing mounted" "" "$(mounted_at "${DATA}p1")"
 else

@@ -134,7 +134,10 @@ static void test_words(void **state)
 	assert_string_equal(tui_size_short((1ULL << 30) - 1, b, sizeof(b)), "1.0G");
 	assert_string_equal(tui_size_short(256ULL << 30, b, sizeof(b)), "256G");
 	s = tui_fit_left("/mnt/winrescue/Windows", 10);
-	assert_string_equal(s, "~e/Windows");
+	assert_string_equal(s, "~/Windows");
+	free(s);
+	s = tui_fit_left("/mnt/winrescue/System_Reserved", 10);
+	assert_string_equal(s, "~_Reserved");
 	free(s);
 	s = tui_fit_left("/mnt", 10);
 	assert_string_equal(s, "/mnt");
