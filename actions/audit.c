@@ -8,6 +8,7 @@
  * there.
  */
 #include "actions/action.h"
+#include "lib/jsonutil.h"
 #include "lib/util.h"
 
 #include <errno.h>
@@ -41,25 +42,6 @@ static char *iso_time(void)
 	gmtime_r(&tv.tv_sec, &tm);
 	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
 	return xasprintf("%s.%03ldZ", buf, (long)(tv.tv_usec / 1000));
-}
-
-static void add(struct json_object *o, const char *k, struct json_object *v)
-{
-	json_object_object_add(o, k, v);
-}
-
-/* Names typed by a person may be any bytes: valid UTF-8 in the log. */
-static struct json_object *jstr_or_null(const char *s)
-{
-	struct json_object *o;
-	char *safe;
-
-	if (!s)
-		return NULL;
-	safe = sanitize_utf8(s);
-	o = json_object_new_string(safe);
-	free(safe);
-	return o;
 }
 
 /* ---- what this process logged, for the TUI ---- */
@@ -180,23 +162,23 @@ int audit_record(struct job *job, const char *event, char **err)
 
 	o = json_object_new_object();
 	time_s = iso_time();
-	add(o, "time", json_object_new_string(time_s));
+	json_object_object_add(o, "time", json_object_new_string(time_s));
 	free(time_s);
-	add(o, "id", json_object_new_string(job->id));
-	add(o, "pid", json_object_new_int64((int64_t)getpid()));
-	add(o, "uid", json_object_new_int64((int64_t)getuid()));
-	add(o, "event", json_object_new_string(event));
-	add(o, "action", json_object_new_string(job->act->name));
-	add(o, "risk", json_object_new_string(action_risk_name(job->act->risk)));
-	add(o, "spec", jstr_or_null(job->spec));
-	add(o, "targets", job_targets_json(job));
+	json_object_object_add(o, "id", json_object_new_string(job->id));
+	json_object_object_add(o, "pid", json_object_new_int64((int64_t)getpid()));
+	json_object_object_add(o, "uid", json_object_new_int64((int64_t)getuid()));
+	json_object_object_add(o, "event", json_object_new_string(event));
+	json_object_object_add(o, "action", json_object_new_string(job->act->name));
+	json_object_object_add(o, "risk", json_object_new_string(action_risk_name(job->act->risk)));
+	json_object_object_add(o, "spec", json_str(job->spec));
+	json_object_object_add(o, "targets", job_targets_json(job));
 	struct json_object *opt = json_object_new_object();
-	add(opt, "rw", json_object_new_boolean(job->opts.rw));
-	add(opt, "discard_hibernation", json_object_new_boolean(job->opts.discard_hibernation));
-	add(opt, "at", jstr_or_null(job->opts.at));
-	add(o, "options", opt);
+	json_object_object_add(opt, "rw", json_object_new_boolean(job->opts.rw));
+	json_object_object_add(opt, "discard_hibernation", json_object_new_boolean(job->opts.discard_hibernation));
+	json_object_object_add(opt, "at", json_str(job->opts.at));
+	json_object_object_add(o, "options", opt);
 	if (strcmp(event, "plan") == 0)
-		add(o, "plan", job_plan_json(job));
+		json_object_object_add(o, "plan", job_plan_json(job));
 	else
 		job_result_json(job, o);
 

@@ -4,39 +4,11 @@
  * line per event. Field names are stable (winrescue(8), JSON OUTPUT).
  */
 #include "actions/action.h"
+#include "lib/jsonutil.h"
 #include "lib/util.h"
 
 #include <json-c/json.h>
 #include <stdlib.h>
-
-static struct json_object *jstr(const char *s)
-{
-	struct json_object *o;
-	char *safe;
-
-	if (!s)
-		return NULL;
-	if (utf8_valid(s))
-		return json_object_new_string(s);
-	safe = sanitize_utf8(s);
-	o = json_object_new_string(safe);
-	free(safe);
-	return o;
-}
-
-static struct json_object *jstrv(char *const *v, size_t n)
-{
-	struct json_object *a = json_object_new_array();
-
-	for (size_t i = 0; i < n; i++)
-		json_object_array_add(a, jstr(v[i]));
-	return a;
-}
-
-static void add(struct json_object *o, const char *k, struct json_object *v)
-{
-	json_object_object_add_ex(o, k, v, JSON_C_OBJECT_ADD_KEY_IS_NEW | JSON_C_OBJECT_KEY_IS_CONSTANT);
-}
 
 struct json_object *job_targets_json(const struct job *job)
 {
@@ -45,11 +17,11 @@ struct json_object *job_targets_json(const struct job *job)
 	for (size_t i = 0; i < job->ntargets; i++) {
 		const struct vol_ref *v = &job->targets[i];
 		struct json_object *o = json_object_new_object();
-		add(o, "device", jstr(v->path));
-		add(o, "disk", jstr(v->disk->path));
-		add(o, "label", jstr(vol_label(v)));
-		add(o, "fstype", jstr(v->vol->fstype));
-		add(o, "uuid", jstr(v->vol->uuid));
+		json_add(o, "device", json_str(v->path));
+		json_add(o, "disk", json_str(v->disk->path));
+		json_add(o, "label", json_str(vol_label(v)));
+		json_add(o, "fstype", json_str(v->vol->fstype));
+		json_add(o, "uuid", json_str(v->vol->uuid));
 		json_object_array_add(a, o);
 	}
 	return a;
@@ -59,12 +31,12 @@ struct json_object *job_plan_json(const struct job *job)
 {
 	struct json_object *o = json_object_new_object();
 
-	add(o, "steps", jstrv(job->plan.steps, job->plan.nsteps));
-	add(o, "warnings", jstrv(job->plan.warnings, job->plan.nwarnings));
-	add(o, "loss", jstr(job->plan.loss));
-	add(o, "writes", json_object_new_boolean(job->plan.writes));
-	add(o, "confirm", json_object_new_boolean(job->plan.confirm));
-	add(o, "confirm_word", jstr(job->plan.confirm_word));
+	json_add(o, "steps", json_strv(job->plan.steps, job->plan.nsteps));
+	json_add(o, "warnings", json_strv(job->plan.warnings, job->plan.nwarnings));
+	json_add(o, "loss", json_str(job->plan.loss));
+	json_add(o, "writes", json_object_new_boolean(job->plan.writes));
+	json_add(o, "confirm", json_object_new_boolean(job->plan.confirm));
+	json_add(o, "confirm_word", json_str(job->plan.confirm_word));
 	return o;
 }
 
@@ -72,16 +44,16 @@ static struct json_object *mount_json(const struct mount_record *m)
 {
 	struct json_object *o = json_object_new_object();
 
-	add(o, "device", jstr(m->device));
-	add(o, "label", jstr(m->label));
-	add(o, "mountpoint", jstr(m->mountpoint));
-	add(o, "mode", m->mountpoint ? jstr(m->rw ? "rw" : "ro") : NULL);
-	add(o, "requested_mode", m->rw_requested == TRI_UNKNOWN ? NULL
-				 : jstr(m->rw_requested == TRI_YES ? "rw" : "ro"));
-	add(o, "driver", jstr(m->driver));
-	add(o, "fstype", jstr(m->fstype));
-	add(o, "mounted", json_object_new_boolean(m->mounted));
-	add(o, "created_dir", json_object_new_boolean(m->created_dir));
+	json_add(o, "device", json_str(m->device));
+	json_add(o, "label", json_str(m->label));
+	json_add(o, "mountpoint", json_str(m->mountpoint));
+	json_add(o, "mode", m->mountpoint ? json_str(m->rw ? "rw" : "ro") : NULL);
+	json_add(o, "requested_mode", m->rw_requested == TRI_UNKNOWN ? NULL
+				 : json_str(m->rw_requested == TRI_YES ? "rw" : "ro"));
+	json_add(o, "driver", json_str(m->driver));
+	json_add(o, "fstype", json_str(m->fstype));
+	json_add(o, "mounted", json_object_new_boolean(m->mounted));
+	json_add(o, "created_dir", json_object_new_boolean(m->created_dir));
 	return o;
 }
 
@@ -90,14 +62,14 @@ void job_result_json(const struct job *job, struct json_object *into)
 	const struct action_result *r = &job->res;
 	struct json_object *a = json_object_new_array();
 
-	add(into, "status", json_object_new_int(r->status));
-	add(into, "code", jstr(r->code));
-	add(into, "message", jstr(r->message));
-	add(into, "next", jstr(r->next));
-	add(into, "tool_message", jstr(r->tool_message));
-	add(into, "warnings", jstrv(r->warnings, r->nwarnings));
-	add(into, "candidates", jstrv(r->candidates, r->ncandidates));
+	json_add(into, "status", json_object_new_int(r->status));
+	json_add(into, "code", json_str(r->code));
+	json_add(into, "message", json_str(r->message));
+	json_add(into, "next", json_str(r->next));
+	json_add(into, "tool_message", json_str(r->tool_message));
+	json_add(into, "warnings", json_strv(r->warnings, r->nwarnings));
+	json_add(into, "candidates", json_strv(r->candidates, r->ncandidates));
 	for (size_t i = 0; i < r->nmounts; i++)
 		json_object_array_add(a, mount_json(&r->mounts[i]));
-	add(into, "mounts", a);
+	json_add(into, "mounts", a);
 }
