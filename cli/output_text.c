@@ -8,14 +8,6 @@
 
 enum { C_NUM, C_DEV, C_SIZE, C_FS, C_LABEL, C_ROLE, C_MOUNT, C_FREE, C_STATE, NCOLS };
 
-static void add_word(char **s, const char *w)
-{
-	char *n = *s ? xasprintf("%s, %s", *s, w) : xstrdup(w);
-
-	free(*s);
-	*s = n;
-}
-
 char *output_volume_state(const struct volume *v, const char *error)
 {
 	const struct ntfs_state *n = v->ntfs;
@@ -28,19 +20,19 @@ char *output_volume_state(const struct volume *v, const char *error)
 	if (!n)
 		return xstrdup(v->fs_error ? "unknown content" : "-");
 	if (n->error)
-		add_word(&s, "damaged");
+		str_add_word(&s, "damaged");
 	if (n->hibernated == TRI_YES)
-		add_word(&s, "hibernated");
+		str_add_word(&s, "hibernated");
 	if (n->logfile == NTFS_LOGFILE_FAST_RESTART)
-		add_word(&s, "Fast Startup");
+		str_add_word(&s, "Fast Startup");
 	else if (n->logfile == NTFS_LOGFILE_UNCLEAN)
-		add_word(&s, "journal not clean");
+		str_add_word(&s, "journal not clean");
 	if (n->dirty == TRI_YES)
-		add_word(&s, "dirty");
+		str_add_word(&s, "dirty");
 	if (n->mftmirr_ok == TRI_NO)
-		add_word(&s, "$MFTMirr differs");
+		str_add_word(&s, "$MFTMirr differs");
 	if (n->bootsector_ok == TRI_NO)
-		add_word(&s, "boot sector damaged");
+		str_add_word(&s, "boot sector damaged");
 	return s ? s : xstrdup("healthy");
 }
 
@@ -49,12 +41,12 @@ static char *mount_words(const struct usage *u)
 	char *s = NULL;
 
 	for (size_t i = 0; i < u->nmountpoints; i++)
-		add_word(&s, u->mountpoints[i]);
+		str_add_word(&s, u->mountpoints[i]);
 	if (u->swap)
-		add_word(&s, "[swap]");
+		str_add_word(&s, "[swap]");
 	for (size_t i = 0; i < u->nholders; i++) {
 		char *h = xasprintf("used by %s", u->holders[i]);
-		add_word(&s, h);
+		str_add_word(&s, h);
 		free(h);
 	}
 	return s;

@@ -118,6 +118,14 @@ int mkdir_p(const char *dir, unsigned mode)
 	return rc;
 }
 
+void str_add_word(char **s, const char *w)
+{
+	char *n = *s ? xasprintf("%s, %s", *s, w) : xstrdup(w);
+
+	free(*s);
+	*s = n;
+}
+
 char *str_trim(char *s)
 {
 	char *e;

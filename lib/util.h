@@ -40,6 +40,9 @@ bool read_u64_fmt(uint64_t *out, const char *fmt, ...) __attribute__((format(pri
 /* mkdir -p: dir and every missing parent (mode for the ones made); 0 or -errno. */
 int mkdir_p(const char *dir, unsigned mode);
 
+/* Append w to the list of words *s ("a, b, w"); *s may be NULL. */
+void str_add_word(char **s, const char *w);
+
 /* Trim ASCII white space at both ends, in place; returns s. */
 char *str_trim(char *s);
 bool str_starts_with(const char *s, const char *prefix);

@@ -2,6 +2,8 @@
 #
 # Source it, then:
 #   wr_require_root_loop_fuse    skip (exit 77) outside CI, fail inside CI (CI=true)
+#   wr_require_tools TOOL...     the same for programs the suite drives
+#   wr_bail MESSAGE              a failed check, the tally, exit 1
 #   wr_tmpdir_to VAR             VAR := a scratch directory removed at exit
 #   wr_attach_to VAR IMG         losetup -P + partx -a; VAR := the loop device,
 #                                detached at exit (after unmounting what sits on it)
@@ -56,6 +58,24 @@ wr_require_root_loop_fuse() {
 		fi
 		wr_skip "$why"
 	fi
+}
+
+# wr_require_tools TOOL...: skip (exit 77) outside CI, fail inside CI, when one is missing
+wr_require_tools() {
+	local tool
+	for tool in "$@"; do
+		if ! command -v "$tool" >/dev/null 2>&1; then
+			[ "${CI:-}" = true ] && { echo "FAIL: $tool missing" >&2; exit 1; }
+			wr_skip "$tool missing (make deps)"
+		fi
+	done
+}
+
+# wr_bail MESSAGE: one failed check, the tally, and stop
+wr_bail() {
+	nok "$*"
+	wr_finish
+	exit 1
 }
 
 wr_require_fixtures() {

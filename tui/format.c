@@ -8,14 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void add_word(char **s, const char *w)
-{
-	char *n = *s ? xasprintf("%s, %s", *s, w) : xstrdup(w);
-
-	free(*s);
-	*s = n;
-}
-
 char *tui_status_words(const struct volume *v, const char *error)
 {
 	const struct ntfs_state *n = v->ntfs;
@@ -28,15 +20,15 @@ char *tui_status_words(const struct volume *v, const char *error)
 	if (!n)
 		return xstrdup(v->fs_error ? "Unknown" : v->fstype ? "Healthy" : "-");
 	if (ntfs_damaged(n))
-		add_word(&s, "Damaged");
+		str_add_word(&s, "Damaged");
 	if (n->hibernated == TRI_YES)
-		add_word(&s, "Hibernated");
+		str_add_word(&s, "Hibernated");
 	if (n->logfile == NTFS_LOGFILE_FAST_RESTART)
-		add_word(&s, "Fast Startup");
+		str_add_word(&s, "Fast Startup");
 	else if (n->logfile == NTFS_LOGFILE_UNCLEAN)
-		add_word(&s, "Journal unclean");
+		str_add_word(&s, "Journal unclean");
 	if (n->dirty == TRI_YES)
-		add_word(&s, "Dirty");
+		str_add_word(&s, "Dirty");
 	return s ? s : xstrdup("Healthy");
 }
 

@@ -21,24 +21,14 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 wr_require_root_loop_fuse
 wr_require_fixtures
 
-for tool in jq sfdisk losetup partx lsblk blkid mkntfs ntfs-3g ntfsfix ntfslabel \
-	ntfsinfo mkfs.vfat mmd mcopy xz sha256sum fuser od dd; do
-	if ! command -v "$tool" >/dev/null 2>&1; then
-		[ "${CI:-}" = true ] && { echo "FAIL: $tool missing" >&2; exit 1; }
-		wr_skip "$tool missing (make deps)"
-	fi
-done
+wr_require_tools jq sfdisk losetup partx lsblk blkid mkntfs ntfs-3g ntfsfix ntfslabel \
+	ntfsinfo mkfs.vfat mmd mcopy xz sha256sum fuser od dd
 
-bail() {
-	nok "$*"
-	wr_finish
-	exit 1
-}
 
-[ -x "$WR_BIN" ] || bail "$WR_BIN not built (run 'make all')"
+[ -x "$WR_BIN" ] || wr_bail "$WR_BIN not built (run 'make all')"
 if [ ! -x "$WR_NTFS_STATE" ]; then
 	make -C "$WR_ROOT" --no-print-directory build/tests/ntfs-state >/dev/null ||
-		bail "cannot build $WR_NTFS_STATE"
+		wr_bail "cannot build $WR_NTFS_STATE"
 fi
 
 # ---------------------------------------------------------------------------
@@ -47,22 +37,22 @@ fi
 SIG=0x1234abcd
 wr_tmpdir_to T
 IMGS=(bios uefi data collision states)
-make_bios_disk "$T/bios.img" "$SIG" || bail "make_bios_disk"
-make_uefi_disk "$T/uefi.img" || bail "make_uefi_disk"
-make_data_disk "$T/data.img" || bail "make_data_disk"
-make_collision_disk "$T/collision.img" "$SIG" || bail "make_collision_disk"
-make_states_disk "$T/states.img" || bail "make_states_disk"
+make_bios_disk "$T/bios.img" "$SIG" || wr_bail "make_bios_disk"
+make_uefi_disk "$T/uefi.img" || wr_bail "make_uefi_disk"
+make_data_disk "$T/data.img" || wr_bail "make_data_disk"
+make_collision_disk "$T/collision.img" "$SIG" || wr_bail "make_collision_disk"
+make_states_disk "$T/states.img" || wr_bail "make_states_disk"
 ok "disk images built"
 
 declare -A DISK
 for i in "${IMGS[@]}"; do
-	wr_attach_to "DISK[$i]" "$T/$i.img" || bail "attach $i.img"
+	wr_attach_to "DISK[$i]" "$T/$i.img" || wr_bail "attach $i.img"
 done
 BIOS=${DISK[bios]} UEFI=${DISK[uefi]} DATA=${DISK[data]}
 COLL=${DISK[collision]} STATES=${DISK[states]}
 declare -A SP	# state name -> partition node
 for i in "${!WR_STATES[@]}"; do
-	SP[${WR_STATES[$i]}]=$(_wrd_part "$STATES" $((i + 1))) || bail "no node for ${WR_STATES[$i]}"
+	SP[${WR_STATES[$i]}]=$(_wrd_part "$STATES" $((i + 1))) || wr_bail "no node for ${WR_STATES[$i]}"
 done
 for d in "$BIOS" "$UEFI" "$DATA" "$COLL"; do
 	for n in 1 2 3 4; do
@@ -84,7 +74,7 @@ try_ntfs3g() {
 	XC_RC=$?
 	XC_MODE=$(awk -v m="$XMNT" '$2 == m { split($4, o, ","); print o[1] }' /proc/mounts)
 	if [ -n "$XC_MODE" ]; then
-		wr_umount "$XMNT" || bail "cannot unmount $XMNT"
+		wr_umount "$XMNT" || wr_bail "cannot unmount $XMNT"
 	else
 		wr_cleanup_forget "umount '$XMNT'"
 	fi
@@ -167,14 +157,14 @@ if jq -e . "$J" >/dev/null 2>&1; then
 	ok "list --json output is valid JSON"
 else
 	sed -n 1,20p "$J" "$T/list-json.err" | sed 's/^/# /'
-	bail "list --json output is not valid JSON"
+	wr_bail "list --json output is not valid JSON"
 fi
 # From here on, J holds only our disks (and every finding): quicker to query.
 JALL=$J
 J=$T/mine.json
 jq --argjson ps "$(printf '%s\n' "${DISK[@]}" | jq -R . | jq -s .)" \
 	'.disks |= map(select(.path as $p | $ps | index($p)))' "$JALL" >"$J" ||
-	bail "cannot filter the JSON output"
+	wr_bail "cannot filter the JSON output"
 expect_eq "schema name" winrescue "$(jq -r '.schema.name' "$J")"
 expect_eq "schema major version" 1 "$(jq -r '.schema.version[0]' "$J")"
 expect_eq "JSON is one document" 1 "$(jq -s length "$JALL")"

@@ -20,41 +20,31 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 wr_require_root_loop_fuse
 wr_require_fixtures
-for tool in jq sfdisk losetup partx mkntfs ntfs-3g mkfs.ext4 mkfs.vfat sha256sum flock; do
-	if ! command -v "$tool" >/dev/null 2>&1; then
-		[ "${CI:-}" = true ] && { echo "FAIL: $tool missing" >&2; exit 1; }
-		wr_skip "$tool missing (make deps)"
-	fi
-done
-bail() {
-	nok "$*"
-	wr_finish
-	exit 1
-}
-[ -x "$WR_BIN" ] || bail "$WR_BIN not built"
+wr_require_tools jq sfdisk losetup partx mkntfs ntfs-3g mkfs.ext4 mkfs.vfat sha256sum flock
+[ -x "$WR_BIN" ] || wr_bail "$WR_BIN not built"
 [ -x "$WR_NTFS_STATE" ] || make -C "$WR_ROOT" --no-print-directory build/tests/ntfs-state >/dev/null ||
-	bail "cannot build $WR_NTFS_STATE"
+	wr_bail "cannot build $WR_NTFS_STATE"
 
 wr_tmpdir_to T
 export WINRESCUE_LOG=$T/audit.jsonl
 wr_cleanup_add "'$WR_BIN' umount all >/dev/null 2>&1"
 
 # ------------------------------------------------------------ the disks
-make_states_disk "$T/states.img" || bail "make_states_disk"
-make_bios_disk "$T/bios.img" 0x2345bcde || bail "make_bios_disk"
-make_collision_disk "$T/ro.img" 0x0e0e0e0e || bail "make_collision_disk (ro)"
+make_states_disk "$T/states.img" || wr_bail "make_states_disk"
+make_bios_disk "$T/bios.img" 0x2345bcde || wr_bail "make_bios_disk"
+make_collision_disk "$T/ro.img" 0x0e0e0e0e || wr_bail "make_collision_disk (ro)"
 # misc: ext4 data, FAT32, a locked BitLocker volume (its headers as libblkid reads them)
 truncate -s 64M "$T/misc.img"
-sfdisk -q "$T/misc.img" >/dev/null <<-EOF || bail "sfdisk misc"
+sfdisk -q "$T/misc.img" >/dev/null <<-EOF || wr_bail "sfdisk misc"
 	label: gpt
 	start=2048, size=16MiB, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4, name="linuxdata"
 	size=16MiB, type=$WR_GUID_BASIC, name="fat"
 	size=16MiB, type=$WR_GUID_BASIC, name="bitlocker"
 EOF
-wr_attach_to MISC "$T/misc.img" || bail "attach misc"
-for n in 1 2 3; do _wrd_part "$MISC" $n >/dev/null || bail "no ${MISC}p$n"; done
-mkfs.ext4 -q -L linuxdata "${MISC}p1" || bail "mkfs.ext4"
-_wrd_mkfat "${MISC}p2" FATDATA || bail "mkfs.vfat"
+wr_attach_to MISC "$T/misc.img" || wr_bail "attach misc"
+for n in 1 2 3; do _wrd_part "$MISC" $n >/dev/null || wr_bail "no ${MISC}p$n"; done
+mkfs.ext4 -q -L linuxdata "${MISC}p1" || wr_bail "mkfs.ext4"
+_wrd_mkfat "${MISC}p2" FATDATA || wr_bail "mkfs.vfat"
 printf '\xeb\x58\x90-FVE-FS-' | dd of="${MISC}p3" conv=notrunc status=none
 printf '\x00\x00\x01\x00\x00\x00\x00\x00' | dd of="${MISC}p3" bs=1 seek=176 conv=notrunc status=none
 printf '\x55\xaa' | dd of="${MISC}p3" bs=1 seek=510 conv=notrunc status=none
@@ -63,15 +53,15 @@ blockdev --flushbufs "${MISC}p3"
 [ "$(blkid -p -o value -s TYPE "${MISC}p3")" = BitLocker ] && ok "libblkid sees BitLocker on ${MISC}p3" ||
 	nok "the BitLocker stand-in is not BitLocker to libblkid"
 
-wr_attach_to ST "$T/states.img" || bail "attach states"
+wr_attach_to ST "$T/states.img" || wr_bail "attach states"
 declare -A SP
 for i in "${!WR_STATES[@]}"; do
-	SP[${WR_STATES[$i]}]=$(_wrd_part "$ST" $((i + 1))) || bail "no node for ${WR_STATES[$i]}"
+	SP[${WR_STATES[$i]}]=$(_wrd_part "$ST" $((i + 1))) || wr_bail "no node for ${WR_STATES[$i]}"
 done
-wr_attach_to BIOS "$T/bios.img" || bail "attach bios"
-_wrd_part "$BIOS" 2 >/dev/null || bail "no ${BIOS}p2"
+wr_attach_to BIOS "$T/bios.img" || wr_bail "attach bios"
+_wrd_part "$BIOS" 2 >/dev/null || wr_bail "no ${BIOS}p2"
 C=${BIOS}p2
-ntfs_make_dirty "$C" >/dev/null && ntfs_make_hibernated "$C" >/dev/null || bail "C: state"
+ntfs_make_dirty "$C" >/dev/null && ntfs_make_hibernated "$C" >/dev/null || wr_bail "C: state"
 echo "# states=$ST bios=$BIOS misc=$MISC"
 
 declare -A SHA
@@ -185,8 +175,8 @@ expect_match "rescue disk: says so" "rescue system's own disk" "$ERR"
 # a loop disk the running system uses (an ext4 mounted outside /mnt) is a rescue disk too
 truncate -s 24M "$T/sys.img"
 printf 'label: dos\nstart=2048, size=8MiB, type=83\nsize=8MiB, type=83\n' | sfdisk -q "$T/sys.img" >/dev/null
-wr_attach_to SYS "$T/sys.img" || bail "attach sys"
-_wrd_part "$SYS" 2 >/dev/null || bail "no ${SYS}p2"
+wr_attach_to SYS "$T/sys.img" || wr_bail "attach sys"
+_wrd_part "$SYS" 2 >/dev/null || wr_bail "no ${SYS}p2"
 mkfs.ext4 -q "${SYS}p1" && mkfs.ext4 -q -L healthy "${SYS}p2"
 mkdir -p "$T/sysroot" && mount "${SYS}p1" "$T/sysroot" && wr_cleanup_add "umount '$T/sysroot'"
 run "a volume of a disk the rescue system mounts: refused" 32 mount "${SYS}p2"
@@ -224,7 +214,7 @@ expect_match "text: unreadable, not 'no partition table'" "partition table unrea
 rm -f "$D" && mknod "$D" b "$DMAJ" "$DMIN"
 
 # ------------------------------------------- ntfs-3g's read-only fallback
-RO=$(losetup -f --show -r -P "$T/ro.img") || bail "losetup -r"
+RO=$(losetup -f --show -r -P "$T/ro.img") || wr_bail "losetup -r"
 wr_cleanup_add "wr_detach '$RO'"
 _wrd_part "$RO" 1 >/dev/null
 run "read-write on a read-only device" 1 mount --rw --yes "${RO}p1" --json

@@ -23,32 +23,22 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 wr_require_root_loop_fuse
 wr_require_fixtures
-for tool in tmux jq sfdisk losetup partx mkntfs ntfs-3g flock od; do
-	if ! command -v "$tool" >/dev/null 2>&1; then
-		[ "${CI:-}" = true ] && { echo "FAIL: $tool missing" >&2; exit 1; }
-		wr_skip "$tool missing (make deps)"
-	fi
-done
+wr_require_tools tmux jq sfdisk losetup partx mkntfs ntfs-3g flock od
 . "$HERE/../lib-tui.sh"
 
-bail() {
-	nok "$*"
-	wr_finish
-	exit 1
-}
-[ -x "$WR_BIN" ] || bail "$WR_BIN not built"
+[ -x "$WR_BIN" ] || wr_bail "$WR_BIN not built"
 [ -x "$WR_NTFS_STATE" ] || make -C "$WR_ROOT" --no-print-directory build/tests/ntfs-state >/dev/null ||
-	bail "cannot build $WR_NTFS_STATE"
+	wr_bail "cannot build $WR_NTFS_STATE"
 
 wr_tmpdir_to T
 export WINRESCUE_LOG=$T/audit.jsonl
 GOLDEN=$HERE/golden/main-vt220.txt
 
 # --------------------------------------------------------------- the disks
-make_bios_disk "$T/bios.img" 0x1234abcd || bail "make_bios_disk"
-make_data_disk "$T/data.img" || bail "make_data_disk"
-sfdisk -q --disk-id "$T/data.img" 0d0d0d0d-0000-4000-8000-00000000000d >/dev/null || bail "disk id"
-make_collision_disk "$T/clone.img" 0x1234abcd || bail "make_collision_disk"
+make_bios_disk "$T/bios.img" 0x1234abcd || wr_bail "make_bios_disk"
+make_data_disk "$T/data.img" || wr_bail "make_data_disk"
+sfdisk -q --disk-id "$T/data.img" 0d0d0d0d-0000-4000-8000-00000000000d >/dev/null || wr_bail "disk id"
+make_collision_disk "$T/clone.img" 0x1234abcd || wr_bail "make_collision_disk"
 
 # three free loop devices with two-digit numbers, so that the golden screen
 # has the same widths wherever it runs (the names are mapped back to 60..62)
@@ -60,21 +50,21 @@ for ((b = 60; b < 97; b++)); do
 		break
 	fi
 done
-[ -n "$BASE" ] || bail "no three free loop devices in 60..99"
+[ -n "$BASE" ] || wr_bail "no three free loop devices in 60..99"
 attach_at() { # VAR IMG N
 	losetup -P "/dev/loop$3" "$2" || return 1
 	wr_cleanup_add "wr_detach /dev/loop$3"
 	partx -a "/dev/loop$3" >/dev/null 2>&1 || true
 	printf -v "$1" '%s' "/dev/loop$3"
 }
-attach_at WIN "$T/bios.img" "$BASE" || bail "attach bios"
-attach_at DATA "$T/data.img" $((BASE + 1)) || bail "attach data"
-attach_at CLONE "$T/clone.img" $((BASE + 2)) || bail "attach clone"
-for d in "$WIN" "$DATA" "$CLONE"; do _wrd_part "$d" 1 >/dev/null || bail "no partitions on $d"; done
-_wrd_part "$WIN" 2 >/dev/null || bail "no ${WIN}p2"
+attach_at WIN "$T/bios.img" "$BASE" || wr_bail "attach bios"
+attach_at DATA "$T/data.img" $((BASE + 1)) || wr_bail "attach data"
+attach_at CLONE "$T/clone.img" $((BASE + 2)) || wr_bail "attach clone"
+for d in "$WIN" "$DATA" "$CLONE"; do _wrd_part "$d" 1 >/dev/null || wr_bail "no partitions on $d"; done
+_wrd_part "$WIN" 2 >/dev/null || wr_bail "no ${WIN}p2"
 C=${WIN}p2
-ntfs_make_dirty "$C" >/dev/null || bail "dirty"
-ntfs_make_hibernated "$C" >/dev/null || bail "hibernated"
+ntfs_make_dirty "$C" >/dev/null || wr_bail "dirty"
+ntfs_make_hibernated "$C" >/dev/null || wr_bail "hibernated"
 W=$(basename "$WIN") D=$(basename "$DATA") K=$(basename "$CLONE")
 DISKS=("$W" "$D" "$K")
 PARTS=("${WIN}p1" "${WIN}p2" "${DATA}p1" "${CLONE}p1")
@@ -94,7 +84,7 @@ pure_ascii() { # FILE: no byte above 0x7f
 # ------------------------------------------- every terminal type at 80x24
 for term in vt100 vt220 linux xterm-256color; do
 	n=t-$term
-	tui_start "$n" 80x24 "$term" tui "${DISKS[@]}" || bail "start $term"
+	tui_start "$n" 80x24 "$term" tui "${DISKS[@]}" || wr_bail "start $term"
 	tui_raw "$n" "$TUI_DIR/$n.raw"
 	if tui_wait "$n" 'q:Quit' 10; then ok "$term: main screen drawn"; else nok "$term: main screen not drawn: $(tui_screen "$n" | head -3)"; fi
 	scr=$(tui_screen "$n")
