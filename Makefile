@@ -12,7 +12,7 @@ TEST_PKGS := cmocka
 DEB_PKGS := build-essential pkg-config libncurses-dev libblkid-dev libfdisk-dev \
 	libmount-dev ntfs-3g ntfs-3g-dev libjson-c-dev libcmocka-dev libhivex-dev \
 	util-linux fdisk mount dosfstools mtools xz-utils jq tmux nbdkit libnbd-bin \
-	fuse3 time
+	fuse3 time patchelf binutils ncurses-bin qemu-system-x86 e2fsprogs cpio
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # -ldl: dlsym() (probes/ntfs.c), in libc itself only since glibc 2.34
@@ -39,17 +39,35 @@ SAN_BIN  := $(UNIT_SRC:tests/unit/%.c=build/san/tests/%)
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 SAN_OBJ  := $(CORE_SRC:%.c=build/san/%.o)
 TOOLS    := build/tests/ntfs-state
+ARCH     := $(shell uname -m)
+BUNDLE   := winrescue-$(VERSION)-$(ARCH).tar.gz
 
 # `make V=1` shows the full compiler command lines
 Q := $(if $(V),,@)
 
-.PHONY: all check demo deps ensure-deps install uninstall clean unit integration bench
+.PHONY: all check demo deps ensure-deps install uninstall clean unit integration bench bundle vm-check
 
 all: winrescue
 
 winrescue: $(CORE_OBJ) $(CLI_OBJ)
 	@echo "  LINK    $@"
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(ALL_LDFLAGS) $(PKG_LIBS)
+
+# The bundle's winrescue finds its libraries in lib/ beside it. DT_RPATH
+# (not RUNPATH) so that their own dependencies (libmount -> libselinux) are
+# found there too.
+build/bundle/winrescue: $(CORE_OBJ) $(CLI_OBJ)
+	@mkdir -p $(dir $@)
+	@echo "  LINK    $@"
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(ALL_LDFLAGS) -Wl,--disable-new-dtags \
+		-Wl,-rpath,'$$ORIGIN/lib' $(PKG_LIBS)
+
+# A drop-in tarball for a rescue image without our libraries (README).
+bundle: $(BUNDLE)
+
+$(BUNDLE): build/bundle/winrescue man/winrescue.8 dist/bundle.sh
+	@echo "  BUNDLE  $@"
+	$(Q)dist/bundle.sh build/bundle/winrescue $(VERSION) $@
 
 build/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
@@ -90,8 +108,15 @@ unit: $(UNIT_BIN) $(SAN_BIN)
 # The one command that proves the tree works (README, .ci/run).
 check:
 	@$(MAKE) --no-print-directory ensure-deps
-	@$(MAKE) --no-print-directory all $(UNIT_BIN) $(SAN_BIN) $(TOOLS)
-	@tests/run.sh
+	@$(MAKE) --no-print-directory all $(UNIT_BIN) $(SAN_BIN) $(TOOLS) $(BUNDLE)
+	@WR_BUNDLE=$(BUNDLE) tests/run.sh
+
+# The rescue VM suite alone (make check runs it too): QEMU, a Debian 6.12
+# kernel, the bundle installed in the VM's root, the Windows disks beside it.
+vm-check:
+	@$(MAKE) --no-print-directory ensure-deps
+	@$(MAKE) --no-print-directory all $(TOOLS) $(BUNDLE)
+	@WR_BUNDLE=$(BUNDLE) tests/vm/vm-check.sh
 
 demo:
 	@$(MAKE) --no-print-directory ensure-deps
@@ -113,4 +138,4 @@ uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/sbin/winrescue $(DESTDIR)$(PREFIX)/share/man/man8/winrescue.8
 
 clean:
-	rm -rf build winrescue
+	rm -rf build winrescue winrescue-*.tar.gz

@@ -290,23 +290,14 @@ char *mount_find_ntfs_3g(void)
 {
 	const char *env = getenv("WINRESCUE_NTFS_3G"), *path = getenv("PATH");
 	static const char *const dirs[] = { "/usr/bin", "/bin", "/usr/sbin", "/sbin", NULL };
-	char self[PATH_MAX];
-	ssize_t n;
 
 	if (env && *env)
 		return executable(env) ? xstrdup(env) : NULL;
 	/* a bundle keeps ntfs-3g beside winrescue */
-	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n > 0) {
-		self[n] = '\0';
-		char *slash = strrchr(self, '/');
-		if (slash) {
-			char *p = xasprintf("%.*s/ntfs-3g", (int)(slash - self), self);
-			if (executable(p))
-				return p;
-			free(p);
-		}
-	}
+	char *beside = self_file("ntfs-3g");
+	if (beside && executable(beside))
+		return beside;
+	free(beside);
 	if (path) {
 		char *copy = xstrdup(path), *save = NULL;
 		for (char *d = strtok_r(copy, ":", &save); d; d = strtok_r(NULL, ":", &save)) {

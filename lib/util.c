@@ -118,6 +118,21 @@ int mkdir_p(const char *dir, unsigned mode)
 	return rc;
 }
 
+char *self_file(const char *name)
+{
+	char self[4096];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	char *slash;
+
+	if (n <= 0)
+		return NULL;
+	self[n] = '\0';
+	slash = strrchr(self, '/');
+	if (!slash)
+		return NULL;
+	return xasprintf("%.*s/%s", (int)(slash - self), self, name);
+}
+
 void str_add_word(char **s, const char *w)
 {
 	char *n = *s ? xasprintf("%s, %s", *s, w) : xstrdup(w);

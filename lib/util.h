@@ -40,6 +40,12 @@ bool read_u64_fmt(uint64_t *out, const char *fmt, ...) __attribute__((format(pri
 /* mkdir -p: dir and every missing parent (mode for the ones made); 0 or -errno. */
 int mkdir_p(const char *dir, unsigned mode);
 
+/*
+ * NAME beside the running program (the directory of /proc/self/exe), where
+ * the bundle keeps ntfs-3g and terminfo/; NULL when that cannot be read.
+ */
+char *self_file(const char *name);
+
 /* Append w to the list of words *s ("a, b, w"); *s may be NULL. */
 void str_add_word(char **s, const char *w);
 

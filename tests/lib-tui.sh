@@ -6,6 +6,7 @@
 #                                  the pane's shell records the exit status and
 #                                  the terminal modes before and after (stty -g)
 #   tui_start_env NAME COLSxROWS TERM "ENV..." ARGS...   the same, with more environment
+#   tui_window NAME COLSxROWS CMD  any command (the rescue VM's QEMU) in a window
 #   TUI_STDERR=tty tui_start...    leave stderr on the terminal (else NAME.err)
 #   tui_raw NAME FILE              record every byte the program writes (pipe-pane);
 #                                  TUI_RAW=FILE tui_start... records from the start
@@ -27,10 +28,8 @@ TUI_DIR=${TUI_DIR:-$(mktemp -d /tmp/winrescue-tui.XXXXXX)}
 wr_cleanup_add "rm -rf '$TUI_DIR'"
 
 tui_start_env() {
-	local name=$1 size=$2 term=$3 extra=$4 cols rows
+	local name=$1 size=$2 term=$3 extra=$4
 	shift 4
-	cols=${size%x*}
-	rows=${size#*x}
 	rm -f "$TUI_DIR/$name".*
 	# the pane runs a shell that records what the test needs
 	cat >"$TUI_DIR/$name.sh" <<-EOF
@@ -43,21 +42,28 @@ tui_start_env() {
 		stty -g >'$TUI_DIR/$name.stty-after' 2>/dev/null
 		exec sleep 600
 	EOF
-	if ! _tmux has-session 2>/dev/null; then
-		_tmux new-session -d -s main -x "$cols" -y "$rows" "sleep 600" || return 1
-		_tmux set -g status off
-		_tmux set -g remain-on-exit off
-	fi
-	_tmux new-window -d -n "$name" "sh '$TUI_DIR/$name.sh'" || return 1
-	# TUI_RAW=FILE: every byte from the start (with TUI_PRE="sleep 0.5" to be sure)
-	[ -n "${TUI_RAW:-}" ] && tui_raw "$name" "$TUI_RAW"
-	_tmux resize-window -t "$name" -x "$cols" -y "$rows" 2>/dev/null
+	tui_window "$name" "$size" "sh '$TUI_DIR/$name.sh'" || return 1
 	local i
 	for ((i = 0; i < 50; i++)); do
 		[ -s "$TUI_DIR/$name.pid" ] && return 0
 		sleep 0.1
 	done
 	return 1
+}
+
+# tui_window NAME COLSxROWS CMD: any command in a new window of that size
+# (TUI_RAW=FILE: every byte it writes, from the start)
+tui_window() {
+	local name=$1 cols=${2%x*} rows=${2#*x} cmd=$3
+	if ! _tmux has-session 2>/dev/null; then
+		_tmux new-session -d -s main -x "$cols" -y "$rows" "sleep 600" || return 1
+		_tmux set -g status off
+		_tmux set -g remain-on-exit off
+	fi
+	_tmux new-window -d -n "$name" "$cmd" || return 1
+	[ -n "${TUI_RAW:-}" ] && tui_raw "$name" "$TUI_RAW"
+	_tmux resize-window -t "$name" -x "$cols" -y "$rows" 2>/dev/null
+	return 0
 }
 
 tui_start() {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # tests/run.sh - everything `make check` runs after building: the unit tests
 # (plain and under ASan/UBSan), then every integration suite on real loop
-# devices and ntfs-3g, then the TUI suites in tmux. Suites exit 77 to skip (never in CI: CI=true).
+# devices and ntfs-3g, then the TUI suites in tmux, then the rescue VM suite
+# (QEMU; the bundle inside). Suites exit 77 to skip (never in CI: CI=true).
 set -u
 cd "$(dirname "$0")/.."
 export WINRESCUE_FIXTURES=${WINRESCUE_FIXTURES:-$PWD/../shared/fixtures}
@@ -47,7 +48,7 @@ passed=$((passed + p)); failed=$((failed + f))
 [ "$rc" != 0 ] && [ "$f" = 0 ] && failed=$((failed + 1))
 echo "-- unit: $p passed, $f failed"
 
-for suite in tests/integration/*.sh tests/tui/*.sh; do
+for suite in tests/integration/*.sh tests/tui/*.sh tests/vm/vm-check.sh; do
 	case $(basename "$suite") in disks.sh) continue ;; esac
 	echo "== $suite"
 	bash "$suite" 2>&1 | tee "$log"
@@ -55,6 +56,6 @@ for suite in tests/integration/*.sh tests/tui/*.sh; do
 done
 
 echo
-[ "$skipped" -gt 0 ] && echo "($skipped suites skipped: they need root, loop devices and FUSE)"
+[ "$skipped" -gt 0 ] && echo "($skipped suites skipped: they need root, loop devices, FUSE, or QEMU and Debian's kernel package)"
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

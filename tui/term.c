@@ -12,6 +12,8 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <term.h>
 
 static const struct {
 	short fg, bg;		/* -1: the terminal's default */
@@ -28,6 +30,42 @@ static const struct {
 	[ROLE_ERROR] = { COLOR_RED, -1, A_BOLD, A_BOLD },
 	[ROLE_DIM] = { -1, -1, A_DIM, A_DIM },
 };
+
+/*
+ * The bundle carries terminfo/ beside winrescue for rescue images without
+ * ncurses' database: searched after the system's own (an empty entry in
+ * TERMINFO_DIRS stands for the compiled-in default), never instead of it.
+ */
+void term_use_bundled_terminfo(void)
+{
+	char *dir = self_file("terminfo"), *dirs;
+	const char *old = getenv("TERMINFO_DIRS");
+	struct stat st;
+
+	if (dir && stat(dir, &st) == 0 && S_ISDIR(st.st_mode)) {
+		dirs = xasprintf("%s:%s", old ? old : "", dir);
+		setenv("TERMINFO_DIRS", dirs, 1);
+		free(dirs);
+	}
+	free(dir);
+}
+
+/*
+ * Before endwin(): on a terminal without an alternate screen (vt220, linux:
+ * no rmcup) the last screen stays and endwin() leaves the cursor at the start
+ * of its bottom line, where the shell's prompt would be printed over the
+ * key bar's remains. Blank that line so the prompt stands alone.
+ */
+void term_leave(void)
+{
+	const char *rmcup = tigetstr("rmcup");
+
+	if (rmcup && rmcup != (char *)-1)
+		return;
+	move(LINES - 1, 0);
+	clrtoeol();
+	refresh();
+}
 
 void term_colors(struct tui *t)
 {

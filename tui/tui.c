@@ -348,6 +348,7 @@ int tui_run(const struct tui_opts *o)
 			close(fd);
 		return 1;
 	}
+	term_use_bundled_terminfo();
 	if (!term || !*term || setupterm(term, fd, &err) != OK) {
 		fprintf(stderr, "winrescue: the terminal type '%s' is unknown here; set TERM (vt220 on "
 				"a serial console, linux on the VGA console) or use 'winrescue list'\n",
@@ -406,6 +407,7 @@ int tui_run(const struct tui_opts *o)
 
 	loop(&t);
 
+	term_leave();
 	endwin();
 	delscreen(scr);
 	fclose(tty);

@@ -51,6 +51,8 @@ struct tui {
 };
 
 /* ---- term.c ---- */
+void term_use_bundled_terminfo(void);
+void term_leave(void);
 void term_colors(struct tui *t);
 attr_t term_attr(const struct tui *t, enum tui_role r);
 /* Text safe for this terminal: controls neutralised, ASCII only without UTF-8. */

@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# dist/bundle.sh BINARY VERSION OUT.tar.gz - `make bundle`: the drop-in
+# tarball a person copies onto a provider's rescue image that has none of
+# our libraries.
+#
+# BINARY is winrescue linked with an $ORIGIN/lib rpath (DT_RPATH, so that the
+# libraries' own dependencies are found there too). Beside it go every
+# shared library it and ntfs-3g need that a minimal glibc system lacks (all
+# but glibc's own), ntfs-3g itself (for rescue kernels without ntfs3) with
+# the same rpath, compiled terminfo entries for vt100, vt220, linux and
+# xterm-256color (winrescue adds its own terminfo/ to the search when the
+# system lacks an entry), the man page and a README. The oldest glibc the
+# bundle runs on is the newest GLIBC_x.y symbol version any of its ELF files
+# asks for; it is written into the README and printed.
+set -euo pipefail
+export LC_ALL=C
+
+bin=$1 version=$2 out=$3
+arch=$(uname -m)
+name=$(basename "$out" .tar.gz)
+root=$(cd "$(dirname "$0")/.." && pwd)
+TERMS="vt100 vt220 linux xterm-256color"
+# glibc's own libraries: present on every glibc system, never bundled
+GLIBC_RE='^(linux-vdso\.so|linux-gate\.so|ld-linux[-.a-z0-9_]*\.so|libc\.so|libm\.so|libpthread\.so|libdl\.so|librt\.so|libresolv\.so|libutil\.so|libanl\.so|libnsl\.so|libBrokenLocale\.so|libmvec\.so|libnss_[a-z]*\.so|libthread_db\.so|libcrypt\.so)'
+
+die() {
+	echo "bundle: $*" >&2
+	exit 1
+}
+
+for tool in patchelf objdump tic infocmp ldd tar gzip; do
+	command -v "$tool" >/dev/null || die "$tool is missing: run 'make deps'"
+done
+ntfs3g=$(command -v ntfs-3g) || die "ntfs-3g is missing: run 'make deps'"
+[ -x "$bin" ] || die "$bin is missing: run 'make $bin'"
+
+stage=$(mktemp -d "${TMPDIR:-/tmp}/winrescue-bundle.XXXXXX")
+trap 'rm -rf "$stage"' EXIT
+dir=$stage/$name
+mkdir -p "$dir/lib" "$dir/terminfo"
+
+install -m 0755 "$bin" "$dir/winrescue"
+install -m 0755 "$(readlink -f "$ntfs3g")" "$dir/ntfs-3g"
+patchelf --force-rpath --set-rpath '$ORIGIN/lib' "$dir/ntfs-3g"
+install -m 0644 "$root/man/winrescue.8" "$dir/winrescue.8"
+
+# every library ldd resolves for the two programs, but glibc's; ldd follows
+# indirect dependencies (libmount -> libselinux -> libpcre2) as well
+libs=$( { ldd "$bin"; ldd "$ntfs3g"; } |
+	awk '$2 == "=>" && $3 ~ /^\// { print $1, $3 }' | sort -u)
+[ -n "$libs" ] || die "ldd found no libraries for $bin"
+while read -r soname path; do
+	if [[ $soname =~ $GLIBC_RE ]]; then
+		continue
+	fi
+	install -m 0644 "$(readlink -f "$path")" "$dir/lib/$soname"
+done <<<"$libs"
+missing=$( { ldd "$bin"; ldd "$ntfs3g"; } | grep 'not found' || true)
+[ -z "$missing" ] || die "unresolved libraries: $missing"
+
+for t in $TERMS; do
+	infocmp -x "$t" >"$stage/$t.src" 2>/dev/null || die "no terminfo entry for $t on this machine"
+	tic -x -o "$dir/terminfo" "$stage/$t.src" 2>/dev/null || die "tic cannot compile $t"
+done
+
+# the oldest glibc: the newest symbol version any ELF file here needs
+glibc=$(for f in "$dir/winrescue" "$dir/ntfs-3g" "$dir"/lib/*; do objdump -T "$f"; done |
+	grep -o 'GLIBC_[0-9][0-9.]*' | sed 's/GLIBC_//' | sort -uV | tail -n 1)
+[ -n "$glibc" ] || die "cannot tell which glibc the bundle needs"
+
+cat >"$dir/README" <<EOF
+winrescue $version for Linux $arch: rescue a Windows server that no longer boots.
+
+    tar xzf $name.tar.gz && cd $name && ./winrescue
+
+Runs as root on any Linux rescue system with glibc $glibc or newer; nothing
+else is needed. Inside: winrescue, ntfs-3g (used when the kernel has no ntfs3
+driver), the libraries both need in lib/ (found through an \$ORIGIN rpath),
+terminfo for vt100, vt220, linux and xterm-256color (used when the system has
+none), and the manual: man -l winrescue.8
+
+On a serial console set TERM=vt220 first. ./winrescue list shows the disks
+without the full screen; ./winrescue --help lists every command.
+EOF
+
+# reproducible: sorted names, fixed owner and time
+mtime=$(git -C "$root" log -1 --format=%ct 2>/dev/null || echo 0)
+tar --sort=name --owner=0 --group=0 --numeric-owner --mtime="@$mtime" \
+	-C "$stage" -cf - "$name" | gzip -9n >"$out.tmp"
+mv "$out.tmp" "$out"
+echo "bundle: $out ($(du -k "$out" | cut -f1) KiB; $(ls "$dir/lib" | wc -l) libraries; needs glibc >= $glibc)"
