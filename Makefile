@@ -125,9 +125,10 @@ demo:
 
 bench:
 	@$(MAKE) --no-print-directory ensure-deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory all $(TOOLS) $(BUNDLE)
 	@bench/list
 	@bench/tui-bytes
+	@WR_BUNDLE=$(BUNDLE) bench/vm
 
 install: winrescue
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man8

@@ -18,6 +18,9 @@
 #   tui_wait_exit NAME [SECS]      wait until winrescue exited; prints its status
 #   tui_pid NAME                   winrescue's pid in that window
 #   tui_stop NAME                  kill the window
+#   tui_bytes FILE                 how many bytes a tui_raw FILE holds
+#   tui_quiet FILE                 wait until nothing more is written to it for
+#                                  300 ms (at most 30 s); print its size
 # Everything started here is killed at exit (wr_cleanup_add).
 
 WR_TMUX_SOCK=${WR_TMUX_SOCK:-winrescue-test-$$}
@@ -137,4 +140,20 @@ tui_stop() {
 	[ -n "$pid" ] && kill "$pid" 2>/dev/null
 	_tmux kill-window -t "$1" 2>/dev/null
 	return 0
+}
+
+tui_bytes() {
+	stat -c %s "$1" 2>/dev/null || echo 0
+}
+
+tui_quiet() {
+	local f=$1 a b i
+	b=$(tui_bytes "$f")
+	for ((i = 0; i < 100; i++)); do
+		sleep 0.3
+		a=$(tui_bytes "$f")
+		[ "$a" = "$b" ] && break
+		b=$a
+	done
+	echo "$b"
 }

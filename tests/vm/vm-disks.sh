@@ -20,6 +20,12 @@ vmdisk_windows-bios() {
 	return $rc
 }
 
+# the same disk as it leaves make_bios_disk, both volumes healthy (the disk
+# bench/tui-bytes measures on)
+vmdisk_bios-plain() {
+	make_bios_disk "$1" 0x1234abcd
+}
+
 # a UEFI Windows disk: FAT32 ESP with EFI/Microsoft/Boot/BCD, MSR, C:, WinRE
 vmdisk_windows-uefi() {
 	make_uefi_disk "$1"
