@@ -96,11 +96,11 @@ expect_match "a VM without the prompt: fails" 'vm_boot exit 1' "$out"
 expect_match "a VM without the prompt: says why, in time" 'no shell prompt on the serial console \(none within 5 s\)' "$out"
 expect_match "a VM without the prompt: shows the console's last lines" '^#   [^ ]' "$out"
 # a kernel package apt does not know: exit 77 (skipped outside CI), saying which
-out=$(WR_VM_DIR=$(mktemp -d /tmp/winrescue-vmdir.XXXXXX) WR_VM_KERNEL=linux-image-winrescue-none \
-	"$HERE/build.sh" "$BUNDLE" 2>&1; echo "exit $?")
+wr_tmpdir_to empty_vm_dir
+out=$(WR_VM_DIR=$empty_vm_dir WR_VM_KERNEL=linux-image-winrescue-none "$HERE/build.sh" "$BUNDLE" 2>&1
+	echo "exit $?")
 expect_match "no kernel package: exit 77" 'exit 77$' "$out"
 expect_match "no kernel package: says which" 'linux-image-winrescue-none is not known to apt' "$out"
-rm -rf /tmp/winrescue-vmdir.*
 # no QEMU: skipped outside CI, a failure in CI
 out=$(CI= WR_QEMU=qemu-system-none bash "$0" 2>&1; echo "exit $?")
 expect_match "no QEMU outside CI: skipped (77), saying which" 'qemu-system-none missing.*exit 77 *$' "$(tr '\n' ' ' <<<"$out")"
