@@ -21,7 +21,8 @@ name=$(basename "$out" .tar.gz)
 root=$(cd "$(dirname "$0")/.." && pwd)
 TERMS="vt100 vt220 linux xterm-256color"
 # glibc's own libraries: present on every glibc system, never bundled
-GLIBC_RE='^(linux-vdso\.so|linux-gate\.so|ld-linux[-.a-z0-9_]*\.so|libc\.so|libm\.so|libpthread\.so|libdl\.so|librt\.so|libresolv\.so|libutil\.so|libanl\.so|libnsl\.so|libBrokenLocale\.so|libmvec\.so|libnss_[a-z]*\.so|libthread_db\.so|libcrypt\.so)'
+# (libcrypt and libnsl are not: they come from libxcrypt and libnsl2 now)
+GLIBC_RE='^(linux-vdso\.so|ld-linux[-.a-z0-9_]*\.so|libc\.so|libm\.so|libpthread\.so|libdl\.so|librt\.so|libresolv\.so|libutil\.so|libanl\.so|libBrokenLocale\.so|libmvec\.so|libnss_[a-z]*\.so|libthread_db\.so)'
 
 die() {
 	echo "bundle: $*" >&2
@@ -35,7 +36,7 @@ ntfs3g=$(command -v ntfs-3g) || die "ntfs-3g is missing: run 'make deps'"
 [ -x "$bin" ] || die "$bin is missing: run 'make $bin'"
 
 stage=$(mktemp -d "${TMPDIR:-/tmp}/winrescue-bundle.XXXXXX")
-trap 'rm -rf "$stage"' EXIT
+trap 'rm -rf "$stage" "$out.tmp"' EXIT
 dir=$stage/$name
 mkdir -p "$dir/lib" "$dir/terminfo"
 
@@ -46,8 +47,10 @@ install -m 0644 "$root/man/winrescue.8" "$dir/winrescue.8"
 
 # every library ldd resolves for the two programs, but glibc's; ldd follows
 # indirect dependencies (libmount -> libselinux -> libpcre2) as well
-libs=$( { ldd "$bin"; ldd "$ntfs3g"; } |
-	awk '$2 == "=>" && $3 ~ /^\// { print $1, $3 }' | sort -u)
+ldd "$bin" >"$stage/ldd" || die "ldd $bin failed"
+ldd "$ntfs3g" >>"$stage/ldd" || die "ldd $ntfs3g failed"
+! grep -q 'not found' "$stage/ldd" || die "unresolved libraries: $(grep 'not found' "$stage/ldd" | tr -s '\t\n' ' ')"
+libs=$(awk '$2 == "=>" && $3 ~ /^\// { print $1, $3 }' "$stage/ldd" | sort -u)
 [ -n "$libs" ] || die "ldd found no libraries for $bin"
 while read -r soname path; do
 	if [[ $soname =~ $GLIBC_RE ]]; then
@@ -55,8 +58,6 @@ while read -r soname path; do
 	fi
 	install -m 0644 "$(readlink -f "$path")" "$dir/lib/$soname"
 done <<<"$libs"
-missing=$( { ldd "$bin"; ldd "$ntfs3g"; } | grep 'not found' || true)
-[ -z "$missing" ] || die "unresolved libraries: $missing"
 
 for t in $TERMS; do
 	infocmp -x "$t" >"$stage/$t.src" 2>/dev/null || die "no terminfo entry for $t on this machine"
@@ -64,8 +65,12 @@ for t in $TERMS; do
 done
 
 # the oldest glibc: the newest symbol version any ELF file here needs
-glibc=$(for f in "$dir/winrescue" "$dir/ntfs-3g" "$dir"/lib/*; do objdump -T "$f"; done |
-	grep -o 'GLIBC_[0-9][0-9.]*' | sed 's/GLIBC_//' | sort -uV | tail -n 1)
+for f in "$dir/winrescue" "$dir/ntfs-3g" "$dir"/lib/*; do
+	objdump -T "$f" || die "objdump cannot read $f"
+done >"$stage/symbols"
+# glibc's private symbols differ from one build to the next: never usable elsewhere
+! grep -q GLIBC_PRIVATE "$stage/symbols" || die "a bundled file needs GLIBC_PRIVATE symbols"
+glibc=$(grep -o 'GLIBC_[0-9][0-9.]*' "$stage/symbols" | sed 's/GLIBC_//' | sort -uV | tail -n 1)
 [ -n "$glibc" ] || die "cannot tell which glibc the bundle needs"
 
 cat >"$dir/README" <<EOF
@@ -85,7 +90,7 @@ EOF
 
 # reproducible: sorted names, fixed owner and time
 mtime=$(git -C "$root" log -1 --format=%ct 2>/dev/null || echo 0)
-tar --sort=name --owner=0 --group=0 --numeric-owner --mtime="@$mtime" \
+tar --sort=name --owner=0 --group=0 --numeric-owner --mtime="@$mtime" --mode=go-w,a+rX \
 	-C "$stage" -cf - "$name" | gzip -9n >"$out.tmp"
 mv "$out.tmp" "$out"
 echo "bundle: $out ($(du -k "$out" | cut -f1) KiB; $(ls "$dir/lib" | wc -l) libraries; needs glibc >= $glibc)"

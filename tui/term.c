@@ -33,21 +33,40 @@ static const struct {
 
 /*
  * The bundle carries terminfo/ beside winrescue for rescue images without
- * ncurses' database: searched after the system's own (an empty entry in
- * TERMINFO_DIRS stands for the compiled-in default), never instead of it.
+ * ncurses' database: add it to TERMINFO_DIRS; false when there is none.
  */
-void term_use_bundled_terminfo(void)
+static bool use_bundled_terminfo(void)
 {
 	char *dir = self_file("terminfo"), *dirs;
 	const char *old = getenv("TERMINFO_DIRS");
 	struct stat st;
+	bool added = false;
 
 	if (dir && stat(dir, &st) == 0 && S_ISDIR(st.st_mode)) {
-		dirs = xasprintf("%s:%s", old ? old : "", dir);
-		setenv("TERMINFO_DIRS", dirs, 1);
+		dirs = old && *old ? xasprintf("%s:%s", old, dir) : xstrdup(dir);
+		added = setenv("TERMINFO_DIRS", dirs, 1) == 0;
 		free(dirs);
 	}
 	free(dir);
+	return added;
+}
+
+/*
+ * setupterm() for TERM on fd: the system's description first, the bundle's
+ * only when the system has none (so it never shadows the system's own).
+ */
+bool term_known(const char *term, int fd)
+{
+	int err = 0;
+
+	if (!term || !*term)
+		return false;
+	if (setupterm(term, fd, &err) == OK)
+		return true;
+	/* 0: not in the database, -1: no database at all; 1: a hardcopy terminal */
+	if (err > 0 || !use_bundled_terminfo())
+		return false;
+	return setupterm(term, fd, &err) == OK;
 }
 
 /*

@@ -335,7 +335,7 @@ int tui_run(const struct tui_opts *o)
 	struct tui t = { .opts = *o, .stop = &stop_signal };
 	struct sigaction sa = { .sa_handler = on_signal }, old[4];
 	static const int sigs[4] = { SIGHUP, SIGTERM, SIGINT, SIGQUIT };
-	int fd, err = 0, saved_err = -1, null;
+	int fd, saved_err = -1, null;
 	FILE *tty;
 	SCREEN *scr;
 	const char *term = getenv("TERM");
@@ -348,8 +348,7 @@ int tui_run(const struct tui_opts *o)
 			close(fd);
 		return 1;
 	}
-	term_use_bundled_terminfo();
-	if (!term || !*term || setupterm(term, fd, &err) != OK) {
+	if (!term_known(term, fd)) {
 		fprintf(stderr, "winrescue: the terminal type '%s' is unknown here; set TERM (vt220 on "
 				"a serial console, linux on the VGA console) or use 'winrescue list'\n",
 			term ? term : "");

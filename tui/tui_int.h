@@ -51,7 +51,7 @@ struct tui {
 };
 
 /* ---- term.c ---- */
-void term_use_bundled_terminfo(void);
+bool term_known(const char *term, int fd);
 void term_leave(void);
 void term_colors(struct tui *t);
 attr_t term_attr(const struct tui *t, enum tui_role r);

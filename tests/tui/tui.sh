@@ -15,6 +15,8 @@
 #   refusals in dialogs: the rescue disk, a volume that vanished
 #   SIGTERM while mounted: exit 143, no lock left, sane terminal
 #   no terminal: one line pointing to `winrescue list`, exit 1
+#   terminfo/ beside the program (the bundle): used for a terminal the system
+#     does not know, never instead of the system's own
 # Needs root, loop devices, FUSE, tmux. UPDATE_GOLDEN=1 rewrites the golden file.
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -427,6 +429,34 @@ expect_match "no terminal: one line pointing to list" "^winrescue: no terminal.*
 expect_eq "no terminal: one line" 1 "$(wc -l <"$T/nt.err")"
 TERM=dumb-unknown-term "$WR_BIN" tui >/dev/null 2>"$T/ut.err" </dev/null
 expect_eq "unknown TERM: exit 1" 1 "$?"
+
+# ------------------------------------- terminfo beside the program (the bundle)
+# A copy of winrescue with terminfo/ beside it draws on a terminal that only
+# the bundle describes; the bundle never shadows what the system describes
+# (its vt220 here is a hardcopy terminal, which the TUI would refuse).
+mkdir -p "$T/bundle/terminfo" "$T/nobundle"
+cp "$WR_BIN" "$T/bundle/winrescue"
+cp "$WR_BIN" "$T/nobundle/winrescue"
+printf 'wrbundle-vt220|a terminal only the bundle knows,\n\tuse=vt220,\n' |
+	tic -x -o "$T/bundle/terminfo" - 2>/dev/null || nok "tic wrbundle-vt220"
+printf 'vt220|a hardcopy stand-in,\n\thc, cols#80,\n' |
+	tic -x -o "$T/bundle/terminfo" - 2>/dev/null || nok "tic vt220 stand-in"
+TUI_PROG=$T/bundle/winrescue tui_start tb 80x24 wrbundle-vt220 tui "${DISKS[@]}"
+if tui_wait tb 'q:Quit' 10; then ok "bundle: a terminal only its terminfo/ knows is drawn"
+else nok "bundle: wrbundle-vt220 not drawn: $(cat "$TUI_DIR/tb.err")"; fi
+tui_keys tb q
+tui_wait_exit tb >/dev/null
+tui_stop tb
+TUI_PROG=$T/bundle/winrescue tui_start ts 80x24 vt220 tui "${DISKS[@]}"
+if tui_wait ts 'q:Quit' 10; then ok "bundle: the system's vt220 is used, not the bundle's"
+else nok "bundle: the bundle's vt220 shadowed the system's: $(cat "$TUI_DIR/ts.err")"; fi
+tui_keys ts q
+tui_wait_exit ts >/dev/null
+tui_stop ts
+TUI_PROG=$T/nobundle/winrescue tui_start tn 80x24 wrbundle-vt220 tui "${DISKS[@]}"
+expect_eq "without terminfo/ beside it: that terminal is unknown (exit 1)" 1 "$(tui_wait_exit tn 10)"
+expect_match "without terminfo/ beside it: says so" "terminal type 'wrbundle-vt220' is unknown" "$(cat "$TUI_DIR/tn.err")"
+tui_stop tn
 
 # the read-only mount wrote nothing
 SHA_AFTER=$(sha256sum "$T/bios.img" | cut -c1-64)

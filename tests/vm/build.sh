@@ -14,10 +14,14 @@
 #                        their libraries apart in /opt/peer, for comparing
 #   kver                 the kernel release
 #
-# Every part records the sha256 of its inputs in a stamp and is rebuilt only
-# when they change; the downloaded packages stay in build/vm/debs/.
-# Exit: 0 built or reused; 77 a package could not be downloaded (the message
-# says which); 1 anything else.
+# Every part is one function; its stamp holds the sha256 of the function's
+# own text and of its inputs, and the part is made again only when that
+# changes (a part is made in a scratch place and moved in whole, its stamp
+# written last). The downloaded packages stay in build/vm/debs/.
+# Environment: WR_VM_DIR (default build/vm), WR_VM_KERNEL (the kernel's meta
+# package, default linux-image-6.12-amd64), WR_VM_OFFLINE=1 (never run
+# apt-get update). Exit: 0 built or reused; 77 a package cannot be had (the
+# message says which); 1 anything else.
 set -euo pipefail
 export LC_ALL=C
 
@@ -29,6 +33,11 @@ KERNEL_META=${WR_VM_KERNEL:-linux-image-6.12-amd64}
 # loaded by the initramfs (in dependency order), then by the root's init
 INITRD_MODULES="crc32c_generic virtio_blk ext4"
 ROOT_MODULES="ntfs3 vfat nls_cp437 nls_ascii nls_utf8 nls_iso8859-1 fuse"
+# glibc's own libraries, from this machine: what a minimal glibc system has
+GLIBC_DIR=/lib/x86_64-linux-gnu
+GLIBC_LIBS="ld-linux-x86-64.so.2 libc.so.6 libm.so.6 libpthread.so.0 libdl.so.2 librt.so.1 libresolv.so.2"
+# the peers the tests compare with, apart in /opt/peer
+PEERS="lsblk blkid stty"
 
 die() {
 	echo "vm-build: $*" >&2
@@ -43,74 +52,105 @@ note() {
 }
 
 [ -f "$bundle" ] || die "bundle $1 not found: run 'make bundle'"
-for tool in dpkg-deb apt-get cpio gzip mkfs.ext4 xz sha256sum; do
+for tool in dpkg-deb apt-get apt-cache cpio gzip mkfs.ext4 xz sha256sum ldd $PEERS; do
 	command -v "$tool" >/dev/null || unavailable "$tool is missing (make deps)"
 done
 mkdir -p "$VM/debs"
+scratch=()
+trap 'rm -rf "${scratch[@]}"' EXIT
 
-sha_of() {
-	cat "$@" | sha256sum | cut -c1-64
+# stamp_of WORDS...: the sha256 of the words (file contents where a word is
+# a file, the text of a function where it names one)
+stamp_of() {
+	local w
+	for w in "$@"; do
+		if [ -f "$w" ]; then
+			sha256sum <"$w"
+		elif declare -F "$w" >/dev/null; then
+			declare -f "$w"
+		else
+			echo "$w"
+		fi
+	done | sha256sum | cut -c1-64
 }
 
-# fetch PACKAGE: its .deb in $VM/debs (downloaded once); prints the path
+# up_to_date PART STAMP [FILE...]: the part's stamp matches and its files exist
+up_to_date() {
+	local part=$1 stamp=$2 f
+	shift 2
+	[ "$(cat "$VM/$part.stamp" 2>/dev/null)" = "$stamp" ] || return 1
+	for f in "$@"; do [ -e "$f" ] || return 1; done
+}
+
+apt_update() {
+	[ "${WR_VM_OFFLINE:-}" = 1 ] && return 1
+	note "apt-get update"
+	apt-get update -qq >/dev/null 2>&1
+}
+
+# the versioned kernel package the meta package depends on, from apt's lists;
+# offline, the one downloaded before
+kernel_package() {
+	local p
+	p=$(apt-cache depends "$KERNEL_META" 2>/dev/null | awk '/Depends: linux-image-[0-9]/ { print $2; exit }')
+	[ -n "$p" ] || p=$(ls "$VM/debs" | sed -n 's/^\(linux-image-[0-9][^_]*\)_.*\.deb$/\1/p' | head -n 1)
+	echo "$p"
+}
+
+# fetch PACKAGE: its .deb in $VM/debs (downloaded once, checked); prints the path
 fetch() {
 	local pkg=$1 deb
 	deb=$(ls "$VM/debs/${pkg}_"*.deb 2>/dev/null | head -n 1 || true)
+	if [ -n "$deb" ] && ! dpkg-deb --info "$deb" >/dev/null 2>&1; then
+		rm -f "$deb"	# a download cut short
+		deb=
+	fi
 	if [ -z "$deb" ]; then
-		if ! (cd "$VM/debs" && apt-get download -q -o APT::Sandbox::User=root "$pkg" >/dev/null 2>&1); then
-			apt-get update -qq >/dev/null 2>&1 || true
-			(cd "$VM/debs" && apt-get download -q -o APT::Sandbox::User=root "$pkg" >/dev/null 2>&1) ||
-				unavailable "the Debian package $pkg cannot be downloaded (apt-get download $pkg)"
-		fi
+		(cd "$VM/debs" && apt-get download -q -o APT::Sandbox::User=root "$pkg" >/dev/null 2>&1) ||
+			return 1
 		deb=$(ls "$VM/debs/${pkg}_"*.deb | head -n 1)
 	fi
 	echo "$deb"
 }
 
-# the versioned kernel package the meta package depends on
-kernel_package() {
-	local p
-	p=$(apt-cache depends "$KERNEL_META" 2>/dev/null | awk '/Depends: linux-image-[0-9]/ { print $2; exit }')
-	if [ -z "$p" ]; then
-		apt-get update -qq >/dev/null 2>&1 || true
-		p=$(apt-cache depends "$KERNEL_META" 2>/dev/null | awk '/Depends: linux-image-[0-9]/ { print $2; exit }')
-	fi
-	if [ -z "$p" ]; then
-		# offline: the one downloaded before
-		p=$(ls "$VM/debs" 2>/dev/null | sed -n 's/^\(linux-image-[0-9][^_]*\)_.*\.deb$/\1/p' | head -n 1)
-	fi
-	[ -n "$p" ] || unavailable "the kernel package $KERNEL_META is not known to apt (apt-get update; Debian 12's archive has it)"
-	echo "$p"
-}
-
-# ---- the kernel and its modules ------------------------------------------
-
+# the kernel package and busybox-static: from apt's lists; once more after
+# apt-get update when a name is unknown or cannot be downloaded (the
+# security archive moves to a new kernel now and then)
 kpkg=$(kernel_package)
-kdeb=$(fetch "$kpkg")
-bbdeb=$(fetch busybox-static)
+if [ -z "$kpkg" ] || ! kdeb=$(fetch "$kpkg") || ! bbdeb=$(fetch busybox-static); then
+	apt_update || true
+	kpkg=$(kernel_package)
+	[ -n "$kpkg" ] ||
+		unavailable "the kernel package $KERNEL_META is not known to apt (apt-get update; Debian 12's archive has it)"
+	kdeb=$(fetch "$kpkg") || unavailable "the Debian package $kpkg cannot be downloaded (apt-get download $kpkg)"
+	bbdeb=$(fetch busybox-static) || unavailable "the Debian package busybox-static cannot be downloaded"
+fi
+
+# ---- the kernel, its modules, busybox ----------------------------------------
 
 # modinfo FIELD KO: a field of an uncompressed module's .modinfo
 modinfo_field() {
 	tr '\0' '\n' <"$2" | sed -n "s/^$1=//p"
 }
 
-# closure NAME: NAME's dependencies first, then NAME (paths below kernel/)
+# closure NAME: NAME's dependencies first, then NAME (paths below kernel/),
+# below $kmods; nothing for a module built into the kernel
 declare -A seen=()
 closure() {
 	local name=${1//-/_} path dep soft
 	[ -n "${seen[$name]:-}" ] && return 0
 	seen[$name]=1
-	if grep -qE "/${1}\.ko(\.xz)?$|/${name}\.ko(\.xz)?$" "$kmods/modules.builtin"; then
+	if grep -qE "/(${1}|${name})\.ko(\.xz)?$" "$kmods/modules.builtin"; then
 		return 0
 	fi
-	path=$(grep -E "/(${1}|${name})\.ko$" "$kmods/modules.order" | head -n 1)
+	path=$(grep -E "/(${1}|${name})\.ko$" "$kmods/modules.order" | head -n 1 || true)
 	[ -n "$path" ] || die "module $1 is neither in modules.order nor built in"
 	[ -f "$kmods/$path" ] || xz -d "$kmods/$path.xz" || die "cannot decompress $path.xz"
 	# soft dependencies that name a crypto algorithm: its generic module
 	for soft in $(modinfo_field softdep "$kmods/$path" | sed 's/pre://; s/post:.*//'); do
 		case $soft in
 		crypto-*) closure "${soft#crypto-}_generic" ;;
-		*) grep -q "/${soft}\.ko$" "$kmods/modules.order" && closure "$soft" ;;
+		*) if grep -q "/${soft}\.ko$" "$kmods/modules.order"; then closure "$soft"; fi ;;
 		esac
 	done
 	for dep in $(modinfo_field depends "$kmods/$path" | tr ',' ' '); do
@@ -119,37 +159,42 @@ closure() {
 	echo "$path"
 }
 
-# the kernel part's inputs: the packages, the module lists, how they are picked
-kstamp=$( {
-	echo "$kdeb $bbdeb $INITRD_MODULES $ROOT_MODULES"
-	declare -f modinfo_field closure
-} | sha256sum | cut -c1-64)
-if [ "$(cat "$VM/kernel.stamp" 2>/dev/null)" != "$kstamp" ]; then
-	note "unpacking $(basename "$kdeb") and $(basename "$bbdeb")"
-	rm -rf "$VM/kernel" "$VM/kernel.stamp" "$VM/unpack"
-	mkdir -p "$VM/unpack" "$VM/kernel"
-	dpkg-deb -x "$kdeb" "$VM/unpack/kernel"
-	dpkg-deb -x "$bbdeb" "$VM/unpack/busybox"
-	kver=$(ls "$VM/unpack/kernel/lib/modules" | head -n 1)
-	kmods=$VM/unpack/kernel/lib/modules/$kver
-	grep -q '^CONFIG_NTFS3_FS=[ym]' "$VM/unpack/kernel/boot/config-$kver" ||
-		die "$kpkg is built without ntfs3"
-	cp "$VM/unpack/kernel/boot/vmlinuz-$kver" "$VM/kernel/vmlinuz"
-	cp "$VM/unpack/busybox/bin/busybox" "$VM/kernel/busybox"
-	echo "$kver" >"$VM/kernel/kver"
+# $VM/kernel: vmlinuz, kver, busybox, modules/ (both lists' modules,
+# uncompressed), initrd.list and root.list (in dependency order)
+build_kernel() {
+	local t kver set mods m p
+	t=$(mktemp -d "$VM/.kernel.XXXXXX")
+	scratch+=("$t")
+	dpkg-deb -x "$kdeb" "$t/kernel"
+	dpkg-deb -x "$bbdeb" "$t/busybox"
+	kver=$(ls "$t/kernel/lib/modules" | head -n 1)
+	kmods=$t/kernel/lib/modules/$kver
+	grep -q '^CONFIG_NTFS3_FS=[ym]' "$t/kernel/boot/config-$kver" || die "$kpkg is built without ntfs3"
+	mkdir -p "$t/out/modules"
+	cp "$t/kernel/boot/vmlinuz-$kver" "$t/out/vmlinuz"
+	cp "$t/busybox/bin/busybox" "$t/out/busybox"
+	echo "$kver" >"$t/out/kver"
 	for set in initrd root; do
 		seen=()
 		mods=$INITRD_MODULES
 		[ $set = root ] && mods="$INITRD_MODULES $ROOT_MODULES"
-		for m in $mods; do closure "$m"; done >"$VM/kernel/$set.list"
+		for m in $mods; do closure "$m"; done >"$t/out/$set.list"
 	done
-	# the modules both lists name, uncompressed, in their kernel/ layout
-	sort -u "$VM/kernel/root.list" "$VM/kernel/initrd.list" | while read -r p; do
-		mkdir -p "$VM/kernel/modules/$(dirname "$p")"
-		cp "$kmods/$p" "$VM/kernel/modules/$p"
+	sort -u "$t/out/root.list" "$t/out/initrd.list" | while read -r p; do
+		mkdir -p "$t/out/modules/$(dirname "$p")"
+		cp "$kmods/$p" "$t/out/modules/$p"
 	done
-	cp "$kmods/modules.order" "$kmods/modules.builtin" "$VM/kernel/modules/"
-	rm -rf "$VM/unpack"
+	cp "$kmods/modules.order" "$kmods/modules.builtin" "$t/out/modules/"
+	rm -rf "$VM/kernel"
+	mv "$t/out" "$VM/kernel"
+	rm -rf "$t"
+}
+
+kstamp=$(stamp_of "$kdeb" "$bbdeb" "$INITRD_MODULES" "$ROOT_MODULES" build_kernel closure modinfo_field)
+if ! up_to_date kernel "$kstamp" "$VM/kernel/vmlinuz"; then
+	note "unpacking $(basename "$kdeb") and $(basename "$bbdeb")"
+	rm -f "$VM/kernel.stamp"
+	build_kernel
 	echo "$kstamp" >"$VM/kernel.stamp"
 fi
 kver=$(cat "$VM/kernel/kver")
@@ -166,12 +211,12 @@ busybox_tree() {
 	ln -sf ../bin/busybox "$1/sbin/modprobe"
 }
 
-# ---- the initramfs --------------------------------------------------------
+# ---- the initramfs -----------------------------------------------------------
 
-istamp=$(echo "$kstamp $(sha_of "$here/initramfs-init")" | sha256sum | cut -c1-64)
-if [ "$(cat "$VM/initrd.stamp" 2>/dev/null)" != "$istamp" ] || [ ! -f "$VM/initrd.gz" ]; then
-	note "making the initramfs"
+build_initrd() {
+	local t p
 	t=$(mktemp -d "$VM/.initrd.XXXXXX")
+	scratch+=("$t")
 	busybox_tree "$t"
 	mkdir -p "$t/proc" "$t/sys" "$t/dev" "$t/root" "$t/lib/modules"
 	while read -r p; do
@@ -182,38 +227,35 @@ if [ "$(cat "$VM/initrd.stamp" 2>/dev/null)" != "$istamp" ] || [ ! -f "$VM/initr
 	install -m 0755 "$here/initramfs-init" "$t/init"
 	(cd "$t" && find . | sort | cpio -o -H newc --quiet -R 0:0) | gzip -6 >"$VM/initrd.gz.tmp"
 	mv "$VM/initrd.gz.tmp" "$VM/initrd.gz"
+	cp "$VM/kernel/vmlinuz" "$VM/vmlinuz"
+	echo "$kver" >"$VM/kver"
 	rm -rf "$t"
+}
+
+istamp=$(stamp_of "$kstamp" "$here/initramfs-init" build_initrd busybox_tree)
+if ! up_to_date initrd "$istamp" "$VM/initrd.gz" "$VM/vmlinuz"; then
+	note "making the initramfs"
+	rm -f "$VM/initrd.stamp"
+	build_initrd
 	echo "$istamp" >"$VM/initrd.stamp"
 fi
-cp "$VM/kernel/vmlinuz" "$VM/vmlinuz"
-echo "$kver" >"$VM/kver"
 
-# ---- the root disk --------------------------------------------------------
+# ---- the root disk -----------------------------------------------------------
 
-# glibc's own libraries, from this machine: what a minimal glibc system has
-GLIBC_LIBS="ld-linux-x86-64.so.2 libc.so.6 libm.so.6 libpthread.so.0 libdl.so.2 librt.so.1 libresolv.so.2"
-PEERS="lsblk blkid stty"
-for p in $PEERS; do
-	command -v "$p" >/dev/null || unavailable "$p is missing (make deps)"
-done
-rstamp=$(echo "$kstamp $(sha_of "$bundle" "$here"/rootfs/* $(for p in $PEERS; do command -v "$p"; done)) $(ls -l /lib/x86_64-linux-gnu/libc.so.6)" |
-	sha256sum | cut -c1-64)
-if [ "$(cat "$VM/root.stamp" 2>/dev/null)" != "$rstamp" ] || [ ! -f "$VM/root.img" ]; then
-	note "making the root disk with $(basename "$bundle")"
+build_root() {
+	local t l p so path
 	t=$(mktemp -d "$VM/.root.XXXXXX")
-	trap 'rm -rf "$t"' EXIT
+	scratch+=("$t")
 	busybox_tree "$t"
 	mkdir -p "$t/proc" "$t/sys" "$t/dev" "$t/run" "$t/tmp" "$t/mnt" "$t/etc" "$t/root" \
-		"$t/var/log" "$t/lib/x86_64-linux-gnu" "$t/lib64" "$t/opt/peer/lib" "$t/opt/peer/bin" \
-		"$t/opt/peer/real"
+		"$t/var/log" "$t$GLIBC_DIR" "$t/lib64" "$t/opt/peer/lib" "$t/opt/peer/bin" "$t/opt/peer/real"
 	for l in $GLIBC_LIBS; do
-		cp -L "/lib/x86_64-linux-gnu/$l" "$t/lib/x86_64-linux-gnu/$l"
+		cp -L "$GLIBC_DIR/$l" "$t$GLIBC_DIR/$l"
 	done
-	ln -s ../lib/x86_64-linux-gnu/ld-linux-x86-64.so.2 "$t/lib64/ld-linux-x86-64.so.2"
+	ln -s "..$GLIBC_DIR/ld-linux-x86-64.so.2" "$t/lib64/ld-linux-x86-64.so.2"
 	# the modules, with modules.dep and modules.alias made by busybox depmod
-	md=$t/lib/modules/$kver
-	mkdir -p "$md"
-	cp -r "$VM/kernel/modules/." "$md/"
+	mkdir -p "$t/lib/modules/$kver"
+	cp -r "$VM/kernel/modules/." "$t/lib/modules/$kver/"
 	"$BB" depmod -b "$t" "$kver" || die "busybox depmod failed"
 	echo "$ROOT_MODULES" | tr ' ' '\n' >"$t/etc/modules"
 	install -m 0755 "$here/rootfs/init" "$t/sbin/init"
@@ -222,26 +264,34 @@ if [ "$(cat "$VM/root.stamp" 2>/dev/null)" != "$rstamp" ] || [ ! -f "$VM/root.im
 	printf 'root:x:0:0:root:/root:/bin/sh\n' >"$t/etc/passwd"
 	printf 'root:x:0:\n' >"$t/etc/group"
 	: >"$t/etc/fstab"
-	# util-linux's lsblk and blkid and coreutils' stty, the peers to compare
-	# with, apart in /opt/peer: their libraries (libblkid, libmount...) must
-	# not be where winrescue could find them
+	# the peers, apart: their libraries (libblkid, libmount...) must not be
+	# where winrescue could find them; each runs through the loader with
+	# its own library path
 	for p in $PEERS; do
 		cp -L "$(command -v "$p")" "$t/opt/peer/real/$p"
-		ldd "$(command -v "$p")" | awk '$2 == "=>" && $3 ~ /^\// { print $1, $3 }' |
-			while read -r so path; do
-				case " $GLIBC_LIBS " in *" $so "*) continue ;; esac
-				cp -L "$path" "$t/opt/peer/lib/$so"
-			done
+		ldd "$(command -v "$p")" >"$t/ldd" || die "ldd $p failed"
+		awk '$2 == "=>" && $3 ~ /^\// { print $1, $3 }' "$t/ldd" | while read -r so path; do
+			case " $GLIBC_LIBS " in *" $so "*) continue ;; esac
+			cp -L "$path" "$t/opt/peer/lib/$so"
+		done
 		printf '#!/bin/sh\nexec /lib64/ld-linux-x86-64.so.2 --library-path /opt/peer/lib /opt/peer/real/%s "$@"\n' \
 			"$p" >"$t/opt/peer/bin/$p"
 		chmod 0755 "$t/opt/peer/bin/$p"
 	done
+	rm -f "$t/ldd"
 	ln -s /opt/peer/bin/lsblk "$t/bin/lsblk"
 	cp "$bundle" "$t/root/"
-	rm -f "$VM/root.img"
-	mkfs.ext4 -q -F -L rescue-root -d "$t" "$VM/root.img" 64M >/dev/null || die "mkfs.ext4 -d failed"
+	mkfs.ext4 -q -F -L rescue-root -d "$t" "$VM/root.img.tmp" 64M >/dev/null || die "mkfs.ext4 -d failed"
+	mv "$VM/root.img.tmp" "$VM/root.img"
 	rm -rf "$t"
-	trap - EXIT
+}
+
+rstamp=$(stamp_of "$kstamp" "$bundle" "$here"/rootfs/* build_root busybox_tree "$GLIBC_LIBS" \
+	$(for l in $GLIBC_LIBS; do echo "$GLIBC_DIR/$l"; done) $(for p in $PEERS; do command -v "$p"; done))
+if ! up_to_date root "$rstamp" "$VM/root.img"; then
+	note "making the root disk with $(basename "$bundle")"
+	rm -f "$VM/root.stamp"
+	build_root
 	echo "$rstamp" >"$VM/root.stamp"
 fi
 note "kernel $kver, root $(du -k --apparent-size "$VM/root.img" | cut -f1) KiB, bundle $(basename "$bundle")"

@@ -5,7 +5,8 @@
 #
 #   vm_boot NAME SPEC...   boot QEMU (-nographic) in tmux window NAME, 80x24:
 #                          ttyS0, the console a person uses, is the window's
-#                          pty (every byte it sends is kept in $VM_RUN/ttyS0.log);
+#                          pty (what it sends from just after QEMU starts is
+#                          kept in $VM_RUN/ttyS0.log; Ctrl-C reaches the guest);
 #                          ttyS1 goes to $VM_RUN/ttyS1.log, the channel vm_sh
 #                          reads results from. The root is /dev/vda; each SPEC
 #                          NAME:SERIAL attaches build/vm/disks/NAME.img as the
@@ -58,10 +59,13 @@ _vm_log_tail() {
 		"$VM_RUN/ttyS0.log" 2>/dev/null | grep -v '^[[:space:]]*$' | tail -n "$1" | sed 's/^/#   /'
 }
 
-# _vm_kill RUNDIR: stop that QEMU if it still runs
+# _vm_kill RUNDIR: stop that QEMU if it still runs (its pid file is only
+# trusted while the process is a QEMU)
 _vm_kill() {
 	local pid
 	pid=$(cat "$1/qemu.pid" 2>/dev/null) || return 0
+	rm -f "$1/qemu.pid"
+	tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -- "$1" || return 0
 	kill "$pid" 2>/dev/null || return 0
 	sleep 1
 	kill -9 "$pid" 2>/dev/null
@@ -76,7 +80,8 @@ vm_boot() {
 	VM_LOST=0
 	VM_ACCEL=$(vm_accel)
 	args=(-m "${WR_VM_MEM:-512}" -smp 1 -nographic -no-reboot -nic none
-		-monitor none -serial stdio -serial "file:$VM_RUN/ttyS1.log"
+		-monitor none -chardev stdio,id=console,signal=off -serial chardev:console
+		-serial "file:$VM_RUN/ttyS1.log"
 		-pidfile "$VM_RUN/qemu.pid"
 		-kernel "$VM_DIR/vmlinuz" -initrd "$VM_DIR/initrd.gz"
 		-append "console=ttyS0,115200 panic=-1 quiet ${VM_APPEND:-}"
@@ -92,8 +97,8 @@ vm_boot() {
 	done
 	wr_cleanup_add "_vm_kill '$VM_RUN'"
 	_vm_start "${args[@]}" && return 0
-	if [ "$VM_ACCEL" = kvm ] && grep -q KVM "$VM_RUN/qemu.err" 2>/dev/null; then
-		echo "# $name: KVM failed ($(grep -m1 KVM "$VM_RUN/qemu.err")); again with TCG"
+	if [ "$VM_ACCEL" = kvm ] && grep -qi kvm "$VM_RUN/qemu.err" 2>/dev/null; then
+		echo "# $name: KVM failed ($(grep -i -m1 kvm "$VM_RUN/qemu.err")); again with TCG"
 		tui_stop "$name"
 		VM_ACCEL=tcg
 		_vm_start "${args[@]}" && return 0
@@ -101,6 +106,7 @@ vm_boot() {
 	nok "$name: no shell prompt on the serial console ($VM_BOOT_FAILURE); its last lines:"
 	_vm_log_tail 15
 	_vm_kill "$VM_RUN"
+	tui_stop "$name"
 	return 1
 }
 
@@ -175,12 +181,12 @@ vm_sh() {
 		return 1
 	fi
 	for ((i = 0; i < WR_VM_CMD_TIMEOUT * 20; i++)); do
-		if grep -q "^@@end $n " "$VM_RUN/ttyS1.log"; then
+		if grep -Eq "^@@end $n [0-9]+ @@$" "$VM_RUN/ttyS1.log"; then
 			awk -v n="$n" '$0 == "@@begin " n { on = 1; next } $0 == "@@stderr " n { on = 0 } on' \
 				"$VM_RUN/ttyS1.log" >"$VM_RUN/out"
 			awk -v n="$n" '$0 == "@@stderr " n { on = 1; next } $1 == "@@end" && $2 == n { on = 0 } on' \
 				"$VM_RUN/ttyS1.log" >"$VM_RUN/err"
-			VM_RC=$(awk -v n="$n" '$1 == "@@end" && $2 == n { print $3 }' "$VM_RUN/ttyS1.log")
+			VM_RC=$(awk -v n="$n" '$1 == "@@end" && $2 == n && $4 == "@@" { print $3 }' "$VM_RUN/ttyS1.log")
 			return 0
 		fi
 		sleep 0.05

@@ -48,10 +48,6 @@ elif [ "$rc" != 0 ]; then
 fi
 ok "the rescue VM is built in ${VM_DIR#"$WR_ROOT"/} (kernel $(cat "$VM_DIR/kver"))"
 
-# what the host has before: nothing of the VM's may be left after
-loops_before=$(losetup -a | sort)
-mounts_before=$(sort /proc/mounts)
-
 if [ $# -gt 0 ]; then
 	scenarios=()
 	for s in "$@"; do scenarios+=("$HERE/scenarios/${s%.sh}.sh"); done
@@ -84,21 +80,24 @@ done
 # prompt (here the initramfs' bare shell: rdinit=/bin/sh) fails within the
 # time limit with the console's last lines and leaves no QEMU behind.
 echo "== the suite's own failure paths"
+t0=$EPOCHREALTIME
 out=$(
 	WR_CLEANUP=()
 	WR_VM_BOOT_TIMEOUT=5 VM_APPEND="rdinit=/bin/sh"
 	vm_boot no-prompt
 	echo "vm_boot exit $?"
-	tui_stop no-prompt
 	wr_run_cleanup
 )
+took=$(((${EPOCHREALTIME/./} - ${t0/./}) / 1000000))
 expect_match "a VM without the prompt: fails" 'vm_boot exit 1' "$out"
-expect_match "a VM without the prompt: says why, in time" 'no shell prompt on the serial console \(none within 5 s\)' "$out"
+expect_match "a VM without the prompt: says why" 'no shell prompt on the serial console \(none within 5 s\)' "$out"
+[ "$took" -le 20 ] && ok "a VM without the prompt: given up after ${took} s (limit 5 s)" ||
+	nok "a VM without the prompt: took ${took} s with a 5 s limit"
 expect_match "a VM without the prompt: shows the console's last lines" '^#   [^ ]' "$out"
 # a kernel package apt does not know: exit 77 (skipped outside CI), saying which
 wr_tmpdir_to empty_vm_dir
-out=$(WR_VM_DIR=$empty_vm_dir WR_VM_KERNEL=linux-image-winrescue-none "$HERE/build.sh" "$BUNDLE" 2>&1
-	echo "exit $?")
+out=$(WR_VM_OFFLINE=1 WR_VM_DIR=$empty_vm_dir WR_VM_KERNEL=linux-image-winrescue-none \
+	"$HERE/build.sh" "$BUNDLE" 2>&1; echo "exit $?")
 expect_match "no kernel package: exit 77" 'exit 77$' "$out"
 expect_match "no kernel package: says which" 'linux-image-winrescue-none is not known to apt' "$out"
 # no QEMU: skipped outside CI, a failure in CI
@@ -109,10 +108,10 @@ expect_match "no QEMU in CI: a failure" 'FAIL: qemu-system-none missing.*exit 1 
 
 # the host: no QEMU of ours, loop device or mount left
 sleep 0.5
-left=$(pgrep -af "qemu-system-x86_64.*$VM_DIR" || true)
+left=$(pgrep -af -- "-kernel $VM_DIR/vmlinuz" || true)
 expect_eq "no QEMU process left" "" "$left"
-expect_eq "no loop device left (losetup -a as before)" "$loops_before" "$(losetup -a | sort)"
-expect_eq "no mount left (/proc/mounts as before)" "$mounts_before" "$(sort /proc/mounts)"
+expect_eq "no loop device left on the VM's disks" "" "$(losetup -a | grep -F "$VM_DIR/" || true)"
+expect_eq "no mount left from the VM's disks" "" "$(grep -F "$VM_DIR/" /proc/mounts || true)"
 
 echo "# rescue VM suite: $(((${EPOCHREALTIME/./} - ${T0/./}) / 1000)) ms wall time (${VM_ACCEL:-?})"
 wr_finish

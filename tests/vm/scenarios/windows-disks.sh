@@ -40,15 +40,18 @@ _wd_bundle() {
 	vm_sh 'for p in ./winrescue ./ntfs-3g; do LD_TRACE_LOADED_OBJECTS=1 $p; done'
 	local foreign
 	foreign=$(awk '$2 == "=>" { print $1, $3 }' "$VM_RUN/out" |
-		grep -v -e "^[^ ]* /root/$BUNDLE_DIR/lib/" -e '^\(libc\|libm\|ld-linux\)[^ ]* /lib/x86_64-linux-gnu/' || true)
+		grep -v -e "^[^ ]* /root/$BUNDLE_DIR/lib/" -e '^\(libc\.so\|libm\.so\|ld-linux-x86-64\.so\)[^ ]* /lib/x86_64-linux-gnu/' || true)
 	expect_eq "bundle: every library resolved in its lib/ (or glibc's)" "" "$foreign"
 	expect_match "bundle: libntfs-3g, libblkid, libfdisk, libmount, json-c, ncursesw from lib/" \
 		"$(printf '%s.*' libblkid libfdisk libjson-c libmount libncursesw libntfs-3g)" \
 		"$(grep "/root/$BUNDLE_DIR/lib/" "$VM_RUN/out" | sort -u | tr '\n' ' ')"
 	vm_sh './winrescue --version && ./ntfs-3g --version'
 	vm_expect_rc "bundle: winrescue and ntfs-3g run" 0
-	expect_match "bundle: the README states the oldest glibc" 'glibc [0-9]+\.[0-9]+ or newer' \
-		"$(tar xzf "$BUNDLE" -O "$BUNDLE_DIR/README")"
+	local glibc
+	glibc=$(tar xzf "$BUNDLE" -O "$BUNDLE_DIR/README" | sed -n 's/.*with glibc \([0-9][0-9.]*\) or newer.*/\1/p')
+	expect_match "bundle: its README states the oldest glibc" '^[0-9]+\.[0-9]+$' "$glibc"
+	expect_match "the project's README and man page state the same glibc" "glibc $glibc or newer.*glibc $glibc or" \
+		"$(cat "$WR_ROOT/README.md" "$WR_ROOT/man/winrescue.8" | tr '\n' ' ')"
 }
 
 _wd_inventory() {
@@ -95,7 +98,6 @@ _wd_inventory() {
 		"$(jq -r '.blockdevices[] | select(.name == "vda") | .mountpoints | join(",")' "$VM_RUN/lsblk.json")" \
 		"$(_wd_json '.disks[] | select(.name == "vda") | .mountpoints | join(",")')"
 	vm_sh 'for d in /dev/vd[b-d] /dev/vd[b-d][1-9]; do echo "== ${d#/dev/}"; /opt/peer/bin/blkid -p -o export $d; done'
-	n=0
 	while read -r d; do
 		local want got
 		want=$(awk -v d="$d" '$0 == "== " d { on = 1; next } /^== / { on = 0 }
@@ -107,9 +109,9 @@ _wd_inventory() {
 			 (if .pttype then \"PTTYPE=\\(.pttype)\" else empty end),
 			 (if .ptuuid then \"PTUUID=\\(.ptuuid)\" else empty end)] | sort | map(. + \" \") | join(\"\")")
 		expect_eq "$d: filesystem, label, uuid, table as blkid -p" "$want" "$got"
-		n=$((n + 1))
 	done < <(sed -n 's/^== //p' "$VM_RUN/out")
-	[ "$n" -ge 10 ] || nok "blkid -p saw $n devices, expected the 3 disks and 7 partitions"
+	expect_eq "blkid -p found a table or filesystem on the 3 disks and 6 partitions (not the MSR)" 9 \
+		"$(grep -cE '^(TYPE|PTTYPE)=' "$VM_RUN/out")"
 	vm_sh 'for d in vda vdb vdc vdd; do cat /sys/block/$d/serial; echo; done'
 	expect_eq "serials as sysfs has them" "$(grep . "$VM_RUN/out" | tr '\n' ' ' | sed 's/ $//')" \
 		"$(_wd_json '[.disks[].serial] | join(" ")')"
@@ -130,7 +132,6 @@ _wd_tui() {
 	s=$(tui_screen "$VM_NAME")
 	expect_match "$term: 80x24: the title on line 1, to column 80" '^ winrescue .* q:quit$' "$(sed -n 1p <<<"$s")"
 	expect_match "$term: 80x24: the keys on line 24" 'm:Online .* q:Quit' "$(sed -n 24p <<<"$s")"
-	expect_eq "$term: 80x24: no line wider than 80" "" "$(awk 'length > 80' <<<"$s")"
 	expect_match "$term: vda marked [RESCUE]" 'vda rescue-root .*\[RESCUE\] /' "$s"
 	expect_match "$term: Disk 1 (vdb) marked [SYSTEM]" 'Disk 1 .*\[SYSTEM\] +vdb' "$s"
 	expect_match "$term: Disk 2 (vdc) marked [SYSTEM]" 'Disk 2 .*\[SYSTEM\] +vdc' "$s"
@@ -190,8 +191,9 @@ _wd_tui_online() {
 	if tui_wait "$VM_NAME" 'Unmounted' 30; then ok "linux: C: offline (u)"; else nok "linux: Offline: $(tui_screen "$VM_NAME" | sed -n 8,16p | tr '\n' '|')"; fi
 	tui_keys "$VM_NAME" Enter
 	tui_wait_not "$VM_NAME" 'Unmounted' 5 || nok "linux: the result dialog does not close"
-	tui_keys "$VM_NAME" q
-	if vm_wait_prompt 10; then ok "linux: q leaves the shell's prompt on a line of its own"; else nok "linux: no clean prompt after q: $(tui_screen "$VM_NAME" | grep . | tail -n 1)"; fi
+	# Ctrl-C quits too (a key in the TUI; QEMU passes it to the guest)
+	tui_keys "$VM_NAME" C-c
+	if vm_wait_prompt 10; then ok "linux: Ctrl-C leaves the shell's prompt on a line of its own"; else nok "linux: no clean prompt after Ctrl-C: $(tui_screen "$VM_NAME" | grep . | tail -n 1)"; fi
 	vm_sh 'grep -c " /mnt/winrescue/" /proc/self/mountinfo; ls /mnt/winrescue'
 	expect_eq "linux: nothing mounted any more, the mount point removed" "0" "$(tr '\n' ' ' <"$VM_RUN/out" | sed 's/ $//')"
 }
@@ -239,8 +241,19 @@ _wd_mounts() {
 		nok "audit log lines: $(cat "$VM_RUN/out")"
 }
 
+# Ctrl-C on the console interrupts a command in the guest (not QEMU)
+_wd_interrupt() {
+	vm_line "sleep 60"
+	sleep 1
+	tui_keys "$VM_NAME" C-c
+	if vm_wait_prompt 10; then ok "Ctrl-C on the console interrupts the guest's command"; else nok "Ctrl-C: no prompt"; fi
+	vm_sh 'echo alive'
+	expect_eq "the VM runs on after Ctrl-C" alive "$(cat "$VM_RUN/out")"
+}
+
 scenario() {
 	_wd_bundle
+	_wd_interrupt
 	_wd_inventory
 	_wd_tui_online
 	_wd_mounts
