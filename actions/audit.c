@@ -162,23 +162,23 @@ int audit_record(struct job *job, const char *event, char **err)
 
 	o = json_object_new_object();
 	time_s = iso_time();
-	json_object_object_add(o, "time", json_object_new_string(time_s));
+	json_add(o, "time", json_object_new_string(time_s));
 	free(time_s);
-	json_object_object_add(o, "id", json_object_new_string(job->id));
-	json_object_object_add(o, "pid", json_object_new_int64((int64_t)getpid()));
-	json_object_object_add(o, "uid", json_object_new_int64((int64_t)getuid()));
-	json_object_object_add(o, "event", json_object_new_string(event));
-	json_object_object_add(o, "action", json_object_new_string(job->act->name));
-	json_object_object_add(o, "risk", json_object_new_string(action_risk_name(job->act->risk)));
-	json_object_object_add(o, "spec", json_str(job->spec));
-	json_object_object_add(o, "targets", job_targets_json(job));
+	json_add(o, "id", json_object_new_string(job->id));
+	json_add(o, "pid", json_object_new_int64((int64_t)getpid()));
+	json_add(o, "uid", json_object_new_int64((int64_t)getuid()));
+	json_add(o, "event", json_object_new_string(event));
+	json_add(o, "action", json_object_new_string(job->act->name));
+	json_add(o, "risk", json_object_new_string(action_risk_name(job->act->risk)));
+	json_add(o, "spec", json_str(job->spec));
+	json_add(o, "targets", job_targets_json(job));
 	struct json_object *opt = json_object_new_object();
-	json_object_object_add(opt, "rw", json_object_new_boolean(job->opts.rw));
-	json_object_object_add(opt, "discard_hibernation", json_object_new_boolean(job->opts.discard_hibernation));
-	json_object_object_add(opt, "at", json_str(job->opts.at));
-	json_object_object_add(o, "options", opt);
+	json_add(opt, "rw", json_object_new_boolean(job->opts.rw));
+	json_add(opt, "discard_hibernation", json_object_new_boolean(job->opts.discard_hibernation));
+	json_add(opt, "at", json_str(job->opts.at));
+	json_add(o, "options", opt);
 	if (strcmp(event, "plan") == 0)
-		json_object_object_add(o, "plan", job_plan_json(job));
+		json_add(o, "plan", job_plan_json(job));
 	else
 		job_result_json(job, o);
 

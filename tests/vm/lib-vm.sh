@@ -25,6 +25,9 @@
 #                          prompt is there (else a failed check)
 #   vm_poweroff            a clean power-off (guest: vm-poweroff); sets VM_QEMU_RC
 #   vm_accel               kvm when KVM is usable here, else tcg
+#   vm_bundle              BUNDLE := $WR_BUNDLE, else the newest bundle in the
+#                          source tree (absolute); BUNDLE_DIR := its top directory;
+#                          false when there is none
 # The console is a tmux window: tui_keys, tui_screen, tui_wait, tui_settle
 # (tests/lib-tui.sh) work on it. QEMU is killed at exit if it still runs.
 
@@ -51,6 +54,13 @@ vm_accel() {
 			>/dev/null 2>&1 </dev/null || rc=$?
 	fi
 	if [ "$rc" = 124 ]; then echo kvm; else echo tcg; fi
+}
+
+vm_bundle() {
+	BUNDLE=${WR_BUNDLE:-$(ls -t "$WR_ROOT"/winrescue-*-"$(uname -m)".tar.gz 2>/dev/null | head -n 1)}
+	[ -n "$BUNDLE" ] && [ -f "$BUNDLE" ] || return 1
+	BUNDLE=$(readlink -f "$BUNDLE")
+	BUNDLE_DIR=$(basename "$BUNDLE" .tar.gz)
 }
 
 # _vm_log_tail N: the last N lines the console showed, escapes removed

@@ -33,10 +33,7 @@ wr_require_fixtures
 [ -x "$WR_NTFS_STATE" ] || wr_bail "$WR_NTFS_STATE missing: run 'make build/tests/ntfs-state'"
 
 T0=$EPOCHREALTIME
-BUNDLE=${WR_BUNDLE:-$(ls -t "$WR_ROOT"/winrescue-*-"$(uname -m)".tar.gz 2>/dev/null | head -n 1)}
-[ -n "$BUNDLE" ] && [ -f "$BUNDLE" ] || wr_bail "no bundle: run 'make bundle' first"
-BUNDLE=$(readlink -f "$BUNDLE")
-BUNDLE_DIR=$(basename "$BUNDLE" .tar.gz)
+vm_bundle || wr_bail "no bundle: run 'make bundle' first"
 
 rc=0
 "$HERE/build.sh" "$BUNDLE" || rc=$?
