@@ -38,7 +38,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/tests/%)
 SAN_BIN  := $(UNIT_SRC:tests/unit/%.c=build/san/tests/%)
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 SAN_OBJ  := $(CORE_SRC:%.c=build/san/%.o)
-TOOLS    := build/tests/ntfs-state
+TOOLS    := build/tests/ntfs-state build/tests/ntfs-damage build/san/winrescue
 ARCH     := $(shell uname -m)
 BUNDLE   := winrescue-$(VERSION)-$(ARCH).tar.gz
 
@@ -88,6 +88,16 @@ build/san/tests/test_%: tests/unit/test_%.c $(SAN_OBJ) $(HDRS)
 	@mkdir -p $(dir $@)
 	@echo "  TEST    $@"
 	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -O1 $(TEST_CFLAGS) -o $@ $< $(SAN_OBJ) $(ALL_LDFLAGS) $(PKG_LIBS) $(TEST_LIBS)
+
+build/tests/ntfs-damage: tests/tools/ntfs-damage.c $(CORE_OBJ) $(HDRS)
+	@mkdir -p $(dir $@)
+	@echo "  TOOL    $@"
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(CORE_OBJ) $(ALL_LDFLAGS) $(PKG_LIBS)
+
+# winrescue itself under ASan/UBSan: the checker is run on damaged images with it
+build/san/winrescue: $(SAN_OBJ) $(CLI_SRC:%.c=build/san/%.o)
+	@echo "  LINK    $@"
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -O1 -o $@ $^ $(ALL_LDFLAGS) $(PKG_LIBS)
 
 build/tests/ntfs-state: tests/tools/ntfs-state.c
 	@mkdir -p $(dir $@)

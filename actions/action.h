@@ -36,10 +36,13 @@
 #include <time.h>
 
 #include "probes/inventory.h"
+#include "probes/ntfs_check.h"
 
 enum action_status {
 	ACT_OK = 0,
 	ACT_FAILED = 1,		/* could not be done; nothing was changed unless said */
+	ACT_ERRORS_LEFT = 4,	/* check/fix: the file system has errors (fsck's 4) */
+	ACT_OPERATIONAL = 8,	/* check/fix: the check could not be done (fsck's 8) */
 	ACT_USAGE = 16,		/* unknown or ambiguous name, bad option */
 	ACT_REFUSED = 32,	/* refused by a safety rule, or cancelled */
 };
@@ -103,6 +106,19 @@ struct action_plan {
 	char *confirm_word;	/* what to type: the device's kernel name */
 };
 
+/* One volume checked (check): NTFS by our checker, others by their own. */
+struct fs_check {
+	char *device;		/* the device or image file */
+	char *fstype;
+	char *checker;		/* "winrescue" (NTFS) or the program run: "e2fsck" */
+	int status;		/* 0 clean, 4 errors left, 8 could not check, 32 cancelled */
+	char *summary;		/* one sentence */
+	char *tool_output;	/* a standard checker's own words (JSON, audit log) */
+	uint64_t size;		/* bytes checked */
+	double seconds;
+	struct nc_report rep;	/* NTFS */
+};
+
 struct action_result {
 	int status;		/* enum action_status */
 	char *code;		/* stable: "mounted", "rescue-disk", "hibernated"... */
@@ -115,6 +131,8 @@ struct action_result {
 	size_t ncandidates;
 	struct mount_record *mounts;
 	size_t nmounts;
+	struct fs_check *checks;
+	size_t nchecks;
 };
 
 struct action_progress {
@@ -141,6 +159,7 @@ struct action {
 	int key;		/* the TUI's letter key */
 	enum action_risk risk;
 	bool takes_all;		/* "all" names every volume it applies to */
+	bool takes_files;	/* an image file may be named instead of a volume */
 	const struct action_variant *variants;	/* ending with a NULL label; NULL: one way */
 	/* Why it does not apply to v in inv as o asks (NULL: the defaults), in words
 	 * (malloc'ed), or NULL when it applies. */
@@ -173,6 +192,7 @@ struct job {
 	void *progress_data;
 	volatile sig_atomic_t *cancel;
 	struct timespec started;
+	struct disk *image;		/* an image file named as the target (check) */
 	size_t step_no;
 	char *step;			/* the step running now */
 	void *priv;			/* the action's own state, freed by free_priv */
@@ -185,6 +205,7 @@ const struct action *action_for_key(int key);
 
 extern const struct action action_mount;
 extern const struct action action_umount;
+extern const struct action action_check;
 
 /*
  * Resolve spec in a fresh snapshot, run the preflight rules and make the
@@ -230,6 +251,19 @@ void job_tick(struct job *job, uint64_t done, uint64_t total);
 bool job_cancelled(const struct job *job);
 struct mount_record *job_add_mount(struct job *job);
 
+/* ---- spawn.c: helper programs, their output kept in memory ---- */
+
+/*
+ * Run argv (argv[0] a path) with stdin /dev/null and stdout/stderr kept in
+ * *out (malloc'ed, trimmed; NULL when silent), in a process group of its
+ * own, with a progress tick every 100 ms. The exit status (128+N after
+ * signal N), or -errno when it could not be started.
+ */
+int job_spawn_captured(struct job *job, char *const argv[], char **out);
+/* A memory file for captured output; its trimmed text (NULL when empty). */
+int job_capture_fd(void);
+char *job_captured(int fd);
+
 /* ---- target.c: naming volumes ---- */
 
 /*
@@ -261,6 +295,8 @@ char *target_existing_ancestor(const char *path);
  * log, mount points) may go there. Caller frees.
  */
 char *target_on_patient(const struct inventory *inv, const char *path);
+/* What keeps v busy (mounted, swap, a device-mapper holder), in words, or NULL. */
+char *vol_busy(const struct vol_ref *v);
 /* "Disk 1 partition 2 (/dev/sdb2, 87.0 MiB, "Windows")": a candidate in words. */
 char *target_describe(const struct vol_ref *v);
 

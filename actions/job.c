@@ -4,14 +4,20 @@
  */
 #include "actions/action.h"
 #include "lib/util.h"
+#include "probes/probes.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
 #include <stdarg.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-const struct action *const actions[] = { &action_mount, &action_umount, NULL };
+const struct action *const actions[] = { &action_mount, &action_umount, &action_check, NULL };
 
 const struct action *action_find(const char *name)
 {
@@ -190,8 +196,68 @@ static void add_target(struct job *job, const struct vol_ref *v)
 	job->targets[job->ntargets++] = *v;
 }
 
+/*
+ * An image file as the target: the loop device it is attached to when it
+ * is (so that the rules on mounted volumes apply), else the file itself,
+ * probed here as the inventory would probe a whole disk.
+ */
+static int resolve_image(struct job *job, const char *spec)
+{
+	char *real = realpath(spec, NULL), *pttype = NULL;
+	struct disk *d;
+	struct stat st;
+	int fd;
+
+	for (size_t i = 0; real && i < job->inv->ndisks; i++) {
+		const struct disk *l = &job->inv->disks[i];
+		if (!l->loop_backing || strcmp(l->loop_backing, real) != 0)
+			continue;
+		free(real);
+		if (l->nparts)
+			return job_result(job, ACT_USAGE, "image-partitioned",
+					  "Name one of its partitions as 'winrescue list' shows them.",
+					  "%s is attached as %s, which holds partitions.", spec, l->path);
+		add_target(job, &(struct vol_ref){ .disk = l, .disk_index = i, .vol = &l->vol,
+						   .path = l->path, .major = l->major,
+						   .minor = l->minor, .role = l->vol_role });
+		return ACT_OK;
+	}
+	fd = real ? open(real, O_RDONLY | O_CLOEXEC) : -1;
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		int e = errno;
+		if (fd >= 0)
+			close(fd);
+		free(real);
+		return job_result(job, ACT_FAILED, "unreadable", "Check the file's name and rights.",
+				  "%s cannot be read: %s.", spec, strerror(e));
+	}
+	d = job->image = xcalloc(1, sizeof(*d));
+	d->path = real;
+	d->name = xstrdup(basename(real));
+	d->size = (uint64_t)st.st_size;
+	d->log_sector = d->phys_sector = 512;
+	fsprobe_table(fd, d->size, &d->vol, &pttype);
+	if (pttype) {
+		free(pttype);
+		close(fd);
+		return job_result(job, ACT_USAGE, "image-partitioned",
+				  "Attach it read-only with 'losetup -r -P --show -f FILE' and name one "
+				  "of its partitions (/dev/loopNpM).",
+				  "%s is a disk image with a partition table, not a volume image.", spec);
+	}
+	fsprobe_volume(fd, 0, d->size, FSPROBE_DISK, &d->vol);
+	if ((!d->vol.fstype || strcmp(d->vol.fstype, "ntfs") == 0) && ntfs_looks_like(fd, 0, d->size))
+		d->vol.ntfs = ntfs_probe(fd, 0, d->size, 512, d->name, NULL);
+	close(fd);
+	add_target(job, &(struct vol_ref){ .disk = d, .disk_index = (size_t)-1, .vol = &d->vol,
+					   .path = d->path, .role = PART_ROLE_DATA });
+	return ACT_OK;
+}
+
 static int resolve(struct job *job, const char *spec, const struct vol_ref *seen)
 {
+	struct stat st;
+
 	struct vol_ref v;
 	char *err = NULL;
 	int rc;
@@ -200,6 +266,9 @@ static int resolve(struct job *job, const char *spec, const struct vol_ref *seen
 		job->act->select_all(job);
 		return ACT_OK;
 	}
+	if (job->act->takes_files && strncmp(spec, "/dev/", 5) != 0 && stat(spec, &st) == 0 &&
+	    S_ISREG(st.st_mode))
+		return resolve_image(job, spec);
 	rc = target_resolve(job->inv, spec, &v, &err, &job->res.candidates, &job->res.ncandidates);
 	if (rc != ACT_OK) {
 		if (seen) {
@@ -366,6 +435,16 @@ static void free_result(struct action_result *r)
 		free(m->fstype);
 	}
 	free(r->mounts);
+	for (size_t i = 0; i < r->nchecks; i++) {
+		struct fs_check *c = &r->checks[i];
+		free(c->device);
+		free(c->fstype);
+		free(c->checker);
+		free(c->summary);
+		free(c->tool_output);
+		nc_report_free(&c->rep);
+	}
+	free(r->checks);
 }
 
 void job_free(struct job *job)
@@ -375,6 +454,10 @@ void job_free(struct job *job)
 	free_plan(&job->plan);
 	free_result(&job->res);
 	free(job->targets);
+	if (job->image) {
+		disk_free_fields(job->image);
+		free(job->image);
+	}
 	inventory_free(job->inv);
 	free(job->spec);
 	free(job->log_path);

@@ -59,21 +59,6 @@ static bool fs_is(const struct volume *v, const char *t)
 	return v->fstype && strcmp(v->fstype, t) == 0;
 }
 
-/* What keeps v busy already, in words, or NULL. */
-static char *in_use(const struct vol_ref *v)
-{
-	const struct usage *u = &v->vol->use;
-
-	if (u->nmountpoints)
-		return xasprintf("%s is already mounted at %s", v->path, u->mountpoints[0]);
-	if (u->swap)
-		return xasprintf("%s is in use as swap", v->path);
-	if (u->nholders)
-		return xasprintf("%s is in use by /dev/%s (device-mapper or RAID)", v->path,
-				 u->holders[0]);
-	return NULL;
-}
-
 /* The read-write rules of NTFS: Windows' state must allow writing. */
 static bool ntfs_rw_refused(const struct vol_ref *v, const struct action_opts *o,
 			    struct refusal *r)
@@ -159,7 +144,7 @@ bool mount_refused(const struct vol_ref *v, const struct action_opts *o, struct 
 		return refuse(r, ACT_REFUSED, "not-block-device",
 			      xasprintf("Refused: %s.", v->disk->error),
 			      xasprintf("Look at what stands at %s; nothing was written.", v->disk->path));
-	if ((busy = in_use(v))) {
+	if ((busy = vol_busy(v))) {
 		refuse(r, ACT_REFUSED, vol->use.nmountpoints ? "already-mounted" : "in-use",
 		       xasprintf("Refused: %s.", busy),
 		       vol->use.nmountpoints
@@ -415,84 +400,6 @@ char *mount_dir_problem(const char *dir, const struct inventory *inv, const char
 
 /* ---- doing it ---- */
 
-/* Output of a helper program, kept in memory (never on the screen). */
-static int capture_fd(void)
-{
-	return memfd_create("winrescue-capture", MFD_CLOEXEC);
-}
-
-static char *captured(int fd)
-{
-	struct stat st;
-	char *s;
-	ssize_t n;
-
-	if (fd < 0 || fstat(fd, &st) < 0 || st.st_size <= 0)
-		return NULL;
-	s = xcalloc((size_t)st.st_size + 1, 1);
-	n = pread(fd, s, (size_t)st.st_size, 0);
-	if (n <= 0) {
-		free(s);
-		return NULL;
-	}
-	s[n] = '\0';
-	str_trim(s);
-	if (!*s) {
-		free(s);
-		return NULL;
-	}
-	return s;
-}
-
-/*
- * Run argv with stdin /dev/null and stdout/stderr kept in *out, waiting
- * for it with a progress tick every 100 ms. The exit status, or -errno
- * when it could not be started.
- */
-static int run_captured(struct job *job, char *const argv[], char **out)
-{
-	posix_spawn_file_actions_t fa;
-	int fd = capture_fd(), rc, status = 0;
-	pid_t pid;
-
-	*out = NULL;
-	if (fd < 0)
-		return -errno;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, fd, 1);
-	posix_spawn_file_actions_adddup2(&fa, fd, 2);
-	/* a process group of its own: a Ctrl-C meant as "cancel" does not kill it mid-mount */
-	posix_spawnattr_t at;
-	posix_spawnattr_init(&at);
-	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP);
-	posix_spawnattr_setpgroup(&at, 0);
-	rc = posix_spawn(&pid, argv[0], &fa, &at, argv, environ);
-	posix_spawnattr_destroy(&at);
-	posix_spawn_file_actions_destroy(&fa);
-	if (rc != 0) {
-		close(fd);
-		return -rc;
-	}
-	for (;;) {
-		pid_t w = waitpid(pid, &status, WNOHANG);
-		if (w == pid)
-			break;
-		if (w < 0 && errno != EINTR) {
-			rc = -errno;
-			close(fd);
-			return rc;
-		}
-		nanosleep(&(struct timespec){ .tv_nsec = 100 * 1000000L }, NULL);
-		job_tick(job, 0, 0);
-	}
-	*out = captured(fd);
-	close(fd);
-	if (WIFSIGNALED(status))
-		return 128 + WTERMSIG(status);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
-}
-
 /* fds 1 and 2 into a buffer while a library may run a helper program. */
 struct redirect {
 	int fd, saved1, saved2;
@@ -502,7 +409,7 @@ static void redirect_begin(struct redirect *r)
 {
 	fflush(stdout);
 	fflush(stderr);
-	r->fd = capture_fd();
+	r->fd = job_capture_fd();
 	/* close-on-exec copies: a helper (a FUSE daemon) must not keep the terminal */
 	r->saved1 = fcntl(1, F_DUPFD_CLOEXEC, 3);
 	r->saved2 = fcntl(2, F_DUPFD_CLOEXEC, 3);
@@ -526,7 +433,7 @@ static char *redirect_end(struct redirect *r)
 		dup2(r->saved2, 2);
 		close(r->saved2);
 	}
-	s = captured(r->fd);
+	s = job_captured(r->fd);
 	if (r->fd >= 0)
 		close(r->fd);
 	return s;
@@ -806,7 +713,7 @@ static int do_mount(struct job *job, const struct vol_ref *v, struct mount_priv 
 {
 	if (mp->m.driver == DRV_NTFS_3G) {
 		char *argv[] = { mp->ntfs_3g, "-o", mp->m.options, (char *)v->path, mp->dir, NULL };
-		int st = run_captured(job, argv, tool);
+		int st = job_spawn_captured(job, argv, tool);
 		if (st < 0)
 			return job_result(job, ACT_FAILED, "mount-failed", "Reinstall ntfs-3g.",
 					  "%s cannot be started: %s.", mp->ntfs_3g, strerror(-st));

@@ -294,3 +294,17 @@ int target_resolve(const struct inventory *inv, const char *spec, struct vol_ref
 	return finish(&m, spec, " (not a device, disk:N/part:M, 'system', a mount point or a label)",
 		      out, err, cand, ncand);
 }
+
+char *vol_busy(const struct vol_ref *v)
+{
+	const struct usage *u = &v->vol->use;
+
+	if (u->nmountpoints)
+		return xasprintf("%s is already mounted at %s", v->path, u->mountpoints[0]);
+	if (u->swap)
+		return xasprintf("%s is in use as swap", v->path);
+	if (u->nholders)
+		return xasprintf("%s is in use by /dev/%s (device-mapper or RAID)", v->path,
+				 u->holders[0]);
+	return NULL;
+}

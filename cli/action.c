@@ -86,6 +86,14 @@ static void print_result(const struct job *job)
 {
 	const struct action_result *r = &job->res;
 
+	if (r->nchecks) {
+		/* the verdicts are the result; a failure to check shows there too */
+		cli_print_checks(stdout, job);
+		if (r->nchecks > 1)
+			printf("%s\n", r->message);
+		return;
+	}
+
 	if (r->status != ACT_OK) {
 		print_failure(job);
 	} else {
@@ -134,6 +142,12 @@ static bool ask_typed(const struct job *job)
 
 int cli_run_action(const struct action *act, const char *spec, const struct action_opts *opts,
 		   bool yes, bool json)
+{
+	return cli_run_action_ex(act, spec, opts, yes, json, false);
+}
+
+int cli_run_action_ex(const struct action *act, const char *spec, const struct action_opts *opts,
+		      bool yes, bool json, bool want_progress)
 {
 	struct job job;
 	int rc = job_prepare(&job, act, spec, NULL, opts);
@@ -185,13 +199,15 @@ int cli_run_action(const struct action *act, const char *spec, const struct acti
 	sigaction(SIGINT, &sa, &old_int);
 	sigaction(SIGTERM, &sa, &old_term);
 	sigaction(SIGHUP, &sa, &old_hup);
-	rc = job_run(&job, !json && isatty(STDERR_FILENO) ? progress : NULL, NULL, &cancelled);
+	rc = job_run(&job, want_progress || (!json && isatty(STDERR_FILENO)) ? progress : NULL, NULL,
+		     &cancelled);
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
 	sigaction(SIGHUP, &old_hup, NULL);
 	if (json) {
 		print_json(&job, false);
-		if (rc != ACT_OK)
+		/* a check's verdict is in the document; a failure to act goes to stderr too */
+		if (rc != ACT_OK && !job.res.nchecks)
 			print_failure(&job);
 	} else {
 		print_result(&job);

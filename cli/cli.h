@@ -3,6 +3,7 @@
 #define WINRESCUE_CLI_H
 
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "actions/action.h"
 
@@ -31,9 +32,15 @@ int cmd_list(int argc, char **argv, struct global_opts *g);
 int cmd_mount(int argc, char **argv, struct global_opts *g);
 int cmd_umount(int argc, char **argv, struct global_opts *g);
 int cmd_tui(int argc, char **argv, struct global_opts *g);
+int cmd_check(int argc, char **argv, struct global_opts *g);
 
 /* Prepare, confirm (--yes or typed on a terminal), run and print one action. */
 int cli_run_action(const struct action *act, const char *spec, const struct action_opts *opts,
 		   bool yes, bool json);
+/* The same; progress: per-step lines on stderr even when it is not a terminal. */
+int cli_run_action_ex(const struct action *act, const char *spec, const struct action_opts *opts,
+		      bool yes, bool json, bool progress);
+/* check's findings and verdicts, as text. */
+void cli_print_checks(FILE *out, const struct job *job);
 
 #endif

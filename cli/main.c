@@ -16,6 +16,7 @@ static const struct command {
 	{ "list", cmd_list, "list disks, partitions, roles and NTFS state (read-only)" },
 	{ "mount", cmd_mount, "bring a volume online: mount it, read-only unless --rw" },
 	{ "umount", cmd_umount, "take a volume offline: flush and unmount it (or all)" },
+	{ "check", cmd_check, "check a file system without changing it (fsck exit codes)" },
 	{ "tui", cmd_tui, "the full-screen Disk Management (also without a command)" },
 	{ NULL, NULL, NULL },
 };
@@ -46,6 +47,7 @@ static void help(void)
 	       "  winrescue mount [VOL|system] [--rw [--discard-hibernation]] [--at DIR]\n"
 	       "                  [--dry-run] [--yes] [--json] [--log FILE]\n"
 	       "  winrescue umount [VOL|DIR|all] [--dry-run] [--json] [--log FILE]\n"
+	       "  winrescue check VOL|IMAGE|all [--json] [--progress]\n"
 	       "  winrescue [tui] [--ascii] [--color[=WHEN]] [--log FILE] [DISK...]\n"
 	       "\n"
 	       "VOL: a device (/dev/sdb2, sdb2), disk:N/part:M as 'list' numbers them, a label,\n"
@@ -53,11 +55,12 @@ static void help(void)
 	       "volumes is refused with the candidates.\n"
 	       "\n"
 	       "Options:\n"
-	       "  --json                (list, mount, umount) one JSON document on stdout\n"
+	       "  --json                (list, mount, umount, check) one JSON document on stdout\n"
 	       "  --rw                  (mount) read-write; refused on a hibernated, Fast Startup,\n"
 	       "                        unclean-journal or damaged NTFS volume\n"
 	       "  --discard-hibernation (mount --rw) accept losing the hibernated Windows session\n"
 	       "  --at DIR              (mount) where; default /mnt/winrescue/<label>\n"
+	       "  --progress            (check) one line per pass on stderr, also without a terminal\n"
 	       "  --dry-run             (mount, umount) show the plan, do nothing\n"
 	       "  --yes                 (mount) go ahead with what writes, without asking\n"
 	       "  --log FILE            the audit log (default /var/log/winrescue/audit.jsonl)\n"
@@ -67,11 +70,13 @@ static void help(void)
 	       "  -h, --help            show this help\n"
 	       "  -V, --version         show the version\n"
 	       "\n"
-	       "In the TUI, ? shows every key; m mounts (Online), u unmounts (Offline), q quits.\n"
+	       "In the TUI, ? shows every key; m mounts (Online), u unmounts (Offline), c checks,\n"
+	       "q quits.\n"
 	       "Environment: WINRESCUE_LOG (audit log), WINRESCUE_NTFS_3G (the ntfs-3g program),\n"
 	       "WINRESCUE_PROBE_JOBS=N (probe disks in N processes; default one per CPU).\n"
 	       "Exit codes: 0 ok, 1 failure, 16 usage error, 32 refused by a safety rule or\n"
-	       "cancelled; 128+N after signal N in the TUI. See winrescue(8).\n");
+	       "cancelled; 128+N after signal N in the TUI. check: 0 clean, 4 errors left,\n"
+	       "8 could not check, 16 usage, 32 refused (as fsck). See winrescue(8).\n");
 }
 
 int main(int argc, char **argv)

@@ -56,6 +56,7 @@ static struct json_object *ntfs_json(const struct ntfs_state *n)
 	json_add(o, "mftmirr_detail", json_str(n->mftmirr_detail));
 	json_add(o, "bootsector_ok", jtri(n->bootsector_ok));
 	json_add(o, "bootsector_detail", json_str(n->bootsector_detail));
+	json_add(o, "truncated", json_object_new_boolean(n->truncated));
 	json_add(o, "windows", json_object_new_boolean(n->has_windows));
 	json_add(o, "bootmgr", json_object_new_boolean(n->has_bootmgr));
 	json_add(o, "bcd", json_object_new_boolean(n->has_bcd));

@@ -21,6 +21,8 @@ char *output_volume_state(const struct volume *v, const char *error)
 		return xstrdup(v->fs_error ? "unknown content" : "-");
 	if (n->error)
 		str_add_word(&s, "damaged");
+	if (n->truncated)
+		str_add_word(&s, "truncated");
 	if (n->hibernated == TRI_YES)
 		str_add_word(&s, "hibernated");
 	if (n->logfile == NTFS_LOGFILE_FAST_RESTART)

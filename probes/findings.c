@@ -31,7 +31,7 @@ void findings_add(struct inventory *inv, enum severity sev, const char *code,
 
 bool ntfs_damaged(const struct ntfs_state *n)
 {
-	return n->error || n->mftmirr_ok == TRI_NO || n->bootsector_ok == TRI_NO;
+	return n->error || n->truncated || n->mftmirr_ok == TRI_NO || n->bootsector_ok == TRI_NO;
 }
 
 /* "/dev/sda2", or "Disk 1 partition 2" when the kernel has no node for it. */
@@ -47,6 +47,19 @@ static void ntfs_findings(struct inventory *inv, const char *dev, const struct n
 			     "Copy what can be read off with a read-only mount (winrescue mount); repair "
 			     "it with chkdsk /f in Windows; do not mount it read-write.",
 			     "The NTFS volume on %s cannot be read completely: %s.", dev, n->error);
+	if (n->truncated)
+		findings_add(inv, SEV_ERROR, "ntfs-truncated", dev,
+			     "Attach the whole disk or image (a shrunk partition or a short copy loses "
+			     "the volume's end); copy the data off with a read-only mount.",
+			     "The NTFS volume on %s is truncated: its boot sector says it needs "
+			     "%" PRIu64 " bytes, the device holds %" PRIu64 ".", dev,
+			     n->claimed_bytes + n->sector_size, n->device_bytes);
+	if (n->opened && n->hibernated == TRI_UNKNOWN)
+		findings_add(inv, SEV_WARNING, "ntfs-hibernation-unknown", dev,
+			     "Treat it as hibernated: mount it read-only until Windows has been shut "
+			     "down fully.",
+			     "Whether Windows on %s is hibernated cannot be told: hiberfil.sys is there "
+			     "but cannot be read.", dev);
 	if (n->hibernated == TRI_YES)
 		findings_add(inv, SEV_ERROR, "ntfs-hibernated", dev,
 			     "Boot Windows and shut it down fully (Fast Startup off), or accept "

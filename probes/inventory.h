@@ -65,6 +65,9 @@ struct ntfs_state {
 	uint32_t mft_record_size;
 	uint64_t serial;	/* boot sector volume serial number */
 	uint64_t total;		/* bytes covered by the volume */
+	bool truncated;		/* the boot sector claims more than the device holds */
+	uint64_t claimed_bytes;	/* sectors * sector size in the boot sector */
+	uint64_t device_bytes;	/* the partition or device holding it */
 	uint64_t free;		/* free bytes, valid when free_known */
 	bool free_known;
 	char *label;		/* from $Volume, UTF-8, may be NULL */

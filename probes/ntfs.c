@@ -16,6 +16,7 @@
 #include <sys/stat.h>	/* before any ntfs-3g header: ntfstime.h needs it */
 
 #include "probes/probes.h"
+#include "probes/ntfs_boot.h"
 #include "lib/ntfslog.h"
 #include "lib/util.h"
 
@@ -209,7 +210,7 @@ void ntfs_upcase_table_build(ntfschar *uc, u32 uc_len)
 	memcpy(uc, table, uc_len);
 }
 
-/* ---- raw boot sector and $MFTMirr checks (need no library state) ---- */
+/* ---- raw boot sector and $MFTMirr checks (ntfs_boot.c; no library state) ---- */
 
 struct geometry {
 	uint32_t sector, cluster, record;
@@ -229,76 +230,95 @@ static bool read_exact(struct readcache *rc, void *buf, size_t len, uint64_t off
 	return r >= 0 && (size_t)r == len;
 }
 
+/* nb_read_fn over the read cache, from the volume's first byte */
+struct vol_reader {
+	struct readcache *rc;
+	uint64_t off;
+};
+
+static ssize_t vol_read(void *ctx, void *buf, size_t len, uint64_t off)
+{
+	struct vol_reader *r = ctx;
+
+	return read_exact(r->rc, buf, len, r->off + off) ? (ssize_t)len : -1;
+}
+
 static bool boot_geometry(NTFS_BOOT_SECTOR *bs, struct geometry *g)
 {
-	int8_t cpr = bs->clusters_per_mft_record;
-	unsigned spc = bs->bpb.sectors_per_cluster;
+	struct nb_geometry ng;
 
-	/* quiet: ntfs_boot_sector_is_ntfs only logs at debug level */
-	if (!ntfs_boot_sector_is_ntfs(bs))
+	if (nb_parse((const uint8_t *)bs, &ng))
 		return false;
-	g->sector = le16_to_cpu(bs->bpb.bytes_per_sector);
-	g->cluster = spc > 128 ? g->sector << (256 - spc) : g->sector * spc;
-	g->record = cpr > 0 ? g->cluster * (uint32_t)cpr : 1u << -cpr;
-	g->sectors = (uint64_t)sle64_to_cpu(bs->number_of_sectors);
-	g->mft_lcn = sle64_to_cpu(bs->mft_lcn);
-	g->mftmirr_lcn = sle64_to_cpu(bs->mftmirr_lcn);
-	g->serial = le64_to_cpu(bs->volume_serial_number);
-	return g->sector >= 256 && g->cluster && g->record >= 256 && g->record <= 65536;
+	g->sector = ng.sector;
+	g->cluster = ng.cluster;
+	g->record = ng.record;
+	g->sectors = ng.sectors;
+	g->mft_lcn = (int64_t)ng.mft_lcn;
+	g->mftmirr_lcn = (int64_t)ng.mftmirr_lcn;
+	g->serial = ng.serial;
+	return true;
 }
 
 bool ntfs_looks_like(int fd, uint64_t off, uint64_t size)
 {
 	struct readcache rc;
-	NTFS_BOOT_SECTOR bs;
-	struct geometry g;
+	struct vol_reader r = { &rc, off };
+	struct nb_verdict v;
 
-	if (size < 1024)
-		return false;
 	readcache_init(&rc, fd, NULL);
-	if (read_exact(&rc, &bs, sizeof(bs), off) && boot_geometry(&bs, &g))
-		return true;
-	return read_exact(&rc, &bs, sizeof(bs), off + size - 512) && boot_geometry(&bs, &g);
+	nb_examine(vol_read, &r, size, &v);
+	readcache_free(&rc);
+	return v.chosen != 0;
+}
+
+/* The words for one copy's first problem (the caller frees). */
+static char *copy_problem(unsigned problems, const uint8_t *bs)
+{
+	for (unsigned b = 0; b < NB_NPROBLEMS; b++)
+		if (problems & (1u << b))
+			return nb_problem_words(1u << b, bs);
+	return xstrdup("it is not a valid NTFS boot sector");
 }
 
 static void check_boot_sectors(struct readcache *rc, uint64_t off, uint64_t size,
-			       struct ntfs_state *st, struct geometry *g, bool *primary_ok)
+			       struct ntfs_state *st, struct nb_verdict *v)
 {
-	unsigned char primary[512], backup[512];
-	struct geometry bg;
-	uint64_t boff;
+	struct vol_reader r = { rc, off };
+	char *why;
 
-	*primary_ok = false;
-	if (!read_exact(rc, primary, sizeof(primary), off)) {
+	nb_examine(vol_read, &r, size, v);
+	if (v->read_errno) {
 		st->bootsector_ok = TRI_UNKNOWN;
-		st->bootsector_detail = xasprintf("cannot read the boot sector: %s", strerror(errno));
+		st->bootsector_detail = xasprintf("cannot read the boot sector: %s", strerror(v->read_errno));
 		return;
 	}
-	*primary_ok = boot_geometry((NTFS_BOOT_SECTOR *)primary, g);
-	/* the backup is the sector right after the volume, normally the partition's last */
-	boff = *primary_ok ? g->sectors * g->sector : size - 512;
-	if (boff + 512 > size)
-		boff = size - 512;
-	if (!read_exact(rc, backup, sizeof(backup), off + boff)) {
+	if (v->chosen) {
+		st->truncated = v->truncated;
+		st->claimed_bytes = v->claimed_bytes;
+	}
+	if (!v->primary_problems && !v->backup_problems) {
+		st->bootsector_ok = v->differ ? TRI_NO : TRI_YES;
+		if (v->differ)
+			st->bootsector_detail = xstrdup("the backup boot sector differs from the primary");
+	} else if (!v->primary_problems && !v->backup_found) {
 		st->bootsector_ok = TRI_UNKNOWN;
 		st->bootsector_detail = xasprintf("cannot read the backup boot sector: %s",
-						  strerror(errno));
-		return;
-	}
-	bool backup_ok = boot_geometry((NTFS_BOOT_SECTOR *)backup, &bg);
-	if (*primary_ok && backup_ok && memcmp(primary, backup, sizeof(primary)) == 0) {
-		st->bootsector_ok = TRI_YES;
-	} else if (*primary_ok && backup_ok) {
+						  strerror(v->backup_errno ? v->backup_errno : EIO));
+	} else if (!v->primary_problems) {
 		st->bootsector_ok = TRI_NO;
-		st->bootsector_detail = xstrdup("the backup boot sector differs from the primary");
-	} else if (*primary_ok) {
+		unsigned d = nb_differing(v->primary, v->backup);
+		why = copy_problem(d ? d : v->backup_problems, v->backup);
+		st->bootsector_detail = xasprintf("the backup boot sector is damaged (%s); the primary "
+						  "is intact", why);
+		free(why);
+	} else if (!v->backup_problems) {
 		st->bootsector_ok = TRI_NO;
-		st->bootsector_detail = xstrdup("the backup boot sector is damaged");
-	} else if (backup_ok) {
-		st->bootsector_ok = TRI_NO;
-		st->bootsector_detail = xstrdup("the primary boot sector is damaged; "
-						"the backup boot sector is intact");
-		*g = bg;
+		/* a field that differs from the intact copy names the damage best */
+		unsigned d = nb_differing(v->primary, v->backup);
+		why = copy_problem(d ? d : v->primary_problems, v->primary);
+		st->bootsector_detail = xasprintf("the primary boot sector is damaged (%s); the backup "
+						  "boot sector is intact", why);
+		free(why);
 	} else {
 		st->bootsector_ok = TRI_NO;
 		st->bootsector_detail = xstrdup("neither the primary nor the backup boot sector "
@@ -308,55 +328,40 @@ static void check_boot_sectors(struct readcache *rc, uint64_t off, uint64_t size
 
 /* Compare the records $MFTMirr mirrors, the way Windows and ntfs-3g do. */
 static void check_mftmirr(struct readcache *rc, uint64_t off, uint64_t size,
-			  const struct geometry *g, struct ntfs_state *st)
+			  const struct nb_geometry *g, struct ntfs_state *st)
 {
-	uint32_t n = g->cluster <= 4 * g->record ? 4 : g->cluster / g->record;
-	size_t len = (size_t)n * g->record;
-	uint64_t moff = (uint64_t)g->mft_lcn * g->cluster, roff = (uint64_t)g->mftmirr_lcn * g->cluster;
-	unsigned char *mft, *mirr;
+	struct vol_reader r = { rc, off };
+	struct nb_mirr m;
 
-	if (g->mft_lcn <= 0 || g->mftmirr_lcn <= 0 || moff + len > size || roff + len > size) {
-		st->mftmirr_ok = TRI_NO;
-		st->mftmirr_detail = xstrdup("the boot sector places $MFT or $MFTMirr outside the volume");
-		return;
-	}
-	mft = xcalloc(1, len);
-	mirr = xcalloc(1, len);
-	if (!read_exact(rc, mft, len, off + moff) || !read_exact(rc, mirr, len, off + roff)) {
+	nb_mftmirr_compare(vol_read, &r, size, g, &m);
+	st->mftmirr_ok = TRI_NO;
+	switch (m.state) {
+	case NB_MIRR_OK:
+		st->mftmirr_ok = TRI_YES;
+		break;
+	case NB_MIRR_UNREADABLE:
 		st->mftmirr_ok = TRI_UNKNOWN;
-		st->mftmirr_detail = xasprintf("cannot read $MFT or $MFTMirr: %s", strerror(errno));
-		goto out;
+		st->mftmirr_detail = xasprintf("cannot read $MFT or $MFTMirr: %s", strerror(m.read_errno));
+		break;
+	case NB_MIRR_OUTSIDE:
+		st->mftmirr_detail = xstrdup("the boot sector places $MFT or $MFTMirr outside the volume");
+		break;
+	case NB_MIRR_MFT_BAD:
+		st->mftmirr_detail = xasprintf("$MFT record %u is not a valid MFT record; its copy in "
+					       "$MFTMirr is intact", m.record);
+		break;
+	case NB_MIRR_MIRR_BAD:
+		st->mftmirr_detail = xasprintf("$MFTMirr record %u is not a valid MFT record; $MFT's "
+					       "is intact", m.record);
+		break;
+	case NB_MIRR_BOTH_BAD:
+		st->mftmirr_detail = xasprintf("record %u is damaged in both $MFT and $MFTMirr", m.record);
+		break;
+	case NB_MIRR_DIFFER:
+		st->mftmirr_detail = xasprintf("$MFTMirr record %u differs from the same record in $MFT",
+					       m.record);
+		break;
 	}
-	st->mftmirr_ok = TRI_YES;
-	for (uint32_t i = 0; i < n; i++) {
-		MFT_RECORD *a = (MFT_RECORD *)(mft + (size_t)i * g->record);
-		MFT_RECORD *b = (MFT_RECORD *)(mirr + (size_t)i * g->record);
-		const char *what = NULL;
-
-		if (memcmp(a, b, g->record) == 0 && ntfs_is_file_record(a->magic))
-			continue;
-		if (!ntfs_is_file_record(a->magic))
-			what = "$MFT record %u is not a valid MFT record";
-		else if (!ntfs_is_file_record(b->magic))
-			what = "$MFTMirr record %u is not a valid MFT record";
-		else if (ntfs_mst_post_read_fixup((NTFS_RECORD *)a, g->record) ||
-			 ntfs_mst_post_read_fixup((NTFS_RECORD *)b, g->record))
-			what = "record %u fails its update sequence check";
-		else {
-			uint32_t used = le32_to_cpu(a->bytes_in_use);
-			if (used > g->record || used != le32_to_cpu(b->bytes_in_use) ||
-			    memcmp(a, b, used) != 0)
-				what = "$MFTMirr record %u differs from the same record in $MFT";
-		}
-		if (what) {
-			st->mftmirr_ok = TRI_NO;
-			st->mftmirr_detail = xasprintf(what, i);
-			break;
-		}
-	}
-out:
-	free(mft);
-	free(mirr);
 }
 
 /* ---- read-ahead hints for the next stage (see prefetch.c) ---- */
@@ -626,26 +631,27 @@ static void probe_state(struct readcache *rc, uint64_t off, uint64_t size, unsig
 {
 	struct ro_dev rd = { .rc = rc, .off = off, .size = size, .sector_size = sector_size };
 	struct ntfs_device *dev;
-	struct geometry g = { 0 };
+	struct nb_verdict bv;
+	const struct nb_geometry *g = &bv.geom;
 	ntfs_volume *vol;
-	bool primary_ok;
 
 	st->dirty = st->hibernated = st->mftmirr_ok = st->bootsector_ok = TRI_UNKNOWN;
 	ntfslog_reset();
 
-	check_boot_sectors(rc, off, size, st, &g, &primary_ok);
-	if (!g.cluster) {
+	check_boot_sectors(rc, off, size, st, &bv);
+	if (!bv.chosen) {
 		st->error = xstrdup(st->bootsector_detail ? st->bootsector_detail
 							  : "not a valid NTFS boot sector");
 		return;
 	}
-	st->sector_size = g.sector;
-	st->cluster_size = g.cluster;
-	st->mft_record_size = g.record;
-	st->serial = g.serial;
-	st->total = g.sectors * g.sector;
-	check_mftmirr(rc, off, size, &g, st);
-	if (!primary_ok) {
+	st->sector_size = g->sector;
+	st->cluster_size = g->cluster;
+	st->mft_record_size = g->record;
+	st->serial = g->serial;
+	st->total = g->sectors * g->sector;
+	st->device_bytes = size;
+	check_mftmirr(rc, off, size, g, st);
+	if (bv.chosen != 1) {
 		/* the library reads only the primary boot sector */
 		st->error = xstrdup("the primary boot sector is damaged; the volume cannot be opened");
 		return;

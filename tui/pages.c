@@ -338,3 +338,43 @@ void page_log(struct tui *t)
 		add(&p, "Nothing yet.");
 	page_run(t, "Log", &p);
 }
+
+void page_check(struct tui *t, const struct job *job)
+{
+	const struct action_result *res = &job->res;
+	struct page p = { 0 };
+
+	for (size_t i = 0; i < res->nchecks; i++) {
+		const struct fs_check *c = &res->checks[i];
+		const struct nc_report *r = &c->rep;
+
+		add(&p, "%s", c->summary ? c->summary : c->device);
+		add(&p, "%s", "");
+		for (size_t k = 0; k < r->nfindings; k++) {
+			const struct nc_finding *f = &r->findings[k];
+			char where[48] = "";
+			if (f->record >= 0)
+				snprintf(where, sizeof(where), " record %lld", (long long)f->record);
+			add(&p, "%-7s %s%s%s%s", f->severity == NC_ERROR ? "ERROR" : f->severity ==
+			    NC_WARNING ? "WARNING" : "INFO", f->code, where, f->path ? "  " : "",
+			    f->path ? f->path : "");
+			add(&p, "        %s", f->message);
+			if (f->severity == NC_ERROR)
+				add(&p, "        Repair: %s", f->repair == NC_REPAIR_FIX ? "winrescue fix"
+				    : f->repair == NC_REPAIR_CHKDSK ? "chkdsk /f in Windows (copy the data "
+				    "off first)" : "nothing to repair");
+		}
+		if (r->dropped)
+			add(&p, "... and %zu more findings of the same kinds (winrescue check --json "
+			    "lists them all).", r->dropped);
+		if (c->tool_output && c->status != ACT_OK) {
+			char *copy = xstrdup(c->tool_output), *save = NULL;
+			add(&p, "%s said:", c->checker);
+			for (char *l = strtok_r(copy, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
+				add(&p, "  %s", l);
+			free(copy);
+		}
+		add(&p, "%s", "");
+	}
+	page_run(t, "Check", &p);
+}

@@ -154,7 +154,9 @@ static void run_action(struct tui *t, const struct action *act)
 			    !strv_contains(t->mounted, t->nmounted, job.res.mounts[i].device))
 				strv_add(&t->mounted, &t->nmounted, job.res.mounts[i].device);
 	reprobe(t);
-	if (!*t->stop)
+	if (!*t->stop && job.res.nchecks)
+		page_check(t, &job);
+	else if (!*t->stop)
 		dialog_result(t, &job);
 	job_free(&job);
 }

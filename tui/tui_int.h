@@ -87,6 +87,8 @@ const struct vol_ref *view_selected(const struct tui *t);
 void page_details(struct tui *t);
 void page_help(struct tui *t);
 void page_log(struct tui *t);
+/* check's findings, scrollable, one block per volume. */
+void page_check(struct tui *t, const struct job *job);
 
 /* ---- dialog.c ---- */
 /* A message with a title; returns after Enter, Esc, q or Space. */

@@ -107,11 +107,14 @@ for term in vt100 vt220 linux xterm-256color; do
 	expect_match "$term: Up, k and Ctrl-P go back" "${WIN}p1" "$(tui_screen "$n" | sed -n 23p)"
 	tui_keys "$n" '?'
 	if tui_wait "$n" 'Keys' 5; then
-		expect_match "$term: help lists the keys" 'Ctrl-L' "$(tui_screen "$n")"
-		expect_match "$term: help lists the actions' keys" 'm +Online \(mount\)' "$(tui_screen "$n")"
+		top=$(tui_screen "$n")
+		expect_match "$term: help lists the actions' keys" 'm +Online \(mount\)' "$top"
+		expect_match "$term: help lists Check" 'c +Check' "$top"
 		tui_keys "$n" G
 		tui_settle "$n"
 		expect_match "$term: help explains the markers (its end, after G)" '\[SAME ID\]' "$(tui_screen "$n")"
+		expect_match "$term: help lists the keys" 'Ctrl-L' "$top
+$(tui_screen "$n")"
 	else
 		nok "$term: help not shown"
 	fi
@@ -196,6 +199,20 @@ else
 fi
 tui_keys g Escape
 tui_wait g 'q:Quit' 5 || nok "Esc does not close the details"
+
+# Check (c): the passes in the progress dialog, then the findings page
+tui_keys g c
+if tui_wait g 'NTFS is clean' 30; then
+	scr=$(tui_screen g)
+	expect_match "check: the findings page names the volume" "$C: NTFS is clean" "$scr"
+	expect_match "check: the hibernation warning with its code" 'WARNING +hibernated' "$scr"
+	expect_match "check: the dirty warning" 'volume-dirty' "$scr"
+else
+	nok "c does not check the volume: $(tui_screen g | sed -n 1,12p)"
+fi
+tui_keys g Escape
+tui_wait g 'q:Quit' 5 || nok "Esc does not close the check page"
+expect_eq "check: nothing in the audit log (read-only)" 0 "$(cat "$WINRESCUE_LOG" 2>/dev/null | grep -c '"check"')"
 
 # Online on C: read-write is not offered (hibernated), read-only is
 tui_keys g m

@@ -1,0 +1,438 @@
+/*
+ * check.c - `check`: is the file system of a volume sound? Read-only, on
+ * volumes nothing else uses.
+ *
+ * NTFS goes through our own checker (probes/ntfs_check.c), since ntfsfix
+ * -n misses most damage and Debian's ntfsck checks nothing. Other file
+ * systems go through their own checker in its no-change mode (e2fsck -n,
+ * fsck.fat -n, fsck.exfat -n, xfs_repair -n, btrfs check --readonly),
+ * whose verdict is reported in the same form. The device is opened
+ * O_EXCL, as e2fsck does: the kernel then refuses when a mount or another
+ * exclusive user (ntfs-3g, a running fsck) holds it.
+ */
+#include "actions/action.h"
+#include "lib/util.h"
+#include "probes/probes.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+/* A standard checker in its read-only mode, and how to read its exit status. */
+struct fsck_tool {
+	const char *fstype;
+	const char *prog;
+	const char *args[4];	/* before the device */
+	const char *package;	/* Debian's */
+	bool one_means_errors;	/* exits 1 when it found errors (not fsck's 4) */
+};
+
+static const struct fsck_tool tools[] = {
+	{ "ext2", "e2fsck", { "-n", "-f", NULL }, "e2fsprogs", false },
+	{ "ext3", "e2fsck", { "-n", "-f", NULL }, "e2fsprogs", false },
+	{ "ext4", "e2fsck", { "-n", "-f", NULL }, "e2fsprogs", false },
+	{ "vfat", "fsck.fat", { "-n", NULL }, "dosfstools", true },
+	{ "exfat", "fsck.exfat", { "-n", NULL }, "exfatprogs", false },
+	{ "xfs", "xfs_repair", { "-n", NULL }, "xfsprogs", true },
+	{ "btrfs", "btrfs", { "check", "--readonly", NULL }, "btrfs-progs", true },
+};
+
+static bool is_ntfs(const struct volume *v)
+{
+	return v->ntfs || (v->fstype && strcmp(v->fstype, "ntfs") == 0);
+}
+
+static const struct fsck_tool *tool_for(const struct volume *v)
+{
+	for (size_t i = 0; v->fstype && i < sizeof(tools) / sizeof(tools[0]); i++)
+		if (strcmp(tools[i].fstype, v->fstype) == 0)
+			return &tools[i];
+	return NULL;
+}
+
+/* The program in the usual system directories or $PATH; NULL when not installed. */
+static char *find_program(const char *prog)
+{
+	const char *path = getenv("PATH");
+	char *dirs = xasprintf("/usr/sbin:/sbin:/usr/bin:/bin%s%s", path ? ":" : "", path ? path : "");
+	char *save = NULL, *found = NULL;
+
+	for (char *d = strtok_r(dirs, ":", &save); d && !found; d = strtok_r(NULL, ":", &save)) {
+		char *p = xasprintf("%s/%s", *d ? d : ".", prog);
+		if (access(p, X_OK) == 0)
+			found = p;
+		else
+			free(p);
+	}
+	free(dirs);
+	return found;
+}
+
+static char *check_applies(const struct vol_ref *v, const struct inventory *inv,
+			   const struct action_opts *o)
+{
+	char *busy;
+
+	(void)inv;
+	(void)o;
+	if (!v->path)
+		return xstrdup("the kernel has no device for it");
+	if (!is_ntfs(v->vol) && !tool_for(v->vol))
+		return v->vol->fstype ? xasprintf("no checker for %s", v->vol->fstype)
+				      : xstrdup("no file system on it");
+	if ((busy = vol_busy(v))) {
+		free(busy);
+		return xstrdup("it is in use: unmount it first");
+	}
+	return NULL;
+}
+
+static void check_select_all(struct job *job)
+{
+	struct vol_ref *all;
+	size_t n = target_all(job->inv, &all);
+
+	for (size_t i = 0; i < n; i++) {
+		char *why;
+		if (all[i].disk->role == DISK_ROLE_RESCUE || !all[i].path)
+			continue;
+		if (!is_ntfs(all[i].vol) && !tool_for(all[i].vol))
+			continue;
+		why = check_applies(&all[i], job->inv, &job->opts);
+		free(why);
+		job->targets = xrealloc(job->targets, job->ntargets + 1, sizeof(*job->targets));
+		job->targets[job->ntargets++] = all[i];
+	}
+	free(all);
+}
+
+/* The processes that hold path open (as fuser does), in words; NULL when none. */
+static char *holders_of(const char *path)
+{
+	DIR *proc = opendir("/proc");
+	struct dirent *pe;
+	char *s = NULL;
+	size_t n = 0;
+
+	while (proc && (pe = readdir(proc)) && n < 4) {
+		char dir[64], link[PATH_MAX], comm[64] = "";
+		DIR *fds;
+		struct dirent *fe;
+		bool holds = false;
+
+		if (pe->d_name[0] < '1' || pe->d_name[0] > '9' || strlen(pe->d_name) > 20)
+			continue;
+		snprintf(dir, sizeof(dir), "/proc/%.20s/fd", pe->d_name);
+		if (!(fds = opendir(dir)))
+			continue;
+		while (!holds && (fe = readdir(fds))) {
+			char fp[128];
+			ssize_t l;
+			snprintf(fp, sizeof(fp), "%s/%.20s", dir, fe->d_name);
+			l = readlink(fp, link, sizeof(link) - 1);
+			if (l > 0) {
+				link[l] = '\0';
+				holds = strcmp(link, path) == 0;
+			}
+		}
+		closedir(fds);
+		if (!holds || (pid_t)atol(pe->d_name) == getpid())
+			continue;
+		snprintf(dir, sizeof(dir), "/proc/%.20s/comm", pe->d_name);
+		FILE *f = fopen(dir, "r");
+		if (f) {
+			if (fgets(comm, sizeof(comm), f))
+				comm[strcspn(comm, "\n")] = '\0';
+			fclose(f);
+		}
+		char *w = xasprintf("%s%s%s (pid %s)", s ? s : "", s ? ", " : "", comm, pe->d_name);
+		free(s);
+		s = w;
+		n++;
+	}
+	if (proc)
+		closedir(proc);
+	return s;
+}
+
+static int check_preflight(struct job *job)
+{
+	if (!job->ntargets)
+		return job_result(job, ACT_USAGE, "nothing-to-check",
+				  "'winrescue list' shows the volumes and their file systems.",
+				  "No volume outside the rescue system has a file system winrescue can "
+				  "check.");
+	for (size_t i = 0; i < job->ntargets; i++) {
+		const struct vol_ref *v = &job->targets[i];
+		char *busy = vol_busy(v);
+
+		if (busy) {
+			char *next = v->vol->use.nmountpoints
+				? xasprintf("Unmount it first (winrescue umount %s): a mounted file "
+					    "system changes under a checker.", v->path)
+				: xstrdup("Stop what uses it first.");
+			int rc = job_result(job, ACT_REFUSED, "in-use", next,
+					    "Refused: %s; a volume in use cannot be checked.", busy);
+			free(busy);
+			free(next);
+			return rc;
+		}
+		if (!v->path)
+			return job_result(job, ACT_FAILED, "no-device", NULL,
+					  "%s has no device node to read.", vol_name(v));
+		if (!is_ntfs(v->vol) && !tool_for(v->vol))
+			return job_result(job, ACT_USAGE, "no-checker",
+					  "winrescue checks NTFS itself, and ext2/3/4, FAT, exFAT, XFS "
+					  "and Btrfs through their own checkers.",
+					  "%s: no checker for %s.", v->path,
+					  v->vol->fstype ? v->vol->fstype : "unknown content");
+	}
+	return ACT_OK;
+}
+
+static void check_plan(struct job *job)
+{
+	for (size_t i = 0; i < job->ntargets; i++) {
+		const struct vol_ref *v = &job->targets[i];
+		const struct fsck_tool *t = tool_for(v->vol);
+
+		if (is_ntfs(v->vol)) {
+			for (int p = 1; p <= NC_PASSES; p++)
+				job_plan_step(job, "%s: check the %s (pass %d of %d)", v->path,
+					      nc_pass_name(p), p, NC_PASSES);
+		} else {
+			job_plan_step(job, "%s: run %s %s%s%s (read-only)", v->path, t->prog, t->args[0],
+				      t->args[1] ? " " : "", t->args[1] ? t->args[1] : "");
+		}
+	}
+	job->plan.writes = false;
+	job->plan.confirm = false;
+}
+
+struct ntfs_progress {
+	struct job *job;
+	const char *dev;
+};
+
+static bool on_pass(void *data, int pass, const char *what)
+{
+	struct ntfs_progress *p = data;
+
+	return job_step(p->job, "%s: check the %s (pass %d of %d)", p->dev, what, pass, NC_PASSES);
+}
+
+static void on_tick(void *data, uint64_t done, uint64_t total)
+{
+	job_tick(((struct ntfs_progress *)data)->job, done, total);
+}
+
+static double now_s(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static uint64_t vol_bytes(const struct vol_ref *v)
+{
+	return v->part ? v->part->size : v->disk->size;
+}
+
+/* The volume opened read-only and exclusively; -1 with the refusal in c. */
+static int open_exclusive(const struct vol_ref *v, struct fs_check *c)
+{
+	struct stat st;
+	int fd = -1;
+
+	if (stat(v->path, &st) == 0 && S_ISBLK(st.st_mode))
+		fd = open(v->path, O_RDONLY | O_EXCL | O_CLOEXEC);
+	else
+		fd = open(v->path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0)
+		return fd;
+	if (errno == EBUSY) {
+		char *who = holders_of(v->path);
+		c->status = ACT_REFUSED;
+		c->summary = who ? xasprintf("Refused: %s is held open by %s; stop it first.", v->path, who)
+				 : xasprintf("Refused: %s is in use (mounted or held open exclusively by "
+					     "another program); stop that first.", v->path);
+		free(who);
+	} else {
+		c->status = ACT_OPERATIONAL;
+		c->summary = xasprintf("%s cannot be opened: %s.", v->path, strerror(errno));
+	}
+	return -1;
+}
+
+static size_t count_repair(const struct nc_report *r, enum nc_repair how)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < r->nfindings; i++)
+		n += r->findings[i].severity == NC_ERROR && r->findings[i].repair == how;
+	return n;
+}
+
+static void check_ntfs(struct job *job, const struct vol_ref *v, struct fs_check *c)
+{
+	struct ntfs_progress pr = { job, v->path };
+	struct nc_callbacks cb = { on_pass, on_tick, &pr };
+	struct nc_report *r = &c->rep;
+	double t0 = now_s();
+	int fd = open_exclusive(v, c), rc;
+
+	c->checker = xstrdup("winrescue");
+	if (fd < 0)
+		return;
+	rc = nc_check(fd, 0, c->size, v->path, &cb, r);
+	close(fd);
+	c->seconds = now_s() - t0;
+	if (rc > 0) {
+		c->status = ACT_REFUSED;
+		c->summary = xasprintf("%s: cancelled after %d of %d passes.", v->path, r->passes_done,
+				       NC_PASSES);
+		return;
+	}
+	if (rc < 0) {
+		c->status = ACT_OPERATIONAL;
+		c->summary = xasprintf("%s could not be checked: %s.", v->path, r->op_error);
+		return;
+	}
+	c->status = r->errors ? ACT_ERRORS_LEFT : ACT_OK;
+	char *what = r->records
+		? xasprintf("%d passes, %" PRIu64 " MFT records (%" PRIu64 " files, %" PRIu64
+			    " folders) in %.1f s", r->passes_done, r->records, r->files, r->dirs,
+			    c->seconds)
+		: xasprintf("%d of %d passes", r->passes_done, NC_PASSES);
+	if (!r->errors) {
+		c->summary = r->warnings
+			? xasprintf("%s: NTFS is clean (%s), with %zu warning%s.", v->path, what,
+				    r->warnings, r->warnings == 1 ? "" : "s")
+			: xasprintf("%s: NTFS is clean (%s).", v->path, what);
+	} else {
+		size_t byfix = count_repair(r, NC_REPAIR_FIX), bychk = r->errors - byfix;
+		c->summary = xasprintf("%s: NTFS has %zu error%s (%s). %s%s", v->path, r->errors,
+				       r->errors == 1 ? "" : "s", what,
+				       !byfix ? "" : bychk ? "'winrescue fix' repairs some; "
+							   : "'winrescue fix' repairs them.",
+				       !bychk ? "" : byfix ? "the rest needs chkdsk /f in Windows "
+							     "(copy the data off first)."
+							   : "Windows' chkdsk /f repairs them (copy the data "
+							     "off first).");
+	}
+	free(what);
+}
+
+static void check_other(struct job *job, const struct vol_ref *v, struct fs_check *c)
+{
+	const struct fsck_tool *t = tool_for(v->vol);
+	char *prog = find_program(t->prog), *out = NULL;
+	const char *argv[8];
+	size_t n = 0;
+	double t0 = now_s();
+	int st, fd;
+
+	c->checker = xstrdup(t->prog);
+	if (!prog) {
+		c->status = ACT_OPERATIONAL;
+		c->summary = xasprintf("%s: %s is not installed (Debian package %s); %s was not "
+				       "checked.", v->path, t->prog, t->package, v->path);
+		return;
+	}
+	/* the same exclusivity test as for NTFS, then let the checker open it */
+	if ((fd = open_exclusive(v, c)) < 0) {
+		free(prog);
+		return;
+	}
+	close(fd);
+	if (!job_step(job, "%s: run %s (read-only)", v->path, t->prog)) {
+		c->status = ACT_REFUSED;
+		c->summary = xasprintf("%s: cancelled.", v->path);
+		free(prog);
+		return;
+	}
+	argv[n++] = prog;
+	for (size_t i = 0; t->args[i]; i++)
+		argv[n++] = t->args[i];
+	argv[n++] = v->path;
+	argv[n] = NULL;
+	st = job_spawn_captured(job, (char *const *)argv, &out);
+	c->seconds = now_s() - t0;
+	c->tool_output = out;
+	free(prog);
+	if (st < 0) {
+		c->status = ACT_OPERATIONAL;
+		c->summary = xasprintf("%s: %s could not be started: %s.", v->path, t->prog,
+				       strerror(-st));
+	} else if (st == 0) {
+		c->status = ACT_OK;
+		c->summary = xasprintf("%s: %s found no errors (%s -n).", v->path, v->vol->fstype,
+				       t->prog);
+	} else if ((t->one_means_errors && st == 1) || st == 4 || st == 2 || st == 1) {
+		c->status = ACT_ERRORS_LEFT;
+		c->summary = xasprintf("%s: %s found errors in the %s file system (exit %d); run it "
+				       "without -n to repair, after copying the data off.", v->path,
+				       t->prog, v->vol->fstype, st);
+	} else {
+		c->status = ACT_OPERATIONAL;
+		c->summary = xasprintf("%s: %s could not check it (exit %d).", v->path, t->prog, st);
+	}
+}
+
+static int check_run(struct job *job)
+{
+	struct action_result *res = &job->res;
+	int all = 0;
+	size_t bad = 0;
+
+	res->checks = xcalloc(job->ntargets, sizeof(*res->checks));
+	for (size_t i = 0; i < job->ntargets; i++) {
+		const struct vol_ref *v = &job->targets[i];
+		struct fs_check *c = &res->checks[res->nchecks++];
+
+		c->device = xstrdup(v->path);
+		c->fstype = xstrdup(is_ntfs(v->vol) ? "ntfs" : v->vol->fstype);
+		c->size = vol_bytes(v);
+		if (is_ntfs(v->vol))
+			check_ntfs(job, v, c);
+		else
+			check_other(job, v, c);
+		all |= c->status;
+		bad += c->status != ACT_OK;
+		if (c->status == ACT_REFUSED && job_cancelled(job))
+			break;
+	}
+	if (all & ACT_REFUSED)
+		return job_result(job, ACT_REFUSED, job_cancelled(job) ? "cancelled" : "in-use",
+				  NULL, "%s", res->nchecks == 1 ? res->checks[0].summary
+				  : "Not every volume could be checked.");
+	if (res->nchecks == 1)
+		return job_result(job, all, all == ACT_OK ? "clean" : all & ACT_OPERATIONAL
+				  ? "check-failed" : "errors-left", NULL, "%s", res->checks[0].summary);
+	return job_result(job, all, all == ACT_OK ? "clean" : all & ACT_OPERATIONAL ? "check-failed"
+			  : "errors-left", NULL, "%zu volumes checked: %s.", res->nchecks,
+			  bad ? "see each one's result" : "all clean");
+}
+
+const struct action action_check = {
+	.name = "check",
+	.label = "Check (like chkdsk /scan)",
+	.key = 'c',
+	.risk = RISK_READ_ONLY,
+	.takes_all = true,
+	.takes_files = true,
+	.applies = check_applies,
+	.select_all = check_select_all,
+	.preflight = check_preflight,
+	.plan = check_plan,
+	.run = check_run,
+};

@@ -1,0 +1,231 @@
+/*
+ * ntfs-damage - make one known kind of NTFS damage on a test volume (an
+ * image file or a loop device), for tests/integration/check.sh. Records
+ * are changed with their update sequence fixups redone, as a torn-free
+ * write by a buggy driver would leave them; nothing else is touched.
+ *
+ *   ntfs-damage DEV link-count REC N      set a record's hard link count
+ *   ntfs-damage DEV sequence REC N        set a record's sequence number
+ *   ntfs-damage DEV in-use REC            mark a (deleted) record in use again,
+ *                                         in its flags and in $MFT's bitmap
+ *   ntfs-damage DEV bitmap-clear REC      clear the $Bitmap bit of the first
+ *                                         cluster of the record's $DATA
+ *   ntfs-damage DEV cross-link SRC DST    point DST's $DATA runs at SRC's clusters
+ *   ntfs-damage DEV index-ref DIR NAME REC  make DIR's index entry NAME point at REC
+ *   ntfs-damage DEV lcn REC               print the first cluster of the record's $DATA
+ *   ntfs-damage DEV hold SECONDS          hold DEV open exclusively (O_EXCL), as a
+ *                                         running fsck or mkfs does
+ *
+ * Only for small fresh volumes: $MFT, $Bitmap and the folder's index root
+ * must each be in one piece, as mkntfs and ntfs-3g leave them.
+ */
+#include "probes/ntfs_boot.h"
+#include "probes/ntfs_check.h"
+#include "probes/ntfs_layout.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static int fd;
+static struct nb_geometry g;
+
+static void die(const char *m)
+{
+	fprintf(stderr, "ntfs-damage: %s\n", m);
+	exit(1);
+}
+
+static void rd(void *b, size_t n, uint64_t off)
+{
+	if (pread(fd, b, n, (off_t)off) != (ssize_t)n)
+		die("read failed");
+}
+
+static void wr(const void *b, size_t n, uint64_t off)
+{
+	if (pwrite(fd, b, n, (off_t)off) != (ssize_t)n)
+		die("write failed");
+}
+
+static uint64_t rec_off(uint64_t rec)
+{
+	return g.mft_lcn * g.cluster + rec * g.record;
+}
+
+static uint8_t *load(uint64_t rec)
+{
+	uint8_t *b = malloc(g.record);
+
+	rd(b, g.record, rec_off(rec));
+	if (nl_le32(b) != NL_MAGIC_FILE || nb_fixup(b, g.record) != NB_FIXUP_OK)
+		die("not an intact MFT record");
+	if (nl_le32(b + NL_MFT_RECORD_NUMBER) != (uint32_t)rec)
+		die("$MFT is not contiguous here");
+	return b;
+}
+
+/* Redo the fixups (a new update sequence number) and write the record back. */
+static void store(uint64_t rec, uint8_t *b)
+{
+	uint16_t ofs = nl_le16(b + NL_REC_USA_OFS), cnt = nl_le16(b + NL_REC_USA_COUNT);
+	uint16_t usn = (uint16_t)(nl_le16(b + ofs) + 1);
+
+	if (!usn)
+		usn = 1;
+	nl_put16(b + ofs, usn);
+	for (uint16_t i = 1; i < cnt; i++) {
+		memcpy(b + ofs + 2 * i, b + i * NL_USA_STRIDE - 2, 2);
+		nl_put16(b + i * NL_USA_STRIDE - 2, usn);
+	}
+	wr(b, g.record, rec_off(rec));
+	free(b);
+}
+
+static uint8_t *attr(uint8_t *b, uint32_t type, const char *i30)
+{
+	for (uint32_t p = nl_le16(b + NL_MFT_ATTRS_OFFSET); p + 8 < g.record;) {
+		uint32_t t = nl_le32(b + p), l = nl_le32(b + p + NL_ATTR_LENGTH);
+		if (t == NL_AT_END || !l)
+			break;
+		if (t == type && (!i30 ? !b[p + NL_ATTR_NAME_LENGTH] : b[p + NL_ATTR_NAME_LENGTH] == 4))
+			return b + p;
+		p += l;
+	}
+	die("attribute not found");
+	return NULL;
+}
+
+/* The first run of a non-resident attribute: its LCN. */
+static uint64_t first_lcn(const uint8_t *a)
+{
+	struct nc_run *r;
+	size_t n;
+	uint16_t mp = nl_le16(a + NL_ATTR_MAPPING_PAIRS);
+
+	if (!a[NL_ATTR_NON_RESIDENT])
+		die("the attribute is resident");
+	if (nc_decode_runs(a + mp, nl_le32(a + NL_ATTR_LENGTH) - mp, 0, 0, &r, &n) || !n)
+		die("bad runlist");
+	uint64_t l = r[0].lcn;
+	free(r);
+	return l;
+}
+
+static void set_bit(uint64_t rec, uint32_t type, uint64_t bitno, int on)
+{
+	uint8_t *b = load(rec), *a = attr(b, type, NULL), byte;
+	uint64_t off;
+
+	if (a[NL_ATTR_NON_RESIDENT]) {
+		off = first_lcn(a) * g.cluster + bitno / 8;
+	} else {
+		off = rec_off(rec) + (uint64_t)(a - b) + nl_le16(a + NL_ATTR_VALUE_OFFSET) + bitno / 8;
+		if (off / NL_USA_STRIDE != (off + 1) / NL_USA_STRIDE || (off + 2) % NL_USA_STRIDE == 0)
+			die("the bit is under a fixup");
+	}
+	free(b);
+	rd(&byte, 1, off);
+	byte = on ? (uint8_t)(byte | 1u << (bitno % 8)) : (uint8_t)(byte & ~(1u << (bitno % 8)));
+	wr(&byte, 1, off);
+}
+
+static int index_ref(uint64_t dir, const char *name, uint64_t target)
+{
+	uint8_t *b = load(dir), *a = attr(b, NL_AT_INDEX_ROOT, "$I30");
+	uint8_t *v = a + nl_le16(a + NL_ATTR_VALUE_OFFSET), *ih = v + NL_IR_HEADER;
+	size_t nl = strlen(name);
+
+	for (uint32_t p = nl_le32(ih + NL_IH_ENTRIES_OFFSET); p < nl_le32(ih + NL_IH_INDEX_LENGTH);) {
+		uint8_t *e = ih + p;
+		if (nl_le16(e + NL_IE_FLAGS) & NL_IE_END)
+			break;
+		uint8_t *k = e + NL_IE_KEY;
+		if (k[NL_FN_NAME_LENGTH] == nl) {
+			size_t i;
+			for (i = 0; i < nl && nl_le16(k + NL_FN_NAME + 2 * i) == (uint8_t)name[i]; i++)
+				;
+			if (i == nl) {
+				uint64_t seq = nl_le64(e + NL_IE_MREF) >> 48;
+				uint64_t m = target | seq << 48;
+				for (int j = 0; j < 8; j++)
+					e[NL_IE_MREF + j] = (uint8_t)(m >> (8 * j));
+				store(dir, b);
+				return 0;
+			}
+		}
+		p += nl_le16(e + NL_IE_LENGTH);
+	}
+	die("no such entry in the folder's index root");
+	return 1;
+}
+
+int main(int argc, char **argv)
+{
+	uint8_t bs[512];
+
+	if (argc == 4 && !strcmp(argv[2], "hold")) {
+		if (open(argv[1], O_RDONLY | O_EXCL) < 0)
+			die("cannot open the device exclusively");
+		sleep((unsigned)atoi(argv[3]));
+		return 0;
+	}
+	if (argc < 4)
+		die("usage: ntfs-damage DEV link-count|sequence|in-use|bitmap-clear|cross-link|index-ref|lcn ...");
+	fd = open(argv[1], strcmp(argv[2], "lcn") ? O_RDWR : O_RDONLY);
+	if (fd < 0)
+		die("cannot open the device");
+	rd(bs, 512, 0);
+	if (nb_parse(bs, &g))
+		die("not a valid NTFS boot sector");
+	uint64_t rec = strtoull(argv[3], NULL, 0);
+	const char *op = argv[2];
+	if (!strcmp(op, "link-count") || !strcmp(op, "sequence")) {
+		if (argc < 5)
+			die("which value?");
+		uint8_t *b = load(rec);
+		nl_put16(b + (!strcmp(op, "link-count") ? NL_MFT_LINK_COUNT : NL_MFT_SEQUENCE),
+			 (uint16_t)strtoul(argv[4], NULL, 0));
+		store(rec, b);
+	} else if (!strcmp(op, "in-use")) {
+		uint8_t *b = load(rec);
+		nl_put16(b + NL_MFT_FLAGS, nl_le16(b + NL_MFT_FLAGS) | NL_MFT_IN_USE);
+		store(rec, b);
+		set_bit(NL_FILE_MFT, NL_AT_BITMAP, rec, 1);
+	} else if (!strcmp(op, "bitmap-clear")) {
+		uint8_t *b = load(rec);
+		uint64_t lcn = first_lcn(attr(b, NL_AT_DATA, NULL));
+		free(b);
+		set_bit(NL_FILE_BITMAP, NL_AT_DATA, lcn, 0);
+	} else if (!strcmp(op, "lcn")) {
+		uint8_t *b = load(rec);
+		printf("%llu\n", (unsigned long long)first_lcn(attr(b, NL_AT_DATA, NULL)));
+		free(b);
+	} else if (!strcmp(op, "cross-link")) {
+		if (argc < 5)
+			die("which destination record?");
+		uint64_t dst = strtoull(argv[4], NULL, 0);
+		uint8_t *s = load(rec), *d = load(dst);
+		uint8_t *sa = attr(s, NL_AT_DATA, NULL), *da = attr(d, NL_AT_DATA, NULL);
+		uint16_t smp = nl_le16(sa + NL_ATTR_MAPPING_PAIRS), dmp = nl_le16(da + NL_ATTR_MAPPING_PAIRS);
+		uint32_t slen = nl_le32(sa + NL_ATTR_LENGTH) - smp, dlen = nl_le32(da + NL_ATTR_LENGTH) - dmp;
+		if (!sa[NL_ATTR_NON_RESIDENT] || !da[NL_ATTR_NON_RESIDENT] || slen > dlen ||
+		    memcmp(sa + NL_ATTR_LOWEST_VCN, da + NL_ATTR_LOWEST_VCN, 0x40 - 0x10) != 0)
+			die("the two $DATA attributes are not alike");
+		memset(da + dmp, 0, dlen);
+		memcpy(da + dmp, sa + smp, slen);
+		free(s);
+		store(dst, d);
+	} else if (!strcmp(op, "index-ref")) {
+		if (argc < 6)
+			die("usage: index-ref DIR NAME REC");
+		return index_ref(rec, argv[4], strtoull(argv[5], NULL, 0));
+	} else {
+		die("unknown damage");
+	}
+	fsync(fd);
+	close(fd);
+	return 0;
+}
