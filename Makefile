@@ -38,14 +38,14 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/tests/%)
 SAN_BIN  := $(UNIT_SRC:tests/unit/%.c=build/san/tests/%)
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 SAN_OBJ  := $(CORE_SRC:%.c=build/san/%.o)
-TOOLS    := build/tests/ntfs-state build/tests/ntfs-damage build/san/winrescue
+TOOLS    := build/tests/ntfs-state build/tests/ntfs-damage build/san/winrescue build/san/fuzz-ntfs
 ARCH     := $(shell uname -m)
 BUNDLE   := winrescue-$(VERSION)-$(ARCH).tar.gz
 
 # `make V=1` shows the full compiler command lines
 Q := $(if $(V),,@)
 
-.PHONY: all check demo deps ensure-deps install uninstall clean unit integration bench bundle vm-check
+.PHONY: fuzz all check demo deps ensure-deps install uninstall clean unit integration bench bundle vm-check
 
 all: winrescue
 
@@ -88,6 +88,23 @@ build/san/tests/test_%: tests/unit/test_%.c $(SAN_OBJ) $(HDRS)
 	@mkdir -p $(dir $@)
 	@echo "  TEST    $@"
 	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -O1 $(TEST_CFLAGS) -o $@ $< $(SAN_OBJ) $(ALL_LDFLAGS) $(PKG_LIBS) $(TEST_LIBS)
+
+# the parsers' fuzz target: a mutation driver under ASan/UBSan (make check),
+# or libFuzzer with clang (make fuzz; FUZZ_TIME seconds)
+build/san/fuzz-ntfs: tests/fuzz/fuzz_ntfs.c $(SAN_OBJ) $(HDRS)
+	@mkdir -p $(dir $@)
+	@echo "  FUZZ    $@"
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -O1 -o $@ $< $(SAN_OBJ) $(ALL_LDFLAGS) $(PKG_LIBS)
+
+FUZZ_TIME ?= 60
+fuzz:
+	@command -v clang >/dev/null || { echo "make fuzz needs clang (apt-get install clang)"; exit 1; }
+	@mkdir -p build/fuzz
+	clang -std=gnu11 -D_GNU_SOURCE -DWR_LIBFUZZER -I. $(PKG_CFLAGS) -g -O1 \
+		-fsanitize=fuzzer,address,undefined -o build/fuzz/fuzz-ntfs tests/fuzz/fuzz_ntfs.c \
+		probes/ntfs_boot.c probes/ntfs_check.c lib/util.c
+	tests/fuzz/corpus.sh build/fuzz/corpus
+	build/fuzz/fuzz-ntfs -max_total_time=$(FUZZ_TIME) -max_len=8192 build/fuzz/corpus
 
 build/tests/ntfs-damage: tests/tools/ntfs-damage.c $(CORE_OBJ) $(HDRS)
 	@mkdir -p $(dir $@)

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# tests/fuzz/corpus.sh DIR - the fuzz corpus, cut from the real NTFS images
+# of ../shared/fixtures/ntfs-corrupt (read in place, never copied into the
+# repository): boot sectors, MFT records and index blocks of clean and
+# damaged volumes, each behind the byte that picks its parser
+# (tests/fuzz/fuzz_ntfs.c: 0 boot sector, 1 MFT record, 2 index block,
+# 3 runlist).
+set -eu
+out=$1
+FX=${WINRESCUE_FIXTURES:-$(cd "$(dirname "$0")/../.." && pwd)/../shared/fixtures}
+mkdir -p "$out"
+tmp=$(mktemp -d /tmp/winrescue-corpus.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+
+le() { od -An -t u"$2" -j "$3" -N "$2" "$1" | tr -d ' '; }
+seed() { { printf "\\x$(printf %02x "$2")"; cat; } >"$out/$1"; }
+
+for name in clean-ntfs_default bad-mft_record_bad_fields bad-mft_attr_bad_fields \
+	    bad-mft_non_attr_bad_fields bad-mft_file_corrupt_attrlist bad-bs_total_sectors; do
+	tar -xJOf "$FX/ntfs-corrupt/$name.img.tar.xz" | cp --sparse=always /dev/stdin "$tmp/img"
+	bps=$(le "$tmp/img" 2 11)
+	spc=$(le "$tmp/img" 1 13)
+	mft=$(( $(le "$tmp/img" 8 48) * bps * spc ))
+	size=$(stat -c %s "$tmp/img")
+	{ head -c 512 "$tmp/img"; tail -c 512 "$tmp/img"; } | seed "$name.boot" 0
+	for r in 0 1 2 3 5 6 9 10 11 24 64 65 66 67 68 69 70 71 72 73 74 75; do
+		dd if="$tmp/img" bs=1024 skip=$((mft / 1024 + r)) count=1 status=none | seed "$name.rec$r" 1
+	done
+	# index blocks: the first few INDX signatures on 4096-byte boundaries
+	n=0
+	for off in $(grep -obUa INDX "$tmp/img" | cut -d: -f1); do
+		[ $((off % 4096)) = 0 ] || continue
+		dd if="$tmp/img" bs=4096 skip=$((off / 4096)) count=1 status=none | seed "$name.indx$n" 2
+		n=$((n + 1))
+		[ $n -ge 3 ] && break
+	done
+	dd if="$tmp/img" bs=1 skip=$((mft + 0x140)) count=64 status=none | seed "$name.runs" 3
+	[ "$size" -gt 0 ]
+done
+ls "$out" | wc -l

@@ -1,0 +1,159 @@
+/*
+ * fuzz_ntfs.c - the parsers the checker runs on untrusted sectors: the
+ * boot sector (nb_parse and its words), MFT records (the whole pass-3
+ * walk), index blocks (the pass-6 walk), runlists and update sequence
+ * fixups. The first byte of an input picks the parser.
+ *
+ * LLVMFuzzerTestOneInput is libFuzzer's entry point (make fuzz builds it
+ * with clang -fsanitize=fuzzer when clang is there). Without libFuzzer,
+ * main() below is a small AFL-style driver for make check: every corpus
+ * file as it is, then N mutants of them (bit flips, interesting values,
+ * truncation) from a fixed seed, under ASan/UBSan.
+ */
+#include "probes/ntfs_boot.h"
+#include "probes/ntfs_check.h"
+#include "probes/ntfs_layout.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct nc_report rep;
+	uint8_t *buf;
+	size_t n;
+
+	if (size < 1)
+		return 0;
+	const uint8_t kind = data[0] % 4;
+	data++;
+	size--;
+	switch (kind) {
+	case 0: {	/* boot sector: both copies, as nb_examine judges them */
+		uint8_t a[512] = { 0 }, b[512] = { 0 };
+		struct nb_geometry g;
+		memcpy(a, data, size < 512 ? size : 512);
+		if (size > 512)
+			memcpy(b, data + 512, size - 512 < 512 ? size - 512 : 512);
+		unsigned p = nb_parse(a, &g) | nb_differing(a, b);
+		for (unsigned bit = 0; bit < NB_NPROBLEMS; bit++)
+			if (p & (1u << bit)) {
+				free(nb_problem_words(1u << bit, a));
+				free(nb_problem_value(1u << bit, b));
+			}
+		break;
+	}
+	case 1:		/* an MFT record of 512, 1024, 2048 or 4096 bytes */
+	case 2:		/* an index block */
+		n = size >= 4096 ? 4096 : size >= 2048 ? 2048 : size >= 1024 ? 1024 : 512;
+		buf = calloc(1, n);
+		memcpy(buf, data, size < n ? size : n);
+		memset(&rep, 0, sizeof(rep));
+		if (kind == 1)
+			nc_check_record_buf(buf, (uint32_t)n, 70, 1u << 20, &rep);
+		else
+			nc_check_index_buf(buf, (uint32_t)n, 0, &rep);
+		nc_report_free(&rep);
+		free(buf);
+		break;
+	case 3: {	/* a runlist, then fixups of a 1024-byte record */
+		struct nc_run *runs = NULL;
+		size_t nruns = 0;
+		nc_decode_runs(data, size, 0, 1u << 20, &runs, &nruns);
+		free(runs);
+		buf = calloc(1, 1024);
+		memcpy(buf, data, size < 1024 ? size : 1024);
+		nb_fixup(buf, 1024);
+		nb_record_sane(buf, 1024);
+		free(buf);
+		break;
+	}
+	}
+	return 0;
+}
+
+#ifndef WR_LIBFUZZER
+static uint64_t rng = 0x9e3779b97f4a7c15ULL;
+
+static uint32_t next(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return (uint32_t)rng;
+}
+
+static void mutate(uint8_t *d, size_t *len)
+{
+	static const uint32_t interesting[] = { 0, 1, 0x7f, 0x80, 0xff, 0x100, 0x7fff, 0x8000, 0xffff,
+						0x10000, 0x7fffffff, 0x80000000u, 0xffffffffu };
+	int k = 1 + (int)(next() % 8);
+
+	while (k-- && *len > 1) {
+		size_t at = 1 + next() % (*len - 1);	/* byte 0 picks the parser: keep it */
+		switch (next() % 5) {
+		case 0: d[at] ^= (uint8_t)(1u << (next() % 8)); break;
+		case 1: d[at] = (uint8_t)next(); break;
+		case 2: {
+			uint32_t v = interesting[next() % (sizeof(interesting) / sizeof(interesting[0]))];
+			for (int i = 0; i < 4 && at + (size_t)i < *len; i++)
+				d[at + (size_t)i] = (uint8_t)(v >> (8 * i));
+			break;
+		}
+		case 3: d[at] = (uint8_t)(d[at] + 1 + next() % 16); break;
+		case 4: if (next() % 8 == 0) *len = at; break;
+		}
+	}
+}
+
+int main(int argc, char **argv)
+{
+	unsigned long iters = 10000;
+	uint8_t **seed = NULL;
+	size_t *slen = NULL, nseed = 0;
+	int i = 1;
+
+	if (argc > 2 && strcmp(argv[1], "-n") == 0) {
+		iters = strtoul(argv[2], NULL, 10);
+		i = 3;
+	}
+	for (; i < argc; i++) {
+		FILE *f = fopen(argv[i], "rb");
+		uint8_t *d = malloc(65536);
+		size_t n = f ? fread(d, 1, 65536, f) : 0;
+		if (f)
+			fclose(f);
+		if (!n) {
+			fprintf(stderr, "fuzz_ntfs: cannot read %s\n", argv[i]);
+			free(d);
+			return 2;
+		}
+		seed = realloc(seed, (nseed + 1) * sizeof(*seed));
+		slen = realloc(slen, (nseed + 1) * sizeof(*slen));
+		seed[nseed] = d;
+		slen[nseed++] = n;
+		LLVMFuzzerTestOneInput(d, n);
+	}
+	if (!nseed) {
+		fprintf(stderr, "usage: fuzz_ntfs [-n ITERATIONS] CORPUS-FILE...\n");
+		return 2;
+	}
+	uint8_t *m = malloc(65536);
+	for (unsigned long it = 0; it < iters; it++) {
+		size_t s = next() % nseed, len = slen[s];
+		memcpy(m, seed[s], len);
+		mutate(m, &len);
+		LLVMFuzzerTestOneInput(m, len);
+	}
+	printf("fuzz_ntfs: %zu seeds, %lu mutants, no crash\n", nseed, iters);
+	free(m);
+	for (size_t k = 0; k < nseed; k++)
+		free(seed[k]);
+	free(seed);
+	free(slen);
+	return 0;
+}
+#endif
