@@ -106,8 +106,12 @@ static void check_select_all(struct job *job)
 			continue;
 		if (!is_ntfs(all[i].vol) && !tool_for(all[i].vol))
 			continue;
-		why = check_applies(&all[i], job->inv, &job->opts);
-		free(why);
+		/* "all" means every volume that can be checked now: the busy ones are named */
+		if ((why = vol_busy(&all[i]))) {
+			job_warn(job, "Not checked: %s.", why);
+			free(why);
+			continue;
+		}
 		job->targets = xrealloc(job->targets, job->ntargets + 1, sizeof(*job->targets));
 		job->targets[job->ntargets++] = all[i];
 	}

@@ -91,10 +91,7 @@ static void print_result(const struct job *job)
 		cli_print_checks(stdout, job);
 		if (r->nchecks > 1)
 			printf("%s\n", r->message);
-		return;
-	}
-
-	if (r->status != ACT_OK) {
+	} else if (r->status != ACT_OK) {
 		print_failure(job);
 	} else {
 		char *m = sanitize_terminal(r->message);

@@ -231,6 +231,11 @@ rc=$?
 expect_eq "check all: exit 4 (the damaged partitions) " 4 "$((rc & 4))"
 expect_eq "check all: the healthy partition among them, clean" 0 \
 	"$(jq -r --arg d "${SP[healthy]}" '.checks[] | select(.device == $d) | .status' "$T/all.json")"
+wr_mount_ntfs "${SP[healthy]}" "$T/mnt" ro || nok "mount"
+"$WR_BIN" check all >/dev/null 2>"$T/e.txt"
+expect_match "check all: a mounted volume is skipped, named in a warning" \
+	"Warning: Not checked: ${SP[healthy]} is already mounted at $T/mnt" "$(cat "$T/e.txt")"
+wr_umount "$T/mnt"
 "$WR_BIN" check --progress "${SP[healthy]}" >/dev/null 2>"$T/p.txt"
 expect_eq "--progress: one line per pass on stderr" 7 "$(grep -c 'pass [1-7] of 7' "$T/p.txt")"
 
