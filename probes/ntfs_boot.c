@@ -103,16 +103,14 @@ const char *nb_problem_code(unsigned bit)
 
 char *nb_problem_words(unsigned bit, const uint8_t bs[512])
 {
-	char oem[9];
+	char *v, *w;
 
 	switch (bit) {
 	case NB_SIGNATURE:
-		for (int i = 0; i < 8; i++) {
-			uint8_t c = bs[NL_BS_OEM + i];
-			oem[i] = c >= 0x20 && c < 0x7f ? (char)c : '.';
-		}
-		oem[8] = '\0';
-		return xasprintf("the file system name is \"%s\", not \"NTFS    \"", oem);
+		v = nb_problem_value(bit, bs);
+		w = xasprintf("the file system name is %s, not \"NTFS    \"", v);
+		free(v);
+		return w;
 	case NB_END_MARKER:
 		return xasprintf("the end marker bytes are %02X %02X, not 55 AA", bs[NL_BS_END_MARKER],
 				 bs[NL_BS_END_MARKER + 1]);

@@ -384,6 +384,67 @@ static int collate(const struct ctx *c, const uint8_t *a, unsigned al, const uin
 	} \
 } while (0)
 
+/*
+ * The attributes of a record read outside pass 3 (which walks them itself,
+ * naming every fault): in order, each inside the record's used bytes,
+ * stopping quietly at the end marker or at the first one that does not fit.
+ */
+struct attr_iter {
+	const uint8_t *b;
+	uint32_t pos, used;
+};
+
+static void attr_iter_init(struct attr_iter *it, const uint8_t *b, uint32_t rs)
+{
+	it->b = b;
+	it->used = nl_le32(b + NL_MFT_BYTES_IN_USE);
+	if (it->used > rs)
+		it->used = rs;
+	it->pos = nl_le16(b + NL_MFT_ATTRS_OFFSET);
+}
+
+static const uint8_t *attr_next(struct attr_iter *it, uint32_t *alen)
+{
+	const uint8_t *a = it->b + it->pos;
+	uint32_t len;
+
+	if (it->pos + NL_ATTR_RESIDENT_HEADER > it->used)
+		return NULL;
+	len = nl_le32(a + NL_ATTR_LENGTH);
+	if (nl_le32(a) == NL_AT_END || len < NL_ATTR_RESIDENT_HEADER || len > it->used - it->pos ||
+	    len & 7)
+		return NULL;
+	it->pos += len;
+	*alen = len;
+	return a;
+}
+
+#define ANY_VCN UINT64_MAX
+
+/* The first attribute of type (named $I30 when i30; a non-resident one starting at
+ * vcn unless ANY_VCN) in record b, or NULL. */
+static const uint8_t *record_attr(const uint8_t *b, uint32_t rs, uint32_t type, bool i30,
+				  uint64_t vcn, uint32_t *alen)
+{
+	struct attr_iter it;
+	const uint8_t *a;
+	uint32_t len;
+
+	attr_iter_init(&it, b, rs);
+	while ((a = attr_next(&it, &len))) {
+		unsigned nlen = a[NL_ATTR_NAME_LENGTH];
+		uint16_t noff = nl_le16(a + NL_ATTR_NAME_OFFSET);
+		if (nl_le32(a) != type || (i30 && !(noff + 2u * nlen <= len && is_i30(a + noff, nlen))))
+			continue;
+		if (vcn != ANY_VCN && a[NL_ATTR_NON_RESIDENT] &&
+		    (len < NL_ATTR_NONRES_HEADER || nl_le64(a + NL_ATTR_LOWEST_VCN) != vcn))
+			continue;
+		*alen = len;
+		return a;
+	}
+	return NULL;
+}
+
 /* ---- pass 3: one record ---- */
 
 struct attr_seen {
@@ -979,19 +1040,16 @@ static uint8_t *record0(struct ctx *c, int copy)
 static bool layout_from(struct ctx *c, const uint8_t *b)
 {
 	uint64_t dsize = 0, mapped = 0;
-	uint32_t used = nl_le32(b + NL_MFT_BYTES_IN_USE);
+	struct attr_iter it;
+	const uint8_t *a;
+	uint32_t len;
 
-	if (used > c->rs)
-		used = c->rs;
 	free(c->mft_runs);
 	c->mft_runs = NULL;
 	c->nmft_runs = 0;
-	for (uint32_t pos = nl_le16(b + NL_MFT_ATTRS_OFFSET); pos + 0x18 <= used;) {
-		const uint8_t *a = b + pos;
-		uint32_t type = nl_le32(a), len = nl_le32(a + NL_ATTR_LENGTH);
-		if (type == NL_AT_END || len < 0x18 || len > used - pos || len & 7)
-			break;
-		if (type == NL_AT_DATA && a[NL_ATTR_NON_RESIDENT] && !a[NL_ATTR_NAME_LENGTH] &&
+	attr_iter_init(&it, b, c->rs);
+	while ((a = attr_next(&it, &len))) {
+		if (nl_le32(a) == NL_AT_DATA && a[NL_ATTR_NON_RESIDENT] && !a[NL_ATTR_NAME_LENGTH] &&
 		    len >= NL_ATTR_NONRES_HEADER) {
 			struct nc_run *runs;
 			size_t n;
@@ -1007,7 +1065,6 @@ static bool layout_from(struct ctx *c, const uint8_t *b)
 			if (low == 0)
 				dsize = nl_le64(a + NL_ATTR_DATA_SIZE);
 		}
-		pos += len;
 	}
 	for (size_t i = 0; i < c->nmft_runs; i++)
 		mapped += c->mft_runs[i].len * c->g.cluster;
@@ -1323,7 +1380,7 @@ static void pass_cluster_bitmap(struct ctx *c)
 {
 	uint64_t nbytes = (c->g.clusters + 7) / 8;
 	uint8_t *bm;
-	uint64_t covered = 0, orphan = 0, first_orphan = 0, freeused = 0, nfree_findings = 0;
+	uint64_t covered = 0, orphan = 0, first_orphan = 0, nfree_findings = 0;
 	size_t cross = 0;
 
 	if (!c->bitmap.found || !c->bitmap.runs) {
@@ -1376,7 +1433,6 @@ static void pass_cluster_bitmap(struct ctx *c)
 			if (!bit(bm, nbytes, k) && !nclear++)
 				first_clear = k;
 		if (nclear) {
-			freeused += nclear;
 			if (nfree_findings++ < 100)
 				rec_error(c, "bitmap-free-in-use", o->rec,
 					  "Record %" PRIu64 " owns %" PRIu64 " cluster(s) from %" PRIu64 " that "
@@ -1397,7 +1453,6 @@ static void pass_cluster_bitmap(struct ctx *c)
 		finding(c, NC_ERROR, "bitmap-many", -1, NC_REPAIR_CHKDSK,
 			"%zu cross-linked runs and %" PRIu64 " runs marked free in all; the first 100 "
 			"of each are listed.", cross, nfree_findings);
-	(void)freeused;
 	free(bm);
 }
 
@@ -1419,29 +1474,6 @@ static uint8_t *read_record(struct ctx *c, uint64_t recno)
 	return b;
 }
 
-/* The attribute of type (named $I30 when i30) in record b, or NULL; bounds checked. */
-static const uint8_t *find_attr(const uint8_t *b, uint32_t rs, uint32_t type, bool i30, uint32_t *alen)
-{
-	uint32_t used = nl_le32(b + NL_MFT_BYTES_IN_USE);
-
-	if (used > rs)
-		used = rs;
-	for (uint32_t pos = nl_le16(b + NL_MFT_ATTRS_OFFSET); pos + NL_ATTR_RESIDENT_HEADER <= used;) {
-		const uint8_t *a = b + pos;
-		uint32_t t = nl_le32(a), len = nl_le32(a + NL_ATTR_LENGTH);
-		unsigned nlen = a[NL_ATTR_NAME_LENGTH];
-		uint16_t noff = nl_le16(a + NL_ATTR_NAME_OFFSET);
-		if (t == NL_AT_END || len < NL_ATTR_RESIDENT_HEADER || len > used - pos || len & 7)
-			return NULL;
-		if (t == type && (!i30 || (noff + 2u * nlen <= len && is_i30(a + noff, nlen)))) {
-			*alen = len;
-			return a;
-		}
-		pos += len;
-	}
-	return NULL;
-}
-
 /* The resident value of an attribute, bounds checked. */
 static const uint8_t *res_value(const uint8_t *a, uint32_t alen, uint32_t *vlen)
 {
@@ -1457,7 +1489,6 @@ static const uint8_t *res_value(const uint8_t *a, uint32_t alen, uint32_t *vlen)
 struct dirwalk {
 	struct ctx *c;
 	uint64_t dir;		/* the folder's record */
-	uint64_t dir_ref;	/* its MFT reference */
 	struct nc_run *runs;	/* $INDEX_ALLOCATION */
 	size_t nruns;
 	uint64_t alloc_size;
@@ -1659,9 +1690,6 @@ static void walk_node(struct dirwalk *d, const uint8_t *ih, uint32_t avail, int 
 			} else if (k[NL_FN_NAME_TYPE] != NL_FN_DOS && c->ri[t].refs < UINT16_MAX) {
 				c->ri[t].refs++;
 			}
-			if (t == NL_FILE_ROOT) {
-				/* nothing: "." */
-			}
 			if (d->dir == NL_FILE_ROOT && nl == 12) {
 				static const char hib[] = "hiberfil.sys";
 				bool eq = true;
@@ -1722,28 +1750,11 @@ static void family_free(struct family *f)
 static const uint8_t *family_attr(const struct ctx *c, const struct family *f, uint32_t type,
 				  bool i30, uint64_t vcn, uint32_t *alen)
 {
-	for (size_t i = 0; i < f->n; i++) {
-		const uint8_t *b = f->rec[i];
-		uint32_t used = nl_le32(b + NL_MFT_BYTES_IN_USE);
-		if (used > c->rs)
-			used = c->rs;
-		for (uint32_t pos = nl_le16(b + NL_MFT_ATTRS_OFFSET); pos + NL_ATTR_RESIDENT_HEADER <= used;) {
-			const uint8_t *a = b + pos;
-			uint32_t t = nl_le32(a), len = nl_le32(a + NL_ATTR_LENGTH);
-			unsigned nlen = a[NL_ATTR_NAME_LENGTH];
-			uint16_t noff = nl_le16(a + NL_ATTR_NAME_OFFSET);
-			if (t == NL_AT_END || len < NL_ATTR_RESIDENT_HEADER || len > used - pos || len & 7)
-				break;
-			if (t == type && (!i30 || (noff + 2u * nlen <= len && is_i30(a + noff, nlen))) &&
-			    (!a[NL_ATTR_NON_RESIDENT] || (len >= NL_ATTR_NONRES_HEADER &&
-							  nl_le64(a + NL_ATTR_LOWEST_VCN) == vcn))) {
-				*alen = len;
-				return a;
-			}
-			pos += len;
-		}
-	}
-	return NULL;
+	const uint8_t *a = NULL;
+
+	for (size_t i = 0; i < f->n && !a; i++)
+		a = record_attr(f->rec[i], c->rs, type, i30, vcn, alen);
+	return a;
 }
 
 /* The runs of a non-resident attribute split over extents, in VCN order. */
@@ -1789,7 +1800,6 @@ static void check_dir(struct ctx *c, uint64_t dir)
 	family_load(c, dir, &fam);
 	if (!fam.n)
 		return;		/* reported by pass 3 */
-	d.dir_ref = dir | (uint64_t)c->ri[dir].seq << 48;
 	a = family_attr(c, &fam, NL_AT_INDEX_ROOT, true, 0, &alen);
 	if (!a || !(v = res_value(a, alen, &vlen)) || vlen < NL_IR_HEADER + NL_IH_SIZE) {
 		family_free(&fam);
@@ -2009,7 +2019,7 @@ static void check_hiberfil(struct ctx *c)
 	c->r->hibernated = -1;
 	if (!(b = read_record(c, t)))
 		goto out;
-	a = find_attr(b, c->rs, NL_AT_DATA, false, &alen);
+	a = record_attr(b, c->rs, NL_AT_DATA, false, ANY_VCN, &alen);
 	if (a && (v = res_value(a, alen, &vlen))) {
 		memcpy(magic, v, vlen < 4 ? vlen : 4);
 		got = true;
@@ -2115,31 +2125,21 @@ static char *record_path(struct ctx *c, uint64_t rec)
 		uint8_t *b = read_record(c, rec);
 		if (!b)
 			break;
-		uint64_t base = nl_le64(b + NL_MFT_BASE_RECORD);
-		const uint8_t *best = NULL;
-		uint32_t bestlen = 0;
-		uint32_t used = nl_le32(b + NL_MFT_BYTES_IN_USE);
-		if (used > c->rs)
-			used = c->rs;
-		for (uint32_t pos = nl_le16(b + NL_MFT_ATTRS_OFFSET); !base && pos + 0x18 <= used;) {
-			const uint8_t *a = b + pos;
-			uint32_t t = nl_le32(a), len = nl_le32(a + NL_ATTR_LENGTH), vlen;
-			const uint8_t *v;
-			if (t == NL_AT_END || len < 0x18 || len > used - pos || len & 7)
-				break;
-			if (t == NL_AT_FILE_NAME && (v = res_value(a, len, &vlen)) && vlen >= NL_FN_NAME &&
-			    v[NL_FN_NAME_LENGTH] && NL_FN_NAME + 2u * v[NL_FN_NAME_LENGTH] <= vlen &&
-			    (!best || best[NL_FN_NAME_TYPE] == NL_FN_DOS)) {
+		const uint8_t *best = NULL, *a, *v;
+		struct attr_iter it;
+		uint32_t len, vlen;
+		/* a name other than a DOS alias, from the base record itself */
+		attr_iter_init(&it, b, c->rs);
+		while (!nl_le64(b + NL_MFT_BASE_RECORD) && (a = attr_next(&it, &len)))
+			if (nl_le32(a) == NL_AT_FILE_NAME && (v = res_value(a, len, &vlen)) &&
+			    vlen >= NL_FN_NAME && v[NL_FN_NAME_LENGTH] &&
+			    NL_FN_NAME + 2u * v[NL_FN_NAME_LENGTH] <= vlen &&
+			    (!best || best[NL_FN_NAME_TYPE] == NL_FN_DOS))
 				best = v;
-				bestlen = vlen;
-			}
-			pos += len;
-		}
 		if (!best) {
 			free(b);
 			break;
 		}
-		(void)bestlen;
 		char *n = name_utf8(best + NL_FN_NAME, best[NL_FN_NAME_LENGTH]);
 		char *np = xasprintf("\\%s%s", n, path ? path : "");
 		free(n);
