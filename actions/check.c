@@ -14,16 +14,13 @@
 #include "lib/util.h"
 #include "probes/probes.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 /* A standard checker in its read-only mode, and how to read its exit status. */
@@ -56,24 +53,6 @@ static const struct fsck_tool *tool_for(const struct volume *v)
 		if (strcmp(tools[i].fstype, v->fstype) == 0)
 			return &tools[i];
 	return NULL;
-}
-
-/* The program in the usual system directories or $PATH; NULL when not installed. */
-static char *find_program(const char *prog)
-{
-	const char *path = getenv("PATH");
-	char *dirs = xasprintf("/usr/sbin:/sbin:/usr/bin:/bin%s%s", path ? ":" : "", path ? path : "");
-	char *save = NULL, *found = NULL;
-
-	for (char *d = strtok_r(dirs, ":", &save); d && !found; d = strtok_r(NULL, ":", &save)) {
-		char *p = xasprintf("%s/%s", *d ? d : ".", prog);
-		if (access(p, X_OK) == 0)
-			found = p;
-		else
-			free(p);
-	}
-	free(dirs);
-	return found;
 }
 
 static char *check_applies(const struct vol_ref *v, const struct inventory *inv,
@@ -118,52 +97,22 @@ static void check_select_all(struct job *job)
 	free(all);
 }
 
-/* The processes that hold path open (as fuser does), in words; NULL when none. */
+/* The processes that hold the device open (procs.c, as fuser does), in words; NULL when none. */
 static char *holders_of(const char *path)
 {
-	DIR *proc = opendir("/proc");
-	struct dirent *pe;
+	static const struct probe_ctx here = { 0 };
+	struct proc_use *u;
+	size_t n = probes_users_of(&here, path, &u);
 	char *s = NULL;
-	size_t n = 0;
 
-	while (proc && (pe = readdir(proc)) && n < 4) {
-		char dir[64], link[PATH_MAX], comm[64] = "";
-		DIR *fds;
-		struct dirent *fe;
-		bool holds = false;
-
-		if (pe->d_name[0] < '1' || pe->d_name[0] > '9' || strlen(pe->d_name) > 20)
+	for (size_t i = 0; i < n && i < 4; i++) {
+		if (u[i].pid == getpid())
 			continue;
-		snprintf(dir, sizeof(dir), "/proc/%.20s/fd", pe->d_name);
-		if (!(fds = opendir(dir)))
-			continue;
-		while (!holds && (fe = readdir(fds))) {
-			char fp[128];
-			ssize_t l;
-			snprintf(fp, sizeof(fp), "%s/%.20s", dir, fe->d_name);
-			l = readlink(fp, link, sizeof(link) - 1);
-			if (l > 0) {
-				link[l] = '\0';
-				holds = strcmp(link, path) == 0;
-			}
-		}
-		closedir(fds);
-		if (!holds || (pid_t)atol(pe->d_name) == getpid())
-			continue;
-		snprintf(dir, sizeof(dir), "/proc/%.20s/comm", pe->d_name);
-		FILE *f = fopen(dir, "r");
-		if (f) {
-			if (fgets(comm, sizeof(comm), f))
-				comm[strcspn(comm, "\n")] = '\0';
-			fclose(f);
-		}
-		char *w = xasprintf("%s%s%s (pid %s)", s ? s : "", s ? ", " : "", comm, pe->d_name);
+		char *w = xasprintf("%s%s%s (pid %d)", s ? s : "", s ? ", " : "", u[i].comm, u[i].pid);
 		free(s);
 		s = w;
-		n++;
 	}
-	if (proc)
-		closedir(proc);
+	proc_use_free(u, n);
 	return s;
 }
 
@@ -238,14 +187,6 @@ static void on_tick(void *data, uint64_t done, uint64_t total)
 	job_tick(((struct ntfs_progress *)data)->job, done, total);
 }
 
-static double now_s(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
 static uint64_t vol_bytes(const struct vol_ref *v)
 {
 	return v->part ? v->part->size : v->disk->size;
@@ -291,7 +232,7 @@ static void check_ntfs(struct job *job, const struct vol_ref *v, struct fs_check
 	struct ntfs_progress pr = { job, v->path };
 	struct nc_callbacks cb = { on_pass, on_tick, &pr };
 	struct nc_report *r = &c->rep;
-	double t0 = now_s();
+	double t0 = monotonic_s();
 	int fd = open_exclusive(v, c), rc;
 
 	c->checker = xstrdup("winrescue");
@@ -299,7 +240,7 @@ static void check_ntfs(struct job *job, const struct vol_ref *v, struct fs_check
 		return;
 	rc = nc_check(fd, 0, c->size, v->path, &cb, r);
 	close(fd);
-	c->seconds = now_s() - t0;
+	c->seconds = monotonic_s() - t0;
 	if (rc > 0) {
 		c->status = ACT_REFUSED;
 		c->summary = xasprintf("%s: cancelled after %d of %d passes.", v->path, r->passes_done,
@@ -342,7 +283,7 @@ static void check_other(struct job *job, const struct vol_ref *v, struct fs_chec
 	char *prog = find_program(t->prog), *out = NULL;
 	const char *argv[8];
 	size_t n = 0;
-	double t0 = now_s();
+	double t0 = monotonic_s();
 	int st, fd;
 
 	c->checker = xstrdup(t->prog);
@@ -370,7 +311,7 @@ static void check_other(struct job *job, const struct vol_ref *v, struct fs_chec
 	argv[n++] = v->path;
 	argv[n] = NULL;
 	st = job_spawn_captured(job, (char *const *)argv, &out);
-	c->seconds = now_s() - t0;
+	c->seconds = monotonic_s() - t0;
 	c->tool_output = out;
 	free(prog);
 	if (st < 0) {

@@ -264,44 +264,18 @@ void mount_method_choose(const struct vol_ref *v, const struct action_opts *o,
 	m->options = xasprintf("%s%s", base, norec);
 }
 
-static bool executable(const char *p)
-{
-	struct stat st;
-
-	return stat(p, &st) == 0 && S_ISREG(st.st_mode) && access(p, X_OK) == 0;
-}
-
 char *mount_find_ntfs_3g(void)
 {
-	const char *env = getenv("WINRESCUE_NTFS_3G"), *path = getenv("PATH");
-	static const char *const dirs[] = { "/usr/bin", "/bin", "/usr/sbin", "/sbin", NULL };
+	const char *env = getenv("WINRESCUE_NTFS_3G");
 
 	if (env && *env)
-		return executable(env) ? xstrdup(env) : NULL;
+		return is_executable(env) ? xstrdup(env) : NULL;
 	/* a bundle keeps ntfs-3g beside winrescue */
 	char *beside = self_file("ntfs-3g");
-	if (beside && executable(beside))
+	if (beside && is_executable(beside))
 		return beside;
 	free(beside);
-	if (path) {
-		char *copy = xstrdup(path), *save = NULL;
-		for (char *d = strtok_r(copy, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
-			char *p = xasprintf("%s/ntfs-3g", d);
-			if (*d == '/' && executable(p)) {
-				free(copy);
-				return p;
-			}
-			free(p);
-		}
-		free(copy);
-	}
-	for (int i = 0; dirs[i]; i++) {
-		char *p = xasprintf("%s/ntfs-3g", dirs[i]);
-		if (executable(p))
-			return p;
-		free(p);
-	}
-	return NULL;
+	return find_program("ntfs-3g");
 }
 
 /* ---- mount points ---- */

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <wchar.h>
 
@@ -382,4 +383,45 @@ size_t text_width(const char *s)
 		p += n;
 	}
 	return w;
+}
+
+bool is_executable(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
+}
+
+char *find_program(const char *name)
+{
+	static const char *const dirs[] = { "/usr/bin", "/bin", "/usr/sbin", "/sbin", NULL };
+	const char *path = getenv("PATH");
+
+	if (path) {
+		char *copy = xstrdup(path), *save = NULL;
+		for (char *d = strtok_r(copy, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+			char *p = xasprintf("%s/%s", d, name);
+			if (*d == '/' && is_executable(p)) {
+				free(copy);
+				return p;
+			}
+			free(p);
+		}
+		free(copy);
+	}
+	for (int i = 0; dirs[i]; i++) {
+		char *p = xasprintf("%s/%s", dirs[i], name);
+		if (is_executable(p))
+			return p;
+		free(p);
+	}
+	return NULL;
+}
+
+double monotonic_s(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }

@@ -45,6 +45,15 @@ int mkdir_p(const char *dir, unsigned mode);
  * the bundle keeps ntfs-3g and terminfo/; NULL when that cannot be read.
  */
 char *self_file(const char *name);
+/* A regular executable file. */
+bool is_executable(const char *path);
+/*
+ * The program name as exec would find it for root: the absolute directories
+ * of $PATH, then /usr/bin, /bin, /usr/sbin, /sbin. Malloc'ed, or NULL.
+ */
+char *find_program(const char *name);
+/* Seconds on the monotonic clock, for durations. */
+double monotonic_s(void);
 
 /* Append w to the list of words *s ("a, b, w"); *s may be NULL. */
 void str_add_word(char **s, const char *w);

@@ -262,18 +262,10 @@ bool dialog_confirm(struct tui *t, const struct job *job)
 	return yes;
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 void dialog_progress(void *data, const struct action_progress *p)
 {
 	struct tui *t = data;
-	double now = now_s();
+	double now = monotonic_s();
 	int ch;
 
 	/* c or Ctrl-C cancels; a stop signal too */
