@@ -246,8 +246,9 @@ static int resolve_image(struct job *job, const char *spec)
 				  "%s is a disk image with a partition table, not a volume image.", spec);
 	}
 	fsprobe_volume(fd, 0, d->size, FSPROBE_DISK, &d->vol);
-	if ((!d->vol.fstype || strcmp(d->vol.fstype, "ntfs") == 0) && ntfs_looks_like(fd, 0, d->size))
-		d->vol.ntfs = ntfs_probe(fd, 0, d->size, 512, d->name, NULL);
+	/* libblkid reads only the primary boot sector: NTFS through its backup too */
+	if (!d->vol.fstype && ntfs_looks_like(fd, 0, d->size))
+		d->vol.fstype = xstrdup("ntfs");
 	close(fd);
 	add_target(job, &(struct vol_ref){ .disk = d, .disk_index = (size_t)-1, .vol = &d->vol,
 					   .path = d->path, .role = PART_ROLE_DATA });
