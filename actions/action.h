@@ -41,6 +41,7 @@
 enum action_status {
 	ACT_OK = 0,
 	ACT_FAILED = 1,		/* could not be done; nothing was changed unless said */
+	ACT_CORRECTED = 1,	/* fix: errors were corrected (fsck's 1; res.code "corrected") */
 	ACT_ERRORS_LEFT = 4,	/* check/fix: the file system has errors (fsck's 4) */
 	ACT_OPERATIONAL = 8,	/* check/fix: the check could not be done (fsck's 8) */
 	ACT_USAGE = 16,		/* unknown or ambiguous name, bad option */
@@ -76,7 +77,11 @@ const char *vol_name(const struct vol_ref *v);
 /* What the person asked for; each action reads the options it knows. */
 struct action_opts {
 	bool rw;			/* mount: read-write */
-	bool discard_hibernation;	/* mount: accept losing the hibernated session */
+	bool discard_hibernation;	/* mount, fix: accept losing the hibernated session */
+	bool discard_journal;		/* fix: accept losing the unwritten journal */
+	bool clear_dirty;		/* fix: clear the dirty flag instead of setting it */
+	const char *undo_dir;		/* fix: where undo files go; NULL: WINRESCUE_UNDO_DIR or the default */
+	const char *device;		/* undo: the volume to restore, when not the one recorded */
 	const char *at;			/* mount: mount point */
 	bool dry_run;			/* the plan only */
 	const char *log_path;		/* audit log; NULL: WINRESCUE_LOG or the default */
@@ -133,6 +138,8 @@ struct action_result {
 	size_t nmounts;
 	struct fs_check *checks;
 	size_t nchecks;
+	char *undo_file;	/* fix: the undo file written (winrescue undo FILE) */
+	uint64_t bytes_written;	/* fix, undo: bytes of the volume rewritten */
 };
 
 struct action_progress {
@@ -151,6 +158,7 @@ struct action_variant {
 	const char *label;
 	const char *detail;	/* what it means; the loss in words when there is one */
 	bool rw, discard_hibernation;
+	bool discard_journal, clear_dirty;	/* fix */
 };
 
 struct action {
@@ -161,6 +169,9 @@ struct action {
 	bool takes_all;		/* "all" names every volume it applies to */
 	bool takes_files;	/* an image file may be named instead of a volume */
 	const struct action_variant *variants;	/* ending with a NULL label; NULL: one way */
+	/* The target from spec when it is not a volume's name (undo: an undo file);
+	 * NULL: job_resolve_spec(). ACT_OK, or the failure in job->res. */
+	int (*resolve)(struct job *job, const char *spec);
 	/* Why it does not apply to v in inv as o asks (NULL: the defaults), in words
 	 * (malloc'ed), or NULL when it applies. */
 	char *(*applies)(const struct vol_ref *v, const struct inventory *inv,
@@ -206,6 +217,8 @@ const struct action *action_for_key(int key);
 extern const struct action action_mount;
 extern const struct action action_umount;
 extern const struct action action_check;
+extern const struct action action_fix;
+extern const struct action action_undo;
 
 /*
  * Resolve spec in a fresh snapshot, run the preflight rules and make the
@@ -237,6 +250,11 @@ void job_free(struct job *job);
 bool job_confirmed_by(const struct job *job, const char *typed);
 
 /* ---- for the actions themselves (actions/job.c) ---- */
+
+/* The default resolver: "all", an image file (takes_files), or a volume's name. */
+int job_resolve_spec(struct job *job, const char *spec, const struct vol_ref *seen);
+/* The directory for undo files: opts->undo_dir, $WINRESCUE_UNDO_DIR or the default. */
+const char *undo_dir_of(const struct action_opts *opts);
 
 /* Set the result; fmt makes the message. Returns status. */
 int job_result(struct job *job, int status, const char *code, const char *next,
@@ -297,6 +315,14 @@ char *target_existing_ancestor(const char *path);
 char *target_on_patient(const struct inventory *inv, const char *path);
 /* What keeps v busy (mounted, swap, a device-mapper holder), in words, or NULL. */
 char *vol_busy(const struct vol_ref *v);
+/*
+ * The volume's device (or image file) opened with flags (O_RDONLY or
+ * O_RDWR), and O_EXCL when it is a block device: the kernel then refuses
+ * while a mount or another exclusive user holds it, as e2fsck relies on.
+ * -1 with the refusal in words in *why (naming the holders, as fuser
+ * would) and ACT_REFUSED or ACT_OPERATIONAL in *status.
+ */
+int vol_open_exclusive(const struct vol_ref *v, int flags, char **why, int *status);
 /* "Disk 1 partition 2 (/dev/sdb2, 87.0 MiB, "Windows")": a candidate in words. */
 char *target_describe(const struct vol_ref *v);
 
@@ -329,6 +355,7 @@ struct audit_entry {
 	char *action;
 	char *target;
 	char *text;		/* the plan's steps or the result's message */
+	char *undo_file;	/* a result's undo file (fix), for Undo on the log screen */
 	int status;
 };
 size_t audit_session(const struct audit_entry **out);

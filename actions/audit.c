@@ -77,6 +77,7 @@ static void remember(const struct job *job, const char *event)
 	e->target = xstrdup(job->ntargets == 1 && job->targets[0].path ? job->targets[0].path
 								       : job->spec);
 	e->text = text ? text : xstrdup("");
+	e->undo_file = strcmp(event, "result") == 0 ? xstrdup(job->res.undo_file) : NULL;
 	e->status = job->res.status;
 }
 
@@ -94,6 +95,7 @@ void audit_session_free(void)
 		free(session[i].action);
 		free(session[i].target);
 		free(session[i].text);
+		free(session[i].undo_file);
 	}
 	free(session);
 	session = NULL;
@@ -176,6 +178,10 @@ int audit_record(struct job *job, const char *event, char **err)
 	json_add(opt, "rw", json_object_new_boolean(job->opts.rw));
 	json_add(opt, "discard_hibernation", json_object_new_boolean(job->opts.discard_hibernation));
 	json_add(opt, "at", json_str(job->opts.at));
+	json_add(opt, "discard_journal", json_object_new_boolean(job->opts.discard_journal));
+	json_add(opt, "clear_dirty", json_object_new_boolean(job->opts.clear_dirty));
+	json_add(opt, "undo_dir", json_str(job->opts.undo_dir));
+	json_add(opt, "device", json_str(job->opts.device));
 	json_add(o, "options", opt);
 	if (strcmp(event, "plan") == 0)
 		json_add(o, "plan", job_plan_json(job));

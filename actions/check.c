@@ -97,25 +97,6 @@ static void check_select_all(struct job *job)
 	free(all);
 }
 
-/* The processes that hold the device open (procs.c, as fuser does), in words; NULL when none. */
-static char *holders_of(const char *path)
-{
-	static const struct probe_ctx here = { 0 };
-	struct proc_use *u;
-	size_t n = probes_users_of(&here, path, &u);
-	char *s = NULL;
-
-	for (size_t i = 0; i < n && i < 4; i++) {
-		if (u[i].pid == getpid())
-			continue;
-		char *w = xasprintf("%s%s%s (pid %d)", s ? s : "", s ? ", " : "", u[i].comm, u[i].pid);
-		free(s);
-		s = w;
-	}
-	proc_use_free(u, n);
-	return s;
-}
-
 static int check_preflight(struct job *job)
 {
 	if (!job->ntargets)
@@ -192,32 +173,6 @@ static uint64_t vol_bytes(const struct vol_ref *v)
 	return v->part ? v->part->size : v->disk->size;
 }
 
-/* The volume opened read-only and exclusively; -1 with the refusal in c. */
-static int open_exclusive(const struct vol_ref *v, struct fs_check *c)
-{
-	struct stat st;
-	int fd = -1;
-
-	if (stat(v->path, &st) == 0 && S_ISBLK(st.st_mode))
-		fd = open(v->path, O_RDONLY | O_EXCL | O_CLOEXEC);
-	else
-		fd = open(v->path, O_RDONLY | O_CLOEXEC);
-	if (fd >= 0)
-		return fd;
-	if (errno == EBUSY) {
-		char *who = holders_of(v->path);
-		c->status = ACT_REFUSED;
-		c->summary = who ? xasprintf("Refused: %s is held open by %s; stop it first.", v->path, who)
-				 : xasprintf("Refused: %s is in use (mounted or held open exclusively by "
-					     "another program); stop that first.", v->path);
-		free(who);
-	} else {
-		c->status = ACT_OPERATIONAL;
-		c->summary = xasprintf("%s cannot be opened: %s.", v->path, strerror(errno));
-	}
-	return -1;
-}
-
 static size_t count_repair(const struct nc_report *r, enum nc_repair how)
 {
 	size_t n = 0;
@@ -233,7 +188,7 @@ static void check_ntfs(struct job *job, const struct vol_ref *v, struct fs_check
 	struct nc_callbacks cb = { on_pass, on_tick, &pr };
 	struct nc_report *r = &c->rep;
 	double t0 = monotonic_s();
-	int fd = open_exclusive(v, c), rc;
+	int fd = vol_open_exclusive(v, O_RDONLY, &c->summary, &c->status), rc;
 
 	c->checker = xstrdup("winrescue");
 	if (fd < 0)
@@ -294,7 +249,7 @@ static void check_other(struct job *job, const struct vol_ref *v, struct fs_chec
 		return;
 	}
 	/* the same exclusivity test as for NTFS, then let the checker open it */
-	if ((fd = open_exclusive(v, c)) < 0) {
+	if ((fd = vol_open_exclusive(v, O_RDONLY, &c->summary, &c->status)) < 0) {
 		free(prog);
 		return;
 	}

@@ -3,6 +3,7 @@
  * probe, target, preflight, plan; then audit log, locks, run, audit log.
  */
 #include "actions/action.h"
+#include "actions/undo.h"
 #include "lib/util.h"
 #include "probes/probes.h"
 
@@ -17,7 +18,8 @@
 #include <string.h>
 #include <unistd.h>
 
-const struct action *const actions[] = { &action_mount, &action_umount, &action_check, NULL };
+const struct action *const actions[] = { &action_mount, &action_umount, &action_check, &action_fix,
+					  NULL };
 
 const struct action *action_find(const char *name)
 {
@@ -237,6 +239,12 @@ static int resolve_image(struct job *job, const char *spec)
 	d->size = (uint64_t)st.st_size;
 	d->log_sector = d->phys_sector = 512;
 	fsprobe_table(fd, d->size, &d->vol, &pttype);
+	/* an NTFS boot sector keeps 0x55AA: with its primary damaged, libblkid may
+	 * take the boot code for an MBR; the intact backup says what it is */
+	if (pttype && strcmp(pttype, "dos") == 0 && ntfs_looks_like(fd, 0, d->size)) {
+		free(pttype);
+		pttype = NULL;
+	}
 	if (pttype) {
 		free(pttype);
 		close(fd);
@@ -255,7 +263,7 @@ static int resolve_image(struct job *job, const char *spec)
 	return ACT_OK;
 }
 
-static int resolve(struct job *job, const char *spec, const struct vol_ref *seen)
+int job_resolve_spec(struct job *job, const char *spec, const struct vol_ref *seen)
 {
 	struct stat st;
 
@@ -311,7 +319,7 @@ int job_prepare(struct job *job, const struct action *act, const char *spec,
 	if (job->inv->error)
 		return job_result(job, ACT_FAILED, "probe-failed", "Is /sys mounted?",
 				  "The disks cannot be listed: %s.", job->inv->error);
-	rc = resolve(job, spec, seen);
+	rc = act->resolve ? act->resolve(job, spec) : job_resolve_spec(job, spec, seen);
 	if (rc != ACT_OK)
 		return rc;
 	rc = act->preflight(job);
@@ -326,6 +334,15 @@ int job_prepare(struct job *job, const struct action *act, const char *spec,
 	}
 	act->plan(job);
 	return job_result(job, ACT_OK, "planned", NULL, "Ready.");
+}
+
+const char *undo_dir_of(const struct action_opts *opts)
+{
+	const char *env = getenv("WINRESCUE_UNDO_DIR");
+
+	if (opts->undo_dir && *opts->undo_dir)
+		return opts->undo_dir;
+	return env && *env ? env : UNDO_DEFAULT_DIR;
 }
 
 static bool same_plan(const struct action_plan *a, const struct action_plan *b)
@@ -447,6 +464,7 @@ static void free_result(struct action_result *r)
 		nc_report_free(&c->rep);
 	}
 	free(r->checks);
+	free(r->undo_file);
 }
 
 void job_free(struct job *job)

@@ -129,6 +129,9 @@ void job_result_json(const struct job *job, struct json_object *into)
 	for (size_t i = 0; i < r->nmounts; i++)
 		json_object_array_add(a, mount_json(&r->mounts[i]));
 	json_add(into, "mounts", a);
+	json_add(into, "undo_file", json_str(r->undo_file));
+	if (r->undo_file || r->bytes_written)
+		json_add(into, "bytes_written", json_object_new_int64((int64_t)r->bytes_written));
 	if (r->nchecks) {
 		a = json_object_new_array();
 		for (size_t i = 0; i < r->nchecks; i++)

@@ -34,7 +34,9 @@ static int lock_one(const char *path, const struct disk *d, int *out, char **err
 		*err = xasprintf("cannot open %s to lock it: %s", path, strerror(errno));
 		return -1;
 	}
-	if (fstat(fd, &st) < 0 || (bad = probes_node_error(path, &st, d->major, d->minor))) {
+	/* an image file named as the target (check, fix) is locked as itself */
+	if (fstat(fd, &st) < 0 || (!(S_ISREG(st.st_mode) && !d->major && !d->minor) &&
+				   (bad = probes_node_error(path, &st, d->major, d->minor)))) {
 		*err = bad ? bad : xasprintf("cannot read the status of %s: %s", path, strerror(errno));
 		close(fd);
 		return -1;

@@ -814,13 +814,13 @@ static int mount_run(struct job *job)
 }
 
 static const struct action_variant mount_variants[] = {
-	{ "Read-only", "nothing on the volume changes (the default)", false, false },
+	{ "Read-only", "nothing on the volume changes (the default)", false, false, false, false },
 	{ "Read-write", "files can be changed, with names Windows can open (windows_names)",
-	  true, false },
+	  true, false, false, false },
 	{ "Read-write, discarding the hibernated Windows session",
 	  "LOSS: the hibernated session and all its unsaved work are lost; Windows starts "
-	  "afresh instead of resuming", true, true },
-	{ NULL, NULL, false, false },
+	  "afresh instead of resuming", true, true, false, false },
+	{ NULL, NULL, false, false, false, false },
 };
 
 const struct action action_mount = {

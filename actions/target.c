@@ -7,11 +7,16 @@
 #include "actions/action.h"
 #include "lib/util.h"
 
+#include "probes/probes.h"
+
+#include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static struct vol_ref ref_of(const struct inventory *inv, size_t di, const struct partition *p)
 {
@@ -307,4 +312,49 @@ char *vol_busy(const struct vol_ref *v)
 		return xasprintf("%s is in use by /dev/%s (device-mapper or RAID)", v->path,
 				 u->holders[0]);
 	return NULL;
+}
+
+/* The processes that hold the device open (procs.c, as fuser does), in words; NULL when none. */
+static char *holders_of(const char *path)
+{
+	static const struct probe_ctx here = { 0 };
+	struct proc_use *u;
+	size_t n = probes_users_of(&here, path, &u);
+	char *s = NULL;
+
+	for (size_t i = 0; i < n && i < 4; i++) {
+		if (u[i].pid == getpid())
+			continue;
+		char *w = xasprintf("%s%s%s (pid %d)", s ? s : "", s ? ", " : "", u[i].comm, u[i].pid);
+		free(s);
+		s = w;
+	}
+	proc_use_free(u, n);
+	return s;
+}
+
+int vol_open_exclusive(const struct vol_ref *v, int flags, char **why, int *status)
+{
+	struct stat st;
+	int fd;
+
+	if (stat(v->path, &st) == 0 && S_ISBLK(st.st_mode))
+		fd = open(v->path, flags | O_EXCL | O_CLOEXEC);
+	else
+		fd = open(v->path, flags | O_CLOEXEC);
+	if (fd >= 0)
+		return fd;
+	if (errno == EBUSY) {
+		char *who = holders_of(v->path);
+		*status = ACT_REFUSED;
+		*why = who ? xasprintf("Refused: %s is held open by %s; stop it first.", v->path, who)
+			   : xasprintf("Refused: %s is in use (mounted or held open exclusively by "
+				       "another program); stop that first.", v->path);
+		free(who);
+	} else {
+		*status = ACT_OPERATIONAL;
+		*why = xasprintf("%s cannot be opened%s: %s.", v->path,
+				 (flags & O_ACCMODE) == O_RDWR ? " for writing" : "", strerror(errno));
+	}
+	return -1;
 }

@@ -89,8 +89,11 @@ static void print_result(const struct job *job)
 	if (r->nchecks) {
 		/* the verdicts are the result; a failure to check shows there too */
 		cli_print_checks(stdout, job);
-		if (r->nchecks > 1)
-			printf("%s\n", r->message);
+		if (r->nchecks > 1 || r->undo_file) {
+			char *m = sanitize_terminal(r->message);
+			printf("%s\n", m);
+			free(m);
+		}
 	} else if (r->status != ACT_OK) {
 		print_failure(job);
 	} else {
@@ -137,6 +140,12 @@ static bool ask_typed(const struct job *job)
 	return yes;
 }
 
+static void keep_code(const struct job *job, char **code)
+{
+	if (code)
+		*code = xstrdup(job->res.code);
+}
+
 int cli_run_action(const struct action *act, const char *spec, const struct action_opts *opts,
 		   bool yes, bool json)
 {
@@ -146,6 +155,12 @@ int cli_run_action(const struct action *act, const char *spec, const struct acti
 int cli_run_action_ex(const struct action *act, const char *spec, const struct action_opts *opts,
 		      bool yes, bool json, bool want_progress)
 {
+	return cli_run_action_code(act, spec, opts, yes, json, want_progress, NULL);
+}
+
+int cli_run_action_code(const struct action *act, const char *spec, const struct action_opts *opts,
+			bool yes, bool json, bool want_progress, char **code)
+{
 	struct job job;
 	int rc = job_prepare(&job, act, spec, NULL, opts);
 
@@ -153,6 +168,7 @@ int cli_run_action_ex(const struct action *act, const char *spec, const struct a
 		if (json)
 			print_json(&job, false);
 		print_failure(&job);
+		keep_code(&job, code);
 		job_free(&job);
 		return rc;
 	}
@@ -164,6 +180,7 @@ int cli_run_action_ex(const struct action *act, const char *spec, const struct a
 			print_plan(stdout, &job);
 			printf("Nothing was done (--dry-run).\n");
 		}
+		keep_code(&job, code);
 		job_free(&job);
 		return ACT_OK;
 	}
@@ -173,7 +190,8 @@ int cli_run_action_ex(const struct action *act, const char *spec, const struct a
 				job_result(&job, ACT_REFUSED, "cancelled", NULL,
 					   "Cancelled; nothing was done.");
 				print_failure(&job);
-				job_free(&job);
+				keep_code(&job, code);
+		job_free(&job);
 				return ACT_REFUSED;
 			}
 		} else {
@@ -186,7 +204,8 @@ int cli_run_action_ex(const struct action *act, const char *spec, const struct a
 			else
 				print_plan(stderr, &job);
 			print_failure(&job);
-			job_free(&job);
+			keep_code(&job, code);
+		job_free(&job);
 			return ACT_REFUSED;
 		}
 	}
@@ -209,6 +228,7 @@ int cli_run_action_ex(const struct action *act, const char *spec, const struct a
 	} else {
 		print_result(&job);
 	}
+	keep_code(&job, code);
 	job_free(&job);
 	if (fflush(stdout) != 0) {
 		perror("winrescue: cannot write the output");

@@ -33,6 +33,8 @@ int cmd_mount(int argc, char **argv, struct global_opts *g);
 int cmd_umount(int argc, char **argv, struct global_opts *g);
 int cmd_tui(int argc, char **argv, struct global_opts *g);
 int cmd_check(int argc, char **argv, struct global_opts *g);
+int cmd_fix(int argc, char **argv, struct global_opts *g);
+int cmd_undo(int argc, char **argv, struct global_opts *g);
 
 /* Prepare, confirm (--yes or typed on a terminal), run and print one action. */
 int cli_run_action(const struct action *act, const char *spec, const struct action_opts *opts,
@@ -40,6 +42,9 @@ int cli_run_action(const struct action *act, const char *spec, const struct acti
 /* The same; progress: per-step lines on stderr even when it is not a terminal. */
 int cli_run_action_ex(const struct action *act, const char *spec, const struct action_opts *opts,
 		      bool yes, bool json, bool progress);
+/* The same; *code (malloc'ed, may be NULL): the result's stable code. */
+int cli_run_action_code(const struct action *act, const char *spec, const struct action_opts *opts,
+			bool yes, bool json, bool progress, char **code);
 /* check's findings and verdicts, as text. */
 void cli_print_checks(FILE *out, const struct job *job);
 

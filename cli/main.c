@@ -1,4 +1,5 @@
 /* main.c - command line entry: global options, then a command. */
+#include "actions/undo.h"
 #include "cli/cli.h"
 
 #include <getopt.h>
@@ -17,6 +18,8 @@ static const struct command {
 	{ "mount", cmd_mount, "bring a volume online: mount it, read-only unless --rw" },
 	{ "umount", cmd_umount, "take a volume offline: flush and unmount it (or all)" },
 	{ "check", cmd_check, "check a file system without changing it (fsck exit codes)" },
+	{ "fix", cmd_fix, "repair what ntfsfix repairs, with an undo file (fsck exit codes)" },
+	{ "undo", cmd_undo, "put back what fix overwrote, from its undo file" },
 	{ "tui", cmd_tui, "the full-screen Disk Management (also without a command)" },
 	{ NULL, NULL, NULL },
 };
@@ -48,6 +51,9 @@ static void help(void)
 	       "                  [--dry-run] [--yes] [--json] [--log FILE]\n"
 	       "  winrescue umount [VOL|DIR|all] [--dry-run] [--json] [--log FILE]\n"
 	       "  winrescue check VOL|IMAGE|all [--json] [--progress]\n"
+	       "  winrescue fix VOL|IMAGE [--dry-run] [--yes] [--discard-hibernation]\n"
+	       "                [--discard-journal] [--clear-dirty] [--undo-dir DIR] [--json]\n"
+	       "  winrescue undo FILE [VOL] [--dry-run] [--yes] [--json]\n"
 	       "  winrescue [tui] [--ascii] [--color[=WHEN]] [--log FILE] [DISK...]\n"
 	       "\n"
 	       "VOL: a device (/dev/sdb2, sdb2), disk:N/part:M as 'list' numbers them, a label,\n"
@@ -55,14 +61,20 @@ static void help(void)
 	       "volumes is refused with the candidates.\n"
 	       "\n"
 	       "Options:\n"
-	       "  --json                (list, mount, umount, check) one JSON document on stdout\n"
+	       "  --json                (list, mount, umount, check, fix, undo) one JSON document\n"
+	       "                        on stdout\n"
 	       "  --rw                  (mount) read-write; refused on a hibernated, Fast Startup,\n"
 	       "                        unclean-journal or damaged NTFS volume\n"
-	       "  --discard-hibernation (mount --rw) accept losing the hibernated Windows session\n"
+	       "  --discard-hibernation (mount --rw, fix) accept losing the hibernated Windows\n"
+	       "                        session (or its Fast Startup state)\n"
+	       "  --discard-journal     (fix) accept losing the changes in an unclean journal\n"
+	       "  --clear-dirty         (fix) clear the dirty flag instead of setting it\n"
+	       "  --undo-dir DIR        (fix) where undo files go; default " UNDO_DEFAULT_DIR "\n"
 	       "  --at DIR              (mount) where; default /mnt/winrescue/<label>\n"
-	       "  --progress            (check) one line per pass on stderr, also without a terminal\n"
-	       "  --dry-run             (mount, umount) show the plan, do nothing\n"
-	       "  --yes                 (mount) go ahead with what writes, without asking\n"
+	       "  --progress            (check, fix) one line per step on stderr, also without a\n"
+	       "                        terminal\n"
+	       "  --dry-run             (mount, umount, fix, undo) show the plan, do nothing\n"
+	       "  --yes                 (mount, fix, undo) go ahead with what writes, without asking\n"
 	       "  --log FILE            the audit log (default /var/log/winrescue/audit.jsonl)\n"
 	       "  --ascii               (tui) ASCII lines instead of line drawing\n"
 	       "  --color[=WHEN]        (tui) auto (default; NO_COLOR off), always, never\n"
@@ -71,12 +83,14 @@ static void help(void)
 	       "  -V, --version         show the version\n"
 	       "\n"
 	       "In the TUI, ? shows every key; m mounts (Online), u unmounts (Offline), c checks,\n"
-	       "q quits.\n"
-	       "Environment: WINRESCUE_LOG (audit log), WINRESCUE_NTFS_3G (the ntfs-3g program),\n"
+	       "f fixes, l shows the log (where U undoes a fix), q quits.\n"
+	       "Environment: WINRESCUE_LOG (audit log), WINRESCUE_UNDO_DIR (undo files),\n"
+	       "WINRESCUE_NTFS_3G (the ntfs-3g program),\n"
 	       "WINRESCUE_PROBE_JOBS=N (probe disks in N processes; default one per CPU).\n"
 	       "Exit codes: 0 ok, 1 failure, 16 usage error, 32 refused by a safety rule or\n"
-	       "cancelled; 128+N after signal N in the TUI. check: 0 clean, 4 errors left,\n"
-	       "8 could not check, 16 usage, 32 refused (as fsck). See winrescue(8).\n");
+	       "cancelled; 128+N after signal N in the TUI. check, fix: 0 clean (nothing to\n"
+	       "repair), 1 errors corrected (fix), 4 errors left, 8 operational error, 16 usage,\n"
+	       "32 refused (as fsck). See winrescue(8).\n");
 }
 
 int main(int argc, char **argv)

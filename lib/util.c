@@ -418,6 +418,15 @@ char *find_program(const char *name)
 	return NULL;
 }
 
+uint64_t hash64(const void *p, size_t n, uint64_t h)
+{
+	const unsigned char *b = p;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ b[i]) * 0x100000001b3ULL;
+	return h;
+}
+
 double monotonic_s(void)
 {
 	struct timespec t;

@@ -52,6 +52,13 @@ bool is_executable(const char *path);
  * of $PATH, then /usr/bin, /bin, /usr/sbin, /sbin. Malloc'ed, or NULL.
  */
 char *find_program(const char *name);
+/*
+ * FNV-1a, 64 bits, over n bytes, continuing from h (HASH64_INIT to start):
+ * whether sectors still hold what was written or saved (undo files), not
+ * a defence against a forger.
+ */
+#define HASH64_INIT 0xcbf29ce484222325ULL
+uint64_t hash64(const void *p, size_t n, uint64_t h);
 /* Seconds on the monotonic clock, for durations. */
 double monotonic_s(void);
 

@@ -17,6 +17,7 @@
 
 #include "probes/probes.h"
 #include "probes/ntfs_boot.h"
+#include "probes/ntfs_check.h"
 #include "lib/ntfslog.h"
 #include "lib/util.h"
 
@@ -333,7 +334,7 @@ static void check_mftmirr(struct readcache *rc, uint64_t off, uint64_t size,
 	struct vol_reader r = { rc, off };
 	struct nb_mirr m;
 
-	nb_mftmirr_compare(vol_read, &r, size, g, &m);
+	nb_mftmirr_compare(vol_read, &r, size, g, nc_mirr_judge, &m);
 	st->mftmirr_ok = TRI_NO;
 	switch (m.state) {
 	case NB_MIRR_OK:

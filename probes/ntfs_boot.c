@@ -215,7 +215,7 @@ static bool read_full(nb_read_fn rd, void *ctx, void *buf, size_t len, uint64_t 
 }
 
 /* The fields two valid copies must share: name, BPB, sizes, locations, serial. */
-static bool same_fields(const uint8_t *a, const uint8_t *b)
+bool nb_same_fields(const uint8_t *a, const uint8_t *b)
 {
 	return memcmp(a + NL_BS_OEM, b + NL_BS_OEM, NL_BS_SERIAL + 8 - NL_BS_OEM) == 0 &&
 	       memcmp(a + NL_BS_END_MARKER, b + NL_BS_END_MARKER, 2) == 0;
@@ -278,7 +278,7 @@ void nb_examine(nb_read_fn rd, void *ctx, uint64_t size, struct nb_verdict *v)
 		v->geom = bg;
 	}
 	if (!v->primary_problems && !v->backup_problems) {
-		v->differ = !same_fields(v->primary, v->backup);
+		v->differ = !nb_same_fields(v->primary, v->backup);
 		v->code_differs = !v->differ && memcmp(v->primary, v->backup, 512) != 0;
 		v->backup_misplaced = v->backup_off != pg.sectors * pg.sector;
 	}
@@ -314,6 +314,111 @@ int nb_fixup(uint8_t *rec, uint32_t size)
 	return NB_FIXUP_OK;
 }
 
+void nb_unfixup(uint8_t *rec, uint32_t size)
+{
+	uint16_t ofs = nl_le16(rec + NL_REC_USA_OFS), count = nl_le16(rec + NL_REC_USA_COUNT);
+	uint16_t usn;
+
+	if (count != size / NL_USA_STRIDE + 1 || ofs < 8 || (uint32_t)ofs + 2u * count > size)
+		return;		/* not a record nb_fixup accepted */
+	usn = (uint16_t)(nl_le16(rec + ofs) + 1);
+	if (usn == 0 || usn == 0xffff)
+		usn = 1;
+	nl_put16(rec + ofs, usn);
+	for (uint32_t i = 1; i < count; i++) {
+		memcpy(rec + ofs + 2 * i, rec + i * NL_USA_STRIDE - 2, 2);
+		nl_put16(rec + i * NL_USA_STRIDE - 2, usn);
+	}
+}
+
+void nb_attr_iter_init(struct nb_attr_iter *it, const uint8_t *b, uint32_t rs)
+{
+	it->b = b;
+	it->used = nl_le32(b + NL_MFT_BYTES_IN_USE);
+	if (it->used > rs)
+		it->used = rs;
+	it->pos = nl_le16(b + NL_MFT_ATTRS_OFFSET);
+}
+
+const uint8_t *nb_attr_next(struct nb_attr_iter *it, uint32_t *alen)
+{
+	const uint8_t *a = it->b + it->pos;
+	uint32_t len;
+
+	if (it->pos + NL_ATTR_RESIDENT_HEADER > it->used)
+		return NULL;
+	len = nl_le32(a + NL_ATTR_LENGTH);
+	if (nl_le32(a) == NL_AT_END || len < NL_ATTR_RESIDENT_HEADER || len > it->used - it->pos ||
+	    len & 7)
+		return NULL;
+	it->pos += len;
+	*alen = len;
+	return a;
+}
+
+/* The attribute a system file cannot do without: $DATA on the disk, or $Volume's information. */
+static bool has_vital_attr(const uint8_t *rec, uint32_t size, uint32_t recno)
+{
+	struct nb_attr_iter it;
+	const uint8_t *a;
+	uint32_t len;
+
+	if (recno > NL_FILE_VOLUME)
+		return true;
+	nb_attr_iter_init(&it, rec, size);
+	while ((a = nb_attr_next(&it, &len))) {
+		uint32_t type = nl_le32(a);
+		if (recno == NL_FILE_VOLUME && type == NL_AT_VOLUME_INFORMATION && !a[NL_ATTR_NON_RESIDENT] &&
+		    nl_le32(a + NL_ATTR_VALUE_LENGTH) >= NL_VI_SIZE)
+			return true;
+		if (recno != NL_FILE_VOLUME && type == NL_AT_DATA && a[NL_ATTR_NON_RESIDENT] &&
+		    !a[NL_ATTR_NAME_LENGTH] && len >= NL_ATTR_NONRES_HEADER)
+			return true;
+	}
+	return false;
+}
+
+bool nb_system_record_sane(const uint8_t *rec, uint32_t size, uint32_t recno)
+{
+	uint8_t *copy;
+	bool ok;
+
+	if (!nb_record_sane(rec, size))
+		return false;
+	copy = xcalloc(1, size);
+	memcpy(copy, rec, size);
+	ok = nb_fixup(copy, size) == NB_FIXUP_OK && has_vital_attr(copy, size, recno);
+	free(copy);
+	return ok;
+}
+
+enum nb_mirr_state nb_mirr_record_cmp(const uint8_t *a, const uint8_t *b, uint32_t size,
+				      uint32_t recno)
+{
+	bool as = nb_system_record_sane(a, size, recno), bs = nb_system_record_sane(b, size, recno);
+	uint8_t *ca, *cb;
+	uint32_t ua, ub;
+	bool same;
+
+	if (!as || !bs)
+		return !as && !bs ? NB_MIRR_BOTH_BAD : !as ? NB_MIRR_MFT_BAD : NB_MIRR_MIRR_BAD;
+	if (memcmp(a, b, size) == 0)
+		return NB_MIRR_OK;
+	/* the same record but for its fixup sequence numbers counts as equal */
+	ca = xcalloc(1, size);
+	cb = xcalloc(1, size);
+	memcpy(ca, a, size);
+	memcpy(cb, b, size);
+	nb_fixup(ca, size);
+	nb_fixup(cb, size);
+	ua = nl_le32(ca + NL_MFT_BYTES_IN_USE);
+	ub = nl_le32(cb + NL_MFT_BYTES_IN_USE);
+	same = ua == ub && memcmp(ca, cb, ua) == 0;
+	free(ca);
+	free(cb);
+	return same ? NB_MIRR_OK : NB_MIRR_DIFFER;
+}
+
 bool nb_record_sane(const uint8_t *rec, uint32_t size)
 {
 	uint8_t *copy;
@@ -335,7 +440,7 @@ bool nb_record_sane(const uint8_t *rec, uint32_t size)
 }
 
 void nb_mftmirr_compare(nb_read_fn rd, void *ctx, uint64_t size, const struct nb_geometry *g,
-			struct nb_mirr *m)
+			nb_mirr_judge_fn judge, struct nb_mirr *m)
 {
 	uint32_t n = nb_mftmirr_records(g);
 	size_t len = (size_t)n * g->record;
@@ -356,31 +461,13 @@ void nb_mftmirr_compare(nb_read_fn rd, void *ctx, uint64_t size, const struct nb
 		goto out;
 	}
 	for (uint32_t i = 0; i < n; i++) {
-		uint8_t *a = mft + (size_t)i * g->record, *b = mirr + (size_t)i * g->record;
-		bool as, bs;
-
-		if (memcmp(a, b, g->record) == 0 && nb_record_sane(a, g->record))
+		const uint8_t *a = mft + (size_t)i * g->record, *b = mirr + (size_t)i * g->record;
+		enum nb_mirr_state st = judge ? judge(a, b, g->record, i, g->clusters)
+					      : nb_mirr_record_cmp(a, b, g->record, i);
+		if (st == NB_MIRR_OK)
 			continue;
-		as = nb_record_sane(a, g->record);
-		bs = nb_record_sane(b, g->record);
 		m->record = i;
-		if (!as && !bs)
-			m->state = NB_MIRR_BOTH_BAD;
-		else if (!as)
-			m->state = NB_MIRR_MFT_BAD;
-		else if (!bs)
-			m->state = NB_MIRR_MIRR_BAD;
-		else {
-			/* the same record but for its fixup sequence numbers counts as equal */
-			uint32_t ua, ub;
-			nb_fixup(a, g->record);
-			nb_fixup(b, g->record);
-			ua = nl_le32(a + NL_MFT_BYTES_IN_USE);
-			ub = nl_le32(b + NL_MFT_BYTES_IN_USE);
-			if (ua == ub && memcmp(a, b, ua) == 0)
-				continue;
-			m->state = NB_MIRR_DIFFER;
-		}
+		m->state = st;
 		break;
 	}
 out:

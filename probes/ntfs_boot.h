@@ -54,6 +54,8 @@ char *nb_problem_words(unsigned bit, const uint8_t bs[512]);
 /* Just the value of that field ("512"), to set beside the other copy's. */
 char *nb_problem_value(unsigned bit, const uint8_t bs[512]);
 
+/* Whether two copies agree in every field but the boot code (BPB through the serial, 0x55AA). */
+bool nb_same_fields(const uint8_t *a, const uint8_t *b);
 /* The fields in which two copies differ, as problem bits (the damage, named). */
 unsigned nb_differing(const uint8_t *a, const uint8_t *b);
 
@@ -88,6 +90,13 @@ uint32_t nb_mftmirr_records(const struct nb_geometry *g);
 enum nb_fixup { NB_FIXUP_OK = 0, NB_FIXUP_OFFSET, NB_FIXUP_COUNT, NB_FIXUP_MISMATCH };
 int nb_fixup(uint8_t *rec, uint32_t size);
 
+/*
+ * The reverse, before a record (fixups applied, checked by nb_fixup) is
+ * written: the update sequence number incremented as NTFS does on every
+ * write, each stride's last two bytes saved into the array and replaced by it.
+ */
+void nb_unfixup(uint8_t *rec, uint32_t size);
+
 enum nb_mirr_state {
 	NB_MIRR_OK = 0,
 	NB_MIRR_UNREADABLE,		/* read_errno says why */
@@ -105,10 +114,35 @@ struct nb_mirr {
 	int read_errno;
 };
 
-/* Compare the records $MFTMirr mirrors with $MFT's first ones. */
+/* How record recno's two copies compare; nb_mirr_record_cmp or a deeper judge. */
+typedef enum nb_mirr_state (*nb_mirr_judge_fn)(const uint8_t *mft, const uint8_t *mirr,
+						uint32_t size, uint32_t recno, uint64_t clusters);
+/* Compare the records $MFTMirr mirrors with $MFT's first ones (judge NULL: nb_mirr_record_cmp). */
 void nb_mftmirr_compare(nb_read_fn rd, void *ctx, uint64_t size, const struct nb_geometry *g,
-			struct nb_mirr *m);
+			nb_mirr_judge_fn judge, struct nb_mirr *m);
 /* A valid FILE record (magic, fixups, sizes): used to judge a copy alone. */
 bool nb_record_sane(const uint8_t *rec, uint32_t size);
+/*
+ * The same for record recno of the ones $MFTMirr mirrors, which must also
+ * hold what makes them usable: $MFT, $MFTMirr and $LogFile a non-resident
+ * $DATA, $Volume its $VOLUME_INFORMATION. A copy without it is the damaged
+ * one, however intact its header (a repair must copy the other over it).
+ */
+bool nb_system_record_sane(const uint8_t *rec, uint32_t size, uint32_t recno);
+/* Record recno as $MFT (a) and $MFTMirr (b) hold it, raw: which copy is good. */
+enum nb_mirr_state nb_mirr_record_cmp(const uint8_t *a, const uint8_t *b, uint32_t size,
+				      uint32_t recno);
+
+/*
+ * The attributes of a record (fixups applied) in order, each inside its
+ * used bytes, stopping quietly at the end marker or at the first that does
+ * not fit.
+ */
+struct nb_attr_iter {
+	const uint8_t *b;
+	uint32_t pos, used;
+};
+void nb_attr_iter_init(struct nb_attr_iter *it, const uint8_t *b, uint32_t rs);
+const uint8_t *nb_attr_next(struct nb_attr_iter *it, uint32_t *alen);
 
 #endif

@@ -384,41 +384,6 @@ static int collate(const struct ctx *c, const uint8_t *a, unsigned al, const uin
 	} \
 } while (0)
 
-/*
- * The attributes of a record read outside pass 3 (which walks them itself,
- * naming every fault): in order, each inside the record's used bytes,
- * stopping quietly at the end marker or at the first one that does not fit.
- */
-struct attr_iter {
-	const uint8_t *b;
-	uint32_t pos, used;
-};
-
-static void attr_iter_init(struct attr_iter *it, const uint8_t *b, uint32_t rs)
-{
-	it->b = b;
-	it->used = nl_le32(b + NL_MFT_BYTES_IN_USE);
-	if (it->used > rs)
-		it->used = rs;
-	it->pos = nl_le16(b + NL_MFT_ATTRS_OFFSET);
-}
-
-static const uint8_t *attr_next(struct attr_iter *it, uint32_t *alen)
-{
-	const uint8_t *a = it->b + it->pos;
-	uint32_t len;
-
-	if (it->pos + NL_ATTR_RESIDENT_HEADER > it->used)
-		return NULL;
-	len = nl_le32(a + NL_ATTR_LENGTH);
-	if (nl_le32(a) == NL_AT_END || len < NL_ATTR_RESIDENT_HEADER || len > it->used - it->pos ||
-	    len & 7)
-		return NULL;
-	it->pos += len;
-	*alen = len;
-	return a;
-}
-
 #define ANY_VCN UINT64_MAX
 
 /* The first attribute of type (named $I30 when i30; a non-resident one starting at
@@ -426,12 +391,12 @@ static const uint8_t *attr_next(struct attr_iter *it, uint32_t *alen)
 static const uint8_t *record_attr(const uint8_t *b, uint32_t rs, uint32_t type, bool i30,
 				  uint64_t vcn, uint32_t *alen)
 {
-	struct attr_iter it;
+	struct nb_attr_iter it;
 	const uint8_t *a;
 	uint32_t len;
 
-	attr_iter_init(&it, b, rs);
-	while ((a = attr_next(&it, &len))) {
+	nb_attr_iter_init(&it, b, rs);
+	while ((a = nb_attr_next(&it, &len))) {
 		unsigned nlen = a[NL_ATTR_NAME_LENGTH];
 		uint16_t noff = nl_le16(a + NL_ATTR_NAME_OFFSET);
 		if (nl_le32(a) != type || (i30 && !(noff + 2u * nlen <= len && is_i30(a + noff, nlen))))
@@ -922,6 +887,66 @@ void nc_check_record_buf(uint8_t *rec, uint32_t size, uint64_t recno, uint64_t c
 	ctx_free(&c);
 }
 
+/*
+ * What the record walk and a system file's own rules find wrong in one raw
+ * copy: how many faults, and (words not NULL) their names, for a finding.
+ */
+static size_t copy_faults(const uint8_t *raw, uint32_t rs, uint32_t recno, uint64_t clusters,
+			  char **words)
+{
+	uint8_t *b = xcalloc(1, rs), *f = xcalloc(1, rs);
+	struct nc_report tmp = { 0 };
+	uint32_t alen;
+	size_t n;
+
+	memcpy(b, raw, rs);
+	memcpy(f, raw, rs);
+	nc_check_record_buf(b, rs, recno, clusters, &tmp);
+	n = tmp.errors;
+	for (size_t i = 0; words && i < tmp.nfindings; i++)
+		if (tmp.findings[i].severity == NC_ERROR && (!*words || !strstr(*words, tmp.findings[i].code)))
+			str_add_word(words, tmp.findings[i].code);
+	nc_report_free(&tmp);
+	/* a system file is a base record in use; $MFT keeps its $BITMAP */
+	if (nb_fixup(f, rs) != NB_FIXUP_OK) {
+		n++;
+	} else {
+		if (nl_le64(f + NL_MFT_BASE_RECORD)) {
+			n++;
+			if (words)
+				str_add_word(words, "it names a base record");
+		}
+		if (!(nl_le16(f + NL_MFT_FLAGS) & NL_MFT_IN_USE)) {
+			n++;
+			if (words)
+				str_add_word(words, "it is not marked in use");
+		}
+		if (recno == NL_FILE_MFT && !record_attr(f, rs, NL_AT_BITMAP, false, ANY_VCN, &alen)) {
+			n++;
+			if (words)
+				str_add_word(words, "it has no $BITMAP");
+		}
+	}
+	free(b);
+	free(f);
+	return n;
+}
+
+enum nb_mirr_state nc_mirr_judge(const uint8_t *mft, const uint8_t *mirr, uint32_t size,
+				 uint32_t recno, uint64_t clusters)
+{
+	enum nb_mirr_state st = nb_mirr_record_cmp(mft, mirr, size, recno);
+	size_t fa, fb;
+
+	if (st != NB_MIRR_DIFFER)
+		return st;
+	fa = copy_faults(mft, size, recno, clusters, NULL);
+	fb = copy_faults(mirr, size, recno, clusters, NULL);
+	if (fa && fb)
+		return NB_MIRR_BOTH_BAD;
+	return fa ? NB_MIRR_MFT_BAD : fb ? NB_MIRR_MIRR_BAD : NB_MIRR_DIFFER;
+}
+
 /* ---- passes 1 and 2 ---- */
 
 static void pass_boot(struct ctx *c)
@@ -985,11 +1010,23 @@ static void pass_boot(struct ctx *c)
 			v->claimed_bytes + v->geom.sector, c->dev, c->size);
 }
 
+/* The faults of the damaged copy of system record recno, in words (NULL: none named). */
+static char *bad_copy_words(struct ctx *c, uint32_t recno, uint64_t lcn)
+{
+	uint8_t *b = xcalloc(1, c->rs);
+	char *w = NULL;
+
+	if (rd(c, b, c->rs, lcn * c->g.cluster + (uint64_t)recno * c->rs))
+		copy_faults(b, c->rs, recno, c->g.clusters, &w);
+	free(b);
+	return w;
+}
+
 static void pass_mirror(struct ctx *c)
 {
 	struct nb_mirr *m = &c->r->mirr;
 
-	nb_mftmirr_compare(nb_reader, c, c->size, &c->g, m);
+	nb_mftmirr_compare(nb_reader, c, c->size, &c->g, nc_mirr_judge, m);
 	c->r->mirr_checked = true;
 	switch (m->state) {
 	case NB_MIRR_OK:
@@ -1003,13 +1040,24 @@ static void pass_mirror(struct ctx *c)
 			"The boot sector puts $MFT or $MFTMirr outside the volume.");
 		break;
 	case NB_MIRR_MFT_BAD:
-		finding(c, NC_ERROR, "mft-system-record-bad", m->record, NC_REPAIR_FIX,
-			"$MFT's record %u is damaged; its copy in $MFTMirr is intact.", m->record);
+	case NB_MIRR_MIRR_BAD: {
+		bool in_mft = m->state == NB_MIRR_MFT_BAD;
+		char *w = bad_copy_words(c, m->record, in_mft ? c->g.mft_lcn : c->g.mftmirr_lcn);
+		if (in_mft)
+			finding(c, NC_ERROR, "mft-system-record-bad", m->record, NC_REPAIR_FIX,
+				"$MFT's record %u is damaged%s%s%s; its copy in $MFTMirr is intact.",
+				m->record, w ? " (" : "", w ? w : "", w ? ")" : "");
+		else
+			finding(c, NC_ERROR, "mftmirr-record-bad", m->record, NC_REPAIR_FIX,
+				"$MFTMirr's copy of record %u is damaged%s%s%s; $MFT's is intact.",
+				m->record, w ? " (" : "", w ? w : "", w ? ")" : "");
+		if (in_mft && m->record == NL_FILE_MFT && w && strstr(w, "no $BITMAP"))
+			finding(c, NC_ERROR, "mft-bitmap-missing", 0, NC_REPAIR_FIX,
+				"$MFT's own record has no $BITMAP attribute (its copy in $MFTMirr has "
+				"one, and is used here).");
+		free(w);
 		break;
-	case NB_MIRR_MIRR_BAD:
-		finding(c, NC_ERROR, "mftmirr-record-bad", m->record, NC_REPAIR_FIX,
-			"$MFTMirr's copy of record %u is damaged; $MFT's is intact.", m->record);
-		break;
+	}
 	case NB_MIRR_BOTH_BAD:
 		finding(c, NC_ERROR, "mft-system-record-lost", m->record, NC_REPAIR_CHKDSK,
 			"Record %u is damaged in both $MFT and $MFTMirr.", m->record);
@@ -1040,15 +1088,15 @@ static uint8_t *record0(struct ctx *c, int copy)
 static bool layout_from(struct ctx *c, const uint8_t *b)
 {
 	uint64_t dsize = 0, mapped = 0;
-	struct attr_iter it;
+	struct nb_attr_iter it;
 	const uint8_t *a;
 	uint32_t len;
 
 	free(c->mft_runs);
 	c->mft_runs = NULL;
 	c->nmft_runs = 0;
-	attr_iter_init(&it, b, c->rs);
-	while ((a = attr_next(&it, &len))) {
+	nb_attr_iter_init(&it, b, c->rs);
+	while ((a = nb_attr_next(&it, &len))) {
 		if (nl_le32(a) == NL_AT_DATA && a[NL_ATTR_NON_RESIDENT] && !a[NL_ATTR_NAME_LENGTH] &&
 		    len >= NL_ATTR_NONRES_HEADER) {
 			struct nc_run *runs;
@@ -1079,7 +1127,10 @@ static bool layout_from(struct ctx *c, const uint8_t *b)
 /* Where $MFT is: from its own record 0, else from $MFTMirr's copy of it. */
 static bool mft_layout(struct ctx *c)
 {
-	for (int copy = 0; copy < 2; copy++) {
+	bool mirror_first = c->r->mirr.state == NB_MIRR_MFT_BAD && c->r->mirr.record == 0;
+
+	for (int i = 0; i < 2; i++) {
+		int copy = mirror_first ? !i : i;
 		uint8_t *b = record0(c, copy);
 		bool ok = b && layout_from(c, b);
 
@@ -1484,6 +1535,16 @@ static const uint8_t *res_value(const uint8_t *a, uint32_t alen, uint32_t *vlen)
 		return NULL;
 	*vlen = l;
 	return a + o;
+}
+
+uint8_t *nc_resident_value(uint8_t *rec, uint32_t size, uint32_t type, uint32_t *vlen)
+{
+	uint32_t alen;
+	const uint8_t *a = record_attr(rec, size, type, false, ANY_VCN, &alen), *v;
+
+	if (!a || !(v = res_value(a, alen, vlen)))
+		return NULL;
+	return rec + (v - rec);
 }
 
 struct dirwalk {
@@ -2031,6 +2092,14 @@ static void check_hiberfil(struct ctx *c)
 			got = true;
 		} else if (mp < alen && !nc_decode_runs(a + mp, alen - mp, 0, c->g.clusters, &runs, &n)) {
 			got = read_runs(c, runs, n, 0, magic, 4) == 0;
+			/* where its header page is, for fix --discard-hibernation */
+			if (got && n && runs[0].vcn == 0 && runs[0].lcn != NC_SPARSE) {
+				uint64_t have = runs[0].len * c->g.cluster, size = nl_le64(a + NL_ATTR_DATA_SIZE);
+				c->r->hiberfil_off = runs[0].lcn * c->g.cluster;
+				c->r->hiberfil_len = (uint32_t)(have < 4096 ? have : 4096);
+				if (size < c->r->hiberfil_len)
+					c->r->hiberfil_len = (uint32_t)size;
+			}
 			free(runs);
 		}
 	}
@@ -2126,11 +2195,11 @@ static char *record_path(struct ctx *c, uint64_t rec)
 		if (!b)
 			break;
 		const uint8_t *best = NULL, *a, *v;
-		struct attr_iter it;
+		struct nb_attr_iter it;
 		uint32_t len, vlen;
 		/* a name other than a DOS alias, from the base record itself */
-		attr_iter_init(&it, b, c->rs);
-		while (!nl_le64(b + NL_MFT_BASE_RECORD) && (a = attr_next(&it, &len)))
+		nb_attr_iter_init(&it, b, c->rs);
+		while (!nl_le64(b + NL_MFT_BASE_RECORD) && (a = nb_attr_next(&it, &len)))
 			if (nl_le32(a) == NL_AT_FILE_NAME && (v = res_value(a, len, &vlen)) &&
 			    vlen >= NL_FN_NAME && v[NL_FN_NAME_LENGTH] &&
 			    NL_FN_NAME + 2u * v[NL_FN_NAME_LENGTH] <= vlen &&

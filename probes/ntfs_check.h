@@ -75,6 +75,8 @@ struct nc_report {
 	size_t nlogfile_runs;
 	uint64_t logfile_size;
 	int hibernated;			/* 1 yes, 0 no, -1 cannot be told */
+	uint64_t hiberfil_off;		/* hiberfil.sys's first byte on the volume (0: none) */
+	uint32_t hiberfil_len;		/* contiguous bytes there, at most 4096 (its header page) */
 	bool volume_flags_known;
 	uint16_t volume_flags;		/* $VOLUME_INFORMATION flags */
 	unsigned ntfs_major, ntfs_minor;
@@ -101,6 +103,22 @@ void nc_report_free(struct nc_report *r);
 const char *nc_severity_name(enum nc_severity s);	/* "error", "warning", "info" */
 const char *nc_repair_name(enum nc_repair r);		/* "none", "fix", "chkdsk" */
 const char *nc_pass_name(int pass);			/* "boot sector", ... */
+
+/*
+ * The value of the first resident attribute of type in an MFT record
+ * (fixups applied) of size bytes, bounds-checked; NULL when none.
+ */
+uint8_t *nc_resident_value(uint8_t *rec, uint32_t size, uint32_t type, uint32_t *vlen);
+
+/*
+ * Which copy of system record recno ($MFT's first ones, raw) is the good
+ * one: nb_mirr_record_cmp, and where both look intact but differ, the
+ * copy in which the record walk finds faults (or that is no base record
+ * in use, or a $MFT without $BITMAP) is the damaged one. The checker,
+ * the inventory and fix all decide with this.
+ */
+enum nb_mirr_state nc_mirr_judge(const uint8_t *mft, const uint8_t *mirr, uint32_t size,
+				 uint32_t recno, uint64_t clusters);
 
 /* ---- the parsers, exposed for the fuzz harness and the unit tests ---- */
 

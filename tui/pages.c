@@ -76,10 +76,16 @@ static size_t page_wrap(const struct page *p, char ***out)
 	return n;
 }
 
-/* Show the page until it is closed (or a signal asks to stop). */
-static void page_run(struct tui *t, const char *title, struct page *p)
+/*
+ * Show the page until it is closed (or a signal asks to stop); a key of
+ * keys (may be NULL) closes it too and is returned (else 0), hint names
+ * them on the key bar.
+ */
+static int page_run_keys(struct tui *t, const char *title, struct page *p, const char *keys,
+			 const char *hint)
 {
 	size_t top = 0;
+	int closed_by = 0;
 
 	for (;;) {
 		int rows = LINES - 2;
@@ -97,9 +103,10 @@ static void page_run(struct tui *t, const char *title, struct page *p)
 			free(head);
 			for (int r = 0; r < rows && top + (size_t)r < n; r++)
 				term_put(t, 1 + r, 1, COLS - 2, lines[top + (size_t)r], ROLE_NORMAL);
-			term_bar(t, LINES - 1, n > (size_t)rows
-				 ? " Up/Down/PgUp/PgDn: scroll   q, Esc, Enter: back"
-				 : " q, Esc, Enter: back");
+			char *bar = xasprintf(" %s%s%s", n > (size_t)rows ? "Up/Down/PgUp/PgDn: scroll   "
+					      : "", hint ? hint : "", "q, Esc, Enter: back");
+			term_bar(t, LINES - 1, bar);
+			free(bar);
 			term_flush();
 		}
 		strv_free(lines, n);
@@ -108,6 +115,10 @@ static void page_run(struct tui *t, const char *title, struct page *p)
 			break;
 		if (ch == ERR)
 			continue;
+		if (keys && ch > 0 && ch < 256 && strchr(keys, ch)) {
+			closed_by = ch;
+			break;
+		}
 		enum tui_req r = tui_req_for_key(ch);
 		if (r == REQ_QUIT || r == REQ_BACK || r == REQ_DETAILS || r == REQ_HELP)
 			break;
@@ -129,6 +140,12 @@ static void page_run(struct tui *t, const char *title, struct page *p)
 	strv_free(p->lines, p->n);
 	p->lines = NULL;
 	p->n = 0;
+	return closed_by;
+}
+
+static void page_run(struct tui *t, const char *title, struct page *p)
+{
+	page_run_keys(t, title, p, NULL, NULL);
 }
 
 static void ntfs_lines(struct page *p, const struct ntfs_state *n, bool mounted_rw)
@@ -319,11 +336,14 @@ void page_help(struct tui *t)
 	page_run(t, "Help", &p);
 }
 
-void page_log(struct tui *t)
+char *page_log(struct tui *t)
 {
 	const struct audit_entry *e;
-	size_t n = audit_session(&e);
+	size_t n = audit_session(&e), nundo = 0;
+	const char *labels[16];
+	const char *files[16];
 	struct page p = { 0 };
+	char *chosen = NULL;
 
 	add(&p, "What was done since winrescue started (the audit log: %s)",
 	    audit_path(&(struct action_opts){ .log_path = t->opts.log_path }));
@@ -333,10 +353,31 @@ void page_log(struct tui *t)
 				       e[i].target, e[i].text);
 		add(&p, "%s%s", "", line);
 		free(line);
+		if (e[i].undo_file)
+			add(&p, "          undo file: %s", e[i].undo_file);
 	}
 	if (!n)
 		add(&p, "Nothing yet.");
-	page_run(t, "Log", &p);
+	/* the undo files of this session, the latest first */
+	for (size_t i = n; i-- > 0 && nundo < 16;)
+		if (e[i].undo_file) {
+			labels[nundo] = xasprintf("%s  %s %s", e[i].time, e[i].action, e[i].target);
+			files[nundo++] = e[i].undo_file;
+		}
+	if (nundo) {
+		add(&p, "%s", "");
+		add(&p, "U undoes a fix: it puts back, byte for byte, what the fix overwrote, after "
+		    "showing the plan and asking for the device name.");
+	}
+	if (page_run_keys(t, "Log", &p, nundo ? "U" : NULL, nundo ? "U: undo a fix   " : NULL)) {
+		int c = nundo == 1 ? 0 : dialog_choose(t, "Undo which fix?", NULL, labels, files,
+						       NULL, (int)nundo, 0);
+		if (c >= 0)
+			chosen = xstrdup(files[c]);
+	}
+	for (size_t i = 0; i < nundo; i++)
+		free((char *)labels[i]);
+	return chosen;
 }
 
 void page_check(struct tui *t, const struct job *job)
@@ -376,5 +417,5 @@ void page_check(struct tui *t, const struct job *job)
 		}
 		add(&p, "%s", "");
 	}
-	page_run(t, "Check", &p);
+	page_run(t, job->act == &action_fix ? "Fix: the volume after the repair" : "Check", &p);
 }

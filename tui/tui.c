@@ -69,7 +69,9 @@ static int first_variant(const struct tui *t, const struct action *act, const st
 
 	for (int i = 0; i < 8 && act->variants[i].label; i++) {
 		struct action_opts vo = { .rw = act->variants[i].rw,
-					  .discard_hibernation = act->variants[i].discard_hibernation };
+					  .discard_hibernation = act->variants[i].discard_hibernation,
+					  .discard_journal = act->variants[i].discard_journal,
+					  .clear_dirty = act->variants[i].clear_dirty };
 		char *w = act->applies(v, t->inv, &vo);
 		if (!w && first < 0)
 			first = i;
@@ -81,6 +83,39 @@ static int first_variant(const struct tui *t, const struct action *act, const st
 	return first;
 }
 
+/* A prepared job: its refusal shown, or confirmed, run, the result shown, the disks read again. */
+static void run_job(struct tui *t, const struct action *act, struct job *job)
+{
+	if (job->res.status != ACT_OK) {
+		dialog_result(t, job);
+		job_free(job);
+		reprobe(t);
+		return;
+	}
+	if (job->plan.confirm && !dialog_confirm(t, job)) {
+		set_message(t, "Cancelled: nothing was done.");
+		job_free(job);
+		return;
+	}
+	t->cancel = 0;
+	t->running = job;
+	t->last_step = 0;
+	t->last_draw = 0;
+	job_run(job, dialog_progress, t, &t->cancel);
+	t->running = NULL;
+	if (job->res.status == ACT_OK && act == &action_mount)
+		for (size_t i = 0; i < job->res.nmounts; i++)
+			if (job->res.mounts[i].mounted &&
+			    !strv_contains(t->mounted, t->nmounted, job->res.mounts[i].device))
+				strv_add(&t->mounted, &t->nmounted, job->res.mounts[i].device);
+	reprobe(t);
+	if (!*t->stop && job->res.nchecks)
+		page_check(t, job);
+	if (!*t->stop && (!job->res.nchecks || job->res.undo_file))
+		dialog_result(t, job);
+	job_free(job);
+}
+
 /* One action on the selection, from choosing its variant to the re-probe. */
 static void run_action(struct tui *t, const struct action *act)
 {
@@ -88,7 +123,6 @@ static void run_action(struct tui *t, const struct action *act)
 	struct action_opts o = { .log_path = t->opts.log_path };
 	struct job job;
 	char *why;
-	int rc;
 
 	if (!v)
 		return;
@@ -126,39 +160,24 @@ static void run_action(struct tui *t, const struct action *act)
 			return;
 		o.rw = act->variants[choice].rw;
 		o.discard_hibernation = act->variants[choice].discard_hibernation;
+		o.discard_journal = act->variants[choice].discard_journal;
+		o.clear_dirty = act->variants[choice].clear_dirty;
 	} else {
 		free(why);
 	}
 
-	rc = job_prepare(&job, act, v->path, v, &o);
-	if (rc != ACT_OK) {
-		dialog_result(t, &job);
-		job_free(&job);
-		reprobe(t);
-		return;
-	}
-	if (job.plan.confirm && !dialog_confirm(t, &job)) {
-		set_message(t, "Cancelled: nothing was done.");
-		job_free(&job);
-		return;
-	}
-	t->cancel = 0;
-	t->running = &job;
-	t->last_step = 0;
-	t->last_draw = 0;
-	job_run(&job, dialog_progress, t, &t->cancel);
-	t->running = NULL;
-	if (job.res.status == ACT_OK && act == &action_mount)
-		for (size_t i = 0; i < job.res.nmounts; i++)
-			if (job.res.mounts[i].mounted &&
-			    !strv_contains(t->mounted, t->nmounted, job.res.mounts[i].device))
-				strv_add(&t->mounted, &t->nmounted, job.res.mounts[i].device);
-	reprobe(t);
-	if (!*t->stop && job.res.nchecks)
-		page_check(t, &job);
-	else if (!*t->stop)
-		dialog_result(t, &job);
-	job_free(&job);
+	job_prepare(&job, act, v->path, v, &o);
+	run_job(t, act, &job);
+}
+
+/* Undo a fix of this session, from the log screen: the same flow. */
+static void run_undo(struct tui *t, const char *file)
+{
+	struct action_opts o = { .log_path = t->opts.log_path };
+	struct job job;
+
+	job_prepare(&job, &action_undo, file, NULL, &o);
+	run_job(t, &action_undo, &job);
 }
 
 static void actions_menu(struct tui *t)
@@ -313,7 +332,13 @@ static void loop(struct tui *t)
 		case REQ_DETAILS: page_details(t); break;
 		case REQ_MENU: actions_menu(t); break;
 		case REQ_ACTION: run_action(t, action_for_key(ch)); break;
-		case REQ_LOG: page_log(t); break;
+		case REQ_LOG: {
+			char *undo = page_log(t);
+			if (undo)
+				run_undo(t, undo);
+			free(undo);
+			break;
+		}
 		case REQ_HELP: page_help(t); break;
 		case REQ_REFRESH:
 			reprobe(t);

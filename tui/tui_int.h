@@ -86,7 +86,8 @@ const struct vol_ref *view_selected(const struct tui *t);
 /* ---- pages.c: full-screen text pages ---- */
 void page_details(struct tui *t);
 void page_help(struct tui *t);
-void page_log(struct tui *t);
+/* The log of this session; the undo file chosen with U (malloc'ed), or NULL. */
+char *page_log(struct tui *t);
 /* check's findings, scrollable, one block per volume. */
 void page_check(struct tui *t, const struct job *job);
 

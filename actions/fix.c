@@ -1,0 +1,779 @@
+/*
+ * fix.c - `fix`: the repairs ntfsfix makes, made so that they cannot make
+ * things worse.
+ *
+ * The plan comes from a full check (probes/ntfs_check.c) of the volume as
+ * it is now: the boot sector from its intact copy, $MFTMirr from $MFT (or
+ * a damaged $MFT record from its intact mirror copy), the journal reset
+ * when it cannot be used or the person accepts losing it, Windows'
+ * hibernated session discarded when accepted, and the dirty flag set so
+ * that Windows runs chkdsk /f at its next start (or cleared on request).
+ * Each of these is a list of byte ranges with their new contents, decided
+ * before anything is written. Then, under the disk lock and with the
+ * volume open O_EXCL: every range is saved into an undo file, which is
+ * fsynced with its directory; only then are the ranges written, each one
+ * synced before the next; then the volume is checked again.
+ */
+#include "actions/action.h"
+#include "actions/undo.h"
+#include "lib/util.h"
+#include "probes/ntfs_layout.h"
+#include "probes/probes.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define CHUNK (1u << 20)
+#define LOG_GRAIN (64u << 10)	/* a journal range is rewritten only where it is not 0xFF yet */
+
+/* One range of the volume and what goes there. */
+struct fix_write {
+	struct undo_range r;	/* offset, length, hash of the new bytes, what */
+	uint8_t *data;		/* the new bytes; NULL: r.len bytes of fill */
+	uint8_t fill;
+	uint64_t old_hash;	/* what the range held when the plan was made */
+	size_t step;		/* the plan step it belongs to (0-based, after the undo step) */
+};
+
+struct fix_priv {
+	struct nc_report before;
+	struct fix_write *w;
+	size_t nw;
+	char **steps;		/* one per repair, in write order */
+	size_t nsteps;
+	char **warnings;
+	size_t nwarnings;
+	char *loss;
+	char *undo_dir;
+};
+
+static void fix_free_priv(void *p)
+{
+	struct fix_priv *f = p;
+
+	nc_report_free(&f->before);
+	for (size_t i = 0; i < f->nw; i++)
+		free(f->w[i].data);
+	free(f->w);
+	strv_free(f->steps, f->nsteps);
+	strv_free(f->warnings, f->nwarnings);
+	free(f->loss);
+	free(f->undo_dir);
+	free(f);
+}
+
+static bool is_ntfs(const struct volume *v)
+{
+	return v->ntfs || (v->fstype && strcmp(v->fstype, "ntfs") == 0);
+}
+
+static uint64_t vol_bytes(const struct vol_ref *v)
+{
+	return v->part ? v->part->size : v->disk->size;
+}
+
+static int read_at(int fd, void *buf, size_t len, uint64_t off)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = pread(fd, (char *)buf + done, len - done, (off_t)(off + done));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
+		done += (size_t)n;
+	}
+	return 0;
+}
+
+static uint64_t fill_hash(uint8_t fill, uint64_t len)
+{
+	uint8_t buf[4096];
+	uint64_t h = HASH64_INIT;
+
+	memset(buf, fill, sizeof(buf));
+	for (uint64_t done = 0; done < len; done += sizeof(buf))
+		h = hash64(buf, len - done < sizeof(buf) ? (size_t)(len - done) : sizeof(buf), h);
+	return h;
+}
+
+static void add_step(struct fix_priv *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void add_step(struct fix_priv *f, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	s = xvasprintf(fmt, ap);
+	va_end(ap);
+	strv_add(&f->steps, &f->nsteps, s);
+	free(s);
+}
+
+/* A range for the current step; data (owned from here on) or fill. */
+static void add_write(struct fix_priv *f, uint64_t off, uint64_t len, uint8_t *data, uint8_t fill,
+		      const char *what, uint64_t old_hash)
+{
+	struct fix_write *w;
+
+	f->w = xrealloc(f->w, f->nw + 1, sizeof(*f->w));
+	w = &f->w[f->nw++];
+	memset(w, 0, sizeof(*w));
+	w->r.off = off;
+	w->r.len = len;
+	w->r.what = what;
+	w->r.new_hash = data ? hash64(data, (size_t)len, HASH64_INIT) : fill_hash(fill, len);
+	w->data = data;
+	w->fill = fill;
+	w->old_hash = old_hash;
+	w->step = f->nsteps - 1;
+}
+
+/* ---- the repairs, each planned from the check and the bytes as they are ---- */
+
+/* Windows' session: its header page zeroed, so that Windows starts afresh instead of resuming. */
+static void plan_hibernation(struct fix_priv *f, int fd)
+{
+	const struct nc_report *r = &f->before;
+	uint8_t *old = xcalloc(1, r->hiberfil_len);
+
+	if (read_at(fd, old, r->hiberfil_len, r->hiberfil_off) == 0) {
+		add_step(f, "Discard Windows' hibernated session: zero the first %" PRIu32 " bytes of "
+			 "hiberfil.sys (its header), so that Windows starts afresh instead of resuming",
+			 r->hiberfil_len);
+		add_write(f, r->hiberfil_off, r->hiberfil_len, NULL, 0, "hiberfil.sys header",
+			  hash64(old, r->hiberfil_len, HASH64_INIT));
+	}
+	free(old);
+}
+
+/*
+ * The journal filled with 0xFF, as ntfsfix and ntfs-3g's ntfs_logfile_reset
+ * leave it: Windows then starts a new one. Only the parts that are not
+ * 0xFF already are rewritten (and saved).
+ */
+static int plan_logfile(struct fix_priv *f, int fd, const char *why, char **err)
+{
+	const struct nc_report *r = &f->before;
+	uint64_t left = r->logfile_size;
+	uint8_t *buf = xcalloc(1, LOG_GRAIN);
+	uint32_t cluster = r->boot.geom.cluster;
+	bool stepped = false;
+
+	for (size_t i = 0; i < r->nlogfile_runs && left; i++) {
+		const struct nc_run *run = &r->logfile_runs[i];
+		uint64_t len = run->len * cluster;
+		if (len > left)
+			len = left;
+		left -= len;
+		if (run->lcn == NC_SPARSE)
+			continue;
+		for (uint64_t at = 0; at < len; at += LOG_GRAIN) {
+			uint64_t off = run->lcn * cluster + at;
+			size_t n = len - at < LOG_GRAIN ? (size_t)(len - at) : LOG_GRAIN, k;
+			int e = read_at(fd, buf, n, off);
+			if (e) {
+				*err = xasprintf("$LogFile cannot be read at byte %" PRIu64 ": %s", off,
+						 strerror(-e));
+				free(buf);
+				return -1;
+			}
+			for (k = 0; k < n && buf[k] == 0xff; k++)
+				;
+			if (k == n)
+				continue;
+			if (!stepped) {
+				char sz[16];
+				size_human(r->logfile_size, sz, sizeof(sz));
+				add_step(f, "Reset the journal ($LogFile, %s): fill it with 0xFF as ntfsfix "
+					 "does (%s); Windows starts a new one", sz, why);
+				stepped = true;
+			}
+			/* a range goes on where the last one ends */
+			struct fix_write *last = f->nw ? &f->w[f->nw - 1] : NULL;
+			if (last && !last->data && last->fill == 0xff && last->step == f->nsteps - 1 &&
+			    last->r.off + last->r.len == off) {
+				last->old_hash = hash64(buf, n, last->old_hash);
+				last->r.len += n;
+				last->r.new_hash = fill_hash(0xff, last->r.len);
+			} else {
+				add_write(f, off, n, NULL, 0xff, "$LogFile", hash64(buf, n, HASH64_INIT));
+			}
+		}
+	}
+	free(buf);
+	return 0;
+}
+
+static uint8_t *copy512(const uint8_t *src)
+{
+	uint8_t *d = xcalloc(1, 512);
+
+	memcpy(d, src, 512);
+	return d;
+}
+
+/* The other copy of the boot sector rewritten from the intact one. */
+static void plan_boot(struct job *job, struct fix_priv *f, int fd, uint64_t size)
+{
+	const struct nb_verdict *b = &f->before.boot;
+	uint32_t ss = b->geom.sector;
+	uint8_t cur[512];
+
+	if (b->chosen == 2) {
+		add_step(f, "Write the intact backup boot sector (byte %" PRIu64 ") over the damaged "
+			 "primary (sector 0)", b->backup_off);
+		add_write(f, 0, 512, copy512(b->backup), 0, "primary boot sector",
+			  hash64(b->primary, 512, HASH64_INIT));
+		return;
+	}
+	if (b->chosen != 1)
+		return;
+	/* where NTFS looks for the backup: the sector after the volume's last */
+	uint64_t pos = b->geom.sectors * ss;
+	if (pos + ss > size) {
+		job_plan_warn(job, "The boot sector says the volume has %" PRIu64 " bytes, more than "
+			      "the %" PRIu64 " there are: the backup boot sector cannot be written; "
+			      "the partition or image was cut short.", pos + ss, size);
+		return;
+	}
+	if (read_at(fd, cur, 512, pos) != 0)
+		return;
+	struct nb_geometry g;
+	if (nb_parse(cur, &g) == 0 && nb_same_fields(cur, b->primary))
+		return;	/* intact and the same (boot code may differ: Windows does not mind) */
+	add_step(f, "Write the primary boot sector over the %s backup (byte %" PRIu64 ")",
+		 nb_parse(cur, &g) ? "damaged" : "differing", pos);
+	add_write(f, pos, 512, copy512(b->primary), 0, "backup boot sector",
+		  hash64(cur, 512, HASH64_INIT));
+}
+
+/* Set or clear the dirty flag in a copy of $Volume's record; false when it cannot be. */
+static bool patch_dirty(uint8_t *raw, uint32_t rs, bool dirty)
+{
+	uint8_t *copy = xcalloc(1, rs), *vi;
+	uint32_t vlen;
+	bool ok = false;
+
+	memcpy(copy, raw, rs);
+	if (nb_record_sane(copy, rs) && nb_fixup(copy, rs) == NB_FIXUP_OK &&
+	    (vi = nc_resident_value(copy, rs, NL_AT_VOLUME_INFORMATION, &vlen)) && vlen >= NL_VI_SIZE) {
+		uint16_t flags = nl_le16(vi + NL_VI_FLAGS);
+		flags = dirty ? flags | NL_VOLUME_DIRTY : flags & ~NL_VOLUME_DIRTY;
+		if (flags != nl_le16(vi + NL_VI_FLAGS)) {
+			nl_put16(vi + NL_VI_FLAGS, flags);
+			nb_unfixup(copy, rs);
+			memcpy(raw, copy, rs);
+			ok = true;
+		}
+	}
+	free(copy);
+	return ok;
+}
+
+/* Records [first, last] of an area, rewritten where new differs from old. */
+static void add_records(struct fix_priv *f, uint64_t base, uint32_t rs, const uint8_t *old,
+			const uint8_t *new, uint32_t n, const char *what)
+{
+	for (uint32_t i = 0; i < n;) {
+		uint32_t j = i;
+		if (!memcmp(old + (size_t)i * rs, new + (size_t)i * rs, rs)) {
+			i++;
+			continue;
+		}
+		while (j + 1 < n && memcmp(old + (size_t)(j + 1) * rs, new + (size_t)(j + 1) * rs, rs))
+			j++;
+		size_t len = (size_t)(j - i + 1) * rs;
+		uint8_t *d = xcalloc(1, len);
+		memcpy(d, new + (size_t)i * rs, len);
+		add_write(f, base + (uint64_t)i * rs, len, d, 0, what,
+			  hash64(old + (size_t)i * rs, len, HASH64_INIT));
+		i = j + 1;
+	}
+}
+
+/*
+ * $MFT's first records and their mirror: each damaged copy from the intact
+ * one ($MFT wins when both are intact and differ, as in chkdsk); then the
+ * dirty flag in $Volume (record 3), in both copies.
+ */
+static int plan_mft(struct job *job, struct fix_priv *f, int fd, int dirty, char **err)
+{
+	const struct nb_geometry *g = &f->before.boot.geom;
+	uint32_t rs = g->record, n = nb_mftmirr_records(g);
+	uint64_t mft = g->mft_lcn * g->cluster, mirr = g->mftmirr_lcn * g->cluster;
+	size_t len = (size_t)n * rs;
+	uint8_t *om = xcalloc(1, len), *or = xcalloc(1, len), *nm, *nr;
+	uint32_t to_mirr = 0, to_mft = 0, both_bad = 0;
+	int e;
+
+	if (!n || f->before.mirr.state == NB_MIRR_OUTSIDE) {
+		free(om);
+		free(or);
+		return 0;
+	}
+	if ((e = read_at(fd, om, len, mft)) || (e = read_at(fd, or, len, mirr))) {
+		*err = xasprintf("$MFT's first records or $MFTMirr cannot be read: %s", strerror(-e));
+		free(om);
+		free(or);
+		return -1;
+	}
+	nm = xcalloc(1, len);
+	nr = xcalloc(1, len);
+	memcpy(nm, om, len);
+	memcpy(nr, or, len);
+	/* the checker's own judgement, record by record */
+	for (uint32_t i = 0; i < n; i++) {
+		uint8_t *a = nm + (size_t)i * rs, *b = nr + (size_t)i * rs;
+		switch (nc_mirr_judge(a, b, rs, i, g->clusters)) {
+		case NB_MIRR_OK:
+			break;
+		case NB_MIRR_DIFFER:	/* both intact: $MFT's is the one Windows used last */
+		case NB_MIRR_MIRR_BAD:
+			memcpy(b, a, rs);
+			to_mirr++;
+			break;
+		case NB_MIRR_MFT_BAD:
+			memcpy(a, b, rs);
+			to_mft++;
+			break;
+		default:
+			both_bad++;
+		}
+	}
+	if (to_mirr)
+		add_step(f, "Copy %" PRIu32 " record%s of $MFT over $MFTMirr (the mirror of its first "
+			 "%" PRIu32 " records)", to_mirr, to_mirr == 1 ? "" : "s", n);
+	if (to_mft)
+		add_step(f, "Copy %" PRIu32 " intact record%s of $MFTMirr over the damaged one%s in "
+			 "$MFT", to_mft, to_mft == 1 ? "" : "s", to_mft == 1 ? "" : "s");
+	if (both_bad)
+		job_plan_warn(job, "%" PRIu32 " of $MFT's first %" PRIu32 " records %s damaged in both "
+			      "copies: only chkdsk /f can rebuild %s.", both_bad, n,
+			      both_bad == 1 ? "is" : "are", both_bad == 1 ? "it" : "them");
+	if (to_mirr || to_mft) {
+		add_records(f, mft, rs, om, nm, n, "$MFT records");
+		add_records(f, mirr, rs, or, nr, n, "$MFTMirr records");
+		memcpy(om, nm, len);	/* the dirty flag goes on top of these */
+		memcpy(or, nr, len);
+	}
+	if (dirty >= 0 && n > NL_FILE_VOLUME) {
+		size_t at = (size_t)NL_FILE_VOLUME * rs;
+		if (patch_dirty(nm + at, rs, dirty)) {
+			memcpy(nr + at, nm + at, rs);
+			add_step(f, dirty ? "Set the dirty flag in $Volume (record 3, in $MFT and "
+				 "$MFTMirr): Windows runs chkdsk /f at its next start"
+				 : "Clear the dirty flag in $Volume (record 3, in $MFT and $MFTMirr): "
+				 "Windows will not run chkdsk at its next start");
+			add_records(f, mft + at, rs, om + at, nm + at, 1, "$Volume record in $MFT");
+			add_records(f, mirr + at, rs, or + at, nr + at, 1, "$Volume record in $MFTMirr");
+		}
+	}
+	free(om);
+	free(or);
+	free(nm);
+	free(nr);
+	return 0;
+}
+
+/* ---- the action ---- */
+
+static char *fix_applies(const struct vol_ref *v, const struct inventory *inv,
+			 const struct action_opts *opts)
+{
+	static const struct action_opts plain = { 0 };
+	const struct action_opts *o = opts ? opts : &plain;
+	const struct ntfs_state *n = v->vol->ntfs;
+	bool hib, unclean;
+	char *busy;
+
+	(void)inv;
+	if (v->disk->role == DISK_ROLE_RESCUE)
+		return xstrdup("it is the rescue system's disk");
+	if (!v->path)
+		return xstrdup("the kernel has no device for it");
+	if (!is_ntfs(v->vol))
+		return xstrdup("fix repairs NTFS only");
+	if ((busy = vol_busy(v))) {
+		free(busy);
+		return xstrdup("it is in use: unmount it first");
+	}
+	/* what the inventory saw; the preflight decides on a full check */
+	hib = n && (n->hibernated == TRI_YES || n->logfile == NTFS_LOGFILE_FAST_RESTART);
+	unclean = n && n->logfile == NTFS_LOGFILE_UNCLEAN;
+	if ((o->discard_hibernation || o->discard_journal) &&
+	    !(o->discard_hibernation && hib) && !(o->discard_journal && unclean))
+		return xstrdup("Windows left no hibernated session, Fast Startup state or unclean "
+			       "journal on it: nothing to discard");
+	if (hib && !o->discard_hibernation)
+		return xstrdup("Windows is hibernated (or shut down with Fast Startup) on it: "
+			       "repairing discards that session");
+	if (unclean && !o->discard_journal)
+		return xstrdup("its journal holds changes Windows has not written yet: repairing "
+			       "discards them");
+	return NULL;
+}
+
+static const struct action_variant fix_variants[] = {
+	{ "Repair", "the boot sector, $MFTMirr and the dirty flag (Windows runs chkdsk at its "
+	  "next start); every byte is saved first in an undo file", false, false, false, false },
+	{ "Repair, discarding what Windows left unfinished",
+	  "LOSS: the hibernated session (open programs, unsaved work), the Fast Startup state or "
+	  "the journal's unwritten changes; Windows starts afresh", false, true, true, false },
+	{ "Repair and clear the dirty flag",
+	  "as Repair, but Windows will not run chkdsk at its next start", false, false, false, true },
+	{ NULL, NULL, false, false, false, false },
+};
+
+static size_t count_errors(const struct nc_report *r, enum nc_repair how)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < r->nfindings; i++)
+		n += r->findings[i].severity == NC_ERROR && r->findings[i].repair == how;
+	return n;
+}
+
+static bool has_finding(const struct nc_report *r, const char *code)
+{
+	for (size_t i = 0; i < r->nfindings; i++)
+		if (strcmp(r->findings[i].code, code) == 0)
+			return true;
+	return false;
+}
+
+/* The refusals that only the person can lift, each stating its loss. */
+static int state_refusals(struct job *job, const struct vol_ref *v, const struct nc_report *r)
+{
+	const struct action_opts *o = &job->opts;
+
+	if (r->hibernated < 0)
+		return job_result(job, ACT_REFUSED, "hibernation-unknown",
+				  "Mount it read-only (winrescue mount) and copy the data off; "
+				  "chkdsk /f in Windows can repair it.",
+				  "Refused: %s has a hiberfil.sys that cannot be read, so whether "
+				  "Windows is hibernated cannot be told; fix does not write to a "
+				  "volume Windows may resume on.", v->path);
+	if (r->hibernated > 0 && !o->discard_hibernation)
+		return job_result(job, ACT_REFUSED, "hibernated",
+				  "Resume Windows and shut it down fully (shutdown /s /t 0), or add "
+				  "--discard-hibernation to accept the loss.",
+				  "Refused: Windows is hibernated on %s. Repairing it discards the "
+				  "hibernated session: the programs and documents that were open, "
+				  "with their unsaved changes, are lost.", v->path);
+	if (r->hibernated > 0 && !r->hiberfil_len)
+		return job_result(job, ACT_REFUSED, "hibernation-unknown", NULL,
+				  "Refused: Windows is hibernated on %s, but where hiberfil.sys's "
+				  "header lies cannot be read, so the session cannot be discarded.",
+				  v->path);
+	if (r->logfile == NC_LOG_FAST_RESTART && !o->discard_hibernation)
+		return job_result(job, ACT_REFUSED, "fast-startup",
+				  "Start Windows and shut it down with shutdown /s /t 0 (a full "
+				  "shutdown), or add --discard-hibernation to accept the loss.",
+				  "Refused: Windows was shut down with Fast Startup on %s. Repairing "
+				  "it discards the Fast Startup state: Windows then starts cold, and "
+				  "changes it kept only in that state are lost.", v->path);
+	if (r->logfile == NC_LOG_UNCLEAN && !o->discard_journal)
+		return job_result(job, ACT_REFUSED, "journal-unclean",
+				  "Start Windows once so that it replays its journal, or add "
+				  "--discard-journal to accept the loss.",
+				  "Refused: the journal ($LogFile) of %s holds changes Windows has not "
+				  "yet written into the files. Resetting it loses them: files changed "
+				  "in the last moments before Windows stopped may be left as they "
+				  "were, or inconsistent.", v->path);
+	return ACT_OK;
+}
+
+static int fix_preflight(struct job *job)
+{
+	const struct vol_ref *v;
+	struct fix_priv *f;
+	char *busy, *why = NULL, *err = NULL;
+	int fd, st = ACT_OK, rc, dirty;
+
+	if (job->ntargets != 1)
+		return job_result(job, ACT_USAGE, "one-volume", NULL, "fix repairs one volume at a time.");
+	v = &job->targets[0];
+	if (v->disk->role == DISK_ROLE_RESCUE)
+		return job_result(job, ACT_REFUSED, "rescue-disk", NULL,
+				  "Refused: %s is on the rescue system's own disk; winrescue never "
+				  "writes there.", v->path ? v->path : vol_name(v));
+	if ((busy = vol_busy(v))) {
+		rc = job_result(job, ACT_REFUSED, "in-use",
+				v->vol->use.nmountpoints ? "Unmount it first (winrescue umount)."
+							 : "Stop what uses it first.",
+				"Refused: %s; a volume in use cannot be repaired.", busy);
+		free(busy);
+		return rc;
+	}
+	if (!v->path)
+		return job_result(job, ACT_FAILED, "no-device", NULL, "%s has no device node.",
+				  vol_name(v));
+	if (!is_ntfs(v->vol))
+		return job_result(job, ACT_USAGE, "not-ntfs",
+				  "For other file systems run their own checker (e2fsck -p, fsck.fat "
+				  "-a) after copying the data off.",
+				  "%s: fix repairs NTFS; this is %s.", v->path,
+				  v->vol->fstype ? v->vol->fstype : "no file system winrescue knows");
+	const char *dir = undo_dir_of(&job->opts);
+	char *where = target_on_patient(job->inv, dir);
+	if (where) {
+		rc = job_result(job, ACT_REFUSED, "undo-dir",
+				"Give --undo-dir DIR (or WINRESCUE_UNDO_DIR) on the rescue system, "
+				"e.g. /tmp/winrescue-undo.",
+				"Refused: the undo directory %s is %s; undo files never go onto the "
+				"disks being rescued.", dir, where);
+		free(where);
+		return rc;
+	}
+	f = job->priv = xcalloc(1, sizeof(*f));
+	f->undo_dir = xstrdup(dir);
+	if ((fd = vol_open_exclusive(v, O_RDONLY, &why, &st)) < 0) {
+		rc = job_result(job, st, st == ACT_REFUSED ? "in-use" : "unreadable", NULL, "%s", why);
+		free(why);
+		return rc;
+	}
+	rc = nc_check(fd, 0, vol_bytes(v), v->path, NULL, &f->before);
+	if (rc != 0) {
+		close(fd);
+		return job_result(job, ACT_OPERATIONAL, "check-failed", NULL,
+				  "%s could not be checked, so no repair can be planned: %s.", v->path,
+				  f->before.op_error ? f->before.op_error : "unknown error");
+	}
+	const struct nc_report *r = &f->before;
+	if (r->boot.chosen == 0) {
+		close(fd);
+		return job_result(job, ACT_ERRORS_LEFT, "no-boot-sector",
+				  "Copy what can be read with a raw imaging tool (ddrescue) first; "
+				  "testdisk can rebuild an NTFS boot sector.",
+				  "%s: neither copy of the boot sector is intact; fix cannot tell where "
+				  "the volume's structures are.", v->path);
+	}
+	if ((rc = state_refusals(job, v, r)) != ACT_OK) {
+		close(fd);
+		return rc;
+	}
+	if (r->hibernated > 0)
+		plan_hibernation(f, fd);
+	const char *log_why = r->logfile == NC_LOG_UNCLEAN ? "discarding the changes not yet written"
+		: r->logfile == NC_LOG_FAST_RESTART ? "discarding the Fast Startup state"
+		: r->logfile == NC_LOG_UNKNOWN && has_finding(r, "logfile-damaged")
+		? "its restart pages are damaged: Windows cannot use it" : NULL;
+	if (log_why && plan_logfile(f, fd, log_why, &err) < 0)
+		goto failed;
+	plan_boot(job, f, fd, vol_bytes(v));
+	/* chkdsk's work is left to chkdsk: the dirty flag makes Windows run it */
+	size_t chk = count_errors(r, NC_REPAIR_CHKDSK);
+	dirty = job->opts.clear_dirty ? 0 : (f->nw || chk || count_errors(r, NC_REPAIR_FIX)) ? 1 : -1;
+	if (plan_mft(job, f, fd, dirty, &err) < 0)
+		goto failed;
+	close(fd);
+	if (chk)
+		job_plan_warn(job, "%zu error%s need%s Windows' chkdsk /f, which fix does not do%s; "
+			      "copy the data off first.", chk, chk == 1 ? "" : "s", chk == 1 ? "s" : "",
+			      job->opts.clear_dirty ? " (and --clear-dirty keeps Windows from running it)"
+			      : ": the dirty flag makes Windows run it at its next start");
+	if (job->opts.discard_hibernation && r->hibernated > 0)
+		str_add_word(&f->loss, "Windows' hibernated session (open programs and unsaved work)");
+	if (job->opts.discard_hibernation && r->logfile == NC_LOG_FAST_RESTART)
+		str_add_word(&f->loss, "Windows' Fast Startup state (it starts cold)");
+	if (job->opts.discard_journal && r->logfile == NC_LOG_UNCLEAN)
+		str_add_word(&f->loss, "the journal's changes not yet written into the files");
+	return ACT_OK;
+failed:
+	close(fd);
+	rc = job_result(job, ACT_OPERATIONAL, "unreadable", NULL, "%s: %s; nothing was written.",
+			v->path, err);
+	free(err);
+	return rc;
+}
+
+static void fix_plan(struct job *job)
+{
+	struct fix_priv *f = job->priv;
+	const struct vol_ref *v = &job->targets[0];
+	uint64_t bytes = 0;
+	char sz[16];
+
+	for (size_t i = 0; i < f->nw; i++)
+		bytes += f->w[i].r.len;
+	if (!f->nw) {
+		job_plan_step(job, "Nothing to repair on %s: %s", v->path,
+			      f->before.errors ? "what is wrong needs Windows' chkdsk /f"
+					       : "its boot sectors, $MFTMirr, journal and flags are sound");
+		job->plan.writes = false;
+		job->plan.confirm = false;
+		return;
+	}
+	job_plan_step(job, "Save the %zu range%s about to be overwritten (%s) into a new undo file in "
+		      "%s, synced to disk before the first write", f->nw, f->nw == 1 ? "" : "s",
+		      size_human(bytes, sz, sizeof(sz)), f->undo_dir);
+	for (size_t i = 0; i < f->nsteps; i++)
+		job_plan_step(job, "%s", f->steps[i]);
+	job_plan_step(job, "Check %s again and report what is left", v->path);
+	if (f->loss)
+		job->plan.loss = xstrdup(f->loss);
+	job->plan.writes = true;
+	job->plan.confirm = true;
+	job->plan.confirm_word = xstrdup(vol_name(v));
+}
+
+/* Write one planned range, in chunks, then make sure it is on the disk. */
+static int write_range(int fd, const struct fix_write *w)
+{
+	uint8_t *fill = NULL;
+	int e = 0;
+
+	if (!w->data) {
+		fill = xcalloc(1, CHUNK);
+		memset(fill, w->fill, CHUNK);
+	}
+	for (uint64_t done = 0; done < w->r.len && !e;) {
+		size_t n = w->r.len - done < CHUNK ? (size_t)(w->r.len - done) : CHUNK;
+		ssize_t k = pwrite(fd, w->data ? w->data + done : fill, n, (off_t)(w->r.off + done));
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			e = k < 0 ? errno : EIO;
+		else
+			done += (uint64_t)k;
+	}
+	free(fill);
+	if (!e && fdatasync(fd) < 0)
+		e = errno;
+	return e;
+}
+
+static int fix_run(struct job *job)
+{
+	struct fix_priv *f = job->priv;
+	const struct vol_ref *v = &job->targets[0];
+	struct action_result *res = &job->res;
+	struct undo_range *ranges;
+	struct undo_writer uw;
+	char *why = NULL, *err = NULL;
+	int fd, st = ACT_OK, rc;
+
+	if (!f->nw)
+		return job_result(job, f->before.errors ? ACT_ERRORS_LEFT : ACT_OK, "nothing-to-fix",
+				  f->before.errors
+				  ? "Copy the data off, then let Windows' chkdsk /f repair the rest." : NULL,
+				  "%s: nothing for fix to repair; nothing was written.", v->path);
+	if ((fd = vol_open_exclusive(v, O_RDWR, &why, &st)) < 0) {
+		rc = job_result(job, st, st == ACT_REFUSED ? "in-use" : "unwritable", NULL, "%s", why);
+		free(why);
+		return rc;
+	}
+	/* 1: everything that will be overwritten, into the undo file, synced */
+	if (!job_step(job, "%s", job->plan.steps[0])) {
+		close(fd);
+		return job_result(job, ACT_REFUSED, "cancelled", NULL, "Cancelled; nothing was written.");
+	}
+	ranges = xcalloc(f->nw, sizeof(*ranges));
+	for (size_t i = 0; i < f->nw; i++)
+		ranges[i] = f->w[i].r;
+	rc = undo_begin(&uw, f->undo_dir, vol_name(v), "fix", v->path, vol_bytes(v), job->id,
+			ranges, f->nw, &err);
+	free(ranges);
+	for (size_t i = 0; rc == 0 && i < f->nw; i++) {
+		uint64_t old;
+		if ((rc = undo_add(&uw, fd, &f->w[i].r, &old, &err)) == 0 && old != f->w[i].old_hash) {
+			err = xasprintf("%s changed since the plan was made (%s, byte %" PRIu64 ")",
+					v->path, f->w[i].r.what, f->w[i].r.off);
+			rc = -1;
+		}
+		job_tick(job, i + 1, f->nw);
+	}
+	if (rc == 0)
+		rc = undo_finish(&uw, &err);
+	if (rc != 0) {
+		if (uw.path)
+			undo_abort(&uw);
+		close(fd);
+		rc = job_result(job, ACT_OPERATIONAL, "undo-failed", NULL,
+				"Nothing was written to %s: %s.", v->path, err);
+		free(err);
+		return rc;
+	}
+	res->undo_file = uw.path;
+	uw.path = NULL;
+	/* 2: the repairs; no cancelling from here: a half-made repair helps nobody */
+	size_t step = (size_t)-1;
+	for (size_t i = 0; i < f->nw; i++) {
+		int e;
+		if (f->w[i].step != step) {
+			step = f->w[i].step;
+			job->cancel = NULL;	/* job_step() reports nothing once cancelled */
+			job_step(job, "%s", job->plan.steps[1 + step]);
+		}
+		if ((e = write_range(fd, &f->w[i]))) {
+			close(fd);
+			return job_result(job, ACT_OPERATIONAL, "write-failed",
+					  "Put the saved sectors back with 'winrescue undo' on the undo "
+					  "file, then copy the data off before anything else.",
+					  "Writing %s at byte %" PRIu64 " of %s failed: %s. The repair is "
+					  "incomplete; the undo file %s holds what was there before.",
+					  f->w[i].r.what, f->w[i].r.off, v->path, strerror(e),
+					  res->undo_file);
+		}
+		res->bytes_written += f->w[i].r.len;
+	}
+	/* 3: what is left, as check sees it */
+	job_step(job, "%s", job->plan.steps[job->plan.nsteps - 1]);
+	res->checks = xcalloc(1, sizeof(*res->checks));
+	struct fs_check *c = &res->checks[res->nchecks++];
+	double t0 = monotonic_s();
+	c->device = xstrdup(v->path);
+	c->fstype = xstrdup("ntfs");
+	c->checker = xstrdup("winrescue");
+	c->size = vol_bytes(v);
+	rc = nc_check(fd, 0, c->size, v->path, NULL, &c->rep);
+	c->seconds = monotonic_s() - t0;
+	close(fd);
+	if (rc != 0) {
+		c->status = ACT_OPERATIONAL;
+		c->summary = xasprintf("%s could not be checked after the repair: %s.", v->path,
+				       c->rep.op_error ? c->rep.op_error : "unknown error");
+		return job_result(job, ACT_OPERATIONAL, "check-failed", NULL,
+				  "%s was repaired (undo file %s) but could not be checked again.",
+				  v->path, res->undo_file);
+	}
+	c->status = c->rep.errors ? ACT_ERRORS_LEFT : ACT_OK;
+	c->summary = c->rep.errors
+		? xasprintf("%s after the repair: %zu error%s left for chkdsk /f.", v->path,
+			    c->rep.errors, c->rep.errors == 1 ? "" : "s")
+		: xasprintf("%s after the repair: NTFS is clean%s.", v->path,
+			    c->rep.warnings ? " (warnings remain)" : "");
+	if (c->rep.errors)
+		return job_result(job, ACT_ERRORS_LEFT, "errors-left",
+				  "Copy the data off; then let Windows' chkdsk /f repair the rest "
+				  "(the dirty flag makes it run at the next start).",
+				  "%s: repaired what fix can (%zu range%s rewritten); %zu error%s left "
+				  "for chkdsk /f. Undo file: %s.", v->path, f->nw, f->nw == 1 ? "" : "s",
+				  c->rep.errors, c->rep.errors == 1 ? "" : "s", res->undo_file);
+	return job_result(job, ACT_CORRECTED, "corrected", NULL,
+			  "%s repaired (%zu range%s rewritten). Undo file: %s ('winrescue undo' on it "
+			  "puts the old bytes back).", v->path, f->nw, f->nw == 1 ? "" : "s",
+			  res->undo_file);
+}
+
+const struct action action_fix = {
+	.name = "fix",
+	.label = "Fix (like ntfsfix, undoable)",
+	.key = 'f',
+	.risk = RISK_WRITES_FS,
+	.takes_files = true,
+	.variants = fix_variants,
+	.applies = fix_applies,
+	.preflight = fix_preflight,
+	.plan = fix_plan,
+	.run = fix_run,
+	.free_priv = fix_free_priv,
+};

@@ -1,0 +1,356 @@
+/*
+ * undo_file.c - writing and reading undo files (see undo.h for the layout).
+ * Everything here is about the file; which ranges to save and when to
+ * restore them is the actions' business (fix.c, undo.c).
+ */
+#include "actions/undo.h"
+#include "lib/jsonutil.h"
+#include "lib/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define CHUNK (1u << 20)
+#define EXT_HEADER 32
+
+static int read_full(int fd, void *buf, size_t len, uint64_t off)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = pread(fd, (char *)buf + done, len - done, (off_t)(off + done));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -EIO;	/* past the end: the device is shorter than planned */
+		done += (size_t)n;
+	}
+	return 0;
+}
+
+static int write_full(int fd, const void *buf, size_t len)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = write(fd, (const char *)buf + done, len - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		done += (size_t)n;
+	}
+	return 0;
+}
+
+static void put64(uint8_t *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint64_t get64(const uint8_t *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 7; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
+
+int undo_hash_range(int fd, uint64_t off, uint64_t len, uint64_t *hash)
+{
+	uint8_t *buf = xcalloc(1, CHUNK);
+	uint64_t h = HASH64_INIT;
+	int rc = 0;
+
+	for (uint64_t done = 0; done < len && !rc;) {
+		size_t n = len - done < CHUNK ? (size_t)(len - done) : CHUNK;
+		if (!(rc = read_full(fd, buf, n, off + done)))
+			h = hash64(buf, n, h);
+		done += n;
+	}
+	free(buf);
+	*hash = h;
+	return rc;
+}
+
+int undo_begin(struct undo_writer *w, const char *dir, const char *devname, const char *action,
+	       const char *device, uint64_t device_size, const char *job_id,
+	       const struct undo_range *r, size_t n, char **err)
+{
+	struct json_object *o = json_object_new_object(), *a = json_object_new_array();
+	char stamp[32], created[32];
+	time_t now = time(NULL);
+	struct tm tm;
+	uint64_t bytes = 0;
+	int e;
+
+	memset(w, 0, sizeof(*w));
+	w->fd = -1;
+	if ((e = mkdir_p(dir, 0700)) < 0) {
+		*err = xasprintf("cannot make the undo directory %s: %s", dir, strerror(-e));
+		json_object_put(o);
+		json_object_put(a);
+		return -1;
+	}
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
+	strftime(created, sizeof(created), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	/* one per second and device is the norm; a suffix when two meet */
+	for (int i = 0; i < 100 && w->fd < 0; i++) {
+		free(w->path);
+		w->path = i ? xasprintf("%s/%s-%s-%s-%d.undo", dir, stamp, devname, action, i)
+			    : xasprintf("%s/%s-%s-%s.undo", dir, stamp, devname, action);
+		w->fd = open(w->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (w->fd < 0 && errno != EEXIST)
+			break;
+	}
+	if (w->fd < 0) {
+		*err = xasprintf("cannot create an undo file in %s: %s", dir, strerror(errno));
+		free(w->path);
+		w->path = NULL;
+		json_object_put(o);
+		json_object_put(a);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *x = json_object_new_object();
+		json_add(x, "offset", json_object_new_int64((int64_t)r[i].off));
+		json_add(x, "length", json_object_new_int64((int64_t)r[i].len));
+		json_add(x, "what", json_str(r[i].what));
+		json_object_array_add(a, x);
+		bytes += r[i].len;
+	}
+	json_add(o, "action", json_str(action));
+	json_add(o, "device", json_str(device));
+	json_add(o, "device_size", json_object_new_int64((int64_t)device_size));
+	json_add(o, "created", json_str(created));
+	json_add(o, "job", json_str(job_id));
+	json_add(o, "extents", json_object_new_int64((int64_t)n));
+	json_add(o, "bytes", json_object_new_int64((int64_t)bytes));
+	json_add(o, "ranges", a);
+	const char *js = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	e = write_full(w->fd, UNDO_MAGIC, strlen(UNDO_MAGIC));
+	if (!e)
+		e = write_full(w->fd, js, strlen(js));
+	if (!e)
+		e = write_full(w->fd, "\n", 1);
+	json_object_put(o);
+	if (e) {
+		*err = xasprintf("cannot write the undo file %s: %s", w->path, strerror(-e));
+		undo_abort(w);
+		return -1;
+	}
+	w->expected = n;
+	return 0;
+}
+
+int undo_add(struct undo_writer *w, int devfd, const struct undo_range *r, uint64_t *old_hash,
+	     char **err)
+{
+	uint8_t hdr[EXT_HEADER], *buf;
+	off_t at = lseek(w->fd, 0, SEEK_CUR);
+	uint64_t h = HASH64_INIT;
+	int e = 0;
+
+	/* the old hash goes into the header once the bytes are read: room first */
+	memset(hdr, 0, sizeof(hdr));
+	if ((e = write_full(w->fd, hdr, sizeof(hdr)))) {
+		*err = xasprintf("cannot write the undo file %s: %s", w->path, strerror(-e));
+		return -1;
+	}
+	buf = xcalloc(1, CHUNK);
+	for (uint64_t done = 0; done < r->len && !e;) {
+		size_t n = r->len - done < CHUNK ? (size_t)(r->len - done) : CHUNK;
+		if ((e = read_full(devfd, buf, n, r->off + done))) {
+			*err = xasprintf("cannot read bytes %llu-%llu (%s) to save them: %s",
+					 (unsigned long long)(r->off + done),
+					 (unsigned long long)(r->off + done + n - 1), r->what, strerror(-e));
+			break;
+		}
+		h = hash64(buf, n, h);
+		if ((e = write_full(w->fd, buf, n)))
+			*err = xasprintf("cannot write the undo file %s: %s", w->path, strerror(-e));
+		done += n;
+	}
+	free(buf);
+	if (e)
+		return -1;
+	put64(hdr, r->off);
+	put64(hdr + 8, r->len);
+	put64(hdr + 16, h);
+	put64(hdr + 24, r->new_hash);
+	if (pwrite(w->fd, hdr, sizeof(hdr), at) != (ssize_t)sizeof(hdr)) {
+		*err = xasprintf("cannot write the undo file %s: %s", w->path, strerror(errno));
+		return -1;
+	}
+	*old_hash = h;
+	w->written++;
+	return 0;
+}
+
+int undo_finish(struct undo_writer *w, char **err)
+{
+	char *dir = xstrdup(w->path);
+	int e = write_full(w->fd, UNDO_END, strlen(UNDO_END)), dfd;
+
+	if (!e && w->written != w->expected)
+		e = -EINVAL;
+	if (!e && fsync(w->fd) < 0)
+		e = -errno;
+	/* the name must survive a power cut too */
+	if (!e && (dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+		if (fsync(dfd) < 0)
+			e = -errno;
+		close(dfd);
+	}
+	free(dir);
+	if (e) {
+		*err = xasprintf("cannot complete the undo file %s: %s", w->path, strerror(-e));
+		return -1;
+	}
+	close(w->fd);
+	w->fd = -1;
+	return 0;
+}
+
+void undo_abort(struct undo_writer *w)
+{
+	if (w->fd >= 0)
+		close(w->fd);
+	if (w->path)
+		unlink(w->path);
+	free(w->path);
+	memset(w, 0, sizeof(*w));
+	w->fd = -1;
+}
+
+static char *jstr(struct json_object *o, const char *k)
+{
+	struct json_object *v;
+
+	return json_object_object_get_ex(o, k, &v) && json_object_is_type(v, json_type_string)
+		? xstrdup(json_object_get_string(v)) : NULL;
+}
+
+static bool jint(struct json_object *o, const char *k, uint64_t *out)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(o, k, &v) || !json_object_is_type(v, json_type_int) ||
+	    json_object_get_int64(v) < 0)
+		return false;
+	*out = (uint64_t)json_object_get_int64(v);
+	return true;
+}
+
+int undo_open(const char *path, struct undo_file *u, char **err)
+{
+	char magic[sizeof(UNDO_MAGIC) - 1], end[sizeof(UNDO_END) - 1], *line = NULL;
+	size_t cap = 0;
+	uint64_t n = 0, pos, size;
+	struct json_object *o = NULL;
+	struct stat st;
+	FILE *f = NULL;
+	int fd;
+
+	memset(u, 0, sizeof(*u));
+	u->fd = -1;
+	u->path = xstrdup(path);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 || fstat(fd, &st) < 0) {
+		*err = xasprintf("%s cannot be read: %s", path, strerror(errno));
+		goto fail;
+	}
+	u->fd = fd;
+	size = (uint64_t)st.st_size;
+	if (!S_ISREG(st.st_mode) || read_full(fd, magic, sizeof(magic), 0) ||
+	    memcmp(magic, UNDO_MAGIC, sizeof(magic)) != 0) {
+		*err = xasprintf("%s is not a winrescue undo file", path);
+		goto fail;
+	}
+	/* the JSON line: read through a stream on a duplicate */
+	if (!(f = fdopen(dup(fd), "r")) || fseeko(f, (off_t)sizeof(magic), SEEK_SET) ||
+	    getline(&line, &cap, f) <= 0 || !(o = json_tokener_parse(line)) ||
+	    !json_object_is_type(o, json_type_object)) {
+		*err = xasprintf("%s is damaged: its header cannot be read", path);
+		goto fail;
+	}
+	pos = sizeof(magic) + strlen(line);
+	u->action = jstr(o, "action");
+	u->device = jstr(o, "device");
+	u->created = jstr(o, "created");
+	u->job = jstr(o, "job");
+	if (!u->action || !u->device || !jint(o, "device_size", &u->device_size) ||
+	    !jint(o, "extents", &n) || n > size / EXT_HEADER) {
+		*err = xasprintf("%s is damaged: its header lacks the device or the extents", path);
+		goto fail;
+	}
+	u->ext = xcalloc(n ? (size_t)n : 1, sizeof(*u->ext));
+	for (uint64_t i = 0; i < n; i++) {
+		uint8_t h[EXT_HEADER];
+		struct undo_extent *x = &u->ext[i];
+		if (pos + EXT_HEADER > size || read_full(fd, h, sizeof(h), pos)) {
+			*err = xasprintf("%s is incomplete (extent %llu of %llu is missing): the "
+					 "action it belongs to stopped before writing anything",
+					 path, (unsigned long long)i + 1, (unsigned long long)n);
+			goto fail;
+		}
+		x->off = get64(h);
+		x->len = get64(h + 8);
+		x->old_hash = get64(h + 16);
+		x->new_hash = get64(h + 24);
+		x->data_pos = pos + EXT_HEADER;
+		if (x->len > size - x->data_pos || x->off + x->len < x->off ||
+		    x->off + x->len > u->device_size) {
+			*err = xasprintf("%s is incomplete or damaged at extent %llu", path,
+					 (unsigned long long)i + 1);
+			goto fail;
+		}
+		pos = x->data_pos + x->len;
+		u->bytes += x->len;
+		u->n++;
+	}
+	if (pos + sizeof(end) != size || read_full(fd, end, sizeof(end), pos) ||
+	    memcmp(end, UNDO_END, sizeof(end)) != 0) {
+		*err = xasprintf("%s is incomplete (no end line): the action it belongs to stopped "
+				 "before writing anything", path);
+		goto fail;
+	}
+	json_object_put(o);
+	fclose(f);
+	free(line);
+	return 0;
+fail:
+	if (o)
+		json_object_put(o);
+	if (f)
+		fclose(f);
+	free(line);
+	undo_close(u);
+	return -1;
+}
+
+void undo_close(struct undo_file *u)
+{
+	if (u->fd >= 0)
+		close(u->fd);
+	free(u->path);
+	free(u->action);
+	free(u->device);
+	free(u->created);
+	free(u->job);
+	free(u->ext);
+	memset(u, 0, sizeof(*u));
+	u->fd = -1;
+}

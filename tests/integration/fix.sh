@@ -1,0 +1,317 @@
+#!/usr/bin/env bash
+# tests/integration/fix.sh - `winrescue fix` and `winrescue undo` on real
+# NTFS volumes (loop devices, image files, the fixtures):
+#
+#   (a) every NTFS state of the inventory tests: a healthy, dirty or
+#       clean-journal volume has nothing to repair (exit 0, nothing written);
+#       hibernated, Fast Startup and unclean-journal volumes are refused
+#       (exit 32, the loss stated, not one byte changed) unless the loss is
+#       accepted; a broken $MFTMirr and a damaged backup boot sector are
+#       repaired (exit 1). After each repair `ntfsfix -n` returns 0, check
+#       finds no error, ntfs-3g mounts it read-write; undo puts the volume
+#       back byte for byte (sha256);
+#   (b) the fixtures: every damaged primary boot sector and every $MFT
+#       system record whose $MFTMirr copy is intact repaired (then check
+#       clean, ntfsfix -n 0, undo restores sha256); damage only chkdsk can
+#       repair: exit 4, the dirty flag set; clean images untouched;
+#   (c) refusals, each changing nothing: a mounted volume, ext4, `all`, no
+#       --yes without a terminal, an undo directory on a disk being
+#       rescued, --dry-run; undo refused on a volume changed since, on
+#       another volume, with a damaged, truncated or foreign undo file;
+#   (d) a power cut mid-fix: the volume slowed down by nbdkit's delay
+#       filter (nbdfuse + a loop device), winrescue killed with SIGKILL
+#       after its first writes; the undo file then restores the original;
+#   (e) --json fields and the audit log.
+# Needs root, loop devices, FUSE, nbdkit and nbdfuse.
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+. "$HERE/../lib.sh"
+. "$HERE/../lib-json.sh"
+. "$HERE/disks.sh"
+
+wr_require_root_loop_fuse
+wr_require_fixtures
+wr_require_tools jq sfdisk losetup partx mkntfs ntfs-3g ntfsfix mkfs.ext4 sha256sum timeout \
+	nbdkit nbdfuse fusermount3
+[ -x "$WR_BIN" ] || wr_bail "$WR_BIN not built"
+[ -x "$WR_NTFS_STATE" ] || make -C "$WR_ROOT" --no-print-directory build/tests/ntfs-state >/dev/null ||
+	wr_bail "cannot build $WR_NTFS_STATE"
+
+wr_tmpdir_to T
+export WINRESCUE_LOG=$T/audit.jsonl
+export WINRESCUE_UNDO_DIR=$T/undo
+
+# fix VOL ARGS...: JSON into $T/out.json, exit status into RC
+fix() {
+	local vol=$1
+	shift
+	timeout 120 "$WR_BIN" fix --json "$vol" "$@" >"$T/out.json" 2>"$T/err.txt" </dev/null
+	RC=$?
+}
+undo() {
+	timeout 120 "$WR_BIN" undo --json "$@" >"$T/out.json" 2>"$T/err.txt" </dev/null
+	RC=$?
+}
+code() { jq -r '.code' "$T/out.json"; }
+undo_file() { jq -r '.undo_file // empty' "$T/out.json"; }
+errors_after() { jq -r '.checks[0].errors // "none"' "$T/out.json"; }
+check_rc() { timeout 120 "$WR_BIN" check "$1" >/dev/null 2>&1; echo $?; }
+ntfsfix_rc() { ntfsfix -n "$1" >/dev/null 2>&1; echo $?; }
+sha() { wr_sha "$1"; }
+n_undo() { ls "$WINRESCUE_UNDO_DIR" 2>/dev/null | wc -l; }
+# rw_mount DEV: ntfs-3g mounts it read-write, a file is written, unmounted
+rw_mount() {
+	local m=$T/mnt
+	wr_mount_ntfs "$1" "$m" >/dev/null 2>&1 || return 1
+	[ "$(awk -v m="$m" '$2 == m { split($4, o, ","); print o[1] }' /proc/mounts)" = rw ] &&
+		echo written >"$m/after-fix.txt"
+	local rc=$?
+	wr_umount "$m" || return 1
+	return $rc
+}
+
+# ------------------------------------------------------- (a) the NTFS states
+make_states_disk "$T/states.img" || wr_bail "make_states_disk"
+wr_attach_to DEV "$T/states.img" || wr_bail "attach"
+part() { _wrd_part "$DEV" "$1"; }
+P_HEALTHY=$(part 1) P_DIRTY=$(part 2) P_HIB=$(part 3) P_FAST=$(part 4) P_UNCLEAN=$(part 5)
+P_CLEANLOG=$(part 6) P_MIRR=$(part 7) P_BOOT=$(part 8) || wr_bail "partitions"
+
+for p in "$P_HEALTHY" "$P_DIRTY" "$P_CLEANLOG"; do
+	s=$(sha "$p")
+	fix "$p" --yes
+	expect_eq "$p ($(jq -r '.targets[0].label' "$T/out.json")): nothing to repair (exit 0)" \
+		"0 nothing-to-fix" "$RC $(code)"
+	expect_eq "$p: not one byte written" "$s" "$(sha "$p")"
+done
+expect_eq "nothing to repair: no undo file made" 0 "$(n_undo)"
+
+# --clear-dirty on the dirty volume, and back
+s=$(sha "$P_DIRTY")
+fix "$P_DIRTY" --clear-dirty --yes
+expect_eq "dirty --clear-dirty: corrected (exit 1)" "1 corrected" "$RC $(code)"
+expect_eq "dirty --clear-dirty: the flag is clear (ntfs-3g reads it)" clean \
+	"$("$WR_NTFS_STATE" "$P_DIRTY" dirty show 2>/dev/null)"
+U=$(undo_file)
+[ -s "$U" ] && ok "dirty --clear-dirty: the undo file exists ($U)" || nok "no undo file: $(cat "$T/err.txt")"
+undo "$U" --yes
+expect_eq "undo: restored (exit 0)" "0 restored" "$RC $(code)"
+expect_eq "undo: the dirty volume byte for byte" "$s" "$(sha "$P_DIRTY")"
+undo "$U" --yes
+expect_eq "undo twice: nothing to undo, nothing written" "0 nothing-to-undo $s" "$RC $(code) $(sha "$P_DIRTY")"
+
+# the states that lose something: refused without the flag, repaired with it
+# STATE PART FLAG REFUSAL-CODE
+while read -r st p flag refusal; do
+	s=$(sha "$p")
+	before=$(n_undo)
+	fix "$p" --yes
+	expect_eq "$st: refused without $flag (exit 32, $refusal)" "32 $refusal" "$RC $(code)"
+	expect_match "$st: the refusal states what would be lost" 'lost|lose' "$(jq -r .message "$T/out.json")"
+	expect_match "$st: the refusal names the flag" "${flag#--}" "$(jq -r .next "$T/out.json")"
+	expect_eq "$st: refused, not one byte written, no undo file" "$s $before" "$(sha "$p") $(n_undo)"
+	fix "$p" "$flag" --dry-run
+	expect_eq "$st $flag --dry-run: the plan, with the loss" "0 true" \
+		"$RC $(jq '.plan.loss != null and .plan.confirm' "$T/out.json")"
+	expect_eq "$st --dry-run: nothing written" "$s" "$(sha "$p")"
+	fix "$p" "$flag" --yes
+	expect_eq "$st $flag: corrected (exit 1)" "1 corrected" "$RC $(code)"
+	expect_eq "$st $flag: check finds no error after it" 0 "$(check_rc "$p")"
+	expect_eq "$st $flag: ntfsfix -n returns 0" 0 "$(ntfsfix_rc "$p")"
+	U=$(undo_file)
+	undo "$U" --yes
+	expect_eq "$st: undo restores it byte for byte" "0 $s" "$RC $(sha "$p")"
+	fix "$p" "$flag" --yes
+	rw_mount "$p" && ok "$st: ntfs-3g mounts it read-write after fix" ||
+		nok "$st: ntfs-3g does not mount it read-write after fix"
+done <<EOF
+hibernated $P_HIB --discard-hibernation hibernated
+fast-startup $P_FAST --discard-hibernation fast-startup
+unclean $P_UNCLEAN --discard-journal journal-unclean
+EOF
+expect_eq "fast-startup after fix: the journal is empty" "empty -" \
+	"$("$WR_NTFS_STATE" "$P_FAST" logfile show 2>/dev/null)"
+fix "$P_HIB" --discard-journal --yes
+expect_eq "a flag that discards nothing there: nothing to repair" "0" "$RC"
+
+# the damage ntfsfix repairs
+for st in mirr boot; do
+	[ $st = mirr ] && p=$P_MIRR || p=$P_BOOT
+	s=$(sha "$p")
+	expect_eq "$st: ntfsfix -n or check sees the damage first" 4 "$(check_rc "$p")"
+	fix "$p" --yes
+	expect_eq "$st: corrected (exit 1)" "1 corrected 0" "$RC $(code) $(errors_after)"
+	expect_eq "$st: check clean after it" 0 "$(check_rc "$p")"
+	expect_eq "$st: ntfsfix -n returns 0 after it" 0 "$(ntfsfix_rc "$p")"
+	expect_eq "$st: the dirty flag set (Windows runs chkdsk)" dirty \
+		"$("$WR_NTFS_STATE" "$p" dirty show 2>/dev/null)"
+	U=$(undo_file)
+	undo "$U" --dry-run
+	expect_eq "$st: undo --dry-run writes nothing" "0 $(sha "$p")" "$RC $(sha "$p")"
+	undo "$U" --yes
+	expect_eq "$st: undo restores it byte for byte" "0 $s" "$RC $(sha "$p")"
+done
+fix "$P_MIRR" --yes
+rw_mount "$P_MIRR" && ok "mirr: ntfs-3g mounts it read-write after fix" || nok "mirr: no rw mount after fix"
+
+# --------------------------------------------------------- (b) the fixtures
+declare -A FULL=(
+	[bad-bs_bytes_per_sector]=1 [bad-bs_filesystem_siganture]=1 [bad-bs_index_record_size]=1
+	[bad-bs_mft_cluster_number]=1 [bad-bs_mft_record_size]=1 [bad-bs_mftmirror_cluster_number]=1
+	[bad-bs_sector_per_cluster]=1 [bad-bs_sector_signature]=1 [bad-bs_total_sectors]=1
+	[bad-mft_file_bad_base_mft_record]=1 [bad-mft_file_bad_fixup_value_count]=1
+	[bad-mft_file_bad_fixup_value_offset]=1 [bad-mft_file_missing_filename_attr]=1
+)
+for tx in "$WINRESCUE_FIXTURES"/ntfs-corrupt/*.img.tar.xz; do
+	name=$(basename "$tx" .img.tar.xz)
+	img=$T/$name.img
+	tar -xJOf "$tx" | cp --sparse=always /dev/stdin "$img" || { nok "$name: extract"; continue; }
+	s=$(sha "$img")
+	fix "$img" --dry-run
+	expect_eq "$name: --dry-run writes nothing" "$s" "$(sha "$img")"
+	fix "$img" --yes
+	case $name in
+	clean-*)
+		expect_eq "$name: nothing to repair, untouched" "0 $s" "$RC $(sha "$img")"
+		continue ;;
+	esac
+	if [ -n "${FULL[$name]:-}" ]; then
+		expect_eq "$name: repaired (exit 1), check clean, ntfsfix -n 0" "1 0 0" \
+			"$RC $(check_rc "$img") $(ntfsfix_rc "$img")"
+	else
+		expect_eq "$name: errors left for chkdsk (exit 4)" 4 "$RC"
+		timeout 60 "$WR_BIN" check --json "$img" >"$T/chk.json" 2>/dev/null
+		expect_eq "$name: the dirty flag set so that Windows runs chkdsk" true \
+			"$(jq '.checks[0].dirty' "$T/chk.json")"
+	fi
+	U=$(undo_file)
+	if [ -n "$U" ]; then
+		undo "$U" --yes
+		expect_eq "$name: undo restores the image byte for byte" "0 $s" "$RC $(sha "$img")"
+	fi
+done
+# the $MFT record 0 without $DATA: its intact mirror copy goes back, never the reverse
+img=$T/bad-mft_file_missing_data_attr.img
+fix "$img" --yes
+timeout 60 "$WR_BIN" check --json "$img" >"$T/chk.json" 2>/dev/null
+expect_eq "missing_data_attr: \$MFT's record 0 restored from \$MFTMirr" "false false" \
+	"$(jq '.checks[0].findings | (any(.code == "mft-missing-data")) , (any(.code == "mft-system-record-bad"))' "$T/chk.json" | tr '\n' ' ' | sed 's/ $//')"
+
+# ------------------------------------------------------------ (c) refusals
+s=$(sha "$P_HEALTHY")
+wr_mount_ntfs "$P_HEALTHY" "$T/busy" -o ro >/dev/null 2>&1 || nok "mount $P_HEALTHY"
+fix "$P_HEALTHY" --yes
+expect_eq "a mounted volume: refused (exit 32, in-use)" "32 in-use" "$RC $(code)"
+expect_match "a mounted volume: the refusal names the mount" "mounted at $T/busy" "$(jq -r .message "$T/out.json")"
+wr_umount "$T/busy"
+expect_eq "a mounted volume: nothing written" "$s" "$(sha "$P_HEALTHY")"
+
+mkfs.ext4 -q -F "$T/ext4.img" 16M >/dev/null 2>&1 || nok "mkfs.ext4"
+fix "$T/ext4.img" --yes
+expect_eq "ext4: not NTFS (exit 16)" "16 not-ntfs" "$RC $(code)"
+"$WR_BIN" fix all --yes >/dev/null 2>&1
+expect_eq "fix all: a usage error (exit 16)" 16 "$?"
+"$WR_BIN" fix >/dev/null 2>&1
+expect_eq "fix without a volume: exit 16" 16 "$?"
+"$WR_BIN" undo >/dev/null 2>&1
+expect_eq "undo without a file: exit 16" 16 "$?"
+ntfs_break_mftmirr "$P_MIRR" >/dev/null || nok "break mftmirr again"
+s=$(sha "$P_MIRR")
+"$WR_BIN" fix "$P_MIRR" </dev/null >/dev/null 2>"$T/err.txt"
+expect_eq "no --yes and no terminal: refused (exit 32)" 32 "$?"
+expect_match "no --yes: says to add --yes" 'add --yes' "$(cat "$T/err.txt")"
+expect_eq "no --yes: nothing written" "$s" "$(sha "$P_MIRR")"
+wr_mount_ntfs "$P_CLEANLOG" "$T/patient" -o ro >/dev/null 2>&1 || nok "mount $P_CLEANLOG"
+fix "$P_MIRR" --yes --undo-dir "$T/patient/undo"
+expect_eq "an undo directory on a disk being rescued: refused (exit 32)" "32 undo-dir" "$RC $(code)"
+wr_umount "$T/patient"
+expect_eq "undo directory refused: nothing written" "$s" "$(sha "$P_MIRR")"
+"$WR_BIN" fix "$P_MIRR" --discard-nothing >/dev/null 2>&1
+expect_eq "an unknown option: exit 16" 16 "$?"
+
+# undo on a volume changed since in the same bytes: refused
+fix "$P_DIRTY" --clear-dirty --yes
+U=$(undo_file)
+"$WR_NTFS_STATE" "$P_DIRTY" dirty set >/dev/null 2>&1 || nok "set dirty again"
+s=$(sha "$P_DIRTY")
+undo "$U" --yes
+expect_eq "undo after the volume changed there: refused (exit 32)" "32 changed-since" "$RC $(code)"
+expect_match "changed-since: names the bytes" 'bytes [0-9]+-[0-9]+' "$(jq -r .message "$T/out.json")"
+expect_eq "changed-since: nothing written" "$s" "$(sha "$P_DIRTY")"
+# onto another volume of the same size: its bytes are neither old nor new
+s=$(sha "$P_HEALTHY")
+undo "$U" "$P_HEALTHY" --yes
+expect_eq "undo onto another volume: refused (exit 32)" "32 changed-since $s" "$RC $(code) $(sha "$P_HEALTHY")"
+# damaged, truncated and foreign undo files
+size=$(stat -c %s "$U")
+head -c $((size - 30)) "$U" >"$T/truncated.undo"
+undo "$T/truncated.undo" --yes
+expect_eq "a truncated undo file: exit 1 (bad-undo-file)" "1 bad-undo-file" "$RC $(code)"
+expect_match "truncated: says nothing was written by it" 'incomplete' "$(jq -r .message "$T/out.json")"
+cp "$U" "$T/damaged.undo"
+hdr=$(($(head -n 2 "$U" | wc -c) + 32 + 100))	# inside the first saved range
+printf '\xee' | dd of="$T/damaged.undo" bs=1 seek=$hdr conv=notrunc status=none
+"$WR_NTFS_STATE" "$P_DIRTY" dirty clear >/dev/null 2>&1
+undo "$T/damaged.undo" --yes
+expect_eq "saved bytes that do not match their checksum: exit 1 (undo-damaged)" "1 undo-damaged" "$RC $(code)"
+echo "not an undo file" >"$T/foreign.undo"
+undo "$T/foreign.undo" --yes
+expect_eq "a file that is no undo file: exit 1" "1 bad-undo-file" "$RC $(code)"
+expect_match "the error names the file" "$T/foreign.undo" "$(cat "$T/err.txt")"
+
+# ------------------------------------------------ (d) a power cut mid-fix
+CUT=$T/cut.img
+truncate -s 32M "$CUT" && mkntfs -F -q -f "$CUT" >/dev/null 2>&1 || wr_bail "mkntfs cut"
+ntfs_break_mftmirr "$CUT" >/dev/null && ntfs_break_backup_bootsector "$CUT" >/dev/null || wr_bail "break cut"
+SCUT=$(sha "$CUT")
+mkdir -p "$T/nbd"
+nbdkit -f -U "$T/nbd.sock" --filter=delay file "$CUT" delay-write=700ms &
+NBDKIT=$!
+wr_cleanup_add "kill $NBDKIT; wait $NBDKIT"
+for ((i = 0; i < 50; i++)); do [ -S "$T/nbd.sock" ] && break; sleep 0.1; done
+nbdfuse "$T/nbd/disk" --unix "$T/nbd.sock" &
+wr_cleanup_add "fusermount3 -u '$T/nbd'"
+for ((i = 0; i < 50; i++)); do [ -s "$T/nbd/disk" ] && break; sleep 0.1; done
+SLOW=$(losetup -f --show "$T/nbd/disk") || wr_bail "losetup nbd"
+wr_cleanup_add "wr_detach '$SLOW'"
+fix "$SLOW" --dry-run
+nranges=$(jq -r '.plan.steps[0]' "$T/out.json" | grep -Eo 'Save the [0-9]+' | grep -Eo '[0-9]+')
+[ "${nranges:-0}" -ge 3 ] && ok "power cut: $nranges ranges to write" || nok "power cut: plan $(cat "$T/out.json")"
+# the backup boot sector is written first: kill as soon as it reaches the image
+bs_off=$(jq -r '.plan.steps[1]' "$T/out.json" | grep -Eo 'byte [0-9]+' | grep -Eo '[0-9]+')
+old=$(dd if="$CUT" bs=1 skip="$bs_off" count=512 status=none | md5sum)
+rm -rf "$WINRESCUE_UNDO_DIR"
+"$WR_BIN" fix "$SLOW" --yes >/dev/null 2>&1 &
+FP=$!
+for ((i = 0; i < 300; i++)); do
+	[ "$(dd if="$CUT" bs=1 skip="$bs_off" count=512 status=none | md5sum)" != "$old" ] && break
+	sleep 0.05
+done
+kill -9 $FP
+wait $FP 2>/dev/null
+[ "$i" -lt 300 ] && ok "power cut: killed with SIGKILL after the first write" || nok "power cut: no write seen"
+[ "$(sha "$CUT")" != "$SCUT" ] && ok "power cut: the volume was partly written" || nok "power cut: nothing written"
+U=$(ls "$WINRESCUE_UNDO_DIR"/* 2>/dev/null | head -n 1)
+[ -s "$U" ] && tail -c 19 "$U" | grep -q WINRESCUE-UNDO-END && ok "power cut: the undo file is complete" ||
+	nok "power cut: no complete undo file"
+undo "$U" "$SLOW" --dry-run
+expect_match "power cut: undo sees the ranges not yet written" 'already hold' "$(jq -r '.plan.warnings[]' "$T/out.json")"
+undo "$U" "$SLOW" --yes
+expect_eq "power cut: undo restores (exit 0)" "0 restored" "$RC $(code)"
+sync
+expect_eq "power cut: the original byte for byte" "$SCUT" "$(sha "$CUT")"
+
+# ------------------------------------------------ (e) JSON and the audit log
+fix "$P_BOOT" --yes 2>/dev/null
+ntfs_break_backup_bootsector "$P_BOOT" >/dev/null
+fix "$P_BOOT" --yes
+expect_eq "--json: schema, status, undo_file, bytes_written, the check after" "[1,3] 1 true 512 0" \
+	"$(jq -rc '"\(.schema.version) \(.status) \(.undo_file | test("\\.undo$")) \(.bytes_written) \(.checks[0].errors)"' "$T/out.json")"
+expect_eq "audit log: the fix's plan and result, the result with its undo file" "plan result true" \
+	"$(jq -rs '[.[] | select(.action == "fix" and .event != "refused")] | .[-2:] | "\(.[0].event) \(.[1].event) \(.[1].undo_file != null)"' "$WINRESCUE_LOG")"
+expect_eq "audit log: refusals recorded" true \
+	"$(jq -s 'any(.[]; .action == "fix" and .event == "refused")' "$WINRESCUE_LOG")"
+expect_eq "audit log: undo recorded" true \
+	"$(jq -s 'any(.[]; .action == "undo" and .event == "result")' "$WINRESCUE_LOG")"
+
+wr_finish
