@@ -7,6 +7,8 @@
 #     partition reached by the keys, help, q exits 0 with the terminal modes
 #     as they were; vt100 output is pure ASCII; monochrome without colours
 #   the golden main screen at 80x24 under vt220, compared as text
+#   Fix (f) on a data volume with a broken $MFTMirr: variants, plan, typed
+#     name, the check after; Undo from the log (U) restores it byte for byte
 #   details show the dirty and hibernated findings; Online on C: shows the
 #     mount point on screen and in `list --json`, Offline removes it; the
 #     typed confirmation for read-write; read-write offered only where safe
@@ -306,6 +308,69 @@ fi
 expect_eq "terminal modes restored after the session" "$(cat "$TUI_DIR/g.stty-before")" \
 	"$(cat "$TUI_DIR/g.stty-after" 2>/dev/null)"
 tui_stop g
+
+# ------------------------------------------- Fix (f) and Undo (l, then U)
+SHA_INTACT=$(sha256sum "${DATA}p1" | cut -c1-64)
+ntfs_break_mftmirr "${DATA}p1" >/dev/null || wr_bail "break \$MFTMirr of ${DATA}p1"
+SHA_DATA=$(sha256sum "${DATA}p1" | cut -c1-64)
+tui_start_env fx 80x24 vt220 "LINES=24 COLUMNS=80 WINRESCUE_UNDO_DIR=$T/undo" tui "${DISKS[@]}" ||
+	wr_bail "start fx"
+tui_wait fx 'q:Quit' 10 || nok "fx: no main screen"
+tui_keys fx Tab
+tui_settle fx
+tui_keys fx f
+if tui_wait fx 'Repair and clear the dirty flag' 5; then
+	ok "fix: the variants offered"
+	tui_keys fx Enter
+	if tui_wait fx "Type $(basename "$DATA")p1 and press Enter" 30; then
+		expect_match "fix: the plan names the repair" 'MFTMirr' "$(tui_screen fx)"
+		expect_match "fix: the plan names the undo file" 'undo' "$(tui_screen fx)"
+		expect_eq "fix: nothing written before the name" "$SHA_DATA" "$(sha256sum "${DATA}p1" | cut -c1-64)"
+		tui_keys fx -l "$(basename "$DATA")p1"
+		tui_keys fx Enter
+		if tui_wait fx 'after the repair: NTFS is clean' 30; then
+			ok "fix: the volume as checked after the repair"
+		else
+			nok "fix: no result page: $(tui_screen fx | sed -n 1,14p)"
+		fi
+		tui_keys fx Escape
+		if tui_wait fx 'Undo file:' 5; then ok "fix: the result names the undo file"
+		else nok "fix: no result dialog: $(tui_screen fx | sed -n 6,18p)"; fi
+		tui_keys fx Enter
+		tui_wait fx 'q:Quit' 5
+	else
+		nok "fix: no typed confirmation: $(tui_screen fx | sed -n 4,20p)"
+	fi
+else
+	nok "f does not offer Fix: $(tui_screen fx | sed -n 4,20p)"
+fi
+expect_eq "fix: check clean afterwards" 0 "$("$WR_BIN" check "${DATA}p1" >/dev/null 2>&1; echo $?)"
+tui_keys fx l
+if tui_wait fx 'U: undo a fix' 5; then
+	expect_match "log: the fix's undo file" "$T/undo/" "$(tui_screen fx)"
+	tui_keys fx U
+	if tui_wait fx "Type $(basename "$DATA")p1 and press Enter" 10; then
+		expect_match "undo: the plan" 'Write back' "$(tui_screen fx)"
+		tui_keys fx -l "$(basename "$DATA")p1"
+		tui_keys fx Enter
+		if tui_wait fx 'restored from' 20; then ok "undo: done"; else nok "undo: $(tui_screen fx | sed -n 6,18p)"; fi
+		tui_keys fx Enter
+	else
+		nok "U does not ask to undo: $(tui_screen fx | sed -n 4,20p)"
+	fi
+else
+	nok "the log offers no undo: $(tui_screen fx | sed -n 1,20p)"
+fi
+tui_wait fx 'q:Quit' 5
+expect_eq "undo from the TUI: the volume byte for byte" "$SHA_DATA" "$(sha256sum "${DATA}p1" | cut -c1-64)"
+expect_eq "fix and undo in the audit log" "fix fix undo undo" \
+	"$(jq -r 'select(.action == "fix" or .action == "undo") | .action' "$WINRESCUE_LOG" | tr '\n' ' ' | sed 's/ $//')"
+tui_keys fx q
+expect_eq "fx: quit, exit 0" 0 "$(tui_wait_exit fx 15)"
+tui_stop fx
+# the same byte flipped back: the data volume as the rest of the suite expects it
+ntfs_break_mftmirr "${DATA}p1" >/dev/null
+expect_eq "the data volume intact again" "$SHA_INTACT" "$(sha256sum "${DATA}p1" | cut -c1-64)"
 
 # --------------------------------------------------- sizes and repainting
 tui_start small 50x12 vt220 tui "${DISKS[@]}"
