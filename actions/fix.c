@@ -449,6 +449,16 @@ static bool has_finding(const struct nc_report *r, const char *code)
 	return false;
 }
 
+/* Findings of sectors the device would not return (codes "*-unreadable"). */
+static size_t count_unreadable(const struct nc_report *r)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < r->nfindings; i++)
+		n += strstr(r->findings[i].code, "unreadable") != NULL;
+	return n + (r->unreadable && !n);
+}
+
 /* The refusals that only the person can lift, each stating its loss. */
 static int state_refusals(struct job *job, const struct vol_ref *v, const struct nc_report *r)
 {
@@ -555,6 +565,16 @@ static int fix_preflight(struct job *job)
 				  "testdisk can rebuild an NTFS boot sector.",
 				  "%s: neither copy of the boot sector is intact; fix cannot tell where "
 				  "the volume's structures are.", v->path);
+	}
+	size_t unreadable = count_unreadable(r);
+	if (unreadable) {
+		close(fd);
+		return job_result(job, ACT_REFUSED, "read-errors",
+				  "Copy the disk with ddrescue onto a healthy one first and repair the "
+				  "copy; 'winrescue check' names what could not be read.",
+				  "Refused: %s returned read errors (%zu finding%s of data that cannot "
+				  "be read): writing to a failing disk can lose what is still readable.",
+				  v->path, unreadable, unreadable == 1 ? "" : "s");
 	}
 	if ((rc = state_refusals(job, v, r)) != ACT_OK) {
 		close(fd);

@@ -1885,12 +1885,15 @@ static void check_dir(struct ctx *c, uint64_t dir)
 	if (family_runs(c, &fam, NL_AT_INDEX_ALLOCATION, &d.runs, &d.nruns, &d.alloc_size)) {
 		d.nblocks = d.alloc_size / d.bsize;
 		d.seen = xcalloc(1, d.nblocks / 8 + 1);
-		const uint8_t *bm = family_attr(c, &fam, NL_AT_BITMAP, true, 0, &alen);
-		const uint8_t *bv = bm ? res_value(bm, alen, &vlen) : NULL;
+		/* the $BITMAP's own lengths: the root's vlen is still needed below */
+		uint32_t blen, bvlen;
+		const uint8_t *bm = family_attr(c, &fam, NL_AT_BITMAP, true, 0, &blen);
+		const uint8_t *bv = bm ? res_value(bm, blen, &bvlen) : NULL;
+		alen = blen;
 		if (bv) {
-			d.bmp = xcalloc(1, vlen + 1);
-			memcpy(d.bmp, bv, vlen);
-			d.bmp_len = vlen;
+			d.bmp = xcalloc(1, bvlen + 1);
+			memcpy(d.bmp, bv, bvlen);
+			d.bmp_len = bvlen;
 		} else if (bm && bm[NL_ATTR_NON_RESIDENT] && alen >= NL_ATTR_NONRES_HEADER) {
 			struct nc_run *r;
 			size_t n;

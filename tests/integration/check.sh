@@ -149,6 +149,18 @@ wr_umount "$T/mnt" || wr_bail "umount"
 check "$T/made.img"
 expect_eq "fresh mkntfs volume with files: clean" "0 " "$RC $(codes)"
 
+# a folder of 2000 files: an index with many blocks, so a $BITMAP value of 16
+# bytes or more (as C:\Windows\System32 has); once taken for a broken root
+truncate -s 64M "$T/big.img"
+mkntfs -q -F -f "$T/big.img" >/dev/null 2>&1 && ntfs-3g "$T/big.img" "$T/mnt" || wr_bail "big.img"
+mkdir "$T/mnt/many" && (cd "$T/mnt/many" && for i in $(seq 2000); do : >"file-$i.txt"; done)
+wr_umount "$T/mnt" || wr_bail "umount big"
+check "$T/big.img"
+expect_eq "a folder of 2000 files: clean" "0 " "$RC $(codes)"
+expect_eq "a folder of 2000 files: every file found" 2000 \
+	"$(($(jq '.checks[0].files' "$T/out.json") - $(jq '.checks[0].files' <<<"$("$WR_BIN" check --json "$T/made.img")")))"
+rm -f "$T/big.img"
+
 # damage KIND ARGS... ; then: EXPECTED-CODE EXPECTED-RECORD EXPECTED-PATH
 damaged() {
 	local code=$1 rec=$2 path=$3; shift 3

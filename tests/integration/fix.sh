@@ -18,6 +18,9 @@
 #       --yes without a terminal, an undo directory on a disk being
 #       rescued, --dry-run; undo refused on a volume changed since, on
 #       another volume, with a damaged, truncated or foreign undo file;
+#   (d2) read errors in the middle of $MFT (nbdkit's eval plugin through
+#       nbdfuse and a loop device): check names the device and the records
+#       (exit 4), fix refuses to write to a failing disk (32), nothing written;
 #   (d) a power cut mid-fix: the volume slowed down by nbdkit's delay
 #       filter (nbdfuse + a loop device), winrescue killed with SIGKILL
 #       after its first writes; the undo file then restores the original;
@@ -300,6 +303,41 @@ undo "$U" "$SLOW" --yes
 expect_eq "power cut: undo restores (exit 0)" "0 restored" "$RC $(code)"
 sync
 expect_eq "power cut: the original byte for byte" "$SCUT" "$(sha "$CUT")"
+
+# ------------------------------- (d2) read errors in the middle of $MFT
+# nbdkit's eval plugin answers EIO for 20 KiB in the middle of $MFT (records
+# 700-719 of a volume with 1500 files), served through nbdfuse, a loop device
+IOI=$T/ioerr.img
+truncate -s 32M "$IOI" && mkntfs -F -q -f "$IOI" >/dev/null 2>&1 && wr_mount_ntfs "$IOI" "$T/iom" >/dev/null &&
+	mkdir "$T/iom/d" && (cd "$T/iom/d" && for i in $(seq 1500); do : >"f$i"; done) && wr_umount "$T/iom" ||
+	wr_bail "the read-error volume"
+bps=$(ntfs_le "$IOI" 11 2) spc=$(ntfs_le "$IOI" 13 1) mftlcn=$(ntfs_le "$IOI" 48 8) || wr_bail "boot sector"
+BAD_A=$((mftlcn * bps * spc + 700 * 1024)) BAD_B=$((mftlcn * bps * spc + 720 * 1024))
+SIO=$(sha "$IOI")
+mkdir -p "$T/nbd2"
+nbdkit -f -U "$T/nbd2.sock" eval get_size="stat -Lc %s '$IOI'" \
+	pread="if [ \$((\$4 + \$3)) -gt $BAD_A ] && [ \$4 -lt $BAD_B ]; then echo 'EIO injected' >&2; exit 1; fi
+dd if='$IOI' skip=\$4 count=\$3 iflag=count_bytes,skip_bytes status=none" \
+	pwrite="dd of='$IOI' seek=\$4 conv=notrunc oflag=seek_bytes status=none" 2>/dev/null &
+NBDKIT2=$!
+wr_cleanup_add "kill $NBDKIT2; wait $NBDKIT2"
+for ((i = 0; i < 50; i++)); do [ -S "$T/nbd2.sock" ] && break; sleep 0.1; done
+nbdfuse "$T/nbd2/disk" --unix "$T/nbd2.sock" 2>/dev/null &
+wr_cleanup_add "fusermount3 -u '$T/nbd2'"
+for ((i = 0; i < 50; i++)); do [ -s "$T/nbd2/disk" ] && break; sleep 0.1; done
+EIO=$(losetup -f --show "$T/nbd2/disk") || wr_bail "losetup nbd2"
+wr_cleanup_add "wr_detach '$EIO'"
+timeout 120 "$WR_BIN" check --json "$EIO" >"$T/out.json" 2>/dev/null
+expect_eq "read errors mid-\$MFT: check exits 4 with mft-unreadable" "4 true" \
+	"$? $(jq '.checks[0].findings | any(.code == "mft-unreadable")' "$T/out.json")"
+expect_match "read errors: the finding names the device and the records" \
+	"Records 6[0-9][0-9] to 7[0-9][0-9] of \\\$MFT cannot be read from $EIO: Input/output error" \
+	"$(jq -r '.checks[0].findings[] | select(.code == "mft-unreadable") | .message' "$T/out.json")"
+expect_eq "read errors: no other error invented" 1 "$(jq '.checks[0].errors' "$T/out.json")"
+fix "$EIO" --yes
+expect_eq "read errors: fix refuses to write to a failing disk (exit 32)" "32 read-errors" "$RC $(code)"
+expect_match "read errors: fix says to image it first" 'ddrescue' "$(jq -r .next "$T/out.json")"
+expect_eq "read errors: nothing written" "$SIO" "$(sha "$IOI")"
 
 # ------------------------------------------------ (e) JSON and the audit log
 fix "$P_BOOT" --yes 2>/dev/null
