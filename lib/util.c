@@ -10,8 +10,17 @@
 #include <unistd.h>
 #include <wchar.h>
 
+static int oom_exit_status;	/* 0: abort */
+
+void util_set_oom_exit(int status)
+{
+	oom_exit_status = status;
+}
+
 static void oom(void)
 {
+	if (oom_exit_status)
+		_exit(oom_exit_status);	/* a probe worker: its parent says why */
 	fputs("winrescue: out of memory\n", stderr);
 	abort();
 }

@@ -12,6 +12,8 @@
 #include <stdint.h>
 
 void *xcalloc(size_t n, size_t size);
+/* From now on, an allocation that fails ends the process with status (a probe worker). */
+void util_set_oom_exit(int status);
 void *xrealloc(void *p, size_t n, size_t size);
 char *xstrdup(const char *s);		/* NULL stays NULL */
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -26,7 +26,11 @@ static int probe_pass(blkid_probe pr, struct volume *v, char **pttype)
 
 	errno = 0;
 	rc = blkid_do_safeprobe(pr);
-	if (rc == -2) {
+	if (rc == 1 && errno == ENOMEM) {
+		/* a prober ran out of memory (a crafted NTFS boot sector asks for
+		 * gigabytes) and libblkid went on as if nothing were there */
+		v->fs_error = xstrdup(probe_errno_words(-ENOMEM));
+	} else if (rc == -2) {
 		v->fs_error = xstrdup("more than one filesystem signature found; "
 				      "the content cannot be told for sure");
 	} else if (rc < 0) {

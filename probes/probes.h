@@ -175,6 +175,11 @@ void ntfs_prefetch_meta(int fd, uint64_t off, uint64_t size, unsigned sector_siz
 			const struct prefetch_plan *hints, struct prefetch_plan *pl);
 /* Whether [off, off+size) holds an NTFS boot sector at its start or its end. */
 bool ntfs_looks_like(int fd, uint64_t off, uint64_t size);
+/*
+ * A probe step's -errno in words (scan.c); in a probe worker, ENOMEM says
+ * that the worker's memory limit stopped it.
+ */
+const char *probe_errno_words(int rc);
 void ntfs_state_free(struct ntfs_state *st);
 
 /* ---- wire.c ---- */

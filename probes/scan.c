@@ -6,11 +6,14 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 const char *disk_role_name(enum disk_role r)
@@ -36,6 +39,26 @@ const char *severity_name(enum severity s)
 {
 	static const char *const n[] = { "info", "warning", "error" };
 	return (unsigned)s < sizeof(n) / sizeof(n[0]) ? n[s] : "error";
+}
+
+/* The memory limit of this probe worker in MiB (0: none, or not a worker). */
+static unsigned long worker_mem_mb;
+
+/*
+ * A probe step's -errno in words: ENOMEM in a worker under its memory limit
+ * means the limit stopped it (a crafted boot sector can make libblkid ask
+ * for gigabytes), and says so.
+ */
+const char *probe_errno_words(int rc)
+{
+	static char buf[128];
+
+	if (rc == -ENOMEM && worker_mem_mb) {
+		snprintf(buf, sizeof(buf), "probing stopped: it needed more than %lu MiB of memory "
+			 "(WINRESCUE_PROBE_MEM_MB)", worker_mem_mb);
+		return buf;
+	}
+	return strerror(-rc);
 }
 
 /* Partition types under which Windows keeps NTFS volumes. */
@@ -196,7 +219,7 @@ static void stage_table(struct batch *b, struct disk *d, int *fdp)
 	int rc = fsprobe_table(*fdp, d->size, &d->vol, &pttype);
 
 	if (rc < 0) {
-		d->error = xasprintf("cannot read the disk: %s", strerror(-rc));
+		d->error = xasprintf("cannot read the disk: %s", probe_errno_words(rc));
 		free(pttype);
 		close(*fdp);
 		*fdp = -1;
@@ -239,7 +262,7 @@ static void stage_fs_partition(struct batch *b, struct disk *d, struct partition
 	}
 	rc = fsprobe_volume(fd, p->start, p->size, FSPROBE_PARTITION, &p->vol);
 	if (rc < 0) {
-		p->error = xasprintf("cannot read the partition: %s", strerror(-rc));
+		p->error = xasprintf("cannot read the partition: %s", probe_errno_words(rc));
 		return;
 	}
 	/* blkid reads only the primary boot sector; a damaged one hides NTFS */
@@ -258,7 +281,7 @@ static void stage_fs(struct batch *b, struct disk *d, int fd)
 		int rc = fsprobe_volume(fd, 0, d->size, d->pttype ? FSPROBE_HYBRID : FSPROBE_DISK,
 					 &d->vol);
 		if (rc < 0) {
-			d->error = xasprintf("cannot read the disk: %s", strerror(-rc));
+			d->error = xasprintf("cannot read the disk: %s", probe_errno_words(rc));
 			return;
 		}
 		if (!d->pttype && !d->vol.fstype && d->vol.fs_error) {
@@ -337,14 +360,24 @@ static void probe_list(const struct probe_ctx *ctx, const struct mount_table *mt
 
 /*
  * Probe workers. The disks are dealt out to WINRESCUE_PROBE_JOBS processes
- * (default: one per online CPU, at most PROBE_JOBS_MAX), forked for the
- * scan; each probes its share and sends the disks back through a pipe
- * (wire.c). Besides using every core, this keeps a library that crashes on
- * a damaged disk from taking the whole listing down: that worker's disks
- * carry an error and the others still list. With one job everything is
- * probed in this process.
+ * (default: one per online CPU, at most PROBE_JOBS_MAX; always at least
+ * one), forked for the scan; each probes its share and sends the disks
+ * back through a pipe (wire.c). The probes parse what damaged disks hold
+ * through libraries (libblkid, libfdisk, libntfs-3g), so a worker runs
+ * under a memory limit (RLIMIT_AS) and a wall-time limit (its disks are
+ * probed side by side, so one disk's time serves them all): a
+ * library that crashes, asks for gigabytes (a crafted NTFS boot sector
+ * makes libblkid read 2 GiB) or hangs on a dying disk costs only its own
+ * disks, which carry the reason, and never this process, its terminal or
+ * a small rescue VM's memory. When a worker with several disks fails, each
+ * of them is probed again in a worker of its own, so only the culprit
+ * keeps the error. WINRESCUE_PROBE_JOBS=0 probes in this process (for
+ * debugging only: nothing is limited).
  */
 #define PROBE_JOBS_MAX 8
+#define PROBE_MEM_MB_DEFAULT 384	/* address space: libraries ~60 MiB, a big volume's maps */
+#define PROBE_TIMEOUT_DEFAULT 60	/* seconds per disk: a failing disk retries for long */
+#define WORKER_EXIT_OOM 86
 
 struct worker {
 	pid_t pid;
@@ -352,8 +385,34 @@ struct worker {
 	struct disk **disks;	/* its share, in the order it sends them */
 	size_t n;
 	struct wire_buf in;
+	double deadline;	/* monotonic seconds */
+	bool timed_out;		/* killed at its deadline */
 };
 
+static unsigned long env_ulong(const char *name, unsigned long def, unsigned long min)
+{
+	const char *env = getenv(name);
+	char *end;
+	unsigned long v;
+
+	if (!env || !*env)
+		return def;
+	errno = 0;
+	v = strtoul(env, &end, 10);
+	return *end || errno || v < min ? def : v;
+}
+
+static unsigned long probe_mem_mb(void)
+{
+	return env_ulong("WINRESCUE_PROBE_MEM_MB", PROBE_MEM_MB_DEFAULT, 16);
+}
+
+static unsigned long probe_timeout_s(void)
+{
+	return env_ulong("WINRESCUE_PROBE_TIMEOUT", PROBE_TIMEOUT_DEFAULT, 1);
+}
+
+/* 0: probe in this process (WINRESCUE_PROBE_JOBS=0, or no disk). */
 static size_t probe_jobs(size_t ndisks)
 {
 	const char *env = getenv("WINRESCUE_PROBE_JOBS");
@@ -362,6 +421,8 @@ static size_t probe_jobs(size_t ndisks)
 	if (env && *env) {
 		char *end;
 		long v = strtol(env, &end, 10);
+		if (*end == '\0' && v == 0)
+			return 0;
 		if (*end == '\0' && v >= 1)
 			jobs = v;
 	}
@@ -386,14 +447,31 @@ static bool write_all(int fd, const unsigned char *p, size_t n)
 	return true;
 }
 
-/* In the child: probe, send, and leave without running atexit handlers. */
+#if defined(__SANITIZE_ADDRESS__)
+#define PROBE_UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define PROBE_UNDER_ASAN 1
+#endif
+#endif
+
+/* In the child: the limits, then probe, send, and leave without atexit handlers. */
 static void __attribute__((noreturn)) worker_run(const struct probe_ctx *ctx,
 						 const struct mount_table *mt, struct worker *wk,
 						 int out)
 {
 	struct wire_buf b = { 0 };
+	unsigned long mb = probe_mem_mb();
 
 	signal(SIGPIPE, SIG_DFL);
+	util_set_oom_exit(WORKER_EXIT_OOM);
+#ifndef PROBE_UNDER_ASAN	/* ASan reserves terabytes of address space for itself */
+	struct rlimit rl = { .rlim_cur = (rlim_t)mb << 20, .rlim_max = (rlim_t)mb << 20 };
+	if (setrlimit(RLIMIT_AS, &rl) == 0)
+		worker_mem_mb = mb;
+#else
+	(void)mb;
+#endif
 	probe_list(ctx, mt, wk->disks, wk->n);
 	for (size_t i = 0; i < wk->n; i++)
 		wire_put_disk(&b, wk->disks[i]);
@@ -405,6 +483,7 @@ static bool worker_start(const struct probe_ctx *ctx, const struct mount_table *
 {
 	int p[2];
 
+	wk->fd = -1;
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return false;
 	wk->pid = fork();
@@ -419,27 +498,53 @@ static bool worker_start(const struct probe_ctx *ctx, const struct mount_table *
 	}
 	close(p[1]);
 	wk->fd = p[0];
+	/* its disks are probed side by side (stages, prefetch): one disk's time for all */
+	wk->deadline = monotonic_s() + (double)probe_timeout_s();
 	return true;
 }
 
-/* Read every worker's pipe to its end, whichever has something first. */
+/*
+ * Read every worker's pipe to its end, whichever has something first; a
+ * worker still running at its deadline is killed (its disks then carry
+ * the reason).
+ */
 static void workers_drain(struct worker *wk, size_t n)
 {
 	struct pollfd *pf = xcalloc(n, sizeof(*pf));
 	size_t open_fds;
 
 	for (;;) {
+		double now = monotonic_s(), next = -1;
+
 		open_fds = 0;
-		for (size_t i = 0; i < n; i++)
-			if (wk[i].fd >= 0)
-				pf[open_fds++] = (struct pollfd){ .fd = wk[i].fd, .events = POLLIN };
-		if (!open_fds || (poll(pf, open_fds, -1) < 0 && errno != EINTR))
+		for (size_t i = 0; i < n; i++) {
+			if (wk[i].fd < 0)
+				continue;
+			if (now >= wk[i].deadline) {
+				kill(wk[i].pid, SIGKILL);
+				wk[i].timed_out = true;
+				close(wk[i].fd);
+				wk[i].fd = -1;
+				continue;
+			}
+			if (next < 0 || wk[i].deadline < next)
+				next = wk[i].deadline;
+			pf[open_fds++] = (struct pollfd){ .fd = wk[i].fd, .events = POLLIN };
+		}
+		if (!open_fds)
+			break;
+		int ms = (int)((next - now) * 1000) + 1;
+		if (poll(pf, open_fds, ms) < 0 && errno != EINTR)
 			break;
 		for (size_t i = 0; i < n; i++) {
 			struct wire_buf *b = &wk[i].in;
+			struct pollfd *p = NULL;
 			ssize_t r;
 
-			if (wk[i].fd < 0)
+			for (size_t k = 0; k < open_fds && !p; k++)
+				if (pf[k].fd == wk[i].fd && wk[i].fd >= 0)
+					p = &pf[k];
+			if (!p || !(p->revents & (POLLIN | POLLHUP | POLLERR)))
 				continue;
 			wire_reserve(b, 65536);
 			r = read(wk[i].fd, b->data + b->len, b->cap - b->len);
@@ -455,27 +560,73 @@ static void workers_drain(struct worker *wk, size_t n)
 }
 
 /* Why a worker's disks did not come back, in words. */
-static char *worker_failure(int status)
+static char *worker_failure(const struct worker *wk, int status)
 {
+	if (wk->timed_out)
+		return xasprintf("it took longer than %lu s (WINRESCUE_PROBE_TIMEOUT)",
+				 probe_timeout_s());
+	if (WIFEXITED(status) && WEXITSTATUS(status) == WORKER_EXIT_OOM)
+		return xasprintf("it needed more than %lu MiB of memory (WINRESCUE_PROBE_MEM_MB)",
+				 probe_mem_mb());
 	if (WIFSIGNALED(status))
-		return xasprintf("its probe process was killed by signal %d (%s)", WTERMSIG(status),
+		return xasprintf("the probe crashed (signal %d, %s)", WTERMSIG(status),
 				 strsignal(WTERMSIG(status)));
 	if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
-		return xasprintf("its probe process failed (exit status %d)", WEXITSTATUS(status));
-	return xstrdup("its probe process sent an incomplete answer");
+		return xasprintf("the probe failed (exit status %d)", WEXITSTATUS(status));
+	return xstrdup("the probe sent an incomplete answer");
 }
 
-/* Take the worker's disks in place of our unprobed copies. */
+/*
+ * Workers killed in the middle of a read on a dying or slow disk exit only
+ * when the kernel gives the read up (uninterruptible sleep): they are not
+ * waited for, but reaped at the next scan, so that a hung disk never hangs
+ * the listing (nor the TUI).
+ */
+static pid_t *unreaped;
+static size_t nunreaped;
+
+static void reap_old(void)
+{
+	size_t keep = 0;
+
+	for (size_t i = 0; i < nunreaped; i++)
+		if (waitpid(unreaped[i], NULL, WNOHANG) == 0)
+			unreaped[keep++] = unreaped[i];
+	nunreaped = keep;
+}
+
+static void reap(const struct worker *wk, int *status)
+{
+	pid_t r;
+
+	if (!wk->timed_out) {
+		while ((r = waitpid(wk->pid, status, 0)) < 0 && errno == EINTR)
+			;
+		return;
+	}
+	for (int i = 0; i < 20; i++) {	/* 100 ms for a quick exit */
+		if ((r = waitpid(wk->pid, status, WNOHANG)) != 0)
+			return;
+		nanosleep(&(struct timespec){ .tv_nsec = 5 * 1000000L }, NULL);
+	}
+	unreaped = xrealloc(unreaped, nunreaped + 1, sizeof(*unreaped));
+	unreaped[nunreaped++] = wk->pid;
+}
+
+/*
+ * Take the worker's disks in place of our unprobed copies; the ones that
+ * did not come back go into *failed (to be probed again one by one), or,
+ * when retry is false, carry the reason.
+ */
 static void worker_collect(const struct probe_ctx *ctx, const struct mount_table *mt,
-			   struct worker *wk)
+			   struct worker *wk, bool retry, struct disk ***failed, size_t *nfailed)
 {
 	const unsigned char *pos = wk->in.data, *end = wk->in.data + wk->in.len;
 	char *why = NULL;
 	int status = 0;
 	bool ok = true;
 
-	while (waitpid(wk->pid, &status, 0) < 0 && errno == EINTR)
-		;
+	reap(wk, &status);
 	for (size_t i = 0; i < wk->n; i++) {
 		struct disk *d = wk->disks[i], got;
 
@@ -487,14 +638,20 @@ static void worker_collect(const struct probe_ctx *ctx, const struct mount_table
 		if (ok) {
 			disk_free_fields(&got);	/* what a short answer left */
 			ok = false;
-			why = worker_failure(status);
+			why = worker_failure(wk, status);
+		}
+		if (retry) {
+			*failed = xrealloc(*failed, *nfailed + 1, sizeof(**failed));
+			(*failed)[(*nfailed)++] = d;
+			continue;
 		}
 		/* what sysfs says still lists, with the reason for the rest */
 		if (stage_sysfs(ctx, mt, d) && !d->error)
-			d->error = xasprintf("probing %s did not finish: %s", d->path, why);
+			d->error = xasprintf("probing %s stopped: %s", d->path, why);
 	}
 	free(why);
 	free(wk->in.data);
+	wk->in = (struct wire_buf){ 0 };
 }
 
 /* A scan in progress: the disks dealt out to workers. */
@@ -504,7 +661,7 @@ struct probe_run {
 	struct worker *wk;	/* NULL: probed in this process */
 };
 
-/* Start probing disks[0..n): fork the workers, or probe them here with one job. */
+/* Start probing disks[0..n): fork the workers (or, jobs 0, probe them here). */
 static void probe_start(const struct probe_ctx *ctx, const struct mount_table *mt,
 			struct disk *disks, size_t n, struct probe_run *run)
 {
@@ -512,40 +669,71 @@ static void probe_start(const struct probe_ctx *ctx, const struct mount_table *m
 
 	*run = (struct probe_run){ .all = xcalloc(n ? n : 1, sizeof(*run->all)), .n = n,
 				   .jobs = jobs };
+	if (!jobs) {
+		for (size_t i = 0; i < n; i++)
+			run->all[i] = &disks[i];
+		probe_list(ctx, mt, run->all, n);
+		return;
+	}
 	/* deal the disks out in turn: neighbours (sda, sdb...) often alike */
 	for (size_t k = 0, i = 0; k < jobs; k++)
 		for (size_t j = k; j < n; j += jobs)
 			run->all[i++] = &disks[j];
-	if (jobs <= 1) {
-		probe_list(ctx, mt, run->all, n);
-		return;
-	}
 	run->wk = xcalloc(jobs, sizeof(*run->wk));
 	for (size_t k = 0, first = 0; k < jobs; k++) {
 		struct worker *wk = &run->wk[k];
 		wk->disks = run->all + first;
 		wk->n = (n - k + jobs - 1) / jobs;
-		wk->fd = -1;
 		first += wk->n;
 		if (!worker_start(ctx, mt, wk))
 			wk->pid = 0;	/* cannot fork: probed here in probe_finish() */
 	}
 }
 
+/* Each of the disks of failed workers again, in a worker of its own. */
+static void probe_singly(const struct probe_ctx *ctx, const struct mount_table *mt,
+			 struct disk **disks, size_t n)
+{
+	struct worker *wk = xcalloc(n ? n : 1, sizeof(*wk));
+
+	for (size_t i = 0; i < n; i++) {
+		wk[i].disks = &disks[i];
+		wk[i].n = 1;
+		if (!worker_start(ctx, mt, &wk[i]))
+			wk[i].pid = 0;
+	}
+	workers_drain(wk, n);
+	for (size_t i = 0; i < n; i++) {
+		if (wk[i].pid > 0) {
+			worker_collect(ctx, mt, &wk[i], false, NULL, NULL);
+		} else if (stage_sysfs(ctx, mt, disks[i]) && !disks[i]->error) {
+			disks[i]->error = xasprintf("probing %s stopped: no process could be started "
+						    "for it", disks[i]->path);
+		}
+	}
+	free(wk);
+}
+
 /* Wait for the workers and take their disks. */
 static void probe_finish(const struct probe_ctx *ctx, const struct mount_table *mt,
 			 struct probe_run *run)
 {
+	struct disk **failed = NULL;
+	size_t nfailed = 0;
+
 	if (run->wk) {
 		workers_drain(run->wk, run->jobs);
 		for (size_t k = 0; k < run->jobs; k++) {
 			struct worker *wk = &run->wk[k];
 			if (wk->pid > 0)
-				worker_collect(ctx, mt, wk);
+				worker_collect(ctx, mt, wk, wk->n > 1, &failed, &nfailed);
 			else
 				probe_list(ctx, mt, wk->disks, wk->n);
 		}
+		if (nfailed)
+			probe_singly(ctx, mt, failed, nfailed);
 	}
+	free(failed);
 	free(run->wk);
 	free(run->all);
 }
@@ -577,6 +765,7 @@ struct inventory *probes_scan(const struct probe_ctx *ctx)
 		inv->ndisks = keep;
 	}
 	mounts_load(ctx, &mt);
+	reap_old();
 	probe_start(ctx, &mt, inv->disks, inv->ndisks, &run);
 	mounts_rescue_disks(ctx, &mt, &rescue, &reasons, &nrescue);
 	probe_finish(ctx, &mt, &run);

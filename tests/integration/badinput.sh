@@ -14,9 +14,12 @@
 #                   error filter has no region option)
 #  (b) corrupt GPT: primary header zeroed (backup intact), both headers zeroed
 #  (c) corrupt NTFS boot sector on partition 2 of 3
-#  (f) a probe process killed in the middle of a scan (its disk served
-#      slowly by nbdkit's delay filter): its disks carry the error, the
-#      listing still succeeds
+#  (f) probe limits: a disk served slowly by nbdkit's delay filter with a
+#      1 s time limit (its probe process killed), with one probe process and
+#      with several: only that disk carries the reason; a probe process
+#      killed from outside: its disks probed again, all listed; a crafted
+#      boot sector that makes libblkid ask for 2 GiB under a 256 MiB limit:
+#      only that partition carries the reason
 #  (g) stale firmware RAID metadata (Promise, 63 sectors before the end): at
 #      the end of an NTFS partition it is not that partition's content (libblkid
 #      runs firmware RAID probers on whole disks only, so blkid -p on the
@@ -27,10 +30,11 @@
 
 . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 . "$(dirname "${BASH_SOURCE[0]}")/../lib-json.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/../lib-tui.sh"
 
 wr_require_root_loop_fuse
 wr_require_fixtures
-for tool in nbdkit nbdfuse fusermount3 mkntfs sfdisk jq; do
+for tool in nbdkit nbdfuse fusermount3 mkntfs sfdisk jq tmux; do
 	command -v "$tool" >/dev/null || { nok "$tool is not installed (make deps)"; wr_finish; exit; }
 done
 if [ ! -x "$WR_BIN" ]; then
@@ -383,21 +387,66 @@ usage "frobnicate" 16 'frobnicate' -- frobnicate
 usage "--sysroot /nonexistent list" 1 '/nonexistent' -- --sysroot /nonexistent list
 
 # ---------------------------------------------------------------- (f) a probe process dies
-# Every read of the slow disk takes 0.5 s, so its probe process is still at
-# work when the others have finished and exited; that one is killed.
-w="(f) killed probe"
+# Every read of the slow disk takes 0.5 s, so probing it takes seconds.
+w="(f) probe limits"
 mk_ntfs_disk "$T/slow.img" dos 0x51051051 2 8 SLOW || nok "$w: build slow.img"
 SLOW=
+# (f1) a time limit of 1 s: the probe process is killed (SIGKILL); each of its
+# disks is probed again in a process of its own, so only the slow one keeps
+# the error; with one probe process (as on a one-CPU machine) and with several
 if nbd_serve f slow --filter=delay file "$T/slow.img" delay-read=500ms && attach_ro_to SLOW "$f"; then
-	t0=$EPOCHREALTIME
-	WINRESCUE_PROBE_JOBS=8 "$WR_BIN" list --json >"$T/f.json" 2>"$T/f.err" &
+	for jobs in 1 ""; do
+		wj="$w, WINRESCUE_PROBE_JOBS=${jobs:-unset}"
+		rc=0
+		WINRESCUE_PROBE_JOBS=$jobs WINRESCUE_PROBE_TIMEOUT=1 timeout 120 "$WR_BIN" list --json \
+			>"$T/f.json" 2>"$T/f.err" || rc=$?
+		L=$T/f
+		expect_eq "$wj: the list completes (exit 0), nothing on stderr" "0 " "$rc $(cat "$T/f.err")"
+		expect_eq "$wj: $SLOW carries the reason in words" \
+			"probing $SLOW stopped: it took longer than 1 s (WINRESCUE_PROBE_TIMEOUT)" \
+			"$(jdisk "$L" "$SLOW" .error)"
+		expect_eq "$wj: no other disk lost" 1 \
+			"$(jq '[.disks[] | select((.error // "") | test("^probing .* stopped"))] | length' "$L.json")"
+		expect_eq "$wj: the control disk intact" "gpt 3 CTRL1" \
+			"$(jdisk "$L" "$CONTROL" '"\(.pttype) \(.partitions | length) \(.partitions[0].label)"')"
+	done
+	expect_match "$w: the text listing says it too" "probing $SLOW stopped: it took longer than" \
+		"$(WINRESCUE_PROBE_TIMEOUT=1 "$WR_BIN" list 2>&1)"
+	# the TUI on the same disks: the reason on the screen, r probes again
+	# (killed again), the screen keeps working, q leaves the terminal as it was
+	tui_start_env fl 80x24 vt220 "LINES=24 COLUMNS=80 WINRESCUE_PROBE_TIMEOUT=1" tui \
+		"$(basename "$SLOW")" "$(basename "$CONTROL")" || nok "$w: TUI start"
+	if tui_wait fl 'q:Quit' 20; then
+		tui_keys fl Tab
+		tui_settle fl
+		expect_match "$w: TUI: the slow disk marked unreadable" 'unreadable' "$(tui_screen fl)"
+		tui_keys fl Enter
+		tui_wait fl 'Details: ' 5
+		expect_match "$w: TUI: its details give the reason" 'took longer than 1 s' "$(tui_screen fl)"
+		tui_keys fl Escape
+		tui_wait fl 'q:Quit' 5
+		tui_keys fl r
+		sleep 1
+		tui_settle fl
+		tui_keys fl g
+		tui_settle fl
+		expect_match "$w: TUI: after r the screen still works (the control disk)" 'CTRL1' "$(tui_screen fl)"
+		tui_keys fl q
+		expect_eq "$w: TUI: q exits 0" 0 "$(tui_wait_exit fl 20)"
+		expect_eq "$w: TUI: terminal modes restored" "$(cat "$TUI_DIR/fl.stty-before")" \
+			"$(cat "$TUI_DIR/fl.stty-after" 2>/dev/null)"
+	else
+		nok "$w: TUI: no main screen: $(tui_screen fl | head -5)"
+	fi
+	tui_stop fl
+	# (f2) a probe process killed from outside: its disks are probed again, each
+	# in a process of its own, and all of them list
+	WINRESCUE_PROBE_JOBS=1 "$WR_BIN" list --json >"$T/f2.json" 2>"$T/f2.err" &
 	wpid=$!
 	killed=
-	for ((n = 0; n < 300; n++)); do
-		# children still at work (finished ones wait as zombies to be collected)
+	for ((n = 0; n < 100; n++)); do
 		kids=$(ps -o pid=,stat= --ppid "$wpid" | awk '$2 !~ /^Z/ { printf "%s ", $1 }')
-		nkids=$(wc -w <<<"$kids")
-		if [ "$nkids" = 1 ] && [ "$n" -ge 5 ]; then
+		if [ -n "$kids" ] && [ "$n" -ge 3 ]; then
 			kill -KILL $kids && killed=$kids
 			break
 		fi
@@ -406,35 +455,38 @@ if nbd_serve f slow --filter=delay file "$T/slow.img" delay-read=500ms && attach
 	done
 	rc=0
 	wait "$wpid" || rc=$?
-	t1=$EPOCHREALTIME
-	echo "# $w: the scan took $(((${t1/./} - ${t0/./}) / 1000)) ms"
-	if [ -n "$killed" ]; then ok "$w: one probe process left at work, killed ($killed)"; else nok "$w: no probe process to kill (children: ${kids:-none})"; fi
-	expect_eq "$w: exit status (the other disks listed)" 0 "$rc"
-	expect_eq "$w: nothing on stderr" "" "$(cat "$T/f.err")"
-	L=$T/f
-	expect_match "$w: $SLOW carries the error" \
-		"^probing $SLOW did not finish: its probe process was killed by signal 9" "$(jdisk "$L" "$SLOW" .error)"
-	total=$(jq '.disks | length' "$L.json")
-	failed=$(jq '[.disks[] | select((.error // "") | test("did not finish"))] | length' "$L.json")
-	if [ "$failed" -ge 1 ] && [ "$failed" -lt "$total" ]; then
-		ok "$w: $failed of $total disks carry the error, the others are probed"
-	else
-		nok "$w: $failed of $total disks carry the error"
-	fi
-	# the disks the surviving processes probed are complete, not blanks
-	probed=$(jq '[.disks[] | select(.error == null and .pttype != null)] | length' "$L.json")
-	if [ "$probed" -ge 1 ]; then ok "$w: $probed disks with a partition table came back"; else nok "$w: no probed disk came back"; fi
-	# control disk: listed in full unless it shared the killed process
-	ce=$(jdisk "$L" "$CONTROL" .error)
-	if [ "$ce" = null ]; then
-		expect_eq "$w: control disk lists normally" "gpt 3 CTRL1" \
-			"$(jdisk "$L" "$CONTROL" '"\(.pttype) \(.partitions | length) \(.partitions[0].label)"')"
-	else
-		expect_match "$w: control disk shared the killed process" "did not finish" "$ce"
-	fi
+	if [ -n "$killed" ]; then ok "$w: the probe process killed from outside ($killed)"; else nok "$w: no probe process to kill"; fi
+	expect_eq "$w: killed from outside: exit 0" 0 "$rc"
+	expect_eq "$w: killed from outside: probed again, every disk listed" "dos 0" \
+		"$(jdisk "$T/f2" "$SLOW" '.pttype') $(jq '[.disks[] | select((.error // "") | test("^probing .* stopped"))] | length' "$T/f2.json")"
 else
 	nok "$w: cannot serve slow.img through nbdkit's delay filter"
 fi
+# (f3) a crafted boot sector: clusters per MFT record (offset 0x40) = -30, so
+# libblkid's NTFS prober reads two 1 GiB records (blkid -p needs 2 GiB and
+# seconds for it); under the memory limit only that partition says why
+truncate -s 9G "$T/crafted.img"
+printf 'label: gpt\nstart=2048, size=8GiB, type=EBD0A0A2-B9E5-4433-87C0-68B6B72699C7\n' |
+	sfdisk -q "$T/crafted.img" || nok "$w: crafted.img table"
+CRAFT=$(losetup -f --show -P "$T/crafted.img") && wr_cleanup_add "wr_detach '$CRAFT'"
+partx -a "$CRAFT" >/dev/null 2>&1
+mkntfs -F -q -f -Q "${CRAFT}p1" >/dev/null 2>&1 || nok "$w: mkntfs crafted"
+printf '\xe2' | dd of="${CRAFT}p1" bs=1 seek=64 conv=notrunc status=none && sync
+blockdev --flushbufs "${CRAFT}p1"
+for jobs in 1 ""; do
+	wj="$w, WINRESCUE_PROBE_JOBS=${jobs:-unset}"
+	rc=0
+	WINRESCUE_PROBE_JOBS=$jobs WINRESCUE_PROBE_MEM_MB=256 timeout 120 "$WR_BIN" list --json \
+		>"$T/m.json" 2>"$T/m.err" || rc=$?
+	expect_eq "$wj: crafted boot sector: the list completes (exit 0)" 0 "$rc"
+	expect_match "$wj: the partition says the memory limit stopped it" \
+		'needed more than 256 MiB of memory \(WINRESCUE_PROBE_MEM_MB\)' "$(jpart "$T/m" "${CRAFT}p1" .error)"
+	expect_eq "$wj: crafted: the control disk intact" "gpt 3 CTRL1" \
+		"$(jdisk "$T/m" "$CONTROL" '"\(.pttype) \(.partitions | length) \(.partitions[0].label)"')"
+done
+wr_detach "$CRAFT"
+wr_cleanup_forget "wr_detach '$CRAFT'"
+rm -f "$T/crafted.img"
 
 # ---------------------------------------------------------------- (e) images unchanged
 wr_expect_images_unchanged "(e)" "$T"

@@ -149,15 +149,38 @@ wr_umount "$T/mnt" || wr_bail "umount"
 check "$T/made.img"
 expect_eq "fresh mkntfs volume with files: clean" "0 " "$RC $(codes)"
 
-# a folder of 2000 files: an index with many blocks, so a $BITMAP value of 16
-# bytes or more (as C:\Windows\System32 has); once taken for a broken root
-truncate -s 64M "$T/big.img"
-mkntfs -q -F -f "$T/big.img" >/dev/null 2>&1 && ntfs-3g "$T/big.img" "$T/mnt" || wr_bail "big.img"
-mkdir "$T/mnt/many" && (cd "$T/mnt/many" && for i in $(seq 2000); do : >"file-$i.txt"; done)
+# what real volumes hold, made by ntfs-3g, must check clean (no false
+# positives): a folder of 2000 files with 100 deleted (an index with many
+# blocks, so a $BITMAP value of 16 bytes or more, as C:\Windows\System32
+# has; once taken for a broken root), Unicode names, hard links, symbolic
+# links (reparse points), an alternate data stream, a sparse file, compressed
+# files, a fragmented file, a folder 40 levels deep
+truncate -s 128M "$T/big.img"
+mkntfs -q -F -f "$T/big.img" >/dev/null 2>&1 &&
+	ntfs-3g -o compression,streams_interface=windows "$T/big.img" "$T/mnt" || wr_bail "big.img"
+(
+	set -e
+	cd "$T/mnt"
+	mkdir many comp
+	(cd many && for i in $(seq 2000); do : >"file-$i ünïcödé.txt"; done)
+	for i in $(seq 100); do rm "many/file-$((i * 13)) ünïcödé.txt"; done
+	head -c 50000 /dev/urandom >data.bin
+	ln data.bin link1 && ln data.bin many/link2
+	ln -s data.bin symlink && ln -s /nowhere/abs abslink
+	echo stream >"data.bin:ads"
+	truncate -s 50M sparse.bin && dd if=/dev/urandom of=sparse.bin bs=4k count=1 seek=5000 conv=notrunc status=none
+	python3 -c "import os; os.setxattr('comp', 'system.ntfs_attrib_be', bytes.fromhex('00000800'))"
+	for i in $(seq 10); do yes "compressible $i" | head -c 200000 >"comp/c$i.txt"; done
+	for i in $(seq 30); do head -c 4096 /dev/urandom >>frag.bin; head -c 4096 /dev/urandom >"fill$i"; done
+	p=deep; for i in $(seq 40); do p=$p/level$i; done; mkdir -p "$p" && echo leaf >"$p/leaf"
+) || nok "filling big.img"
 wr_umount "$T/mnt" || wr_bail "umount big"
 check "$T/big.img"
-expect_eq "a folder of 2000 files: clean" "0 " "$RC $(codes)"
-expect_eq "a folder of 2000 files: every file found" 2000 \
+expect_eq "what ntfs-3g makes (big folder, links, streams, sparse, compressed, deep): clean" "0 " "$RC $(codes)"
+expect_eq "... with no warning either" 0 "$(jq '.checks[0].warnings' "$T/out.json")"
+# 1900 in the big folder, data.bin (its hard links are names of one file),
+# 2 symlinks, sparse.bin, 10 compressed, frag.bin, 30 fillers, leaf; made.img has 3
+expect_eq "... every file found" 1943 \
 	"$(($(jq '.checks[0].files' "$T/out.json") - $(jq '.checks[0].files' <<<"$("$WR_BIN" check --json "$T/made.img")")))"
 rm -f "$T/big.img"
 
