@@ -258,7 +258,7 @@ static void plan_boot(struct job *job, struct fix_priv *f, int fd, uint64_t size
 /* Set or clear the dirty flag in a copy of $Volume's record; false when it cannot be. */
 static bool patch_dirty(uint8_t *raw, uint32_t rs, bool dirty)
 {
-	uint8_t *copy = xcalloc(1, rs), *vi;
+	uint8_t *copy = xcalloc(1, rs), *f2 = xcalloc(1, rs), *vi;
 	uint32_t vlen;
 	bool ok = false;
 
@@ -270,11 +270,16 @@ static bool patch_dirty(uint8_t *raw, uint32_t rs, bool dirty)
 		if (flags != nl_le16(vi + NL_VI_FLAGS)) {
 			nl_put16(vi + NL_VI_FLAGS, flags);
 			nb_unfixup(copy, rs);
-			memcpy(raw, copy, rs);
-			ok = true;
+			/* what is written must pass its own checks, as Windows will run them */
+			memcpy(f2, copy, rs);
+			if (nb_fixup(f2, rs) == NB_FIXUP_OK && nb_record_sane(copy, rs)) {
+				memcpy(raw, copy, rs);
+				ok = true;
+			}
 		}
 	}
 	free(copy);
+	free(f2);
 	return ok;
 }
 

@@ -301,7 +301,9 @@ int nb_fixup(uint8_t *rec, uint32_t size)
 
 	if (size < NL_USA_STRIDE || size % NL_USA_STRIDE)
 		return NB_FIXUP_COUNT;
-	if (ofs & 1 || ofs < 8 || (uint32_t)ofs + 2u * count > size || ofs >= NL_USA_STRIDE - 2)
+	/* the array lies in the header, before the first stride's own last two bytes */
+	if (ofs & 1 || ofs < 8 || (uint32_t)ofs + 2u * count > size ||
+	    (uint32_t)ofs + 2u * count > NL_USA_STRIDE - 2)
 		return NB_FIXUP_OFFSET;
 	if (count != size / NL_USA_STRIDE + 1)
 		return NB_FIXUP_COUNT;
@@ -319,7 +321,8 @@ void nb_unfixup(uint8_t *rec, uint32_t size)
 	uint16_t ofs = nl_le16(rec + NL_REC_USA_OFS), count = nl_le16(rec + NL_REC_USA_COUNT);
 	uint16_t usn;
 
-	if (count != size / NL_USA_STRIDE + 1 || ofs < 8 || (uint32_t)ofs + 2u * count > size)
+	if (count != size / NL_USA_STRIDE + 1 || ofs < 8 || (uint32_t)ofs + 2u * count > size ||
+	    (uint32_t)ofs + 2u * count > NL_USA_STRIDE - 2)
 		return;		/* not a record nb_fixup accepted */
 	usn = (uint16_t)(nl_le16(rec + ofs) + 1);
 	if (usn == 0 || usn == 0xffff)

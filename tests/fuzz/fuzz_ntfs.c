@@ -1,7 +1,8 @@
 /*
  * fuzz_ntfs.c - the parsers the checker runs on untrusted sectors: the
  * boot sector (nb_parse and its words), MFT records (the whole pass-3
- * walk), index blocks (the pass-6 walk), runlists and update sequence
+ * walk; the judge of two $MFTMirr copies; fix's unfixup, which must give
+ * a record that passes its fixups again), index blocks (the pass-6 walk), runlists and update sequence
  * fixups. The first byte of an input picks the parser.
  *
  * LLVMFuzzerTestOneInput is libFuzzer's entry point (make fuzz builds it
@@ -52,11 +53,34 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		buf = calloc(1, n);
 		memcpy(buf, data, size < n ? size : n);
 		memset(&rep, 0, sizeof(rep));
-		if (kind == 1)
-			nc_check_record_buf(buf, (uint32_t)n, 70, 1u << 20, &rep);
-		else
+		if (kind == 2) {
 			nc_check_index_buf(buf, (uint32_t)n, 0, &rep);
-		nc_report_free(&rep);
+			nc_report_free(&rep);
+			free(buf);
+			break;
+		}
+		{
+			/* the raw copy, for the judge of $MFTMirr copies and fix's edits */
+			uint8_t *raw = calloc(1, n), *ed = calloc(1, n);
+			uint32_t vlen;
+			memcpy(raw, buf, n);
+			nc_check_record_buf(buf, (uint32_t)n, 70, 1u << 20, &rep);
+			nc_report_free(&rep);
+			for (uint32_t r = 0; r < 4; r++)
+				nc_mirr_judge(raw, buf, (uint32_t)n, r, 1u << 20);
+			memcpy(ed, raw, n);
+			if (nb_fixup(ed, (uint32_t)n) == NB_FIXUP_OK) {
+				uint8_t *v = nc_resident_value(ed, (uint32_t)n, NL_AT_VOLUME_INFORMATION, &vlen);
+				if (v && (v < ed || v + vlen > ed + n))
+					abort();	/* a value outside the record */
+				/* fix's write path: protect again, and it must check again */
+				nb_unfixup(ed, (uint32_t)n);
+				if (nb_fixup(ed, (uint32_t)n) != NB_FIXUP_OK)
+					abort();
+			}
+			free(raw);
+			free(ed);
+		}
 		free(buf);
 		break;
 	case 3: {	/* a runlist, then fixups of a 1024-byte record */
