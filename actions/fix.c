@@ -139,19 +139,26 @@ static void add_write(struct fix_priv *f, uint64_t off, uint64_t len, uint8_t *d
 /* ---- the repairs, each planned from the check and the bytes as they are ---- */
 
 /* Windows' session: its header page zeroed, so that Windows starts afresh instead of resuming. */
-static void plan_hibernation(struct fix_priv *f, int fd)
+static int plan_hibernation(struct fix_priv *f, int fd, char **err)
 {
 	const struct nc_report *r = &f->before;
 	uint8_t *old = xcalloc(1, r->hiberfil_len);
+	int e = read_at(fd, old, r->hiberfil_len, r->hiberfil_off);
 
-	if (read_at(fd, old, r->hiberfil_len, r->hiberfil_off) == 0) {
-		add_step(f, "Discard Windows' hibernated session: zero the first %" PRIu32 " bytes of "
-			 "hiberfil.sys (its header), so that Windows starts afresh instead of resuming",
-			 r->hiberfil_len);
-		add_write(f, r->hiberfil_off, r->hiberfil_len, NULL, 0, "hiberfil.sys header",
-			  hash64(old, r->hiberfil_len, HASH64_INIT));
+	if (e) {
+		/* never repair under a session Windows may still resume */
+		*err = xasprintf("hiberfil.sys's header cannot be read (%s), so the hibernated "
+				 "session cannot be discarded", strerror(-e));
+		free(old);
+		return -1;
 	}
+	add_step(f, "Discard Windows' hibernated session: zero the first %" PRIu32 " bytes of "
+		 "hiberfil.sys (its header), so that Windows starts afresh instead of resuming",
+		 r->hiberfil_len);
+	add_write(f, r->hiberfil_off, r->hiberfil_len, NULL, 0, "hiberfil.sys header",
+		  hash64(old, r->hiberfil_len, HASH64_INIT));
 	free(old);
+	return 0;
 }
 
 /*
@@ -202,7 +209,8 @@ static int plan_logfile(struct fix_priv *f, int fd, const char *why, char **err)
 			    last->r.off + last->r.len == off) {
 				last->old_hash = hash64(buf, n, last->old_hash);
 				last->r.len += n;
-				last->r.new_hash = fill_hash(0xff, last->r.len);
+				memset(buf, 0xff, n);	/* FNV-1a goes on where it stopped */
+				last->r.new_hash = hash64(buf, n, last->r.new_hash);
 			} else {
 				add_write(f, off, n, NULL, 0xff, "$LogFile", hash64(buf, n, HASH64_INIT));
 			}
@@ -353,34 +361,48 @@ static int plan_mft(struct job *job, struct fix_priv *f, int fd, int dirty, char
 			both_bad++;
 		}
 	}
+	/* the dirty flag on top of the repaired records, so that each record is
+	 * one range, saved as the disk holds it now */
+	bool patched = false;
+	if (dirty >= 0 && n > NL_FILE_VOLUME) {
+		size_t at = (size_t)NL_FILE_VOLUME * rs;
+		uint32_t vlen;
+		uint8_t *cur = xcalloc(1, rs), *vi = NULL;
+		memcpy(cur, nm + at, rs);
+		if (nb_fixup(cur, rs) == NB_FIXUP_OK)
+			vi = nc_resident_value(cur, rs, NL_AT_VOLUME_INFORMATION, &vlen);
+		/* already as asked: nothing to write, nothing to warn about */
+		bool already = vi && vlen >= NL_VI_SIZE &&
+			       !!(nl_le16(vi + NL_VI_FLAGS) & NL_VOLUME_DIRTY) == (dirty > 0);
+		free(cur);
+		if (patch_dirty(nm + at, rs, dirty)) {
+			memcpy(nr + at, nm + at, rs);
+			patched = true;
+		} else if (!already) {
+			job_plan_warn(job, "The dirty flag cannot be %s: $Volume's record is damaged in "
+				      "both copies%s.", dirty ? "set" : "cleared",
+				      dirty ? ", so Windows will not run chkdsk by itself; run chkdsk /f "
+				      "in Windows" : "");
+		}
+	}
 	if (to_mirr)
 		add_step(f, "Copy %" PRIu32 " record%s of $MFT over $MFTMirr (the mirror of its first "
 			 "%" PRIu32 " records)", to_mirr, to_mirr == 1 ? "" : "s", n);
 	if (to_mft)
 		add_step(f, "Copy %" PRIu32 " intact record%s of $MFTMirr over the damaged one%s in "
 			 "$MFT", to_mft, to_mft == 1 ? "" : "s", to_mft == 1 ? "" : "s");
+	if (patched)
+		add_step(f, dirty ? "Set the dirty flag in $Volume (record 3, in $MFT and $MFTMirr): "
+			 "Windows runs chkdsk /f at its next start"
+			 : "Clear the dirty flag in $Volume (record 3, in $MFT and $MFTMirr): Windows "
+			 "will not run chkdsk at its next start");
 	if (both_bad)
 		job_plan_warn(job, "%" PRIu32 " of $MFT's first %" PRIu32 " records %s damaged in both "
 			      "copies: only chkdsk /f can rebuild %s.", both_bad, n,
 			      both_bad == 1 ? "is" : "are", both_bad == 1 ? "it" : "them");
-	if (to_mirr || to_mft) {
-		add_records(f, mft, rs, om, nm, n, "$MFT records");
-		add_records(f, mirr, rs, or, nr, n, "$MFTMirr records");
-		memcpy(om, nm, len);	/* the dirty flag goes on top of these */
-		memcpy(or, nr, len);
-	}
-	if (dirty >= 0 && n > NL_FILE_VOLUME) {
-		size_t at = (size_t)NL_FILE_VOLUME * rs;
-		if (patch_dirty(nm + at, rs, dirty)) {
-			memcpy(nr + at, nm + at, rs);
-			add_step(f, dirty ? "Set the dirty flag in $Volume (record 3, in $MFT and "
-				 "$MFTMirr): Windows runs chkdsk /f at its next start"
-				 : "Clear the dirty flag in $Volume (record 3, in $MFT and $MFTMirr): "
-				 "Windows will not run chkdsk at its next start");
-			add_records(f, mft + at, rs, om + at, nm + at, 1, "$Volume record in $MFT");
-			add_records(f, mirr + at, rs, or + at, nr + at, 1, "$Volume record in $MFTMirr");
-		}
-	}
+	/* each record rewritten once, its old bytes as the disk holds them */
+	add_records(f, mft, rs, om, nm, n, "$MFT records");
+	add_records(f, mirr, rs, or, nr, n, "$MFTMirr records");
 	free(om);
 	free(or);
 	free(nm);
@@ -585,8 +607,8 @@ static int fix_preflight(struct job *job)
 		close(fd);
 		return rc;
 	}
-	if (r->hibernated > 0)
-		plan_hibernation(f, fd);
+	if (r->hibernated > 0 && plan_hibernation(f, fd, &err) < 0)
+		goto failed;
 	const char *log_why = r->logfile == NC_LOG_UNCLEAN ? "discarding the changes not yet written"
 		: r->logfile == NC_LOG_FAST_RESTART ? "discarding the Fast Startup state"
 		: r->logfile == NC_LOG_UNKNOWN && has_finding(r, "logfile-damaged")
@@ -676,6 +698,27 @@ static int write_range(int fd, const struct fix_write *w)
 	return e;
 }
 
+/*
+ * A write failed at range last: ranges 0..last go back from the undo file
+ * (the failed one may be half written, so it is not judged, only put back).
+ * True when every one went back.
+ */
+static bool rollback(const char *undo_path, int fd, size_t last)
+{
+	struct undo_file u;
+	char *err = NULL;
+	bool ok = true;
+
+	if (undo_open(undo_path, &u, &err) < 0) {
+		free(err);
+		return false;
+	}
+	for (size_t i = 0; i <= last && i < u.n; i++)
+		ok = undo_restore_extent(&u, &u.ext[i], fd) == 0 && ok;
+	undo_close(&u);
+	return ok;
+}
+
 static int fix_run(struct job *job)
 {
 	struct fix_priv *f = job->priv;
@@ -739,14 +782,16 @@ static int fix_run(struct job *job)
 			job_step(job, "%s", job->plan.steps[1 + step]);
 		}
 		if ((e = write_range(fd, &f->w[i]))) {
+			bool back = rollback(res->undo_file, fd, i);
 			close(fd);
 			return job_result(job, ACT_OPERATIONAL, "write-failed",
-					  "Put the saved sectors back with 'winrescue undo' on the undo "
-					  "file, then copy the data off before anything else.",
-					  "Writing %s at byte %" PRIu64 " of %s failed: %s. The repair is "
-					  "incomplete; the undo file %s holds what was there before.",
-					  f->w[i].r.what, f->w[i].r.off, v->path, strerror(e),
-					  res->undo_file);
+					  "The device fails to write: copy it with ddrescue before anything "
+					  "else, and repair the copy.",
+					  "Writing %s at byte %" PRIu64 " of %s failed: %s. %s", f->w[i].r.what,
+					  f->w[i].r.off, v->path, strerror(e), back
+					  ? "What was written is put back: the volume is as it was."
+					  : "Putting back what was written failed too: the volume is partly "
+					    "repaired; the undo file holds what was there before.");
 		}
 		res->bytes_written += f->w[i].r.len;
 	}

@@ -201,11 +201,11 @@ static void add_target(struct job *job, const struct vol_ref *v)
 /*
  * An image file as the target: the loop device it is attached to when it
  * is (so that the rules on mounted volumes apply), else the file itself,
- * probed here as the inventory would probe a whole disk.
+ * probed as the inventory would probe a whole disk (probes_image).
  */
 static int resolve_image(struct job *job, const char *spec)
 {
-	char *real = realpath(spec, NULL), *pttype = NULL;
+	char *real = realpath(spec, NULL);
 	struct disk *d;
 	struct stat st;
 	int fd;
@@ -238,26 +238,16 @@ static int resolve_image(struct job *job, const char *spec)
 	d->name = xstrdup(basename(real));
 	d->size = (uint64_t)st.st_size;
 	d->log_sector = d->phys_sector = 512;
-	fsprobe_table(fd, d->size, &d->vol, &pttype);
-	/* an NTFS boot sector keeps 0x55AA: with its primary damaged, libblkid may
-	 * take the boot code for an MBR; the intact backup says what it is */
-	if (pttype && strcmp(pttype, "dos") == 0 && ntfs_looks_like(fd, 0, d->size)) {
-		free(pttype);
-		pttype = NULL;
-	}
-	if (pttype) {
-		free(pttype);
-		close(fd);
+	/* libblkid parses what the file holds: in a limited probe worker, as list does */
+	probes_image(fd, d);
+	close(fd);
+	if (d->error)
+		return job_result(job, ACT_FAILED, "probe-failed", NULL, "%s.", d->error);
+	if (d->pttype)
 		return job_result(job, ACT_USAGE, "image-partitioned",
 				  "Attach it read-only with 'losetup -r -P --show -f FILE' and name one "
 				  "of its partitions (/dev/loopNpM).",
 				  "%s is a disk image with a partition table, not a volume image.", spec);
-	}
-	fsprobe_volume(fd, 0, d->size, FSPROBE_DISK, &d->vol);
-	/* libblkid reads only the primary boot sector: NTFS through its backup too */
-	if (!d->vol.fstype && ntfs_looks_like(fd, 0, d->size))
-		d->vol.fstype = xstrdup("ntfs");
-	close(fd);
 	add_target(job, &(struct vol_ref){ .disk = d, .disk_index = (size_t)-1, .vol = &d->vol,
 					   .path = d->path, .role = PART_ROLE_DATA });
 	return ACT_OK;

@@ -179,36 +179,6 @@ static void undo_plan(struct job *job)
 	job->plan.confirm_word = xstrdup(vol_name(v));
 }
 
-/* Copy extent x from the undo file onto the volume, then sync it. 0 or errno. */
-static int restore_one(int ufd, int fd, const struct undo_extent *x)
-{
-	uint8_t *buf = xcalloc(1, CHUNK);
-	int e = 0;
-
-	for (uint64_t done = 0; done < x->len && !e;) {
-		size_t n = x->len - done < CHUNK ? (size_t)(x->len - done) : CHUNK;
-		ssize_t r = pread(ufd, buf, n, (off_t)(x->data_pos + done));
-		if (r != (ssize_t)n) {
-			e = r < 0 ? errno : EIO;
-			break;
-		}
-		for (size_t w = 0; w < n && !e;) {
-			ssize_t k = pwrite(fd, buf + w, n - w, (off_t)(x->off + done + w));
-			if (k < 0 && errno == EINTR)
-				continue;
-			if (k <= 0)
-				e = k < 0 ? errno : EIO;
-			else
-				w += (size_t)k;
-		}
-		done += n;
-	}
-	free(buf);
-	if (!e && fdatasync(fd) < 0)
-		e = errno;
-	return e;
-}
-
 static int undo_run(struct job *job)
 {
 	struct undo_priv *p = job->priv;
@@ -230,18 +200,32 @@ static int undo_run(struct job *job)
 		close(fd);
 		return job_result(job, ACT_REFUSED, "cancelled", NULL, "Cancelled; nothing was written.");
 	}
+	/* the same judgement again, now that the volume is ours: it may have been
+	 * mounted and written while the plan waited for its confirmation */
+	for (size_t i = 0; i < p->ntodo; i++) {
+		const struct undo_extent *x = &u->ext[p->todo[i]];
+		uint64_t h, hs;
+		if (undo_hash_range(fd, x->off, x->len, &h) || h != x->new_hash ||
+		    undo_hash_range(u->fd, x->data_pos, x->len, &hs) || hs != x->old_hash) {
+			close(fd);
+			return job_result(job, ACT_REFUSED, "changed-since", NULL,
+					  "Refused: %s or %s changed at bytes %" PRIu64 "-%" PRIu64
+					  " since the plan was made; nothing was written.", v->path,
+					  u->path, x->off, x->off + x->len - 1);
+		}
+	}
 	job->cancel = NULL;	/* from the first write on, every range goes back */
 	for (size_t i = 0; i < p->ntodo; i++) {
 		const struct undo_extent *x = &u->ext[p->todo[i]];
-		int e = restore_one(u->fd, fd, x);
+		int e = undo_restore_extent(u, x, fd);
 		if (e) {
 			close(fd);
 			return job_result(job, ACT_FAILED, "write-failed",
-					  "Run the same undo again: the ranges already restored are "
-					  "recognised and skipped.",
+					  "The device fails to write: copy it with ddrescue before anything "
+					  "else; the undo file still holds the saved bytes.",
 					  "Writing bytes %" PRIu64 "-%" PRIu64 " of %s failed: %s; %zu of %zu "
-					  "ranges were restored.", x->off, x->off + x->len - 1, v->path,
-					  strerror(e), i, p->ntodo);
+					  "ranges were restored, that one may be half written.", x->off,
+					  x->off + x->len - 1, v->path, strerror(e), i, p->ntodo);
 		}
 		job->res.bytes_written += x->len;
 		job_tick(job, i + 1, p->ntodo);

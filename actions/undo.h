@@ -75,6 +75,8 @@ struct undo_file {
 /* Open and validate an undo file (header, sizes, end line). 0 or -1 with why. */
 int undo_open(const char *path, struct undo_file *u, char **err);
 void undo_close(struct undo_file *u);
+/* Write extent x's saved bytes back onto devfd and sync them; 0 or errno. */
+int undo_restore_extent(const struct undo_file *u, const struct undo_extent *x, int devfd);
 /* The hash of a range of fd (as the device holds it); 0 or -errno. */
 int undo_hash_range(int fd, uint64_t off, uint64_t len, uint64_t *hash);
 

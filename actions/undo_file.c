@@ -209,11 +209,18 @@ int undo_finish(struct undo_writer *w, char **err)
 		e = -EINVAL;
 	if (!e && fsync(w->fd) < 0)
 		e = -errno;
-	/* the name must survive a power cut too */
-	if (!e && (dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+	/* the name must survive a power cut too: its directory, and that one's
+	 * (mkdir_p may have just made it) */
+	for (int level = 0; !e && level < 2; level++) {
+		char *d = dirname(dir);
+		if ((dfd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+			e = -errno;
+			break;
+		}
 		if (fsync(dfd) < 0)
 			e = -errno;
 		close(dfd);
+		memmove(dir, d, strlen(d) + 1);
 	}
 	free(dir);
 	if (e) {
@@ -280,13 +287,17 @@ int undo_open(const char *path, struct undo_file *u, char **err)
 		goto fail;
 	}
 	/* the JSON line: read through a stream on a duplicate */
-	if (!(f = fdopen(dup(fd), "r")) || fseeko(f, (off_t)sizeof(magic), SEEK_SET) ||
-	    getline(&line, &cap, f) <= 0 || !(o = json_tokener_parse(line)) ||
-	    !json_object_is_type(o, json_type_object)) {
+	int fd2 = dup(fd);
+	ssize_t ll = -1;
+	if (fd2 >= 0 && !(f = fdopen(fd2, "r")))
+		close(fd2);
+	if (!f || fseeko(f, (off_t)sizeof(magic), SEEK_SET) ||
+	    (ll = getline(&line, &cap, f)) <= 0 || strlen(line) != (size_t)ll ||
+	    !(o = json_tokener_parse(line)) || !json_object_is_type(o, json_type_object)) {
 		*err = xasprintf("%s is damaged: its header cannot be read", path);
 		goto fail;
 	}
-	pos = sizeof(magic) + strlen(line);
+	pos = sizeof(magic) + (uint64_t)ll;
 	u->action = jstr(o, "action");
 	u->device = jstr(o, "device");
 	u->created = jstr(o, "created");
@@ -339,6 +350,32 @@ fail:
 	free(line);
 	undo_close(u);
 	return -1;
+}
+
+int undo_restore_extent(const struct undo_file *u, const struct undo_extent *x, int devfd)
+{
+	uint8_t *buf = xcalloc(1, CHUNK);
+	int e = 0;
+
+	for (uint64_t done = 0; done < x->len && !e;) {
+		size_t n = x->len - done < CHUNK ? (size_t)(x->len - done) : CHUNK;
+		if ((e = -read_full(u->fd, buf, n, x->data_pos + done)))
+			break;
+		for (size_t w = 0; w < n && !e;) {
+			ssize_t k = pwrite(devfd, buf + w, n - w, (off_t)(x->off + done + w));
+			if (k < 0 && errno == EINTR)
+				continue;
+			if (k <= 0)
+				e = k < 0 ? errno : EIO;
+			else
+				w += (size_t)k;
+		}
+		done += n;
+	}
+	free(buf);
+	if (!e && fdatasync(devfd) < 0)
+		e = errno;
+	return e;
 }
 
 void undo_close(struct undo_file *u)

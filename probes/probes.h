@@ -176,6 +176,13 @@ void ntfs_prefetch_meta(int fd, uint64_t off, uint64_t size, unsigned sector_siz
 /* Whether [off, off+size) holds an NTFS boot sector at its start or its end. */
 bool ntfs_looks_like(int fd, uint64_t off, uint64_t size);
 /*
+ * Probe an image file (fd, d->path, d->size set) as one volume, as the
+ * inventory probes a whole disk, in a probe worker under the same limits:
+ * d->pttype when it holds a partition table, else d->vol; d->error when
+ * the probe stopped (the reason in words).
+ */
+void probes_image(int fd, struct disk *d);
+/*
  * A probe step's -errno in words (scan.c); in a probe worker, ENOMEM says
  * that the worker's memory limit stopped it.
  */

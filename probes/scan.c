@@ -43,6 +43,16 @@ const char *severity_name(enum severity s)
 
 /* The memory limit of this probe worker in MiB (0: none, or not a worker). */
 static unsigned long worker_mem_mb;
+/* In a probe worker: where it says it goes on (one byte per disk step), else -1. */
+static int worker_hb = -1;
+
+/* A sign of life for the parent's time limit: a step of one disk is done. */
+static void probe_progress(void)
+{
+	if (worker_hb >= 0 && write(worker_hb, "", 1) < 0) {
+		/* a full pipe is proof enough (non-blocking): nothing to do */
+	}
+}
 
 /*
  * A probe step's -errno in words: ENOMEM in a worker under its memory limit
@@ -306,13 +316,18 @@ static void probe_batch(const struct probe_ctx *ctx, const struct mount_table *m
 		b->fds[i] = -1;
 		if (stage_sysfs(ctx, mt, b->disks[i]))
 			stage_open(ctx, b, b->disks[i], &b->fds[i]);
+		probe_progress();
 	}
-	for (size_t i = 0; i < b->n; i++)
+	for (size_t i = 0; i < b->n; i++) {
 		if (b->fds[i] >= 0)
 			stage_table(b, b->disks[i], &b->fds[i]);
-	for (size_t i = 0; i < b->n; i++)
+		probe_progress();
+	}
+	for (size_t i = 0; i < b->n; i++) {
 		if (b->fds[i] >= 0)
 			stage_fs(b, b->disks[i], b->fds[i]);
+		probe_progress();
+	}
 	for (size_t j = 0; j < b->njobs; j++) {
 		struct ntfs_job *jb = &b->jobs[j];
 		size_t n0 = b->plan.n;
@@ -327,6 +342,7 @@ static void probe_batch(const struct probe_ctx *ctx, const struct mount_table *m
 		struct ntfs_job *jb = &b->jobs[j];
 		jb->vol->ntfs = ntfs_probe(jb->fd, jb->off, jb->size, jb->d->log_sector, jb->name,
 					   &jb->hints);
+		probe_progress();
 		free(jb->name);
 		prefetch_plan_free(&jb->hints);
 	}
@@ -364,8 +380,8 @@ static void probe_list(const struct probe_ctx *ctx, const struct mount_table *mt
  * one), forked for the scan; each probes its share and sends the disks
  * back through a pipe (wire.c). The probes parse what damaged disks hold
  * through libraries (libblkid, libfdisk, libntfs-3g), so a worker runs
- * under a memory limit (RLIMIT_AS) and a wall-time limit (its disks are
- * probed side by side, so one disk's time serves them all): a
+ * under a memory limit (RLIMIT_AS) and a time limit that runs from its
+ * last sign of life (a byte on a second pipe after each step of a disk): a
  * library that crashes, asks for gigabytes (a crafted NTFS boot sector
  * makes libblkid read 2 GiB) or hangs on a dying disk costs only its own
  * disks, which carry the reason, and never this process, its terminal or
@@ -384,8 +400,9 @@ struct worker {
 	int fd;			/* read end of its pipe, -1 once at EOF */
 	struct disk **disks;	/* its share, in the order it sends them */
 	size_t n;
+	int hb;			/* read end of its heartbeat pipe, -1 once closed */
 	struct wire_buf in;
-	double deadline;	/* monotonic seconds */
+	double deadline;	/* monotonic seconds: its last sign of life + the time limit */
 	bool timed_out;		/* killed at its deadline */
 };
 
@@ -458,11 +475,12 @@ static bool write_all(int fd, const unsigned char *p, size_t n)
 /* In the child: the limits, then probe, send, and leave without atexit handlers. */
 static void __attribute__((noreturn)) worker_run(const struct probe_ctx *ctx,
 						 const struct mount_table *mt, struct worker *wk,
-						 int out)
+						 int out, int hb)
 {
 	struct wire_buf b = { 0 };
 	unsigned long mb = probe_mem_mb();
 
+	worker_hb = hb;
 	signal(SIGPIPE, SIG_DFL);
 	util_set_oom_exit(WORKER_EXIT_OOM);
 #ifndef PROBE_UNDER_ASAN	/* ASan reserves terabytes of address space for itself */
@@ -481,82 +499,145 @@ static void __attribute__((noreturn)) worker_run(const struct probe_ctx *ctx,
 static bool worker_start(const struct probe_ctx *ctx, const struct mount_table *mt,
 			 struct worker *wk)
 {
-	int p[2];
+	int p[2], h[2];
 
-	wk->fd = -1;
+	wk->fd = wk->hb = -1;
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return false;
-	wk->pid = fork();
-	if (wk->pid < 0) {
+	if (pipe2(h, O_CLOEXEC | O_NONBLOCK) < 0) {
 		close(p[0]);
 		close(p[1]);
 		return false;
 	}
+	wk->pid = fork();
+	if (wk->pid < 0) {
+		close(p[0]);
+		close(p[1]);
+		close(h[0]);
+		close(h[1]);
+		return false;
+	}
 	if (wk->pid == 0) {
 		close(p[0]);
-		worker_run(ctx, mt, wk, p[1]);
+		close(h[0]);
+		worker_run(ctx, mt, wk, p[1], h[1]);
 	}
 	close(p[1]);
+	close(h[1]);
 	wk->fd = p[0];
-	/* its disks are probed side by side (stages, prefetch): one disk's time for all */
+	wk->hb = h[0];
 	wk->deadline = monotonic_s() + (double)probe_timeout_s();
 	return true;
 }
 
+/* Read what a worker's pipe holds now (0: more may come; 1: its end). */
+static int worker_read(struct worker *wk)
+{
+	struct wire_buf *b = &wk->in;
+	ssize_t r;
+
+	wire_reserve(b, 65536);
+	r = read(wk->fd, b->data + b->len, b->cap - b->len);
+	if (r > 0) {
+		b->len += (size_t)r;
+		return 0;
+	}
+	if (r < 0 && (errno == EINTR || errno == EAGAIN))
+		return 0;
+	return 1;
+}
+
+static void worker_close(struct worker *wk)
+{
+	if (wk->fd >= 0)
+		close(wk->fd);
+	if (wk->hb >= 0)
+		close(wk->hb);
+	wk->fd = wk->hb = -1;
+}
+
+/* Whether the worker's pipe is at its end already (it finished in time). */
+static bool worker_done_now(struct worker *wk)
+{
+	for (;;) {
+		struct pollfd p = { .fd = wk->fd, .events = POLLIN };
+		if (poll(&p, 1, 0) <= 0 || !(p.revents & (POLLIN | POLLHUP | POLLERR)))
+			return false;
+		if (worker_read(wk))
+			return true;
+	}
+}
+
 /*
- * Read every worker's pipe to its end, whichever has something first; a
- * worker still running at its deadline is killed (its disks then carry
- * the reason).
+ * Read every worker's pipe to its end, whichever has something first. A
+ * worker's deadline moves on with each sign of life (a disk step done); one
+ * silent for the whole time limit is killed (its disks then carry the
+ * reason), unless its answer is complete already.
  */
 static void workers_drain(struct worker *wk, size_t n)
 {
-	struct pollfd *pf = xcalloc(n, sizeof(*pf));
-	size_t open_fds;
+	struct pollfd *pf = xcalloc(2 * n, sizeof(*pf));
+	struct worker **of = xcalloc(2 * n, sizeof(*of));
 
 	for (;;) {
 		double now = monotonic_s(), next = -1;
+		size_t np = 0;
 
-		open_fds = 0;
 		for (size_t i = 0; i < n; i++) {
 			if (wk[i].fd < 0)
 				continue;
 			if (now >= wk[i].deadline) {
-				kill(wk[i].pid, SIGKILL);
-				wk[i].timed_out = true;
-				close(wk[i].fd);
-				wk[i].fd = -1;
+				if (!worker_done_now(&wk[i])) {
+					kill(wk[i].pid, SIGKILL);
+					wk[i].timed_out = true;
+				}
+				worker_close(&wk[i]);
 				continue;
 			}
 			if (next < 0 || wk[i].deadline < next)
 				next = wk[i].deadline;
-			pf[open_fds++] = (struct pollfd){ .fd = wk[i].fd, .events = POLLIN };
+			of[np] = &wk[i];
+			pf[np++] = (struct pollfd){ .fd = wk[i].fd, .events = POLLIN };
+			if (wk[i].hb >= 0) {
+				of[np] = &wk[i];
+				pf[np++] = (struct pollfd){ .fd = wk[i].hb, .events = POLLIN };
+			}
 		}
-		if (!open_fds)
+		if (!np)
 			break;
-		int ms = (int)((next - now) * 1000) + 1;
-		if (poll(pf, open_fds, ms) < 0 && errno != EINTR)
+		double wait_ms = (next - now) * 1000 + 1;
+		int ms = wait_ms > 60000 ? 60000 : (int)wait_ms;
+		int rc = poll(pf, np, ms);
+		if (rc < 0 && errno != EINTR) {
+			/* cannot wait for them: stop them, as at a deadline */
+			for (size_t i = 0; i < n; i++)
+				if (wk[i].fd >= 0) {
+					kill(wk[i].pid, SIGKILL);
+					wk[i].timed_out = true;
+					worker_close(&wk[i]);
+				}
 			break;
-		for (size_t i = 0; i < n; i++) {
-			struct wire_buf *b = &wk[i].in;
-			struct pollfd *p = NULL;
-			ssize_t r;
-
-			for (size_t k = 0; k < open_fds && !p; k++)
-				if (pf[k].fd == wk[i].fd && wk[i].fd >= 0)
-					p = &pf[k];
-			if (!p || !(p->revents & (POLLIN | POLLHUP | POLLERR)))
+		}
+		for (size_t k = 0; rc > 0 && k < np; k++) {
+			struct worker *w = of[k];
+			if (!(pf[k].revents & (POLLIN | POLLHUP | POLLERR)) || w->fd < 0)
 				continue;
-			wire_reserve(b, 65536);
-			r = read(wk[i].fd, b->data + b->len, b->cap - b->len);
-			if (r > 0) {
-				b->len += (size_t)r;
-			} else if (r == 0 || (errno != EINTR && errno != EAGAIN)) {
-				close(wk[i].fd);
-				wk[i].fd = -1;
+			if (pf[k].fd == w->hb) {
+				char junk[256];
+				ssize_t r = read(w->hb, junk, sizeof(junk));
+				if (r > 0)
+					w->deadline = monotonic_s() + (double)probe_timeout_s();
+				else if (r == 0 || (errno != EINTR && errno != EAGAIN)) {
+					close(w->hb);
+					w->hb = -1;
+				}
+			} else if (worker_read(w)) {
+				worker_close(w);
 			}
 		}
 	}
 	free(pf);
+	free(of);
 }
 
 /* Why a worker's disks did not come back, in words. */
@@ -690,25 +771,33 @@ static void probe_start(const struct probe_ctx *ctx, const struct mount_table *m
 	}
 }
 
-/* Each of the disks of failed workers again, in a worker of its own. */
+/*
+ * Each of the disks of failed workers again, in a worker of its own, as
+ * many at a time as the scan had workers.
+ */
 static void probe_singly(const struct probe_ctx *ctx, const struct mount_table *mt,
-			 struct disk **disks, size_t n)
+			 struct disk **disks, size_t n, size_t at_once)
 {
 	struct worker *wk = xcalloc(n ? n : 1, sizeof(*wk));
 
-	for (size_t i = 0; i < n; i++) {
-		wk[i].disks = &disks[i];
-		wk[i].n = 1;
-		if (!worker_start(ctx, mt, &wk[i]))
-			wk[i].pid = 0;
-	}
-	workers_drain(wk, n);
-	for (size_t i = 0; i < n; i++) {
-		if (wk[i].pid > 0) {
-			worker_collect(ctx, mt, &wk[i], false, NULL, NULL);
-		} else if (stage_sysfs(ctx, mt, disks[i]) && !disks[i]->error) {
-			disks[i]->error = xasprintf("probing %s stopped: no process could be started "
-						    "for it", disks[i]->path);
+	if (!at_once)
+		at_once = 1;
+	for (size_t first = 0; first < n; first += at_once) {
+		size_t m = n - first < at_once ? n - first : at_once;
+		for (size_t i = first; i < first + m; i++) {
+			wk[i].disks = &disks[i];
+			wk[i].n = 1;
+			if (!worker_start(ctx, mt, &wk[i]))
+				wk[i].pid = 0;
+		}
+		workers_drain(wk + first, m);
+		for (size_t i = first; i < first + m; i++) {
+			if (wk[i].pid > 0) {
+				worker_collect(ctx, mt, &wk[i], false, NULL, NULL);
+			} else if (stage_sysfs(ctx, mt, disks[i]) && !disks[i]->error) {
+				disks[i]->error = xasprintf("probing %s stopped: no process could be "
+							    "started for it", disks[i]->path);
+			}
 		}
 	}
 	free(wk);
@@ -731,11 +820,81 @@ static void probe_finish(const struct probe_ctx *ctx, const struct mount_table *
 				probe_list(ctx, mt, wk->disks, wk->n);
 		}
 		if (nfailed)
-			probe_singly(ctx, mt, failed, nfailed);
+			probe_singly(ctx, mt, failed, nfailed, run->jobs);
 	}
 	free(failed);
 	free(run->wk);
 	free(run->all);
+}
+
+/* An image file as one volume, as the inventory probes a whole disk. */
+static void probe_image_here(int fd, struct disk *d)
+{
+	char *pttype = NULL;
+
+	fsprobe_table(fd, d->size, &d->vol, &pttype);
+	/* an NTFS boot sector keeps 0x55AA: with its primary damaged, libblkid may
+	 * take the boot code for an MBR; the intact backup says what it is */
+	if (pttype && strcmp(pttype, "dos") == 0 && ntfs_looks_like(fd, 0, d->size)) {
+		free(pttype);
+		pttype = NULL;
+	}
+	d->pttype = pttype;
+	if (pttype)
+		return;
+	fsprobe_volume(fd, 0, d->size, FSPROBE_DISK, &d->vol);
+	/* libblkid reads only the primary boot sector: NTFS through its backup too */
+	if (!d->vol.fstype && ntfs_looks_like(fd, 0, d->size))
+		d->vol.fstype = xstrdup("ntfs");
+}
+
+void probes_image(int fd, struct disk *d)
+{
+	struct wire_buf b = { 0 };
+	struct worker wk = { .n = 1, .fd = -1, .hb = -1 };
+	struct disk got;
+	int p[2], status = 0;
+
+	if (!probe_jobs(1) || pipe2(p, O_CLOEXEC) < 0 || (wk.pid = fork()) < 0) {
+		probe_image_here(fd, d);	/* WINRESCUE_PROBE_JOBS=0, or no process */
+		return;
+	}
+	if (wk.pid == 0) {
+		unsigned long mb = probe_mem_mb();
+		close(p[0]);
+		signal(SIGPIPE, SIG_DFL);
+		util_set_oom_exit(WORKER_EXIT_OOM);
+#ifndef PROBE_UNDER_ASAN
+		struct rlimit rl = { .rlim_cur = (rlim_t)mb << 20, .rlim_max = (rlim_t)mb << 20 };
+		if (setrlimit(RLIMIT_AS, &rl) == 0)
+			worker_mem_mb = mb;
+#else
+		(void)mb;
+#endif
+		probe_image_here(fd, d);
+		wire_put_disk(&b, d);
+		_exit(write_all(p[1], b.data, b.len) ? 0 : 1);
+	}
+	close(p[1]);
+	wk.fd = p[0];
+	wk.deadline = monotonic_s() + (double)probe_timeout_s();
+	workers_drain(&wk, 1);
+	reap(&wk, &status);
+	const unsigned char *pos = wk.in.data;
+	if (wire_get_disk(&pos, wk.in.data + wk.in.len, &got)) {
+		/* what the file is stays ours; what it holds comes from the worker */
+		d->vol = got.vol;
+		d->pttype = got.pttype;
+		got.pttype = NULL;
+		memset(&got.vol, 0, sizeof(got.vol));
+		disk_free_fields(&got);
+	} else {
+		disk_free_fields(&got);
+		char *why = worker_failure(&wk, status);
+		d->error = xasprintf("probing %s stopped: %s", d->path, why);
+		free(why);
+	}
+	free(wk.in.data);
 }
 
 struct inventory *probes_scan(const struct probe_ctx *ctx)

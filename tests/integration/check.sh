@@ -15,7 +15,9 @@
 #       refused (exit 32) naming the mount, a volume held open by a process
 #       refused naming it; ext4 through e2fsck -n; --json, --progress;
 #   (e) bad input: a truncated image (ntfs-truncated), an unknown name
-#       (exit 16), a file that is no file system (exit 16), no argument.
+#       (exit 16), a file that is no file system (exit 16), no argument, an
+#       image whose boot sector makes libblkid ask for 2 GiB (probed in a
+#       limited worker; the checker judges it from its backup).
 # Needs root, loop devices, FUSE.
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -25,7 +27,7 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 wr_require_root_loop_fuse
 wr_require_fixtures
-wr_require_tools jq sfdisk losetup partx mkntfs ntfs-3g mkfs.ext4 sha256sum timeout e2fsck
+wr_require_tools jq sfdisk losetup partx mkntfs ntfs-3g mkfs.ext4 sha256sum timeout e2fsck /usr/bin/time
 [ -x "$WR_BIN" ] || wr_bail "$WR_BIN not built"
 SAN=${WR_SAN_BIN:-$WR_ROOT/build/san/winrescue}
 DMG=${WR_NTFS_DAMAGE:-$WR_ROOT/build/tests/ntfs-damage}
@@ -288,6 +290,22 @@ expect_eq "a file that is no file system: exit 16, one line naming it" "16 1" \
 	"$? $(grep -c "$T/random.img" "$T/e.txt")"
 "$WR_BIN" check >/dev/null 2>&1
 expect_eq "no volume named: exit 16" 16 $?
+# an 8 GiB (sparse) image whose clusters per MFT record is -30: libblkid's NTFS
+# prober would read two 1 GiB records (2.1 GiB, 20 s in process); the image's
+# probe runs in a probe worker under the memory limit, and the checker still
+# judges it from the intact backup boot sector
+truncate -s 8G "$T/crafted.img"
+mkntfs -F -q -f -Q "$T/crafted.img" >/dev/null 2>&1 || nok "mkntfs crafted"
+printf '\xe2' | dd of="$T/crafted.img" bs=1 seek=64 conv=notrunc status=none
+WINRESCUE_PROBE_MEM_MB=256 /usr/bin/time -f %M -o "$T/rss.txt" timeout 120 "$WR_BIN" check --json \
+	"$T/crafted.img" >"$T/out.json" 2>"$T/err.txt"
+RC=$?
+expect_eq "a crafted MFT record size on an 8 GiB image: exit 4, bs-mft-record-size" "4 true" \
+	"$RC $(has_code bs-mft-record-size && echo true)"
+rss=$(tail -n 1 "$T/rss.txt")
+[ "${rss:-999999999}" -lt 300000 ] && ok "... within the probe memory limit (peak RSS $rss KiB)" ||
+	nok "... peak RSS ${rss:-unknown} KiB: the image was not probed under the limit"
+rm -f "$T/crafted.img"
 expect_eq "check wrote nothing to the audit log (read-only)" 0 "$(cat "$WINRESCUE_LOG" 2>/dev/null | wc -l)"
 
 wr_run_cleanup

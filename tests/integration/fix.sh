@@ -200,6 +200,30 @@ timeout 60 "$WR_BIN" check --json "$img" >"$T/chk.json" 2>/dev/null
 expect_eq "missing_data_attr: \$MFT's record 0 restored from \$MFTMirr" "false false" \
 	"$(jq '.checks[0].findings | (any(.code == "mft-missing-data")) , (any(.code == "mft-system-record-bad"))' "$T/chk.json" | tr '\n' ' ' | sed 's/ $//')"
 
+# damage to $Volume's own record (3), which the dirty flag also changes: the
+# whole $MFTMirr zeroed, and $MFT's record 3 torn (its mirror copy intact)
+for dmg in mirror-zeroed volume-torn; do
+	img=$T/$dmg.img
+	truncate -s 32M "$img" && mkntfs -F -q -f "$img" >/dev/null 2>&1 || nok "mkntfs $dmg"
+	bps=$(ntfs_le "$img" 11 2) spc=$(ntfs_le "$img" 13 1)
+	if [ $dmg = mirror-zeroed ]; then
+		lcn=$(ntfs_le "$img" 56 8)
+		dd if=/dev/zero of="$img" bs=1024 seek=$((lcn * bps * spc / 1024)) count=4 conv=notrunc status=none
+	else
+		lcn=$(ntfs_le "$img" 48 8)
+		printf 'BAAD' | dd of="$img" bs=1 seek=$((lcn * bps * spc + 3 * 1024)) conv=notrunc status=none
+	fi
+	s=$(sha "$img")
+	expect_eq "$dmg: check sees it (exit 4)" 4 "$(check_rc "$img")"
+	fix "$img" --yes
+	expect_eq "$dmg: corrected (exit 1), nothing left" "1 corrected 0" "$RC $(code) $(errors_after)"
+	expect_eq "$dmg: ntfsfix -n returns 0 after it" 0 "$(ntfsfix_rc "$img")"
+	expect_eq "$dmg: the dirty flag set in the repaired record" dirty \
+		"$("$WR_NTFS_STATE" "$img" dirty show 2>/dev/null)"
+	undo "$(undo_file)" --yes
+	expect_eq "$dmg: undo restores it byte for byte" "0 $s" "$RC $(sha "$img")"
+done
+
 # ------------------------------------------------------------ (c) refusals
 s=$(sha "$P_HEALTHY")
 wr_mount_ntfs "$P_HEALTHY" "$T/busy" -o ro >/dev/null 2>&1 || nok "mount $P_HEALTHY"
