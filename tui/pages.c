@@ -319,6 +319,7 @@ void page_help(struct tui *t)
 		    actions[i]->key, actions[i]->label, actions[i]->name);
 	for (const struct tui_binding *b = tui_bindings; b->keys; b++)
 		add(&p, "  %-24s %s", b->keys, b->help);
+	add(&p, "  %-24s %s", "U (on the log page)", "undo a fix of this session, from its undo file");
 	add(&p, "%s", "");
 	add(&p, "Markers");
 	add(&p, "  >          the selection (both panes)");
