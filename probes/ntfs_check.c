@@ -1547,6 +1547,8 @@ uint8_t *nc_resident_value(uint8_t *rec, uint32_t size, uint32_t type, uint32_t 
 	return rec + (v - rec);
 }
 
+#define DIR_READ_AT_ONCE (4u << 20)
+
 struct dirwalk {
 	struct ctx *c;
 	uint64_t dir;		/* the folder's record */
@@ -1557,6 +1559,7 @@ struct dirwalk {
 	uint32_t bmp_len;
 	uint8_t *seen;		/* blocks visited (loops, blocks used twice) */
 	uint64_t nblocks;
+	uint8_t *all;		/* the whole allocation, read at once; NULL: block by block */
 	uint32_t bsize, vcn_size;
 	uint8_t prev[510];	/* the previous name in order (255 UTF-16 units) */
 	unsigned prev_len;	/* 0: none yet */
@@ -1610,7 +1613,8 @@ static void walk_block(struct dirwalk *d, uint64_t vcn, int depth)
 		d->stop = true;
 		return;
 	}
-	if (!d->runs || (uint64_t)vcn * d->vcn_size + d->bsize > d->alloc_size || blk >= d->nblocks) {
+	if (!d->runs || vcn > d->alloc_size / d->vcn_size ||
+	    (uint64_t)vcn * d->vcn_size + d->bsize > d->alloc_size || blk >= d->nblocks) {
 		dir_error(d, "index-entry-bad", "Folder record %" PRIu64 "'s index points at block VCN "
 			  "%" PRIu64 ", outside its index allocation.", d->dir, vcn);
 		d->stop = true;
@@ -1627,7 +1631,12 @@ static void walk_block(struct dirwalk *d, uint64_t vcn, int depth)
 		dir_error(d, "index-bitmap", "Folder record %" PRIu64 "'s index block VCN %" PRIu64
 			  " is in its tree but marked free in its $BITMAP.", d->dir, vcn);
 	b = xcalloc(1, d->bsize);
-	if (read_runs(c, d->runs, d->nruns, vcn * d->vcn_size, b, d->bsize) != 0) {
+	int got = 0;
+	if (d->all)
+		memcpy(b, d->all + vcn * d->vcn_size, d->bsize);	/* inside: checked above */
+	else
+		got = read_runs(c, d->runs, d->nruns, vcn * d->vcn_size, b, d->bsize);
+	if (got != 0) {
 		dir_error(d, "index-unreadable", "Folder record %" PRIu64 "'s index block VCN %" PRIu64
 			  " cannot be read from %s: %s.", d->dir, vcn, c->dev,
 			  strerror(errno ? errno : EIO));
@@ -1910,7 +1919,20 @@ static void check_dir(struct ctx *c, uint64_t dir)
 		if (!d.bmp)
 			d.bmp = xcalloc(1, 1);
 	}
+	/*
+	 * A folder's blocks mostly lie together: one read for all of them (a
+	 * read per 4 KiB block was 6 of every 7 reads of a check). On a read
+	 * error, block by block, so that the error names its block.
+	 */
+	if (d.runs && d.alloc_size && d.alloc_size <= DIR_READ_AT_ONCE) {
+		d.all = xcalloc(1, (size_t)d.alloc_size);
+		if (read_runs(c, d.runs, d.nruns, 0, d.all, (size_t)d.alloc_size) != 0) {
+			free(d.all);
+			d.all = NULL;
+		}
+	}
 	walk_node(&d, v + NL_IR_HEADER, vlen - NL_IR_HEADER, 0);
+	free(d.all);
 	free(d.runs);
 	free(d.bmp);
 	free(d.seen);
