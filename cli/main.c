@@ -87,7 +87,7 @@ static void help(void)
 	       "Environment: WINRESCUE_LOG (audit log), WINRESCUE_UNDO_DIR (undo files),\n"
 	       "WINRESCUE_NTFS_3G (the ntfs-3g program),\n"
 	       "WINRESCUE_PROBE_JOBS=N (probe disks in N processes; default one per CPU; 0: in\n"
-	       "this process, for debugging), WINRESCUE_PROBE_MEM_MB (default 384),\n"
+	       "this process, for debugging), WINRESCUE_PROBE_MEM_MB (default 64-384),\n"
 	       "WINRESCUE_PROBE_TIMEOUT (seconds, default 60).\n"
 	       "Exit codes: 0 ok, 1 failure, 16 usage error, 32 refused by a safety rule or\n"
 	       "cancelled; 128+N after signal N in the TUI. check, fix: 0 clean (nothing to\n"

@@ -391,7 +391,7 @@ static void probe_list(const struct probe_ctx *ctx, const struct mount_table *mt
  * debugging only: nothing is limited).
  */
 #define PROBE_JOBS_MAX 8
-#define PROBE_MEM_MB_DEFAULT 384	/* address space: libraries ~60 MiB, a big volume's maps */
+#define PROBE_MEM_MB_DEFAULT 384	/* at most, by default (see probe_mem_mb) */
 #define PROBE_TIMEOUT_DEFAULT 60	/* seconds per disk: a failing disk retries for long */
 #define WORKER_EXIT_OOM 86
 
@@ -419,9 +419,30 @@ static unsigned long env_ulong(const char *name, unsigned long def, unsigned lon
 	return *end || errno || v < min ? def : v;
 }
 
+/* How many probe workers this scan runs at once (for the memory default). */
+static size_t jobs_now = 1;
+
+/*
+ * The memory limit of one worker: WINRESCUE_PROBE_MEM_MB, else half the
+ * machine's memory shared by the workers running at once, between 64 and
+ * PROBE_MEM_MB_DEFAULT MiB (a 512 MiB VM with two CPUs: 128 MiB each; a
+ * probe of a 100,000-file volume needs less than 48).
+ */
 static unsigned long probe_mem_mb(void)
 {
-	return env_ulong("WINRESCUE_PROBE_MEM_MB", PROBE_MEM_MB_DEFAULT, 16);
+	unsigned long total = 0, def = PROBE_MEM_MB_DEFAULT;
+	FILE *f = fopen("/proc/meminfo", "re");
+
+	if (f) {
+		if (fscanf(f, "MemTotal: %lu kB", &total) != 1)
+			total = 0;
+		fclose(f);
+	}
+	if (total) {
+		def = total / 1024 / 2 / (jobs_now ? jobs_now : 1);
+		def = def < 64 ? 64 : def > PROBE_MEM_MB_DEFAULT ? PROBE_MEM_MB_DEFAULT : def;
+	}
+	return env_ulong("WINRESCUE_PROBE_MEM_MB", def, 16);
 }
 
 static unsigned long probe_timeout_s(void)
@@ -748,6 +769,7 @@ static void probe_start(const struct probe_ctx *ctx, const struct mount_table *m
 {
 	size_t jobs = probe_jobs(n);
 
+	jobs_now = jobs;
 	*run = (struct probe_run){ .all = xcalloc(n ? n : 1, sizeof(*run->all)), .n = n,
 				   .jobs = jobs };
 	if (!jobs) {
@@ -855,6 +877,7 @@ void probes_image(int fd, struct disk *d)
 	struct disk got;
 	int p[2], status = 0;
 
+	jobs_now = 1;
 	if (!probe_jobs(1) || pipe2(p, O_CLOEXEC) < 0 || (wk.pid = fork()) < 0) {
 		probe_image_here(fd, d);	/* WINRESCUE_PROBE_JOBS=0, or no process */
 		return;
