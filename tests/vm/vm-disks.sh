@@ -36,6 +36,21 @@ vmdisk_clone-bios() {
 	make_collision_disk "$1" 0x1234abcd
 }
 
+# 9 GiB (sparse) GPT disk: one 8 GiB NTFS partition whose boot sector says
+# clusters per MFT record = -30 (1 GiB records): libblkid reads 2 GiB for it
+vmdisk_crafted-ntfs() {
+	local dev
+	truncate -s 9G "$1" || return 1
+	printf 'label: gpt\nstart=2048, size=8GiB, type=%s\n' "$WR_GUID_BASIC" | sfdisk -q "$1" ||
+		return 1
+	wr_attach_to dev "$1" || return 1
+	mkntfs -F -q -f -Q "$(_wrd_part "$dev" 1)" >/dev/null 2>&1 &&
+		printf '\xe2' | dd of="$(_wrd_part "$dev" 1)" bs=1 seek=64 conv=notrunc status=none
+	local rc=$?
+	wr_release "$dev"
+	return $rc
+}
+
 # vmdisk_build NAME: build/vm/disks/NAME.img, made unless its stamp matches
 vmdisk_build() {
 	local name=$1 dir=$VM_DIR/disks stamp
