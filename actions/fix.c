@@ -713,8 +713,16 @@ static bool rollback(const char *undo_path, int fd, size_t last)
 		free(err);
 		return false;
 	}
-	for (size_t i = 0; i <= last && i < u.n; i++)
-		ok = undo_restore_extent(&u, &u.ext[i], fd) == 0 && ok;
+	for (size_t i = 0; i <= last && i < u.n; i++) {
+		uint64_t h;
+		/* a range the device refused to write may still hold its old bytes */
+		if (undo_restore_extent(&u, &u.ext[i], fd) == 0)
+			continue;
+		/* what the device holds, not what the page cache kept of the failed write */
+		posix_fadvise(fd, (off_t)u.ext[i].off, (off_t)u.ext[i].len, POSIX_FADV_DONTNEED);
+		if (undo_hash_range(fd, u.ext[i].off, u.ext[i].len, &h) != 0 || h != u.ext[i].old_hash)
+			ok = false;
+	}
 	undo_close(&u);
 	return ok;
 }

@@ -21,6 +21,8 @@
 #   (d2) read errors in the middle of $MFT (nbdkit's eval plugin through
 #       nbdfuse and a loop device): check names the device and the records
 #       (exit 4), fix refuses to write to a failing disk (32), nothing written;
+#   (d3) a write the device refuses mid-fix (nbdkit's eval plugin): what was
+#       written is put back, exit 8, the volume unchanged (sha256);
 #   (d) a power cut mid-fix: the volume slowed down by nbdkit's delay
 #       filter (nbdfuse + a loop device), winrescue killed with SIGKILL
 #       after its first writes; the undo file then restores the original;
@@ -354,14 +356,49 @@ wr_cleanup_add "wr_detach '$EIO'"
 timeout 120 "$WR_BIN" check --json "$EIO" >"$T/out.json" 2>/dev/null
 expect_eq "read errors mid-\$MFT: check exits 4 with mft-unreadable" "4 true" \
 	"$? $(jq '.checks[0].findings | any(.code == "mft-unreadable")' "$T/out.json")"
-expect_match "read errors: the finding names the device and the records" \
-	"Records 6[0-9][0-9] to 7[0-9][0-9] of \\\$MFT cannot be read from $EIO: Input/output error" \
-	"$(jq -r '.checks[0].findings[] | select(.code == "mft-unreadable") | .message' "$T/out.json")"
+msg=$(jq -r '.checks[0].findings[] | select(.code == "mft-unreadable") | .message' "$T/out.json")
+expect_match "read errors: the finding names the device" "of \\\$MFT cannot be read from $EIO: Input/output error" "$msg"
+# the records named cover the unreadable ones (700-719), whatever the read size
+range=$(sed -n 's/^Records \([0-9]*\) to \([0-9]*\) .*/\1 \2/p' <<<"$msg")
+[ -n "$range" ] && [ "${range% *}" -le 700 ] && [ "${range#* }" -ge 719 ] && [ "${range#* }" -le 800 ] &&
+	ok "read errors: records ${range/ / to } named (700-719 unreadable)" || nok "read errors: records named: '$msg'"
 expect_eq "read errors: no other error invented" 1 "$(jq '.checks[0].errors' "$T/out.json")"
 fix "$EIO" --yes
 expect_eq "read errors: fix refuses to write to a failing disk (exit 32)" "32 read-errors" "$RC $(code)"
 expect_match "read errors: fix says to image it first" 'ddrescue' "$(jq -r .next "$T/out.json")"
 expect_eq "read errors: nothing written" "$SIO" "$(sha "$IOI")"
+
+# ------------------------------- (d3) a write the device refuses, mid-fix
+# nbdkit's eval plugin answers EIO to writes into $MFTMirr: the backup boot
+# sector is written first, then the mirror's write fails; fix puts back what
+# it wrote and says so; the volume is as it was, byte for byte
+WF=$T/wfail.img
+truncate -s 32M "$WF" && mkntfs -F -q -f "$WF" >/dev/null 2>&1 || wr_bail "mkntfs wfail"
+ntfs_break_mftmirr "$WF" >/dev/null && ntfs_break_backup_bootsector "$WF" >/dev/null || wr_bail "break wfail"
+MIRR=$(($(ntfs_le "$WF" 56 8) * $(ntfs_le "$WF" 11 2) * $(ntfs_le "$WF" 13 1)))
+SWF=$(sha "$WF")
+mkdir -p "$T/nbd3"
+nbdkit -f -U "$T/nbd3.sock" eval get_size="stat -Lc %s '$WF'" \
+	pread="dd if='$WF' skip=\$4 count=\$3 iflag=count_bytes,skip_bytes status=none" \
+	pwrite="if [ \$((\$4 + \$3)) -gt $MIRR ] && [ \$4 -lt $((MIRR + 4096)) ]; then cat >/dev/null; echo 'EIO injected' >&2; exit 1; fi
+dd of='$WF' seek=\$4 conv=notrunc oflag=seek_bytes status=none" 2>/dev/null &
+NBDKIT3=$!
+wr_cleanup_add "kill $NBDKIT3; wait $NBDKIT3"
+for ((i = 0; i < 50; i++)); do [ -S "$T/nbd3.sock" ] && break; sleep 0.1; done
+nbdfuse "$T/nbd3/disk" --unix "$T/nbd3.sock" 2>/dev/null &
+wr_cleanup_add "fusermount3 -u '$T/nbd3'"
+for ((i = 0; i < 50; i++)); do [ -s "$T/nbd3/disk" ] && break; sleep 0.1; done
+WDEV=$(losetup -f --show "$T/nbd3/disk") || wr_bail "losetup nbd3"
+wr_cleanup_add "wr_detach '$WDEV'"
+fix "$WDEV" --yes
+expect_eq "a write refused mid-fix: exit 8 (write-failed)" "8 write-failed" "$RC $(code)"
+expect_match "a write refused: it says what was put back" 'put back: the volume is as it was' \
+	"$(jq -r .message "$T/out.json")"
+expect_match "a write refused: it names the range and the error" '\$MFTMirr records at byte [0-9]+ .*Input/output error' \
+	"$(jq -r .message "$T/out.json")"
+wr_detach "$WDEV"
+wr_cleanup_forget "wr_detach '$WDEV'"
+expect_eq "a write refused: the volume byte for byte as before" "$SWF" "$(sha "$WF")"
 
 # ------------------------------------------------ (e) JSON and the audit log
 fix "$P_BOOT" --yes 2>/dev/null
