@@ -4,7 +4,7 @@ VERSION   := 0.1.0
 PREFIX    ?= /usr/local
 DESTDIR   ?=
 CC        ?= cc
-PKGS      := ncursesw blkid fdisk mount libntfs-3g json-c
+PKGS      := ncursesw blkid fdisk mount libntfs-3g json-c hivex
 TEST_PKGS := cmocka
 
 # Debian packages that provide the pkg-config modules and the programs the

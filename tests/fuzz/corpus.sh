@@ -4,7 +4,7 @@
 # repository): boot sectors, MFT records and index blocks of clean and
 # damaged volumes, each behind the byte that picks its parser
 # (tests/fuzz/fuzz_ntfs.c: 0 boot sector, 1 MFT record, 2 index block,
-# 3 runlist).
+# 3 runlist, 4 BCD device element, from the real BCD store of hives/).
 set -eu
 out=$1
 FX=${WINRESCUE_FIXTURES:-$(cd "$(dirname "$0")/../.." && pwd)/../shared/fixtures}
@@ -37,4 +37,15 @@ for name in clean-ntfs_default bad-mft_record_bad_fields bad-mft_attr_bad_fields
 	dd if="$tmp/img" bs=1 skip=$((mft + 0x140)) count=64 status=none | seed "$name.runs" 3
 	[ "$size" -gt 0 ]
 done
+# BCD device elements, cut from the real store: type 6 (a qualified partition),
+# size 0x48, 16 bytes after the start of each element
+xz -dc "$FX/hives/BCD.xz" >"$tmp/bcd"
+n=0
+for off in $(LC_ALL=C grep -obUaP '\x06\x00\x00\x00\x00\x00\x00\x00\x48\x00\x00\x00' "$tmp/bcd" | cut -d: -f1); do
+	[ "$off" -ge 16 ] || continue
+	dd if="$tmp/bcd" bs=1 skip=$((off - 16)) count=88 status=none | seed "bcd.dev$n" 4
+	n=$((n + 1))
+	[ $n -ge 4 ] && break
+done
+[ $n -ge 1 ]
 ls "$out" | wc -l

@@ -3,7 +3,8 @@
  * boot sector (nb_parse and its words), MFT records (the whole pass-3
  * walk; the judge of two $MFTMirr copies; fix's unfixup, which must give
  * a record that passes its fixups again), index blocks (the pass-6 walk), runlists and update sequence
- * fixups. The first byte of an input picks the parser.
+ * fixups, and BCD device elements. The first byte of an input picks the
+ * parser.
  *
  * LLVMFuzzerTestOneInput is libFuzzer's entry point (make fuzz builds it
  * with clang -fsanitize=fuzzer when clang is there). Without libFuzzer,
@@ -11,6 +12,7 @@
  * file as it is, then N mutants of them (bit flips, interesting values,
  * truncation) from a fixed seed, under ASan/UBSan.
  */
+#include "probes/bcd.h"
 #include "probes/ntfs_boot.h"
 #include "probes/ntfs_check.h"
 #include "probes/ntfs_layout.h"
@@ -29,7 +31,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 1)
 		return 0;
-	const uint8_t kind = data[0] % 4;
+	const uint8_t kind = data[0] % 5;
 	data++;
 	size--;
 	switch (kind) {
@@ -93,6 +95,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		nb_fixup(buf, 1024);
 		nb_record_sane(buf, 1024);
 		free(buf);
+		break;
+	}
+	case 4: {	/* a BCD device element (11000001, 21000001) */
+		struct bcd_device d;
+		char t[37];
+		if (!bcd_decode_device(data, size, &d))
+			bcd_guid_text(d.part_guid, t);
 		break;
 	}
 	}

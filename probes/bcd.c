@@ -1,0 +1,253 @@
+/*
+ * bcd.c - the BCD store read with hivex (see bcd.h). Read-only: the hive
+ * is opened without HIVEX_OPEN_WRITE, and its own messages are not let
+ * through (hivex prints nothing unless asked to be verbose).
+ */
+#include "probes/bcd.h"
+#include "lib/util.h"
+
+#include <errno.h>
+#include <hivex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* The device element's layout (after its 16-byte options GUID). */
+#define BCD_DEV_HEADER		0x10	/* u32 type, u32 flags, u32 size (from here), u32 */
+#define BCD_DEV_TYPE		0x10
+#define BCD_DEV_SIZE		0x18
+#define BCD_DEV_PART_ID		0x20	/* GPT: partition GUID; MBR: u64 byte offset */
+#define BCD_DEV_PART_STYLE	0x30	/* qualified partitions: 0 GPT, 1 MBR */
+#define BCD_DEV_DISK_ID		0x38	/* GPT: disk GUID; MBR: u32 signature */
+#define BCD_DEV_PART_END	0x48
+
+/* Device types as the BCD stores them. */
+enum { DT_BOOT = 1, DT_PARTITION = 2, DT_FILE = 3, DT_RAMDISK = 4, DT_QUALIFIED = 6, DT_LOCATE = 8 };
+
+static uint32_t le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint64_t le64(const uint8_t *p)
+{
+	return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
+}
+
+const char *bcd_decode_device(const uint8_t *p, size_t len, struct bcd_device *d)
+{
+	uint32_t size;
+
+	memset(d, 0, sizeof(*d));
+	if (len < BCD_DEV_HEADER + 16)
+		return "shorter than a device header";
+	d->type = le32(p + BCD_DEV_TYPE);
+	size = le32(p + BCD_DEV_SIZE);
+	if (size < 16 || size > len - BCD_DEV_HEADER)
+		return "its size does not fit the element";
+	switch (d->type) {
+	case DT_BOOT:
+		d->kind = BCD_DEV_BOOT;
+		return NULL;
+	case DT_LOCATE:
+		d->kind = BCD_DEV_LOCATE;
+		return NULL;
+	case DT_FILE:
+	case DT_RAMDISK:
+		d->kind = BCD_DEV_RAMDISK;
+		return NULL;
+	case DT_PARTITION:
+	case DT_QUALIFIED:
+		if (len < BCD_DEV_PART_END || BCD_DEV_HEADER + size < BCD_DEV_PART_END)
+			return "shorter than a partition device";
+		/* the legacy form is always MBR; the qualified one says which */
+		if (d->type == DT_QUALIFIED && le32(p + BCD_DEV_PART_STYLE) == 0) {
+			d->kind = BCD_DEV_GPT;
+			memcpy(d->part_guid, p + BCD_DEV_PART_ID, 16);
+			memcpy(d->disk_guid, p + BCD_DEV_DISK_ID, 16);
+		} else if (d->type == DT_PARTITION || le32(p + BCD_DEV_PART_STYLE) == 1) {
+			d->kind = BCD_DEV_MBR;
+			d->part_offset = le64(p + BCD_DEV_PART_ID);
+			d->disk_signature = le32(p + BCD_DEV_DISK_ID);
+		} else {
+			d->kind = BCD_DEV_UNKNOWN;	/* a raw partition, or a style not known */
+		}
+		return NULL;
+	default:
+		d->kind = BCD_DEV_UNKNOWN;
+		return NULL;
+	}
+}
+
+void bcd_guid_text(const uint8_t g[16], char out[37])
+{
+	snprintf(out, 37, "%08x-%04x-%04x-%02x%02x-%02x%02x%02x%02x%02x%02x", le32(g),
+		 (unsigned)(g[4] | g[5] << 8), (unsigned)(g[6] | g[7] << 8), g[8], g[9], g[10], g[11],
+		 g[12], g[13], g[14], g[15]);
+}
+
+const char *bcd_type_name(uint32_t type)
+{
+	switch (type) {
+	case BCD_TYPE_FWBOOTMGR: return "firmware boot manager";
+	case BCD_TYPE_BOOTMGR: return "Windows Boot Manager";
+	case BCD_TYPE_OSLOADER: return "Windows OS loader";
+	case BCD_TYPE_RESUME: return "resume from hibernation";
+	case 0x10200005: return "memory diagnostic";
+	case 0x10300006: return "legacy loader (ntldr)";
+	case 0x10400008: return "boot sector";
+	case 0x30000000: return "device options";
+	}
+	return (type >> 28) == 2 ? "inherited settings" : (type >> 28) == 1 ? "application"
+	       : "other object";
+}
+
+/* The Element value of Elements\<type> under the object, or 0. */
+static hive_value_h element(hive_h *h, hive_node_h obj, uint32_t type)
+{
+	char name[9];
+	hive_node_h els = hivex_node_get_child(h, obj, "Elements"), el;
+
+	snprintf(name, sizeof(name), "%08x", type);
+	if (!els || !(el = hivex_node_get_child(h, els, name)))
+		return 0;
+	return hivex_node_get_value(h, el, "Element");
+}
+
+static char *element_string(hive_h *h, hive_node_h obj, uint32_t type)
+{
+	hive_value_h v = element(h, obj, type);
+
+	return v ? hivex_value_string(h, v) : NULL;	/* UTF-16LE to UTF-8, malloc'ed */
+}
+
+/* An integer or boolean element (stored little-endian in 1 to 8 bytes), -1 when absent. */
+static int element_int(hive_h *h, hive_node_h obj, uint32_t type)
+{
+	hive_value_h v = element(h, obj, type);
+	hive_type t;
+	size_t len;
+	char *raw;
+	int r = -1;
+
+	if (!v || !(raw = hivex_value_value(h, v, &t, &len)))
+		return -1;
+	if (len >= 1) {
+		uint64_t x = 0;
+		for (size_t i = 0; i < len && i < 8; i++)
+			x |= (uint64_t)(uint8_t)raw[i] << (8 * i);
+		r = x > 0x7fffffff ? 0x7fffffff : (int)x;
+	}
+	free(raw);
+	return r;
+}
+
+static bool element_device(hive_h *h, hive_node_h obj, uint32_t type, struct bcd_device *d)
+{
+	hive_value_h v = element(h, obj, type);
+	hive_type t;
+	size_t len;
+	char *raw;
+	bool ok;
+
+	if (!v || !(raw = hivex_value_value(h, v, &t, &len)))
+		return false;
+	ok = bcd_decode_device((const uint8_t *)raw, len, d) == NULL;
+	free(raw);
+	return ok;
+}
+
+static void read_entry(hive_h *h, hive_node_h obj, struct bcd_entry *e)
+{
+	hive_node_h desc = hivex_node_get_child(h, obj, "Description");
+	hive_value_h tv = desc ? hivex_node_get_value(h, desc, "Type") : 0;
+	hive_value_h ov;
+	size_t n = 0;
+
+	e->type = tv ? (uint32_t)hivex_value_dword(h, tv) : 0;
+	e->description = element_string(h, obj, BCD_LIB_DESCRIPTION);
+	e->path = element_string(h, obj, BCD_LIB_PATH);
+	e->has_device = element_device(h, obj, BCD_LIB_DEVICE, &e->device);
+	e->recovery = element_int(h, obj, BCD_LIB_RECOVERY);
+	e->ems = element_int(h, obj, BCD_LIB_BOOTEMS);
+	e->safeboot = e->bootstatuspolicy = -1;
+	if (e->type == BCD_TYPE_BOOTMGR || e->type == BCD_TYPE_FWBOOTMGR) {
+		e->default_id = element_string(h, obj, BCD_MGR_DEFAULT);
+		if ((ov = element(h, obj, BCD_MGR_DISPLAYORDER))) {
+			char **m = hivex_value_multiple_strings(h, ov);
+			for (size_t i = 0; m && m[i]; i++)
+				n++;
+			e->order = m;
+			e->norder = n;
+		}
+	} else if (e->type == BCD_TYPE_OSLOADER) {
+		e->has_osdevice = element_device(h, obj, BCD_OS_OSDEVICE, &e->osdevice);
+		e->systemroot = element_string(h, obj, BCD_OS_SYSTEMROOT);
+		e->default_id = element_string(h, obj, BCD_OS_RESUMEOBJECT);
+		e->safeboot = element_int(h, obj, BCD_OS_SAFEBOOT);
+		e->bootstatuspolicy = element_int(h, obj, BCD_OS_BOOTSTATUS);
+		e->ems = e->ems < 0 ? element_int(h, obj, BCD_OS_EMS) : e->ems;
+	} else if (e->type == BCD_TYPE_RESUME) {
+		e->has_osdevice = element_device(h, obj, BCD_OS_OSDEVICE, &e->osdevice);
+	}
+}
+
+int bcd_read_file(const char *path, struct bcd_store *s, char **err)
+{
+	hive_h *h;
+	hive_node_h objs, *ids;
+
+	memset(s, 0, sizeof(*s));
+	errno = 0;
+	if (!(h = hivex_open(path, 0))) {
+		*err = xasprintf("%s cannot be read as a registry hive: %s", path,
+				 errno ? strerror(errno) : "not a hive");
+		return -1;
+	}
+	objs = hivex_node_get_child(h, hivex_root(h), "Objects");
+	if (!objs) {
+		*err = xasprintf("%s is a registry hive but not a BCD store (no Objects key)", path);
+		hivex_close(h);
+		return -1;
+	}
+	ids = hivex_node_children(h, objs);
+	for (size_t i = 0; ids && ids[i]; i++) {
+		struct bcd_entry *e;
+		s->e = xrealloc(s->e, s->n + 1, sizeof(*s->e));
+		e = &s->e[s->n++];
+		memset(e, 0, sizeof(*e));
+		e->id = hivex_node_name(h, ids[i]);
+		if (!e->id)
+			e->id = xstrdup("?");
+		read_entry(h, ids[i], e);
+	}
+	free(ids);
+	hivex_close(h);
+	return 0;
+}
+
+const struct bcd_entry *bcd_find(const struct bcd_store *s, const char *id)
+{
+	for (size_t i = 0; id && i < s->n; i++)
+		if (strcasecmp(s->e[i].id, id) == 0)
+			return &s->e[i];
+	return NULL;
+}
+
+void bcd_free(struct bcd_store *s)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		struct bcd_entry *e = &s->e[i];
+		free(e->id);
+		free(e->description);
+		free(e->path);
+		free(e->systemroot);
+		free(e->default_id);
+		for (size_t k = 0; k < e->norder; k++)
+			free(e->order[k]);
+		free(e->order);
+	}
+	free(s->e);
+	memset(s, 0, sizeof(*s));
+}
