@@ -16,6 +16,7 @@
 #include "probes/ntfs_boot.h"
 #include "probes/ntfs_check.h"
 #include "probes/ntfs_layout.h"
+#include "probes/winreg.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -97,11 +98,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		free(buf);
 		break;
 	}
-	case 4: {	/* a BCD device element (11000001, 21000001) */
+	case 4: {	/* a BCD device element (11000001, 21000001), a MountedDevices value */
 		struct bcd_device d;
 		char t[37];
+		struct win_letter l;
 		if (!bcd_decode_device(data, size, &d))
 			bcd_guid_text(d.part_guid, t);
+		if (winreg_decode_letter(data, size, &l))	/* MountedDevices */
+			free(l.device);
 		break;
 	}
 	}
