@@ -4,6 +4,7 @@
  * absent values are null; every string is valid UTF-8.
  */
 #include "cli/output.h"
+#include "probes/bcd.h"
 #include "lib/jsonutil.h"
 #include "lib/util.h"
 
@@ -11,6 +12,7 @@
 #include <json-c/json.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static struct json_object *jtri(enum tristate t)
 {
@@ -66,6 +68,61 @@ static struct json_object *ntfs_json(const struct ntfs_state *n)
 	return o;
 }
 
+/* What the installation's SYSTEM hive says (schema 1.4); NULL when the volume has none. */
+static struct json_object *windows_json(const struct ntfs_state *n)
+{
+	struct json_object *o, *a;
+	const struct win_system *w;
+	char buf[40];
+
+	if (!n || !n->has_windows)
+		return NULL;
+	o = json_object_new_object();
+	w = n->win;
+	json_add(o, "error", json_str(n->win_error));
+	if (!w)
+		return o;
+	json_add(o, "computer_name", json_str(w->computer_name));
+	json_add(o, "current_control_set", w->current ? jnum(w->current) : NULL);
+	json_add(o, "default_control_set", w->default_set ? jnum(w->default_set) : NULL);
+	json_add(o, "last_known_good", w->last_known_good ? jnum(w->last_known_good) : NULL);
+	json_add(o, "control_set_missing", json_object_new_boolean(w->controlset_missing));
+	if (w->shutdown_time > 0) {
+		time_t t = (time_t)w->shutdown_time;
+		struct tm tm;
+		gmtime_r(&t, &tm);
+		strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		json_add(o, "last_shutdown", json_str(buf));
+	} else {
+		json_add(o, "last_shutdown", NULL);
+	}
+	json_add(o, "fast_startup", w->hiberboot < 0 ? NULL : json_object_new_boolean(w->hiberboot));
+	json_add(o, "hive_dirty", json_object_new_boolean(w->dirty));
+	a = json_object_new_array();
+	for (size_t i = 0; i < w->nletters; i++) {
+		const struct win_letter *l = &w->letters[i];
+		struct json_object *e = json_object_new_object();
+		snprintf(buf, sizeof(buf), "%c:", l->letter);
+		json_add(e, "letter", json_str(buf));
+		json_add(e, "kind", json_str(l->kind == WIN_LETTER_MBR ? "mbr" : l->kind == WIN_LETTER_GPT
+					     ? "gpt" : "device"));
+		if (l->kind == WIN_LETTER_MBR) {
+			snprintf(buf, sizeof(buf), "%08x", l->mbr_signature);
+			json_add(e, "disk_signature", json_str(buf));
+			json_add(e, "offset", jnum(l->mbr_offset));
+		} else if (l->kind == WIN_LETTER_GPT) {
+			bcd_guid_text(l->part_guid, buf);
+			json_add(e, "partuuid", json_str(buf));
+		} else {
+			json_add(e, "device", json_str(l->device));
+		}
+		json_add(e, "present", json_str(l->present));
+		json_object_array_add(a, e);
+	}
+	json_add(o, "drive_letters", a);
+	return o;
+}
+
 static void volume_json(struct json_object *o, const struct volume *v, bool full)
 {
 	json_add(o, "fstype", json_str(v->fstype));
@@ -82,6 +139,7 @@ static void volume_json(struct json_object *o, const struct volume *v, bool full
 	json_add(o, "holders", json_strv(v->use.holders, v->use.nholders));
 	json_add(o, "in_use", json_object_new_boolean(v->use.nmountpoints || v->use.swap || v->use.nholders));
 	json_add(o, "ntfs", v->ntfs ? ntfs_json(v->ntfs) : NULL);
+	json_add(o, "windows", windows_json(v->ntfs));
 }
 
 static struct json_object *partition_json(const struct partition *p)

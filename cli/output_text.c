@@ -1,10 +1,12 @@
 /* output_text.c - the inventory as Disk Management would draw it, in text. */
 #include "cli/output.h"
+#include "probes/bcd.h"
 #include "lib/table.h"
 #include "lib/util.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 enum { C_NUM, C_DEV, C_SIZE, C_FS, C_LABEL, C_ROLE, C_MOUNT, C_FREE, C_STATE, NCOLS };
 
@@ -171,6 +173,55 @@ static void disk_table(FILE *out, size_t di, const struct disk *d)
 	table_free(t);
 }
 
+static void print_wrapped(FILE *out, const char *indent, const char *text);
+
+/* What a Windows installation's SYSTEM hive says, under its disk's table. */
+static void windows_lines(FILE *out, const char *dev, const struct ntfs_state *n)
+{
+	const struct win_system *w = n->win;
+	char when[40] = "", buf[32], *line;
+
+	if (!n->has_windows)
+		return;
+	if (!w) {
+		line = xasprintf("Windows on %s: %s.", dev, n->win_error ? n->win_error
+			       : "its SYSTEM hive was not read");
+		print_wrapped(out, "  ", line);
+		free(line);
+		return;
+	}
+	if (w->shutdown_time > 0) {
+		time_t t = (time_t)w->shutdown_time;
+		struct tm tm;
+		gmtime_r(&t, &tm);
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M UTC", &tm);
+	}
+	line = xasprintf("Windows on %s: computer %s, last shut down %s, control set %u%s%s%s",
+			 dev, w->computer_name ? w->computer_name : "(no name)", *when ? when : "(not known)",
+			 w->current, w->controlset_missing ? " (missing)" : "",
+			 w->hiberboot > 0 ? ", Fast Startup on" : "",
+			 w->dirty ? ", its SYSTEM hive has changes still in its logs" : "");
+	print_wrapped(out, "  ", line);
+	free(line);
+	for (size_t i = 0; i < w->nletters; i++) {
+		const struct win_letter *l = &w->letters[i];
+		char guid[37];
+		if (l->kind == WIN_LETTER_OTHER)
+			continue;	/* CD-ROMs and USB sticks of its past */
+		if (l->kind == WIN_LETTER_MBR) {
+			line = xasprintf("%c: MBR disk %08x, partition at %s: %s", l->letter,
+					 l->mbr_signature, size_human(l->mbr_offset, buf, sizeof(buf)),
+					 l->present ? l->present : "not attached");
+		} else {
+			bcd_guid_text(l->part_guid, guid);
+			line = xasprintf("%c: GPT partition %s: %s", l->letter, guid,
+					 l->present ? l->present : "not attached");
+		}
+		print_wrapped(out, "    ", line);
+		free(line);
+	}
+}
+
 static void print_wrapped(FILE *out, const char *indent, const char *text)
 {
 	char *safe = sanitize_terminal(text);
@@ -200,8 +251,15 @@ void output_text(FILE *out, const struct inventory *inv)
 	for (size_t i = 0; i < inv->ndisks; i++) {
 		if (i)
 			fputc('\n', out);
-		disk_header(out, i, &inv->disks[i]);
-		disk_table(out, i, &inv->disks[i]);
+		const struct disk *d = &inv->disks[i];
+		disk_header(out, i, d);
+		disk_table(out, i, d);
+		for (size_t k = 0; k < d->nparts; k++)
+			if (d->parts[k].vol.ntfs)
+				windows_lines(out, d->parts[k].path ? d->parts[k].path : d->path,
+					      d->parts[k].vol.ntfs);
+		if (d->vol.ntfs)
+			windows_lines(out, d->path, d->vol.ntfs);
 	}
 	if (!inv->nfindings)
 		return;

@@ -22,6 +22,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "probes/winreg.h"
+
 enum disk_role {
 	DISK_ROLE_UNKNOWN = 0,
 	DISK_ROLE_RESCUE,	/* backs the running rescue system: hands off */
@@ -81,6 +83,8 @@ struct ntfs_state {
 	enum tristate bootsector_ok;	/* primary and backup boot sector agree */
 	char *bootsector_detail;
 	bool has_windows;	/* \Windows\System32\config\SYSTEM */
+	struct win_system *win;	/* what that hive says (probes/winreg.h); NULL: not read */
+	char *win_error;	/* why it could not be read, in words */
 	bool has_bootmgr;	/* \bootmgr */
 	bool has_bcd;		/* \Boot\BCD */
 };

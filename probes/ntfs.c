@@ -25,6 +25,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fs.h>
+#include <sys/mman.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -529,6 +530,67 @@ static bool path_exists(ntfs_volume *vol, const char *path)
 	return true;
 }
 
+#define HIVE_MAX (512u << 20)	/* no SYSTEM hive is near this */
+
+/*
+ * The SYSTEM hive, read through libntfs-3g (no mount) into a memory file
+ * for hivex, and what it says (winreg.c); the reason in words when it
+ * cannot be read.
+ */
+static void read_windows(ntfs_volume *vol, struct ntfs_state *st)
+{
+	ntfs_inode *ni = open_path_ci(vol, "Windows/System32/config/SYSTEM");
+	ntfs_attr *na = ni ? ntfs_attr_open(ni, AT_DATA, AT_UNNAMED, 0) : NULL;
+	char path[64], *err = NULL, *buf = NULL;
+	int mfd = -1;
+
+	if (!na) {
+		st->win_error = xstrdup("the SYSTEM hive cannot be opened");
+		goto out;
+	}
+	if (na->data_size <= 0 || (uint64_t)na->data_size > HIVE_MAX) {
+		st->win_error = xasprintf("the SYSTEM hive has an impossible size (%lld bytes)",
+					  (long long)na->data_size);
+		goto out;
+	}
+	if ((mfd = memfd_create("SYSTEM", MFD_CLOEXEC)) < 0) {
+		st->win_error = xasprintf("no memory file for the SYSTEM hive: %s", strerror(errno));
+		goto out;
+	}
+	buf = xcalloc(1, 1u << 20);
+	for (s64 pos = 0; pos < na->data_size;) {
+		s64 want = na->data_size - pos < (s64)(1u << 20) ? na->data_size - pos : (s64)(1u << 20);
+		s64 got = ntfs_attr_pread(na, pos, want, buf);
+		if (got <= 0 || write(mfd, buf, (size_t)got) != (ssize_t)got) {
+			st->win_error = xasprintf("the SYSTEM hive cannot be read at byte %lld",
+						  (long long)pos);
+			goto out;
+		}
+		pos += got;
+	}
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", mfd);
+	st->win = xcalloc(1, sizeof(*st->win));
+	if (winreg_read_system(path, st->win, &err) != 0) {
+		/* the words name our memory file: say which file it was instead */
+		st->win_error = xstrdup(strstr(err, "not a SYSTEM hive")
+					? "\\Windows\\System32\\config\\SYSTEM is not a SYSTEM hive"
+					: "\\Windows\\System32\\config\\SYSTEM cannot be read as a "
+					  "registry hive (damaged)");
+		win_system_free(st->win);
+		free(st->win);
+		st->win = NULL;
+		free(err);
+	}
+out:
+	free(buf);
+	if (mfd >= 0)
+		close(mfd);
+	if (na)
+		ntfs_attr_close(na);
+	if (ni)
+		ntfs_inode_close(ni);
+}
+
 static void read_volume_info(ntfs_volume *vol, struct ntfs_state *st)
 {
 	ntfs_inode *ni = ntfs_inode_open(vol, FILE_Volume);
@@ -695,6 +757,8 @@ static void probe_state(struct readcache *rc, uint64_t off, uint64_t size, unsig
 	if (vol->upcase) {
 		read_hiberfil(vol, st);
 		st->has_windows = path_exists(vol, "Windows/System32/config/SYSTEM");
+		if (st->has_windows)
+			read_windows(vol, st);
 		st->has_bootmgr = path_exists(vol, "bootmgr");
 		st->has_bcd = path_exists(vol, "Boot/BCD");
 	}
@@ -723,5 +787,10 @@ void ntfs_state_free(struct ntfs_state *st)
 	free(st->label);
 	free(st->mftmirr_detail);
 	free(st->bootsector_detail);
+	free(st->win_error);
+	if (st->win) {
+		win_system_free(st->win);
+		free(st->win);
+	}
 	free(st);
 }

@@ -1,5 +1,6 @@
 /* scan.c - probes_scan(): one read-only snapshot of everything attached. */
 #include "probes/probes.h"
+#include "probes/bcd.h"
 #include "lib/util.h"
 
 #include <errno.h>
@@ -9,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -920,6 +922,51 @@ void probes_image(int fd, struct disk *d)
 	free(wk.in.data);
 }
 
+/* The partition a drive letter of a Windows installation names, among the disks attached. */
+static const struct partition *letter_partition(const struct inventory *inv,
+						const struct win_letter *l)
+{
+	char want[37];
+
+	if (l->kind == WIN_LETTER_GPT)
+		bcd_guid_text(l->part_guid, want);
+	else if (l->kind == WIN_LETTER_MBR)
+		snprintf(want, sizeof(want), "%08x", l->mbr_signature);
+	else
+		return NULL;
+	for (size_t i = 0; i < inv->ndisks; i++) {
+		const struct disk *d = &inv->disks[i];
+		bool disk_ok = l->kind == WIN_LETTER_GPT ||
+			       (d->pttype && strcmp(d->pttype, "dos") == 0 && d->ptuuid &&
+				strcasecmp(d->ptuuid, want) == 0);
+		for (size_t k = 0; disk_ok && k < d->nparts; k++) {
+			const struct partition *p = &d->parts[k];
+			if (l->kind == WIN_LETTER_GPT ? p->partuuid && strcasecmp(p->partuuid, want) == 0
+						      : p->start == l->mbr_offset)
+				return p;
+		}
+	}
+	return NULL;
+}
+
+/* Each Windows installation's drive letters matched to the partitions present. */
+static void match_letters(struct inventory *inv)
+{
+	for (size_t i = 0; i < inv->ndisks; i++)
+		for (size_t k = 0; k <= inv->disks[i].nparts; k++) {
+			struct volume *v = k < inv->disks[i].nparts ? &inv->disks[i].parts[k].vol
+								    : &inv->disks[i].vol;
+			if (!v->ntfs || !v->ntfs->win)
+				continue;
+			for (size_t j = 0; j < v->ntfs->win->nletters; j++) {
+				struct win_letter *l = &v->ntfs->win->letters[j];
+				const struct partition *p = letter_partition(inv, l);
+				free(l->present);
+				l->present = p && p->path ? xstrdup(p->path) : NULL;
+			}
+		}
+}
+
 struct inventory *probes_scan(const struct probe_ctx *ctx)
 {
 	struct inventory *inv = xcalloc(1, sizeof(*inv));
@@ -972,6 +1019,7 @@ struct inventory *probes_scan(const struct probe_ctx *ctx)
 	strv_free(rescue, nrescue);
 	strv_free(reasons, nrescue);
 	mounts_free(&mt);
+	match_letters(inv);
 	findings_build(inv);
 	return inv;
 }

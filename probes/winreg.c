@@ -186,8 +186,10 @@ int winreg_read_system(const char *path, struct win_system *w, char **err)
 void win_system_free(struct win_system *w)
 {
 	free(w->computer_name);
-	for (size_t i = 0; i < w->nletters; i++)
+	for (size_t i = 0; i < w->nletters; i++) {
 		free(w->letters[i].device);
+		free(w->letters[i].present);
+	}
 	free(w->letters);
 	memset(w, 0, sizeof(*w));
 }

@@ -26,6 +26,7 @@ struct win_letter {
 	uint64_t mbr_offset;		/* bytes */
 	uint8_t part_guid[16];		/* as stored (mixed-endian) */
 	char *device;			/* WIN_LETTER_OTHER: the device path, made safe */
+	char *present;			/* the attached partition it names (the scan fills it), or NULL */
 };
 
 struct win_system {

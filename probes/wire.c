@@ -50,6 +50,19 @@ static void walk_volume(struct walker *w, struct volume *v)
 		w->str(w, &v->ntfs->label);
 		w->str(w, &v->ntfs->mftmirr_detail);
 		w->str(w, &v->ntfs->bootsector_detail);
+		w->str(w, &v->ntfs->win_error);
+		struct win_system **ws = &v->ntfs->win;
+		if (w->enter(w, (void **)ws, 1, sizeof(**ws))) {
+			w->str(w, &(*ws)->computer_name);
+			if (w->enter(w, (void **)&(*ws)->letters, (*ws)->nletters, sizeof(*(*ws)->letters)))
+				for (size_t i = 0; i < (*ws)->nletters; i++)
+				{
+					w->str(w, &(*ws)->letters[i].device);
+					w->str(w, &(*ws)->letters[i].present);
+				}
+			w->leave(w, (void **)&(*ws)->letters);
+		}
+		w->leave(w, (void **)ws);
 	}
 	w->leave(w, (void **)&v->ntfs);
 	walk_strv(w, &v->use.mountpoints, v->use.nmountpoints);

@@ -5,6 +5,7 @@
  * the log of what was done since start.
  */
 #include "tui/tui_int.h"
+#include "probes/bcd.h"
 #include "lib/table.h"
 #include "lib/util.h"
 
@@ -12,6 +13,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 struct page {
 	char **lines;
@@ -179,6 +181,39 @@ static void ntfs_lines(struct page *p, const struct ntfs_state *n, bool mounted_
 	add(p, "  opened by libntfs-3g: %s", yes_no(n->opened));
 	if (n->error)
 		add(p, "  error: %s", n->error);
+	if (n->has_windows && !n->win)
+		add(p, "  Windows: %s", or_dash(n->win_error));
+	if (n->win) {
+		const struct win_system *w = n->win;
+		char when[40] = "-", g[37];
+		if (w->shutdown_time > 0) {
+			time_t t = (time_t)w->shutdown_time;
+			struct tm tm;
+			gmtime_r(&t, &tm);
+			strftime(when, sizeof(when), "%Y-%m-%d %H:%M UTC", &tm);
+		}
+		add(p, "%s", "");
+		add(p, "Windows (its SYSTEM hive)");
+		add(p, "  computer %s, last shut down %s", or_dash(w->computer_name), when);
+		add(p, "  control set %u%s, default %u, last known good %u", w->current,
+		    w->controlset_missing ? " (missing)" : "", w->default_set, w->last_known_good);
+		add(p, "  Fast Startup: %s   hive consistent: %s (sequence %u/%u)",
+		    w->hiberboot < 0 ? "not set" : w->hiberboot ? "on" : "off", yes_no(!w->dirty),
+		    w->seq_primary, w->seq_secondary);
+		for (size_t i = 0; i < w->nletters; i++) {
+			const struct win_letter *l = &w->letters[i];
+			if (l->kind == WIN_LETTER_MBR)
+				add(p, "  %c: MBR disk %08x, partition at byte %" PRIu64 ": %s", l->letter,
+				    l->mbr_signature, l->mbr_offset, l->present ? l->present : "not attached");
+			else if (l->kind == WIN_LETTER_GPT) {
+				bcd_guid_text(l->part_guid, g);
+				add(p, "  %c: GPT partition %s: %s", l->letter, g,
+				    l->present ? l->present : "not attached");
+			} else {
+				add(p, "  %c: %s", l->letter, or_dash(l->device));
+			}
+		}
+	}
 }
 
 /* Whether text names path as a whole word ("/dev/sdb" is not in "/dev/sdb1"). */

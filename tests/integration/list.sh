@@ -460,6 +460,18 @@ expect_eq "uefi p4 windows" false "$(jpart "${UEFI}p4" .ntfs.windows)"
 expect_eq "data p1 windows" false "$(jpart "${DATA}p1" .ntfs.windows)"
 expect_eq "healthy volume windows" false "$(jpart "${SP[healthy]}" .ntfs.windows)"
 
+# What C:'s SYSTEM hive says (the fixtures' Windows 7 hive; its values read
+# from the hive's raw bytes): the windows object of the volume (schema 1.4)
+expect_eq "bios p2 windows: computer, control sets, last shutdown" \
+	"WKS-WIN732BITA 1 2 2012-04-04T01:58:40Z false false null" \
+	"$(jpart "${BIOS}p2" '"\(.windows.computer_name) \(.windows.current_control_set) \(.windows.last_known_good) \(.windows.last_shutdown) \(.windows.control_set_missing) \(.windows.hive_dirty) \(.windows.fast_startup)"')"
+expect_eq "bios p2 windows: C: by MBR signature and offset, not attached here" "mbr 5cbea03e 1048576 null" \
+	"$(jpart "${BIOS}p2" '.windows.drive_letters[] | select(.letter == "C:") | "\(.kind) \(.disk_signature) \(.offset) \(.present)"')"
+expect_eq "bios p2 windows: its CD-ROM letter as a device path" device \
+	"$(jpart "${BIOS}p2" '.windows.drive_letters[] | select(.letter == "D:") | .kind')"
+expect_eq "no windows object where there is no Windows" "null null" \
+	"$(jpart "${BIOS}p1" .windows) $(jpart "${DATA}p1" .windows)"
+
 # The hostile label: raw in JSON (JSON escapes it), never raw on a terminal
 expect_eq "hostile label in JSON (partition)" "$WR_EVIL_LABEL" "$(jpart "${SP[evil-label]}" .label)"
 expect_eq "hostile label in JSON (ntfs)" "$WR_EVIL_LABEL" "$(jpart "${SP[evil-label]}" .ntfs.label)"
@@ -500,6 +512,8 @@ expect_eq "no no-windows-disk finding" 0 "$(jq '[.findings[] | select(.code == "
 text_has() {
 	if grep -Eq -- "$2" "$TXT"; then ok "$1"; else nok "$1: /$2/ not found in the text view (WR_KEEP=DIR keeps it)"; fi
 }
+text_has "text view: what C:'s SYSTEM hive says" "Windows on ${BIOS}p2: computer WKS-WIN732BITA, last shut down 2012-04-04"
+text_has "text view: C: not attached" "C: MBR disk 5cbea03e, partition at 1.0 MiB: not attached"
 text_has "text view has a [SYSTEM] marker" '\[SYSTEM\]'
 text_has "text view has a [RESCUE] marker" '\[RESCUE\]'
 for c in signature-collision ntfs-dirty ntfs-hibernated ntfs-fast-restart ntfs-unclean-log \
@@ -534,6 +548,27 @@ for jobs in 1 3 ""; do
 		nok "WINRESCUE_PROBE_JOBS=0 and =${jobs:-(default)} differ: $(diff <(jq -S . "$T/jobs0.json") <(jq -S . "$T/jobs$jobs.json") | head -5 | tr '\n' '|')"
 	fi
 done
+
+# ---------------------------------------------------------------------------
+# Drive letters matched to what is attached: a disk with the MBR signature and
+# partition offset of C:'s letter; a volume whose SYSTEM hive is damaged
+# ---------------------------------------------------------------------------
+truncate -s 24M "$T/letter.img"
+printf 'label: dos\nlabel-id: 0x5cbea03e\nstart=2048, size=8MiB, type=7\nsize=8MiB, type=7\n' |
+	sfdisk -q "$T/letter.img" || nok "letter.img table"
+wr_attach_to LETTER "$T/letter.img" || wr_bail "attach letter.img"
+_wrd_mkntfs "$(_wrd_part "$LETTER" 2)" broken >/dev/null || nok "mkntfs letter p2"
+_wrd_fill_broken_hive() {
+	mkdir -p "$1/Windows/System32/config" && _wrd_hive corrupted_system_hive >"$1/Windows/System32/config/SYSTEM"
+}
+_wrd_populate "$(_wrd_part "$LETTER" 2)" "$T/letter.img" _wrd_fill_broken_hive || nok "letter p2 hive"
+"$WR_BIN" list --json >"$T/letter.json" 2>/dev/null
+expect_eq "C:'s letter names the attached partition with its signature and offset" "${LETTER}p1" \
+	"$(jq -r --arg p "${BIOS}p2" '.disks[].partitions[]? | select(.path == $p) | .windows.drive_letters[] | select(.letter == "C:") | .present' "$T/letter.json")"
+expect_eq "a damaged SYSTEM hive: said in words, no other field" \
+	"\\Windows\\System32\\config\\SYSTEM cannot be read as a registry hive (damaged) null" \
+	"$(jq -r --arg p "${LETTER}p2" '.disks[].partitions[]? | select(.path == $p) | "\(.windows.error) \(.windows.computer_name)"' "$T/letter.json")"
+wr_release "$LETTER"
 
 # ---------------------------------------------------------------------------
 # Listing wrote nothing and left nothing behind
