@@ -80,24 +80,24 @@ static struct json_object *windows_json(const struct ntfs_state *n)
 	o = json_object_new_object();
 	w = n->win;
 	json_add(o, "error", json_str(n->win_error));
-	if (!w)
-		return o;
-	json_add(o, "computer_name", json_str(w->computer_name));
-	json_add(o, "current_control_set", w->current ? jnum(w->current) : NULL);
-	json_add(o, "default_control_set", w->default_set ? jnum(w->default_set) : NULL);
-	json_add(o, "last_known_good", w->last_known_good ? jnum(w->last_known_good) : NULL);
-	json_add(o, "control_set_missing", json_object_new_boolean(w->controlset_missing));
-	if (w->shutdown_time > 0) {
-		time_t t = (time_t)w->shutdown_time;
-		struct tm tm;
-		gmtime_r(&t, &tm);
-		strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	/* every field present, null when the hive could not be read */
+	json_add(o, "computer_name", w ? json_str(w->computer_name) : NULL);
+	json_add(o, "current_control_set", w && w->current ? jnum(w->current) : NULL);
+	json_add(o, "default_control_set", w && w->default_set ? jnum(w->default_set) : NULL);
+	json_add(o, "last_known_good", w && w->last_known_good ? jnum(w->last_known_good) : NULL);
+	json_add(o, "control_set_missing", w ? json_object_new_boolean(w->controlset_missing) : NULL);
+	time_t t = w ? (time_t)w->shutdown_time : 0;
+	struct tm tm;
+	if (t > 0 && gmtime_r(&t, &tm) && strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm))
 		json_add(o, "last_shutdown", json_str(buf));
-	} else {
+	else
 		json_add(o, "last_shutdown", NULL);
+	json_add(o, "fast_startup", !w || w->hiberboot < 0 ? NULL : json_object_new_boolean(w->hiberboot));
+	json_add(o, "hive_dirty", w ? json_object_new_boolean(w->dirty) : NULL);
+	if (!w) {
+		json_add(o, "drive_letters", NULL);
+		return o;
 	}
-	json_add(o, "fast_startup", w->hiberboot < 0 ? NULL : json_object_new_boolean(w->hiberboot));
-	json_add(o, "hive_dirty", json_object_new_boolean(w->dirty));
 	a = json_object_new_array();
 	for (size_t i = 0; i < w->nletters; i++) {
 		const struct win_letter *l = &w->letters[i];
@@ -106,16 +106,12 @@ static struct json_object *windows_json(const struct ntfs_state *n)
 		json_add(e, "letter", json_str(buf));
 		json_add(e, "kind", json_str(l->kind == WIN_LETTER_MBR ? "mbr" : l->kind == WIN_LETTER_GPT
 					     ? "gpt" : "device"));
-		if (l->kind == WIN_LETTER_MBR) {
-			snprintf(buf, sizeof(buf), "%08x", l->mbr_signature);
-			json_add(e, "disk_signature", json_str(buf));
-			json_add(e, "offset", jnum(l->mbr_offset));
-		} else if (l->kind == WIN_LETTER_GPT) {
-			bcd_guid_text(l->part_guid, buf);
-			json_add(e, "partuuid", json_str(buf));
-		} else {
-			json_add(e, "device", json_str(l->device));
-		}
+		snprintf(buf, sizeof(buf), "%08x", l->mbr_signature);
+		json_add(e, "disk_signature", l->kind == WIN_LETTER_MBR ? json_str(buf) : NULL);
+		json_add(e, "offset", l->kind == WIN_LETTER_MBR ? jnum(l->mbr_offset) : NULL);
+		bcd_guid_text(l->part_guid, buf);
+		json_add(e, "partuuid", l->kind == WIN_LETTER_GPT ? json_str(buf) : NULL);
+		json_add(e, "device", l->kind == WIN_LETTER_OTHER ? json_str(l->device) : NULL);
 		json_add(e, "present", json_str(l->present));
 		json_object_array_add(a, e);
 	}

@@ -190,12 +190,10 @@ static void windows_lines(FILE *out, const char *dev, const struct ntfs_state *n
 		free(line);
 		return;
 	}
-	if (w->shutdown_time > 0) {
-		time_t t = (time_t)w->shutdown_time;
-		struct tm tm;
-		gmtime_r(&t, &tm);
-		strftime(when, sizeof(when), "%Y-%m-%d %H:%M UTC", &tm);
-	}
+	time_t t = (time_t)w->shutdown_time;
+	struct tm tm;
+	if (t > 0 && (!gmtime_r(&t, &tm) || !strftime(when, sizeof(when), "%Y-%m-%d %H:%M UTC", &tm)))
+		when[0] = '\0';
 	line = xasprintf("Windows on %s: computer %s, last shut down %s, control set %u%s%s%s",
 			 dev, w->computer_name ? w->computer_name : "(no name)", *when ? when : "(not known)",
 			 w->current, w->controlset_missing ? " (missing)" : "",
@@ -211,11 +209,11 @@ static void windows_lines(FILE *out, const char *dev, const struct ntfs_state *n
 		if (l->kind == WIN_LETTER_MBR) {
 			line = xasprintf("%c: MBR disk %08x, partition at %s: %s", l->letter,
 					 l->mbr_signature, size_human(l->mbr_offset, buf, sizeof(buf)),
-					 l->present ? l->present : "not attached");
+					 l->present ? l->present : "not among the disks listed");
 		} else {
 			bcd_guid_text(l->part_guid, guid);
 			line = xasprintf("%c: GPT partition %s: %s", l->letter, guid,
-					 l->present ? l->present : "not attached");
+					 l->present ? l->present : "not among the disks listed");
 		}
 		print_wrapped(out, "    ", line);
 		free(line);

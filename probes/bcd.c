@@ -165,7 +165,10 @@ static void read_entry(hive_h *h, hive_node_h obj, struct bcd_entry *e)
 	hive_value_h ov;
 	size_t n = 0;
 
-	e->type = tv ? (uint32_t)hivex_value_dword(h, tv) : 0;
+	hive_type tt;
+	size_t tl;
+	e->type = tv && hivex_value_type(h, tv, &tt, &tl) == 0 && tt == hive_t_REG_DWORD && tl == 4
+		? (uint32_t)hivex_value_dword(h, tv) : 0;
 	e->description = element_string(h, obj, BCD_LIB_DESCRIPTION);
 	e->path = element_string(h, obj, BCD_LIB_PATH);
 	e->has_device = element_device(h, obj, BCD_LIB_DEVICE, &e->device);
@@ -211,8 +214,12 @@ int bcd_read_file(const char *path, struct bcd_store *s, char **err)
 		hivex_close(h);
 		return -1;
 	}
-	ids = hivex_node_children(h, objs);
-	for (size_t i = 0; ids && ids[i]; i++) {
+	if (!(ids = hivex_node_children(h, objs))) {
+		*err = xasprintf("%s is a damaged BCD store: its objects cannot be listed", path);
+		hivex_close(h);
+		return -1;
+	}
+	for (size_t i = 0; ids[i]; i++) {
 		struct bcd_entry *e;
 		s->e = xrealloc(s->e, s->n + 1, sizeof(*s->e));
 		e = &s->e[s->n++];

@@ -58,6 +58,7 @@ struct bcd_device {
 	uint32_t disk_signature;	/* MBR */
 };
 
+/* The strings are as the store holds them (UTF-8 from hivex): not made safe for a terminal. */
 struct bcd_entry {
 	char *id;			/* "{9dea862c-5cdd-4e70-acc1-f32b344d4795}" */
 	uint32_t type;			/* Description\Type */

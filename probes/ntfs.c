@@ -530,7 +530,7 @@ static bool path_exists(ntfs_volume *vol, const char *path)
 	return true;
 }
 
-#define HIVE_MAX (512u << 20)	/* no SYSTEM hive is near this */
+#define HIVE_MAX (128u << 20)	/* real SYSTEM hives are tens of MiB */
 
 /*
  * The SYSTEM hive, read through libntfs-3g (no mount) into a memory file
@@ -548,9 +548,14 @@ static void read_windows(ntfs_volume *vol, struct ntfs_state *st)
 		st->win_error = xstrdup("the SYSTEM hive cannot be opened");
 		goto out;
 	}
-	if (na->data_size <= 0 || (uint64_t)na->data_size > HIVE_MAX) {
-		st->win_error = xasprintf("the SYSTEM hive has an impossible size (%lld bytes)",
-					  (long long)na->data_size);
+	/* the copy lives in memory the worker's limit does not see: half of it at most */
+	uint64_t cap = probe_worker_mem_mb() ? ((uint64_t)probe_worker_mem_mb() << 20) / 2 : HIVE_MAX;
+	if (cap > HIVE_MAX)
+		cap = HIVE_MAX;
+	if (na->data_size <= 0 || (uint64_t)na->data_size > cap) {
+		st->win_error = xasprintf("the SYSTEM hive is %lld bytes, more than the %llu MiB read "
+					  "for it", (long long)na->data_size,
+					  (unsigned long long)(cap >> 20));
 		goto out;
 	}
 	if ((mfd = memfd_create("SYSTEM", MFD_CLOEXEC)) < 0) {
@@ -567,15 +572,22 @@ static void read_windows(ntfs_volume *vol, struct ntfs_state *st)
 			goto out;
 		}
 		pos += got;
+		probe_progress();
 	}
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", mfd);
 	st->win = xcalloc(1, sizeof(*st->win));
+	errno = 0;
 	if (winreg_read_system(path, st->win, &err) != 0) {
+		int e = errno;
 		/* the words name our memory file: say which file it was instead */
-		st->win_error = xstrdup(strstr(err, "not a SYSTEM hive")
-					? "\\Windows\\System32\\config\\SYSTEM is not a SYSTEM hive"
-					: "\\Windows\\System32\\config\\SYSTEM cannot be read as a "
-					  "registry hive (damaged)");
+		st->win_error = strstr(err, "not a SYSTEM hive")
+			? xstrdup("\\Windows\\System32\\config\\SYSTEM is not a SYSTEM hive")
+			: e == ENOMEM ? xstrdup("\\Windows\\System32\\config\\SYSTEM cannot be read: "
+						 "it needs more memory than the probe may use")
+			: e && e != EINVAL && e != ENOTSUP
+			? xasprintf("\\Windows\\System32\\config\\SYSTEM cannot be read: %s", strerror(e))
+			: xstrdup("\\Windows\\System32\\config\\SYSTEM cannot be read as a "
+				  "registry hive (damaged)");
 		win_system_free(st->win);
 		free(st->win);
 		st->win = NULL;

@@ -187,6 +187,10 @@ void probes_image(int fd, struct disk *d);
  * that the worker's memory limit stopped it.
  */
 const char *probe_errno_words(int rc);
+/* In a probe worker: a sign of life for its time limit (a step of a disk done, a MiB read). */
+void probe_progress(void);
+/* In a probe worker: its memory limit in MiB; 0 elsewhere. */
+unsigned long probe_worker_mem_mb(void);
 void ntfs_state_free(struct ntfs_state *st);
 
 /* ---- wire.c ---- */

@@ -48,8 +48,13 @@ static unsigned long worker_mem_mb;
 /* In a probe worker: where it says it goes on (one byte per disk step), else -1. */
 static int worker_hb = -1;
 
+unsigned long probe_worker_mem_mb(void)
+{
+	return worker_mem_mb;
+}
+
 /* A sign of life for the parent's time limit: a step of one disk is done. */
-static void probe_progress(void)
+void probe_progress(void)
 {
 	if (worker_hb >= 0 && write(worker_hb, "", 1) < 0) {
 		/* a full pipe is proof enough (non-blocking): nothing to do */

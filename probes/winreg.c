@@ -16,6 +16,7 @@
 #define REGF_SEQ1 4	/* u32: the primary sequence number */
 #define REGF_SEQ2 8	/* u32: the secondary one; equal when the hive is consistent */
 #define FILETIME_UNIX_EPOCH 116444736000000000ULL	/* 1970-01-01 in 100 ns since 1601 */
+#define FILETIME_YEAR_10000 2650467744000000000ULL	/* 10000-01-01 */
 
 static uint32_t le32(const uint8_t *p)
 {
@@ -138,8 +139,10 @@ int winreg_read_system(const char *path, struct win_system *w, char **err)
 	w->hiberboot = -1;
 	errno = 0;
 	if (!(h = hivex_open(path, 0))) {
+		int e = errno;
 		*err = xasprintf("%s cannot be read as a registry hive: %s", path,
-				 errno ? strerror(errno) : "not a hive");
+				 e ? strerror(e) : "not a hive");
+		errno = e;	/* for the caller's words */
 		return -1;
 	}
 	read_header(path, w);
@@ -169,7 +172,8 @@ int winreg_read_system(const char *path, struct win_system *w, char **err)
 			char *raw = hivex_value_value(h, v, &t, &len);
 			if (raw && len == 8) {
 				uint64_t ft = le64((const uint8_t *)raw);
-				if (ft > FILETIME_UNIX_EPOCH)
+				/* 1970 to 9999: anything else is a damaged value, "not known" */
+				if (ft > FILETIME_UNIX_EPOCH && ft < FILETIME_YEAR_10000)
 					w->shutdown_time = (int64_t)((ft - FILETIME_UNIX_EPOCH) / 10000000ULL);
 			}
 			free(raw);

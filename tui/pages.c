@@ -186,12 +186,11 @@ static void ntfs_lines(struct page *p, const struct ntfs_state *n, bool mounted_
 	if (n->win) {
 		const struct win_system *w = n->win;
 		char when[40] = "-", g[37];
-		if (w->shutdown_time > 0) {
-			time_t t = (time_t)w->shutdown_time;
-			struct tm tm;
-			gmtime_r(&t, &tm);
-			strftime(when, sizeof(when), "%Y-%m-%d %H:%M UTC", &tm);
-		}
+		time_t t = (time_t)w->shutdown_time;
+		struct tm tm;
+		if (t > 0 && (!gmtime_r(&t, &tm) ||
+			      !strftime(when, sizeof(when), "%Y-%m-%d %H:%M UTC", &tm)))
+			strcpy(when, "-");
 		add(p, "%s", "");
 		add(p, "Windows (its SYSTEM hive)");
 		add(p, "  computer %s, last shut down %s", or_dash(w->computer_name), when);
@@ -204,11 +203,11 @@ static void ntfs_lines(struct page *p, const struct ntfs_state *n, bool mounted_
 			const struct win_letter *l = &w->letters[i];
 			if (l->kind == WIN_LETTER_MBR)
 				add(p, "  %c: MBR disk %08x, partition at byte %" PRIu64 ": %s", l->letter,
-				    l->mbr_signature, l->mbr_offset, l->present ? l->present : "not attached");
+				    l->mbr_signature, l->mbr_offset, l->present ? l->present : "not among the disks listed");
 			else if (l->kind == WIN_LETTER_GPT) {
 				bcd_guid_text(l->part_guid, g);
 				add(p, "  %c: GPT partition %s: %s", l->letter, g,
-				    l->present ? l->present : "not attached");
+				    l->present ? l->present : "not among the disks listed");
 			} else {
 				add(p, "  %c: %s", l->letter, or_dash(l->device));
 			}

@@ -513,7 +513,7 @@ text_has() {
 	if grep -Eq -- "$2" "$TXT"; then ok "$1"; else nok "$1: /$2/ not found in the text view (WR_KEEP=DIR keeps it)"; fi
 }
 text_has "text view: what C:'s SYSTEM hive says" "Windows on ${BIOS}p2: computer WKS-WIN732BITA, last shut down 2012-04-04"
-text_has "text view: C: not attached" "C: MBR disk 5cbea03e, partition at 1.0 MiB: not attached"
+text_has "text view: C: not among the disks" "C: MBR disk 5cbea03e, partition at 1.0 MiB: not among the disks"
 text_has "text view has a [SYSTEM] marker" '\[SYSTEM\]'
 text_has "text view has a [RESCUE] marker" '\[RESCUE\]'
 for c in signature-collision ntfs-dirty ntfs-hibernated ntfs-fast-restart ntfs-unclean-log \
