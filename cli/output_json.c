@@ -119,6 +119,74 @@ static struct json_object *windows_json(const struct ntfs_state *n)
 	return o;
 }
 
+static struct json_object *jint_or_null(int v)
+{
+	return v < 0 ? NULL : json_object_new_int(v);
+}
+
+static struct json_object *bcd_device_json(bool has, const struct bcd_device *d)
+{
+	static const char *const kinds[] = { "unknown", "gpt", "mbr", "boot", "locate", "ramdisk" };
+	struct json_object *o;
+	char buf[40];
+
+	if (!has)
+		return NULL;
+	o = json_object_new_object();
+	json_add(o, "kind", json_str((unsigned)d->kind < 6 ? kinds[d->kind] : "unknown"));
+	json_add(o, "type", json_object_new_int64(d->type));
+	bcd_guid_text(d->part_guid, buf);
+	json_add(o, "partuuid", d->kind == BCD_DEV_GPT ? json_str(buf) : NULL);
+	bcd_guid_text(d->disk_guid, buf);
+	json_add(o, "ptuuid", d->kind == BCD_DEV_GPT ? json_str(buf) : NULL);
+	snprintf(buf, sizeof(buf), "%08x", d->disk_signature);
+	json_add(o, "disk_signature", d->kind == BCD_DEV_MBR ? json_str(buf) : NULL);
+	json_add(o, "offset", d->kind == BCD_DEV_MBR ? jnum(d->part_offset) : NULL);
+	json_add(o, "present", json_str(d->present));
+	return o;
+}
+
+/* The volume's \Boot\BCD decoded (schema 1.4); NULL when it has none. */
+static struct json_object *bcd_json(const struct ntfs_state *n)
+{
+	struct json_object *o, *a;
+	char buf[16];
+
+	if (!n || !n->has_bcd)
+		return NULL;
+	o = json_object_new_object();
+	json_add(o, "error", json_str(n->bcd_error));
+	if (!n->bcd) {
+		json_add(o, "entries", NULL);
+		return o;
+	}
+	a = json_object_new_array();
+	for (size_t i = 0; i < n->bcd->n; i++) {
+		const struct bcd_entry *e = &n->bcd->e[i];
+		struct json_object *x = json_object_new_object();
+		json_add(x, "id", json_str(e->id));
+		snprintf(buf, sizeof(buf), "0x%08x", e->type);
+		json_add(x, "type", json_str(buf));
+		json_add(x, "type_name", json_str(bcd_type_name(e->type)));
+		json_add(x, "description", json_str(e->description));
+		json_add(x, "path", json_str(e->path));
+		json_add(x, "systemroot", json_str(e->systemroot));
+		json_add(x, "device", bcd_device_json(e->has_device, &e->device));
+		json_add(x, "osdevice", bcd_device_json(e->has_osdevice, &e->osdevice));
+		json_add(x, "default", e->type == BCD_TYPE_BOOTMGR || e->type == BCD_TYPE_FWBOOTMGR
+			 ? json_str(e->default_id) : NULL);
+		json_add(x, "resumeobject", e->type == BCD_TYPE_OSLOADER ? json_str(e->default_id) : NULL);
+		json_add(x, "displayorder", e->norder ? json_strv(e->order, e->norder) : NULL);
+		json_add(x, "safeboot", jint_or_null(e->safeboot));
+		json_add(x, "bootstatuspolicy", jint_or_null(e->bootstatuspolicy));
+		json_add(x, "recoveryenabled", e->recovery < 0 ? NULL : json_object_new_boolean(e->recovery));
+		json_add(x, "ems", e->ems < 0 ? NULL : json_object_new_boolean(e->ems));
+		json_object_array_add(a, x);
+	}
+	json_add(o, "entries", a);
+	return o;
+}
+
 static void volume_json(struct json_object *o, const struct volume *v, bool full)
 {
 	json_add(o, "fstype", json_str(v->fstype));
@@ -136,6 +204,7 @@ static void volume_json(struct json_object *o, const struct volume *v, bool full
 	json_add(o, "in_use", json_object_new_boolean(v->use.nmountpoints || v->use.swap || v->use.nholders));
 	json_add(o, "ntfs", v->ntfs ? ntfs_json(v->ntfs) : NULL);
 	json_add(o, "windows", windows_json(v->ntfs));
+	json_add(o, "bcd_store", bcd_json(v->ntfs));
 }
 
 static struct json_object *partition_json(const struct partition *p)

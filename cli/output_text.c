@@ -220,6 +220,41 @@ static void windows_lines(FILE *out, const char *dev, const struct ntfs_state *n
 	}
 }
 
+/* A volume's \Boot\BCD: the boot manager's default entry and where it points. */
+static void bcd_lines(FILE *out, const char *dev, const struct ntfs_state *n)
+{
+	const struct bcd_entry *m = NULL, *def = NULL;
+	char *line, *where;
+
+	if (!n->has_bcd)
+		return;
+	if (!n->bcd) {
+		line = xasprintf("Boot configuration on %s: %s.", dev,
+				 n->bcd_error ? n->bcd_error : "\\Boot\\BCD was not read");
+		print_wrapped(out, "  ", line);
+		free(line);
+		return;
+	}
+	for (size_t i = 0; i < n->bcd->n && !m; i++)
+		if (n->bcd->e[i].type == BCD_TYPE_BOOTMGR)
+			m = &n->bcd->e[i];
+	def = m ? bcd_find(n->bcd, m->default_id) : NULL;
+	if (!def) {
+		line = xasprintf("Boot configuration on %s: %zu entries, %s.", dev, n->bcd->n,
+				 !m ? "no Windows Boot Manager" : "its default entry is not there");
+		print_wrapped(out, "  ", line);
+		free(line);
+		return;
+	}
+	where = def->has_osdevice ? bcd_device_words(&def->osdevice) : xstrdup("no osdevice");
+	line = xasprintf("Boot configuration on %s: default \"%s\", %s on %s", dev,
+			 def->description ? def->description : "(no description)",
+			 def->path ? def->path : "(no path)", where);
+	print_wrapped(out, "  ", line);
+	free(line);
+	free(where);
+}
+
 static void print_wrapped(FILE *out, const char *indent, const char *text)
 {
 	char *safe = sanitize_terminal(text);
@@ -253,11 +288,15 @@ void output_text(FILE *out, const struct inventory *inv)
 		disk_header(out, i, d);
 		disk_table(out, i, d);
 		for (size_t k = 0; k < d->nparts; k++)
-			if (d->parts[k].vol.ntfs)
-				windows_lines(out, d->parts[k].path ? d->parts[k].path : d->path,
-					      d->parts[k].vol.ntfs);
-		if (d->vol.ntfs)
+			if (d->parts[k].vol.ntfs) {
+				const char *dev = d->parts[k].path ? d->parts[k].path : d->path;
+				windows_lines(out, dev, d->parts[k].vol.ntfs);
+				bcd_lines(out, dev, d->parts[k].vol.ntfs);
+			}
+		if (d->vol.ntfs) {
 			windows_lines(out, d->path, d->vol.ntfs);
+			bcd_lines(out, d->path, d->vol.ntfs);
+		}
 	}
 	if (!inv->nfindings)
 		return;

@@ -204,8 +204,10 @@ int bcd_read_file(const char *path, struct bcd_store *s, char **err)
 	memset(s, 0, sizeof(*s));
 	errno = 0;
 	if (!(h = hivex_open(path, 0))) {
+		int e = errno;
 		*err = xasprintf("%s cannot be read as a registry hive: %s", path,
-				 errno ? strerror(errno) : "not a hive");
+				 e ? strerror(e) : "not a hive");
+		errno = e;	/* for the caller's words */
 		return -1;
 	}
 	objs = hivex_node_get_child(h, hivex_root(h), "Objects");
@@ -234,6 +236,27 @@ int bcd_read_file(const char *path, struct bcd_store *s, char **err)
 	return 0;
 }
 
+char *bcd_device_words(const struct bcd_device *d)
+{
+	char a[37], b[37], sz[32];
+
+	switch (d->kind) {
+	case BCD_DEV_GPT:
+		bcd_guid_text(d->part_guid, a);
+		bcd_guid_text(d->disk_guid, b);
+		return xasprintf("GPT partition %s of disk %s: %s", a, b,
+				 d->present ? d->present : "not among the disks listed");
+	case BCD_DEV_MBR:
+		return xasprintf("MBR disk %08x, partition at %s: %s", d->disk_signature,
+				 size_human(d->part_offset, sz, sizeof(sz)),
+				 d->present ? d->present : "not among the disks listed");
+	case BCD_DEV_BOOT: return xstrdup("the boot device");
+	case BCD_DEV_LOCATE: return xstrdup("wherever the path is found (locate)");
+	case BCD_DEV_RAMDISK: return xstrdup("a ramdisk or file");
+	default: return xasprintf("a device of type %u", d->type);
+	}
+}
+
 const struct bcd_entry *bcd_find(const struct bcd_store *s, const char *id)
 {
 	for (size_t i = 0; id && i < s->n; i++)
@@ -251,6 +274,8 @@ void bcd_free(struct bcd_store *s)
 		free(e->path);
 		free(e->systemroot);
 		free(e->default_id);
+		free(e->device.present);
+		free(e->osdevice.present);
 		for (size_t k = 0; k < e->norder; k++)
 			free(e->order[k]);
 		free(e->order);

@@ -56,6 +56,7 @@ struct bcd_device {
 	uint8_t disk_guid[16];
 	uint64_t part_offset;		/* MBR: bytes from the disk's start */
 	uint32_t disk_signature;	/* MBR */
+	char *present;			/* the partition it names among the disks listed (the scan fills it) */
 };
 
 /* The strings are as the store holds them (UTF-8 from hivex): not made safe for a terminal. */
@@ -90,6 +91,9 @@ void bcd_free(struct bcd_store *s);
 
 /* The entry with this id (case-insensitive), or NULL. */
 const struct bcd_entry *bcd_find(const struct bcd_store *s, const char *id);
+
+/* Where a device points, in words ("GPT partition ... of disk ...: /dev/sdb3"). Caller frees. */
+char *bcd_device_words(const struct bcd_device *d);
 
 /* "Windows Boot Manager", "Windows OS loader", "resume from hibernation"... */
 const char *bcd_type_name(uint32_t type);

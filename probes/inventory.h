@@ -22,6 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "probes/bcd.h"
 #include "probes/winreg.h"
 
 enum disk_role {
@@ -85,6 +86,8 @@ struct ntfs_state {
 	bool has_windows;	/* \Windows\System32\config\SYSTEM */
 	struct win_system *win;	/* what that hive says (probes/winreg.h); NULL: not read */
 	char *win_error;	/* why it could not be read, in words */
+	struct bcd_store *bcd;	/* \Boot\BCD decoded (probes/bcd.h); NULL: none, or not read */
+	char *bcd_error;	/* why it could not be read, in words */
 	bool has_bootmgr;	/* \bootmgr */
 	bool has_bcd;		/* \Boot\BCD */
 };

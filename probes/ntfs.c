@@ -533,33 +533,32 @@ static bool path_exists(ntfs_volume *vol, const char *path)
 #define HIVE_MAX (128u << 20)	/* real SYSTEM hives are tens of MiB */
 
 /*
- * The SYSTEM hive, read through libntfs-3g (no mount) into a memory file
- * for hivex, and what it says (winreg.c); the reason in words when it
- * cannot be read.
+ * A file of the volume copied through libntfs-3g (no mount) into a memory
+ * file, for hivex: its descriptor, or -1 with why in *why (words). The copy
+ * lives in memory the probe worker's limit does not see: half that limit,
+ * and HIVE_MAX, at most.
  */
-static void read_windows(ntfs_volume *vol, struct ntfs_state *st)
+static int copy_to_memfd(ntfs_volume *vol, const char *path, const char *what, char **why)
 {
-	ntfs_inode *ni = open_path_ci(vol, "Windows/System32/config/SYSTEM");
+	ntfs_inode *ni = open_path_ci(vol, path);
 	ntfs_attr *na = ni ? ntfs_attr_open(ni, AT_DATA, AT_UNNAMED, 0) : NULL;
-	char path[64], *err = NULL, *buf = NULL;
+	uint64_t cap = probe_worker_mem_mb() ? ((uint64_t)probe_worker_mem_mb() << 20) / 2 : HIVE_MAX;
+	char *buf = NULL;
 	int mfd = -1;
 
-	if (!na) {
-		st->win_error = xstrdup("the SYSTEM hive cannot be opened");
-		goto out;
-	}
-	/* the copy lives in memory the worker's limit does not see: half of it at most */
-	uint64_t cap = probe_worker_mem_mb() ? ((uint64_t)probe_worker_mem_mb() << 20) / 2 : HIVE_MAX;
 	if (cap > HIVE_MAX)
 		cap = HIVE_MAX;
-	if (na->data_size <= 0 || (uint64_t)na->data_size > cap) {
-		st->win_error = xasprintf("the SYSTEM hive is %lld bytes, more than the %llu MiB read "
-					  "for it", (long long)na->data_size,
-					  (unsigned long long)(cap >> 20));
+	if (!na) {
+		*why = xasprintf("%s cannot be opened", what);
 		goto out;
 	}
-	if ((mfd = memfd_create("SYSTEM", MFD_CLOEXEC)) < 0) {
-		st->win_error = xasprintf("no memory file for the SYSTEM hive: %s", strerror(errno));
+	if (na->data_size <= 0 || (uint64_t)na->data_size > cap) {
+		*why = xasprintf("%s is %lld bytes, more than the %llu MiB read for it", what,
+				 (long long)na->data_size, (unsigned long long)(cap >> 20));
+		goto out;
+	}
+	if ((mfd = memfd_create("hive", MFD_CLOEXEC)) < 0) {
+		*why = xasprintf("no memory file for %s: %s", what, strerror(errno));
 		goto out;
 	}
 	buf = xcalloc(1, 1u << 20);
@@ -567,40 +566,78 @@ static void read_windows(ntfs_volume *vol, struct ntfs_state *st)
 		s64 want = na->data_size - pos < (s64)(1u << 20) ? na->data_size - pos : (s64)(1u << 20);
 		s64 got = ntfs_attr_pread(na, pos, want, buf);
 		if (got <= 0 || write(mfd, buf, (size_t)got) != (ssize_t)got) {
-			st->win_error = xasprintf("the SYSTEM hive cannot be read at byte %lld",
-						  (long long)pos);
+			*why = xasprintf("%s cannot be read at byte %lld", what, (long long)pos);
+			close(mfd);
+			mfd = -1;
 			goto out;
 		}
 		pos += got;
 		probe_progress();
 	}
+out:
+	free(buf);
+	if (na)
+		ntfs_attr_close(na);
+	if (ni)
+		ntfs_inode_close(ni);
+	return mfd;
+}
+
+/* Why hivex could not read a copy of the file shown as name, from errno e, in words. */
+static char *hive_words(const char *name, const char *err, int e, const char *not_kind)
+{
+	if (strstr(err, not_kind))
+		return xasprintf("%s is %s", name, not_kind);
+	if (e == ENOMEM)
+		return xasprintf("%s cannot be read: it needs more memory than the probe may use", name);
+	if (e && e != EINVAL && e != ENOTSUP)
+		return xasprintf("%s cannot be read: %s", name, strerror(e));
+	return xasprintf("%s cannot be read as a registry hive (damaged)", name);
+}
+
+/* The SYSTEM hive and what it says (winreg.c); the reason in words when it cannot be read. */
+static void read_windows(ntfs_volume *vol, struct ntfs_state *st)
+{
+	static const char name[] = "\\Windows\\System32\\config\\SYSTEM";
+	char path[64], *err = NULL;
+	int mfd = copy_to_memfd(vol, "Windows/System32/config/SYSTEM", "the SYSTEM hive", &st->win_error);
+
+	if (mfd < 0)
+		return;
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", mfd);
 	st->win = xcalloc(1, sizeof(*st->win));
 	errno = 0;
 	if (winreg_read_system(path, st->win, &err) != 0) {
-		int e = errno;
 		/* the words name our memory file: say which file it was instead */
-		st->win_error = strstr(err, "not a SYSTEM hive")
-			? xstrdup("\\Windows\\System32\\config\\SYSTEM is not a SYSTEM hive")
-			: e == ENOMEM ? xstrdup("\\Windows\\System32\\config\\SYSTEM cannot be read: "
-						 "it needs more memory than the probe may use")
-			: e && e != EINVAL && e != ENOTSUP
-			? xasprintf("\\Windows\\System32\\config\\SYSTEM cannot be read: %s", strerror(e))
-			: xstrdup("\\Windows\\System32\\config\\SYSTEM cannot be read as a "
-				  "registry hive (damaged)");
+		st->win_error = hive_words(name, err, errno, "not a SYSTEM hive");
 		win_system_free(st->win);
 		free(st->win);
 		st->win = NULL;
 		free(err);
 	}
-out:
-	free(buf);
-	if (mfd >= 0)
-		close(mfd);
-	if (na)
-		ntfs_attr_close(na);
-	if (ni)
-		ntfs_inode_close(ni);
+	close(mfd);
+}
+
+/* \Boot\BCD decoded (bcd.c); the reason in words when it cannot be read. */
+static void read_bcd(ntfs_volume *vol, struct ntfs_state *st)
+{
+	static const char name[] = "\\Boot\\BCD";
+	char path[64], *err = NULL;
+	int mfd = copy_to_memfd(vol, "Boot/BCD", "the BCD store", &st->bcd_error);
+
+	if (mfd < 0)
+		return;
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", mfd);
+	st->bcd = xcalloc(1, sizeof(*st->bcd));
+	errno = 0;
+	if (bcd_read_file(path, st->bcd, &err) != 0) {
+		st->bcd_error = hive_words(name, err, errno, "not a BCD store");
+		bcd_free(st->bcd);
+		free(st->bcd);
+		st->bcd = NULL;
+		free(err);
+	}
+	close(mfd);
 }
 
 static void read_volume_info(ntfs_volume *vol, struct ntfs_state *st)
@@ -773,6 +810,8 @@ static void probe_state(struct readcache *rc, uint64_t off, uint64_t size, unsig
 			read_windows(vol, st);
 		st->has_bootmgr = path_exists(vol, "bootmgr");
 		st->has_bcd = path_exists(vol, "Boot/BCD");
+		if (st->has_bcd)
+			read_bcd(vol, st);
 	}
 	read_logfile(vol, st);
 	ntfs_umount(vol, FALSE); /* frees dev too */
@@ -800,6 +839,11 @@ void ntfs_state_free(struct ntfs_state *st)
 	free(st->mftmirr_detail);
 	free(st->bootsector_detail);
 	free(st->win_error);
+	free(st->bcd_error);
+	if (st->bcd) {
+		bcd_free(st->bcd);
+		free(st->bcd);
+	}
 	if (st->win) {
 		win_system_free(st->win);
 		free(st->win);

@@ -954,13 +954,55 @@ static const struct partition *letter_partition(const struct inventory *inv,
 	return NULL;
 }
 
-/* Each Windows installation's drive letters matched to the partitions present. */
+/* The partition a BCD device names (GPT: disk and partition GUIDs; MBR: signature and offset). */
+static const struct partition *bcd_partition(const struct inventory *inv, const struct bcd_device *b)
+{
+	char disk[37], part[37];
+
+	if (b->kind == BCD_DEV_GPT) {
+		bcd_guid_text(b->disk_guid, disk);
+		bcd_guid_text(b->part_guid, part);
+	} else if (b->kind == BCD_DEV_MBR) {
+		snprintf(disk, sizeof(disk), "%08x", b->disk_signature);
+	} else {
+		return NULL;
+	}
+	for (size_t i = 0; i < inv->ndisks; i++) {
+		const struct disk *d = &inv->disks[i];
+		if (!d->ptuuid || strcasecmp(d->ptuuid, disk) != 0)
+			continue;
+		for (size_t k = 0; k < d->nparts; k++) {
+			const struct partition *p = &d->parts[k];
+			if (b->kind == BCD_DEV_GPT ? p->partuuid && strcasecmp(p->partuuid, part) == 0
+						   : p->start == b->part_offset)
+				return p;
+		}
+	}
+	return NULL;
+}
+
+static void bcd_match(const struct inventory *inv, struct bcd_device *b)
+{
+	const struct partition *p = bcd_partition(inv, b);
+
+	free(b->present);
+	b->present = p && p->path ? xstrdup(p->path) : NULL;
+}
+
+/* Drive letters and BCD devices matched to the partitions of the disks listed. */
 static void match_letters(struct inventory *inv)
 {
 	for (size_t i = 0; i < inv->ndisks; i++)
 		for (size_t k = 0; k <= inv->disks[i].nparts; k++) {
 			struct volume *v = k < inv->disks[i].nparts ? &inv->disks[i].parts[k].vol
 								    : &inv->disks[i].vol;
+			for (size_t j = 0; v->ntfs && v->ntfs->bcd && j < v->ntfs->bcd->n; j++) {
+				struct bcd_entry *e = &v->ntfs->bcd->e[j];
+				if (e->has_device)
+					bcd_match(inv, &e->device);
+				if (e->has_osdevice)
+					bcd_match(inv, &e->osdevice);
+			}
 			if (!v->ntfs || !v->ntfs->win)
 				continue;
 			for (size_t j = 0; j < v->ntfs->win->nletters; j++) {

@@ -63,6 +63,24 @@ static void walk_volume(struct walker *w, struct volume *v)
 			w->leave(w, (void **)&(*ws)->letters);
 		}
 		w->leave(w, (void **)ws);
+		w->str(w, &v->ntfs->bcd_error);
+		struct bcd_store **bs = &v->ntfs->bcd;
+		if (w->enter(w, (void **)bs, 1, sizeof(**bs))) {
+			if (w->enter(w, (void **)&(*bs)->e, (*bs)->n, sizeof(*(*bs)->e)))
+				for (size_t i = 0; i < (*bs)->n; i++) {
+					struct bcd_entry *e = &(*bs)->e[i];
+					w->str(w, &e->id);
+					w->str(w, &e->description);
+					w->str(w, &e->path);
+					w->str(w, &e->systemroot);
+					w->str(w, &e->default_id);
+					w->str(w, &e->device.present);
+					w->str(w, &e->osdevice.present);
+					walk_strv(w, &e->order, e->norder);
+				}
+			w->leave(w, (void **)&(*bs)->e);
+		}
+		w->leave(w, (void **)bs);
 	}
 	w->leave(w, (void **)&v->ntfs);
 	walk_strv(w, &v->use.mountpoints, v->use.nmountpoints);

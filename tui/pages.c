@@ -183,6 +183,23 @@ static void ntfs_lines(struct page *p, const struct ntfs_state *n, bool mounted_
 		add(p, "  error: %s", n->error);
 	if (n->has_windows && !n->win)
 		add(p, "  Windows: %s", or_dash(n->win_error));
+	if (n->has_bcd && !n->bcd)
+		add(p, "  \\Boot\\BCD: %s", or_dash(n->bcd_error));
+	if (n->bcd) {
+		add(p, "%s", "");
+		add(p, "Boot configuration (\\Boot\\BCD, %zu entries)", n->bcd->n);
+		for (size_t i = 0; i < n->bcd->n; i++) {
+			const struct bcd_entry *e = &n->bcd->e[i];
+			const struct bcd_device *d = e->has_osdevice ? &e->osdevice : &e->device;
+			if (e->type != BCD_TYPE_BOOTMGR && e->type != BCD_TYPE_OSLOADER &&
+			    e->type != BCD_TYPE_RESUME)
+				continue;
+			char *w = e->has_osdevice || e->has_device ? bcd_device_words(d) : xstrdup("-");
+			add(p, "  %s \"%s\": %s on %s", bcd_type_name(e->type), or_dash(e->description),
+			    or_dash(e->path), w);
+			free(w);
+		}
+	}
 	if (n->win) {
 		const struct win_system *w = n->win;
 		char when[40] = "-", g[37];

@@ -469,6 +469,18 @@ expect_eq "bios p2 windows: C: by MBR signature and offset, not attached here" "
 	"$(jpart "${BIOS}p2" '.windows.drive_letters[] | select(.letter == "C:") | "\(.kind) \(.disk_signature) \(.offset) \(.present)"')"
 expect_eq "bios p2 windows: its CD-ROM letter as a device path" device \
 	"$(jpart "${BIOS}p2" '.windows.drive_letters[] | select(.letter == "D:") | .kind')"
+# System Reserved's \Boot\BCD (the fixtures' real UEFI store): decoded, its
+# devices GPT GUIDs that no disk here has
+expect_eq "bios p1 bcd_store: every object, no error" "null 17" \
+	"$(jpart "${BIOS}p1" '"\(.bcd_store.error) \(.bcd_store.entries | length)"')"
+expect_eq "bios p1 bcd_store: the boot manager's default is the Windows 10 loader" "Windows 10" \
+	"$(jq -r --arg p "${BIOS}p1" '.disks[].partitions[]? | select(.path == $p) | .bcd_store.entries as $e
+		| ($e[] | select(.type == "0x10100002") | .default) as $d | $e[] | select(.id == $d) | .description' "$J")"
+expect_eq "bios p1 bcd_store: Windows 10's osdevice (GPT GUIDs, not among the disks)" \
+	"gpt 8e0f2c38-e4ea-47ba-b7fc-9d8c74dccf0b 0b2394a9-095e-487d-8d48-719ecd4d78ca null \\Windows\\system32\\winload.efi \\Windows" \
+	"$(jq -r --arg p "${BIOS}p1" '.disks[].partitions[]? | select(.path == $p) | .bcd_store.entries[]
+		| select(.description == "Windows 10") | "\(.osdevice.kind) \(.osdevice.partuuid) \(.osdevice.ptuuid) \(.osdevice.present) \(.path) \(.systemroot)"' "$J")"
+expect_eq "no bcd_store where there is no \\Boot\\BCD" null "$(jpart "${BIOS}p2" .bcd_store)"
 expect_eq "no windows object where there is no Windows" "null null" \
 	"$(jpart "${BIOS}p1" .windows) $(jpart "${DATA}p1" .windows)"
 
@@ -514,6 +526,7 @@ text_has() {
 }
 text_has "text view: what C:'s SYSTEM hive says" "Windows on ${BIOS}p2: computer WKS-WIN732BITA, last shut down 2012-04-04"
 text_has "text view: C: not among the disks" "C: MBR disk 5cbea03e, partition at 1.0 MiB: not among the disks"
+text_has "text view: the boot configuration's default entry" "Boot configuration on ${BIOS}p1: default \"Windows 10\","
 text_has "text view has a [SYSTEM] marker" '\[SYSTEM\]'
 text_has "text view has a [RESCUE] marker" '\[RESCUE\]'
 for c in signature-collision ntfs-dirty ntfs-hibernated ntfs-fast-restart ntfs-unclean-log \
@@ -569,6 +582,15 @@ expect_eq "a damaged SYSTEM hive: said in words, no other field" \
 	"\\Windows\\System32\\config\\SYSTEM cannot be read as a registry hive (damaged) null" \
 	"$(jq -r --arg p "${LETTER}p2" '.disks[].partitions[]? | select(.path == $p) | "\(.windows.error) \(.windows.computer_name)"' "$T/letter.json")"
 wr_release "$LETTER"
+# a GPT disk with the BCD's disk and partition GUIDs: its osdevice is present
+truncate -s 24M "$T/bcdgpt.img"
+printf 'label: gpt\nlabel-id: 0b2394a9-095e-487d-8d48-719ecd4d78ca\nstart=2048, size=16MiB, uuid=8e0f2c38-e4ea-47ba-b7fc-9d8c74dccf0b\n' |
+	sfdisk -q "$T/bcdgpt.img" || nok "bcdgpt.img table"
+wr_attach_to BCDGPT "$T/bcdgpt.img" || wr_bail "attach bcdgpt.img"
+"$WR_BIN" list --json >"$T/bcdgpt.json" 2>/dev/null
+expect_eq "the BCD's osdevice names the attached partition with its GUIDs" "${BCDGPT}p1" \
+	"$(jq -r --arg p "${BIOS}p1" '.disks[].partitions[]? | select(.path == $p) | .bcd_store.entries[] | select(.description == "Windows 10") | .osdevice.present' "$T/bcdgpt.json")"
+wr_release "$BCDGPT"
 
 # ---------------------------------------------------------------------------
 # Listing wrote nothing and left nothing behind
