@@ -315,6 +315,16 @@ char *target_existing_ancestor(const char *path);
 char *target_on_patient(const struct inventory *inv, const char *path);
 /* What keeps v busy (mounted, swap, a device-mapper holder), in words, or NULL. */
 char *vol_busy(const struct vol_ref *v);
+/* Its size in bytes: the partition's, or the whole disk's. */
+uint64_t vol_size(const struct vol_ref *v);
+/* NTFS by winrescue's own probe or by libblkid. */
+bool volume_is_ntfs(const struct volume *v);
+/*
+ * The refusals of an action that writes to v (fix, undo): the rescue
+ * system's disk, a volume in use. ACT_OK, or the refusal in job->res;
+ * what says what cannot be done ("repaired").
+ */
+int job_refuse_unwritable(struct job *job, const struct vol_ref *v, const char *what);
 /*
  * The volume's device (or image file) opened with flags (O_RDONLY or
  * O_RDWR), and O_EXCL when it is a block device: the kernel then refuses

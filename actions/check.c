@@ -42,11 +42,6 @@ static const struct fsck_tool tools[] = {
 	{ "btrfs", "btrfs", { "check", "--readonly", NULL }, "btrfs-progs", true },
 };
 
-static bool is_ntfs(const struct volume *v)
-{
-	return v->ntfs || (v->fstype && strcmp(v->fstype, "ntfs") == 0);
-}
-
 static const struct fsck_tool *tool_for(const struct volume *v)
 {
 	for (size_t i = 0; v->fstype && i < sizeof(tools) / sizeof(tools[0]); i++)
@@ -64,7 +59,7 @@ static char *check_applies(const struct vol_ref *v, const struct inventory *inv,
 	(void)o;
 	if (!v->path)
 		return xstrdup("the kernel has no device for it");
-	if (!is_ntfs(v->vol) && !tool_for(v->vol))
+	if (!volume_is_ntfs(v->vol) && !tool_for(v->vol))
 		return v->vol->fstype ? xasprintf("no checker for %s", v->vol->fstype)
 				      : xstrdup("no file system on it");
 	if ((busy = vol_busy(v))) {
@@ -83,7 +78,7 @@ static void check_select_all(struct job *job)
 		char *why;
 		if (all[i].disk->role == DISK_ROLE_RESCUE || !all[i].path)
 			continue;
-		if (!is_ntfs(all[i].vol) && !tool_for(all[i].vol))
+		if (!volume_is_ntfs(all[i].vol) && !tool_for(all[i].vol))
 			continue;
 		/* "all" means every volume that can be checked now: the busy ones are named */
 		if ((why = vol_busy(&all[i]))) {
@@ -122,7 +117,7 @@ static int check_preflight(struct job *job)
 		if (!v->path)
 			return job_result(job, ACT_FAILED, "no-device", NULL,
 					  "%s has no device node to read.", vol_name(v));
-		if (!is_ntfs(v->vol) && !tool_for(v->vol))
+		if (!volume_is_ntfs(v->vol) && !tool_for(v->vol))
 			return job_result(job, ACT_USAGE, "no-checker",
 					  "winrescue checks NTFS itself, and ext2/3/4, FAT, exFAT, XFS "
 					  "and Btrfs through their own checkers.",
@@ -138,7 +133,7 @@ static void check_plan(struct job *job)
 		const struct vol_ref *v = &job->targets[i];
 		const struct fsck_tool *t = tool_for(v->vol);
 
-		if (is_ntfs(v->vol)) {
+		if (volume_is_ntfs(v->vol)) {
 			for (int p = 1; p <= NC_PASSES; p++)
 				job_plan_step(job, "%s: check the %s (pass %d of %d)", v->path,
 					      nc_pass_name(p), p, NC_PASSES);
@@ -166,20 +161,6 @@ static bool on_pass(void *data, int pass, const char *what)
 static void on_tick(void *data, uint64_t done, uint64_t total)
 {
 	job_tick(((struct ntfs_progress *)data)->job, done, total);
-}
-
-static uint64_t vol_bytes(const struct vol_ref *v)
-{
-	return v->part ? v->part->size : v->disk->size;
-}
-
-static size_t count_repair(const struct nc_report *r, enum nc_repair how)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < r->nfindings; i++)
-		n += r->findings[i].severity == NC_ERROR && r->findings[i].repair == how;
-	return n;
 }
 
 static void check_ntfs(struct job *job, const struct vol_ref *v, struct fs_check *c)
@@ -219,7 +200,7 @@ static void check_ntfs(struct job *job, const struct vol_ref *v, struct fs_check
 				    r->warnings, r->warnings == 1 ? "" : "s")
 			: xasprintf("%s: NTFS is clean (%s).", v->path, what);
 	} else {
-		size_t byfix = count_repair(r, NC_REPAIR_FIX), bychk = r->errors - byfix;
+		size_t byfix = nc_count_errors(r, NC_REPAIR_FIX), bychk = r->errors - byfix;
 		c->summary = xasprintf("%s: NTFS has %zu error%s (%s). %s%s", v->path, r->errors,
 				       r->errors == 1 ? "" : "s", what,
 				       !byfix ? "" : bychk ? "'winrescue fix' repairs some; "
@@ -300,9 +281,9 @@ static int check_run(struct job *job)
 		struct fs_check *c = &res->checks[res->nchecks++];
 
 		c->device = xstrdup(v->path);
-		c->fstype = xstrdup(is_ntfs(v->vol) ? "ntfs" : v->vol->fstype);
-		c->size = vol_bytes(v);
-		if (is_ntfs(v->vol))
+		c->fstype = xstrdup(volume_is_ntfs(v->vol) ? "ntfs" : v->vol->fstype);
+		c->size = vol_size(v);
+		if (volume_is_ntfs(v->vol))
 			check_ntfs(job, v, c);
 		else
 			check_other(job, v, c);

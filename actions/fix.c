@@ -68,31 +68,6 @@ static void fix_free_priv(void *p)
 	free(f);
 }
 
-static bool is_ntfs(const struct volume *v)
-{
-	return v->ntfs || (v->fstype && strcmp(v->fstype, "ntfs") == 0);
-}
-
-static uint64_t vol_bytes(const struct vol_ref *v)
-{
-	return v->part ? v->part->size : v->disk->size;
-}
-
-static int read_at(int fd, void *buf, size_t len, uint64_t off)
-{
-	size_t done = 0;
-
-	while (done < len) {
-		ssize_t n = pread(fd, (char *)buf + done, len - done, (off_t)(off + done));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? -errno : -EIO;
-		done += (size_t)n;
-	}
-	return 0;
-}
-
 static uint64_t fill_hash(uint8_t fill, uint64_t len)
 {
 	uint8_t buf[4096];
@@ -143,7 +118,7 @@ static int plan_hibernation(struct fix_priv *f, int fd, char **err)
 {
 	const struct nc_report *r = &f->before;
 	uint8_t *old = xcalloc(1, r->hiberfil_len);
-	int e = read_at(fd, old, r->hiberfil_len, r->hiberfil_off);
+	int e = pread_all(fd, old, r->hiberfil_len, r->hiberfil_off);
 
 	if (e) {
 		/* never repair under a session Windows may still resume */
@@ -185,7 +160,7 @@ static int plan_logfile(struct fix_priv *f, int fd, const char *why, char **err)
 		for (uint64_t at = 0; at < len; at += LOG_GRAIN) {
 			uint64_t off = run->lcn * cluster + at;
 			size_t n = len - at < LOG_GRAIN ? (size_t)(len - at) : LOG_GRAIN, k;
-			int e = read_at(fd, buf, n, off);
+			int e = pread_all(fd, buf, n, off);
 			if (e) {
 				*err = xasprintf("$LogFile cannot be read at byte %" PRIu64 ": %s", off,
 						 strerror(-e));
@@ -252,7 +227,7 @@ static void plan_boot(struct job *job, struct fix_priv *f, int fd, uint64_t size
 			      "the partition or image was cut short.", pos + ss, size);
 		return;
 	}
-	if (read_at(fd, cur, 512, pos) != 0)
+	if (pread_all(fd, cur, 512, pos) != 0)
 		return;
 	struct nb_geometry g;
 	if (nb_parse(cur, &g) == 0 && nb_same_fields(cur, b->primary))
@@ -332,7 +307,7 @@ static int plan_mft(struct job *job, struct fix_priv *f, int fd, int dirty, char
 		free(or);
 		return 0;
 	}
-	if ((e = read_at(fd, om, len, mft)) || (e = read_at(fd, or, len, mirr))) {
+	if ((e = pread_all(fd, om, len, mft)) || (e = pread_all(fd, or, len, mirr))) {
 		*err = xasprintf("$MFT's first records or $MFTMirr cannot be read: %s", strerror(-e));
 		free(om);
 		free(or);
@@ -426,7 +401,7 @@ static char *fix_applies(const struct vol_ref *v, const struct inventory *inv,
 		return xstrdup("it is the rescue system's disk");
 	if (!v->path)
 		return xstrdup("the kernel has no device for it");
-	if (!is_ntfs(v->vol))
+	if (!volume_is_ntfs(v->vol))
 		return xstrdup("fix repairs NTFS only");
 	if ((busy = vol_busy(v))) {
 		free(busy);
@@ -458,15 +433,6 @@ static const struct action_variant fix_variants[] = {
 	  "as Repair, but Windows will not run chkdsk at its next start", false, false, false, true },
 	{ NULL, NULL, false, false, false, false },
 };
-
-static size_t count_errors(const struct nc_report *r, enum nc_repair how)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < r->nfindings; i++)
-		n += r->findings[i].severity == NC_ERROR && r->findings[i].repair == how;
-	return n;
-}
 
 static bool has_finding(const struct nc_report *r, const char *code)
 {
@@ -532,28 +498,18 @@ static int fix_preflight(struct job *job)
 {
 	const struct vol_ref *v;
 	struct fix_priv *f;
-	char *busy, *why = NULL, *err = NULL;
+	char *why = NULL, *err = NULL;
 	int fd, st = ACT_OK, rc, dirty;
 
 	if (job->ntargets != 1)
 		return job_result(job, ACT_USAGE, "one-volume", NULL, "fix repairs one volume at a time.");
 	v = &job->targets[0];
-	if (v->disk->role == DISK_ROLE_RESCUE)
-		return job_result(job, ACT_REFUSED, "rescue-disk", NULL,
-				  "Refused: %s is on the rescue system's own disk; winrescue never "
-				  "writes there.", v->path ? v->path : vol_name(v));
-	if ((busy = vol_busy(v))) {
-		rc = job_result(job, ACT_REFUSED, "in-use",
-				v->vol->use.nmountpoints ? "Unmount it first (winrescue umount)."
-							 : "Stop what uses it first.",
-				"Refused: %s; a volume in use cannot be repaired.", busy);
-		free(busy);
+	if ((rc = job_refuse_unwritable(job, v, "repaired")) != ACT_OK)
 		return rc;
-	}
 	if (!v->path)
 		return job_result(job, ACT_FAILED, "no-device", NULL, "%s has no device node.",
 				  vol_name(v));
-	if (!is_ntfs(v->vol))
+	if (!volume_is_ntfs(v->vol))
 		return job_result(job, ACT_USAGE, "not-ntfs",
 				  "For other file systems run their own checker (e2fsck -p, fsck.fat "
 				  "-a) after copying the data off.",
@@ -577,7 +533,7 @@ static int fix_preflight(struct job *job)
 		free(why);
 		return rc;
 	}
-	rc = nc_check(fd, 0, vol_bytes(v), v->path, NULL, &f->before);
+	rc = nc_check(fd, 0, vol_size(v), v->path, NULL, &f->before);
 	if (rc != 0) {
 		close(fd);
 		return job_result(job, ACT_OPERATIONAL, "check-failed", NULL,
@@ -615,10 +571,10 @@ static int fix_preflight(struct job *job)
 		? "its restart pages are damaged: Windows cannot use it" : NULL;
 	if (log_why && plan_logfile(f, fd, log_why, &err) < 0)
 		goto failed;
-	plan_boot(job, f, fd, vol_bytes(v));
+	plan_boot(job, f, fd, vol_size(v));
 	/* chkdsk's work is left to chkdsk: the dirty flag makes Windows run it */
-	size_t chk = count_errors(r, NC_REPAIR_CHKDSK);
-	dirty = job->opts.clear_dirty ? 0 : (f->nw || chk || count_errors(r, NC_REPAIR_FIX)) ? 1 : -1;
+	size_t chk = nc_count_errors(r, NC_REPAIR_CHKDSK);
+	dirty = job->opts.clear_dirty ? 0 : (f->nw || chk || nc_count_errors(r, NC_REPAIR_FIX)) ? 1 : -1;
 	if (plan_mft(job, f, fd, dirty, &err) < 0)
 		goto failed;
 	close(fd);
@@ -672,7 +628,7 @@ static void fix_plan(struct job *job)
 	job->plan.confirm_word = xstrdup(vol_name(v));
 }
 
-/* Write one planned range, in chunks, then make sure it is on the disk. */
+/* Write one planned range, in chunks, then make sure it is on the disk. 0 or errno. */
 static int write_range(int fd, const struct fix_write *w)
 {
 	uint8_t *fill = NULL;
@@ -682,15 +638,9 @@ static int write_range(int fd, const struct fix_write *w)
 		fill = xcalloc(1, CHUNK);
 		memset(fill, w->fill, CHUNK);
 	}
-	for (uint64_t done = 0; done < w->r.len && !e;) {
+	for (uint64_t done = 0; done < w->r.len && !e; done += CHUNK) {
 		size_t n = w->r.len - done < CHUNK ? (size_t)(w->r.len - done) : CHUNK;
-		ssize_t k = pwrite(fd, w->data ? w->data + done : fill, n, (off_t)(w->r.off + done));
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			e = k < 0 ? errno : EIO;
-		else
-			done += (uint64_t)k;
+		e = -pwrite_all(fd, w->data ? w->data + done : fill, n, w->r.off + done);
 	}
 	free(fill);
 	if (!e && fdatasync(fd) < 0)
@@ -755,7 +705,7 @@ static int fix_run(struct job *job)
 	ranges = xcalloc(f->nw, sizeof(*ranges));
 	for (size_t i = 0; i < f->nw; i++)
 		ranges[i] = f->w[i].r;
-	rc = undo_begin(&uw, f->undo_dir, vol_name(v), "fix", v->path, vol_bytes(v), job->id,
+	rc = undo_begin(&uw, f->undo_dir, vol_name(v), "fix", v->path, vol_size(v), job->id,
 			ranges, f->nw, &err);
 	free(ranges);
 	for (size_t i = 0; rc == 0 && i < f->nw; i++) {
@@ -811,7 +761,7 @@ static int fix_run(struct job *job)
 	c->device = xstrdup(v->path);
 	c->fstype = xstrdup("ntfs");
 	c->checker = xstrdup("winrescue");
-	c->size = vol_bytes(v);
+	c->size = vol_size(v);
 	rc = nc_check(fd, 0, c->size, v->path, NULL, &c->rep);
 	c->seconds = monotonic_s() - t0;
 	close(fd);

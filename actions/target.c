@@ -300,6 +300,35 @@ int target_resolve(const struct inventory *inv, const char *spec, struct vol_ref
 		      out, err, cand, ncand);
 }
 
+uint64_t vol_size(const struct vol_ref *v)
+{
+	return v->part ? v->part->size : v->disk->size;
+}
+
+bool volume_is_ntfs(const struct volume *v)
+{
+	return v->ntfs || (v->fstype && strcmp(v->fstype, "ntfs") == 0);
+}
+
+int job_refuse_unwritable(struct job *job, const struct vol_ref *v, const char *what)
+{
+	char *busy;
+	int rc;
+
+	if (v->disk->role == DISK_ROLE_RESCUE)
+		return job_result(job, ACT_REFUSED, "rescue-disk", NULL,
+				  "Refused: %s is on the rescue system's own disk; winrescue never "
+				  "writes there.", v->path ? v->path : vol_name(v));
+	if (!(busy = vol_busy(v)))
+		return ACT_OK;
+	rc = job_result(job, ACT_REFUSED, "in-use",
+			v->vol->use.nmountpoints ? "Unmount it first (winrescue umount)."
+						 : "Stop what uses it first.",
+			"Refused: %s; a volume in use cannot be %s.", busy, what);
+	free(busy);
+	return rc;
+}
+
 char *vol_busy(const struct vol_ref *v)
 {
 	const struct usage *u = &v->vol->use;

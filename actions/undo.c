@@ -39,11 +39,6 @@ static void undo_free_priv(void *p)
 	free(u);
 }
 
-static uint64_t vol_bytes(const struct vol_ref *v)
-{
-	return v->part ? v->part->size : v->disk->size;
-}
-
 static int undo_resolve(struct job *job, const char *spec)
 {
 	struct undo_priv *p = job->priv = xcalloc(1, sizeof(struct undo_priv));
@@ -84,30 +79,22 @@ static int undo_preflight(struct job *job)
 	struct undo_priv *p = job->priv;
 	const struct undo_file *u = &p->u;
 	const struct vol_ref *v;
-	char *busy, *why = NULL;
+	char *why = NULL;
 	int fd, st = ACT_OK, rc = ACT_OK;
 
 	if (job->ntargets != 1)
 		return job_result(job, ACT_USAGE, "one-volume", NULL, "undo restores one volume.");
 	v = &job->targets[0];
-	if (v->disk->role == DISK_ROLE_RESCUE)
-		return job_result(job, ACT_REFUSED, "rescue-disk", NULL,
-				  "Refused: %s is on the rescue system's own disk; winrescue never "
-				  "writes there.", v->path ? v->path : vol_name(v));
-	if ((busy = vol_busy(v))) {
-		rc = job_result(job, ACT_REFUSED, "in-use", "Unmount it first (winrescue umount).",
-				"Refused: %s; a volume in use cannot be restored.", busy);
-		free(busy);
+	if ((rc = job_refuse_unwritable(job, v, "restored")) != ACT_OK)
 		return rc;
-	}
 	if (!v->path)
 		return job_result(job, ACT_FAILED, "no-device", NULL, "%s has no device node.",
 				  vol_name(v));
-	if (vol_bytes(v) != u->device_size)
+	if (vol_size(v) != u->device_size)
 		return job_result(job, ACT_REFUSED, "other-volume",
 				  "Name the volume the undo file was made on.",
 				  "Refused: %s holds %" PRIu64 " bytes, the volume %s was made on held "
-				  "%" PRIu64 ": not the same volume.", v->path, vol_bytes(v), u->path,
+				  "%" PRIu64 ": not the same volume.", v->path, vol_size(v), u->path,
 				  u->device_size);
 	if ((fd = vol_open_exclusive(v, O_RDONLY, &why, &st)) < 0) {
 		rc = job_result(job, st == ACT_REFUSED ? ACT_REFUSED : ACT_FAILED,

@@ -21,23 +21,6 @@
 #define CHUNK (1u << 20)
 #define EXT_HEADER 32
 
-static int read_full(int fd, void *buf, size_t len, uint64_t off)
-{
-	size_t done = 0;
-
-	while (done < len) {
-		ssize_t n = pread(fd, (char *)buf + done, len - done, (off_t)(off + done));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -EIO;	/* past the end: the device is shorter than planned */
-		done += (size_t)n;
-	}
-	return 0;
-}
-
 static int write_full(int fd, const void *buf, size_t len)
 {
 	size_t done = 0;
@@ -76,7 +59,7 @@ int undo_hash_range(int fd, uint64_t off, uint64_t len, uint64_t *hash)
 
 	for (uint64_t done = 0; done < len && !rc;) {
 		size_t n = len - done < CHUNK ? (size_t)(len - done) : CHUNK;
-		if (!(rc = read_full(fd, buf, n, off + done)))
+		if (!(rc = pread_all(fd, buf, n, off + done)))
 			h = hash64(buf, n, h);
 		done += n;
 	}
@@ -173,7 +156,7 @@ int undo_add(struct undo_writer *w, int devfd, const struct undo_range *r, uint6
 	buf = xcalloc(1, CHUNK);
 	for (uint64_t done = 0; done < r->len && !e;) {
 		size_t n = r->len - done < CHUNK ? (size_t)(r->len - done) : CHUNK;
-		if ((e = read_full(devfd, buf, n, r->off + done))) {
+		if ((e = pread_all(devfd, buf, n, r->off + done))) {
 			*err = xasprintf("cannot read bytes %llu-%llu (%s) to save them: %s",
 					 (unsigned long long)(r->off + done),
 					 (unsigned long long)(r->off + done + n - 1), r->what, strerror(-e));
@@ -281,7 +264,7 @@ int undo_open(const char *path, struct undo_file *u, char **err)
 	}
 	u->fd = fd;
 	size = (uint64_t)st.st_size;
-	if (!S_ISREG(st.st_mode) || read_full(fd, magic, sizeof(magic), 0) ||
+	if (!S_ISREG(st.st_mode) || pread_all(fd, magic, sizeof(magic), 0) ||
 	    memcmp(magic, UNDO_MAGIC, sizeof(magic)) != 0) {
 		*err = xasprintf("%s is not a winrescue undo file", path);
 		goto fail;
@@ -311,7 +294,7 @@ int undo_open(const char *path, struct undo_file *u, char **err)
 	for (uint64_t i = 0; i < n; i++) {
 		uint8_t h[EXT_HEADER];
 		struct undo_extent *x = &u->ext[i];
-		if (pos + EXT_HEADER > size || read_full(fd, h, sizeof(h), pos)) {
+		if (pos + EXT_HEADER > size || pread_all(fd, h, sizeof(h), pos)) {
 			*err = xasprintf("%s is incomplete (extent %llu of %llu is missing): the "
 					 "action it belongs to stopped before writing anything",
 					 path, (unsigned long long)i + 1, (unsigned long long)n);
@@ -332,7 +315,7 @@ int undo_open(const char *path, struct undo_file *u, char **err)
 		u->bytes += x->len;
 		u->n++;
 	}
-	if (pos + sizeof(end) != size || read_full(fd, end, sizeof(end), pos) ||
+	if (pos + sizeof(end) != size || pread_all(fd, end, sizeof(end), pos) ||
 	    memcmp(end, UNDO_END, sizeof(end)) != 0) {
 		*err = xasprintf("%s is incomplete (no end line): the action it belongs to stopped "
 				 "before writing anything", path);
@@ -357,20 +340,10 @@ int undo_restore_extent(const struct undo_file *u, const struct undo_extent *x, 
 	uint8_t *buf = xcalloc(1, CHUNK);
 	int e = 0;
 
-	for (uint64_t done = 0; done < x->len && !e;) {
+	for (uint64_t done = 0; done < x->len && !e; done += CHUNK) {
 		size_t n = x->len - done < CHUNK ? (size_t)(x->len - done) : CHUNK;
-		if ((e = -read_full(u->fd, buf, n, x->data_pos + done)))
-			break;
-		for (size_t w = 0; w < n && !e;) {
-			ssize_t k = pwrite(devfd, buf + w, n - w, (off_t)(x->off + done + w));
-			if (k < 0 && errno == EINTR)
-				continue;
-			if (k <= 0)
-				e = k < 0 ? errno : EIO;
-			else
-				w += (size_t)k;
-		}
-		done += n;
+		if (!(e = -pread_all(u->fd, buf, n, x->data_pos + done)))
+			e = -pwrite_all(devfd, buf, n, x->off + done);
 	}
 	free(buf);
 	if (!e && fdatasync(devfd) < 0)

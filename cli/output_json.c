@@ -12,7 +12,6 @@
 #include <json-c/json.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 static struct json_object *jtri(enum tristate t)
 {
@@ -86,12 +85,8 @@ static struct json_object *windows_json(const struct ntfs_state *n)
 	json_add(o, "default_control_set", w && w->default_set ? jnum(w->default_set) : NULL);
 	json_add(o, "last_known_good", w && w->last_known_good ? jnum(w->last_known_good) : NULL);
 	json_add(o, "control_set_missing", w ? json_object_new_boolean(w->controlset_missing) : NULL);
-	time_t t = w ? (time_t)w->shutdown_time : 0;
-	struct tm tm;
-	if (t > 0 && gmtime_r(&t, &tm) && strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm))
-		json_add(o, "last_shutdown", json_str(buf));
-	else
-		json_add(o, "last_shutdown", NULL);
+	json_add(o, "last_shutdown", w && utc_text(w->shutdown_time, "%Y-%m-%dT%H:%M:%SZ", buf,
+						      sizeof(buf)) ? json_str(buf) : NULL);
 	json_add(o, "fast_startup", !w || w->hiberboot < 0 ? NULL : json_object_new_boolean(w->hiberboot));
 	json_add(o, "hive_dirty", w ? json_object_new_boolean(w->dirty) : NULL);
 	if (!w) {

@@ -6,7 +6,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 enum { C_NUM, C_DEV, C_SIZE, C_FS, C_LABEL, C_ROLE, C_MOUNT, C_FREE, C_STATE, NCOLS };
 
@@ -190,9 +189,7 @@ static void windows_lines(FILE *out, const char *dev, const struct ntfs_state *n
 		free(line);
 		return;
 	}
-	time_t t = (time_t)w->shutdown_time;
-	struct tm tm;
-	if (t > 0 && (!gmtime_r(&t, &tm) || !strftime(when, sizeof(when), "%Y-%m-%d %H:%M UTC", &tm)))
+	if (!utc_text(w->shutdown_time, "%Y-%m-%d %H:%M UTC", when, sizeof(when)))
 		when[0] = '\0';
 	line = xasprintf("Windows on %s: computer %s, last shut down %s, control set %u%s%s%s",
 			 dev, w->computer_name ? w->computer_name : "(no name)", *when ? when : "(not known)",

@@ -61,6 +61,14 @@ char *find_program(const char *name);
  */
 #define HASH64_INIT 0xcbf29ce484222325ULL
 uint64_t hash64(const void *p, size_t n, uint64_t h);
+/*
+ * Read or write exactly len bytes at off, retrying short transfers and
+ * EINTR: 0, or -errno (-EIO when a read meets the end).
+ */
+int pread_all(int fd, void *buf, size_t len, uint64_t off);
+int pwrite_all(int fd, const void *buf, size_t len, uint64_t off);
+/* Unix seconds as UTC text in fmt (strftime); false when t > 0 cannot be shown. */
+bool utc_text(int64_t t, const char *fmt, char *buf, size_t len);
 /* Seconds on the monotonic clock, for durations. */
 double monotonic_s(void);
 

@@ -182,26 +182,15 @@ const char *nc_pass_name(int pass)
 
 static bool rd(struct ctx *c, void *buf, size_t len, uint64_t off)
 {
-	uint8_t *p = buf;
+	int e;
 
 	if (off > c->size || len > c->size - off) {
 		errno = ENXIO;
 		return false;
 	}
-	while (len) {
-		ssize_t n = pread(c->fd, p, len, (off_t)(c->off + off));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			if (n == 0)
-				errno = EIO;
-			return false;
-		}
-		p += n;
-		off += (uint64_t)n;
-		len -= (size_t)n;
-	}
-	return true;
+	if ((e = pread_all(c->fd, buf, len, c->off + off)))
+		errno = -e;
+	return e == 0;
 }
 
 static ssize_t nb_reader(void *ctx, void *buf, size_t len, uint64_t off)
@@ -2357,6 +2346,15 @@ int nc_check(int fd, uint64_t off, uint64_t size, const char *dev, const struct 
 out:
 	ctx_free(&c);
 	return rc;
+}
+
+size_t nc_count_errors(const struct nc_report *r, enum nc_repair how)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < r->nfindings; i++)
+		n += r->findings[i].severity == NC_ERROR && r->findings[i].repair == how;
+	return n;
 }
 
 void nc_report_free(struct nc_report *r)

@@ -99,6 +99,8 @@ struct nc_callbacks {
 int nc_check(int fd, uint64_t off, uint64_t size, const char *dev, const struct nc_callbacks *cb,
 	     struct nc_report *r);
 void nc_report_free(struct nc_report *r);
+/* The errors of r that how repairs (as far as they were kept, not dropped). */
+size_t nc_count_errors(const struct nc_report *r, enum nc_repair how);
 
 const char *nc_severity_name(enum nc_severity s);	/* "error", "warning", "info" */
 const char *nc_repair_name(enum nc_repair r);		/* "none", "fix", "chkdsk" */

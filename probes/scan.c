@@ -500,24 +500,32 @@ static bool write_all(int fd, const unsigned char *p, size_t n)
 #endif
 #endif
 
+/*
+ * In a probe worker, before it parses anything: its memory limit, and an
+ * allocation that fails ends it with the status its parent reads as
+ * "out of memory".
+ */
+static void worker_limits(void)
+{
+	signal(SIGPIPE, SIG_DFL);
+	util_set_oom_exit(WORKER_EXIT_OOM);
+#ifndef PROBE_UNDER_ASAN	/* ASan reserves terabytes of address space for itself */
+	unsigned long mb = probe_mem_mb();
+	struct rlimit rl = { .rlim_cur = (rlim_t)mb << 20, .rlim_max = (rlim_t)mb << 20 };
+	if (setrlimit(RLIMIT_AS, &rl) == 0)
+		worker_mem_mb = mb;
+#endif
+}
+
 /* In the child: the limits, then probe, send, and leave without atexit handlers. */
 static void __attribute__((noreturn)) worker_run(const struct probe_ctx *ctx,
 						 const struct mount_table *mt, struct worker *wk,
 						 int out, int hb)
 {
 	struct wire_buf b = { 0 };
-	unsigned long mb = probe_mem_mb();
 
 	worker_hb = hb;
-	signal(SIGPIPE, SIG_DFL);
-	util_set_oom_exit(WORKER_EXIT_OOM);
-#ifndef PROBE_UNDER_ASAN	/* ASan reserves terabytes of address space for itself */
-	struct rlimit rl = { .rlim_cur = (rlim_t)mb << 20, .rlim_max = (rlim_t)mb << 20 };
-	if (setrlimit(RLIMIT_AS, &rl) == 0)
-		worker_mem_mb = mb;
-#else
-	(void)mb;
-#endif
+	worker_limits();
 	probe_list(ctx, mt, wk->disks, wk->n);
 	for (size_t i = 0; i < wk->n; i++)
 		wire_put_disk(&b, wk->disks[i]);
@@ -890,17 +898,8 @@ void probes_image(int fd, struct disk *d)
 		return;
 	}
 	if (wk.pid == 0) {
-		unsigned long mb = probe_mem_mb();
 		close(p[0]);
-		signal(SIGPIPE, SIG_DFL);
-		util_set_oom_exit(WORKER_EXIT_OOM);
-#ifndef PROBE_UNDER_ASAN
-		struct rlimit rl = { .rlim_cur = (rlim_t)mb << 20, .rlim_max = (rlim_t)mb << 20 };
-		if (setrlimit(RLIMIT_AS, &rl) == 0)
-			worker_mem_mb = mb;
-#else
-		(void)mb;
-#endif
+		worker_limits();
 		probe_image_here(fd, d);
 		wire_put_disk(&b, d);
 		_exit(write_all(p[1], b.data, b.len) ? 0 : 1);

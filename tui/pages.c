@@ -13,7 +13,6 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 struct page {
 	char **lines;
@@ -203,10 +202,7 @@ static void ntfs_lines(struct page *p, const struct ntfs_state *n, bool mounted_
 	if (n->win) {
 		const struct win_system *w = n->win;
 		char when[40] = "-", g[37];
-		time_t t = (time_t)w->shutdown_time;
-		struct tm tm;
-		if (t > 0 && (!gmtime_r(&t, &tm) ||
-			      !strftime(when, sizeof(when), "%Y-%m-%d %H:%M UTC", &tm)))
+		if (!utc_text(w->shutdown_time, "%Y-%m-%d %H:%M UTC", when, sizeof(when)))
 			strcpy(when, "-");
 		add(p, "%s", "");
 		add(p, "Windows (its SYSTEM hive)");

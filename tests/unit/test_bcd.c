@@ -15,26 +15,8 @@
 #include <cmocka.h>
 
 #include "probes/bcd.h"
+#include "tests/unit/hive_fixture.h"
 
-/* The fixture unpacked into a temporary file (xz -dc); NULL when missing. */
-static char *unpack(const char *name)
-{
-	const char *dir = getenv("WINRESCUE_FIXTURES");
-	char cmd[1024], *out = strdup("/tmp/winrescue-bcd-XXXXXX");
-	int fd = mkstemp(out);
-
-	if (fd < 0)
-		return NULL;
-	close(fd);
-	snprintf(cmd, sizeof(cmd), "xz -dc '%s/hives/%s' > '%s' 2>/dev/null",
-		 dir ? dir : "../shared/fixtures", name, out);
-	if (system(cmd) != 0) {
-		unlink(out);
-		free(out);
-		return NULL;
-	}
-	return out;
-}
 
 static void guid_is(const uint8_t g[16], const char *want)
 {

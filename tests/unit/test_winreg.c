@@ -17,26 +17,9 @@
 #include <cmocka.h>
 
 #include "probes/bcd.h"
+#include "tests/unit/hive_fixture.h"
 #include "probes/winreg.h"
 
-static char *unpack(const char *name)
-{
-	const char *dir = getenv("WINRESCUE_FIXTURES");
-	char cmd[1024], *out = strdup("/tmp/winrescue-hive-XXXXXX");
-	int fd = mkstemp(out);
-
-	if (fd < 0)
-		return NULL;
-	close(fd);
-	snprintf(cmd, sizeof(cmd), "xz -dc '%s/hives/%s' > '%s' 2>/dev/null",
-		 dir ? dir : "../shared/fixtures", name, out);
-	if (system(cmd) != 0) {
-		unlink(out);
-		free(out);
-		return NULL;
-	}
-	return out;
-}
 
 static const struct win_letter *letter(const struct win_system *w, char c)
 {
