@@ -219,6 +219,7 @@ extern const struct action action_umount;
 extern const struct action action_check;
 extern const struct action action_fix;
 extern const struct action action_undo;
+extern const struct action action_fix_boot;
 
 /*
  * Resolve spec in a fresh snapshot, run the preflight rules and make the
@@ -294,6 +295,13 @@ char *job_captured(int fd);
  */
 int target_resolve(const struct inventory *inv, const char *spec, struct vol_ref *out,
 		   char **err, char ***cand, size_t *ncand);
+/*
+ * A whole disk by its device (/dev/sdb, sdb) or as disk:N: ACT_OK and *out
+ * (part NULL: the disk itself), or ACT_USAGE with why in *err (fix-boot,
+ * and undo of what fix-boot wrote).
+ */
+int target_resolve_disk(const struct inventory *inv, const char *spec, struct vol_ref *out,
+			char **err);
 /* Every volume of inv, in disk order, for menus and "all". */
 size_t target_all(const struct inventory *inv, struct vol_ref **out);
 /* The mounted volumes of disks that are not the rescue disk (umount all). */
@@ -313,7 +321,10 @@ char *target_existing_ancestor(const char *path);
  * log, mount points) may go there. Caller frees.
  */
 char *target_on_patient(const struct inventory *inv, const char *path);
-/* What keeps v busy (mounted, swap, a device-mapper holder), in words, or NULL. */
+/*
+ * What keeps v busy (mounted, swap, a device-mapper holder), in words, or
+ * NULL; a whole disk is busy when one of its partitions is.
+ */
 char *vol_busy(const struct vol_ref *v);
 /* Its size in bytes: the partition's, or the whole disk's. */
 uint64_t vol_size(const struct vol_ref *v);

@@ -648,35 +648,6 @@ static int write_range(int fd, const struct fix_write *w)
 	return e;
 }
 
-/*
- * A write failed at range last: ranges 0..last go back from the undo file
- * (the failed one may be half written, so it is not judged, only put back).
- * True when every one went back.
- */
-static bool rollback(const char *undo_path, int fd, size_t last)
-{
-	struct undo_file u;
-	char *err = NULL;
-	bool ok = true;
-
-	if (undo_open(undo_path, &u, &err) < 0) {
-		free(err);
-		return false;
-	}
-	for (size_t i = 0; i <= last && i < u.n; i++) {
-		uint64_t h;
-		/* a range the device refused to write may still hold its old bytes */
-		if (undo_restore_extent(&u, &u.ext[i], fd) == 0)
-			continue;
-		/* what the device holds, not what the page cache kept of the failed write */
-		posix_fadvise(fd, (off_t)u.ext[i].off, (off_t)u.ext[i].len, POSIX_FADV_DONTNEED);
-		if (undo_hash_range(fd, u.ext[i].off, u.ext[i].len, &h) != 0 || h != u.ext[i].old_hash)
-			ok = false;
-	}
-	undo_close(&u);
-	return ok;
-}
-
 static int fix_run(struct job *job)
 {
 	struct fix_priv *f = job->priv;
@@ -740,7 +711,7 @@ static int fix_run(struct job *job)
 			job_step(job, "%s", job->plan.steps[1 + step]);
 		}
 		if ((e = write_range(fd, &f->w[i]))) {
-			bool back = rollback(res->undo_file, fd, i);
+			bool back = undo_rollback(res->undo_file, fd, i);
 			close(fd);
 			return job_result(job, ACT_OPERATIONAL, "write-failed",
 					  "The device fails to write: copy it with ddrescue before anything "

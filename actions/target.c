@@ -329,9 +329,46 @@ int job_refuse_unwritable(struct job *job, const struct vol_ref *v, const char *
 	return rc;
 }
 
+int target_resolve_disk(const struct inventory *inv, const char *spec, struct vol_ref *out,
+			char **err)
+{
+	const char *name = spec;
+	char real[PATH_MAX];
+	size_t dn, pn;
+	bool has_part;
+
+	if (parse_disk_part(spec, &dn, &pn, &has_part) && !has_part) {
+		if (dn < inv->ndisks) {
+			*out = ref_of(inv, dn, NULL);
+			return ACT_OK;
+		}
+	} else if (str_starts_with(spec, "/dev/")) {
+		name = spec + 5;
+		if (realpath(spec, real) && str_starts_with(real, "/dev/"))
+			name = real + 5;
+	}
+	for (size_t i = 0; i < inv->ndisks; i++)
+		if (strcmp(inv->disks[i].name, name) == 0) {
+			*out = ref_of(inv, i, NULL);
+			return ACT_OK;
+		}
+	*err = xasprintf("no disk is named '%s' (a whole disk: /dev/sdb, sdb or disk:N, as "
+			 "'winrescue list' numbers them)", spec);
+	return ACT_USAGE;
+}
+
 char *vol_busy(const struct vol_ref *v)
 {
 	const struct usage *u = &v->vol->use;
+
+	/* a whole disk with partitions is busy when any of them is */
+	for (size_t i = 0; !v->part && i < v->disk->nparts; i++) {
+		struct vol_ref p = { .disk = v->disk, .part = &v->disk->parts[i],
+				     .vol = &v->disk->parts[i].vol, .path = v->disk->parts[i].path };
+		char *why = p.path ? vol_busy(&p) : NULL;
+		if (why)
+			return why;
+	}
 
 	if (u->nmountpoints)
 		return xasprintf("%s is already mounted at %s", v->path, u->mountpoints[0]);

@@ -49,13 +49,27 @@ static int undo_resolve(struct job *job, const char *spec)
 	p->u.fd = -1;
 	if (undo_open(spec, &p->u, &err) < 0) {
 		rc = job_result(job, ACT_FAILED, "bad-undo-file",
-				"Name a file that fix wrote; it printed the path (also in the audit "
+				"Name a file that fix or fix-boot wrote; it printed the path (also in the audit "
 				"log's result records, as undo_file).", "%s.", err);
 		free(err);
 		return rc;
 	}
 	dev = job->opts.device ? job->opts.device : p->u.device;
-	rc = job_resolve_spec(job, dev, NULL);
+	if (p->u.action && strcmp(p->u.action, "fix-boot") == 0) {
+		/* fix-boot wrote a whole disk's partition table */
+		struct vol_ref v;
+		char *why = NULL;
+		rc = target_resolve_disk(job->inv, dev, &v, &why);
+		if (rc == ACT_OK) {
+			job->targets = xcalloc(1, sizeof(*job->targets));
+			job->targets[job->ntargets++] = v;
+		} else if (job->opts.device) {
+			rc = job_result(job, ACT_USAGE, "unknown-disk", NULL, "%s.", why);
+		}
+		free(why);
+	} else {
+		rc = job_resolve_spec(job, dev, NULL);
+	}
 	if (rc != ACT_OK && !job->opts.device)
 		return job_result(job, rc, "volume-missing",
 				  "Device names can change after a restart: name the volume as the "

@@ -77,6 +77,12 @@ int undo_open(const char *path, struct undo_file *u, char **err);
 void undo_close(struct undo_file *u);
 /* Write extent x's saved bytes back onto devfd and sync them; 0 or errno. */
 int undo_restore_extent(const struct undo_file *u, const struct undo_extent *x, int devfd);
+/*
+ * Put back extents 0..last of the undo file onto fd after a write failed
+ * (the failed one may be half written: it is put back, not judged). True
+ * when every one holds its saved bytes again.
+ */
+bool undo_rollback(const char *undo_path, int fd, size_t last);
 /* The hash of a range of fd (as the device holds it); 0 or -errno. */
 int undo_hash_range(int fd, uint64_t off, uint64_t len, uint64_t *hash);
 

@@ -27,7 +27,8 @@ static void print_plan(FILE *out, const struct job *job)
 {
 	const struct action_plan *p = &job->plan;
 
-	fprintf(out, "Plan (%s %s):\n", job->act->name, job->spec);
+	fprintf(out, "Plan (%s%s%s):\n", job->act->name, job->spec && *job->spec ? " " : "",
+		job->spec ? job->spec : "");
 	for (size_t i = 0; i < p->nsteps; i++) {
 		char *s = sanitize_terminal(p->steps[i]);
 		fprintf(out, "  %zu. %s\n", i + 1, s);

@@ -35,6 +35,8 @@ int cmd_tui(int argc, char **argv, struct global_opts *g);
 int cmd_check(int argc, char **argv, struct global_opts *g);
 int cmd_fix(int argc, char **argv, struct global_opts *g);
 int cmd_undo(int argc, char **argv, struct global_opts *g);
+int cmd_diagnose(int argc, char **argv, struct global_opts *g);
+int cmd_fix_boot(int argc, char **argv, struct global_opts *g);
 
 /* Prepare, confirm (--yes or typed on a terminal), run and print one action. */
 int cli_run_action(const struct action *act, const char *spec, const struct action_opts *opts,

@@ -25,9 +25,9 @@ static const char fix_usage[] =
 
 static const char undo_usage[] =
 	"Usage: winrescue undo FILE [VOL] [--dry-run] [--yes] [--json] [--log FILE]\n"
-	"Put back, byte for byte, what 'winrescue fix' overwrote, from the undo file it\n"
-	"wrote. VOL: the volume, when its device name changed since. Refused when the\n"
-	"volume changed since in those bytes.\n"
+	"Put back, byte for byte, what 'winrescue fix' or 'fix-boot' overwrote, from\n"
+	"the undo file it wrote. VOL: the volume (for fix-boot: the disk), when its\n"
+	"device name changed since. Refused when it changed since in those bytes.\n"
 	"Exit: 0 restored (or nothing to restore), 1 failure, 16 usage, 32 refused.\n";
 
 int cmd_fix(int argc, char **argv, struct global_opts *g)
@@ -95,6 +95,66 @@ int cmd_fix(int argc, char **argv, struct global_opts *g)
 		rc = ACT_OPERATIONAL;
 	free(code);
 	return rc;
+}
+
+static const char fix_boot_usage[] =
+	"Usage: winrescue fix-boot [DISK] [--dry-run] [--yes] [--undo-dir DIR] [--json]\n"
+	"                          [--log FILE]\n"
+	"Resolve what 'winrescue diagnose' calls bcd-device-mismatch: put back the GPT\n"
+	"disk GUID (and a partition GUID that changed with it) or the MBR disk\n"
+	"signature that the BCD store names, the identity Windows changed when it saw\n"
+	"two disks with one. DISK: only that disk (/dev/sdb, sdb or disk:N). Refused\n"
+	"when another attached disk holds that identity (the collision would come\n"
+	"back), on the rescue system's disk and on a disk in use. The plan comes first\n"
+	"(--dry-run stops there); the sectors overwritten go first into an undo file\n"
+	"(--undo-dir, default " UNDO_DEFAULT_DIR "); 'winrescue undo FILE' puts them back.\n"
+	"Exit: 0 fixed (or nothing to fix), 1 failure, 16 usage, 32 refused or\n"
+	"cancelled.\n";
+
+int cmd_fix_boot(int argc, char **argv, struct global_opts *g)
+{
+	static const struct option opts[] = {
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "yes", no_argument, NULL, 'y' },
+		{ "undo-dir", required_argument, NULL, 'U' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "log", required_argument, NULL, 'L' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct action_opts o = { .log_path = g->log_path };
+	bool yes = false, json = false;
+	int c;
+
+	opterr = 0;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, ":nyjh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'n': o.dry_run = true; break;
+		case 'y': yes = true; break;
+		case 'U':
+			if (!*optarg)
+				return cli_usage_error("--undo-dir needs a directory");
+			o.undo_dir = optarg;
+			break;
+		case 'j': json = true; break;
+		case 'L': o.log_path = optarg; break;
+		case 'h': fputs(fix_boot_usage, stdout); return WR_EXIT_OK;
+		case ':':
+			return cli_usage_error("option '%s' needs an argument; see 'winrescue fix-boot "
+					       "--help'", argv[optind - 1]);
+		default:
+			return cli_usage_error("unknown option '%s' for fix-boot; see 'winrescue "
+					       "fix-boot --help'", argv[optind - 1]);
+		}
+	}
+	if (optind + 1 < argc)
+		return cli_usage_error("fix-boot takes at most one disk, not '%s' and '%s'",
+				       argv[optind], argv[optind + 1]);
+	if (g->sysroot)
+		return cli_usage_error("fix-boot acts on this machine; --sysroot only reads captured "
+				       "trees (use it with list)");
+	return cli_run_action(&action_fix_boot, optind < argc ? argv[optind] : "", &o, yes, json);
 }
 
 int cmd_undo(int argc, char **argv, struct global_opts *g)

@@ -19,7 +19,9 @@ static const struct command {
 	{ "umount", cmd_umount, "take a volume offline: flush and unmount it (or all)" },
 	{ "check", cmd_check, "check a file system without changing it (fsck exit codes)" },
 	{ "fix", cmd_fix, "repair what ntfsfix repairs, with an undo file (fsck exit codes)" },
-	{ "undo", cmd_undo, "put back what fix overwrote, from its undo file" },
+	{ "undo", cmd_undo, "put back what fix or fix-boot overwrote, from its undo file" },
+	{ "diagnose", cmd_diagnose, "why Windows would not boot: BCD against the disks (read-only)" },
+	{ "fix-boot", cmd_fix_boot, "put back the disk identity the BCD expects, with an undo file" },
 	{ "tui", cmd_tui, "the full-screen Disk Management (also without a command)" },
 	{ NULL, NULL, NULL },
 };
@@ -53,7 +55,9 @@ static void help(void)
 	       "  winrescue check VOL|IMAGE|all [--json] [--progress]\n"
 	       "  winrescue fix VOL|IMAGE [--dry-run] [--yes] [--discard-hibernation]\n"
 	       "                [--discard-journal] [--clear-dirty] [--undo-dir DIR] [--json]\n"
-	       "  winrescue undo FILE [VOL] [--dry-run] [--yes] [--json]\n"
+	       "  winrescue undo FILE [VOL|DISK] [--dry-run] [--yes] [--json]\n"
+	       "  winrescue diagnose [--json]\n"
+	       "  winrescue fix-boot [DISK] [--dry-run] [--yes] [--undo-dir DIR] [--json]\n"
 	       "  winrescue [tui] [--ascii] [--color[=WHEN]] [--log FILE] [DISK...]\n"
 	       "\n"
 	       "VOL: a device (/dev/sdb2, sdb2), disk:N/part:M as 'list' numbers them, a label,\n"
@@ -61,7 +65,8 @@ static void help(void)
 	       "volumes is refused with the candidates.\n"
 	       "\n"
 	       "Options:\n"
-	       "  --json                (list, mount, umount, check, fix, undo) one JSON document\n"
+	       "  --json                (list, mount, umount, check, fix, undo, diagnose,\n"
+	       "                        fix-boot) one JSON document\n"
 	       "                        on stdout\n"
 	       "  --rw                  (mount) read-write; refused on a hibernated, Fast Startup,\n"
 	       "                        unclean-journal or damaged NTFS volume\n"
@@ -69,12 +74,15 @@ static void help(void)
 	       "                        session (or its Fast Startup state)\n"
 	       "  --discard-journal     (fix) accept losing the changes in an unclean journal\n"
 	       "  --clear-dirty         (fix) clear the dirty flag instead of setting it\n"
-	       "  --undo-dir DIR        (fix) where undo files go; default " UNDO_DEFAULT_DIR "\n"
+	       "  --undo-dir DIR        (fix, fix-boot) where undo files go; default\n"
+	       "                        " UNDO_DEFAULT_DIR "\n"
 	       "  --at DIR              (mount) where; default /mnt/winrescue/<label>\n"
 	       "  --progress            (check, fix) one line per step on stderr, also without a\n"
 	       "                        terminal\n"
-	       "  --dry-run             (mount, umount, fix, undo) show the plan, do nothing\n"
-	       "  --yes                 (mount, fix, undo) go ahead with what writes, without asking\n"
+	       "  --dry-run             (mount, umount, fix, fix-boot, undo) show the plan, do\n"
+	       "                        nothing\n"
+	       "  --yes                 (mount, fix, fix-boot, undo) go ahead with what writes,\n"
+	       "                        without asking\n"
 	       "  --log FILE            the audit log (default /var/log/winrescue/audit.jsonl)\n"
 	       "  --ascii               (tui) ASCII lines instead of line drawing\n"
 	       "  --color[=WHEN]        (tui) auto (default; NO_COLOR off), always, never\n"
@@ -92,7 +100,8 @@ static void help(void)
 	       "Exit codes: 0 ok, 1 failure, 16 usage error, 32 refused by a safety rule or\n"
 	       "cancelled; 128+N after signal N in the TUI. check, fix: 0 clean (nothing to\n"
 	       "repair), 1 errors corrected (fix), 4 errors left, 8 operational error, 16 usage,\n"
-	       "32 refused (as fsck). See winrescue(8).\n");
+	       "32 refused (as fsck). diagnose: 0 nothing stops the boot, 4 something does, 8\n"
+	       "the evidence could not be read. See winrescue(8).\n");
 }
 
 int main(int argc, char **argv)

@@ -89,6 +89,18 @@ static struct json_object *windows_json(const struct ntfs_state *n)
 						      sizeof(buf)) ? json_str(buf) : NULL);
 	json_add(o, "fast_startup", !w || w->hiberboot < 0 ? NULL : json_object_new_boolean(w->hiberboot));
 	json_add(o, "hive_dirty", w ? json_object_new_boolean(w->dirty) : NULL);
+	/* 1.5: the SOFTWARE hive's product facts, and what waits for a restart */
+	json_add(o, "product_name", w ? json_str(w->product_name) : NULL);
+	json_add(o, "edition", w ? json_str(w->edition) : NULL);
+	json_add(o, "version", w ? json_str(w->version) : NULL);
+	json_add(o, "build", w ? json_str(w->build) : NULL);
+	json_add(o, "display_version", w ? json_str(w->display_version) : NULL);
+	json_add(o, "software_error", w ? json_str(w->software_error) : NULL);
+	json_add(o, "reboot_pending", w ? json_object_new_boolean(w->reboot_pending) : NULL);
+	json_add(o, "pending_file_renames", w ? json_object_new_boolean(w->pending_renames) : NULL);
+	json_add(o, "pending_xml", json_object_new_boolean(n->has_pending_xml));
+	json_add(o, "winload_exe", json_object_new_boolean(n->has_winload_exe));
+	json_add(o, "winload_efi", json_object_new_boolean(n->has_winload_efi));
 	if (!w) {
 		json_add(o, "drive_letters", NULL);
 		return o;
@@ -141,23 +153,24 @@ static struct json_object *bcd_device_json(bool has, const struct bcd_device *d)
 	return o;
 }
 
-/* The volume's \Boot\BCD decoded (schema 1.4); NULL when it has none. */
-static struct json_object *bcd_json(const struct ntfs_state *n)
+/* The volume's BCD store decoded (schema 1.4; file 1.5); NULL when it has none. */
+struct json_object *output_bcd_json(const struct volume *v)
 {
 	struct json_object *o, *a;
 	char buf[16];
 
-	if (!n || !n->has_bcd)
+	if (!v->bcd_file)
 		return NULL;
 	o = json_object_new_object();
-	json_add(o, "error", json_str(n->bcd_error));
-	if (!n->bcd) {
+	json_add(o, "file", json_str(v->bcd_file));
+	json_add(o, "error", json_str(v->bcd_error));
+	if (!v->bcd) {
 		json_add(o, "entries", NULL);
 		return o;
 	}
 	a = json_object_new_array();
-	for (size_t i = 0; i < n->bcd->n; i++) {
-		const struct bcd_entry *e = &n->bcd->e[i];
+	for (size_t i = 0; i < v->bcd->n; i++) {
+		const struct bcd_entry *e = &v->bcd->e[i];
 		struct json_object *x = json_object_new_object();
 		json_add(x, "id", json_str(e->id));
 		snprintf(buf, sizeof(buf), "0x%08x", e->type);
@@ -199,7 +212,7 @@ static void volume_json(struct json_object *o, const struct volume *v, bool full
 	json_add(o, "in_use", json_object_new_boolean(v->use.nmountpoints || v->use.swap || v->use.nholders));
 	json_add(o, "ntfs", v->ntfs ? ntfs_json(v->ntfs) : NULL);
 	json_add(o, "windows", windows_json(v->ntfs));
-	json_add(o, "bcd_store", bcd_json(v->ntfs));
+	json_add(o, "bcd_store", output_bcd_json(v));
 }
 
 static struct json_object *partition_json(const struct partition *p)

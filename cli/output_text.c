@@ -172,7 +172,6 @@ static void disk_table(FILE *out, size_t di, const struct disk *d)
 	table_free(t);
 }
 
-static void print_wrapped(FILE *out, const char *indent, const char *text);
 
 /* What a Windows installation's SYSTEM hive says, under its disk's table. */
 static void windows_lines(FILE *out, const char *dev, const struct ntfs_state *n)
@@ -185,18 +184,21 @@ static void windows_lines(FILE *out, const char *dev, const struct ntfs_state *n
 	if (!w) {
 		line = xasprintf("Windows on %s: %s.", dev, n->win_error ? n->win_error
 			       : "its SYSTEM hive was not read");
-		print_wrapped(out, "  ", line);
+		output_wrapped(out, "  ", line);
 		free(line);
 		return;
 	}
 	if (!utc_text(w->shutdown_time, "%Y-%m-%d %H:%M UTC", when, sizeof(when)))
 		when[0] = '\0';
-	line = xasprintf("Windows on %s: computer %s, last shut down %s, control set %u%s%s%s",
+	line = xasprintf("%s%s%s%s%s on %s: computer %s, last shut down %s, control set %u%s%s%s",
+			 w->product_name ? w->product_name : "Windows",
+			 w->display_version ? " " : "", w->display_version ? w->display_version : "",
+			 w->build ? " build " : "", w->build ? w->build : "",
 			 dev, w->computer_name ? w->computer_name : "(no name)", *when ? when : "(not known)",
 			 w->current, w->controlset_missing ? " (missing)" : "",
 			 w->hiberboot > 0 ? ", Fast Startup on" : "",
 			 w->dirty ? ", its SYSTEM hive has changes still in its logs" : "");
-	print_wrapped(out, "  ", line);
+	output_wrapped(out, "  ", line);
 	free(line);
 	for (size_t i = 0; i < w->nletters; i++) {
 		const struct win_letter *l = &w->letters[i];
@@ -212,23 +214,23 @@ static void windows_lines(FILE *out, const char *dev, const struct ntfs_state *n
 			line = xasprintf("%c: GPT partition %s: %s", l->letter, guid,
 					 l->present ? l->present : "not among the disks listed");
 		}
-		print_wrapped(out, "    ", line);
+		output_wrapped(out, "    ", line);
 		free(line);
 	}
 }
 
-/* A volume's \Boot\BCD: the boot manager's default entry and where it points. */
-static void bcd_lines(FILE *out, const char *dev, const struct ntfs_state *n)
+/* A volume's BCD store: the boot manager's default entry and where it points. */
+static void bcd_lines(FILE *out, const char *dev, const struct volume *n)
 {
 	const struct bcd_entry *m = NULL, *def = NULL;
 	char *line, *where;
 
-	if (!n->has_bcd)
+	if (!n->bcd_file)
 		return;
 	if (!n->bcd) {
 		line = xasprintf("Boot configuration on %s: %s.", dev,
-				 n->bcd_error ? n->bcd_error : "\\Boot\\BCD was not read");
-		print_wrapped(out, "  ", line);
+				 n->bcd_error ? n->bcd_error : "the BCD store was not read");
+		output_wrapped(out, "  ", line);
 		free(line);
 		return;
 	}
@@ -239,7 +241,7 @@ static void bcd_lines(FILE *out, const char *dev, const struct ntfs_state *n)
 	if (!def) {
 		line = xasprintf("Boot configuration on %s: %zu entries, %s.", dev, n->bcd->n,
 				 !m ? "no Windows Boot Manager" : "its default entry is not there");
-		print_wrapped(out, "  ", line);
+		output_wrapped(out, "  ", line);
 		free(line);
 		return;
 	}
@@ -247,12 +249,12 @@ static void bcd_lines(FILE *out, const char *dev, const struct ntfs_state *n)
 	line = xasprintf("Boot configuration on %s: default \"%s\", %s on %s", dev,
 			 def->description ? def->description : "(no description)",
 			 def->path ? def->path : "(no path)", where);
-	print_wrapped(out, "  ", line);
+	output_wrapped(out, "  ", line);
 	free(line);
 	free(where);
 }
 
-static void print_wrapped(FILE *out, const char *indent, const char *text)
+void output_wrapped(FILE *out, const char *indent, const char *text)
 {
 	char *safe = sanitize_terminal(text);
 	size_t col = 0, width = 78 - strlen(indent);
@@ -284,16 +286,15 @@ void output_text(FILE *out, const struct inventory *inv)
 		const struct disk *d = &inv->disks[i];
 		disk_header(out, i, d);
 		disk_table(out, i, d);
-		for (size_t k = 0; k < d->nparts; k++)
-			if (d->parts[k].vol.ntfs) {
-				const char *dev = d->parts[k].path ? d->parts[k].path : d->path;
+		for (size_t k = 0; k < d->nparts; k++) {
+			const char *dev = d->parts[k].path ? d->parts[k].path : d->path;
+			if (d->parts[k].vol.ntfs)
 				windows_lines(out, dev, d->parts[k].vol.ntfs);
-				bcd_lines(out, dev, d->parts[k].vol.ntfs);
-			}
-		if (d->vol.ntfs) {
-			windows_lines(out, d->path, d->vol.ntfs);
-			bcd_lines(out, d->path, d->vol.ntfs);
+			bcd_lines(out, dev, &d->parts[k].vol);
 		}
+		if (d->vol.ntfs)
+			windows_lines(out, d->path, d->vol.ntfs);
+		bcd_lines(out, d->path, &d->vol);
 	}
 	if (!inv->nfindings)
 		return;
@@ -306,10 +307,10 @@ void output_text(FILE *out, const struct inventory *inv)
 		char *head = sanitize_terminal(raw);
 		free(raw);
 		fprintf(out, "  %s\n", head);
-		print_wrapped(out, "           ", f->message);
+		output_wrapped(out, "           ", f->message);
 		if (f->action) {
 			char *next = xasprintf("Next: %s", f->action);
-			print_wrapped(out, "           ", next);
+			output_wrapped(out, "           ", next);
 			free(next);
 		}
 		free(head);

@@ -80,11 +80,63 @@ const char *bcd_decode_device(const uint8_t *p, size_t len, struct bcd_device *d
 	}
 }
 
+static void put32(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+const char *bcd_encode_device(uint8_t *p, size_t len, const struct bcd_device *d)
+{
+	struct bcd_device cur;
+	const char *why = bcd_decode_device(p, len, &cur);
+
+	if (why)
+		return why;
+	if (cur.type != DT_QUALIFIED && cur.type != DT_PARTITION)
+		return "it does not name a partition";
+	if (d->kind != BCD_DEV_GPT && d->kind != BCD_DEV_MBR)
+		return "a partition is named by GPT or MBR identity only";
+	if (d->kind == BCD_DEV_GPT && cur.type != DT_QUALIFIED)
+		return "the legacy partition form names MBR disks only";
+	memset(p + BCD_DEV_PART_ID, 0, BCD_DEV_PART_END - BCD_DEV_PART_ID);
+	if (d->kind == BCD_DEV_GPT) {
+		memcpy(p + BCD_DEV_PART_ID, d->part_guid, 16);
+		memcpy(p + BCD_DEV_DISK_ID, d->disk_guid, 16);
+	} else {
+		put32(p + BCD_DEV_PART_ID, (uint32_t)d->part_offset);
+		put32(p + BCD_DEV_PART_ID + 4, (uint32_t)(d->part_offset >> 32));
+		put32(p + BCD_DEV_DISK_ID, d->disk_signature);
+		if (cur.type == DT_QUALIFIED)
+			put32(p + BCD_DEV_PART_STYLE, 1);
+	}
+	return NULL;
+}
+
 void bcd_guid_text(const uint8_t g[16], char out[37])
 {
 	snprintf(out, 37, "%08x-%04x-%04x-%02x%02x-%02x%02x%02x%02x%02x%02x", le32(g),
 		 (unsigned)(g[4] | g[5] << 8), (unsigned)(g[6] | g[7] << 8), g[8], g[9], g[10], g[11],
 		 g[12], g[13], g[14], g[15]);
+}
+
+bool bcd_guid_parse(const char *s, uint8_t g[16])
+{
+	unsigned a, b, c, x[8];
+	char end;
+
+	if (strlen(s) != 36 ||
+	    sscanf(s, "%8x-%4x-%4x-%2x%2x-%2x%2x%2x%2x%2x%2x%c", &a, &b, &c, &x[0], &x[1], &x[2],
+		   &x[3], &x[4], &x[5], &x[6], &x[7], &end) != 11)
+		return false;
+	put32(g, a);
+	g[4] = (uint8_t)b;
+	g[5] = (uint8_t)(b >> 8);
+	g[6] = (uint8_t)c;
+	g[7] = (uint8_t)(c >> 8);
+	for (int i = 0; i < 8; i++)
+		g[8 + i] = (uint8_t)x[i];
+	return true;
 }
 
 const char *bcd_type_name(uint32_t type)

@@ -104,7 +104,15 @@ const char *bcd_type_name(uint32_t type);
  */
 const char *bcd_decode_device(const uint8_t *p, size_t len, struct bcd_device *d);
 
+/*
+ * Rewrite a partition device element in place (len bytes as the store
+ * holds it) to name d: a GPT partition (qualified form only) or an MBR
+ * one. The element keeps its length. NULL, or why it cannot be.
+ */
+const char *bcd_encode_device(uint8_t *p, size_t len, const struct bcd_device *d);
 /* A GUID as stored (first three fields little-endian) in its text form, lower case. */
 void bcd_guid_text(const uint8_t g[16], char out[37]);
+/* The reverse: text ("0b2394a9-095e-...") to the stored form; false when it is not a GUID. */
+bool bcd_guid_parse(const char *s, uint8_t g[16]);
 
 #endif

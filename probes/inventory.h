@@ -86,10 +86,11 @@ struct ntfs_state {
 	bool has_windows;	/* \Windows\System32\config\SYSTEM */
 	struct win_system *win;	/* what that hive says (probes/winreg.h); NULL: not read */
 	char *win_error;	/* why it could not be read, in words */
-	struct bcd_store *bcd;	/* \Boot\BCD decoded (probes/bcd.h); NULL: none, or not read */
-	char *bcd_error;	/* why it could not be read, in words */
 	bool has_bootmgr;	/* \bootmgr */
-	bool has_bcd;		/* \Boot\BCD */
+	bool has_bcd;		/* \Boot\BCD (decoded in the volume's bcd) */
+	bool has_winload_exe;	/* \Windows\System32\winload.exe (BIOS loader) */
+	bool has_winload_efi;	/* \Windows\System32\winload.efi (UEFI loader) */
+	bool has_pending_xml;	/* \Windows\WinSxS\pending.xml: updates wait for a restart */
 };
 
 /* What the running system does with a block device. */
@@ -111,6 +112,11 @@ struct volume {
 	char *usage;		/* libblkid USAGE: filesystem, crypto, raid, other */
 	char *fs_error;		/* libblkid could not decide (ambivalent, I/O) */
 	struct ntfs_state *ntfs;	/* NTFS only */
+	/* A BCD store on the volume: \Boot\BCD (NTFS, through libntfs-3g) or
+	 * \EFI\Microsoft\Boot\BCD (an ESP, through mtools); NULL when none. */
+	char *bcd_file;		/* its path on the volume, as Windows writes it */
+	struct bcd_store *bcd;	/* decoded (probes/bcd.h); NULL: not read */
+	char *bcd_error;	/* why it could not be read, in words */
 	struct usage use;
 };
 

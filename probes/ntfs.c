@@ -532,6 +532,13 @@ static bool path_exists(ntfs_volume *vol, const char *path)
 
 #define HIVE_MAX (128u << 20)	/* real SYSTEM hives are tens of MiB */
 
+uint64_t probe_hive_cap(void)
+{
+	uint64_t cap = probe_worker_mem_mb() ? ((uint64_t)probe_worker_mem_mb() << 20) / 2 : HIVE_MAX;
+
+	return cap > HIVE_MAX ? HIVE_MAX : cap;
+}
+
 /*
  * A file of the volume copied through libntfs-3g (no mount) into a memory
  * file, for hivex: its descriptor, or -1 with why in *why (words). The copy
@@ -542,12 +549,10 @@ static int copy_to_memfd(ntfs_volume *vol, const char *path, const char *what, c
 {
 	ntfs_inode *ni = open_path_ci(vol, path);
 	ntfs_attr *na = ni ? ntfs_attr_open(ni, AT_DATA, AT_UNNAMED, 0) : NULL;
-	uint64_t cap = probe_worker_mem_mb() ? ((uint64_t)probe_worker_mem_mb() << 20) / 2 : HIVE_MAX;
+	uint64_t cap = probe_hive_cap();
 	char *buf = NULL;
 	int mfd = -1;
 
-	if (cap > HIVE_MAX)
-		cap = HIVE_MAX;
 	if (!na) {
 		*why = xasprintf("%s cannot be opened", what);
 		goto out;
@@ -595,6 +600,25 @@ static char *hive_words(const char *name, const char *err, int e, const char *no
 	return xasprintf("%s cannot be read as a registry hive (damaged)", name);
 }
 
+/* The product facts of the SOFTWARE hive (winreg.c); the reason in words when it cannot be read. */
+static void read_software(ntfs_volume *vol, struct win_system *w)
+{
+	static const char name[] = "\\Windows\\System32\\config\\SOFTWARE";
+	char path[64], *err = NULL;
+	int mfd = copy_to_memfd(vol, "Windows/System32/config/SOFTWARE", "the SOFTWARE hive",
+				&w->software_error);
+
+	if (mfd < 0)
+		return;
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", mfd);
+	errno = 0;
+	if (winreg_read_software(path, w, &err) != 0) {
+		w->software_error = hive_words(name, err, errno, "not a SOFTWARE hive");
+		free(err);
+	}
+	close(mfd);
+}
+
 /* The SYSTEM hive and what it says (winreg.c); the reason in words when it cannot be read. */
 static void read_windows(ntfs_volume *vol, struct ntfs_state *st)
 {
@@ -616,27 +640,36 @@ static void read_windows(ntfs_volume *vol, struct ntfs_state *st)
 		free(err);
 	}
 	close(mfd);
+	if (st->win)
+		read_software(vol, st->win);
 }
 
-/* \Boot\BCD decoded (bcd.c); the reason in words when it cannot be read. */
-static void read_bcd(ntfs_volume *vol, struct ntfs_state *st)
+void probe_bcd_fd(int fd, const char *file, struct volume *v)
 {
-	static const char name[] = "\\Boot\\BCD";
 	char path[64], *err = NULL;
-	int mfd = copy_to_memfd(vol, "Boot/BCD", "the BCD store", &st->bcd_error);
 
-	if (mfd < 0)
-		return;
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", mfd);
-	st->bcd = xcalloc(1, sizeof(*st->bcd));
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	v->bcd = xcalloc(1, sizeof(*v->bcd));
 	errno = 0;
-	if (bcd_read_file(path, st->bcd, &err) != 0) {
-		st->bcd_error = hive_words(name, err, errno, "not a BCD store");
-		bcd_free(st->bcd);
-		free(st->bcd);
-		st->bcd = NULL;
+	if (bcd_read_file(path, v->bcd, &err) != 0) {
+		/* the words name our memory file: say which file it was instead */
+		v->bcd_error = hive_words(file, err, errno, "not a BCD store");
+		bcd_free(v->bcd);
+		free(v->bcd);
+		v->bcd = NULL;
 		free(err);
 	}
+}
+
+/* \Boot\BCD decoded (bcd.c) into the volume; the reason in words when it cannot be read. */
+static void read_bcd(ntfs_volume *vol, struct volume *v)
+{
+	int mfd;
+
+	v->bcd_file = xstrdup("\\Boot\\BCD");
+	if ((mfd = copy_to_memfd(vol, "Boot/BCD", "the BCD store", &v->bcd_error)) < 0)
+		return;
+	probe_bcd_fd(mfd, v->bcd_file, v);
 	close(mfd);
 }
 
@@ -739,7 +772,7 @@ static char *errmsg(const char *what, int err, struct ntfs_state *st)
 }
 
 static void probe_state(struct readcache *rc, uint64_t off, uint64_t size, unsigned sector_size,
-			const char *name, struct ntfs_state *st)
+			const char *name, struct ntfs_state *st, struct volume *v)
 {
 	struct ro_dev rd = { .rc = rc, .off = off, .size = size, .sector_size = sector_size };
 	struct ntfs_device *dev;
@@ -806,27 +839,30 @@ static void probe_state(struct readcache *rc, uint64_t off, uint64_t size, unsig
 	if (vol->upcase) {
 		read_hiberfil(vol, st);
 		st->has_windows = path_exists(vol, "Windows/System32/config/SYSTEM");
-		if (st->has_windows)
+		if (st->has_windows) {
 			read_windows(vol, st);
+			st->has_winload_exe = path_exists(vol, "Windows/System32/winload.exe");
+			st->has_winload_efi = path_exists(vol, "Windows/System32/winload.efi");
+			st->has_pending_xml = path_exists(vol, "Windows/WinSxS/pending.xml");
+		}
 		st->has_bootmgr = path_exists(vol, "bootmgr");
 		st->has_bcd = path_exists(vol, "Boot/BCD");
 		if (st->has_bcd)
-			read_bcd(vol, st);
+			read_bcd(vol, v);
 	}
 	read_logfile(vol, st);
 	ntfs_umount(vol, FALSE); /* frees dev too */
 }
 
-struct ntfs_state *ntfs_probe(int fd, uint64_t off, uint64_t size, unsigned sector_size,
-			      const char *name, const struct prefetch_plan *hints)
+void ntfs_probe(struct volume *v, int fd, uint64_t off, uint64_t size, unsigned sector_size,
+		const char *name, const struct prefetch_plan *hints)
 {
-	struct ntfs_state *st = xcalloc(1, sizeof(*st));
 	struct readcache rc;
 
+	v->ntfs = xcalloc(1, sizeof(*v->ntfs));
 	readcache_init(&rc, fd, hints);
-	probe_state(&rc, off, size, sector_size, name, st);
+	probe_state(&rc, off, size, sector_size, name, v->ntfs, v);
 	readcache_free(&rc);
-	return st;
 }
 
 void ntfs_state_free(struct ntfs_state *st)
@@ -839,11 +875,6 @@ void ntfs_state_free(struct ntfs_state *st)
 	free(st->mftmirr_detail);
 	free(st->bootsector_detail);
 	free(st->win_error);
-	free(st->bcd_error);
-	if (st->bcd) {
-		bcd_free(st->bcd);
-		free(st->bcd);
-	}
 	if (st->win) {
 		win_system_free(st->win);
 		free(st->win);

@@ -160,11 +160,25 @@ void readcache_free(struct readcache *c);
 
 /* ---- ntfs.c (libntfs-3g through a read-only device layer) ---- */
 /*
- * NTFS state of [off, off+size) of fd; never NULL. name is used in
- * messages; hints are the ranges announced for this volume (or NULL).
+ * NTFS state of [off, off+size) of fd into v->ntfs (never left NULL), and
+ * its \Boot\BCD into v->bcd. name is used in messages; hints are the
+ * ranges announced for this volume (or NULL).
  */
-struct ntfs_state *ntfs_probe(int fd, uint64_t off, uint64_t size, unsigned sector_size,
-			      const char *name, const struct prefetch_plan *hints);
+void ntfs_probe(struct volume *v, int fd, uint64_t off, uint64_t size, unsigned sector_size,
+		const char *name, const struct prefetch_plan *hints);
+/*
+ * The most a hive copied into memory (which the worker's memory limit does
+ * not see) may hold: half that limit, and 128 MiB (real SOFTWARE hives
+ * reach about 100 MiB).
+ */
+uint64_t probe_hive_cap(void);
+/* A BCD store copied into the memory file fd, decoded into v (file: its path, for words). */
+void probe_bcd_fd(int fd, const char *file, struct volume *v);
+/*
+ * An ESP's \EFI\Microsoft\Boot\BCD, read with mtools' mcopy from
+ * [off, ...) of the disk open at fd (no mount), decoded into v (esp.c).
+ */
+void esp_read_bcd(struct volume *v, int fd, uint64_t off);
 /*
  * Read-ahead hints, in two stages: from the boot sector ($MFT head,
  * $MFTMirr, backup boot sector), then, once those have arrived, from the

@@ -347,8 +347,8 @@ static void probe_batch(const struct probe_ctx *ctx, const struct mount_table *m
 	}
 	for (size_t j = 0; j < b->njobs; j++) {
 		struct ntfs_job *jb = &b->jobs[j];
-		jb->vol->ntfs = ntfs_probe(jb->fd, jb->off, jb->size, jb->d->log_sector, jb->name,
-					   &jb->hints);
+		ntfs_probe(jb->vol, jb->fd, jb->off, jb->size, jb->d->log_sector, jb->name,
+			   &jb->hints);
 		probe_progress();
 		free(jb->name);
 		prefetch_plan_free(&jb->hints);
@@ -357,8 +357,15 @@ static void probe_batch(const struct probe_ctx *ctx, const struct mount_table *m
 		struct disk *d = b->disks[i];
 		if (!d->name)
 			continue;	/* not a disk */
-		for (size_t j = 0; j < d->nparts; j++)
-			d->parts[j].role = roles_partition(d->parts[j].parttype, &d->parts[j].vol);
+		for (size_t j = 0; j < d->nparts; j++) {
+			struct partition *p = &d->parts[j];
+			p->role = roles_partition(p->parttype, &p->vol);
+			if (p->role == PART_ROLE_ESP && b->fds[i] >= 0 && p->vol.fstype &&
+			    strcmp(p->vol.fstype, "vfat") == 0) {
+				esp_read_bcd(&p->vol, b->fds[i], p->start);
+				probe_progress();
+			}
+		}
 		if (d->vol.fstype || d->vol.ntfs)
 			d->vol_role = roles_partition(NULL, &d->vol);
 		if (b->fds[i] >= 0)
@@ -995,8 +1002,8 @@ static void match_letters(struct inventory *inv)
 		for (size_t k = 0; k <= inv->disks[i].nparts; k++) {
 			struct volume *v = k < inv->disks[i].nparts ? &inv->disks[i].parts[k].vol
 								    : &inv->disks[i].vol;
-			for (size_t j = 0; v->ntfs && v->ntfs->bcd && j < v->ntfs->bcd->n; j++) {
-				struct bcd_entry *e = &v->ntfs->bcd->e[j];
+			for (size_t j = 0; v->bcd && j < v->bcd->n; j++) {
+				struct bcd_entry *e = &v->bcd->e[j];
 				if (e->has_device)
 					bcd_match(inv, &e->device);
 				if (e->has_osdevice)

@@ -178,6 +178,13 @@ int winreg_read_system(const char *path, struct win_system *w, char **err)
 			}
 			free(raw);
 		}
+		snprintf(p, sizeof(p), "%s\\Control\\Session Manager", set);
+		if ((v = value(h, p, "PendingFileRenameOperations"))) {
+			hive_type t;
+			size_t len;
+			/* an empty REG_MULTI_SZ is two or four zero bytes */
+			w->pending_renames = hivex_value_type(h, v, &t, &len) == 0 && len > 4;
+		}
 		snprintf(p, sizeof(p), "%s\\Control\\Session Manager\\Power", set);
 		if ((x = dword(h, p, "HiberbootEnabled")) >= 0)
 			w->hiberboot = x != 0;
@@ -187,8 +194,81 @@ int winreg_read_system(const char *path, struct win_system *w, char **err)
 	return 0;
 }
 
+/* A string value made safe for a terminal, or NULL. */
+static char *sz(hive_h *h, const char *path, const char *name)
+{
+	hive_value_h v = value(h, path, name);
+	char *s = v ? hivex_value_string(h, v) : NULL, *safe;
+
+	if (!s || !*s) {
+		free(s);
+		return NULL;
+	}
+	safe = sanitize_terminal(s);
+	free(s);
+	return safe;
+}
+
+int winreg_read_software(const char *path, struct win_system *w, char **err)
+{
+	static const char cv[] = "Microsoft\\Windows NT\\CurrentVersion";
+	hive_h *h;
+	long major, minor, ubr;
+	char *num;
+
+	errno = 0;
+	if (!(h = hivex_open(path, 0))) {
+		int e = errno;
+		*err = xasprintf("%s cannot be read as a registry hive: %s", path,
+				 e ? strerror(e) : "not a hive");
+		errno = e;
+		return -1;
+	}
+	if (!key(h, cv)) {
+		*err = xasprintf("%s is a registry hive but not a SOFTWARE hive (no %s key)", path, cv);
+		hivex_close(h);
+		return -1;
+	}
+	w->product_name = sz(h, cv, "ProductName");
+	w->edition = sz(h, cv, "EditionID");
+	major = dword(h, cv, "CurrentMajorVersionNumber");
+	minor = dword(h, cv, "CurrentMinorVersionNumber");
+	w->version = major >= 0 ? xasprintf("%ld.%ld", major, minor >= 0 ? minor : 0)
+				: sz(h, cv, "CurrentVersion");
+	if (!(num = sz(h, cv, "CurrentBuildNumber")))
+		num = sz(h, cv, "CurrentBuild");
+	ubr = dword(h, cv, "UBR");
+	if (num && ubr >= 0) {
+		w->build = xasprintf("%s.%ld", num, ubr);
+		free(num);
+	} else {
+		w->build = num;
+	}
+	if (!(w->display_version = sz(h, cv, "DisplayVersion")) &&
+	    !(w->display_version = sz(h, cv, "ReleaseId")))
+		w->display_version = sz(h, cv, "CSDVersion");
+	/*
+	 * Windows 11 kept "Windows 10" in ProductName; winver and every admin
+	 * call build 22000 and later Windows 11.
+	 */
+	if (w->product_name && w->build && atol(w->build) >= 22000 &&
+	    strncmp(w->product_name, "Windows 10", 10) == 0)
+		w->product_name[9] = '1';
+	w->reboot_pending =
+		key(h, "Microsoft\\Windows\\CurrentVersion\\Component Based Servicing\\RebootPending") ||
+		key(h, "Microsoft\\Windows\\CurrentVersion\\WindowsUpdate\\Auto Update\\RebootRequired");
+	hivex_close(h);
+	return 0;
+}
+
 void win_system_free(struct win_system *w)
 {
+	free(w->product_name);
+	free(w->edition);
+	free(w->version);
+	free(w->build);
+	free(w->display_version);
+	free(w->software_error);
 	free(w->computer_name);
 	for (size_t i = 0; i < w->nletters; i++) {
 		free(w->letters[i].device);

@@ -39,6 +39,15 @@ struct win_system {
 	size_t nletters;
 	uint32_t seq_primary, seq_secondary;	/* the hive header's sequence numbers */
 	bool dirty;			/* they differ: changes still in .LOG1/.LOG2 */
+	bool pending_renames;		/* Session Manager\PendingFileRenameOperations: files an update replaces at the next start */
+	/* From the SOFTWARE hive (winreg_read_software); NULL when not read. Made safe. */
+	char *product_name;		/* "Windows Server 2019 Datacenter" */
+	char *edition;			/* EditionID: "ServerDatacenter" */
+	char *version;			/* "10.0", "6.1" */
+	char *build;			/* "17763.4010" (CurrentBuildNumber.UBR) */
+	char *display_version;		/* "22H2" (DisplayVersion, else ReleaseId), or a service pack */
+	bool reboot_pending;		/* Component Based Servicing\RebootPending or WindowsUpdate's RebootRequired */
+	char *software_error;		/* why the SOFTWARE hive was not read, in words */
 };
 
 /*
@@ -48,6 +57,11 @@ struct win_system {
  */
 int winreg_read_system(const char *path, struct win_system *w, char **err);
 void win_system_free(struct win_system *w);
+/*
+ * Read the product facts of a SOFTWARE hive file into w (which
+ * winreg_read_system filled). 0, or -1 with why in *err (as above).
+ */
+int winreg_read_software(const char *path, struct win_system *w, char **err);
 
 /* Decode one MountedDevices value for a drive letter; false when its form is unknown. */
 bool winreg_decode_letter(const uint8_t *p, size_t len, struct win_letter *l);

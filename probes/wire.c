@@ -54,6 +54,12 @@ static void walk_volume(struct walker *w, struct volume *v)
 		struct win_system **ws = &v->ntfs->win;
 		if (w->enter(w, (void **)ws, 1, sizeof(**ws))) {
 			w->str(w, &(*ws)->computer_name);
+			w->str(w, &(*ws)->product_name);
+			w->str(w, &(*ws)->edition);
+			w->str(w, &(*ws)->version);
+			w->str(w, &(*ws)->build);
+			w->str(w, &(*ws)->display_version);
+			w->str(w, &(*ws)->software_error);
 			if (w->enter(w, (void **)&(*ws)->letters, (*ws)->nletters, sizeof(*(*ws)->letters)))
 				for (size_t i = 0; i < (*ws)->nletters; i++)
 				{
@@ -63,26 +69,27 @@ static void walk_volume(struct walker *w, struct volume *v)
 			w->leave(w, (void **)&(*ws)->letters);
 		}
 		w->leave(w, (void **)ws);
-		w->str(w, &v->ntfs->bcd_error);
-		struct bcd_store **bs = &v->ntfs->bcd;
-		if (w->enter(w, (void **)bs, 1, sizeof(**bs))) {
-			if (w->enter(w, (void **)&(*bs)->e, (*bs)->n, sizeof(*(*bs)->e)))
-				for (size_t i = 0; i < (*bs)->n; i++) {
-					struct bcd_entry *e = &(*bs)->e[i];
-					w->str(w, &e->id);
-					w->str(w, &e->description);
-					w->str(w, &e->path);
-					w->str(w, &e->systemroot);
-					w->str(w, &e->default_id);
-					w->str(w, &e->device.present);
-					w->str(w, &e->osdevice.present);
-					walk_strv(w, &e->order, e->norder);
-				}
-			w->leave(w, (void **)&(*bs)->e);
-		}
-		w->leave(w, (void **)bs);
 	}
 	w->leave(w, (void **)&v->ntfs);
+	w->str(w, &v->bcd_file);
+	w->str(w, &v->bcd_error);
+	if (w->enter(w, (void **)&v->bcd, 1, sizeof(*v->bcd))) {
+		struct bcd_store *bs = v->bcd;
+		if (w->enter(w, (void **)&bs->e, bs->n, sizeof(*bs->e)))
+			for (size_t i = 0; i < bs->n; i++) {
+				struct bcd_entry *e = &bs->e[i];
+				w->str(w, &e->id);
+				w->str(w, &e->description);
+				w->str(w, &e->path);
+				w->str(w, &e->systemroot);
+				w->str(w, &e->default_id);
+				w->str(w, &e->device.present);
+				w->str(w, &e->osdevice.present);
+				walk_strv(w, &e->order, e->norder);
+			}
+		w->leave(w, (void **)&bs->e);
+	}
+	w->leave(w, (void **)&v->bcd);
 	walk_strv(w, &v->use.mountpoints, v->use.nmountpoints);
 	walk_strv(w, &v->use.holders, v->use.nholders);
 }

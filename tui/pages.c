@@ -149,6 +149,30 @@ static void page_run(struct tui *t, const char *title, struct page *p)
 	page_run_keys(t, title, p, NULL, NULL);
 }
 
+/* A volume's BCD store: the boot manager, loaders and resume entries, and where they point. */
+static void bcd_section(struct page *p, const struct volume *v)
+{
+	if (!v->bcd_file)
+		return;
+	add(p, "%s", "");
+	if (!v->bcd) {
+		add(p, "Boot configuration (%s): %s", v->bcd_file, or_dash(v->bcd_error));
+		return;
+	}
+	add(p, "Boot configuration (%s, %zu entries)", v->bcd_file, v->bcd->n);
+	for (size_t i = 0; i < v->bcd->n; i++) {
+		const struct bcd_entry *e = &v->bcd->e[i];
+		const struct bcd_device *d = e->has_osdevice ? &e->osdevice : &e->device;
+		if (e->type != BCD_TYPE_BOOTMGR && e->type != BCD_TYPE_OSLOADER &&
+		    e->type != BCD_TYPE_RESUME)
+			continue;
+		char *w = e->has_osdevice || e->has_device ? bcd_device_words(d) : xstrdup("-");
+		add(p, "  %s \"%s\": %s on %s", bcd_type_name(e->type), or_dash(e->description),
+		    or_dash(e->path), w);
+		free(w);
+	}
+}
+
 static void ntfs_lines(struct page *p, const struct ntfs_state *n, bool mounted_rw)
 {
 	char a[32], b[32];
@@ -182,30 +206,18 @@ static void ntfs_lines(struct page *p, const struct ntfs_state *n, bool mounted_
 		add(p, "  error: %s", n->error);
 	if (n->has_windows && !n->win)
 		add(p, "  Windows: %s", or_dash(n->win_error));
-	if (n->has_bcd && !n->bcd)
-		add(p, "  \\Boot\\BCD: %s", or_dash(n->bcd_error));
-	if (n->bcd) {
-		add(p, "%s", "");
-		add(p, "Boot configuration (\\Boot\\BCD, %zu entries)", n->bcd->n);
-		for (size_t i = 0; i < n->bcd->n; i++) {
-			const struct bcd_entry *e = &n->bcd->e[i];
-			const struct bcd_device *d = e->has_osdevice ? &e->osdevice : &e->device;
-			if (e->type != BCD_TYPE_BOOTMGR && e->type != BCD_TYPE_OSLOADER &&
-			    e->type != BCD_TYPE_RESUME)
-				continue;
-			char *w = e->has_osdevice || e->has_device ? bcd_device_words(d) : xstrdup("-");
-			add(p, "  %s \"%s\": %s on %s", bcd_type_name(e->type), or_dash(e->description),
-			    or_dash(e->path), w);
-			free(w);
-		}
-	}
 	if (n->win) {
 		const struct win_system *w = n->win;
 		char when[40] = "-", g[37];
 		if (!utc_text(w->shutdown_time, "%Y-%m-%d %H:%M UTC", when, sizeof(when)))
 			strcpy(when, "-");
 		add(p, "%s", "");
-		add(p, "Windows (its SYSTEM hive)");
+		add(p, "Windows (its SYSTEM and SOFTWARE hives)");
+		add(p, "  %s%s%s, version %s, build %s", or_dash(w->product_name),
+		    w->display_version ? " " : "", w->display_version ? w->display_version : "",
+		    or_dash(w->version), or_dash(w->build));
+		if (w->software_error)
+			add(p, "  SOFTWARE hive: %s", w->software_error);
 		add(p, "  computer %s, last shut down %s", or_dash(w->computer_name), when);
 		add(p, "  control set %u%s, default %u, last known good %u", w->current,
 		    w->controlset_missing ? " (missing)" : "", w->default_set, w->last_known_good);
@@ -290,10 +302,11 @@ void page_details(struct tui *t)
 	if (v->part && v->part->error)
 		add(&p, "%s%s", "  error: ", v->part->error);
 	add(&p, "%s", "");
-	if (vol->ntfs) {
+	if (vol->ntfs)
 		ntfs_lines(&p, vol->ntfs, vol->use.mounted_rw);
+	bcd_section(&p, vol);
+	if (vol->ntfs || vol->bcd_file)
 		add(&p, "%s", "");
-	}
 
 	add(&p, "Disk %zu %s  %s  %s", v->disk_index, d->path, disk_role_name(d->role),
 	    d->role == DISK_ROLE_RESCUE ? "[RESCUE] hands off" : "");

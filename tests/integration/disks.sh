@@ -38,6 +38,14 @@
 #   ntfs_le DEV OFFSET LEN          print a little-endian integer read from DEV
 
 WR_NTFS_STATE=${WR_NTFS_STATE:-$WR_ROOT/build/tests/ntfs-state}
+WR_HIVE_EDIT=${WR_HIVE_EDIT:-$WR_ROOT/build/tests/hive-edit}
+# The fixture BCD's own GUIDs (its README): the disk, the ESP the boot
+# manager names, the partition its Windows 10 loader names
+WR_BCD_DISK=0b2394a9-095e-487d-8d48-719ecd4d78ca
+WR_BCD_ESP=36be3955-63bf-4068-a6ab-00195cca3a22
+WR_BCD_WINDOWS=8e0f2c38-e4ea-47ba-b7fc-9d8c74dccf0b
+WR_BCD_BOOTMGR='{9dea862c-5cdd-4e70-acc1-f32b344d4795}'
+WR_BCD_LOADER='{733b62e5-f608-11eb-825c-c112f60133ab}'
 WR_BIOS_SIG_DEFAULT=0x1234abcd
 WR_STATES=(healthy dirty hibernated fast-restart unclean clean-logfile mftmirr bootsector evil-label)
 WR_EVIL_LABEL=$'\e[31mEVIL\e[0m'
@@ -110,6 +118,42 @@ _wrd_mntdir() {
 	echo "$d"
 }
 
+# _wrd_software: a SOFTWARE hive made with hivex from hivex's minimal one
+_wrd_software() {
+	local t k='Microsoft\Windows NT\CurrentVersion'
+	[ -x "$WR_HIVE_EDIT" ] || _wrd_err "$WR_HIVE_EDIT missing (make $WR_HIVE_EDIT)" || return 1
+	t=$(mktemp) || return 1
+	cat "$WINRESCUE_FIXTURES/hives/hivex-minimal" >"$t" &&
+		"$WR_HIVE_EDIT" "$t" sz "$k" ProductName "Windows Server 2019 Datacenter" &&
+		"$WR_HIVE_EDIT" "$t" sz "$k" EditionID ServerDatacenter &&
+		"$WR_HIVE_EDIT" "$t" sz "$k" CurrentBuildNumber 17763 &&
+		"$WR_HIVE_EDIT" "$t" dword "$k" UBR 4010 &&
+		"$WR_HIVE_EDIT" "$t" dword "$k" CurrentMajorVersionNumber 10 &&
+		"$WR_HIVE_EDIT" "$t" dword "$k" CurrentMinorVersionNumber 0 &&
+		"$WR_HIVE_EDIT" "$t" sz "$k" ReleaseId 1809 &&
+		cat "$t"
+	local rc=$?
+	rm -f "$t"
+	return $rc
+}
+
+# _wrd_bcd_mbr SIG: the fixture BCD with its boot manager on the partition
+# at 1 MiB and its Windows 10 loader on the one at 41 MiB of MBR disk SIG
+_wrd_bcd_mbr() {
+	local t
+	t=$(mktemp) || return 1
+	_wrd_hive BCD >"$t" &&
+		"$WR_HIVE_EDIT" "$t" bcd-mbr "$WR_BCD_BOOTMGR" 11000001 "$1" 1048576 &&
+		"$WR_HIVE_EDIT" "$t" bcd-mbr "$WR_BCD_LOADER" 11000001 "$1" 42991616 &&
+		"$WR_HIVE_EDIT" "$t" bcd-mbr "$WR_BCD_LOADER" 21000001 "$1" 42991616 &&
+		"$WR_HIVE_EDIT" "$t" sz "Objects\\$WR_BCD_LOADER\\Elements\\12000002" Element \
+			'\Windows\system32\winload.exe' &&
+		cat "$t"
+	local rc=$?
+	rm -f "$t"
+	return $rc
+}
+
 _wrd_hive() {
 	[ -f "$WINRESCUE_FIXTURES/hives/$1.xz" ] ||
 		_wrd_err "fixture $WINRESCUE_FIXTURES/hives/$1.xz missing (set WINRESCUE_FIXTURES)" || return 1
@@ -134,7 +178,11 @@ _wrd_populate() {
 
 _wrd_fill_sysres() {
 	mkdir -p "$1/Boot" &&
-		_wrd_hive BCD >"$1/Boot/BCD" &&
+		if [ -n "${_WRD_BCD_SIG:-}" ]; then
+			_wrd_bcd_mbr "$_WRD_BCD_SIG" >"$1/Boot/BCD"
+		else
+			_wrd_hive BCD >"$1/Boot/BCD"
+		fi &&
 		{ printf 'BOOTMGR (winrescue test stand-in)\n'; head -c 65536 /dev/zero; } >"$1/bootmgr"
 }
 
@@ -142,12 +190,15 @@ _wrd_fill_sysres() {
 _wrd_fill_windows_oddcase() {
 	mkdir -p "$1/windows/system32/CONFIG" "$1/Users/Public" &&
 		_wrd_hive SYSTEM >"$1/windows/system32/CONFIG/system" &&
+		printf 'MZ winload stand-in\n' >"$1/windows/system32/winload.exe" &&
 		echo "hello from C:" >"$1/Users/Public/readme.txt"
 }
 
 _wrd_fill_windows() {
 	mkdir -p "$1/Windows/System32/config" "$1/Users/Public" &&
 		_wrd_hive SYSTEM >"$1/Windows/System32/config/SYSTEM" &&
+		_wrd_software >"$1/Windows/System32/config/SOFTWARE" &&
+		printf 'MZ winload stand-in\n' >"$1/Windows/System32/winload.efi" &&
 		echo "hello from C:" >"$1/Users/Public/readme.txt"
 }
 
@@ -167,8 +218,12 @@ _wrd_fill_backup() {
 	mkdir -p "$1/Backup" && printf 'old copy\n' >"$1/Backup/info.txt"
 }
 
+# make_bios_disk IMG [SIG [bcd]]: with bcd, System Reserved's \Boot\BCD names
+# this disk's own partitions (by SIG and offset); else the fixture's UEFI store
 make_bios_disk() {
 	local img=$1 sig=${2:-$WR_BIOS_SIG_DEFAULT} dev p1 p2
+	local _WRD_BCD_SIG=
+	[ "${3:-}" = bcd ] && _WRD_BCD_SIG=${sig#0x}
 	_wrd_new "$img" 128M || return 1
 	sfdisk -q "$img" >/dev/null <<-EOF || { _wrd_err "sfdisk $img failed"; return 1; }
 		label: dos
@@ -187,14 +242,20 @@ make_bios_disk() {
 	return $rc
 }
 
+# make_uefi_disk IMG [bcd]: with bcd, the disk and its ESP and C: carry the
+# GUIDs the fixture BCD names (it boots); else GUIDs of sfdisk's choice
 make_uefi_disk() {
-	local img=$1 dev p1 p3 p4 bcd
+	local img=$1 dev p1 p3 p4 bcd id= esp= win=
+	if [ "${2:-}" = bcd ]; then
+		id="label-id: $WR_BCD_DISK" esp=", uuid=$WR_BCD_ESP" win=", uuid=$WR_BCD_WINDOWS"
+	fi
 	_wrd_new "$img" 300M || return 1
 	sfdisk -q "$img" >/dev/null <<-EOF || { _wrd_err "sfdisk $img failed"; return 1; }
 		label: gpt
-		start=2048, size=100MiB, type=$WR_GUID_ESP, name="EFI system partition"
+		$id
+		start=2048, size=100MiB, type=$WR_GUID_ESP, name="EFI system partition"$esp
 		size=16MiB, type=$WR_GUID_MSR, name="Microsoft reserved partition"
-		size=150MiB, type=$WR_GUID_BASIC, name="Basic data partition"
+		size=150MiB, type=$WR_GUID_BASIC, name="Basic data partition"$win
 		size=+, type=$WR_GUID_WINRE, attrs="RequiredPartition GUID:63"
 	EOF
 	wr_attach_to dev "$img" || return 1

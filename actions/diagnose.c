@@ -1,0 +1,590 @@
+/*
+ * diagnose.c - why Windows would not boot (diagnose.h), from one snapshot.
+ *
+ * For each Windows installation on a disk that is not the rescue
+ * system's: the BCD store its firmware reads (UEFI: the ESP's
+ * \EFI\Microsoft\Boot\BCD; BIOS: \Boot\BCD on the active partition), or
+ * any store whose loader names it; the boot manager's default entry; each
+ * device it names matched to the partitions attached (the scan matched
+ * them). A device no attached disk has is the winload.exe / 0xc000000e
+ * case: the disk most likely meant is the one holding the partition GUID
+ * the BCD names, or, when that changed too, the disk of the store; the
+ * repair puts its old identity back (fix-boot) unless another disk holds
+ * it (the collision would come back).
+ */
+#include "actions/diagnose.h"
+#include "lib/util.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+const char *diag_weight_name(enum diag_weight w)
+{
+	return w == DIAG_BLOCKS ? "blocks-boot" : w == DIAG_UNKNOWN ? "unknown" : "note";
+}
+
+static struct diag_finding *add(struct diagnosis *d, enum diag_weight w, enum severity sev,
+				const char *code, const char *device, const char *next,
+				const char *fmt, ...) __attribute__((format(printf, 7, 8)));
+
+static struct diag_finding *add(struct diagnosis *d, enum diag_weight w, enum severity sev,
+				const char *code, const char *device, const char *next,
+				const char *fmt, ...)
+{
+	struct diag_finding *f;
+	va_list ap;
+	char *m;
+
+	va_start(ap, fmt);
+	if (vasprintf(&m, fmt, ap) < 0)
+		m = NULL;
+	va_end(ap);
+	d->f = xrealloc(d->f, d->nf + 1, sizeof(*d->f));
+	f = &d->f[d->nf++];
+	memset(f, 0, sizeof(*f));
+	f->weight = w;
+	f->severity = sev;
+	f->code = xstrdup(code);
+	f->device = device ? xstrdup(device) : NULL;
+	f->message = m ? sanitize_terminal(m) : xstrdup(code);
+	f->next = next ? xstrdup(next) : NULL;
+	free(m);
+	return f;
+}
+
+static bool is_rescue(const struct inventory *inv, size_t di)
+{
+	return inv->disks[di].role == DISK_ROLE_RESCUE;
+}
+
+/* The partition whose device node is path, and its disk. */
+static const struct partition *part_at(const struct inventory *inv, const char *path, size_t *di)
+{
+	for (size_t i = 0; path && i < inv->ndisks; i++)
+		for (size_t k = 0; k < inv->disks[i].nparts; k++)
+			if (inv->disks[i].parts[k].path && strcmp(inv->disks[i].parts[k].path, path) == 0) {
+				*di = i;
+				return &inv->disks[i].parts[k];
+			}
+	return NULL;
+}
+
+static bool is_gpt(const struct disk *d)
+{
+	return d->pttype && strcmp(d->pttype, "gpt") == 0;
+}
+
+static bool is_dos(const struct disk *d)
+{
+	return d->pttype && strcmp(d->pttype, "dos") == 0;
+}
+
+static const struct bcd_entry *bootmgr_of(const struct bcd_store *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (s->e[i].type == BCD_TYPE_BOOTMGR)
+			return &s->e[i];
+	return NULL;
+}
+
+/* A store's OS loader that names dev as its osdevice (the default first), or NULL. */
+static const struct bcd_entry *loader_for(const struct bcd_store *s, const char *dev)
+{
+	const struct bcd_entry *m = bootmgr_of(s), *def = m ? bcd_find(s, m->default_id) : NULL;
+
+	if (def && def->has_osdevice && def->osdevice.present && strcmp(def->osdevice.present, dev) == 0)
+		return def;
+	for (size_t i = 0; i < s->n; i++)
+		if (s->e[i].type == BCD_TYPE_OSLOADER && s->e[i].has_osdevice &&
+		    s->e[i].osdevice.present && strcmp(s->e[i].osdevice.present, dev) == 0)
+			return &s->e[i];
+	return NULL;
+}
+
+/*
+ * The store that starts the Windows on w: one whose loader names it (on
+ * any disk but the rescue one), else the one its disk's firmware reads:
+ * the ESP's (GPT, or an MBR disk with an ESP), else the active partition's.
+ */
+static void find_store(const struct inventory *inv, struct diag_windows *w)
+{
+	const struct disk *d = &inv->disks[w->disk_index];
+
+	for (size_t i = 0; i < inv->ndisks; i++) {
+		if (is_rescue(inv, i))
+			continue;
+		for (size_t k = 0; k < inv->disks[i].nparts; k++) {
+			const struct partition *p = &inv->disks[i].parts[k];
+			if (p->vol.bcd && p->path && loader_for(p->vol.bcd, w->device)) {
+				w->store = &p->vol;
+				w->store_device = p->path;
+				return;
+			}
+		}
+	}
+	for (size_t k = 0; k < d->nparts; k++)
+		if (d->parts[k].role == PART_ROLE_ESP && d->parts[k].vol.bcd_file) {
+			w->store = &d->parts[k].vol;
+			w->store_device = d->parts[k].path;
+			return;
+		}
+	for (size_t k = 0; !is_gpt(d) && k < d->nparts; k++)
+		if (d->parts[k].bootable && d->parts[k].vol.bcd_file) {
+			w->store = &d->parts[k].vol;
+			w->store_device = d->parts[k].path;
+			return;
+		}
+}
+
+/* Why no store was found, in words, for bcd-missing. */
+static char *why_no_store(const struct disk *d, size_t di)
+{
+	bool esp = false, active = false;
+
+	for (size_t k = 0; k < d->nparts; k++) {
+		esp |= d->parts[k].role == PART_ROLE_ESP;
+		active |= d->parts[k].bootable;
+	}
+	if (esp)
+		return xasprintf("the EFI System Partition of Disk %zu (%s) holds no "
+				 "\\EFI\\Microsoft\\Boot\\BCD", di, d->path);
+	if (is_gpt(d))
+		return xasprintf("Disk %zu (%s) is a GPT disk without an EFI System Partition", di,
+				 d->path);
+	if (!active)
+		return xasprintf("no partition of Disk %zu (%s) is marked active, and none holds an "
+				 "ESP", di, d->path);
+	return xasprintf("the active partition of Disk %zu (%s) holds no \\Boot\\BCD", di, d->path);
+}
+
+/* ---- bcd-device-mismatch: the disk most likely meant, and what would put it back ---- */
+
+struct wanted {
+	const struct bcd_device *b;
+	const char *what;		/* "its osdevice" */
+	const struct partition *own;	/* the partition it should name on the store's disk */
+};
+
+static void repair_free(struct diag_repair *r)
+{
+	free(r->disk);
+	free(r->from_id);
+	free(r->to_id);
+	free(r->part_from);
+	free(r->part_to);
+	free(r->store);
+	free(r->refused);
+}
+
+/* The disk (other than the rescue one) holding a GPT partition with this GUID. */
+static bool disk_with_partuuid(const struct inventory *inv, const char *guid, size_t *di,
+			       const struct partition **p)
+{
+	for (size_t i = 0; i < inv->ndisks; i++)
+		for (size_t k = 0; k < inv->disks[i].nparts; k++)
+			if (inv->disks[i].parts[k].partuuid &&
+			    strcasecmp(inv->disks[i].parts[k].partuuid, guid) == 0) {
+				*di = i;
+				*p = &inv->disks[i].parts[k];
+				return true;
+			}
+	return false;
+}
+
+/* Another disk than di with this identity: its index, or -1. */
+static long holder_of_id(const struct inventory *inv, size_t di, const char *pttype, const char *id)
+{
+	for (size_t i = 0; i < inv->ndisks; i++)
+		if (i != di && inv->disks[i].ptuuid && inv->disks[i].pttype &&
+		    strcmp(inv->disks[i].pttype, pttype) == 0 && strcasecmp(inv->disks[i].ptuuid, id) == 0)
+			return (long)i;
+	return -1;
+}
+
+/*
+ * The repair for the mismatched devices of one store on disk sd: which disk
+ * they meant, the identity it had. r->refused says why it cannot be put
+ * back; NULL is returned when no disk can be named at all.
+ */
+static struct diag_repair *plan_repair(const struct inventory *inv, size_t sd, const char *store,
+				       const struct wanted *w, size_t n, struct diag_repair *r)
+{
+	const struct disk *t = NULL;
+	size_t ti = sd;
+	char id[37];
+
+	memset(r, 0, sizeof(*r));
+	/* GPT: the disk that still has the partition GUID the BCD names is the one */
+	for (size_t i = 0; i < n && !t; i++) {
+		char pg[37];
+		const struct partition *p;
+		size_t di;
+		if (w[i].b->kind != BCD_DEV_GPT)
+			continue;
+		bcd_guid_text(w[i].b->part_guid, pg);
+		if (disk_with_partuuid(inv, pg, &di, &p) && !is_rescue(inv, di)) {
+			t = &inv->disks[di];
+			ti = di;
+		}
+	}
+	if (!t)
+		t = &inv->disks[sd];
+	if (w[0].b->kind == BCD_DEV_GPT ? !is_gpt(t) : !is_dos(t))
+		return NULL;	/* the store names another kind of disk than the one it is on */
+	r->disk_index = ti;
+	r->disk = xstrdup(t->path);
+	r->gpt = w[0].b->kind == BCD_DEV_GPT;
+	r->from_id = xstrdup(t->ptuuid ? t->ptuuid : "");
+	r->store = xstrdup(store);
+	if (r->gpt)
+		bcd_guid_text(w[0].b->disk_guid, id);
+	else
+		snprintf(id, sizeof(id), "%08x", w[0].b->disk_signature);
+	r->to_id = xstrdup(id);
+	for (size_t i = 0; i < n && !r->refused; i++) {
+		const struct bcd_device *b = w[i].b;
+		char other[37], pg[37];
+		if (b->kind != w[0].b->kind)
+			r->refused = xstrdup("its devices name both GPT and MBR disks");
+		else if (r->gpt ? (bcd_guid_text(b->disk_guid, other), strcasecmp(other, id) != 0)
+				: b->disk_signature != w[0].b->disk_signature)
+			r->refused = xstrdup("its devices name more than one disk");
+		if (r->refused)
+			break;
+		if (!r->gpt) {
+			bool found = false;
+			for (size_t k = 0; k < t->nparts; k++)
+				found |= t->parts[k].start == b->part_offset;
+			if (!found)
+				r->refused = xasprintf("no partition of %s starts at byte %llu, where %s "
+						       "expects one: the partitions moved",
+						       t->path, (unsigned long long)b->part_offset, w[i].what);
+			continue;
+		}
+		bcd_guid_text(b->part_guid, pg);
+		bool has = false;
+		for (size_t k = 0; k < t->nparts; k++)
+			has |= t->parts[k].partuuid && strcasecmp(t->parts[k].partuuid, pg) == 0;
+		if (has)
+			continue;
+		/* the partition GUID changed too: the partition it must be on this disk */
+		if (!w[i].own || ti != sd) {
+			r->refused = xasprintf("%s names partition %s, and no partition of %s can be "
+					       "told to be it", w[i].what, pg, t->path);
+		} else if (r->part_number && r->part_number != w[i].own->number) {
+			r->refused = xstrdup("more than one partition GUID changed");
+		} else if (r->part_number) {
+			if (strcasecmp(r->part_to, pg) != 0)
+				r->refused = xasprintf("partition %zu of %s would need two GUIDs",
+						       w[i].own->number, t->path);
+		} else {
+			size_t odi;
+			const struct partition *op;
+			r->part_number = w[i].own->number;
+			r->part_from = xstrdup(w[i].own->partuuid ? w[i].own->partuuid : "");
+			r->part_to = xstrdup(pg);
+			if (disk_with_partuuid(inv, pg, &odi, &op))
+				r->refused = xasprintf("%s already has partition GUID %s", op->path
+						       ? op->path : inv->disks[odi].path, pg);
+		}
+	}
+	if (!r->refused) {
+		long h = holder_of_id(inv, ti, t->pttype, id);
+		if (h >= 0)
+			r->refused = xasprintf("Disk %ld (%s) already has %s %s: putting it back on %s "
+					       "would make the collision that changed it again", h,
+					       inv->disks[h].path, r->gpt ? "GPT disk GUID" : "MBR "
+					       "signature", id, t->path);
+		else if (is_rescue(inv, ti))
+			r->refused = xasprintf("%s is the rescue system's disk", t->path);
+		else if (strcasecmp(r->from_id, id) == 0 && !r->part_number)
+			r->refused = xasprintf("%s has that identity already", t->path);
+	}
+	return r;
+}
+
+/* A device of an entry that names a partition no attached disk has. */
+static bool missing(const struct bcd_entry *e, bool os)
+{
+	const struct bcd_device *b = os ? &e->osdevice : &e->device;
+
+	if (!(os ? e->has_osdevice : e->has_device))
+		return false;
+	return (b->kind == BCD_DEV_GPT || b->kind == BCD_DEV_MBR) && !b->present;
+}
+
+static bool path_is(const char *path, const char *want)
+{
+	return path && strcasecmp(path, want) == 0;
+}
+
+/* The store's devices against the disks: mismatches, the default, the loader's files. */
+static void check_store(const struct inventory *inv, struct diagnosis *d, struct diag_windows *w)
+{
+	const struct volume *sv = w->store;
+	const struct bcd_store *s = sv->bcd;
+	const char *sdev = w->store_device;
+	struct wanted want[3];
+	size_t nw = 0, sd = 0;
+	const struct partition *sp = part_at(inv, sdev, &sd);
+
+	w->bootmgr = bootmgr_of(s);
+	if (!w->bootmgr) {
+		add(d, DIAG_BLOCKS, SEV_ERROR, "bcd-default-missing", sdev,
+		    "Rebuild the store from Windows RE (bcdboot C:\\Windows), or restore it from a backup.",
+		    "The BCD store on %s (%s) has no Windows Boot Manager object: nothing starts Windows.",
+		    sdev, sv->bcd_file);
+		return;
+	}
+	w->loader = bcd_find(s, w->bootmgr->default_id);
+	if (!w->loader) {
+		add(d, DIAG_BLOCKS, SEV_ERROR, "bcd-default-missing", sdev,
+		    "Set a default from Windows RE (bcdedit /default {GUID}), or rebuild the store "
+		    "(bcdboot C:\\Windows).",
+		    "The boot manager's default in the BCD store on %s names %s, which is not in the "
+		    "store: Windows Boot Manager stops with 0xc0000098 or shows an empty menu.", sdev,
+		    w->bootmgr->default_id ? w->bootmgr->default_id : "no entry");
+		w->loader = loader_for(s, w->device);
+		if (!w->loader)
+			return;
+	}
+	if (missing(w->bootmgr, false))
+		want[nw++] = (struct wanted){ &w->bootmgr->device, "the boot manager's device",
+					     sp };
+	if (missing(w->loader, false))
+		want[nw++] = (struct wanted){ &w->loader->device, "the default loader's device",
+					     w->part };
+	if (missing(w->loader, true))
+		want[nw++] = (struct wanted){ &w->loader->osdevice, "the default loader's osdevice",
+					     w->part };
+	struct diag_repair r;
+	char *likely = xstrdup(""), *next = NULL;
+	bool fixable = false;
+	if (nw && plan_repair(inv, sd, sdev, want, nw, &r)) {
+		char *pg = r.part_number ? xasprintf(", and partition %zu's GUID %s (it is %s now)",
+						     r.part_number, r.part_to, r.part_from)
+					 : xstrdup("");
+		free(likely);
+		likely = xasprintf(" Disk %zu (%s) is most likely that disk: its %s is %s now, the "
+				   "store expects %s%s.", r.disk_index, r.disk,
+				   r.gpt ? "GPT disk GUID" : "MBR signature", r.from_id, r.to_id, pg);
+		free(pg);
+		if (r.refused)
+			next = xasprintf("fix-boot cannot put the identity back (%s): rewrite the BCD's "
+					 "devices from Windows RE (bcdboot C:\\Windows).", r.refused);
+		else
+			next = xasprintf("winrescue fix-boot puts %s's %s %s back (an undo file keeps "
+					 "the present one).", r.disk,
+					 r.gpt ? "GPT disk GUID" : "MBR signature", r.to_id);
+		fixable = !r.refused;
+		d->rep = xrealloc(d->rep, d->nrep + 1, sizeof(*d->rep));
+		d->rep[d->nrep++] = r;
+	} else if (nw) {
+		next = xstrdup("Attach the disk it names, or rebuild the store from Windows RE "
+			       "(bcdboot C:\\Windows).");
+	}
+	if (nw) {
+		/* one finding per store: each device that names nothing attached, in words */
+		char *list = xstrdup(""), *words, *colon, *t;
+		struct diag_finding *f;
+		for (size_t i = 0; i < nw; i++) {
+			words = bcd_device_words(want[i].b);
+			/* "...: not among the disks listed" ends the words: said once below */
+			if ((colon = strrchr(words, ':')))
+				*colon = '\0';
+			t = xasprintf("%s%s%s is %s", list, i ? "; " : "", want[i].what, words);
+			free(list);
+			free(words);
+			list = t;
+		}
+		f = add(d, DIAG_BLOCKS, SEV_ERROR, "bcd-device-mismatch", sdev, next,
+			"The BCD store on %s (%s) names a disk that is not attached: %s. Windows "
+			"stops with a winload.exe / 0xc000000e error.%s", sdev, sv->bcd_file, list,
+			likely);
+		f->fixable = fixable;
+		free(list);
+	}
+	free(likely);
+	free(next);
+
+	/* the loader's files on the volume it names (known loaders only) */
+	const char *ldev = w->loader->has_device && w->loader->device.present ? w->loader->device.present
+			   : NULL;
+	size_t ldi;
+	const struct partition *lp = part_at(inv, ldev, &ldi);
+	const struct ntfs_state *ln = lp ? lp->vol.ntfs : NULL;
+	if (ln && ln->opened && ln->has_windows) {
+		bool exe = path_is(w->loader->path, "\\Windows\\system32\\winload.exe");
+		bool efi = path_is(w->loader->path, "\\Windows\\system32\\winload.efi");
+		if ((exe && !ln->has_winload_exe) || (efi && !ln->has_winload_efi))
+			add(d, DIAG_BLOCKS, SEV_ERROR, "bcd-path-missing", ldev,
+			    "Copy the loader back from Windows RE (sfc /scannow /offbootdir=C:\\ "
+			    "/offwindir=C:\\Windows), or from the same Windows build.",
+			    "The default entry of the BCD store on %s starts %s on %s, which is not "
+			    "there: Windows stops with 0xc000000f or 0xc0000225.", sdev,
+			    w->loader->path, ldev);
+	}
+	const char *odev = w->loader->has_osdevice ? w->loader->osdevice.present : NULL;
+	size_t odi;
+	const struct partition *op = part_at(inv, odev, &odi);
+	if (op && op->vol.ntfs && op->vol.ntfs->opened && !op->vol.ntfs->has_windows &&
+	    path_is(w->loader->systemroot, "\\Windows"))
+		add(d, DIAG_BLOCKS, SEV_ERROR, "bcd-path-missing", odev,
+		    "Point the entry at the Windows volume from Windows RE (bcdboot C:\\Windows).",
+		    "The default entry of the BCD store on %s starts Windows from %s, which has no "
+		    "\\Windows\\System32\\config\\SYSTEM.", sdev, odev);
+	if (w->loader->safeboot >= 0)
+		add(d, DIAG_BLOCKS, SEV_WARNING, "safe-mode-set", sdev,
+		    "Clear it from Windows RE or Safe Mode (bcdedit /deletevalue {default} "
+		    "safeboot); a cloud server in Safe Mode often has no network or RDP.",
+		    "The default entry of the BCD store on %s starts Windows in Safe Mode (%s) every "
+		    "time.", sdev, w->loader->safeboot == 0 ? "minimal" : w->loader->safeboot == 1
+		    ? "network" : "repair");
+}
+
+/* What the Windows volume and its hives say: hibernation, updates, control sets. */
+static void check_windows(struct diagnosis *d, const struct diag_windows *w)
+{
+	const struct ntfs_state *n = w->vol->ntfs;
+	const struct win_system *s = n->win;
+	const char *dev = w->device;
+
+	if (n->hibernated == TRI_YES)
+		add(d, DIAG_NOTE, SEV_WARNING, "ntfs-hibernated", dev,
+		    "Let Windows resume, or accept losing that session before writing to the volume "
+		    "(mount --rw --discard-hibernation).",
+		    "Windows on %s was hibernated: it resumes that session at its next start, and "
+		    "nothing may be written to the volume from here until then.", dev);
+	else if (n->logfile == NTFS_LOGFILE_FAST_RESTART)
+		add(d, DIAG_NOTE, SEV_INFO, "fast-startup", dev,
+		    "Nothing to do to boot; to write to the volume from here, accept losing the Fast "
+		    "Startup state (mount --rw --discard-hibernation).",
+		    "Windows on %s was shut down with Fast Startup: its kernel session is saved in "
+		    "hiberfil.sys and the volume is not cleanly closed.", dev);
+	if (!s) {
+		add(d, DIAG_UNKNOWN, SEV_WARNING, "hive-unreadable", dev,
+		    "Check the volume (winrescue check); Windows RE can restore the hive from "
+		    "\\Windows\\System32\\config\\RegBack.",
+		    "The SYSTEM hive of Windows on %s cannot be read: %s.", dev,
+		    n->win_error ? n->win_error : "not known why");
+		return;
+	}
+	if (s->controlset_missing)
+		add(d, DIAG_BLOCKS, SEV_ERROR, "controlset-missing", dev,
+		    "Restore the SYSTEM hive from \\Windows\\System32\\config\\RegBack or a backup.",
+		    "The SYSTEM hive of Windows on %s names control set %u as the current one, and "
+		    "it is not there: Windows stops with 0xc0000098 or a 0x7b stop error.", dev,
+		    s->current);
+	if (s->dirty)
+		add(d, DIAG_NOTE, SEV_WARNING, "hive-dirty", dev,
+		    "Nothing to do to boot: Windows applies them at its next start. Do not edit "
+		    "the hive offline before that.",
+		    "The SYSTEM hive of Windows on %s has changes still in SYSTEM.LOG1/.LOG2 "
+		    "(sequence numbers %u and %u).", dev, s->seq_primary, s->seq_secondary);
+	if (n->has_pending_xml || s->reboot_pending || s->pending_renames) {
+		char why[160];
+		snprintf(why, sizeof(why), "%s%s%s%s%s", n->has_pending_xml
+			 ? "\\Windows\\WinSxS\\pending.xml" : "",
+			 n->has_pending_xml && (s->reboot_pending || s->pending_renames) ? ", " : "",
+			 s->reboot_pending ? "a reboot-pending mark" : "",
+			 s->reboot_pending && s->pending_renames ? ", " : "",
+			 s->pending_renames ? "files to replace at the next start" : "");
+		add(d, DIAG_NOTE, SEV_WARNING, "pending-updates", dev,
+		    "If Windows loops on \"Undoing changes\" or stops after updates, revert them "
+		    "from Windows RE (dism /image:C:\\ /cleanup-image /revertpendingactions).",
+		    "Windows on %s has updates waiting for a restart (%s).", dev, why);
+	}
+}
+
+void diagnose(const struct inventory *inv, struct diagnosis *d)
+{
+	memset(d, 0, sizeof(*d));
+	for (size_t i = 0; i < inv->ndisks; i++) {
+		const struct disk *dk = &inv->disks[i];
+		if (is_rescue(inv, i))
+			continue;
+		for (size_t k = 0; k <= dk->nparts; k++) {
+			const struct partition *p = k < dk->nparts ? &dk->parts[k] : NULL;
+			const struct volume *v = p ? &p->vol : &dk->vol;
+			const char *dev = p ? p->path : dk->path;
+			if (p && p->role == PART_ROLE_BITLOCKER)
+				add(d, DIAG_UNKNOWN, SEV_WARNING, "bitlocker-locked", dev,
+				    "Its recovery key unlocks it (dislocker, or cryptsetup bitlkOpen on "
+				    "a kernel with device-mapper); then diagnose again.",
+				    "%s (Disk %zu partition %zu) is BitLocker-encrypted: what Windows keeps "
+				    "there cannot be read from here.", dev ? dev : dk->path, i, p->number);
+			if (!v->ntfs || !v->ntfs->has_windows || !dev)
+				continue;
+			d->win = xrealloc(d->win, d->nwin + 1, sizeof(*d->win));
+			d->win[d->nwin++] = (struct diag_windows){ .disk_index = i, .part = p, .vol = v,
+								   .device = dev };
+		}
+	}
+	for (size_t i = 0; i < d->nwin; i++) {
+		struct diag_windows *w = &d->win[i];
+		const struct disk *dk = &inv->disks[w->disk_index];
+		find_store(inv, w);
+		if (!w->store) {
+			char *why = why_no_store(dk, w->disk_index);
+			add(d, DIAG_BLOCKS, SEV_ERROR, "bcd-missing", w->device,
+			    "Rebuild the boot files from Windows RE (bcdboot C:\\Windows).",
+			    "Nothing starts Windows on %s: %s.", w->device, why);
+			free(why);
+		} else if (!w->store->bcd) {
+			add(d, DIAG_UNKNOWN, SEV_WARNING, "bcd-unreadable", w->store_device,
+			    "Check the volume (winrescue check); Windows RE rebuilds a damaged store "
+			    "(bcdboot C:\\Windows).",
+			    "The BCD store on %s (%s) cannot be read: %s.", w->store_device,
+			    w->store->bcd_file, w->store->bcd_error ? w->store->bcd_error : "not known why");
+		} else {
+			/* two installations that share one store are checked once */
+			bool seen = false;
+			for (size_t j = 0; j < i; j++)
+				seen |= d->win[j].store == w->store;
+			if (seen) {
+				const struct bcd_store *s = w->store->bcd;
+				w->bootmgr = bootmgr_of(s);
+				w->loader = loader_for(s, w->device);
+			} else {
+				check_store(inv, d, w);
+			}
+		}
+		check_windows(d, w);
+	}
+	if (!d->nwin)
+		add(d, DIAG_UNKNOWN, SEV_WARNING, "windows-not-found", NULL,
+		    "'winrescue list' shows what is attached; the provider's console attaches the "
+		    "Windows disk.",
+		    "No disk outside the rescue system holds a readable Windows installation "
+		    "(\\Windows\\System32\\config\\SYSTEM).");
+	/* two disks with one identity: Windows renames one at its next start */
+	for (size_t i = 0; i < inv->nfindings; i++)
+		if (strcmp(inv->findings[i].code, "signature-collision") == 0)
+			add(d, DIAG_BLOCKS, SEV_ERROR, "signature-collision", inv->findings[i].device,
+			    inv->findings[i].action, "%s", inv->findings[i].message);
+	for (size_t i = 0; i < d->nf; i++) {
+		if (d->f[i].weight == DIAG_BLOCKS)
+			d->status = 4;
+		else if (d->f[i].weight == DIAG_UNKNOWN && d->status != 4)
+			d->status = 8;
+	}
+}
+
+void diagnosis_free(struct diagnosis *d)
+{
+	for (size_t i = 0; i < d->nf; i++) {
+		free(d->f[i].code);
+		free(d->f[i].device);
+		free(d->f[i].message);
+		free(d->f[i].next);
+	}
+	free(d->f);
+	for (size_t i = 0; i < d->nrep; i++)
+		repair_free(&d->rep[i]);
+	free(d->rep);
+	free(d->win);
+	memset(d, 0, sizeof(*d));
+}

@@ -1,0 +1,430 @@
+/*
+ * fix_boot.c - `fix-boot [DISK]`: resolve a bcd-device-mismatch by putting
+ * back the disk identity the BCD store expects (a GPT disk GUID, and a
+ * partition GUID that changed with it; or an MBR disk signature), as the
+ * diagnosis planned it (actions/diagnose.c). That is what Windows itself
+ * changed when it found two disks with one identity; the BCD, the
+ * partitions and the data stay as they are.
+ *
+ * libfdisk makes the change, on a sparse memory copy of the disk's first
+ * and last MiB (where a partition table lives): the sectors that differ
+ * afterwards are exactly what will be written. They are saved to an undo
+ * file first (undo.h), then written to the disk opened O_EXCL, then read
+ * back. `winrescue undo FILE` puts the old identity back.
+ */
+#include "actions/action.h"
+#include "actions/diagnose.h"
+#include "actions/undo.h"
+#include "lib/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <libfdisk.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#define WINDOW (1u << 20)	/* the head and tail of a disk copied for libfdisk */
+
+/* The sectors one repair writes: offsets, the new bytes, and their hash. */
+struct boot_write {
+	struct undo_range r;
+	uint8_t *data;
+	uint64_t old_hash;
+};
+
+struct fix_boot_priv {
+	struct diagnosis diag;
+	struct diag_repair **rep;	/* one per target, in job->targets order */
+	struct boot_write *w;		/* for job->targets[0] .. (all targets, in order) */
+	size_t nw;
+	size_t *first_w;		/* per target: its first write in w */
+	size_t *n_w;
+};
+
+static void fix_boot_free_priv(void *p)
+{
+	struct fix_boot_priv *f = p;
+
+	for (size_t i = 0; i < f->nw; i++)
+		free(f->w[i].data);
+	free(f->w);
+	free(f->first_w);
+	free(f->n_w);
+	free(f->rep);
+	diagnosis_free(&f->diag);
+	free(f);
+}
+
+/* libfdisk's questions and warnings are not for the screen. */
+static int quiet_ask(struct fdisk_context *cxt, struct fdisk_ask *ask, void *data)
+{
+	(void)cxt;
+	(void)ask;
+	(void)data;
+	return 0;
+}
+
+static int fix_boot_resolve(struct job *job, const char *spec)
+{
+	struct fix_boot_priv *f = job->priv = xcalloc(1, sizeof(*f));
+	struct vol_ref only = { 0 };
+	char *err = NULL;
+	int rc;
+
+	if (spec && *spec && target_resolve_disk(job->inv, spec, &only, &err) != ACT_OK) {
+		rc = job_result(job, ACT_USAGE, "unknown-disk", "'winrescue diagnose' names the disk.",
+				"%s.", err);
+		free(err);
+		return rc;
+	}
+	diagnose(job->inv, &f->diag);
+	for (size_t i = 0; i < f->diag.nrep; i++) {
+		struct diag_repair *r = &f->diag.rep[i];
+		bool dup = false;
+		if (only.disk && r->disk_index != only.disk_index)
+			continue;
+		for (size_t t = 0; t < job->ntargets; t++)
+			dup |= job->targets[t].disk_index == r->disk_index;
+		if (dup)
+			continue;	/* two stores asking the same of one disk */
+		struct vol_ref v = { .disk = &job->inv->disks[r->disk_index],
+				     .disk_index = r->disk_index,
+				     .vol = &job->inv->disks[r->disk_index].vol,
+				     .path = job->inv->disks[r->disk_index].path,
+				     .major = job->inv->disks[r->disk_index].major,
+				     .minor = job->inv->disks[r->disk_index].minor };
+		job->targets = xrealloc(job->targets, job->ntargets + 1, sizeof(*job->targets));
+		job->targets[job->ntargets++] = v;
+		f->rep = xrealloc(f->rep, job->ntargets, sizeof(*f->rep));
+		f->rep[job->ntargets - 1] = r;
+	}
+	return ACT_OK;
+}
+
+/*
+ * The new sectors of target t: libfdisk sets the identity on a sparse copy
+ * of the disk's head and tail; what differs is what will be written.
+ */
+static int compute_writes(struct job *job, size_t t, char **why)
+{
+	struct fix_boot_priv *f = job->priv;
+	const struct vol_ref *v = &job->targets[t];
+	const struct diag_repair *r = f->rep[t];
+	const struct disk *d = v->disk;
+	uint64_t size = d->size, head = size < WINDOW ? size : WINDOW;
+	uint64_t tail_off = size > WINDOW ? size - WINDOW : 0;
+	unsigned ss = d->log_sector ? d->log_sector : 512;
+	uint8_t *before = NULL, *after = NULL;
+	struct fdisk_context *cxt = NULL;
+	char *id = NULL, *dev_id = NULL;
+	int dfd = -1, mfd = -1, rc = -1;
+
+	f->first_w[t] = f->nw;
+	if ((dfd = open(v->path, O_RDONLY | O_CLOEXEC)) < 0) {
+		*why = xasprintf("%s cannot be read: %s", v->path, strerror(errno));
+		goto out;
+	}
+	before = xcalloc(1, (size_t)(head + WINDOW));
+	after = xcalloc(1, (size_t)(head + WINDOW));
+	if (pread_all(dfd, before, (size_t)head, 0) != 0 ||
+	    (tail_off >= head && pread_all(dfd, before + head, WINDOW, tail_off) != 0)) {
+		*why = xasprintf("%s cannot be read at its start or end: %s", v->path,
+				 strerror(errno ? errno : EIO));
+		goto out;
+	}
+	if ((mfd = memfd_create("fix-boot", MFD_CLOEXEC)) < 0 || ftruncate(mfd, (off_t)size) < 0 ||
+	    pwrite_all(mfd, before, (size_t)head, 0) != 0 ||
+	    (tail_off >= head && pwrite_all(mfd, before + head, WINDOW, tail_off) != 0)) {
+		*why = xasprintf("no memory copy of %s's partition table: %s", v->path, strerror(errno));
+		goto out;
+	}
+	cxt = fdisk_new_context();
+	fdisk_set_ask(cxt, quiet_ask, NULL);
+	fdisk_save_user_sector_size(cxt, d->phys_sector ? d->phys_sector : ss, ss);
+	if (!cxt || fdisk_assign_device_by_fd(cxt, mfd, v->path, 0) != 0 || !fdisk_has_label(cxt) ||
+	    fdisk_get_disklabel_id(cxt, &id) != 0 || !id) {
+		*why = xasprintf("libfdisk cannot read the partition table of %s", v->path);
+		goto out;
+	}
+	/* the copy must be the table the diagnosis read: its identity, its partitions */
+	if (strcasecmp(id + (strncmp(id, "0x", 2) == 0 ? 2 : 0), d->ptuuid ? d->ptuuid : "") != 0 ||
+	    fdisk_get_npartitions(cxt) < d->nparts) {
+		*why = xasprintf("the partition table of %s is not where winrescue copied it from "
+				 "(a table beyond the first and last MiB)", v->path);
+		goto out;
+	}
+	dev_id = r->gpt ? xstrdup(r->to_id) : xasprintf("0x%s", r->to_id);
+	if (fdisk_set_disklabel_id_from_string(cxt, dev_id) != 0) {
+		*why = xasprintf("libfdisk cannot set the identity of %s to %s", v->path, r->to_id);
+		goto out;
+	}
+	if (r->part_number) {
+		struct fdisk_partition *pa = fdisk_new_partition();
+		int e = fdisk_partition_set_uuid(pa, r->part_to);
+		if (!e)
+			e = fdisk_set_partition(cxt, r->part_number - 1, pa);
+		fdisk_unref_partition(pa);
+		if (e) {
+			*why = xasprintf("libfdisk cannot set the GUID of partition %zu of %s",
+					 r->part_number, v->path);
+			goto out;
+		}
+	}
+	if (fdisk_write_disklabel(cxt) != 0) {
+		*why = xasprintf("libfdisk cannot write the new table of %s (in memory)", v->path);
+		goto out;
+	}
+	/* nothing written outside the two windows */
+	off_t data = lseek(mfd, (off_t)head, SEEK_DATA);
+	if (data >= 0 && (uint64_t)data < tail_off) {
+		*why = xasprintf("libfdisk wrote to %s beyond its partition table (byte %lld)",
+				 v->path, (long long)data);
+		goto out;
+	}
+	if (pread_all(mfd, after, (size_t)head, 0) != 0 ||
+	    (tail_off >= head && pread_all(mfd, after + head, WINDOW, tail_off) != 0)) {
+		*why = xasprintf("the memory copy of %s cannot be read back", v->path);
+		goto out;
+	}
+	/* runs of changed sectors */
+	uint64_t total = head + (tail_off >= head ? WINDOW : 0);
+	for (uint64_t pos = 0; pos < total; pos += ss) {
+		uint64_t end = pos;
+		while (end < total && memcmp(before + end, after + end, ss) != 0 &&
+		       (end == pos || end != head))
+			end += ss;
+		if (end == pos)
+			continue;
+		struct boot_write *w;
+		uint64_t dev_off = pos < head ? pos : tail_off + (pos - head);
+		f->w = xrealloc(f->w, f->nw + 1, sizeof(*f->w));
+		w = &f->w[f->nw++];
+		memset(w, 0, sizeof(*w));
+		w->r.off = dev_off;
+		w->r.len = end - pos;
+		w->data = xcalloc(1, (size_t)w->r.len);
+		memcpy(w->data, after + pos, (size_t)w->r.len);
+		w->r.new_hash = hash64(w->data, (size_t)w->r.len, HASH64_INIT);
+		w->old_hash = hash64(before + pos, (size_t)w->r.len, HASH64_INIT);
+		w->r.what = dev_off == 0 ? (r->gpt ? "protective MBR" : "MBR (disk signature)")
+			  : dev_off == ss ? "primary GPT header"
+			  : dev_off + w->r.len == size ? "backup GPT header and entries"
+			  : "GPT partition entries";
+		pos = end - ss;
+	}
+	f->n_w[t] = f->nw - f->first_w[t];
+	rc = 0;
+out:
+	if (cxt) {
+		fdisk_deassign_device(cxt, 1);	/* nosync: a memory file */
+		fdisk_unref_context(cxt);
+	}
+	free(id);
+	free(dev_id);
+	free(before);
+	free(after);
+	if (mfd >= 0)
+		close(mfd);
+	if (dfd >= 0)
+		close(dfd);
+	return rc;
+}
+
+static int fix_boot_preflight(struct job *job)
+{
+	struct fix_boot_priv *f = job->priv;
+	char *why = NULL;
+	int rc;
+
+	if (job->ntargets > 1) {
+		char *list = xstrdup("");
+		for (size_t t = 0; t < job->ntargets; t++) {
+			char *l = xasprintf("%s%s%s", list, t ? ", " : "", job->targets[t].path);
+			free(list);
+			list = l;
+		}
+		rc = job_result(job, ACT_USAGE, "several-disks",
+				"Name one (winrescue fix-boot DISK): each gets an undo file of its own.",
+				"%zu disks need their identity back: %s.", job->ntargets, list);
+		free(list);
+		return rc;
+	}
+	f->first_w = xcalloc(job->ntargets + 1, sizeof(*f->first_w));
+	f->n_w = xcalloc(job->ntargets + 1, sizeof(*f->n_w));
+	for (size_t t = 0; t < job->ntargets; t++) {
+		const struct vol_ref *v = &job->targets[t];
+		const struct diag_repair *r = f->rep[t];
+		if (r->refused)
+			return job_result(job, ACT_REFUSED, "collision",
+					  "Rewrite the BCD's devices from Windows RE (bcdboot "
+					  "C:\\Windows) instead.",
+					  "Refused: the identity of %s cannot be put back: %s. Nothing was "
+					  "written.", v->path, r->refused);
+		if ((rc = job_refuse_unwritable(job, v, "changed")) != ACT_OK)
+			return rc;
+		if (compute_writes(job, t, &why) < 0) {
+			rc = job_result(job, ACT_FAILED, "no-plan", NULL, "%s; nothing was written.", why);
+			free(why);
+			return rc;
+		}
+	}
+	return ACT_OK;
+}
+
+static void fix_boot_plan(struct job *job)
+{
+	struct fix_boot_priv *f = job->priv;
+
+	if (!job->ntargets) {
+		bool mismatch = false;
+		for (size_t i = 0; i < f->diag.nf; i++)
+			mismatch |= strcmp(f->diag.f[i].code, "bcd-device-mismatch") == 0;
+		job_plan_step(job, "Nothing to do: %s", mismatch
+			      ? "no disk can be told to be the one the BCD store names"
+			      : "every device the BCD stores name is attached");
+		return;
+	}
+	for (size_t t = 0; t < job->ntargets; t++) {
+		const struct diag_repair *r = f->rep[t];
+		char *part = r->part_number ? xasprintf("; and the GUID of partition %zu from %s back "
+							"to %s", r->part_number, r->part_from,
+							r->part_to) : xstrdup("");
+		job_plan_step(job, "Set the %s of %s (Disk %zu) back from %s to %s, as the BCD store on "
+			      "%s expects%s", r->gpt ? "GPT disk GUID" : "MBR disk signature", r->disk,
+			      r->disk_index, r->from_id, r->to_id, r->store, part);
+		free(part);
+	}
+	job_plan_step(job, "Save the %zu sector range%s overwritten to an undo file in %s, then write "
+		      "them", f->nw, f->nw == 1 ? "" : "s", undo_dir_of(&job->opts));
+	job_plan_step(job, "Read the disk%s again: the BCD's devices must name %s partitions",
+		      job->ntargets == 1 ? "" : "s", job->ntargets == 1 ? "its" : "their");
+	job_plan_warn(job, "Windows gives a disk a new identity when it sees two with the same one: "
+		      "keep only the Windows disk attached when it starts.");
+	job->plan.writes = true;
+	job->plan.confirm = true;
+	job->plan.confirm_word = xstrdup(job->targets[0].disk->name);
+}
+
+static int fix_boot_run(struct job *job)
+{
+	struct fix_boot_priv *f = job->priv;
+	struct action_result *res = &job->res;
+	char *why = NULL, *err = NULL;
+	int rc, st;
+
+	if (!job->ntargets)
+		return job_result(job, ACT_OK, "nothing-to-fix", NULL,
+				  "%s; nothing was written.", job->plan.steps[0]);
+	for (size_t t = 0; t < job->ntargets; t++) {
+		const struct vol_ref *v = &job->targets[t];
+		const struct boot_write *w = &f->w[f->first_w[t]];
+		size_t n = f->n_w[t];
+		struct undo_range *ranges = xcalloc(n ? n : 1, sizeof(*ranges));
+		struct undo_writer uw;
+		int fd;
+
+		if ((fd = vol_open_exclusive(v, O_RDWR, &why, &st)) < 0) {
+			free(ranges);
+			rc = job_result(job, st, st == ACT_REFUSED ? "in-use" : "unwritable", NULL, "%s",
+					why);
+			free(why);
+			return rc;
+		}
+		if (!job_step(job, "%s", job->plan.steps[job->plan.nsteps - 2])) {
+			free(ranges);
+			close(fd);
+			return job_result(job, ACT_REFUSED, "cancelled", NULL,
+					  "Cancelled; nothing was written.");
+		}
+		for (size_t i = 0; i < n; i++)
+			ranges[i] = w[i].r;
+		rc = undo_begin(&uw, undo_dir_of(&job->opts), vol_name(v), "fix-boot", v->path,
+				vol_size(v), job->id, ranges, n, &err);
+		free(ranges);
+		for (size_t i = 0; rc == 0 && i < n; i++) {
+			uint64_t old;
+			if ((rc = undo_add(&uw, fd, &w[i].r, &old, &err)) == 0 && old != w[i].old_hash) {
+				err = xasprintf("%s changed since the plan was made (%s, byte %" PRIu64 ")",
+						v->path, w[i].r.what, w[i].r.off);
+				rc = -1;
+			}
+		}
+		if (rc == 0)
+			rc = undo_finish(&uw, &err);
+		if (rc != 0) {
+			if (uw.path)
+				undo_abort(&uw);
+			close(fd);
+			rc = job_result(job, ACT_FAILED, "undo-failed", NULL,
+					"Nothing was written to %s: %s.", v->path, err);
+			free(err);
+			return rc;
+		}
+		free(res->undo_file);
+		res->undo_file = uw.path;
+		uw.path = NULL;
+		job->cancel = NULL;	/* from the first write on, the whole change goes in */
+		for (size_t i = 0; i < n; i++) {
+			if (pwrite_all(fd, w[i].data, (size_t)w[i].r.len, w[i].r.off) != 0 ||
+			    fdatasync(fd) != 0) {
+				int e = errno;
+				bool back = undo_rollback(res->undo_file, fd, i);
+				close(fd);
+				return job_result(job, ACT_FAILED, "write-failed",
+						  "The device fails to write: copy it with ddrescue first.",
+						  "Writing the %s of %s failed: %s. %s", w[i].r.what, v->path,
+						  strerror(e), back ? "What was written is put back." :
+						  "Putting it back failed too; the undo file holds the old bytes.");
+			}
+			res->bytes_written += w[i].r.len;
+		}
+		/*
+		 * The kernel is not asked to read the table again: BLKRRPART drops
+		 * every partition node first, and where nothing adds them back (no
+		 * udev) they are gone. Partitions did not move; only a changed
+		 * partition GUID stays old in /sys until the next start.
+		 */
+		close(fd);
+	}
+	/* the proof: the store's devices name this disk's partitions again */
+	job_step(job, "%s", job->plan.steps[job->plan.nsteps - 1]);
+	static const struct probe_ctx here = { 0 };
+	struct inventory *inv = probes_scan(&here);
+	struct diagnosis after;
+	bool left = false;
+	diagnose(inv, &after);
+	for (size_t i = 0; i < after.nf; i++)
+		left |= strcmp(after.f[i].code, "bcd-device-mismatch") == 0 && after.f[i].device &&
+			strcmp(after.f[i].device, f->rep[0]->store) == 0;
+	diagnosis_free(&after);
+	inventory_free(inv);
+	if (left)
+		return job_result(job, ACT_FAILED, "still-mismatched",
+				  "Put the previous identity back with 'winrescue undo FILE', then "
+				  "rebuild the store from Windows RE (bcdboot C:\\Windows).",
+				  "%s was written, but the BCD store on %s still names a disk that is not "
+				  "attached; the undo file is %s.", job->targets[0].path, f->rep[0]->store,
+				  res->undo_file);
+	return job_result(job, ACT_OK, "fixed",
+			  "Detach the rescue disk and start Windows; 'winrescue undo FILE' puts the "
+			  "previous identity back.",
+			  "%s has the identity the BCD store expects again (%s); the undo file is %s.",
+			  job->targets[0].path, f->rep[0]->to_id, res->undo_file);
+}
+
+const struct action action_fix_boot = {
+	.name = "fix-boot",
+	.label = "Fix boot: put the disk identity back",
+	.key = 0,		/* from the TUI's Boot diagnosis screen */
+	.risk = RISK_WRITES_TABLE,
+	.resolve = fix_boot_resolve,
+	.preflight = fix_boot_preflight,
+	.plan = fix_boot_plan,
+	.run = fix_boot_run,
+	.free_priv = fix_boot_free_priv,
+};

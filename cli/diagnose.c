@@ -1,0 +1,235 @@
+/*
+ * diagnose.c - `winrescue diagnose [--json]`: why Windows would not boot,
+ * read-only. The findings come from actions/diagnose.c; this file only
+ * prints them. Exit 0 when nothing found stops the boot, 4 when something
+ * does, 8 when the evidence could not be read (as check).
+ */
+#include "actions/diagnose.h"
+#include "cli/cli.h"
+#include "cli/output.h"
+#include "lib/jsonutil.h"
+#include "lib/util.h"
+
+#include <getopt.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char diagnose_usage[] =
+	"Usage: winrescue diagnose [--json]\n"
+	"Why Windows would not boot, as far as it can be seen from here; read-only.\n"
+	"For each Windows installation on a disk that is not the rescue system's: the\n"
+	"BCD store that starts it, its devices matched to the disks attached, and the\n"
+	"state of the volume and hives. Findings: bcd-device-mismatch, bcd-missing,\n"
+	"bcd-unreadable, bcd-default-missing, bcd-path-missing, signature-collision,\n"
+	"ntfs-hibernated, fast-startup, pending-updates, safe-mode-set, hive-dirty,\n"
+	"hive-unreadable, controlset-missing, bitlocker-locked, windows-not-found.\n"
+	"Exit: 0 nothing found stops the boot, 4 something does, 8 the evidence could\n"
+	"not be read, 16 usage.\n";
+
+static const char *sev_word(enum severity s)
+{
+	return s == SEV_ERROR ? "error" : s == SEV_WARNING ? "warning" : "info";
+}
+
+static struct json_object *entry_json(const struct bcd_entry *e)
+{
+	struct json_object *o;
+
+	if (!e)
+		return NULL;
+	o = json_object_new_object();
+	json_add(o, "id", json_str(e->id));
+	json_add(o, "description", json_str(e->description));
+	json_add(o, "path", json_str(e->path));
+	json_add(o, "device", json_str(e->has_device ? e->device.present : NULL));
+	json_add(o, "osdevice", json_str(e->has_osdevice ? e->osdevice.present : NULL));
+	return o;
+}
+
+static char *diagnose_json(const struct inventory *inv, const struct diagnosis *d)
+{
+	struct json_object *root = output_json_envelope(), *a;
+
+	a = json_object_new_array();
+	for (size_t i = 0; i < d->nwin; i++) {
+		const struct diag_windows *w = &d->win[i];
+		const struct win_system *s = w->vol->ntfs->win;
+		struct json_object *o = json_object_new_object(), *st = NULL;
+		json_add(o, "device", json_str(w->device));
+		json_add(o, "disk", json_object_new_int64((int64_t)w->disk_index));
+		json_add(o, "disk_path", json_str(inv->disks[w->disk_index].path));
+		json_add(o, "product_name", json_str(s ? s->product_name : NULL));
+		json_add(o, "build", json_str(s ? s->build : NULL));
+		json_add(o, "computer_name", json_str(s ? s->computer_name : NULL));
+		if (w->store) {
+			st = json_object_new_object();
+			json_add(st, "device", json_str(w->store_device));
+			json_add(st, "file", json_str(w->store->bcd_file));
+			json_add(st, "error", json_str(w->store->bcd_error));
+		}
+		json_add(o, "store", st);
+		json_add(o, "bootmgr", entry_json(w->bootmgr));
+		json_add(o, "default", entry_json(w->loader));
+		json_object_array_add(a, o);
+	}
+	json_add(root, "windows", a);
+	a = json_object_new_array();
+	for (size_t i = 0; i < d->nf; i++) {
+		const struct diag_finding *f = &d->f[i];
+		struct json_object *o = json_object_new_object();
+		json_add(o, "code", json_str(f->code));
+		json_add(o, "severity", json_str(sev_word(f->severity)));
+		json_add(o, "weight", json_str(diag_weight_name(f->weight)));
+		json_add(o, "device", json_str(f->device));
+		json_add(o, "message", json_str(f->message));
+		json_add(o, "next", json_str(f->next));
+		json_add(o, "fixable", json_object_new_boolean(f->fixable));
+		json_object_array_add(a, o);
+	}
+	json_add(root, "findings", a);
+	a = json_object_new_array();
+	for (size_t i = 0; i < d->nrep; i++) {
+		const struct diag_repair *r = &d->rep[i];
+		struct json_object *o = json_object_new_object();
+		json_add(o, "disk", json_str(r->disk));
+		json_add(o, "kind", json_str(r->gpt ? "gpt-disk-guid" : "mbr-signature"));
+		json_add(o, "from", json_str(r->from_id));
+		json_add(o, "to", json_str(r->to_id));
+		json_add(o, "partition", r->part_number ? json_object_new_int64((int64_t)r->part_number)
+							: NULL);
+		json_add(o, "partition_from", json_str(r->part_from));
+		json_add(o, "partition_to", json_str(r->part_to));
+		json_add(o, "store", json_str(r->store));
+		json_add(o, "refused", json_str(r->refused));
+		json_object_array_add(a, o);
+	}
+	json_add(root, "repairs", a);
+	json_add(root, "status", json_object_new_int(d->status));
+	return output_json_string(root);
+}
+
+/* One line per entry: where the boot manager and the default loader point. */
+static void entry_line(FILE *out, const char *what, const struct bcd_entry *e, bool os)
+{
+	const struct bcd_device *b = os && e->has_osdevice ? &e->osdevice : &e->device;
+	char *where = (os && e->has_osdevice) || e->has_device ? bcd_device_words(b) : xstrdup("-");
+	char *line = xasprintf("%s \"%s\": %s on %s", what, e->description ? e->description : "-",
+			       e->path ? e->path : "-", where);
+
+	output_wrapped(out, "    ", line);
+	free(line);
+	free(where);
+}
+
+static void diagnose_text(FILE *out, const struct inventory *inv, const struct diagnosis *d)
+{
+	size_t blocks = 0;
+
+	for (size_t i = 0; i < d->nwin; i++) {
+		const struct diag_windows *w = &d->win[i];
+		const struct win_system *s = w->vol->ntfs->win;
+		char *line = xasprintf("%s%s%s on %s (Disk %zu%s%s)%s%s",
+				       s && s->product_name ? s->product_name : "Windows",
+				       s && s->build ? " build " : "", s && s->build ? s->build : "",
+				       w->device, w->disk_index, w->part ? ", " : "",
+				       w->part ? inv->disks[w->disk_index].path : "",
+				       s && s->computer_name ? ", computer " : "",
+				       s && s->computer_name ? s->computer_name : "");
+		output_wrapped(out, "", line);
+		free(line);
+		if (!w->store) {
+			fprintf(out, "  Boot configuration: none found\n");
+			continue;
+		}
+		line = xasprintf("Boot configuration: %s on %s%s%s", w->store->bcd_file,
+				 w->store_device, w->store->bcd ? "" : " (unreadable)", "");
+		output_wrapped(out, "  ", line);
+		free(line);
+		if (w->bootmgr)
+			entry_line(out, "boot manager", w->bootmgr, false);
+		if (w->loader)
+			entry_line(out, "default", w->loader, true);
+	}
+	if (d->nwin)
+		fputc('\n', out);
+	for (size_t i = 0; i < d->nf; i++) {
+		const struct diag_finding *f = &d->f[i];
+		char *line = xasprintf("%s %s: %s", f->weight == DIAG_BLOCKS ? "[stops boot]"
+				       : f->weight == DIAG_UNKNOWN ? "[not known]" : "[note]",
+				       f->code, f->message);
+		blocks += f->weight == DIAG_BLOCKS;
+		output_wrapped(out, "", line);
+		free(line);
+		if (f->next) {
+			line = xasprintf("Next: %s", f->next);
+			output_wrapped(out, "  ", line);
+			free(line);
+		}
+	}
+	if (d->status == 4)
+		fprintf(out, "%sVerdict: Windows would not start normally: %zu finding%s stop%s it "
+			"(exit 4).\n", d->nf ? "\n" : "", blocks, blocks == 1 ? "" : "s",
+			blocks == 1 ? "s" : "");
+	else if (d->status == 8)
+		fprintf(out, "%sVerdict: not known: part of the evidence could not be read (exit 8).\n",
+			d->nf ? "\n" : "");
+	else
+		fprintf(out, "%sVerdict: nothing found that would stop Windows from starting.\n",
+			d->nf ? "\n" : "");
+}
+
+int cmd_diagnose(int argc, char **argv, struct global_opts *g)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct probe_ctx ctx = { .sysroot = g->sysroot };
+	struct inventory *inv;
+	struct diagnosis d;
+	bool json = false;
+	int c, rc;
+
+	opterr = 0;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, ":jh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j': json = true; break;
+		case 'h': fputs(diagnose_usage, stdout); return WR_EXIT_OK;
+		case ':':
+			return cli_usage_error("option '%s' needs an argument; see 'winrescue diagnose "
+					       "--help'", argv[optind - 1]);
+		default:
+			return cli_usage_error("unknown option '%s' for diagnose; see 'winrescue "
+					       "diagnose --help'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error("diagnose takes no arguments ('%s'); see 'winrescue diagnose "
+				       "--help'", argv[optind]);
+	inv = probes_scan(&ctx);
+	if (inv->error) {
+		fprintf(stderr, "winrescue: %s; is /sys mounted?\n", inv->error);
+		inventory_free(inv);
+		return ACT_OPERATIONAL;
+	}
+	diagnose(inv, &d);
+	rc = d.status;
+	if (json) {
+		char *s = diagnose_json(inv, &d);
+		puts(s);
+		free(s);
+	} else {
+		diagnose_text(stdout, inv, &d);
+	}
+	diagnosis_free(&d);
+	inventory_free(inv);
+	if (fflush(stdout) != 0) {
+		perror("winrescue: cannot write the output");
+		rc = ACT_OPERATIONAL;
+	}
+	return rc;
+}

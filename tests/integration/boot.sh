@@ -1,0 +1,248 @@
+#!/usr/bin/env bash
+# tests/integration/boot.sh - `winrescue diagnose` and `winrescue fix-boot`
+# on real disks (loop devices, sfdisk, mkntfs, mkfs.vfat, mtools) holding
+# the fixtures' real BCD store and SYSTEM hive and a SOFTWARE hive made
+# with hivex:
+#
+#   (a) a UEFI disk with the GUIDs the BCD names: the store read from the
+#       ESP through mtools, every device matched, exit 0; list shows the
+#       product facts and the ESP's store;
+#   (b) the same disk after its GUID changed (sfdisk --disk-id): exit 4,
+#       bcd-device-mismatch naming the disk and the GUID it had; diagnose
+#       and fix-boot --dry-run write nothing (sha256); fix-boot without
+#       --yes and no terminal is refused; fix-boot --yes puts the GUID back
+#       (sfdisk reads it, diagnose exit 0, an undo file, the audit log);
+#       undo brings the mismatch back byte for byte (sha256);
+#   (c) a disk holding the GUID the BCD expects attached too: fix-boot
+#       refuses (the collision would come back), nothing written;
+#   (d) an MBR disk with System Reserved whose BCD (made with hivex from the
+#       real one) names its signature and offsets: exit 0; signature
+#       changed: exit 4, fix-boot, exit 0, undo, exit 4;
+#   (e) refusals and bad input: a mounted partition (fix-boot refused, in
+#       use), a damaged BCD on the ESP (bcd-unreadable, exit 8), no store
+#       (bcd-missing), Safe Mode set, updates pending, a hibernated Windows,
+#       a missing winload, two Windows installations, a disk that is not
+#       there; never a crash, nothing written.
+# Needs root, loop devices, FUSE (ntfs-3g) and mtools.
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+. "$HERE/../lib.sh"
+. "$HERE/../lib-json.sh"
+. "$HERE/disks.sh"
+
+wr_require_root_loop_fuse
+wr_require_fixtures
+wr_require_tools jq sfdisk losetup partx mkntfs ntfs-3g mkfs.vfat mcopy sha256sum timeout
+[ -x "$WR_BIN" ] || wr_bail "$WR_BIN not built"
+for t in "$WR_NTFS_STATE" "$WR_HIVE_EDIT"; do
+	[ -x "$t" ] || make -C "$WR_ROOT" --no-print-directory "${t#"$WR_ROOT"/}" >/dev/null ||
+		wr_bail "cannot build $t"
+done
+
+wr_tmpdir_to T
+export WINRESCUE_LOG=$T/audit.jsonl
+export WINRESCUE_UNDO_DIR=$T/undo
+
+# diagnose: JSON into $T/d.json, text into $T/d.txt, exit status into RC
+diagnose() {
+	timeout 120 "$WR_BIN" diagnose --json >"$T/d.json" 2>"$T/err.txt" </dev/null
+	RC=$?
+	timeout 120 "$WR_BIN" diagnose >"$T/d.txt" 2>>"$T/err.txt" </dev/null
+}
+fixboot() {
+	timeout 120 "$WR_BIN" fix-boot --json "$@" >"$T/out.json" 2>"$T/err.txt" </dev/null
+	RC=$?
+}
+undo() {
+	timeout 120 "$WR_BIN" undo --json "$@" >"$T/out.json" 2>"$T/err.txt" </dev/null
+	RC=$?
+}
+# findings with this code about this device (or any device: -)
+n_found() {
+	jq --arg c "$1" --arg d "$2" '[.findings[] | select(.code == $c and ($d == "-" or .device == $d))] | length' "$T/d.json"
+}
+code() { jq -r '.code' "$T/out.json"; }
+sha() { wr_sha "$1"; }
+disk_id() { sfdisk --dump "$1" 2>/dev/null | awk '/^label-id:/ { print tolower($2) }'; }
+# set_disk_id DEV ID: what Windows does to a disk whose identity collides
+set_disk_id() {
+	sfdisk -q --disk-id "$1" "$2" >/dev/null 2>&1 || return 1
+	partx -a "$1" >/dev/null 2>&1 || true
+	[ -b "${1}p1" ]
+}
+
+# ------------------------------------------- (a) a UEFI disk the BCD names
+make_uefi_disk "$T/uefi.img" bcd || wr_bail "make_uefi_disk"
+wr_attach_to U "$T/uefi.img" || wr_bail "attach"
+UP1=${U}p1 UP3=${U}p3
+S0=$(sha "$T/uefi.img")
+
+diagnose
+expect_eq "(a) diagnose: nothing stops the boot (exit 0)" 0 "$RC"
+expect_eq "(a) one Windows installation on the UEFI disk" "$UP3" \
+	"$(jq -r --arg d "$U" '[.windows[] | select(.disk_path == $d)][0].device' "$T/d.json")"
+expect_eq "(a) its store is the ESP's, read through mtools" "$UP1 \\EFI\\Microsoft\\Boot\\BCD" \
+	"$(jq -r --arg d "$UP3" '.windows[] | select(.device == $d) | "\(.store.device) \(.store.file)"' "$T/d.json")"
+expect_eq "(a) the default loader's device and osdevice are C:" "$UP3 $UP3" \
+	"$(jq -r --arg d "$UP3" '.windows[] | select(.device == $d) | "\(.default.device) \(.default.osdevice)"' "$T/d.json")"
+expect_eq "(a) the boot manager's device is the ESP" "$UP1" \
+	"$(jq -r --arg d "$UP3" '.windows[] | select(.device == $d) | .bootmgr.device' "$T/d.json")"
+expect_eq "(a) the product name from the SOFTWARE hive" "Windows Server 2019 Datacenter 17763.4010" \
+	"$(jq -r --arg d "$UP3" '.windows[] | select(.device == $d) | "\(.product_name) \(.build)"' "$T/d.json")"
+expect_eq "(a) no bcd finding about the ESP" 0 "$(n_found bcd-device-mismatch "$UP1")"
+expect_match "(a) the text verdict" "nothing found that would stop Windows" "$(cat "$T/d.txt")"
+expect_eq "(a) schema 1.5" "1.5" "$(jq -r '.schema.version | map(tostring) | join(".")' "$T/d.json")"
+
+"$WR_BIN" list --json >"$T/list.json" 2>/dev/null
+expect_eq "(a) list: the ESP's bcd_store (file, 17 entries)" "\\EFI\\Microsoft\\Boot\\BCD 17" \
+	"$(jq -r --arg p "$UP1" '.disks[].partitions[] | select(.path == $p) | .bcd_store | "\(.file) \(.entries | length)"' "$T/list.json")"
+expect_eq "(a) list: windows.product_name, edition, version, build, display_version" \
+	"Windows Server 2019 Datacenter ServerDatacenter 10.0 17763.4010 1809" \
+	"$(jq -r --arg p "$UP3" '.disks[].partitions[] | select(.path == $p) | .windows | "\(.product_name) \(.edition) \(.version) \(.build) \(.display_version)"' "$T/list.json")"
+expect_eq "(a) list: winload.efi seen, no pending updates" "true false false" \
+	"$(jq -r --arg p "$UP3" '.disks[].partitions[] | select(.path == $p) | .windows | "\(.winload_efi) \(.pending_xml) \(.reboot_pending)"' "$T/list.json")"
+expect_match "(a) list text: the product on the Windows line" \
+	"Windows Server 2019 Datacenter 1809 build 17763.4010 on $UP3" "$("$WR_BIN" list 2>/dev/null)"
+expect_eq "(a) diagnose and list wrote nothing (sha256)" "$S0" "$(sha "$T/uefi.img")"
+
+# ------------------------------------------- (b) its disk GUID changed
+NEWID=11111111-2222-3333-4444-555555555555
+set_disk_id "$U" "$NEWID" || wr_bail "sfdisk --disk-id"
+S1=$(sha "$T/uefi.img")
+diagnose
+expect_eq "(b) diagnose: something stops the boot (exit 4)" 4 "$RC"
+expect_eq "(b) one bcd-device-mismatch about the ESP's store" 1 "$(n_found bcd-device-mismatch "$UP1")"
+expect_eq "(b) it is fixable" true \
+	"$(jq -r --arg d "$UP1" '.findings[] | select(.code == "bcd-device-mismatch" and .device == $d) | .fixable' "$T/d.json")"
+expect_eq "(b) the repair: the disk, from the new GUID to the BCD's" "$U $NEWID $WR_BCD_DISK null" \
+	"$(jq -r --arg d "$U" '.repairs[] | select(.disk == $d) | "\(.disk) \(.from) \(.to) \(.refused)"' "$T/d.json")"
+expect_match "(b) the text names the 0xc000000e case and the likely disk" \
+	"0xc000000e error. Disk [0-9]+ \\($U\\) is most likely that disk" "$(tr '\n' ' ' <"$T/d.txt")"
+expect_eq "(b) diagnose wrote nothing (sha256)" "$S1" "$(sha "$T/uefi.img")"
+
+fixboot --dry-run
+expect_eq "(b) fix-boot --dry-run: exit 0" 0 "$RC"
+expect_match "(b) the plan names the GUIDs" "Set the GPT disk GUID of $U .* from $NEWID to $WR_BCD_DISK" \
+	"$(jq -r '.plan.steps[0]' "$T/out.json")"
+expect_eq "(b) --dry-run wrote nothing (sha256)" "$S1" "$(sha "$T/uefi.img")"
+"$WR_BIN" fix-boot >/dev/null 2>&1 </dev/null
+expect_eq "(b) no --yes and no terminal: refused (32)" 32 "$?"
+expect_eq "(b) nothing written without --yes (sha256)" "$S1" "$(sha "$T/uefi.img")"
+
+data_sha() { dd if="$1" bs=1M skip=1 count=298 2>/dev/null | sha256sum | cut -d' ' -f1; }
+D1=$(data_sha "$T/uefi.img")
+fixboot --yes
+expect_eq "(b) fix-boot --yes: exit 0" 0 "$RC"
+expect_eq "(b) code fixed" fixed "$(code)"
+UNDO=$(jq -r '.undo_file // empty' "$T/out.json")
+expect_eq "(b) the undo file is in WINRESCUE_UNDO_DIR" "$WINRESCUE_UNDO_DIR" "$(dirname "$UNDO")"
+ok_if() { if [ "$2" = 0 ]; then ok "$1"; else nok "$1"; fi; }
+[ -s "$UNDO" ]; ok_if "(b) the undo file exists" $?
+expect_eq "(b) sfdisk reads the BCD's disk GUID again" "$WR_BCD_DISK" "$(disk_id "$U")"
+expect_eq "(b) the partitions are still there" "4" "$(ls "$U"p* 2>/dev/null | wc -l)"
+diagnose
+expect_eq "(b) diagnose after fix-boot: exit 0" 0 "$RC"
+expect_eq "(b) no mismatch left" 0 "$(n_found bcd-device-mismatch -)"
+expect_eq "(b) the audit log has fix-boot's plan and result" "plan result" \
+	"$(jq -r 'select(.action == "fix-boot") | .event' "$WINRESCUE_LOG" | tail -2 | tr '\n' ' ' | sed 's/ $//')"
+expect_eq "(b) only the partition table changed: the partitions did not" "$D1" \
+	"$(data_sha "$T/uefi.img")"
+undo "$UNDO" --yes
+expect_eq "(b) undo: exit 0" 0 "$RC"
+expect_eq "(b) undo brings the changed GUID back byte for byte (sha256)" "$S1" "$(sha "$T/uefi.img")"
+diagnose
+expect_eq "(b) after undo: the mismatch again (exit 4)" "4 1" "$RC $(n_found bcd-device-mismatch "$UP1")"
+
+# ------------------------------------------- (c) the GUID it expects is taken
+_wrd_new "$T/twin.img" 8M
+printf 'label: gpt\nlabel-id: %s\nstart=2048, size=4MiB\n' "$WR_BCD_DISK" | sfdisk -q "$T/twin.img" >/dev/null
+wr_attach_to TWIN "$T/twin.img" || wr_bail "attach twin"
+diagnose
+expect_match "(c) the repair is refused: the collision would come back" "already has GPT disk GUID $WR_BCD_DISK" \
+	"$(jq -r --arg d "$U" '.repairs[] | select(.disk == $d) | .refused' "$T/d.json")"
+expect_eq "(c) the finding is not fixable" false \
+	"$(jq -r --arg d "$UP1" '.findings[] | select(.code == "bcd-device-mismatch" and .device == $d) | .fixable' "$T/d.json")"
+fixboot "$U" --yes
+expect_eq "(c) fix-boot refused (32, collision)" "32 collision" "$RC $(code)"
+expect_eq "(c) nothing written (sha256)" "$S1" "$(sha "$T/uefi.img")"
+wr_detach "$TWIN"
+
+# ------------------------------------------- (e) refusals on the UEFI disk
+wr_mount_ntfs "$UP3" "$T/mnt" ro || wr_bail "mount"
+fixboot "$U" --yes
+expect_eq "(e) a mounted partition: fix-boot refused (32, in-use)" "32 in-use" "$RC $(code)"
+wr_umount "$T/mnt" || wr_bail "umount"
+expect_eq "(e) nothing written (sha256)" "$S1" "$(sha "$T/uefi.img")"
+fixboot nosuchdisk --yes
+expect_eq "(e) a disk that is not there: usage (16)" 16 "$RC"
+expect_match "(e) its error names it" "nosuchdisk" "$(jq -r '.message' "$T/out.json")"
+
+# a damaged store on the ESP: said in words, exit 8 (not 0, not a crash)
+head -c 8192 /dev/urandom >"$T/bad.bcd"
+MTOOLS_SKIP_CHECK=1 mcopy -o -i "$UP1" "$T/bad.bcd" ::/EFI/Microsoft/Boot/BCD >/dev/null 2>&1 || wr_bail "mcopy"
+diagnose
+expect_eq "(e) a damaged BCD: exit 8" 8 "$RC"
+expect_match "(e) bcd-unreadable says why" "cannot be read as a registry hive" \
+	"$(jq -r --arg d "$UP1" '.findings[] | select(.code == "bcd-unreadable" and .device == $d) | .message' "$T/d.json")"
+MTOOLS_SKIP_CHECK=1 mdel -i "$UP1" ::/EFI/Microsoft/Boot/BCD >/dev/null 2>&1 || wr_bail "mdel"
+diagnose
+expect_eq "(e) no store on the ESP: bcd-missing, exit 4" "4 1" "$RC $(n_found bcd-missing "$UP3")"
+wr_detach "$U"
+
+# ------------------------------------------- (d) an MBR disk and its own BCD
+make_bios_disk "$T/bios.img" 0x5cbea03e bcd || wr_bail "make_bios_disk"
+wr_attach_to B "$T/bios.img" || wr_bail "attach"
+diagnose
+expect_eq "(d) the MBR store names this disk: exit 0" 0 "$RC"
+expect_eq "(d) its store is System Reserved's \\Boot\\BCD" "${B}p1 \\Boot\\BCD" \
+	"$(jq -r --arg d "${B}p2" '.windows[] | select(.device == $d) | "\(.store.device) \(.store.file)"' "$T/d.json")"
+expect_eq "(d) the default loader names C: by signature and offset" "${B}p2" \
+	"$(jq -r --arg d "${B}p2" '.windows[] | select(.device == $d) | .default.osdevice' "$T/d.json")"
+set_disk_id "$B" 0xdeadbeef || wr_bail "sfdisk --disk-id"
+S2=$(sha "$T/bios.img")
+diagnose
+expect_eq "(d) signature changed: exit 4" 4 "$RC"
+expect_eq "(d) the repair: signature deadbeef back to 5cbea03e" "deadbeef 5cbea03e" \
+	"$(jq -r --arg d "$B" '.repairs[] | select(.disk == $d) | "\(.from) \(.to)"' "$T/d.json")"
+fixboot "$B" --yes
+expect_eq "(d) fix-boot: exit 0, fixed" "0 fixed" "$RC $(code)"
+UNDO=$(jq -r '.undo_file // empty' "$T/out.json")
+expect_eq "(d) sfdisk reads the signature again" 0x5cbea03e "$(disk_id "$B")"
+diagnose
+expect_eq "(d) after fix-boot: exit 0" 0 "$RC"
+undo "$UNDO" --yes
+expect_eq "(d) undo restores it byte for byte" "0 $S2" "$RC $(sha "$T/bios.img")"
+diagnose
+expect_eq "(d) after undo: exit 4 again" 4 "$RC"
+set_disk_id "$B" 0x5cbea03e || wr_bail "sfdisk --disk-id back"
+
+# Safe Mode, pending updates, a missing winload, a hibernated Windows: in words
+mkdir -p "$T/m"
+wr_mount_ntfs "${B}p1" "$T/m" || wr_bail "mount p1"
+"$WR_HIVE_EDIT" "$T/m/Boot/BCD" bin8 "Objects\\$WR_BCD_LOADER\\Elements\\25000080" Element 0 ||
+	nok "(e) hive-edit safeboot"
+wr_umount "$T/m"
+wr_mount_ntfs "${B}p2" "$T/m" || wr_bail "mount p2"
+mkdir -p "$T/m/windows/WinSxS" && echo '<PendingTransaction/>' >"$T/m/windows/WinSxS/pending.xml"
+rm -f "$T/m/windows/system32/winload.exe"
+wr_umount "$T/m"
+"$WR_NTFS_STATE" "${B}p2" logfile fast-restart >/dev/null || nok "(e) ntfs-state fast-restart"
+diagnose
+expect_eq "(e) Safe Mode set: safe-mode-set" 1 "$(n_found safe-mode-set "${B}p1")"
+expect_eq "(e) pending.xml: pending-updates" 1 "$(n_found pending-updates "${B}p2")"
+expect_eq "(e) winload.exe gone: bcd-path-missing" 1 "$(n_found bcd-path-missing "${B}p2")"
+expect_eq "(e) Fast Startup: fast-startup (a note)" "note" \
+	"$(jq -r --arg d "${B}p2" '.findings[] | select(.code == "fast-startup" and .device == $d) | .weight' "$T/d.json")"
+expect_eq "(e) exit 4 (the loader is missing)" 4 "$RC"
+
+# two Windows installations: each with its own store
+make_uefi_disk "$T/uefi2.img" bcd || wr_bail "make_uefi_disk 2"
+wr_attach_to U "$T/uefi2.img" || wr_bail "attach 2"
+diagnose
+expect_eq "(e) two installations, two stores" "${B}p1 ${U}p1" \
+	"$(jq -r --arg a "${B}p2" --arg b "${U}p3" '[.windows[] | select(.device == $a or .device == $b) | .store.device] | join(" ")' "$T/d.json")"
+expect_eq "(e) no error on stderr" "" "$(cat "$T/err.txt")"
+expect_eq "(e) diagnose wrote nothing to the audit log" 0 \
+	"$(jq -r 'select(.action == "diagnose")' "$WINRESCUE_LOG" | wc -l)"
+
+wr_finish

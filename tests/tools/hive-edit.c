@@ -1,0 +1,135 @@
+/*
+ * hive-edit - make test hives with hivex: a SOFTWARE hive from hivex's
+ * minimal one, a BCD store whose devices name the test disks. The hive
+ * file is changed in place (tests work on their own copy).
+ *
+ *   hive-edit FILE sz KEY NAME VALUE        REG_SZ (keys made as needed)
+ *   hive-edit FILE dword KEY NAME N         REG_DWORD
+ *   hive-edit FILE multi KEY NAME VALUE     REG_MULTI_SZ with one string
+ *   hive-edit FILE key KEY                  the key only
+ *   hive-edit FILE bin8 KEY NAME N          REG_BINARY, 8 bytes little-endian (a BCD integer)
+ *   hive-edit FILE bcd-gpt OBJECT ELEMENT DISKGUID PARTGUID
+ *   hive-edit FILE bcd-mbr OBJECT ELEMENT SIGNATURE OFFSET
+ *       rewrite Objects\OBJECT\Elements\ELEMENT\Element (a partition device)
+ *       with probes/bcd.c's encoder, as fix-boot would
+ */
+#include "probes/bcd.h"
+
+#include <errno.h>
+#include <hivex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void die(const char *what)
+{
+	fprintf(stderr, "hive-edit: %s%s%s\n", what, errno ? ": " : "", errno ? strerror(errno) : "");
+	exit(1);
+}
+
+/* KEY (backslashes), made as needed. */
+static hive_node_h make_key(hive_h *h, const char *path)
+{
+	hive_node_h n = hivex_root(h);
+	char *copy = strdup(path), *save = NULL;
+
+	for (char *t = strtok_r(copy, "\\", &save); t; t = strtok_r(NULL, "\\", &save)) {
+		hive_node_h c = hivex_node_get_child(h, n, t);
+		if (!c && !(c = hivex_node_add_child(h, n, t)))
+			die("cannot add a key");
+		n = c;
+	}
+	free(copy);
+	return n;
+}
+
+/* UTF-16LE of an ASCII string, with its terminator (n strings: one more for MULTI_SZ). */
+static char *utf16(const char *s, size_t *len, bool multi)
+{
+	size_t n = strlen(s);
+	char *out = calloc(2 * n + 4, 1);
+
+	for (size_t i = 0; i < n; i++)
+		out[2 * i] = s[i];
+	*len = 2 * n + (multi ? 4 : 2);
+	return out;
+}
+
+static void set_value(hive_h *h, const char *key, const char *name, hive_type t, char *data,
+		      size_t len)
+{
+	hive_node_h n = make_key(h, key);
+	hive_set_value v = { .key = (char *)name, .t = t, .len = len, .value = data };
+
+	if (hivex_node_set_value(h, n, &v, 0) != 0)
+		die("cannot set the value");
+}
+
+int main(int argc, char **argv)
+{
+	hive_h *h;
+
+	if (argc < 3) {
+		fputs("usage: hive-edit FILE sz|dword|multi|bin8|key|bcd-gpt|bcd-mbr ARGS...\n", stderr);
+		return 2;
+	}
+	if (!(h = hivex_open(argv[1], HIVEX_OPEN_WRITE)))
+		die("cannot open the hive");
+	const char *cmd = argv[2];
+	if ((strcmp(cmd, "sz") == 0 || strcmp(cmd, "multi") == 0) && argc == 6) {
+		size_t len;
+		char *d = utf16(argv[5], &len, strcmp(cmd, "multi") == 0);
+		set_value(h, argv[3], argv[4], strcmp(cmd, "sz") == 0 ? hive_t_REG_SZ
+					      : hive_t_REG_MULTI_SZ, d, len);
+		free(d);
+	} else if (strcmp(cmd, "dword") == 0 && argc == 6) {
+		unsigned long v = strtoul(argv[5], NULL, 0);
+		char d[4] = { (char)v, (char)(v >> 8), (char)(v >> 16), (char)(v >> 24) };
+		set_value(h, argv[3], argv[4], hive_t_REG_DWORD, d, 4);
+	} else if (strcmp(cmd, "bin8") == 0 && argc == 6) {
+		unsigned long long v = strtoull(argv[5], NULL, 0);
+		char d[8];
+		for (int i = 0; i < 8; i++)
+			d[i] = (char)(v >> (8 * i));
+		set_value(h, argv[3], argv[4], hive_t_REG_BINARY, d, 8);
+	} else if (strcmp(cmd, "key") == 0 && argc == 4) {
+		make_key(h, argv[3]);
+	} else if ((strcmp(cmd, "bcd-gpt") == 0 || strcmp(cmd, "bcd-mbr") == 0) && argc == 7) {
+		char key[256];
+		hive_node_h n;
+		hive_value_h val;
+		hive_type t;
+		size_t len;
+		struct bcd_device dev = { 0 };
+		const char *why;
+		snprintf(key, sizeof(key), "Objects\\%s\\Elements\\%s", argv[3], argv[4]);
+		errno = 0;
+		if (!(n = make_key(h, key)) || !(val = hivex_node_get_value(h, n, "Element")))
+			die("no such element");
+		char *raw = hivex_value_value(h, val, &t, &len);
+		if (!raw)
+			die("cannot read the element");
+		if (strcmp(cmd, "bcd-gpt") == 0) {
+			dev.kind = BCD_DEV_GPT;
+			if (!bcd_guid_parse(argv[5], dev.disk_guid) || !bcd_guid_parse(argv[6], dev.part_guid))
+				die("not a GUID");
+		} else {
+			dev.kind = BCD_DEV_MBR;
+			dev.disk_signature = (uint32_t)strtoul(argv[5], NULL, 16);
+			dev.part_offset = strtoull(argv[6], NULL, 0);
+		}
+		if ((why = bcd_encode_device((uint8_t *)raw, len, &dev))) {
+			errno = 0;
+			die(why);
+		}
+		set_value(h, key, "Element", t, raw, len);
+		free(raw);
+	} else {
+		errno = 0;
+		die("bad arguments");
+	}
+	if (hivex_commit(h, NULL, 0) != 0)
+		die("cannot write the hive");
+	hivex_close(h);
+	return 0;
+}
