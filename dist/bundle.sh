@@ -7,7 +7,8 @@
 # libraries' own dependencies are found there too). Beside it go every
 # shared library it and ntfs-3g need that a minimal glibc system lacks (all
 # but glibc's own), ntfs-3g itself (for rescue kernels without ntfs3) with
-# the same rpath, compiled terminfo entries for vt100, vt220, linux and
+# the same rpath, mtools' mcopy (it reads the ESP's BCD store without
+# mounting; it needs only glibc), compiled terminfo entries for vt100, vt220, linux and
 # xterm-256color (winrescue adds its own terminfo/ to the search when the
 # system lacks an entry), the man page and a README. The oldest glibc the
 # bundle runs on is the newest GLIBC_x.y symbol version any of its ELF files
@@ -33,6 +34,7 @@ for tool in patchelf objdump tic infocmp ldd tar gzip; do
 	command -v "$tool" >/dev/null || die "$tool is missing: run 'make deps'"
 done
 ntfs3g=$(command -v ntfs-3g) || die "ntfs-3g is missing: run 'make deps'"
+mcopy=$(command -v mcopy) || die "mcopy is missing: run 'make deps' (mtools)"
 [ -x "$bin" ] || die "$bin is missing: run 'make $bin'"
 
 stage=$(mktemp -d "${TMPDIR:-/tmp}/winrescue-bundle.XXXXXX")
@@ -43,12 +45,14 @@ mkdir -p "$dir/lib" "$dir/terminfo"
 install -m 0755 "$bin" "$dir/winrescue"
 install -m 0755 "$(readlink -f "$ntfs3g")" "$dir/ntfs-3g"
 patchelf --force-rpath --set-rpath '$ORIGIN/lib' "$dir/ntfs-3g"
+install -m 0755 "$(readlink -f "$mcopy")" "$dir/mcopy"
 install -m 0644 "$root/man/winrescue.8" "$dir/winrescue.8"
 
 # every library ldd resolves for the two programs, but glibc's; ldd follows
 # indirect dependencies (libmount -> libselinux -> libpcre2) as well
 ldd "$bin" >"$stage/ldd" || die "ldd $bin failed"
 ldd "$ntfs3g" >>"$stage/ldd" || die "ldd $ntfs3g failed"
+ldd "$mcopy" >>"$stage/ldd" || die "ldd $mcopy failed"
 ! grep -q 'not found' "$stage/ldd" || die "unresolved libraries: $(grep 'not found' "$stage/ldd" | tr -s '\t\n' ' ')"
 libs=$(awk '$2 == "=>" && $3 ~ /^\// { print $1, $3 }' "$stage/ldd" | sort -u)
 [ -n "$libs" ] || die "ldd found no libraries for $bin"
@@ -65,7 +69,7 @@ for t in $TERMS; do
 done
 
 # the oldest glibc: the newest symbol version any ELF file here needs
-for f in "$dir/winrescue" "$dir/ntfs-3g" "$dir"/lib/*; do
+for f in "$dir/winrescue" "$dir/ntfs-3g" "$dir/mcopy" "$dir"/lib/*; do
 	objdump -T "$f" || die "objdump cannot read $f"
 done >"$stage/symbols"
 # glibc's private symbols differ from one build to the next: never usable elsewhere
@@ -80,7 +84,8 @@ winrescue $version for Linux $arch: rescue a Windows server that no longer boots
 
 Runs as root on any Linux rescue system with glibc $glibc or newer; nothing
 else is needed. Inside: winrescue, ntfs-3g (used when the kernel has no ntfs3
-driver), the libraries both need in lib/ (found through an \$ORIGIN rpath),
+driver), mtools' mcopy (reads the EFI System Partition's BCD store without
+mounting it), the libraries both need in lib/ (found through an \$ORIGIN rpath),
 terminfo for vt100, vt220, linux and xterm-256color (used when the system has
 none), and the manual: man -l winrescue.8
 

@@ -44,13 +44,25 @@ static void run_mcopy(const char *prog, int fd, uint64_t off, int out, int err)
 	int disk = fcntl(fd, F_DUPFD_CLOEXEC, 10), o = fcntl(out, F_DUPFD_CLOEXEC, 10);
 	int e = fcntl(err, F_DUPFD_CLOEXEC, 10), null = open("/dev/null", O_RDONLY | O_CLOEXEC);
 
-	if (disk < 0 || o < 0 || e < 0 || null < 0 || dup2(null, 0) < 0 || dup2(o, 1) < 0 ||
-	    dup2(e, 2) < 0 || dup2(disk, 3) < 0)
+	/*
+	 * The configuration, as descriptor 4: code page 367 (ASCII). mtools
+	 * converts names through iconv, and its default (850) needs glibc's
+	 * gconv modules, which a minimal rescue root lacks (seen in the rescue
+	 * VM: "Error converting to codepage 850"); CP367 is built into glibc.
+	 * The path looked up is ASCII.
+	 */
+	static const char rc[] = "DEFAULT_CODEPAGE=367\n";
+	int m = memfd_create("mtoolsrc", MFD_CLOEXEC), cfg = m >= 0 ? fcntl(m, F_DUPFD_CLOEXEC, 10) : -1;
+
+	if (disk < 0 || o < 0 || e < 0 || null < 0 || cfg < 0 ||
+	    pwrite(cfg, rc, sizeof(rc) - 1, 0) != (ssize_t)(sizeof(rc) - 1) || dup2(null, 0) < 0 ||
+	    dup2(o, 1) < 0 || dup2(e, 2) < 0 || dup2(disk, 3) < 0 || dup2(cfg, 4) < 0)
 		_exit(127);
 	signal(SIGPIPE, SIG_DFL);
-	snprintf(image, sizeof(image), "/dev/fd/3@@%" PRIu64, off);
-	/* no configuration file may point it elsewhere; no geometry checks on a damaged ESP */
-	setenv("MTOOLSRC", "/dev/null", 1);
+	/* not /dev/fd/3: a minimal rescue root may have no /dev/fd link */
+	snprintf(image, sizeof(image), "/proc/self/fd/3@@%" PRIu64, off);
+	/* only that configuration; no geometry checks on a damaged ESP */
+	setenv("MTOOLSRC", "/proc/self/fd/4", 1);
 	setenv("MTOOLS_SKIP_CHECK", "1", 1);
 	setenv("LC_ALL", "C", 1);
 	execl(prog, "mcopy", "-n", "-i", image, "::/EFI/Microsoft/Boot/BCD", "-", (char *)NULL);

@@ -23,6 +23,7 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <iconv.h>
 #include <fcntl.h>
 #include <linux/fs.h>
 #include <sys/mman.h>
@@ -591,6 +592,16 @@ out:
 /* Why hivex could not read a copy of the file shown as name, from errno e, in words. */
 static char *hive_words(const char *name, const char *err, int e, const char *not_kind)
 {
+	/* hivex decodes registry names from Latin-1 and strings from UTF-16LE through iconv */
+	static const char *const need[][2] = { { "LATIN1", "ISO8859-1.so" }, { "UTF-16LE", "UTF-16.so" } };
+
+	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++) {
+		iconv_t cd = iconv_open("UTF-8", need[i][0]);
+		if (cd == (iconv_t)-1)
+			return xasprintf("%s cannot be read: this system lacks glibc's gconv module "
+					 "%s (from the libc6 package)", name, need[i][1]);
+		iconv_close(cd);
+	}
 	if (strstr(err, not_kind))
 		return xasprintf("%s is %s", name, not_kind);
 	if (e == ENOMEM)

@@ -32,6 +32,8 @@ enum tui_req tui_req_for_key(int key)
 		return REQ_MENU;
 	case 'l': case KEY_F(4):
 		return REQ_LOG;
+	case 'b': case KEY_F(6):
+		return REQ_BOOT;
 	case 'r': case KEY_F(5):
 		return REQ_REFRESH;
 	case '?': case 'h': case KEY_F(1):
@@ -59,6 +61,7 @@ const struct tui_binding tui_bindings[] = {
 	{ REQ_DETAILS, "Enter, d, F3", "details: every field and finding of the selection" },
 	{ REQ_MENU, "a, Space, F2", "actions on the selection (those that do not apply say why)" },
 	{ REQ_LOG, "l, F4", "log: everything done since start (the audit log)" },
+	{ REQ_BOOT, "b, F6", "boot diagnosis: why Windows would not start (F there: fix-boot)" },
 	{ REQ_REFRESH, "r, F5", "read the disks again" },
 	{ REQ_HELP, "?, h, F1", "this help" },
 	{ REQ_REDRAW, "Ctrl-L", "repaint the screen (after kernel messages scribbled on it)" },

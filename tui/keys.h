@@ -21,6 +21,7 @@ enum tui_req {
 	REQ_MENU,		/* the actions on the selection */
 	REQ_ACTION,		/* an action's own key (the registry's) */
 	REQ_LOG,		/* what was done since start */
+	REQ_BOOT,		/* boot diagnosis: why Windows would not start */
 	REQ_REFRESH,		/* read the disks again */
 	REQ_HELP,
 	REQ_REDRAW,		/* Ctrl-L: repaint everything */

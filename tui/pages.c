@@ -5,6 +5,7 @@
  * the log of what was done since start.
  */
 #include "tui/tui_int.h"
+#include "actions/diagnose.h"
 #include "probes/bcd.h"
 #include "lib/table.h"
 #include "lib/util.h"
@@ -380,6 +381,8 @@ void page_help(struct tui *t)
 	for (const struct tui_binding *b = tui_bindings; b->keys; b++)
 		add(&p, "  %-24s %s", b->keys, b->help);
 	add(&p, "  %-24s %s", "U (on the log page)", "undo a fix of this session, from its undo file");
+	add(&p, "  %-24s %s", "F (on the boot page)", "fix-boot: put back the disk identity the BCD "
+	    "expects");
 	add(&p, "%s", "");
 	add(&p, "Markers");
 	add(&p, "  >          the selection (both panes)");
@@ -438,6 +441,78 @@ char *page_log(struct tui *t)
 	}
 	for (size_t i = 0; i < nundo; i++)
 		free((char *)labels[i]);
+	return chosen;
+}
+
+char *page_boot(struct tui *t)
+{
+	struct diagnosis d;
+	struct page p = { 0 };
+	const char *labels[16], *details[16];
+	char *chosen = NULL;
+	int nfix = 0;
+
+	diagnose(t->inv, &d);
+	for (size_t i = 0; i < d.nwin; i++) {
+		const struct diag_windows *w = &d.win[i];
+		const struct win_system *s = w->vol->ntfs->win;
+		add(&p, "%s%s%s on %s (Disk %zu)%s%s", s && s->product_name ? s->product_name : "Windows",
+		    s && s->build ? " build " : "", s && s->build ? s->build : "", w->device,
+		    w->disk_index, s && s->computer_name ? ", computer " : "",
+		    s && s->computer_name ? s->computer_name : "");
+		if (!w->store) {
+			add(&p, "  boot configuration: none found");
+			add(&p, "%s", "");
+			continue;
+		}
+		add(&p, "  boot configuration: %s on %s", w->store->bcd_file, w->store_device);
+		const struct bcd_entry *e[2] = { w->bootmgr, w->loader };
+		for (int k = 0; k < 2; k++) {
+			if (!e[k])
+				continue;
+			bool os = k == 1 && e[k]->has_osdevice;
+			char *where = os || e[k]->has_device ? bcd_device_words(os ? &e[k]->osdevice
+										 : &e[k]->device)
+							     : xstrdup("-");
+			add(&p, "  %s \"%s\": %s on %s", k ? "default" : "boot manager",
+			    or_dash(e[k]->description), or_dash(e[k]->path), where);
+			free(where);
+		}
+		add(&p, "%s", "");
+	}
+	add(&p, "Findings");
+	for (size_t i = 0; i < d.nf; i++) {
+		const struct diag_finding *f = &d.f[i];
+		add(&p, "  %s %s%s", f->weight == DIAG_BLOCKS ? "[stops boot]" : f->weight == DIAG_UNKNOWN
+		    ? "[not known]" : "[note]", f->code, f->fixable ? "  (F fixes it)" : "");
+		add(&p, "    %s", f->message);
+		if (f->next)
+			add(&p, "    Next: %s", f->next);
+	}
+	if (!d.nf)
+		add(&p, "  none");
+	add(&p, "%s", "");
+	add(&p, "%s", d.status == 4 ? "Verdict: Windows would not start normally."
+		: d.status == 8 ? "Verdict: not known: part of the evidence could not be read."
+		: "Verdict: nothing found that would stop Windows from starting.");
+	for (size_t i = 0; i < d.nrep && nfix < 16; i++)
+		if (!d.rep[i].refused) {
+			labels[nfix] = d.rep[i].disk;
+			details[nfix++] = d.rep[i].store;
+		}
+	if (nfix) {
+		add(&p, "%s", "");
+		add(&p, "F puts back the disk identity the BCD store expects (fix-boot), after "
+		    "showing the plan and asking for the disk's name; an undo file keeps the "
+		    "present one.");
+	}
+	if (page_run_keys(t, "Boot diagnosis", &p, nfix ? "F" : NULL, nfix ? "F: fix-boot   " : NULL)) {
+		int c = nfix == 1 ? 0 : dialog_choose(t, "Fix the boot of which disk?", NULL, labels,
+						      details, NULL, nfix, 0);
+		if (c >= 0)
+			chosen = xstrdup(labels[c]);
+	}
+	diagnosis_free(&d);
 	return chosen;
 }
 

@@ -170,14 +170,14 @@ static void run_action(struct tui *t, const struct action *act)
 	run_job(t, act, &job);
 }
 
-/* Undo a fix of this session, from the log screen: the same flow. */
-static void run_undo(struct tui *t, const char *file)
+/* Undo a fix of this session (the log screen), or fix-boot on a disk (the boot screen): the same flow. */
+static void run_on(struct tui *t, const struct action *act, const char *spec)
 {
 	struct action_opts o = { .log_path = t->opts.log_path };
 	struct job job;
 
-	job_prepare(&job, &action_undo, file, NULL, &o);
-	run_job(t, &action_undo, &job);
+	job_prepare(&job, act, spec, NULL, &o);
+	run_job(t, act, &job);
 }
 
 static void actions_menu(struct tui *t)
@@ -335,8 +335,15 @@ static void loop(struct tui *t)
 		case REQ_LOG: {
 			char *undo = page_log(t);
 			if (undo)
-				run_undo(t, undo);
+				run_on(t, &action_undo, undo);
 			free(undo);
+			break;
+		}
+		case REQ_BOOT: {
+			char *disk = page_boot(t);
+			if (disk)
+				run_on(t, &action_fix_boot, disk);
+			free(disk);
 			break;
 		}
 		case REQ_HELP: page_help(t); break;

@@ -88,6 +88,11 @@ void page_details(struct tui *t);
 void page_help(struct tui *t);
 /* The log of this session; the undo file chosen with U (malloc'ed), or NULL. */
 char *page_log(struct tui *t);
+/*
+ * The boot diagnosis (actions/diagnose.c) of the screen's snapshot; when
+ * F is pressed on it, the disk fix-boot is to act on (malloc'ed), else NULL.
+ */
+char *page_boot(struct tui *t);
 /* check's findings, scrollable, one block per volume. */
 void page_check(struct tui *t, const struct job *job);
 

@@ -500,7 +500,7 @@ void view_paint(struct tui *t)
 	lower_pane(t, 2 + upper, lower);
 	status_row(t, LINES - 2);
 	term_bar(t, LINES - 1,
-		 " m:Online  u:Offline  a:Actions  Enter:Details  l:Log  r:Refresh  ?:Help  q:Quit");
+		 " m:Online u:Offline a:Actions Enter:Details b:Boot l:Log r:Refresh ?:Help q:Quit");
 	move(LINES - 1, COLS - 1);
 }
 

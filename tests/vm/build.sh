@@ -36,6 +36,12 @@ ROOT_MODULES="ntfs3 vfat nls_cp437 nls_ascii nls_utf8 nls_iso8859-1 fuse"
 # glibc's own libraries, from this machine: what a minimal glibc system has
 GLIBC_DIR=/lib/x86_64-linux-gnu
 GLIBC_LIBS="ld-linux-x86-64.so.2 libc.so.6 libm.so.6 libpthread.so.0 libdl.so.2 librt.so.1 libresolv.so.2"
+# glibc's gconv modules winrescue's libraries use, where glibc looks for them:
+# hivex decodes registry names from Latin-1 (ISO8859-1) and strings from
+# UTF-16LE (UTF-16); mtools' default code page is 850. libc6 ships them on
+# every Debian system (without them the rescue VM read no hive at all).
+GCONV_DIR=/usr/lib/x86_64-linux-gnu/gconv
+GCONV_FILES="gconv-modules gconv-modules.cache ISO8859-1.so UTF-16.so IBM850.so"
 # the peers the tests compare with, apart in /opt/peer
 PEERS="lsblk blkid stty"
 
@@ -253,6 +259,10 @@ build_root() {
 		cp -L "$GLIBC_DIR/$l" "$t$GLIBC_DIR/$l"
 	done
 	ln -s "..$GLIBC_DIR/ld-linux-x86-64.so.2" "$t/lib64/ld-linux-x86-64.so.2"
+	mkdir -p "$t$GCONV_DIR"
+	for l in $GCONV_FILES; do
+		cp -L "$GCONV_DIR/$l" "$t$GCONV_DIR/$l" || die "no $GCONV_DIR/$l (libc6)"
+	done
 	# the modules, with modules.dep and modules.alias made by busybox depmod
 	mkdir -p "$t/lib/modules/$kver"
 	cp -r "$VM/kernel/modules/." "$t/lib/modules/$kver/"
@@ -287,6 +297,7 @@ build_root() {
 }
 
 rstamp=$(stamp_of "$kstamp" "$bundle" "$here"/rootfs/* build_root busybox_tree "$GLIBC_LIBS" \
+	"$GCONV_FILES" \
 	$(for l in $GLIBC_LIBS; do echo "$GLIBC_DIR/$l"; done) $(for p in $PEERS; do command -v "$p"; done))
 if ! up_to_date root "$rstamp" "$VM/root.img"; then
 	note "making the root disk with $(basename "$bundle")"

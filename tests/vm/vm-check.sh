@@ -31,6 +31,7 @@ wr_require_tools "$WR_QEMU" tmux jq base64 mkntfs ntfs-3g sfdisk mkfs.vfat mcopy
 	mkfs.ext4 cpio dpkg-deb
 wr_require_fixtures
 [ -x "$WR_NTFS_STATE" ] || wr_bail "$WR_NTFS_STATE missing: run 'make build/tests/ntfs-state'"
+[ -x "$WR_HIVE_EDIT" ] || wr_bail "$WR_HIVE_EDIT missing: run 'make build/tests/hive-edit'"
 
 T0=$EPOCHREALTIME
 vm_bundle || wr_bail "no bundle: run 'make bundle' first"

@@ -32,6 +32,12 @@ vmdisk_windows-uefi() {
 }
 
 # a clone of the BIOS disk's data volume with the same MBR signature
+# the UEFI Windows disk as its BCD names it, after Windows gave it a new GUID
+vmdisk_windows-uefi-moved() {
+	make_uefi_disk "$1" bcd &&
+		sfdisk -q --disk-id "$1" 11111111-2222-3333-4444-555555555555 >/dev/null
+}
+
 vmdisk_clone-bios() {
 	make_collision_disk "$1" 0x1234abcd
 }
@@ -59,7 +65,8 @@ vmdisk_build() {
 	stamp=$( {
 		echo "$name"
 		declare -f "vmdisk_$name"
-		cat "$WR_ROOT/tests/integration/disks.sh" "$WR_ROOT/tests/tools/ntfs-state.c"
+		cat "$WR_ROOT/tests/integration/disks.sh" "$WR_ROOT/tests/tools/ntfs-state.c" \
+			"$WR_ROOT/tests/tools/hive-edit.c" "$WINRESCUE_FIXTURES/hives/hivex-minimal"
 		cat "$WINRESCUE_FIXTURES/hives/SYSTEM.xz" "$WINRESCUE_FIXTURES/hives/BCD.xz"
 		mkntfs --version 2>&1 | head -n 1
 	} | sha256sum | cut -c1-64)

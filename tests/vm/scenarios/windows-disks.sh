@@ -33,8 +33,8 @@ _wd_bundle() {
 		'README.*lib.*ntfs-3g.*terminfo.*winrescue.*winrescue\.8' "$(tr '\n' ' ' <"$VM_RUN/out")"
 	# the rescue system has glibc and nothing else of ours
 	vm_sh 'ls /lib/x86_64-linux-gnu; ls -d /usr/share/terminfo /lib/terminfo /etc/terminfo /usr/lib 2>/dev/null'
-	expect_eq "rescue root: glibc's libraries only, no terminfo" \
-		"ld-linux-x86-64.so.2 libc.so.6 libdl.so.2 libm.so.6 libpthread.so.0 libresolv.so.2 librt.so.1" \
+	expect_eq "rescue root: glibc's libraries only (and libc6's gconv in /usr/lib), no terminfo" \
+		"/usr/lib ld-linux-x86-64.so.2 libc.so.6 libdl.so.2 libm.so.6 libpthread.so.0 libresolv.so.2 librt.so.1" \
 		"$(sort "$VM_RUN/out" | tr '\n' ' ' | sed 's/ $//')"
 	# every library but glibc's comes from the bundle's lib/
 	vm_sh 'for p in ./winrescue ./ntfs-3g; do LD_TRACE_LOADED_OBJECTS=1 $p; done'
