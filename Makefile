@@ -102,7 +102,7 @@ fuzz:
 	@mkdir -p build/fuzz
 	clang -std=gnu11 -D_GNU_SOURCE -DWR_LIBFUZZER -I. $(PKG_CFLAGS) -g -O1 \
 		-fsanitize=fuzzer,address,undefined -o build/fuzz/fuzz-ntfs tests/fuzz/fuzz_ntfs.c \
-		probes/ntfs_boot.c probes/ntfs_check.c lib/util.c
+		probes/ntfs_boot.c probes/ntfs_check.c probes/bcd.c probes/winreg.c lib/util.c $(PKG_LIBS)
 	tests/fuzz/corpus.sh build/fuzz/corpus
 	build/fuzz/fuzz-ntfs -max_total_time=$(FUZZ_TIME) -max_len=8192 build/fuzz/corpus
 
@@ -116,10 +116,10 @@ build/san/winrescue: $(SAN_OBJ) $(CLI_SRC:%.c=build/san/%.o)
 	@echo "  LINK    $@"
 	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -O1 -o $@ $^ $(ALL_LDFLAGS) $(PKG_LIBS)
 
-build/tests/hive-edit: tests/tools/hive-edit.c build/probes/bcd.o build/lib/util.o $(HDRS)
+build/tests/hive-edit: tests/tools/hive-edit.c build/probes/bcd.o build/probes/winreg.o build/lib/util.o $(HDRS)
 	@mkdir -p $(dir $@)
 	@echo "  TOOL    $@"
-	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< build/probes/bcd.o build/lib/util.o $(ALL_LDFLAGS) $(PKG_LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< build/probes/bcd.o build/probes/winreg.o build/lib/util.o $(ALL_LDFLAGS) $(PKG_LIBS)
 
 build/tests/ntfs-state: tests/tools/ntfs-state.c
 	@mkdir -p $(dir $@)

@@ -82,6 +82,7 @@ struct action_opts {
 	bool clear_dirty;		/* fix: clear the dirty flag instead of setting it */
 	const char *undo_dir;		/* fix: where undo files go; NULL: WINRESCUE_UNDO_DIR or the default */
 	const char *device;		/* undo: the volume to restore, when not the one recorded */
+	bool rewrite_bcd;		/* fix-boot: rewrite the store's devices, not the disk's identity */
 	const char *at;			/* mount: mount point */
 	bool dry_run;			/* the plan only */
 	const char *log_path;		/* audit log; NULL: WINRESCUE_LOG or the default */

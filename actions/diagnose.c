@@ -293,6 +293,7 @@ static struct diag_repair *plan_repair(const struct inventory *inv, size_t sd, c
 	}
 	if (!r->refused) {
 		long h = holder_of_id(inv, ti, t->pttype, id);
+		r->collision = h >= 0;
 		if (h >= 0)
 			r->refused = xasprintf("Disk %ld (%s) already has %s %s: putting it back on %s "
 					       "would make the collision that changed it again", h,
@@ -372,14 +373,18 @@ static void check_store(const struct inventory *inv, struct diagnosis *d, struct
 				   "store expects %s%s.", r.disk_index, r.disk,
 				   r.gpt ? "GPT disk GUID" : "MBR signature", r.from_id, r.to_id, pg);
 		free(pg);
-		if (r.refused)
+		if (r.refused && r.collision)
+			next = xasprintf("fix-boot cannot put the identity back (%s); 'winrescue "
+					 "fix-boot --rewrite-bcd' makes the store name %s as it is now "
+					 "(an undo file keeps the store's bytes).", r.refused, r.disk);
+		else if (r.refused)
 			next = xasprintf("fix-boot cannot put the identity back (%s): rewrite the BCD's "
 					 "devices from Windows RE (bcdboot C:\\Windows).", r.refused);
 		else
 			next = xasprintf("winrescue fix-boot puts %s's %s %s back (an undo file keeps "
 					 "the present one).", r.disk,
 					 r.gpt ? "GPT disk GUID" : "MBR signature", r.to_id);
-		fixable = !r.refused;
+		fixable = !r.refused || r.collision;	/* the collision: --rewrite-bcd */
 		d->rep = xrealloc(d->rep, d->nrep + 1, sizeof(*d->rep));
 		d->rep[d->nrep++] = r;
 	} else if (nw) {

@@ -28,7 +28,7 @@ struct diag_finding {
 	char *device;		/* the device it is about, or NULL */
 	char *message;		/* one sentence, plain words, naming the device */
 	char *next;		/* the next step, or NULL */
-	bool fixable;		/* fix-boot resolves it */
+	bool fixable;		/* fix-boot resolves it (--rewrite-bcd when its repair is a collision) */
 };
 
 /* What fix-boot would write to resolve a bcd-device-mismatch: an identity put back. */
@@ -41,6 +41,8 @@ struct diag_repair {
 	char *part_from, *part_to;
 	char *store;		/* the store whose devices it makes match again (for words) */
 	char *refused;		/* why it cannot be done (a collision would come back), or NULL */
+	bool collision;		/* refused only because another disk holds that identity:
+				 * rewriting the store's devices (--rewrite-bcd) still can */
 };
 
 /* One Windows installation and the boot configuration that starts it. */

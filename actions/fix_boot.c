@@ -16,10 +16,12 @@
 #include "actions/diagnose.h"
 #include "actions/undo.h"
 #include "lib/util.h"
+#include "probes/probes.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <hivex.h>
 #include <libfdisk.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +37,7 @@ struct boot_write {
 	struct undo_range r;
 	uint8_t *data;
 	uint64_t old_hash;
+	bool owns_what;		/* r.what was made for it (a BCD element's name) */
 };
 
 struct fix_boot_priv {
@@ -44,14 +47,18 @@ struct fix_boot_priv {
 	size_t nw;
 	size_t *first_w;		/* per target: its first write in w */
 	size_t *n_w;
+	size_t nelems;			/* --rewrite-bcd: the elements rewritten */
 };
 
 static void fix_boot_free_priv(void *p)
 {
 	struct fix_boot_priv *f = p;
 
-	for (size_t i = 0; i < f->nw; i++)
+	for (size_t i = 0; i < f->nw; i++) {
 		free(f->w[i].data);
+		if (f->w[i].owns_what)
+			free((char *)f->w[i].r.what);
+	}
 	free(f->w);
 	free(f->first_w);
 	free(f->n_w);
@@ -98,6 +105,17 @@ static int fix_boot_resolve(struct job *job, const char *spec)
 				     .path = job->inv->disks[r->disk_index].path,
 				     .major = job->inv->disks[r->disk_index].major,
 				     .minor = job->inv->disks[r->disk_index].minor };
+		/* --rewrite-bcd writes the store's volume, not the disk's table */
+		if (job->opts.rewrite_bcd) {
+			char **cand = NULL;
+			size_t ncand = 0;
+			int e = target_resolve(job->inv, r->store, &v, &err, &cand, &ncand);
+			strv_free(cand, ncand);
+			free(err);
+			err = NULL;
+			if (e != ACT_OK)
+				continue;
+		}
 		job->targets = xrealloc(job->targets, job->ntargets + 1, sizeof(*job->targets));
 		job->targets[job->ntargets++] = v;
 		f->rep = xrealloc(f->rep, job->ntargets, sizeof(*f->rep));
@@ -235,6 +253,248 @@ out:
 	return rc;
 }
 
+/* Whether the device element at raw names the disk identity r expects (the one not attached). */
+static bool names_old_disk(const struct diag_repair *r, const struct bcd_device *d)
+{
+	char id[37];
+
+	if (d->kind != (r->gpt ? BCD_DEV_GPT : BCD_DEV_MBR))
+		return false;
+	if (r->gpt)
+		bcd_guid_text(d->disk_guid, id);
+	else
+		snprintf(id, sizeof(id), "%08x", d->disk_signature);
+	return strcasecmp(id, r->to_id) == 0;
+}
+
+/* One changed element of the store: where its bytes are in the hive file, old and new. */
+struct elem_change {
+	uint64_t file_off;
+	size_t len;
+	uint8_t *old, *new;
+	char what[80];
+};
+
+/*
+ * The changes of the store's device elements that name the disk as the BCD
+ * knew it: the disk as it is now (its GUID or signature; the partition GUID
+ * that changed), encoded by bcd.c in place, at the offsets hivex gives for
+ * the values' data. The hive is read from a copy (m->data).
+ */
+static int bcd_changes(const struct diag_repair *r, const struct file_map *m,
+		       struct elem_change **out, size_t *n, char **why)
+{
+	char path[64];
+	hive_h *h;
+	hive_node_h objs, *ids;
+	int mfd = memfd_create("bcd", MFD_CLOEXEC), rc = -1;
+
+	*out = NULL;
+	*n = 0;
+	if (mfd < 0 || pwrite_all(mfd, m->data, (size_t)m->size, 0) != 0) {
+		*why = xasprintf("no memory copy of the store: %s", strerror(errno));
+		goto out;
+	}
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", mfd);
+	if (!(h = hivex_open(path, 0))) {
+		*why = xstrdup("the store cannot be read as a registry hive");
+		goto out;
+	}
+	objs = hivex_node_get_child(h, hivex_root(h), "Objects");
+	ids = objs ? hivex_node_children(h, objs) : NULL;
+	for (size_t i = 0; ids && ids[i]; i++) {
+		hive_node_h els = hivex_node_get_child(h, ids[i], "Elements"), *ek;
+		char *oid = hivex_node_name(h, ids[i]);
+		if (!els || !(ek = hivex_node_children(h, els))) {
+			free(oid);
+			continue;
+		}
+		for (size_t k = 0; ek[k]; k++) {
+			char *name = hivex_node_name(h, ek[k]);
+			unsigned long type = name ? strtoul(name, NULL, 16) : 0;
+			hive_value_h v = (type >> 24 & 0xf) == 1 ? hivex_node_get_value(h, ek[k], "Element") : 0;
+			struct bcd_device d, want;
+			hive_type t;
+			size_t len, cell_len;
+			char *raw = v ? hivex_value_value(h, v, &t, &len) : NULL;
+			size_t cell = v ? hivex_value_data_cell_offset(h, v, &cell_len) : 0;
+			if (raw && !bcd_decode_device((uint8_t *)raw, len, &d) && names_old_disk(r, &d)) {
+				uint8_t *nw = xcalloc(1, len);
+				const char *bad;
+				want = d;
+				if (r->gpt) {
+					char pg[37];
+					bcd_guid_parse(r->from_id, want.disk_guid);
+					bcd_guid_text(d.part_guid, pg);
+					if (r->part_number && strcasecmp(pg, r->part_to) == 0)
+						bcd_guid_parse(r->part_from, want.part_guid);
+				} else {
+					want.disk_signature = (uint32_t)strtoul(r->from_id, NULL, 16);
+				}
+				memcpy(nw, raw, len);
+				/* the bytes at the offset hivex gives must be the value's: else nothing */
+				if (!cell || cell + 4 + len > m->size || memcmp(m->data + cell + 4, raw, len)) {
+					*why = xasprintf("element %s of %s is not where the hive says", name, oid);
+					bad = "";
+				} else {
+					bad = bcd_encode_device(nw, len, &want);
+					if (bad)
+						*why = xasprintf("element %s of %s cannot be rewritten: %s", name,
+								 oid, bad);
+				}
+				if (bad) {
+					free(nw);
+					free(raw);
+					free(name);
+					free(ek);
+					free(oid);
+					free(ids);
+					hivex_close(h);
+					goto out;
+				}
+				*out = xrealloc(*out, *n + 1, sizeof(**out));
+				struct elem_change *c = &(*out)[(*n)++];
+				c->file_off = cell + 4;
+				c->len = len;
+				c->old = (uint8_t *)xcalloc(1, len);
+				memcpy(c->old, raw, len);
+				c->new = nw;
+				snprintf(c->what, sizeof(c->what), "BCD element %s of %.40s", name, oid);
+			}
+			free(raw);
+			free(name);
+		}
+		free(ek);
+		free(oid);
+	}
+	free(ids);
+	hivex_close(h);
+	rc = 0;
+out:
+	if (mfd >= 0)
+		close(mfd);
+	return rc;
+}
+
+/*
+ * --rewrite-bcd: the sectors of the store's volume that change when its
+ * device elements name the disk as it is now. The file's clusters come from
+ * libntfs-3g (NTFS) or mtools (the ESP), are checked against the volume
+ * byte for byte, and only whole sectors inside them are written.
+ */
+static int compute_rewrite(struct job *job, size_t t, char **why)
+{
+	struct fix_boot_priv *f = job->priv;
+	const struct vol_ref *v = &job->targets[t];
+	const struct diag_repair *r = f->rep[t];
+	unsigned ss = v->disk->log_sector ? v->disk->log_sector : 512;
+	struct file_map m = { 0 };
+	struct elem_change *ch = NULL;
+	size_t nch = 0;
+	uint8_t *buf = NULL;
+	int fd, rc = -1;
+	char *mwhy = NULL;
+
+	f->first_w[t] = f->nw;
+	if ((fd = open(v->path, O_RDONLY | O_CLOEXEC)) < 0) {
+		*why = xasprintf("%s cannot be read: %s", v->path, strerror(errno));
+		return -1;
+	}
+	if ((volume_is_ntfs(v->vol) ? ntfs_file_map(fd, vol_size(v), ss, "Boot/BCD", &m, &mwhy)
+				    : esp_file_map(fd, "EFI/Microsoft/Boot/BCD", &m, &mwhy)) < 0) {
+		*why = xasprintf("the BCD store on %s cannot be located on the volume: %s", v->path,
+				 mwhy);
+		free(mwhy);
+		goto out;
+	}
+	/* the map must be right: each cluster on the volume holds the file's bytes */
+	buf = xcalloc(1, (size_t)m.unit);
+	for (size_t i = 0; i < m.n; i++) {
+		size_t l = (size_t)(m.size - i * m.unit < m.unit ? m.size - i * m.unit : m.unit);
+		if (pread_all(fd, buf, l, m.dev[i]) != 0 || memcmp(buf, m.data + i * m.unit, l) != 0) {
+			*why = xasprintf("the BCD store on %s is not where its file system says (cluster "
+					 "%zu differs): nothing is written", v->path, i);
+			goto out;
+		}
+	}
+	if (bcd_changes(r, &m, &ch, &nch, why) < 0)
+		goto out;
+	/* whole sectors: each changed sector of the file, with the elements applied */
+	uint8_t *after = xcalloc(1, (size_t)m.size);
+	memcpy(after, m.data, (size_t)m.size);
+	for (size_t i = 0; i < nch; i++)
+		memcpy(after + ch[i].file_off, ch[i].new, ch[i].len);
+	for (uint64_t pos = 0; pos < m.size; pos += ss) {
+		uint64_t l = m.size - pos < ss ? m.size - pos : ss;
+		if (!memcmp(after + pos, m.data + pos, (size_t)l))
+			continue;
+		struct boot_write *w;
+		const char *what = "BCD store";
+		for (size_t i = 0; i < nch; i++)
+			if (ch[i].file_off < pos + l && ch[i].file_off + ch[i].len > pos)
+				what = ch[i].what;
+		f->w = xrealloc(f->w, f->nw + 1, sizeof(*f->w));
+		w = &f->w[f->nw++];
+		memset(w, 0, sizeof(*w));
+		w->r.off = m.dev[pos / m.unit] + pos % m.unit;
+		w->r.len = l;
+		w->data = xcalloc(1, (size_t)l);
+		memcpy(w->data, after + pos, (size_t)l);
+		w->r.new_hash = hash64(w->data, (size_t)l, HASH64_INIT);
+		w->old_hash = hash64(m.data + pos, (size_t)l, HASH64_INIT);
+		w->r.what = xstrdup(what);
+		w->owns_what = true;
+	}
+	free(after);
+	f->n_w[t] = f->nw - f->first_w[t];
+	f->nelems = nch;
+	rc = 0;
+out:
+	for (size_t i = 0; i < nch; i++) {
+		free(ch[i].old);
+		free(ch[i].new);
+	}
+	free(ch);
+	free(buf);
+	file_map_free(&m);
+	close(fd);
+	return rc;
+}
+
+/*
+ * The rules of --rewrite-bcd on the store's volume: a store that was read,
+ * whose hive has no changes waiting in its logs (Windows would replay them
+ * over the rewrite), on a volume Windows did not leave hibernated or with an
+ * unclean journal (its own view of the volume would win).
+ */
+static int rewrite_rules(struct job *job, const struct vol_ref *v)
+{
+	const struct ntfs_state *n = v->vol->ntfs;
+	const struct bcd_store *b = v->vol->bcd;
+
+	if (!b)
+		return job_result(job, ACT_FAILED, "bcd-unreadable", NULL,
+				  "The BCD store on %s cannot be read: %s; nothing was written.", v->path,
+				  v->vol->bcd_error ? v->vol->bcd_error : "not known why");
+	if (b->dirty)
+		return job_result(job, ACT_REFUSED, "hive-dirty",
+				  "Rebuild the store from Windows RE (bcdboot C:\\Windows) instead.",
+				  "Refused: the BCD store on %s has changes still in its logs (sequence "
+				  "numbers %u and %u); Windows would apply them over a rewrite. Nothing "
+				  "was written.", v->path, b->seq_primary, b->seq_secondary);
+	if (n && (n->hibernated == TRI_YES || n->logfile == NTFS_LOGFILE_FAST_RESTART ||
+		  n->logfile == NTFS_LOGFILE_UNCLEAN))
+		return job_result(job, ACT_REFUSED, "hibernated",
+				  "Let Windows start from the disk as it is (fix-boot without "
+				  "--rewrite-bcd), or rebuild the store from Windows RE.",
+				  "Refused: %s, where the BCD store lives, is %s; a change made from here "
+				  "would be lost or damage it. Nothing was written.", v->path,
+				  n->hibernated == TRI_YES ? "hibernated"
+				  : n->logfile == NTFS_LOGFILE_FAST_RESTART ? "in Fast Startup state"
+				  : "left with an unclean journal");
+	return ACT_OK;
+}
+
 static int fix_boot_preflight(struct job *job)
 {
 	struct fix_boot_priv *f = job->priv;
@@ -259,15 +519,20 @@ static int fix_boot_preflight(struct job *job)
 	for (size_t t = 0; t < job->ntargets; t++) {
 		const struct vol_ref *v = &job->targets[t];
 		const struct diag_repair *r = f->rep[t];
-		if (r->refused)
-			return job_result(job, ACT_REFUSED, "collision",
+		if (r->refused && !(job->opts.rewrite_bcd && r->collision))
+			return job_result(job, ACT_REFUSED, r->collision ? "collision" : "cannot-tell",
+					  r->collision ? "Rewrite the store's devices instead: "
+					  "winrescue fix-boot --rewrite-bcd." :
 					  "Rewrite the BCD's devices from Windows RE (bcdboot "
 					  "C:\\Windows) instead.",
 					  "Refused: the identity of %s cannot be put back: %s. Nothing was "
 					  "written.", v->path, r->refused);
 		if ((rc = job_refuse_unwritable(job, v, "changed")) != ACT_OK)
 			return rc;
-		if (compute_writes(job, t, &why) < 0) {
+		if (job->opts.rewrite_bcd && (rc = rewrite_rules(job, v)) != ACT_OK)
+			return rc;
+		if ((job->opts.rewrite_bcd ? compute_rewrite(job, t, &why)
+					   : compute_writes(job, t, &why)) < 0) {
 			rc = job_result(job, ACT_FAILED, "no-plan", NULL, "%s; nothing was written.", why);
 			free(why);
 			return rc;
@@ -287,6 +552,29 @@ static void fix_boot_plan(struct job *job)
 		job_plan_step(job, "Nothing to do: %s", mismatch
 			      ? "no disk can be told to be the one the BCD store names"
 			      : "every device the BCD stores name is attached");
+		return;
+	}
+	if (job->opts.rewrite_bcd) {
+		const struct diag_repair *r = f->rep[0];
+		const struct vol_ref *v = &job->targets[0];
+		char *part = r->part_number ? xasprintf(", and partition %s as %s (partition %zu now)",
+							r->part_to, r->part_from, r->part_number)
+					    : xstrdup("");
+		job_plan_step(job, "Rewrite the %zu device element%s of the BCD store on %s (%s) that "
+			      "name %s %s: they will name %s as it is now, %s%s", f->nelems,
+			      f->nelems == 1 ? "" : "s", v->path, v->vol->bcd_file,
+			      r->gpt ? "GPT disk" : "MBR disk", r->to_id, r->disk, r->from_id, part);
+		free(part);
+		job_plan_step(job, "Save the %zu sector%s of the store overwritten to an undo file in "
+			      "%s, then write them in place", f->nw, f->nw == 1 ? "" : "s",
+			      undo_dir_of(&job->opts));
+		job_plan_step(job, "Read the disks again: the store's devices must name %s's partitions",
+			      r->disk);
+		job_plan_warn(job, "The disk keeps its present identity; the store no longer names the "
+			      "one it had. Keep only the Windows disk attached when it starts.");
+		job->plan.writes = true;
+		job->plan.confirm = true;
+		job->plan.confirm_word = xstrdup(vol_name(v));
 		return;
 	}
 	for (size_t t = 0; t < job->ntargets; t++) {
@@ -343,7 +631,8 @@ static int fix_boot_run(struct job *job)
 		}
 		for (size_t i = 0; i < n; i++)
 			ranges[i] = w[i].r;
-		rc = undo_begin(&uw, undo_dir_of(&job->opts), vol_name(v), "fix-boot", v->path,
+		rc = undo_begin(&uw, undo_dir_of(&job->opts), vol_name(v),
+				job->opts.rewrite_bcd ? "rewrite-bcd" : "fix-boot", v->path,
 				vol_size(v), job->id, ranges, n, &err);
 		free(ranges);
 		for (size_t i = 0; rc == 0 && i < n; i++) {
@@ -409,6 +698,13 @@ static int fix_boot_run(struct job *job)
 				  "rebuild the store from Windows RE (bcdboot C:\\Windows).",
 				  "%s was written, but the BCD store on %s still names a disk that is not "
 				  "attached; the undo file is %s.", job->targets[0].path, f->rep[0]->store,
+				  res->undo_file);
+	if (job->opts.rewrite_bcd)
+		return job_result(job, ACT_OK, "fixed",
+				  "Detach the rescue disk and start Windows; 'winrescue undo FILE' puts "
+				  "the store's previous bytes back.",
+				  "The BCD store on %s names %s as it is now (%s); the undo file is %s.",
+				  job->targets[0].path, f->rep[0]->disk, f->rep[0]->from_id,
 				  res->undo_file);
 	return job_result(job, ACT_OK, "fixed",
 			  "Detach the rescue disk and start Windows; 'winrescue undo FILE' puts the "

@@ -103,6 +103,7 @@ static char *diagnose_json(const struct inventory *inv, const struct diagnosis *
 		json_add(o, "partition_to", json_str(r->part_to));
 		json_add(o, "store", json_str(r->store));
 		json_add(o, "refused", json_str(r->refused));
+		json_add(o, "collision", json_object_new_boolean(r->collision));
 		json_object_array_add(a, o);
 	}
 	json_add(root, "repairs", a);

@@ -98,16 +98,20 @@ int cmd_fix(int argc, char **argv, struct global_opts *g)
 }
 
 static const char fix_boot_usage[] =
-	"Usage: winrescue fix-boot [DISK] [--dry-run] [--yes] [--undo-dir DIR] [--json]\n"
-	"                          [--log FILE]\n"
+	"Usage: winrescue fix-boot [DISK] [--rewrite-bcd] [--dry-run] [--yes]\n"
+	"                          [--undo-dir DIR] [--json] [--log FILE]\n"
 	"Resolve what 'winrescue diagnose' calls bcd-device-mismatch: put back the GPT\n"
 	"disk GUID (and a partition GUID that changed with it) or the MBR disk\n"
 	"signature that the BCD store names, the identity Windows changed when it saw\n"
 	"two disks with one. DISK: only that disk (/dev/sdb, sdb or disk:N). Refused\n"
 	"when another attached disk holds that identity (the collision would come\n"
-	"back), on the rescue system's disk and on a disk in use. The plan comes first\n"
-	"(--dry-run stops there); the sectors overwritten go first into an undo file\n"
-	"(--undo-dir, default " UNDO_DEFAULT_DIR "); 'winrescue undo FILE' puts them back.\n"
+	"back), on the rescue system's disk and on a disk in use. --rewrite-bcd instead\n"
+	"rewrites the store's device elements to name the disk as it is now (also when\n"
+	"another disk holds the old identity), in place on the store's volume; refused\n"
+	"when the store's hive has changes in its logs or its volume is hibernated.\n"
+	"The plan comes first (--dry-run stops there); the sectors overwritten go\n"
+	"first into an undo file (--undo-dir, default " UNDO_DEFAULT_DIR ");\n"
+	"'winrescue undo FILE' puts them back.\n"
 	"Exit: 0 fixed (or nothing to fix), 1 failure, 16 usage, 32 refused or\n"
 	"cancelled.\n";
 
@@ -117,6 +121,7 @@ int cmd_fix_boot(int argc, char **argv, struct global_opts *g)
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "yes", no_argument, NULL, 'y' },
 		{ "undo-dir", required_argument, NULL, 'U' },
+		{ "rewrite-bcd", no_argument, NULL, 'B' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "log", required_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
@@ -132,6 +137,7 @@ int cmd_fix_boot(int argc, char **argv, struct global_opts *g)
 		switch (c) {
 		case 'n': o.dry_run = true; break;
 		case 'y': yes = true; break;
+		case 'B': o.rewrite_bcd = true; break;
 		case 'U':
 			if (!*optarg)
 				return cli_usage_error("--undo-dir needs a directory");

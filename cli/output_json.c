@@ -164,6 +164,7 @@ struct json_object *output_bcd_json(const struct volume *v)
 	o = json_object_new_object();
 	json_add(o, "file", json_str(v->bcd_file));
 	json_add(o, "error", json_str(v->bcd_error));
+	json_add(o, "hive_dirty", v->bcd ? json_object_new_boolean(v->bcd->dirty) : NULL);
 	if (!v->bcd) {
 		json_add(o, "entries", NULL);
 		return o;

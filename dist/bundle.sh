@@ -7,8 +7,9 @@
 # libraries' own dependencies are found there too). Beside it go every
 # shared library it and ntfs-3g need that a minimal glibc system lacks (all
 # but glibc's own), ntfs-3g itself (for rescue kernels without ntfs3) with
-# the same rpath, mtools' mcopy (it reads the ESP's BCD store without
-# mounting; it needs only glibc), compiled terminfo entries for vt100, vt220, linux and
+# the same rpath, mtools as mcopy (its multi-call binary: as mcopy it reads
+# the ESP's BCD store without mounting, as mshowfat it names the store's
+# clusters; it needs only glibc), compiled terminfo entries for vt100, vt220, linux and
 # xterm-256color (winrescue adds its own terminfo/ to the search when the
 # system lacks an entry), the man page and a README. The oldest glibc the
 # bundle runs on is the newest GLIBC_x.y symbol version any of its ELF files

@@ -4,6 +4,7 @@
  * through (hivex prints nothing unless asked to be verbose).
  */
 #include "probes/bcd.h"
+#include "probes/winreg.h"
 #include "lib/util.h"
 
 #include <errno.h>
@@ -262,6 +263,8 @@ int bcd_read_file(const char *path, struct bcd_store *s, char **err)
 		errno = e;	/* for the caller's words */
 		return -1;
 	}
+	if (winreg_hive_seq(path, &s->seq_primary, &s->seq_secondary))
+		s->dirty = s->seq_primary != s->seq_secondary;
 	objs = hivex_node_get_child(h, hivex_root(h), "Objects");
 	if (!objs) {
 		*err = xasprintf("%s is a registry hive but not a BCD store (no Objects key)", path);

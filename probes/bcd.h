@@ -80,6 +80,8 @@ struct bcd_entry {
 struct bcd_store {
 	struct bcd_entry *e;
 	size_t n;
+	uint32_t seq_primary, seq_secondary;	/* the hive header's sequence numbers */
+	bool dirty;				/* they differ: changes still in BCD.LOG* */
 };
 
 /*

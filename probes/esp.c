@@ -1,12 +1,14 @@
 /*
  * esp.c - the BCD store of an EFI System Partition
  * (\EFI\Microsoft\Boot\BCD), read without mounting: this kernel may have
- * no vfat, and a mount would be a write. mtools' mcopy reads the FAT file
- * system from the disk's descriptor at the partition's offset and writes
- * the file to a pipe; the copy goes into a memory file for hivex (bcd.c).
- * mcopy's own words are kept out of the screen: a store it cannot read is
- * said in ours.
+ * no vfat, and a mount would be a write. mtools reads the FAT file system
+ * from the disk's descriptor at the partition's offset: mcopy writes the
+ * file to a pipe (a memory file for hivex, bcd.c), mshowfat names its
+ * clusters (for fix-boot --rewrite-bcd, which writes changed bytes in
+ * place). mtools' own words are kept out of the screen: what it cannot
+ * read is said in ours.
  */
+#include "probes/fat_layout.h"
 #include "probes/probes.h"
 #include "lib/util.h"
 
@@ -23,10 +25,11 @@
 #include <unistd.h>
 
 #define ESP_BCD_FILE "\\EFI\\Microsoft\\Boot\\BCD"
+#define ESP_BCD_PATH "EFI/Microsoft/Boot/BCD"
 #define ERR_KEEP 4096
 
-/* mcopy: beside winrescue (a bundle), else on PATH; NULL when missing. */
-static char *find_mcopy(void)
+/* mtools (mcopy is the multi-call binary): beside winrescue (a bundle), else on PATH. */
+static char *find_mtools(void)
 {
 	char *beside = self_file("mcopy");
 
@@ -36,20 +39,22 @@ static char *find_mcopy(void)
 	return find_program("mcopy");
 }
 
-/* The child: fd as descriptor 3, stdout and stderr to the pipes; mcopy of the store. */
-static void run_mcopy(const char *prog, int fd, uint64_t off, int out, int err)
+/*
+ * The child: fd as descriptor 3, the configuration as 4, stdout and stderr
+ * to the pipes; mtools run as tool (its argv[0] chooses what it does).
+ */
+static void run_tool(const char *prog, const char *tool, int fd, uint64_t off, const char *file,
+		     int out, int err)
 {
-	char image[64];
+	char image[64], target[300];
 	/* above every descriptor moved below: dup2() onto itself would keep close-on-exec */
 	int disk = fcntl(fd, F_DUPFD_CLOEXEC, 10), o = fcntl(out, F_DUPFD_CLOEXEC, 10);
 	int e = fcntl(err, F_DUPFD_CLOEXEC, 10), null = open("/dev/null", O_RDONLY | O_CLOEXEC);
-
 	/*
-	 * The configuration, as descriptor 4: code page 367 (ASCII). mtools
-	 * converts names through iconv, and its default (850) needs glibc's
-	 * gconv modules, which a minimal rescue root lacks (seen in the rescue
-	 * VM: "Error converting to codepage 850"); CP367 is built into glibc.
-	 * The path looked up is ASCII.
+	 * Code page 367 (ASCII): mtools converts names through iconv, and its
+	 * default (850) needs glibc's gconv modules, which a minimal rescue
+	 * root lacks (seen in the rescue VM: "Error converting to codepage
+	 * 850"); CP367 is built into glibc. The paths looked up are ASCII.
 	 */
 	static const char rc[] = "DEFAULT_CODEPAGE=367\n";
 	int m = memfd_create("mtoolsrc", MFD_CLOEXEC), cfg = m >= 0 ? fcntl(m, F_DUPFD_CLOEXEC, 10) : -1;
@@ -61,41 +66,52 @@ static void run_mcopy(const char *prog, int fd, uint64_t off, int out, int err)
 	signal(SIGPIPE, SIG_DFL);
 	/* not /dev/fd/3: a minimal rescue root may have no /dev/fd link */
 	snprintf(image, sizeof(image), "/proc/self/fd/3@@%" PRIu64, off);
+	snprintf(target, sizeof(target), "::/%s", file);
 	/* only that configuration; no geometry checks on a damaged ESP */
 	setenv("MTOOLSRC", "/proc/self/fd/4", 1);
 	setenv("MTOOLS_SKIP_CHECK", "1", 1);
 	setenv("LC_ALL", "C", 1);
-	execl(prog, "mcopy", "-n", "-i", image, "::/EFI/Microsoft/Boot/BCD", "-", (char *)NULL);
+	if (strcmp(tool, "mcopy") == 0)
+		execl(prog, "mcopy", "-n", "-i", image, target, "-", (char *)NULL);
+	else
+		execl(prog, tool, "-i", image, target, (char *)NULL);
 	_exit(127);
 }
 
-void esp_read_bcd(struct volume *v, int fd, uint64_t off)
+/* How one run of mtools went. */
+struct tool_run {
+	char *out;		/* its standard output (malloc'ed), len bytes */
+	size_t len;
+	char err[ERR_KEEP];	/* the start of its standard error, for telling cases apart */
+	int status;		/* waitpid's */
+	bool too_big;		/* more than cap bytes of output: stopped */
+	bool missing;		/* mtools is not installed */
+	int sys_errno;		/* a pipe or fork failed */
+};
+
+static void tool_run(const char *tool, int fd, uint64_t off, const char *file, uint64_t cap,
+		     struct tool_run *r)
 {
-	char *prog = find_mcopy(), errbuf[ERR_KEEP], *buf = NULL;
-	int out[2] = { -1, -1 }, err[2] = { -1, -1 }, mfd = -1, status = 0;
-	uint64_t cap = probe_hive_cap(), got = 0;
-	size_t elen = 0;
-	bool too_big = false;
+	char *prog = find_mtools();
+	int out[2] = { -1, -1 }, err[2] = { -1, -1 };
+	size_t elen = 0, cap_alloc = 1u << 16;
 	pid_t pid;
 
+	memset(r, 0, sizeof(*r));
 	if (!prog) {
-		v->bcd_file = xstrdup(ESP_BCD_FILE);
-		v->bcd_error = xstrdup("the ESP's BCD store was not read: mtools (mcopy) is not "
-				       "installed (apt-get install mtools)");
+		r->missing = true;
 		return;
 	}
-	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0 ||
-	    (mfd = memfd_create("bcd", MFD_CLOEXEC)) < 0 || (pid = fork()) < 0) {
-		v->bcd_file = xstrdup(ESP_BCD_FILE);
-		v->bcd_error = xasprintf("the ESP's BCD store was not read: %s", strerror(errno));
+	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0 || (pid = fork()) < 0) {
+		r->sys_errno = errno;
 		goto out;
 	}
 	if (pid == 0)
-		run_mcopy(prog, fd, off, out[1], err[1]);
+		run_tool(prog, tool, fd, off, file, out[1], err[1]);
 	close(out[1]);
 	close(err[1]);
 	out[1] = err[1] = -1;
-	buf = xcalloc(1, 1u << 16);
+	r->out = xcalloc(1, cap_alloc);
 	/* both pipes at once: a chatty stderr must not stall the copy */
 	for (bool open_out = true, open_err = true; open_out || open_err;) {
 		struct pollfd p[2] = { { open_out ? out[0] : -1, POLLIN, 0 },
@@ -106,46 +122,36 @@ void esp_read_bcd(struct volume *v, int fd, uint64_t off)
 			break;
 		}
 		if (p[0].revents) {
-			ssize_t n = read(out[0], buf, 1u << 16);
+			if (r->len == cap_alloc) {
+				cap_alloc *= 2;
+				r->out = xrealloc(r->out, cap_alloc, 1);
+			}
+			ssize_t n = read(out[0], r->out + r->len, cap_alloc - r->len);
 			if (n <= 0) {
 				open_out = false;
-			} else if (got + (uint64_t)n > cap) {
-				too_big = true;
+			} else if (r->len + (uint64_t)n > cap) {
+				r->too_big = true;
 				kill(pid, SIGKILL);
 				open_out = false;
-			} else if (pwrite_all(mfd, buf, (size_t)n, got) == 0) {
-				got += (uint64_t)n;
+			} else {
+				r->len += (size_t)n;
 				probe_progress();
 			}
 		}
 		if (p[1].revents) {
-			ssize_t n = read(err[0], errbuf + elen, sizeof(errbuf) - 1 - elen);
+			ssize_t n = read(err[0], r->err + elen, sizeof(r->err) - 1 - elen);
 			if (n <= 0)
 				open_err = false;
 			else
 				elen += (size_t)n;
-			if (elen == sizeof(errbuf) - 1)
+			if (elen == sizeof(r->err) - 1)
 				open_err = false;
 		}
 	}
-	errbuf[elen] = '\0';
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+	r->err[elen] = '\0';
+	while (waitpid(pid, &r->status, 0) < 0 && errno == EINTR)
 		;
-	if (!too_big && WIFEXITED(status) && WEXITSTATUS(status) != 0 && strstr(errbuf, "not found"))
-		goto out;	/* no store on this ESP */
-	v->bcd_file = xstrdup(ESP_BCD_FILE);
-	if (too_big)
-		v->bcd_error = xasprintf("the ESP's BCD store is more than the %" PRIu64 " MiB read "
-					 "for it", cap >> 20);
-	else if (!WIFEXITED(status) || WEXITSTATUS(status) == 127)
-		v->bcd_error = xasprintf("the ESP's BCD store was not read: %s could not run", prog);
-	else if (WEXITSTATUS(status) != 0)
-		v->bcd_error = xstrdup("the ESP's BCD store cannot be read: the FAT file system is "
-				       "damaged or unreadable");
-	else
-		probe_bcd_fd(mfd, ESP_BCD_FILE, v);
 out:
-	free(buf);
 	free(prog);
 	for (int i = 0; i < 2; i++) {
 		if (out[i] >= 0)
@@ -153,6 +159,143 @@ out:
 		if (err[i] >= 0)
 			close(err[i]);
 	}
-	if (mfd >= 0)
+}
+
+static bool tool_ok(const struct tool_run *r)
+{
+	return !r->missing && !r->sys_errno && !r->too_big && WIFEXITED(r->status) &&
+	       WEXITSTATUS(r->status) == 0;
+}
+
+static bool tool_not_found(const struct tool_run *r)
+{
+	return !r->too_big && WIFEXITED(r->status) && WEXITSTATUS(r->status) != 0 &&
+	       strstr(r->err, "not found");
+}
+
+/* Why a run failed, in words (what: "the ESP's BCD store"). */
+static char *tool_words(const struct tool_run *r, const char *what, uint64_t cap)
+{
+	if (r->missing)
+		return xasprintf("%s was not read: mtools (mcopy) is not installed (apt-get install "
+				 "mtools)", what);
+	if (r->sys_errno)
+		return xasprintf("%s was not read: %s", what, strerror(r->sys_errno));
+	if (r->too_big)
+		return xasprintf("%s is more than the %" PRIu64 " MiB read for it", what, cap >> 20);
+	if (!WIFEXITED(r->status) || WEXITSTATUS(r->status) == 127)
+		return xasprintf("%s was not read: mtools could not run", what);
+	return xasprintf("%s cannot be read: the FAT file system is damaged or unreadable", what);
+}
+
+void esp_read_bcd(struct volume *v, int fd, uint64_t off)
+{
+	uint64_t cap = probe_hive_cap();
+	struct tool_run r;
+	int mfd;
+
+	tool_run("mcopy", fd, off, ESP_BCD_PATH, cap, &r);
+	if (tool_not_found(&r)) {
+		free(r.out);
+		return;		/* no store on this ESP */
+	}
+	v->bcd_file = xstrdup(ESP_BCD_FILE);
+	if (!tool_ok(&r)) {
+		v->bcd_error = tool_words(&r, "the ESP's BCD store", cap);
+	} else if ((mfd = memfd_create("bcd", MFD_CLOEXEC)) < 0 ||
+		   pwrite_all(mfd, r.out, r.len, 0) != 0) {
+		v->bcd_error = xasprintf("the ESP's BCD store was not read: %s", strerror(errno));
+		if (mfd >= 0)
+			close(mfd);
+	} else {
+		probe_bcd_fd(mfd, ESP_BCD_FILE, v);
 		close(mfd);
+	}
+	free(r.out);
+}
+
+/* "::/EFI/Microsoft/Boot/BCD <7-70> <90>": the clusters, in file order. */
+static size_t parse_clusters(const char *s, uint64_t **out)
+{
+	size_t n = 0;
+	const char *p = strchr(s, '<');
+
+	*out = NULL;
+	while (p && *p == '<') {
+		char *end;
+		unsigned long long a = strtoull(p + 1, &end, 10), b = a;
+		if (end == p + 1)
+			break;
+		if (*end == '-')
+			b = strtoull(end + 1, &end, 10);
+		if (*end != '>' || b < a || b - a > (1u << 24))
+			break;
+		for (unsigned long long c = a; c <= b; c++) {
+			*out = xrealloc(*out, n + 1, sizeof(**out));
+			(*out)[n++] = c;
+		}
+		p = strchr(end, '<');
+	}
+	return n;
+}
+
+int esp_file_map(int fd, const char *path, struct file_map *m, char **why)
+{
+	uint8_t bs[FAT_BPB_SIZE];
+	struct fat_geometry g;
+	struct tool_run r;
+	uint64_t *clusters = NULL;
+	size_t nc;
+	const char *bad;
+
+	memset(m, 0, sizeof(*m));
+	if (pread_all(fd, bs, sizeof(bs), 0) != 0) {
+		*why = xasprintf("its boot sector cannot be read: %s", strerror(errno ? errno : EIO));
+		return -1;
+	}
+	if ((bad = fat_geometry(bs, &g))) {
+		*why = xasprintf("its boot sector is not one of a FAT file system (%s)", bad);
+		return -1;
+	}
+	tool_run("mcopy", fd, 0, path, 16u << 20, &r);
+	if (!tool_ok(&r)) {
+		*why = tool_words(&r, "the file", 16u << 20);
+		free(r.out);
+		return -1;
+	}
+	m->data = (uint8_t *)r.out;
+	m->size = r.len;
+	tool_run("mshowfat", fd, 0, path, 1u << 20, &r);
+	if (!tool_ok(&r)) {
+		*why = tool_words(&r, "the file's clusters", 1u << 20);
+		free(r.out);
+		file_map_free(m);
+		return -1;
+	}
+	r.out = xrealloc(r.out, r.len + 1, 1);
+	r.out[r.len] = '\0';
+	nc = parse_clusters(r.out, &clusters);
+	free(r.out);
+	m->unit = g.cluster_bytes;
+	m->n = (size_t)((m->size + m->unit - 1) / m->unit);
+	if (!m->size || nc != m->n) {
+		*why = xasprintf("mshowfat names %zu clusters for a file of %" PRIu64 " bytes", nc,
+				 m->size);
+		free(clusters);
+		file_map_free(m);
+		return -1;
+	}
+	m->dev = xcalloc(m->n, sizeof(*m->dev));
+	for (size_t i = 0; i < m->n; i++) {
+		if (clusters[i] < 2 || clusters[i] - 2 >= g.clusters) {
+			*why = xasprintf("cluster %" PRIu64 " of the file is outside the volume",
+					 clusters[i]);
+			free(clusters);
+			file_map_free(m);
+			return -1;
+		}
+		m->dev[i] = g.data_start + (clusters[i] - 2) * g.cluster_bytes;
+	}
+	free(clusters);
+	return 0;
 }

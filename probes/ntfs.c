@@ -865,6 +865,79 @@ static void probe_state(struct readcache *rc, uint64_t off, uint64_t size, unsig
 	ntfs_umount(vol, FALSE); /* frees dev too */
 }
 
+int ntfs_file_map(int fd, uint64_t size, unsigned sector_size, const char *path,
+		  struct file_map *m, char **why)
+{
+	struct readcache rc;
+	struct ro_dev rd = { .rc = &rc, .off = 0, .size = size, .sector_size = sector_size };
+	struct ntfs_device *dev;
+	ntfs_volume *vol = NULL;
+	ntfs_inode *ni = NULL;
+	ntfs_attr *na = NULL;
+	int ret = -1;
+
+	memset(m, 0, sizeof(*m));
+	readcache_init(&rc, fd, NULL);
+	ntfslog_reset();
+	if (!(dev = ntfs_device_alloc("winrescue-map", 0, &ro_ops, &rd))) {
+		*why = xstrdup("out of memory");
+		goto out;
+	}
+	if (!(vol = ntfs_device_mount(dev, NTFS_MNT_RDONLY))) {
+		ntfs_device_free(dev);
+		*why = xasprintf("libntfs-3g cannot open the volume (%s)", strerror(errno ? errno : EIO));
+		goto out;
+	}
+	if (!(ni = open_path_ci(vol, path)) || !(na = ntfs_attr_open(ni, AT_DATA, AT_UNNAMED, 0))) {
+		*why = xstrdup("the file cannot be opened");
+		goto out;
+	}
+	/* in place means clusters of its own: not inside the MFT record, not compressed or sparse */
+	if (!NAttrNonResident(na) || NAttrCompressed(na) || NAttrEncrypted(na) || NAttrSparse(na) ||
+	    na->initialized_size != na->data_size || na->data_size <= 0 ||
+	    na->data_size > (s64)(16u << 20)) {
+		*why = xstrdup("the file is not stored in plain clusters of its own (resident, "
+			       "compressed, sparse, encrypted or too big)");
+		goto out;
+	}
+	m->size = (uint64_t)na->data_size;
+	m->unit = vol->cluster_size;
+	m->n = (size_t)((m->size + m->unit - 1) / m->unit);
+	m->dev = xcalloc(m->n, sizeof(*m->dev));
+	m->data = xcalloc(1, (size_t)m->size);
+	for (size_t i = 0; i < m->n; i++) {
+		LCN lcn = ntfs_attr_vcn_to_lcn(na, (VCN)i);
+		if (lcn < 0) {
+			*why = xasprintf("cluster %zu of the file cannot be located", i);
+			goto out;
+		}
+		m->dev[i] = (uint64_t)lcn * vol->cluster_size;
+	}
+	if (ntfs_attr_pread(na, 0, (s64)m->size, m->data) != (s64)m->size) {
+		*why = xstrdup("the file cannot be read");
+		goto out;
+	}
+	ret = 0;
+out:
+	if (na)
+		ntfs_attr_close(na);
+	if (ni)
+		ntfs_inode_close(ni);
+	if (vol)
+		ntfs_umount(vol, FALSE);
+	readcache_free(&rc);
+	if (ret)
+		file_map_free(m);
+	return ret;
+}
+
+void file_map_free(struct file_map *m)
+{
+	free(m->dev);
+	free(m->data);
+	memset(m, 0, sizeof(*m));
+}
+
 void ntfs_probe(struct volume *v, int fd, uint64_t off, uint64_t size, unsigned sector_size,
 		const char *name, const struct prefetch_plan *hints)
 {

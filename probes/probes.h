@@ -172,6 +172,30 @@ void ntfs_probe(struct volume *v, int fd, uint64_t off, uint64_t size, unsigned 
  * reach about 100 MiB).
  */
 uint64_t probe_hive_cap(void);
+/*
+ * A file to be changed in place (fix-boot --rewrite-bcd): its bytes, and
+ * where on the volume each unit (cluster) of it lies, so that changed
+ * bytes are written to the device (with an undo file) and not through a
+ * file system driver.
+ */
+struct file_map {
+	uint8_t *data;
+	uint64_t size;
+	uint64_t unit;		/* bytes per entry of dev */
+	uint64_t *dev;		/* byte offset on the volume of file bytes [i*unit, (i+1)*unit) */
+	size_t n;
+};
+void file_map_free(struct file_map *m);
+/*
+ * path (components separated by '/', case ignored) on the NTFS volume
+ * that is the whole of fd (size bytes), through libntfs-3g read-only.
+ * Refused for a file that is resident, compressed, sparse or encrypted.
+ * 0, or -1 with why in *why (words).
+ */
+int ntfs_file_map(int fd, uint64_t size, unsigned sector_size, const char *path,
+		  struct file_map *m, char **why);
+/* The same for path on the FAT volume (an ESP) that is fd: mtools' mcopy and mshowfat (esp.c). */
+int esp_file_map(int fd, const char *path, struct file_map *m, char **why);
 /* A BCD store copied into the memory file fd, decoded into v (file: its path, for words). */
 void probe_bcd_fd(int fd, const char *file, struct volume *v);
 /*

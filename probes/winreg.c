@@ -113,19 +113,27 @@ static void read_letters(hive_h *h, struct win_system *w)
 }
 
 /* The header's sequence numbers, read from the file itself. */
-static void read_header(const char *path, struct win_system *w)
+bool winreg_hive_seq(const char *path, uint32_t *primary, uint32_t *secondary)
 {
 	uint8_t b[12];
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	bool ok = false;
 
 	if (fd < 0)
-		return;
+		return false;
 	if (pread(fd, b, sizeof(b), 0) == (ssize_t)sizeof(b) && memcmp(b, "regf", 4) == 0) {
-		w->seq_primary = le32(b + REGF_SEQ1);
-		w->seq_secondary = le32(b + REGF_SEQ2);
-		w->dirty = w->seq_primary != w->seq_secondary;
+		*primary = le32(b + REGF_SEQ1);
+		*secondary = le32(b + REGF_SEQ2);
+		ok = true;
 	}
 	close(fd);
+	return ok;
+}
+
+static void read_header(const char *path, struct win_system *w)
+{
+	if (winreg_hive_seq(path, &w->seq_primary, &w->seq_secondary))
+		w->dirty = w->seq_primary != w->seq_secondary;
 }
 
 int winreg_read_system(const char *path, struct win_system *w, char **err)

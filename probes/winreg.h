@@ -63,6 +63,11 @@ void win_system_free(struct win_system *w);
  */
 int winreg_read_software(const char *path, struct win_system *w, char **err);
 
+/*
+ * The regf header's two sequence numbers of a hive file: false when it is
+ * not a hive. They differ while changes wait in its .LOG files.
+ */
+bool winreg_hive_seq(const char *path, uint32_t *primary, uint32_t *secondary);
 /* Decode one MountedDevices value for a drive letter; false when its form is unknown. */
 bool winreg_decode_letter(const uint8_t *p, size_t len, struct win_letter *l);
 

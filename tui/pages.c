@@ -444,14 +444,16 @@ char *page_log(struct tui *t)
 	return chosen;
 }
 
-char *page_boot(struct tui *t)
+char *page_boot(struct tui *t, bool *rewrite)
 {
 	struct diagnosis d;
 	struct page p = { 0 };
 	const char *labels[16], *details[16];
+	bool how[16];
 	char *chosen = NULL;
 	int nfix = 0;
 
+	*rewrite = false;
 	diagnose(t->inv, &d);
 	for (size_t i = 0; i < d.nwin; i++) {
 		const struct diag_windows *w = &d.win[i];
@@ -495,22 +497,29 @@ char *page_boot(struct tui *t)
 	add(&p, "%s", d.status == 4 ? "Verdict: Windows would not start normally."
 		: d.status == 8 ? "Verdict: not known: part of the evidence could not be read."
 		: "Verdict: nothing found that would stop Windows from starting.");
+	/* the identity put back where it can be; the store rewritten where another disk has it */
 	for (size_t i = 0; i < d.nrep && nfix < 16; i++)
-		if (!d.rep[i].refused) {
+		if (!d.rep[i].refused || d.rep[i].collision) {
+			how[nfix] = d.rep[i].refused != NULL;
 			labels[nfix] = d.rep[i].disk;
-			details[nfix++] = d.rep[i].store;
+			details[nfix] = how[nfix] ? "rewrite the BCD store's devices (another disk "
+				"has the identity it expects)" : "put back the identity the BCD store expects";
+			nfix++;
 		}
 	if (nfix) {
 		add(&p, "%s", "");
-		add(&p, "F puts back the disk identity the BCD store expects (fix-boot), after "
-		    "showing the plan and asking for the disk's name; an undo file keeps the "
-		    "present one.");
+		add(&p, "F runs fix-boot: it puts back the disk identity the BCD store expects or, "
+		    "when another disk holds it, rewrites the store's devices to name the disk as it "
+		    "is now; the plan first, then the name typed; an undo file keeps what it "
+		    "overwrites.");
 	}
 	if (page_run_keys(t, "Boot diagnosis", &p, nfix ? "F" : NULL, nfix ? "F: fix-boot   " : NULL)) {
 		int c = nfix == 1 ? 0 : dialog_choose(t, "Fix the boot of which disk?", NULL, labels,
 						      details, NULL, nfix, 0);
-		if (c >= 0)
+		if (c >= 0) {
 			chosen = xstrdup(labels[c]);
+			*rewrite = how[c];
+		}
 	}
 	diagnosis_free(&d);
 	return chosen;

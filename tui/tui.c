@@ -171,9 +171,9 @@ static void run_action(struct tui *t, const struct action *act)
 }
 
 /* Undo a fix of this session (the log screen), or fix-boot on a disk (the boot screen): the same flow. */
-static void run_on(struct tui *t, const struct action *act, const char *spec)
+static void run_on(struct tui *t, const struct action *act, const char *spec, bool rewrite_bcd)
 {
-	struct action_opts o = { .log_path = t->opts.log_path };
+	struct action_opts o = { .log_path = t->opts.log_path, .rewrite_bcd = rewrite_bcd };
 	struct job job;
 
 	job_prepare(&job, act, spec, NULL, &o);
@@ -335,14 +335,15 @@ static void loop(struct tui *t)
 		case REQ_LOG: {
 			char *undo = page_log(t);
 			if (undo)
-				run_on(t, &action_undo, undo);
+				run_on(t, &action_undo, undo, false);
 			free(undo);
 			break;
 		}
 		case REQ_BOOT: {
-			char *disk = page_boot(t);
+			bool rewrite;
+			char *disk = page_boot(t, &rewrite);
 			if (disk)
-				run_on(t, &action_fix_boot, disk);
+				run_on(t, &action_fix_boot, disk, rewrite);
 			free(disk);
 			break;
 		}

@@ -90,9 +90,10 @@ void page_help(struct tui *t);
 char *page_log(struct tui *t);
 /*
  * The boot diagnosis (actions/diagnose.c) of the screen's snapshot; when
- * F is pressed on it, the disk fix-boot is to act on (malloc'ed), else NULL.
+ * F is pressed on it, the disk fix-boot is to act on (malloc'ed), else
+ * NULL; *rewrite: with --rewrite-bcd (another disk holds the identity).
  */
-char *page_boot(struct tui *t);
+char *page_boot(struct tui *t, bool *rewrite);
 /* check's findings, scrollable, one block per volume. */
 void page_check(struct tui *t, const struct job *job);
 

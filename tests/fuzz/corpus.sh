@@ -48,4 +48,12 @@ for off in $(LC_ALL=C grep -obUaP '\x06\x00\x00\x00\x00\x00\x00\x00\x48\x00\x00\
 	[ $n -ge 4 ] && break
 done
 [ $n -ge 1 ]
+
+# FAT boot sectors as mkfs.vfat writes them (an ESP is FAT32; FAT16 and FAT12 too)
+for fat in 12 16 32; do
+	rm -f "$tmp/fat"
+	truncate -s $((fat == 32 ? 40 : 8))M "$tmp/fat"
+	mkfs.vfat -F "$fat" "$tmp/fat" >/dev/null 2>&1 || continue
+	head -c 512 "$tmp/fat" | seed "fat$fat.fat" 5
+done
 ls "$out" | wc -l

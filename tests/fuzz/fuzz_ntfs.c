@@ -13,6 +13,7 @@
  * truncation) from a fixed seed, under ASan/UBSan.
  */
 #include "probes/bcd.h"
+#include "probes/fat_layout.h"
 #include "probes/ntfs_boot.h"
 #include "probes/ntfs_check.h"
 #include "probes/ntfs_layout.h"
@@ -32,7 +33,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 1)
 		return 0;
-	const uint8_t kind = data[0] % 5;
+	const uint8_t kind = data[0] % 6;
 	data++;
 	size--;
 	switch (kind) {
@@ -102,10 +103,33 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct bcd_device d;
 		char t[37];
 		struct win_letter l;
-		if (!bcd_decode_device(data, size, &d))
+		if (!bcd_decode_device(data, size, &d)) {
 			bcd_guid_text(d.part_guid, t);
+			/* fix-boot's encoder on the same bytes: a copy, rewritten, must decode to it */
+			uint8_t *c = malloc(size ? size : 1);
+			struct bcd_device want = { .kind = (size & 1) ? BCD_DEV_MBR : BCD_DEV_GPT,
+						   .part_offset = 0x100000, .disk_signature = 0x5cbea03e };
+			struct bcd_device back;
+			memcpy(want.part_guid, t, 16);
+			memcpy(c, data, size);
+			if (!bcd_encode_device(c, size, &want) &&
+			    (bcd_decode_device(c, size, &back) || back.kind != want.kind ||
+			     (want.kind == BCD_DEV_MBR ? back.disk_signature != want.disk_signature ||
+			      back.part_offset != want.part_offset
+						       : memcmp(back.part_guid, want.part_guid, 16) != 0)))
+				abort();
+			free(c);
+		}
 		if (winreg_decode_letter(data, size, &l))	/* MountedDevices */
 			free(l.device);
+		break;
+	}
+	case 5: {	/* a FAT boot sector (fix-boot --rewrite-bcd on the ESP) */
+		uint8_t bs[FAT_BPB_SIZE] = { 0 };
+		struct fat_geometry g;
+		memcpy(bs, data, size < sizeof(bs) ? size : sizeof(bs));
+		if (!fat_geometry(bs, &g) && (!g.cluster_bytes || g.data_start < 512 || !g.clusters))
+			abort();
 		break;
 	}
 	}

@@ -15,9 +15,14 @@
 #       undo brings the mismatch back byte for byte (sha256);
 #   (c) a disk holding the GUID the BCD expects attached too: fix-boot
 #       refuses (the collision would come back), nothing written;
+#       --rewrite-bcd makes the ESP's store name the disk as it is now
+#       (mtools finds its clusters), undo puts the store back byte for byte;
 #   (d) an MBR disk with System Reserved whose BCD (made with hivex from the
 #       real one) names its signature and offsets: exit 0; signature
-#       changed: exit 4, fix-boot, exit 0, undo, exit 4;
+#       changed: exit 4, fix-boot, exit 0, undo, exit 4; a clone holding the
+#       old signature: --rewrite-bcd rewrites \Boot\BCD in place (refused
+#       while the hive has changes in its logs or the volume is in Fast
+#       Startup state), the store names the disk, undo restores it;
 #   (e) refusals and bad input: a mounted partition (fix-boot refused, in
 #       use), a damaged BCD on the ESP (bcd-unreadable, exit 8), no store
 #       (bcd-missing), Safe Mode set, updates pending, a hibernated Windows,
@@ -32,7 +37,7 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 wr_require_root_loop_fuse
 wr_require_fixtures
-wr_require_tools jq sfdisk losetup partx mkntfs ntfs-3g mkfs.vfat mcopy sha256sum timeout
+wr_require_tools jq sfdisk losetup partx mkntfs ntfs-3g ntfsfix mkfs.vfat mcopy sha256sum timeout od
 [ -x "$WR_BIN" ] || wr_bail "$WR_BIN not built"
 for t in "$WR_NTFS_STATE" "$WR_HIVE_EDIT"; do
 	[ -x "$t" ] || make -C "$WR_ROOT" --no-print-directory "${t#"$WR_ROOT"/}" >/dev/null ||
@@ -160,11 +165,35 @@ wr_attach_to TWIN "$T/twin.img" || wr_bail "attach twin"
 diagnose
 expect_match "(c) the repair is refused: the collision would come back" "already has GPT disk GUID $WR_BCD_DISK" \
 	"$(jq -r --arg d "$U" '.repairs[] | select(.disk == $d) | .refused' "$T/d.json")"
-expect_eq "(c) the finding is not fixable" false \
-	"$(jq -r --arg d "$UP1" '.findings[] | select(.code == "bcd-device-mismatch" and .device == $d) | .fixable' "$T/d.json")"
+expect_eq "(c) fixable only by rewriting the store (collision)" "true true" \
+	"$(jq -r --arg d "$UP1" --arg k "$U" '"\(.findings[] | select(.code == "bcd-device-mismatch" and .device == $d) | .fixable) \(.repairs[] | select(.disk == $k) | .collision)"' "$T/d.json")"
+expect_match "(c) the next step names --rewrite-bcd" "fix-boot --rewrite-bcd" \
+	"$(jq -r --arg d "$UP1" '.findings[] | select(.code == "bcd-device-mismatch" and .device == $d) | .next' "$T/d.json")"
 fixboot "$U" --yes
 expect_eq "(c) fix-boot refused (32, collision)" "32 collision" "$RC $(code)"
 expect_eq "(c) nothing written (sha256)" "$S1" "$(sha "$T/uefi.img")"
+
+# --rewrite-bcd: the ESP's store made to name the disk as it is now (mtools finds its clusters)
+fixboot "$U" --rewrite-bcd --dry-run
+expect_eq "(c) --rewrite-bcd --dry-run: exit 0" 0 "$RC"
+expect_match "(c) the plan: the device elements of the ESP's store, to the present GUID" \
+	"Rewrite the [0-9]+ device elements of the BCD store on $UP1 .* name GPT disk $WR_BCD_DISK: they will name $U as it is now, $NEWID" \
+	"$(jq -r '.plan.steps[0]' "$T/out.json")"
+expect_eq "(c) --dry-run wrote nothing (sha256)" "$S1" "$(sha "$T/uefi.img")"
+fixboot "$U" --rewrite-bcd --yes
+expect_eq "(c) --rewrite-bcd: exit 0, fixed" "0 fixed" "$RC $(code)"
+UNDO=$(jq -r '.undo_file // empty' "$T/out.json")
+expect_eq "(c) the disk kept its GUID" "$NEWID" "$(disk_id "$U")"
+diagnose
+expect_eq "(c) the store names the disk: no mismatch about it" 0 "$(n_found bcd-device-mismatch "$UP1")"
+expect_eq "(c) its loader's osdevice is C: again" "$UP3" \
+	"$(jq -r --arg d "$UP3" '.windows[] | select(.device == $d) | .default.osdevice' "$T/d.json")"
+MTOOLS_SKIP_CHECK=1 mcopy -n -i "$UP1" ::/EFI/Microsoft/Boot/BCD "$T/bcd.after" >/dev/null 2>&1
+expect_eq "(c) the store is still a hive hivex reads whole (17 objects)" 17 \
+	"$("$WR_BIN" list --json 2>/dev/null | jq -r --arg p "$UP1" '.disks[].partitions[] | select(.path == $p) | .bcd_store.entries | length')"
+expect_eq "(c) the store file kept its size" 32768 "$(stat -c %s "$T/bcd.after")"
+undo "$UNDO" --yes
+expect_eq "(c) undo of the rewrite: exit 0, the image byte for byte" "0 $S1" "$RC $(sha "$T/uefi.img")"
 wr_detach "$TWIN"
 
 # ------------------------------------------- (e) refusals on the UEFI disk
@@ -214,6 +243,47 @@ undo "$UNDO" --yes
 expect_eq "(d) undo restores it byte for byte" "0 $S2" "$RC $(sha "$T/bios.img")"
 diagnose
 expect_eq "(d) after undo: exit 4 again" 4 "$RC"
+# --rewrite-bcd on NTFS (System Reserved's \Boot\BCD, located through libntfs-3g), a clone
+# holding the signature the store expects attached
+make_collision_disk "$T/clone.img" 0x5cbea03e || wr_bail "make_collision_disk"
+wr_attach_to CL "$T/clone.img" || wr_bail "attach clone"
+diagnose
+expect_eq "(d) the clone has the signature: only a rewrite can fix it" "true" \
+	"$(jq -r --arg d "$B" '.repairs[] | select(.disk == $d) | .collision' "$T/d.json")"
+# refused: changes waiting in the store's logs (its two sequence numbers differ)
+mkdir -p "$T/m"
+wr_mount_ntfs "${B}p1" "$T/m" || wr_bail "mount p1"
+SEQ=$(od -An -tu4 -j4 -N4 "$T/m/Boot/BCD" | tr -d ' ')
+"$WR_HIVE_EDIT" "$T/m/Boot/BCD" seq "$SEQ" $((SEQ + 1)) || nok "(d) hive-edit seq"
+wr_umount "$T/m"
+S3=$(sha "$T/bios.img")
+fixboot "$B" --rewrite-bcd --yes
+expect_eq "(d) a store with changes in its logs: refused (32, hive-dirty)" "32 hive-dirty" "$RC $(code)"
+expect_eq "(d) nothing written (sha256)" "$S3" "$(sha "$T/bios.img")"
+wr_mount_ntfs "${B}p1" "$T/m" || wr_bail "mount p1"
+"$WR_HIVE_EDIT" "$T/m/Boot/BCD" seq "$SEQ" "$SEQ" || nok "(d) hive-edit seq back"
+wr_umount "$T/m"
+# refused: the volume holding the store in Fast Startup state
+"$WR_NTFS_STATE" "${B}p1" logfile fast-restart >/dev/null || nok "(d) ntfs-state fast-restart"
+S3=$(sha "$T/bios.img")
+fixboot "$B" --rewrite-bcd --yes
+expect_eq "(d) the store's volume in Fast Startup state: refused (32, hibernated)" "32 hibernated" "$RC $(code)"
+expect_eq "(d) nothing written (sha256)" "$S3" "$(sha "$T/bios.img")"
+"$WR_NTFS_STATE" "${B}p1" logfile empty >/dev/null || nok "(d) ntfs-state empty"
+S3=$(sha "$T/bios.img")
+fixboot "$B" --rewrite-bcd --yes
+expect_eq "(d) --rewrite-bcd on System Reserved: exit 0, fixed" "0 fixed" "$RC $(code)"
+UNDO=$(jq -r '.undo_file // empty' "$T/out.json")
+expect_eq "(d) the disk kept its signature" 0xdeadbeef "$(disk_id "$B")"
+diagnose
+expect_eq "(d) the store names the disk again: no mismatch about it" 0 "$(n_found bcd-device-mismatch "${B}p1")"
+expect_eq "(d) its loader's osdevice is C:" "${B}p2" \
+	"$(jq -r --arg d "${B}p2" '.windows[] | select(.device == $d) | .default.osdevice' "$T/d.json")"
+expect_eq "(d) ntfs-3g still reads the store (the file system is sound)" 0 \
+	"$(ntfsfix -n "${B}p1" >/dev/null 2>&1; echo $?)"
+undo "$UNDO" --yes
+expect_eq "(d) undo of the rewrite: exit 0, the image byte for byte" "0 $S3" "$RC $(sha "$T/bios.img")"
+wr_detach "$CL"
 set_disk_id "$B" 0x5cbea03e || wr_bail "sfdisk --disk-id back"
 
 # Safe Mode, pending updates, a missing winload, a hibernated Windows: in words

@@ -8,6 +8,8 @@
  *   hive-edit FILE multi KEY NAME VALUE     REG_MULTI_SZ with one string
  *   hive-edit FILE key KEY                  the key only
  *   hive-edit FILE bin8 KEY NAME N          REG_BINARY, 8 bytes little-endian (a BCD integer)
+ *   hive-edit FILE seq PRIMARY SECONDARY    the header's sequence numbers (and its checksum):
+ *                                           they differ in a hive with changes in its logs
  *   hive-edit FILE bcd-gpt OBJECT ELEMENT DISKGUID PARTGUID
  *   hive-edit FILE bcd-mbr OBJECT ELEMENT SIGNATURE OFFSET
  *       rewrite Objects\OBJECT\Elements\ELEMENT\Element (a partition device)
@@ -17,6 +19,7 @@
 
 #include <errno.h>
 #include <hivex.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,6 +68,29 @@ static void set_value(hive_h *h, const char *key, const char *name, hive_type t,
 		die("cannot set the value");
 }
 
+/* The regf header's sequence numbers, and its checksum (the XOR of its first 127 words). */
+static int set_seq(const char *file, unsigned long a, unsigned long b)
+{
+	unsigned char hd[512];
+	FILE *f = fopen(file, "r+b");
+	uint32_t x = 0;
+
+	if (!f || fread(hd, 1, sizeof(hd), f) != sizeof(hd) || memcmp(hd, "regf", 4) != 0)
+		die("not a hive");
+	for (int i = 0; i < 4; i++) {
+		hd[4 + i] = (unsigned char)(a >> (8 * i));
+		hd[8 + i] = (unsigned char)(b >> (8 * i));
+	}
+	for (int i = 0; i < 508; i += 4)
+		x ^= (uint32_t)hd[i] | (uint32_t)hd[i + 1] << 8 | (uint32_t)hd[i + 2] << 16 |
+		     (uint32_t)hd[i + 3] << 24;
+	for (int i = 0; i < 4; i++)
+		hd[508 + i] = (unsigned char)(x >> (8 * i));
+	if (fseek(f, 0, SEEK_SET) != 0 || fwrite(hd, 1, sizeof(hd), f) != sizeof(hd) || fclose(f) != 0)
+		die("cannot write the header");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	hive_h *h;
@@ -73,6 +99,8 @@ int main(int argc, char **argv)
 		fputs("usage: hive-edit FILE sz|dword|multi|bin8|key|bcd-gpt|bcd-mbr ARGS...\n", stderr);
 		return 2;
 	}
+	if (strcmp(argv[2], "seq") == 0 && argc == 5)
+		return set_seq(argv[1], strtoul(argv[3], NULL, 0), strtoul(argv[4], NULL, 0));
 	if (!(h = hivex_open(argv[1], HIVEX_OPEN_WRITE)))
 		die("cannot open the hive");
 	const char *cmd = argv[2];

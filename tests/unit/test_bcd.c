@@ -162,12 +162,61 @@ static void test_devices(void **state)
 	assert_non_null(bcd_decode_device(p, n, &d));
 }
 
+/* fix-boot --rewrite-bcd's encoder: GPT to MBR and back, in place, the length kept */
+static void test_encode(void **state)
+{
+	uint8_t p[88], before[88];
+	struct bcd_device d, want = { 0 };
+	size_t n = make_dev(p, 6, 0);
+	char t[37];
+
+	(void)state;
+	assert_true(bcd_guid_parse("0b2394a9-095e-487d-8d48-719ecd4d78ca", want.disk_guid));
+	assert_true(bcd_guid_parse("8E0F2C38-E4EA-47BA-B7FC-9D8C74DCCF0B", want.part_guid));
+	want.kind = BCD_DEV_GPT;
+	memcpy(before, p, n);
+	assert_null(bcd_encode_device(p, n, &want));
+	assert_memory_equal(p, before, 0x20);	/* the options GUID and the header stay */
+	assert_null(bcd_decode_device(p, n, &d));
+	assert_int_equal(d.kind, BCD_DEV_GPT);
+	guid_is(d.disk_guid, "0b2394a9-095e-487d-8d48-719ecd4d78ca");
+	guid_is(d.part_guid, "8e0f2c38-e4ea-47ba-b7fc-9d8c74dccf0b");
+	/* the same element to an MBR partition: style 1, offset, signature; GUID bytes gone */
+	want.kind = BCD_DEV_MBR;
+	want.part_offset = 42991616;
+	want.disk_signature = 0x5cbea03e;
+	assert_null(bcd_encode_device(p, n, &want));
+	assert_null(bcd_decode_device(p, n, &d));
+	assert_int_equal(d.kind, BCD_DEV_MBR);
+	assert_int_equal(d.part_offset, 42991616);
+	assert_int_equal(d.disk_signature, 0x5cbea03e);
+	assert_int_equal(p[0x3c], 0);
+	/* the legacy form holds MBR only; boot and locate devices name no partition */
+	n = make_dev(p, 2, 0);
+	want.kind = BCD_DEV_GPT;
+	assert_non_null(bcd_encode_device(p, n, &want));
+	n = make_dev(p, 1, 0);
+	want.kind = BCD_DEV_MBR;
+	assert_non_null(bcd_encode_device(p, n, &want));
+	/* too short to be a partition device: refused, nothing written */
+	n = make_dev(p, 6, 1);
+	memcpy(before, p, n);
+	assert_non_null(bcd_encode_device(p, 0x40, &want));
+	assert_memory_equal(p, before, n);
+	/* GUID text both ways; what is not a GUID is refused */
+	bcd_guid_text(want.part_guid, t);
+	assert_false(bcd_guid_parse("0b2394a9-095e-487d-8d48-719ecd4d78c", want.disk_guid));
+	assert_false(bcd_guid_parse("0b2394a9-095e-487d-8d48-719ecd4d78cax", want.disk_guid));
+	assert_false(bcd_guid_parse("0b2394a9+095e-487d-8d48-719ecd4d78ca", want.disk_guid));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fixture_store),
 		cmocka_unit_test(test_not_a_store),
 		cmocka_unit_test(test_devices),
+		cmocka_unit_test(test_encode),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

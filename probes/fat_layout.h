@@ -1,0 +1,71 @@
+/*
+ * fat_layout.h - the few fields of a FAT boot sector (BIOS Parameter Block)
+ * winrescue reads itself: where the data area starts and how big a cluster
+ * is, so that the clusters mshowfat names become byte offsets (fix-boot
+ * --rewrite-bcd writes the ESP's BCD store in place). mtools reads
+ * everything else. Bounds-checked: fuzzed (tests/fuzz).
+ */
+#ifndef WINRESCUE_FAT_LAYOUT_H
+#define WINRESCUE_FAT_LAYOUT_H
+
+#include <stdint.h>
+#include <string.h>
+
+#define FAT_BPB_SIZE		512
+#define FAT_BYTES_PER_SECTOR	11	/* u16 */
+#define FAT_SECTORS_PER_CLUSTER	13	/* u8 */
+#define FAT_RESERVED_SECTORS	14	/* u16 */
+#define FAT_NUM_FATS		16	/* u8 */
+#define FAT_ROOT_ENTRIES	17	/* u16: FAT12/16's fixed root directory; 0 on FAT32 */
+#define FAT_TOTAL_SECTORS16	19	/* u16 */
+#define FAT_SECTORS_PER_FAT16	22	/* u16: 0 on FAT32 */
+#define FAT_TOTAL_SECTORS32	32	/* u32 */
+#define FAT_SECTORS_PER_FAT32	36	/* u32 (FAT32) */
+#define FAT_SIGNATURE		510	/* 0x55 0xaa */
+
+struct fat_geometry {
+	uint64_t data_start;	/* bytes from the volume's start to cluster 2 */
+	uint64_t cluster_bytes;
+	uint64_t clusters;	/* in the data area */
+};
+
+static inline uint32_t fat_le(const uint8_t *p, int n)
+{
+	uint32_t v = 0;
+
+	for (int i = n - 1; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
+
+/* The geometry of the boot sector bs (FAT_BPB_SIZE bytes): NULL, or why it is not FAT. */
+static inline const char *fat_geometry(const uint8_t *bs, struct fat_geometry *g)
+{
+	uint32_t bps = fat_le(bs + FAT_BYTES_PER_SECTOR, 2), spc = bs[FAT_SECTORS_PER_CLUSTER];
+	uint32_t reserved = fat_le(bs + FAT_RESERVED_SECTORS, 2), nfats = bs[FAT_NUM_FATS];
+	uint32_t root = fat_le(bs + FAT_ROOT_ENTRIES, 2), fatsz = fat_le(bs + FAT_SECTORS_PER_FAT16, 2);
+	uint64_t total = fat_le(bs + FAT_TOTAL_SECTORS16, 2), meta;
+
+	memset(g, 0, sizeof(*g));
+	if (bs[FAT_SIGNATURE] != 0x55 || bs[FAT_SIGNATURE + 1] != 0xaa)
+		return "no boot sector signature";
+	if (bps != 512 && bps != 1024 && bps != 2048 && bps != 4096)
+		return "bytes per sector";
+	if (!spc || (spc & (spc - 1)))
+		return "sectors per cluster";
+	if (!reserved || !nfats || nfats > 4)
+		return "reserved sectors or FAT count";
+	if (!fatsz)
+		fatsz = fat_le(bs + FAT_SECTORS_PER_FAT32, 4);
+	if (!total)
+		total = fat_le(bs + FAT_TOTAL_SECTORS32, 4);
+	meta = reserved + (uint64_t)nfats * fatsz + ((uint64_t)root * 32 + bps - 1) / bps;
+	if (!fatsz || total <= meta)
+		return "sizes that do not fit";
+	g->data_start = meta * bps;
+	g->cluster_bytes = (uint64_t)bps * spc;
+	g->clusters = (total - meta) / spc;
+	return NULL;
+}
+
+#endif
