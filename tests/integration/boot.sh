@@ -27,7 +27,11 @@
 #       use), a damaged BCD on the ESP (bcd-unreadable, exit 8), no store
 #       (bcd-missing), Safe Mode set, updates pending, a hibernated Windows,
 #       a missing winload, two Windows installations, a disk that is not
-#       there; never a crash, nothing written.
+#       there; never a crash, nothing written;
+#   (f) two disks with one GUID, a default that names no entry, SYSTEM_B
+#       (changes in its logs), a missing control set, a damaged SYSTEM
+#       hive, a hibernated Windows, a BitLocker volume: each its finding,
+#       weight and exit status.
 # Needs root, loop devices, FUSE (ntfs-3g) and mtools.
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -77,6 +81,9 @@ set_disk_id() {
 }
 
 # ------------------------------------------- (a) a UEFI disk the BCD names
+diagnose
+expect_eq "(a) before any Windows disk is attached: windows-not-found, exit 8" "8 1" \
+	"$RC $(n_found windows-not-found -)"
 make_uefi_disk "$T/uefi.img" bcd || wr_bail "make_uefi_disk"
 wr_attach_to U "$T/uefi.img" || wr_bail "attach"
 UP1=${U}p1 UP3=${U}p3
@@ -314,5 +321,64 @@ expect_eq "(e) two installations, two stores" "${B}p1 ${U}p1" \
 expect_eq "(e) no error on stderr" "" "$(cat "$T/err.txt")"
 expect_eq "(e) diagnose wrote nothing to the audit log" 0 \
 	"$(jq -r 'select(.action == "diagnose")' "$WINRESCUE_LOG" | wc -l)"
+
+# -------------------------------- (f) the hives and the volume, each in words
+wr_detach "$B"
+# a clone of the second UEFI disk's GUID: Windows would rename one of them
+_wrd_new "$T/twin2.img" 8M
+printf 'label: gpt\nlabel-id: %s\nstart=2048, size=4MiB\n' "$WR_BCD_DISK" | sfdisk -q "$T/twin2.img" >/dev/null
+wr_attach_to TW "$T/twin2.img" || wr_bail "attach twin2"
+diagnose
+expect_eq "(f) two disks with one GUID: signature-collision, blocks the boot" "blocks-boot" \
+	"$(jq -r --arg a "$TW" --arg b "$U" '[.findings[] | select(.code == "signature-collision" and (.device == $a or .device == $b))][0].weight' "$T/d.json")"
+wr_detach "$TW"
+# the boot manager's default names no entry
+wr_mount_ntfs "${U}p3" "$T/m" || wr_bail "mount C:"
+cp "$T/m/Windows/System32/config/SYSTEM" "$T/SYSTEM.good"
+wr_umount "$T/m"
+MTOOLS_SKIP_CHECK=1 mcopy -n -i "${U}p1" ::/EFI/Microsoft/Boot/BCD "$T/bcd.f" >/dev/null 2>&1 || wr_bail "mcopy out"
+cp "$T/bcd.f" "$T/bcd.good"
+"$WR_HIVE_EDIT" "$T/bcd.f" sz "Objects\\$WR_BCD_BOOTMGR\\Elements\\23000003" Element \
+	'{00000000-0000-0000-0000-000000000001}' || nok "(f) hive-edit default"
+MTOOLS_SKIP_CHECK=1 mcopy -o -i "${U}p1" "$T/bcd.f" ::/EFI/Microsoft/Boot/BCD >/dev/null 2>&1 || wr_bail "mcopy in"
+diagnose
+expect_eq "(f) the default names no entry: bcd-default-missing, exit 4" "4 1" \
+	"$RC $(n_found bcd-default-missing "${U}p1")"
+MTOOLS_SKIP_CHECK=1 mcopy -o -i "${U}p1" "$T/bcd.good" ::/EFI/Microsoft/Boot/BCD >/dev/null 2>&1 || wr_bail "mcopy back"
+# SYSTEM hives: changes in its logs, a control set that is not there, a damaged one
+put_system() {
+	wr_mount_ntfs "${U}p3" "$T/m" || return 1
+	cat "$1" >"$T/m/Windows/System32/config/SYSTEM"
+	wr_umount "$T/m"
+}
+_wrd_hive SYSTEM_B >"$T/SYSTEM.dirty" && put_system "$T/SYSTEM.dirty" || wr_bail "SYSTEM_B"
+diagnose
+expect_eq "(f) SYSTEM_B: hive-dirty (a note), nothing stops the boot" "0 note" \
+	"$RC $(jq -r --arg d "${U}p3" '.findings[] | select(.code == "hive-dirty" and .device == $d) | .weight' "$T/d.json")"
+cp "$T/SYSTEM.good" "$T/SYSTEM.cs"
+"$WR_HIVE_EDIT" "$T/SYSTEM.cs" dword Select Current 9 && put_system "$T/SYSTEM.cs" || wr_bail "Select"
+diagnose
+expect_eq "(f) Select\\Current 9: controlset-missing, exit 4" "4 1" "$RC $(n_found controlset-missing "${U}p3")"
+_wrd_hive corrupted_system_hive >"$T/SYSTEM.bad" && put_system "$T/SYSTEM.bad" || wr_bail "corrupted hive"
+diagnose
+expect_eq "(f) a damaged SYSTEM hive: hive-unreadable, exit 8" "8 1" "$RC $(n_found hive-unreadable "${U}p3")"
+expect_match "(f) ... in words" "SYSTEM hive of Windows on ${U}p3 cannot be read" \
+	"$(jq -r --arg d "${U}p3" '.findings[] | select(.code == "hive-unreadable" and .device == $d) | .message' "$T/d.json")"
+put_system "$T/SYSTEM.good" || wr_bail "SYSTEM back"
+# a hibernated Windows; a BitLocker volume beside it (its headers as libblkid reads them)
+ntfs_make_hibernated "${U}p3" >/dev/null || wr_bail "hibernated"
+printf '\xeb\x58\x90-FVE-FS-' | dd of="${U}p4" conv=notrunc status=none
+printf '\x00\x00\x01\x00\x00\x00\x00\x00' | dd of="${U}p4" bs=1 seek=176 conv=notrunc status=none
+printf '\x55\xaa' | dd of="${U}p4" bs=1 seek=510 conv=notrunc status=none
+printf -- '-FVE-FS-\x30\x00\x02\x00' | dd of="${U}p4" bs=1 seek=65536 conv=notrunc status=none
+blockdev --flushbufs "${U}p4"
+diagnose
+expect_eq "(f) hiberfil.sys: ntfs-hibernated (a note)" "note" \
+	"$(jq -r --arg d "${U}p3" '.findings[] | select(.code == "ntfs-hibernated" and .device == $d) | .weight' "$T/d.json")"
+expect_eq "(f) BitLocker: bitlocker-locked, exit 8" "8 1" "$RC $(n_found bitlocker-locked "${U}p4")"
+S4=$(sha "$T/uefi2.img")
+fixboot "$U" --yes
+expect_eq "(f) nothing to fix: exit 0, nothing written" "0 nothing-to-fix $S4" "$RC $(code) $(sha "$T/uefi2.img")"
+expect_eq "(f) no error on stderr, ever" "" "$(cat "$T/err.txt")"
 
 wr_finish
