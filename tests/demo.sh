@@ -4,9 +4,12 @@
 # including whatever was mounted from the TUI.
 #
 # The patient: a BIOS-era Windows disk (System Reserved + C:) whose C: was
-# left hibernated and dirty; a data disk; and a clone of the Windows disk
-# with the same MBR signature, the classic cause of "winload.exe 0xc000000e"
-# after a restore. Without a terminal, the demo prints `winrescue list`.
+# left hibernated and dirty; a data disk; a clone of the Windows disk with
+# the same MBR signature, the classic cause of "winload.exe 0xc000000e"
+# after a restore; and a UEFI Windows disk whose GUID Windows changed, so
+# that its BCD names a disk that is not there (b in the TUI, or
+# `winrescue diagnose`). Without a terminal, the demo prints `winrescue
+# list` and `winrescue diagnose`.
 set -u
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/integration/disks.sh"
@@ -20,7 +23,9 @@ wr_tmpdir_to dir || exit 1
 export WINRESCUE_LOG=$dir/audit.jsonl
 
 echo "Building a simulated broken Windows server in $dir ..."
-make_bios_disk "$dir/windows.img" 0x1234abcd || exit 1
+make_bios_disk "$dir/windows.img" 0x1234abcd bcd || exit 1
+make_uefi_disk "$dir/uefi.img" bcd || exit 1
+sfdisk -q --disk-id "$dir/uefi.img" 11111111-2222-3333-4444-555555555555 >/dev/null || exit 1
 make_data_disk "$dir/data.img" || exit 1
 make_collision_disk "$dir/clone.img" 0x1234abcd || exit 1
 wr_attach_to win "$dir/windows.img" || exit 1
@@ -29,6 +34,7 @@ ntfs_make_dirty "${win}p2" >/dev/null || exit 1
 ntfs_make_hibernated "${win}p2" >/dev/null || exit 1
 wr_attach_to data "$dir/data.img" || exit 1
 wr_attach_to clone "$dir/clone.img" || exit 1
+wr_attach_to uefi "$dir/uefi.img" || exit 1
 
 # Unmount (flushing) what the TUI mounted from the demo's disks, remove the
 # mount points; runs before the loop devices are detached (cleanups run last first).
@@ -55,6 +61,9 @@ else
 	"$WR_BIN" list || rc=$?
 	echo
 	echo "(scripted form: $WR_BIN list --json)"
+	echo
+	"$WR_BIN" diagnose
+	echo "(diagnose exit $?: 4 means something found stops the boot; fix-boot would fix the UEFI disk)"
 fi
 if [ -s "$WINRESCUE_LOG" ]; then
 	echo
@@ -62,5 +71,5 @@ if [ -s "$WINRESCUE_LOG" ]; then
 	jq -r '"  \(.time)  \(.action) \(.event)  \(.message // (.plan.steps | join("; ")))"' \
 		"$WINRESCUE_LOG" 2>/dev/null
 fi
-echo "Cleaning up: unmounting what is still mounted, detaching $win, $data and $clone, removing $dir"
+echo "Cleaning up: unmounting what is still mounted, detaching $win, $data, $clone and $uefi, removing $dir"
 exit $rc
