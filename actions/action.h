@@ -257,6 +257,8 @@ bool job_confirmed_by(const struct job *job, const char *typed);
 int job_resolve_spec(struct job *job, const char *spec, const struct vol_ref *seen);
 /* The directory for undo files: opts->undo_dir, $WINRESCUE_UNDO_DIR or the default. */
 const char *undo_dir_of(const struct action_opts *opts);
+/* ACT_OK, or the refusal when that directory is on a disk being rescued (fix, fix-boot). */
+int job_refuse_undo_dir(struct job *job);
 
 /* Set the result; fmt makes the message. Returns status. */
 int job_result(struct job *job, int status, const char *code, const char *next,

@@ -164,8 +164,9 @@ static char *why_no_store(const struct disk *d, size_t di)
 
 struct wanted {
 	const struct bcd_device *b;
-	const char *what;		/* "its osdevice" */
-	const struct partition *own;	/* the partition it should name on the store's disk */
+	const char *what;		/* "the default loader's osdevice" */
+	const struct partition *own;	/* the partition it should name */
+	size_t own_disk;		/* and its disk */
 };
 
 static void repair_free(struct diag_repair *r)
@@ -179,7 +180,7 @@ static void repair_free(struct diag_repair *r)
 	free(r->refused);
 }
 
-/* The disk (other than the rescue one) holding a GPT partition with this GUID. */
+/* The disk (any of them) holding a GPT partition with this GUID. */
 static bool disk_with_partuuid(const struct inventory *inv, const char *guid, size_t *di,
 			       const struct partition **p)
 {
@@ -205,35 +206,25 @@ static long holder_of_id(const struct inventory *inv, size_t di, const char *ptt
 }
 
 /*
- * The repair for the mismatched devices of one store on disk sd: which disk
- * they meant, the identity it had. r->refused says why it cannot be put
- * back; NULL is returned when no disk can be named at all.
+ * The repair for the devices of one store that do not name the partitions
+ * they should (w[i].own: the store's own partition for the boot manager,
+ * the Windows volume for its loader): the disk that holds those partitions,
+ * and the identity the store expects of it. Every device must expect the
+ * same identity of that one disk, and each must name its own partition
+ * (MBR: by its offset; GPT: by its GUID, or by the one GUID that changed
+ * with the disk's). r->refused says why it cannot be put back; NULL is
+ * returned when the store names another kind of disk.
  */
-static struct diag_repair *plan_repair(const struct inventory *inv, size_t sd, const char *store,
+static struct diag_repair *plan_repair(const struct inventory *inv, const char *store,
 				       const struct wanted *w, size_t n, struct diag_repair *r)
 {
-	const struct disk *t = NULL;
-	size_t ti = sd;
+	size_t ti = w[0].own_disk;
+	const struct disk *t = &inv->disks[ti];
 	char id[37];
 
 	memset(r, 0, sizeof(*r));
-	/* GPT: the disk that still has the partition GUID the BCD names is the one */
-	for (size_t i = 0; i < n && !t; i++) {
-		char pg[37];
-		const struct partition *p;
-		size_t di;
-		if (w[i].b->kind != BCD_DEV_GPT)
-			continue;
-		bcd_guid_text(w[i].b->part_guid, pg);
-		if (disk_with_partuuid(inv, pg, &di, &p) && !is_rescue(inv, di)) {
-			t = &inv->disks[di];
-			ti = di;
-		}
-	}
-	if (!t)
-		t = &inv->disks[sd];
 	if (w[0].b->kind == BCD_DEV_GPT ? !is_gpt(t) : !is_dos(t))
-		return NULL;	/* the store names another kind of disk than the one it is on */
+		return NULL;
 	r->disk_index = ti;
 	r->disk = xstrdup(t->path);
 	r->gpt = w[0].b->kind == BCD_DEV_GPT;
@@ -252,29 +243,24 @@ static struct diag_repair *plan_repair(const struct inventory *inv, size_t sd, c
 		else if (r->gpt ? (bcd_guid_text(b->disk_guid, other), strcasecmp(other, id) != 0)
 				: b->disk_signature != w[0].b->disk_signature)
 			r->refused = xstrdup("its devices name more than one disk");
+		else if (w[i].own_disk != ti)
+			r->refused = xstrdup("the partitions it should name are on more than one disk");
 		if (r->refused)
 			break;
 		if (!r->gpt) {
-			bool found = false;
-			for (size_t k = 0; k < t->nparts; k++)
-				found |= t->parts[k].start == b->part_offset;
-			if (!found)
-				r->refused = xasprintf("no partition of %s starts at byte %llu, where %s "
-						       "expects one: the partitions moved",
-						       t->path, (unsigned long long)b->part_offset, w[i].what);
+			if (w[i].own->start != b->part_offset)
+				r->refused = xasprintf("%s names the partition at byte %llu, and %s "
+						       "starts at byte %llu: the partitions moved",
+						       w[i].what, (unsigned long long)b->part_offset,
+						       w[i].own->path ? w[i].own->path : t->path,
+						       (unsigned long long)w[i].own->start);
 			continue;
 		}
 		bcd_guid_text(b->part_guid, pg);
-		bool has = false;
-		for (size_t k = 0; k < t->nparts; k++)
-			has |= t->parts[k].partuuid && strcasecmp(t->parts[k].partuuid, pg) == 0;
-		if (has)
+		if (w[i].own->partuuid && strcasecmp(w[i].own->partuuid, pg) == 0)
 			continue;
-		/* the partition GUID changed too: the partition it must be on this disk */
-		if (!w[i].own || ti != sd) {
-			r->refused = xasprintf("%s names partition %s, and no partition of %s can be "
-					       "told to be it", w[i].what, pg, t->path);
-		} else if (r->part_number && r->part_number != w[i].own->number) {
+		/* the partition GUID changed too: it goes back with the disk's */
+		if (r->part_number && r->part_number != w[i].own->number) {
 			r->refused = xstrdup("more than one partition GUID changed");
 		} else if (r->part_number) {
 			if (strcasecmp(r->part_to, pg) != 0)
@@ -286,9 +272,11 @@ static struct diag_repair *plan_repair(const struct inventory *inv, size_t sd, c
 			r->part_number = w[i].own->number;
 			r->part_from = xstrdup(w[i].own->partuuid ? w[i].own->partuuid : "");
 			r->part_to = xstrdup(pg);
-			if (disk_with_partuuid(inv, pg, &odi, &op))
+			if (disk_with_partuuid(inv, pg, &odi, &op)) {
+				r->collision = true;
 				r->refused = xasprintf("%s already has partition GUID %s", op->path
 						       ? op->path : inv->disks[odi].path, pg);
+			}
 		}
 	}
 	if (!r->refused) {
@@ -307,14 +295,28 @@ static struct diag_repair *plan_repair(const struct inventory *inv, size_t sd, c
 	return r;
 }
 
-/* A device of an entry that names a partition no attached disk has. */
-static bool missing(const struct bcd_entry *e, bool os)
+/*
+ * A partition device of an entry that does not name the partition it
+ * should be on this disk: none attached has its identity, or it is on
+ * another disk (a clone that kept the old identity: detached, it is gone).
+ * *elsewhere: the partition it names now, when there is one.
+ */
+static bool misnamed(const struct inventory *inv, const struct bcd_entry *e, bool os,
+		     size_t own_disk, const char **elsewhere)
 {
 	const struct bcd_device *b = os ? &e->osdevice : &e->device;
+	size_t di;
 
-	if (!(os ? e->has_osdevice : e->has_device))
+	*elsewhere = NULL;
+	if (!(os ? e->has_osdevice : e->has_device) || (b->kind != BCD_DEV_GPT && b->kind != BCD_DEV_MBR))
 		return false;
-	return (b->kind == BCD_DEV_GPT || b->kind == BCD_DEV_MBR) && !b->present;
+	if (!b->present)
+		return true;
+	if (part_at(inv, b->present, &di) && di != own_disk) {
+		*elsewhere = b->present;
+		return true;
+	}
+	return false;
 }
 
 static bool path_is(const char *path, const char *want)
@@ -352,19 +354,29 @@ static void check_store(const struct inventory *inv, struct diagnosis *d, struct
 		if (!w->loader)
 			return;
 	}
-	if (missing(w->bootmgr, false))
+	/*
+	 * The boot manager's device should be the store's own partition; the
+	 * loader's device and osdevice the Windows volume, unless another
+	 * loader of the store names it properly.
+	 */
+	const char *where[3];
+	if (sp && misnamed(inv, w->bootmgr, false, sd, &where[nw]))
 		want[nw++] = (struct wanted){ &w->bootmgr->device, "the boot manager's device",
-					     sp };
-	if (missing(w->loader, false))
-		want[nw++] = (struct wanted){ &w->loader->device, "the default loader's device",
-					     w->part };
-	if (missing(w->loader, true))
-		want[nw++] = (struct wanted){ &w->loader->osdevice, "the default loader's osdevice",
-					     w->part };
+					     sp, sd };
+	if (w->part && !loader_for(s, w->device)) {
+		if (misnamed(inv, w->loader, false, w->disk_index, &where[nw]))
+			want[nw++] = (struct wanted){ &w->loader->device,
+						     "the default loader's device", w->part,
+						     w->disk_index };
+		if (misnamed(inv, w->loader, true, w->disk_index, &where[nw]))
+			want[nw++] = (struct wanted){ &w->loader->osdevice,
+						     "the default loader's osdevice", w->part,
+						     w->disk_index };
+	}
 	struct diag_repair r;
 	char *likely = xstrdup(""), *next = NULL;
 	bool fixable = false;
-	if (nw && plan_repair(inv, sd, sdev, want, nw, &r)) {
+	if (nw && plan_repair(inv, sdev, want, nw, &r)) {
 		char *pg = r.part_number ? xasprintf(", and partition %zu's GUID %s (it is %s now)",
 						     r.part_number, r.part_to, r.part_from)
 					 : xstrdup("");
@@ -392,23 +404,28 @@ static void check_store(const struct inventory *inv, struct diagnosis *d, struct
 			       "(bcdboot C:\\Windows).");
 	}
 	if (nw) {
-		/* one finding per store: each device that names nothing attached, in words */
+		/* one finding per store: each device that does not name its partition, in words */
 		char *list = xstrdup(""), *words, *colon, *t;
 		struct diag_finding *f;
+		bool clone = false;
 		for (size_t i = 0; i < nw; i++) {
 			words = bcd_device_words(want[i].b);
-			/* "...: not among the disks listed" ends the words: said once below */
+			/* "...: not among the disks listed" ends the words: said otherwise here */
 			if ((colon = strrchr(words, ':')))
 				*colon = '\0';
-			t = xasprintf("%s%s%s is %s", list, i ? "; " : "", want[i].what, words);
+			t = xasprintf("%s%s%s is %s%s%s%s", list, i ? "; " : "", want[i].what, words,
+				      where[i] ? " (that is " : "", where[i] ? where[i] : "",
+				      where[i] ? ", on another disk)" : "");
+			clone |= where[i] != NULL;
 			free(list);
 			free(words);
 			list = t;
 		}
 		f = add(d, DIAG_BLOCKS, SEV_ERROR, "bcd-device-mismatch", sdev, next,
-			"The BCD store on %s (%s) names a disk that is not attached: %s. Windows "
-			"stops with a winload.exe / 0xc000000e error.%s", sdev, sv->bcd_file, list,
-			likely);
+			"The BCD store on %s (%s) does not name the partitions of this disk: %s. "
+			"Windows stops with a winload.exe / 0xc000000e error%s.%s", sdev,
+			sv->bcd_file, list, clone ? " once the other disk is detached (or renamed by "
+			"Windows, which does not keep two disks with one identity)" : "", likely);
 		f->fixable = fixable;
 		free(list);
 	}

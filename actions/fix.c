@@ -515,19 +515,10 @@ static int fix_preflight(struct job *job)
 				  "-a) after copying the data off.",
 				  "%s: fix repairs NTFS; this is %s.", v->path,
 				  v->vol->fstype ? v->vol->fstype : "no file system winrescue knows");
-	const char *dir = undo_dir_of(&job->opts);
-	char *where = target_on_patient(job->inv, dir);
-	if (where) {
-		rc = job_result(job, ACT_REFUSED, "undo-dir",
-				"Give --undo-dir DIR (or WINRESCUE_UNDO_DIR) on the rescue system, "
-				"e.g. /tmp/winrescue-undo.",
-				"Refused: the undo directory %s is %s; undo files never go onto the "
-				"disks being rescued.", dir, where);
-		free(where);
+	if ((rc = job_refuse_undo_dir(job)) != ACT_OK)
 		return rc;
-	}
 	f = job->priv = xcalloc(1, sizeof(*f));
-	f->undo_dir = xstrdup(dir);
+	f->undo_dir = xstrdup(undo_dir_of(&job->opts));
 	if ((fd = vol_open_exclusive(v, O_RDONLY, &why, &st)) < 0) {
 		rc = job_result(job, st, st == ACT_REFUSED ? "in-use" : "unreadable", NULL, "%s", why);
 		free(why);

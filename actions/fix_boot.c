@@ -17,6 +17,7 @@
 #include "actions/undo.h"
 #include "lib/util.h"
 #include "probes/probes.h"
+#include "probes/disk_layout.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -124,9 +125,112 @@ static int fix_boot_resolve(struct job *job, const char *spec)
 	return ACT_OK;
 }
 
+/* A window of the disk copied for libfdisk: [off, off+len) at pos in the buffers. */
+struct window {
+	uint64_t off, len, pos;
+};
+
+/* The buffer position of device byte off, or -1 when it is in neither window. */
+static int64_t win_pos(const struct window w[2], uint64_t off)
+{
+	for (int i = 0; i < 2; i++)
+		if (off >= w[i].off && off < w[i].off + w[i].len)
+			return (int64_t)(w[i].pos + off - w[i].off);
+	return -1;
+}
+
+static uint64_t le_n(const uint8_t *p, int n)
+{
+	uint64_t v = 0;
+
+	for (int i = n - 1; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
+
+/* Mark [off, off+len) of the device as a field the change may touch. */
+static void allow(uint8_t *ok, const struct window w[2], uint64_t off, uint64_t len)
+{
+	for (uint64_t i = 0; i < len; i++) {
+		int64_t p = win_pos(w, off + i);
+		if (p >= 0)
+			ok[p] = 1;
+	}
+}
+
+/*
+ * The bytes a change of identity may change, and nothing else: MBR, the
+ * signature; GPT, in both headers the disk GUID and the two CRC32s, and in
+ * both entry arrays the unique GUID of the one partition whose GUID goes
+ * back. libfdisk also "corrects" what does not fit the disk as it is now (a
+ * grown disk's backup header and protective MBR): that is not asked for, so
+ * a plan that would do it is refused (see compute_writes).
+ */
+static void allowed_bytes(const struct diag_repair *r, const uint8_t *buf, const struct window w[2],
+			  unsigned ss, uint8_t *ok)
+{
+	if (!r->gpt) {
+		allow(ok, w, PT_MBR_DISK_SIGNATURE, 4);
+		return;
+	}
+	for (int h = 0; h < 2; h++) {
+		int64_t p = win_pos(w, ss);
+		uint64_t hdr;
+		if (h == 1) {
+			/* the backup header, where the primary says it is */
+			if (p < 0 || memcmp(buf + p, "EFI PART", 8) != 0)
+				return;
+			hdr = le_n(buf + p + GPT_HDR_ALTERNATE_LBA, 8) * ss;
+		} else {
+			hdr = ss;
+		}
+		if ((p = win_pos(w, hdr)) < 0 || win_pos(w, hdr + 92) < 0 ||
+		    memcmp(buf + p, "EFI PART", 8) != 0)
+			continue;
+		allow(ok, w, hdr + GPT_HDR_CRC, 4);
+		allow(ok, w, hdr + GPT_HDR_DISK_GUID, 16);
+		allow(ok, w, hdr + GPT_HDR_ENTRIES_CRC, 4);
+		if (r->part_number) {
+			uint64_t arr = le_n(buf + p + GPT_HDR_ENTRIES_LBA, 8) * ss;
+			uint64_t esz = le_n(buf + p + GPT_HDR_ENTRY_SIZE, 4);
+			if (esz >= 128 && esz <= 4096)
+				allow(ok, w, arr + (r->part_number - 1) * esz + GPT_ENTRY_UNIQUE_GUID, 16);
+		}
+	}
+}
+
+/* The partitions libfdisk reads in the copy: as many, where the inventory has them. */
+static bool same_partitions(struct fdisk_context *cxt, const struct disk *d)
+{
+	struct fdisk_table *tb = NULL;
+	struct fdisk_iter *itr = fdisk_new_iter(FDISK_ITER_FORWARD);
+	struct fdisk_partition *pa;
+	size_t n = 0;
+	bool same = itr && fdisk_get_partitions(cxt, &tb) == 0;
+	unsigned long ss = fdisk_get_sector_size(cxt);
+
+	while (same && fdisk_table_next_partition(tb, itr, &pa) == 0) {
+		if (!fdisk_partition_is_used(pa) || fdisk_partition_is_container(pa))
+			continue;
+		bool found = false;
+		for (size_t k = 0; k < d->nparts; k++)
+			found |= d->parts[k].start == fdisk_partition_get_start(pa) * ss &&
+				 d->parts[k].size == fdisk_partition_get_size(pa) * ss;
+		same = found;
+		n++;
+	}
+	size_t want = 0;
+	for (size_t k = 0; k < d->nparts; k++)
+		want += !d->parts[k].container;
+	fdisk_free_iter(itr);
+	fdisk_unref_table(tb);
+	return same && n == want;
+}
+
 /*
  * The new sectors of target t: libfdisk sets the identity on a sparse copy
- * of the disk's head and tail; what differs is what will be written.
+ * of the disk's head and tail; what differs is what will be written, and it
+ * may differ only in the identity's own fields (allowed_bytes).
  */
 static int compute_writes(struct job *job, size_t t, char **why)
 {
@@ -135,45 +239,57 @@ static int compute_writes(struct job *job, size_t t, char **why)
 	const struct diag_repair *r = f->rep[t];
 	const struct disk *d = v->disk;
 	uint64_t size = d->size, head = size < WINDOW ? size : WINDOW;
-	uint64_t tail_off = size > WINDOW ? size - WINDOW : 0;
+	/* the tail window starts on a page: SEEK_DATA below works in pages */
+	uint64_t tail_off = size > WINDOW ? (size - WINDOW) & ~(uint64_t)4095 : 0;
 	unsigned ss = d->log_sector ? d->log_sector : 512;
-	uint8_t *before = NULL, *after = NULL;
+	uint8_t *before = NULL, *after = NULL, *ok = NULL;
 	struct fdisk_context *cxt = NULL;
 	char *id = NULL, *dev_id = NULL;
 	int dfd = -1, mfd = -1, rc = -1;
+	struct window w[2];
 
+	if (tail_off < head)
+		tail_off = head;
+	w[0] = (struct window){ 0, head, 0 };
+	w[1] = (struct window){ tail_off, size - tail_off, head };
+	uint64_t total = w[0].len + w[1].len;
 	f->first_w[t] = f->nw;
 	if ((dfd = open(v->path, O_RDONLY | O_CLOEXEC)) < 0) {
 		*why = xasprintf("%s cannot be read: %s", v->path, strerror(errno));
 		goto out;
 	}
-	before = xcalloc(1, (size_t)(head + WINDOW));
-	after = xcalloc(1, (size_t)(head + WINDOW));
-	if (pread_all(dfd, before, (size_t)head, 0) != 0 ||
-	    (tail_off >= head && pread_all(dfd, before + head, WINDOW, tail_off) != 0)) {
+	before = xcalloc(1, (size_t)total + 1);
+	after = xcalloc(1, (size_t)total + 1);
+	ok = xcalloc(1, (size_t)total + 1);
+	if (pread_all(dfd, before, (size_t)w[0].len, 0) != 0 ||
+	    (w[1].len && pread_all(dfd, before + w[1].pos, (size_t)w[1].len, w[1].off) != 0)) {
 		*why = xasprintf("%s cannot be read at its start or end: %s", v->path,
 				 strerror(errno ? errno : EIO));
 		goto out;
 	}
 	if ((mfd = memfd_create("fix-boot", MFD_CLOEXEC)) < 0 || ftruncate(mfd, (off_t)size) < 0 ||
-	    pwrite_all(mfd, before, (size_t)head, 0) != 0 ||
-	    (tail_off >= head && pwrite_all(mfd, before + head, WINDOW, tail_off) != 0)) {
+	    pwrite_all(mfd, before, (size_t)w[0].len, 0) != 0 ||
+	    (w[1].len && pwrite_all(mfd, before + w[1].pos, (size_t)w[1].len, w[1].off) != 0)) {
 		*why = xasprintf("no memory copy of %s's partition table: %s", v->path, strerror(errno));
 		goto out;
 	}
-	cxt = fdisk_new_context();
+	if (!(cxt = fdisk_new_context())) {
+		*why = xstrdup("out of memory");
+		goto out;
+	}
 	fdisk_set_ask(cxt, quiet_ask, NULL);
 	fdisk_save_user_sector_size(cxt, d->phys_sector ? d->phys_sector : ss, ss);
-	if (!cxt || fdisk_assign_device_by_fd(cxt, mfd, v->path, 0) != 0 || !fdisk_has_label(cxt) ||
+	if (fdisk_assign_device_by_fd(cxt, mfd, v->path, 0) != 0 || !fdisk_has_label(cxt) ||
 	    fdisk_get_disklabel_id(cxt, &id) != 0 || !id) {
 		*why = xasprintf("libfdisk cannot read the partition table of %s", v->path);
 		goto out;
 	}
 	/* the copy must be the table the diagnosis read: its identity, its partitions */
 	if (strcasecmp(id + (strncmp(id, "0x", 2) == 0 ? 2 : 0), d->ptuuid ? d->ptuuid : "") != 0 ||
-	    fdisk_get_npartitions(cxt) < d->nparts) {
-		*why = xasprintf("the partition table of %s is not where winrescue copied it from "
-				 "(a table beyond the first and last MiB)", v->path);
+	    !same_partitions(cxt, d)) {
+		*why = xasprintf("the partition table of %s is not all in its first and last MiB "
+				 "(logical partitions, or entries elsewhere): winrescue does not "
+				 "change it", v->path);
 		goto out;
 	}
 	dev_id = r->gpt ? xstrdup(r->to_id) : xasprintf("0x%s", r->to_id);
@@ -198,42 +314,54 @@ static int compute_writes(struct job *job, size_t t, char **why)
 		goto out;
 	}
 	/* nothing written outside the two windows */
-	off_t data = lseek(mfd, (off_t)head, SEEK_DATA);
-	if (data >= 0 && (uint64_t)data < tail_off) {
+	off_t data = lseek(mfd, (off_t)w[0].len, SEEK_DATA);
+	if (data >= 0 && (uint64_t)data < w[1].off) {
 		*why = xasprintf("libfdisk wrote to %s beyond its partition table (byte %lld)",
 				 v->path, (long long)data);
 		goto out;
 	}
-	if (pread_all(mfd, after, (size_t)head, 0) != 0 ||
-	    (tail_off >= head && pread_all(mfd, after + head, WINDOW, tail_off) != 0)) {
+	if (pread_all(mfd, after, (size_t)w[0].len, 0) != 0 ||
+	    (w[1].len && pread_all(mfd, after + w[1].pos, (size_t)w[1].len, w[1].off) != 0)) {
 		*why = xasprintf("the memory copy of %s cannot be read back", v->path);
 		goto out;
 	}
-	/* runs of changed sectors */
-	uint64_t total = head + (tail_off >= head ? WINDOW : 0);
-	for (uint64_t pos = 0; pos < total; pos += ss) {
-		uint64_t end = pos;
-		while (end < total && memcmp(before + end, after + end, ss) != 0 &&
-		       (end == pos || end != head))
-			end += ss;
-		if (end == pos)
-			continue;
-		struct boot_write *w;
-		uint64_t dev_off = pos < head ? pos : tail_off + (pos - head);
-		f->w = xrealloc(f->w, f->nw + 1, sizeof(*f->w));
-		w = &f->w[f->nw++];
-		memset(w, 0, sizeof(*w));
-		w->r.off = dev_off;
-		w->r.len = end - pos;
-		w->data = xcalloc(1, (size_t)w->r.len);
-		memcpy(w->data, after + pos, (size_t)w->r.len);
-		w->r.new_hash = hash64(w->data, (size_t)w->r.len, HASH64_INIT);
-		w->old_hash = hash64(before + pos, (size_t)w->r.len, HASH64_INIT);
-		w->r.what = dev_off == 0 ? (r->gpt ? "protective MBR" : "MBR (disk signature)")
-			  : dev_off == ss ? "primary GPT header"
-			  : dev_off + w->r.len == size ? "backup GPT header and entries"
-			  : "GPT partition entries";
-		pos = end - ss;
+	/* only the identity's own fields may differ */
+	allowed_bytes(r, before, w, ss, ok);
+	for (uint64_t i = 0; i < total; i++)
+		if (before[i] != after[i] && !ok[i]) {
+			uint64_t off = i < w[0].len ? i : w[1].off + (i - w[1].pos);
+			*why = xasprintf("libfdisk would also change byte %llu of %s (the table does not "
+					 "fit the disk as it is now: a disk grown or shrunk since it was "
+					 "made?); winrescue changes only the identity: repair the table "
+					 "first (sgdisk -e, sfdisk --relocate gpt-bak-std), or use "
+					 "--rewrite-bcd", (unsigned long long)off, v->path);
+			goto out;
+		}
+	/* runs of changed sectors, each inside one window */
+	for (int k = 0; k < 2; k++) {
+		for (uint64_t pos = w[k].pos; pos < w[k].pos + w[k].len; pos += ss) {
+			uint64_t end = pos;
+			while (end < w[k].pos + w[k].len && memcmp(before + end, after + end, ss) != 0)
+				end += ss;
+			if (end == pos)
+				continue;
+			struct boot_write *bw;
+			uint64_t dev_off = w[k].off + (pos - w[k].pos);
+			f->w = xrealloc(f->w, f->nw + 1, sizeof(*f->w));
+			bw = &f->w[f->nw++];
+			memset(bw, 0, sizeof(*bw));
+			bw->r.off = dev_off;
+			bw->r.len = end - pos;
+			bw->data = xcalloc(1, (size_t)bw->r.len);
+			memcpy(bw->data, after + pos, (size_t)bw->r.len);
+			bw->r.new_hash = hash64(bw->data, (size_t)bw->r.len, HASH64_INIT);
+			bw->old_hash = hash64(before + pos, (size_t)bw->r.len, HASH64_INIT);
+			bw->r.what = dev_off == 0 ? (r->gpt ? "protective MBR" : "MBR (disk signature)")
+				   : dev_off == ss ? "primary GPT header"
+				   : dev_off + bw->r.len == size ? "backup GPT header and entries"
+				   : "GPT partition entries";
+			pos = end - ss;
+		}
 	}
 	f->n_w[t] = f->nw - f->first_w[t];
 	rc = 0;
@@ -246,6 +374,7 @@ out:
 	free(dev_id);
 	free(before);
 	free(after);
+	free(ok);
 	if (mfd >= 0)
 		close(mfd);
 	if (dfd >= 0)
@@ -407,6 +536,11 @@ static int compute_rewrite(struct job *job, size_t t, char **why)
 		free(mwhy);
 		goto out;
 	}
+	if (m.unit % ss) {
+		*why = xasprintf("the store's clusters on %s are smaller than the disk's %u-byte "
+				 "sectors", v->path, ss);
+		goto out;
+	}
 	/* the map must be right: each cluster on the volume holds the file's bytes */
 	buf = xcalloc(1, (size_t)m.unit);
 	for (size_t i = 0; i < m.n; i++) {
@@ -501,6 +635,20 @@ static int fix_boot_preflight(struct job *job)
 	char *why = NULL;
 	int rc;
 
+	if (!job->ntargets) {
+		/* a mismatch fix-boot can do nothing about is a failure, not "nothing to do" */
+		for (size_t i = 0; i < f->diag.nf; i++) {
+			const struct diag_finding *x = &f->diag.f[i];
+			if (strcmp(x->code, "bcd-device-mismatch") != 0)
+				continue;
+			return job_result(job, ACT_FAILED, "cannot-fix", x->next,
+					  "%s fix-boot cannot resolve it%s; nothing was written.",
+					  x->message, *job->spec ? " on the disk named" : "");
+		}
+		return ACT_OK;
+	}
+	if ((rc = job_refuse_undo_dir(job)) != ACT_OK)
+		return rc;
 	if (job->ntargets > 1) {
 		char *list = xstrdup("");
 		for (size_t t = 0; t < job->ntargets; t++) {
@@ -618,8 +766,9 @@ static int fix_boot_run(struct job *job)
 
 		if ((fd = vol_open_exclusive(v, O_RDWR, &why, &st)) < 0) {
 			free(ranges);
-			rc = job_result(job, st, st == ACT_REFUSED ? "in-use" : "unwritable", NULL, "%s",
-					why);
+			/* fix-boot's statuses are 0, 1, 16 and 32 */
+			rc = job_result(job, st == ACT_REFUSED ? ACT_REFUSED : ACT_FAILED,
+					st == ACT_REFUSED ? "in-use" : "unwritable", NULL, "%s", why);
 			free(why);
 			return rc;
 		}

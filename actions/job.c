@@ -326,6 +326,23 @@ int job_prepare(struct job *job, const struct action *act, const char *spec,
 	return job_result(job, ACT_OK, "planned", NULL, "Ready.");
 }
 
+int job_refuse_undo_dir(struct job *job)
+{
+	const char *dir = undo_dir_of(&job->opts);
+	char *where = target_on_patient(job->inv, dir);
+	int rc;
+
+	if (!where)
+		return ACT_OK;
+	rc = job_result(job, ACT_REFUSED, "undo-dir",
+			"Give --undo-dir DIR (or WINRESCUE_UNDO_DIR) on the rescue system, "
+			"e.g. /tmp/winrescue-undo.",
+			"Refused: the undo directory %s is %s; undo files never go onto the "
+			"disks being rescued.", dir, where);
+	free(where);
+	return rc;
+}
+
 const char *undo_dir_of(const struct action_opts *opts)
 {
 	const char *env = getenv("WINRESCUE_UNDO_DIR");

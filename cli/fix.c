@@ -24,7 +24,7 @@ static const char fix_usage[] =
 	"error, 16 usage, 32 refused or cancelled.\n";
 
 static const char undo_usage[] =
-	"Usage: winrescue undo FILE [VOL] [--dry-run] [--yes] [--json] [--log FILE]\n"
+	"Usage: winrescue undo FILE [VOL|DISK] [--dry-run] [--yes] [--json] [--log FILE]\n"
 	"Put back, byte for byte, what 'winrescue fix' or 'fix-boot' overwrote, from\n"
 	"the undo file it wrote. VOL: the volume (for fix-boot: the disk), when its\n"
 	"device name changed since. Refused when it changed since in those bytes.\n"
@@ -112,8 +112,8 @@ static const char fix_boot_usage[] =
 	"The plan comes first (--dry-run stops there); the sectors overwritten go\n"
 	"first into an undo file (--undo-dir, default " UNDO_DEFAULT_DIR ");\n"
 	"'winrescue undo FILE' puts them back.\n"
-	"Exit: 0 fixed (or nothing to fix), 1 failure, 16 usage, 32 refused or\n"
-	"cancelled.\n";
+	"Exit: 0 fixed (or no mismatch to fix), 1 failure (also: a mismatch it cannot\n"
+	"resolve), 16 usage, 32 refused or cancelled.\n";
 
 int cmd_fix_boot(int argc, char **argv, struct global_opts *g)
 {

@@ -100,16 +100,21 @@ const char *bcd_encode_device(uint8_t *p, size_t len, const struct bcd_device *d
 		return "a partition is named by GPT or MBR identity only";
 	if (d->kind == BCD_DEV_GPT && cur.type != DT_QUALIFIED)
 		return "the legacy partition form names MBR disks only";
-	memset(p + BCD_DEV_PART_ID, 0, BCD_DEV_PART_END - BCD_DEV_PART_ID);
+	/* only the identity fields: the rest of the element stays as Windows wrote it */
 	if (d->kind == BCD_DEV_GPT) {
 		memcpy(p + BCD_DEV_PART_ID, d->part_guid, 16);
+		put32(p + BCD_DEV_PART_STYLE, 0);
 		memcpy(p + BCD_DEV_DISK_ID, d->disk_guid, 16);
-	} else {
-		put32(p + BCD_DEV_PART_ID, (uint32_t)d->part_offset);
-		put32(p + BCD_DEV_PART_ID + 4, (uint32_t)(d->part_offset >> 32));
-		put32(p + BCD_DEV_DISK_ID, d->disk_signature);
-		if (cur.type == DT_QUALIFIED)
-			put32(p + BCD_DEV_PART_STYLE, 1);
+		return NULL;
+	}
+	put32(p + BCD_DEV_PART_ID, (uint32_t)d->part_offset);
+	put32(p + BCD_DEV_PART_ID + 4, (uint32_t)(d->part_offset >> 32));
+	put32(p + BCD_DEV_DISK_ID, d->disk_signature);
+	if (cur.type == DT_QUALIFIED) {
+		/* the qualified form's 16-byte ids: an MBR one is the number, then zeros */
+		memset(p + BCD_DEV_PART_ID + 8, 0, 8);
+		put32(p + BCD_DEV_PART_STYLE, 1);
+		memset(p + BCD_DEV_DISK_ID + 4, 0, 12);
 	}
 	return NULL;
 }

@@ -8,7 +8,7 @@
  * place). mtools' own words are kept out of the screen: what it cannot
  * read is said in ours.
  */
-#include "probes/fat_layout.h"
+#include "probes/disk_layout.h"
 #include "probes/probes.h"
 #include "lib/util.h"
 
@@ -139,13 +139,14 @@ static void tool_run(const char *tool, int fd, uint64_t off, const char *file, u
 			}
 		}
 		if (p[1].revents) {
-			ssize_t n = read(err[0], r->err + elen, sizeof(r->err) - 1 - elen);
+			/* read it all (a full pipe would stall mtools); keep the start */
+			char junk[4096];
+			size_t room = sizeof(r->err) - 1 - elen;
+			ssize_t n = room ? read(err[0], r->err + elen, room) : read(err[0], junk, sizeof(junk));
 			if (n <= 0)
 				open_err = false;
-			else
+			else if (room)
 				elen += (size_t)n;
-			if (elen == sizeof(r->err) - 1)
-				open_err = false;
 		}
 	}
 	r->err[elen] = '\0';
@@ -214,8 +215,8 @@ void esp_read_bcd(struct volume *v, int fd, uint64_t off)
 	free(r.out);
 }
 
-/* "::/EFI/Microsoft/Boot/BCD <7-70> <90>": the clusters, in file order. */
-static size_t parse_clusters(const char *s, uint64_t **out)
+/* "::/EFI/Microsoft/Boot/BCD <7-70> <90>": the clusters, in file order; at most max + 1. */
+static size_t parse_clusters(const char *s, size_t max, uint64_t **out)
 {
 	size_t n = 0;
 	const char *p = strchr(s, '<');
@@ -231,6 +232,8 @@ static size_t parse_clusters(const char *s, uint64_t **out)
 		if (*end != '>' || b < a || b - a > (1u << 24))
 			break;
 		for (unsigned long long c = a; c <= b; c++) {
+			if (n > max)
+				return n;	/* more than the file can have: a damaged FAT */
 			*out = xrealloc(*out, n + 1, sizeof(**out));
 			(*out)[n++] = c;
 		}
@@ -274,10 +277,10 @@ int esp_file_map(int fd, const char *path, struct file_map *m, char **why)
 	}
 	r.out = xrealloc(r.out, r.len + 1, 1);
 	r.out[r.len] = '\0';
-	nc = parse_clusters(r.out, &clusters);
-	free(r.out);
 	m->unit = g.cluster_bytes;
 	m->n = (size_t)((m->size + m->unit - 1) / m->unit);
+	nc = parse_clusters(r.out, m->n, &clusters);
+	free(r.out);
 	if (!m->size || nc != m->n) {
 		*why = xasprintf("mshowfat names %zu clusters for a file of %" PRIu64 " bytes", nc,
 				 m->size);

@@ -13,7 +13,7 @@
  * truncation) from a fixed seed, under ASan/UBSan.
  */
 #include "probes/bcd.h"
-#include "probes/fat_layout.h"
+#include "probes/disk_layout.h"
 #include "probes/ntfs_boot.h"
 #include "probes/ntfs_check.h"
 #include "probes/ntfs_layout.h"

@@ -31,7 +31,10 @@
 #   (f) two disks with one GUID, a default that names no entry, SYSTEM_B
 #       (changes in its logs), a missing control set, a damaged SYSTEM
 #       hive, a hibernated Windows, a BitLocker volume: each its finding,
-#       weight and exit status.
+#       weight and exit status;
+#   (g) a disk grown since it was partitioned: libfdisk would move its backup
+#       GPT header too, so fix-boot refuses (it changes only the identity);
+#       a DISK without the repair while the mismatch stays: a failure.
 # Needs root, loop devices, FUSE (ntfs-3g) and mtools.
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -380,5 +383,27 @@ S4=$(sha "$T/uefi2.img")
 fixboot "$U" --yes
 expect_eq "(f) nothing to fix: exit 0, nothing written" "0 nothing-to-fix $S4" "$RC $(code) $(sha "$T/uefi2.img")"
 expect_eq "(f) no error on stderr, ever" "" "$(cat "$T/err.txt")"
+wr_detach "$U"
+
+# ------------------ (g) a disk grown since it was partitioned (as clouds do)
+make_uefi_disk "$T/grown.img" bcd || wr_bail "make_uefi_disk grown"
+sfdisk -q --disk-id "$T/grown.img" "$NEWID" >/dev/null || wr_bail "disk id"
+truncate -s +64M "$T/grown.img"
+wr_attach_to G "$T/grown.img" || wr_bail "attach grown"
+S5=$(sha "$T/grown.img")
+diagnose
+expect_eq "(g) the mismatch is found on the grown disk" 1 "$(n_found bcd-device-mismatch "${G}p1")"
+fixboot "$G" --yes
+expect_eq "(g) libfdisk would move the backup header too: refused as a failure (1), nothing written" \
+	"1 $S5" "$RC $(sha "$T/grown.img")"
+expect_match "(g) it says why and what to run instead" "does not fit the disk as it is now.*sgdisk -e" \
+	"$(jq -r '.message' "$T/out.json")"
+# a disk named that is not the one the mismatch is about: a failure, not "nothing to do"
+_wrd_new "$T/other.img" 8M
+printf 'label: gpt\nstart=2048, size=4MiB\n' | sfdisk -q "$T/other.img" >/dev/null
+wr_attach_to O "$T/other.img" || wr_bail "attach other"
+fixboot "$O" --yes
+expect_eq "(g) fix-boot on a disk without the repair while a mismatch stays: 1, cannot-fix" \
+	"1 cannot-fix" "$RC $(code)"
 
 wr_finish

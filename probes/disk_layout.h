@@ -1,12 +1,27 @@
 /*
- * fat_layout.h - the few fields of a FAT boot sector (BIOS Parameter Block)
- * winrescue reads itself: where the data area starts and how big a cluster
- * is, so that the clusters mshowfat names become byte offsets (fix-boot
- * --rewrite-bcd writes the ESP's BCD store in place). mtools reads
- * everything else. Bounds-checked: fuzzed (tests/fuzz).
+ * disk_layout.h - the few on-disk fields outside NTFS (ntfs_layout.h) that
+ * winrescue reads itself; libraries read everything else.
+ *
+ * FAT boot sector (BIOS Parameter Block): where the data area starts and how
+ * big a cluster is, so that the clusters mshowfat names become byte offsets
+ * (fix-boot --rewrite-bcd writes the ESP's BCD store in place); mtools reads
+ * the rest. Bounds-checked: fuzzed (tests/fuzz).
+ *
+ * MBR and GPT: the fields a change of disk identity may touch, to check
+ * that libfdisk's new table differs from the old one in those only
+ * (fix-boot); libfdisk reads and writes the tables.
  */
-#ifndef WINRESCUE_FAT_LAYOUT_H
-#define WINRESCUE_FAT_LAYOUT_H
+#ifndef WINRESCUE_DISK_LAYOUT_H
+#define WINRESCUE_DISK_LAYOUT_H
+
+#define PT_MBR_DISK_SIGNATURE	440	/* u32 in sector 0 */
+#define GPT_HDR_CRC		16	/* u32: CRC32 of the header */
+#define GPT_HDR_ALTERNATE_LBA	32	/* u64: the other header */
+#define GPT_HDR_DISK_GUID	56	/* 16 bytes */
+#define GPT_HDR_ENTRIES_LBA	72	/* u64: this header's entry array */
+#define GPT_HDR_ENTRY_SIZE	84	/* u32 */
+#define GPT_HDR_ENTRIES_CRC	88	/* u32: CRC32 of the entry array */
+#define GPT_ENTRY_UNIQUE_GUID	16	/* 16 bytes: the partition's own GUID */
 
 #include <stdint.h>
 #include <string.h>
