@@ -90,6 +90,11 @@ static int fix_boot_resolve(struct job *job, const char *spec)
 		free(err);
 		return rc;
 	}
+	if (only.disk && only.disk->role == DISK_ROLE_RESCUE)
+		return job_result(job, ACT_REFUSED, "rescue-disk", NULL,
+				  "Refused: %s is the rescue system's own disk (%s); winrescue never "
+				  "writes there.", only.disk->path,
+				  only.disk->role_reason ? only.disk->role_reason : "it runs from it");
 	diagnose(job->inv, &f->diag);
 	for (size_t i = 0; i < f->diag.nrep; i++) {
 		struct diag_repair *r = &f->diag.rep[i];

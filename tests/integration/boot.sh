@@ -168,6 +168,22 @@ expect_eq "(b) undo brings the changed GUID back byte for byte (sha256)" "$S1" "
 diagnose
 expect_eq "(b) after undo: the mismatch again (exit 4)" "4 1" "$RC $(n_found bcd-device-mismatch "$UP1")"
 
+# the same disk used by the running system (a file system of it mounted outside
+# /mnt, as a rescue system's own): hands off, whatever its BCD says
+mkfs.ext4 -q "${U}p2" || wr_bail "mkfs.ext4 on the MSR"
+S_RES=$(sha "$T/uefi.img")
+mkdir -p "$T/sysroot" && mount -o ro,noload "${U}p2" "$T/sysroot" &&
+	wr_cleanup_add "umount '$T/sysroot'" || wr_bail "mount"
+fixboot "$U" --yes
+expect_eq "(b) the rescue system's own disk: refused (32, rescue-disk)" "32 rescue-disk" "$RC $(code)"
+fixboot "$U" --rewrite-bcd --yes
+expect_eq "(b) ... --rewrite-bcd too" "32 rescue-disk" "$RC $(code)"
+umount "$T/sysroot" && wr_cleanup_forget "umount '$T/sysroot'"
+expect_eq "(b) nothing written to it (sha256)" "$S_RES" "$(sha "$T/uefi.img")"
+# the MSR as it was (no file system): the image as (b) left it
+dd if=/dev/zero of="${U}p2" bs=1M count=16 status=none
+S1=$(sha "$T/uefi.img")
+
 # ------------------------------------------- (c) the GUID it expects is taken
 _wrd_new "$T/twin.img" 8M
 printf 'label: gpt\nlabel-id: %s\nstart=2048, size=4MiB\n' "$WR_BCD_DISK" | sfdisk -q "$T/twin.img" >/dev/null
