@@ -49,6 +49,8 @@ struct fix_boot_priv {
 	size_t *first_w;		/* per target: its first write in w */
 	size_t *n_w;
 	size_t nelems;			/* --rewrite-bcd: the elements rewritten */
+	uint8_t *store;			/* --rewrite-bcd: the whole store as it was, */
+	uint64_t store_size;		/* saved beside the undo file before the first write */
 };
 
 static void fix_boot_free_priv(void *p)
@@ -63,6 +65,7 @@ static void fix_boot_free_priv(void *p)
 	free(f->w);
 	free(f->first_w);
 	free(f->n_w);
+	free(f->store);
 	free(f->rep);
 	diagnosis_free(&f->diag);
 	free(f);
@@ -587,6 +590,9 @@ static int compute_rewrite(struct job *job, size_t t, char **why)
 	free(after);
 	f->n_w[t] = f->nw - f->first_w[t];
 	f->nelems = nch;
+	f->store = m.data;
+	f->store_size = m.size;
+	m.data = NULL;
 	rc = 0;
 out:
 	for (size_t i = 0; i < nch; i++) {
@@ -719,8 +725,8 @@ static void fix_boot_plan(struct job *job)
 			      r->gpt ? "GPT disk" : "MBR disk", r->to_id, r->disk, r->from_id, part);
 		free(part);
 		job_plan_step(job, "Save the %zu sector%s of the store overwritten to an undo file in "
-			      "%s, then write them in place", f->nw, f->nw == 1 ? "" : "s",
-			      undo_dir_of(&job->opts));
+			      "%s (and the whole store beside it), then write them in place", f->nw,
+			      f->nw == 1 ? "" : "s", undo_dir_of(&job->opts));
 		job_plan_step(job, "Read the disks again: the store's devices must name %s's partitions",
 			      r->disk);
 		job_plan_warn(job, "The disk keeps its present identity; the store no longer names the "
@@ -749,6 +755,28 @@ static void fix_boot_plan(struct job *job)
 	job->plan.writes = true;
 	job->plan.confirm = true;
 	job->plan.confirm_word = xstrdup(job->targets[0].disk->name);
+}
+
+/*
+ * The store as it was, beside the undo file ("....undo.BCD"), complete and
+ * synced before the first write: a copy Windows RE imports as it is.
+ */
+static int save_store_copy(const char *undo_file, const uint8_t *data, uint64_t size, char **err)
+{
+	char *path = xasprintf("%s.BCD", undo_file);
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600), rc = 0;
+
+	if (fd < 0 || pwrite_all(fd, data, (size_t)size, 0) != 0 || fsync(fd) != 0) {
+		*err = xasprintf("the copy of the store %s cannot be written: %s", path,
+				 strerror(errno ? errno : EIO));
+		if (fd >= 0)
+			unlink(path);
+		rc = -1;
+	}
+	if (fd >= 0)
+		close(fd);
+	free(path);
+	return rc;
 }
 
 static int fix_boot_run(struct job *job)
@@ -811,6 +839,15 @@ static int fix_boot_run(struct job *job)
 		free(res->undo_file);
 		res->undo_file = uw.path;
 		uw.path = NULL;
+		/* the whole store too, for Windows RE (bcdedit /import FILE) */
+		if (job->opts.rewrite_bcd && f->store &&
+		    save_store_copy(res->undo_file, f->store, f->store_size, &err) != 0) {
+			close(fd);
+			rc = job_result(job, ACT_FAILED, "undo-failed", NULL,
+					"Nothing was written to %s: %s.", v->path, err);
+			free(err);
+			return rc;
+		}
 		job->cancel = NULL;	/* from the first write on, the whole change goes in */
 		for (size_t i = 0; i < n; i++) {
 			if (pwrite_all(fd, w[i].data, (size_t)w[i].r.len, w[i].r.off) != 0 ||
@@ -857,9 +894,9 @@ static int fix_boot_run(struct job *job)
 		return job_result(job, ACT_OK, "fixed",
 				  "Detach the rescue disk and start Windows; 'winrescue undo FILE' puts "
 				  "the store's previous bytes back.",
-				  "The BCD store on %s names %s as it is now (%s); the undo file is %s.",
-				  job->targets[0].path, f->rep[0]->disk, f->rep[0]->from_id,
-				  res->undo_file);
+				  "The BCD store on %s names %s as it is now (%s); the undo file is %s "
+				  "(the whole store as it was: %s.BCD).", job->targets[0].path,
+				  f->rep[0]->disk, f->rep[0]->from_id, res->undo_file, res->undo_file);
 	return job_result(job, ACT_OK, "fixed",
 			  "Detach the rescue disk and start Windows; 'winrescue undo FILE' puts the "
 			  "previous identity back.",

@@ -200,6 +200,7 @@ expect_eq "(c) fix-boot refused (32, collision)" "32 collision" "$RC $(code)"
 expect_eq "(c) nothing written (sha256)" "$S1" "$(sha "$T/uefi.img")"
 
 # --rewrite-bcd: the ESP's store made to name the disk as it is now (mtools finds its clusters)
+MTOOLS_SKIP_CHECK=1 mcopy -n -i "$UP1" ::/EFI/Microsoft/Boot/BCD "$T/bcd.before" >/dev/null 2>&1
 fixboot "$U" --rewrite-bcd --dry-run
 expect_eq "(c) --rewrite-bcd --dry-run: exit 0" 0 "$RC"
 expect_match "(c) the plan: the device elements of the ESP's store, to the present GUID" \
@@ -210,6 +211,8 @@ fixboot "$U" --rewrite-bcd --yes
 expect_eq "(c) --rewrite-bcd: exit 0, fixed" "0 fixed" "$RC $(code)"
 UNDO=$(jq -r '.undo_file // empty' "$T/out.json")
 expect_eq "(c) the disk kept its GUID" "$NEWID" "$(disk_id "$U")"
+expect_eq "(c) the whole store as it was, beside the undo file" "$(sha "$T/bcd.before")" \
+	"$(sha "$UNDO.BCD")"
 diagnose
 expect_eq "(c) the store names the disk: no mismatch about it" 0 "$(n_found bcd-device-mismatch "$UP1")"
 expect_eq "(c) its loader's osdevice is C: again" "$UP3" \
