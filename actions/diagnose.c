@@ -381,14 +381,14 @@ static void check_store(const struct inventory *inv, struct diagnosis *d, struct
 						     r.part_number, r.part_to, r.part_from)
 					 : xstrdup("");
 		free(likely);
-		likely = xasprintf(" Disk %zu (%s) is most likely that disk: its %s is %s now, the "
-				   "store expects %s%s.", r.disk_index, r.disk,
-				   r.gpt ? "GPT disk GUID" : "MBR signature", r.from_id, r.to_id, pg);
+		likely = xasprintf(" Disk %zu (%s) is most likely that disk: its %s is %s now%s.",
+				   r.disk_index, r.disk, r.gpt ? "GPT disk GUID" : "MBR signature",
+				   r.from_id, pg);
 		free(pg);
 		if (r.refused && r.collision)
-			next = xasprintf("fix-boot cannot put the identity back (%s); 'winrescue "
-					 "fix-boot --rewrite-bcd' makes the store name %s as it is now "
-					 "(an undo file keeps the store's bytes).", r.refused, r.disk);
+			next = xasprintf("'winrescue fix-boot %s --rewrite-bcd' makes the store name the "
+					 "disk as it is now (an undo file keeps the store's bytes); its "
+					 "identity cannot go back: %s.", r.disk, r.refused);
 		else if (r.refused)
 			next = xasprintf("fix-boot cannot put the identity back (%s): rewrite the BCD's "
 					 "devices from Windows RE (bcdboot C:\\Windows).", r.refused);
@@ -404,28 +404,43 @@ static void check_store(const struct inventory *inv, struct diagnosis *d, struct
 			       "(bcdboot C:\\Windows).");
 	}
 	if (nw) {
-		/* one finding per store: each device that does not name its partition, in words */
-		char *list = xstrdup(""), *words, *colon, *t;
+		/*
+		 * One finding per store, short: the disk it names once, then each
+		 * device by the partition it names.
+		 */
+		char *list = xstrdup(""), *t, disk[64], part[48];
 		struct diag_finding *f;
 		bool clone = false;
+		const struct bcd_device *b0 = want[0].b;
+		if (b0->kind == BCD_DEV_GPT) {
+			char g[37];
+			bcd_guid_text(b0->disk_guid, g);
+			snprintf(disk, sizeof(disk), "GPT disk %s", g);
+		} else {
+			snprintf(disk, sizeof(disk), "MBR disk %08x", b0->disk_signature);
+		}
 		for (size_t i = 0; i < nw; i++) {
-			words = bcd_device_words(want[i].b);
-			/* "...: not among the disks listed" ends the words: said otherwise here */
-			if ((colon = strrchr(words, ':')))
-				*colon = '\0';
-			t = xasprintf("%s%s%s is %s%s%s%s", list, i ? "; " : "", want[i].what, words,
-				      where[i] ? " (that is " : "", where[i] ? where[i] : "",
-				      where[i] ? ", on another disk)" : "");
+			const struct bcd_device *b = want[i].b;
+			if (b->kind == BCD_DEV_GPT) {
+				char g[37];
+				bcd_guid_text(b->part_guid, g);
+				snprintf(part, sizeof(part), "partition %s", g);
+			} else {
+				snprintf(part, sizeof(part), "the partition at byte %llu",
+					 (unsigned long long)b->part_offset);
+			}
+			t = xasprintf("%s%s%s: %s%s%s%s", list, i ? "; " : "", want[i].what, part,
+				      where[i] ? " (found on another disk, as " : "",
+				      where[i] ? where[i] : "", where[i] ? ")" : "");
 			clone |= where[i] != NULL;
 			free(list);
-			free(words);
 			list = t;
 		}
 		f = add(d, DIAG_BLOCKS, SEV_ERROR, "bcd-device-mismatch", sdev, next,
-			"The BCD store on %s (%s) does not name the partitions of this disk: %s. "
-			"Windows stops with a winload.exe / 0xc000000e error%s.%s", sdev,
-			sv->bcd_file, list, clone ? " once the other disk is detached (or renamed by "
-			"Windows, which does not keep two disks with one identity)" : "", likely);
+			"The BCD store on %s (%s) names %s, which is not this disk (%s). Windows "
+			"stops with 0xc000000e: winload cannot find its device%s.%s", sdev,
+			sv->bcd_file, disk, list, clone ? " once the other disk is detached (Windows "
+			"does not keep two disks with one identity)" : "", likely);
 		f->fixable = fixable;
 		free(list);
 	}
@@ -538,6 +553,16 @@ void diagnose(const struct inventory *inv, struct diagnosis *d)
 				    "a kernel with device-mapper); then diagnose again.",
 				    "%s (Disk %zu partition %zu) is BitLocker-encrypted: what Windows keeps "
 				    "there cannot be read from here.", dev ? dev : dk->path, i, p->number);
+			if (v->ntfs && v->ntfs->has_windows && !dev) {
+				/* no udev: partitions added to a table are not in /dev until partx -a */
+				char *next = xasprintf("Run 'partx -a %s' (the kernel has no node for it), "
+						       "then diagnose again.", dk->path);
+				add(d, DIAG_UNKNOWN, SEV_WARNING, "no-device-node", dk->path, next,
+				    "Disk %zu (%s) partition %zu holds Windows, but the kernel has no "
+				    "device node for it: its boot cannot be diagnosed.", i, dk->path,
+				    p ? p->number : 0);
+				free(next);
+			}
 			if (!v->ntfs || !v->ntfs->has_windows || !dev)
 				continue;
 			d->win = xrealloc(d->win, d->nwin + 1, sizeof(*d->win));
@@ -576,7 +601,10 @@ void diagnose(const struct inventory *inv, struct diagnosis *d)
 		}
 		check_windows(d, w);
 	}
-	if (!d->nwin)
+	bool unnamed = false;
+	for (size_t i = 0; i < d->nf; i++)
+		unnamed |= strcmp(d->f[i].code, "no-device-node") == 0;
+	if (!d->nwin && !unnamed)
 		add(d, DIAG_UNKNOWN, SEV_WARNING, "windows-not-found", NULL,
 		    "'winrescue list' shows what is attached; the provider's console attaches the "
 		    "Windows disk.",

@@ -49,6 +49,7 @@ struct fix_boot_priv {
 	size_t *first_w;		/* per target: its first write in w */
 	size_t *n_w;
 	size_t nelems;			/* --rewrite-bcd: the elements rewritten */
+	long only;			/* the disk named (DISK), or -1 */
 	uint8_t *store;			/* --rewrite-bcd: the whole store as it was, */
 	uint64_t store_size;		/* saved beside the undo file before the first write */
 };
@@ -93,16 +94,29 @@ static int fix_boot_resolve(struct job *job, const char *spec)
 		free(err);
 		return rc;
 	}
+	f->only = only.disk ? (long)only.disk_index : -1;
 	if (only.disk && only.disk->role == DISK_ROLE_RESCUE)
 		return job_result(job, ACT_REFUSED, "rescue-disk", NULL,
 				  "Refused: %s is the rescue system's own disk (%s); winrescue never "
 				  "writes there.", only.disk->path,
 				  only.disk->role_reason ? only.disk->role_reason : "it runs from it");
 	diagnose(job->inv, &f->diag);
+	/*
+	 * Without DISK: the repairs this mode can do, when there are any (a
+	 * refused one stays a target only when it is all there is, so that its
+	 * refusal is said).
+	 */
+	size_t doable = 0;
+	for (size_t i = 0; i < f->diag.nrep; i++) {
+		const struct diag_repair *r = &f->diag.rep[i];
+		doable += !r->refused || (job->opts.rewrite_bcd && r->collision);
+	}
 	for (size_t i = 0; i < f->diag.nrep; i++) {
 		struct diag_repair *r = &f->diag.rep[i];
 		bool dup = false;
 		if (only.disk && r->disk_index != only.disk_index)
+			continue;
+		if (!only.disk && doable && r->refused && !(job->opts.rewrite_bcd && r->collision))
 			continue;
 		for (size_t t = 0; t < job->ntargets; t++)
 			dup |= job->targets[t].disk_index == r->disk_index;
@@ -640,6 +654,23 @@ static int rewrite_rules(struct job *job, const struct vol_ref *v)
 	return ACT_OK;
 }
 
+/* The disk of a device path (a partition or a whole disk) in inv. */
+static bool part_of(const struct inventory *inv, const char *path, size_t *di)
+{
+	for (size_t i = 0; i < inv->ndisks; i++) {
+		if (inv->disks[i].path && strcmp(inv->disks[i].path, path) == 0) {
+			*di = i;
+			return true;
+		}
+		for (size_t k = 0; k < inv->disks[i].nparts; k++)
+			if (inv->disks[i].parts[k].path && strcmp(inv->disks[i].parts[k].path, path) == 0) {
+				*di = i;
+				return true;
+			}
+	}
+	return false;
+}
+
 static int fix_boot_preflight(struct job *job)
 {
 	struct fix_boot_priv *f = job->priv;
@@ -647,14 +678,27 @@ static int fix_boot_preflight(struct job *job)
 	int rc;
 
 	if (!job->ntargets) {
-		/* a mismatch fix-boot can do nothing about is a failure, not "nothing to do" */
+		/*
+		 * Nothing to do only when the diagnosis found nothing for fix-boot on
+		 * the disks concerned (all, or DISK): a mismatch it cannot resolve,
+		 * or a store or hive it could not read, is a failure.
+		 */
 		for (size_t i = 0; i < f->diag.nf; i++) {
 			const struct diag_finding *x = &f->diag.f[i];
-			if (strcmp(x->code, "bcd-device-mismatch") != 0)
+			size_t di;
+			bool mism = strcmp(x->code, "bcd-device-mismatch") == 0;
+			/* what keeps fix-boot from knowing: a store, a Windows it cannot see */
+			bool blind = strcmp(x->code, "bcd-unreadable") == 0 ||
+				     strcmp(x->code, "windows-not-found") == 0 ||
+				     strcmp(x->code, "no-device-node") == 0;
+			if (!mism && !blind)
 				continue;
-			return job_result(job, ACT_FAILED, "cannot-fix", x->next,
-					  "%s fix-boot cannot resolve it%s; nothing was written.",
-					  x->message, *job->spec ? " on the disk named" : "");
+			if (f->only >= 0 && (!x->device || !part_of(job->inv, x->device, &di) ||
+					     (long)di != f->only))
+				continue;
+			return job_result(job, ACT_FAILED, mism ? "cannot-fix" : "not-known", x->next,
+					  "fix-boot cannot %s: %s", mism ? "resolve this" : "tell what to do",
+					  x->message);
 		}
 		return ACT_OK;
 	}
@@ -663,13 +707,16 @@ static int fix_boot_preflight(struct job *job)
 	if (job->ntargets > 1) {
 		char *list = xstrdup("");
 		for (size_t t = 0; t < job->ntargets; t++) {
-			char *l = xasprintf("%s%s%s", list, t ? ", " : "", job->targets[t].path);
+			char *l = xasprintf("%s%s%s", list, t ? ", " : "", f->rep[t]->disk);
 			free(list);
 			list = l;
 		}
-		rc = job_result(job, ACT_USAGE, "several-disks",
-				"Name one (winrescue fix-boot DISK): each gets an undo file of its own.",
-				"%zu disks need their identity back: %s.", job->ntargets, list);
+		char *next = xasprintf("Name one (winrescue fix-boot %s%s): each gets an undo file of "
+				       "its own.", f->rep[0]->disk, job->opts.rewrite_bcd
+				       ? " --rewrite-bcd" : "");
+		rc = job_result(job, ACT_USAGE, "several-disks", next,
+				"%zu disks need fix-boot: %s.", job->ntargets, list);
+		free(next);
 		free(list);
 		return rc;
 	}
@@ -678,14 +725,18 @@ static int fix_boot_preflight(struct job *job)
 	for (size_t t = 0; t < job->ntargets; t++) {
 		const struct vol_ref *v = &job->targets[t];
 		const struct diag_repair *r = f->rep[t];
-		if (r->refused && !(job->opts.rewrite_bcd && r->collision))
-			return job_result(job, ACT_REFUSED, r->collision ? "collision" : "cannot-tell",
-					  r->collision ? "Rewrite the store's devices instead: "
-					  "winrescue fix-boot --rewrite-bcd." :
-					  "Rewrite the BCD's devices from Windows RE (bcdboot "
-					  "C:\\Windows) instead.",
-					  "Refused: the identity of %s cannot be put back: %s. Nothing was "
-					  "written.", v->path, r->refused);
+		if (r->refused && !(job->opts.rewrite_bcd && r->collision)) {
+			char *next = r->collision
+				? xasprintf("Rewrite the store's devices instead: winrescue fix-boot %s "
+					    "--rewrite-bcd.", r->disk)
+				: xstrdup("Rewrite the BCD's devices from Windows RE (bcdboot "
+					  "C:\\Windows) instead.");
+			rc = job_result(job, ACT_REFUSED, r->collision ? "collision" : "cannot-tell",
+					next, "Refused: the identity of %s cannot be put back: %s. "
+					"Nothing was written.", r->disk, r->refused);
+			free(next);
+			return rc;
+		}
 		if ((rc = job_refuse_unwritable(job, v, "changed")) != ACT_OK)
 			return rc;
 		if (job->opts.rewrite_bcd && (rc = rewrite_rules(job, v)) != ACT_OK)
@@ -705,12 +756,11 @@ static void fix_boot_plan(struct job *job)
 	struct fix_boot_priv *f = job->priv;
 
 	if (!job->ntargets) {
-		bool mismatch = false;
-		for (size_t i = 0; i < f->diag.nf; i++)
-			mismatch |= strcmp(f->diag.f[i].code, "bcd-device-mismatch") == 0;
-		job_plan_step(job, "Nothing to do: %s", mismatch
-			      ? "no disk can be told to be the one the BCD store names"
-			      : "every device the BCD stores name is attached");
+		if (f->only >= 0)
+			job_plan_step(job, "Nothing to do on %s: no BCD store names it wrongly",
+				      job->inv->disks[f->only].path);
+		else
+			job_plan_step(job, "Nothing to do: every device the BCD stores name is attached");
 		return;
 	}
 	if (job->opts.rewrite_bcd) {
@@ -906,7 +956,7 @@ static int fix_boot_run(struct job *job)
 
 const struct action action_fix_boot = {
 	.name = "fix-boot",
-	.label = "Fix boot: put the disk identity back",
+	.label = "Fix boot",
 	.key = 0,		/* from the TUI's Boot diagnosis screen */
 	.risk = RISK_WRITES_TABLE,
 	.resolve = fix_boot_resolve,

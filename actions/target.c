@@ -352,6 +352,13 @@ int target_resolve_disk(const struct inventory *inv, const char *spec, struct vo
 			*out = ref_of(inv, i, NULL);
 			return ACT_OK;
 		}
+	for (size_t i = 0; i < inv->ndisks; i++)
+		for (size_t k = 0; k < inv->disks[i].nparts; k++)
+			if (inv->disks[i].parts[k].name && strcmp(inv->disks[i].parts[k].name, name) == 0) {
+				*err = xasprintf("%s is a partition of %s: name the disk (%s or disk:%zu)",
+						 spec, inv->disks[i].path, inv->disks[i].path, i);
+				return ACT_USAGE;
+			}
 	*err = xasprintf("no disk is named '%s' (a whole disk: /dev/sdb, sdb or disk:N, as "
 			 "'winrescue list' numbers them)", spec);
 	return ACT_USAGE;

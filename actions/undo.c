@@ -64,7 +64,9 @@ static int undo_resolve(struct job *job, const char *spec)
 			job->targets = xcalloc(1, sizeof(*job->targets));
 			job->targets[job->ntargets++] = v;
 		} else if (job->opts.device) {
-			rc = job_result(job, ACT_USAGE, "unknown-disk", NULL, "%s.", why);
+			rc = job_result(job, ACT_USAGE, "unknown-disk",
+					"fix-boot wrote a whole disk's partition table: name the disk "
+					"('winrescue list' shows them).", "%s.", why);
 		}
 		free(why);
 	} else {
@@ -104,12 +106,22 @@ static int undo_preflight(struct job *job)
 	if (!v->path)
 		return job_result(job, ACT_FAILED, "no-device", NULL, "%s has no device node.",
 				  vol_name(v));
-	if (vol_size(v) != u->device_size)
-		return job_result(job, ACT_REFUSED, "other-volume",
-				  "Name the volume the undo file was made on.",
-				  "Refused: %s holds %" PRIu64 " bytes, the volume %s was made on held "
-				  "%" PRIu64 ": not the same volume.", v->path, vol_size(v), u->path,
-				  u->device_size);
+	if (vol_size(v) != u->device_size) {
+		char a[16], b[16], *next;
+		bool disk = u->action && strcmp(u->action, "fix-boot") == 0;
+		next = xasprintf("Device names can change after a restart: name the %s it was made "
+				 "on ('winrescue undo FILE %s'; 'winrescue list' shows the sizes).",
+				 disk ? "disk" : "volume", disk ? "DISK" : "VOL");
+		rc = job_result(job, ACT_REFUSED, "other-volume", next,
+				"Refused: %s holds %s (%" PRIu64 " bytes), the %s %s was made on held "
+				"%s (%" PRIu64 " bytes): not the same %s.", v->path,
+				size_human(vol_size(v), a, sizeof(a)), vol_size(v),
+				disk ? "disk" : "volume", u->path,
+				size_human(u->device_size, b, sizeof(b)), u->device_size,
+				disk ? "disk" : "volume");
+		free(next);
+		return rc;
+	}
 	if ((fd = vol_open_exclusive(v, O_RDONLY, &why, &st)) < 0) {
 		rc = job_result(job, st == ACT_REFUSED ? ACT_REFUSED : ACT_FAILED,
 				st == ACT_REFUSED ? "in-use" : "unreadable", NULL, "%s", why);

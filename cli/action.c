@@ -29,21 +29,16 @@ static void print_plan(FILE *out, const struct job *job)
 
 	fprintf(out, "Plan (%s%s%s):\n", job->act->name, job->spec && *job->spec ? " " : "",
 		job->spec ? job->spec : "");
+	/* wrapped at 78 columns as list and diagnose are: serial consoles are 80 wide */
 	for (size_t i = 0; i < p->nsteps; i++) {
-		char *s = sanitize_terminal(p->steps[i]);
-		fprintf(out, "  %zu. %s\n", i + 1, s);
-		free(s);
+		char n[32];
+		snprintf(n, sizeof(n), "  %zu. ", i + 1);
+		output_hanging(out, n, "     ", p->steps[i]);
 	}
-	for (size_t i = 0; i < p->nwarnings; i++) {
-		char *s = sanitize_terminal(p->warnings[i]);
-		fprintf(out, "Warning: %s\n", s);
-		free(s);
-	}
-	if (p->loss) {
-		char *s = sanitize_terminal(p->loss);
-		fprintf(out, "Will be lost: %s\n", s);
-		free(s);
-	}
+	for (size_t i = 0; i < p->nwarnings; i++)
+		output_hanging(out, "Warning: ", "     ", p->warnings[i]);
+	if (p->loss)
+		output_hanging(out, "Will be lost: ", "     ", p->loss);
 }
 
 static void print_json(const struct job *job, bool planned_only)
@@ -101,6 +96,11 @@ static void print_result(const struct job *job)
 		char *m = sanitize_terminal(r->message);
 		printf("%s\n", m);
 		free(m);
+		if (r->next) {
+			m = sanitize_terminal(r->next);
+			printf("Next: %s\n", m);
+			free(m);
+		}
 	}
 	for (size_t i = 0; i < r->nwarnings; i++) {
 		char *w = sanitize_terminal(r->warnings[i]);
@@ -197,9 +197,12 @@ int cli_run_action_code(const struct action *act, const char *spec, const struct
 			}
 		} else {
 			job_result(&job, ACT_REFUSED, "confirmation-needed",
-				   "Read the plan (--dry-run), then add --yes to go ahead.",
-				   "Refused: %s %s %s and needs a confirmation.", act->name, spec,
-				   job.plan.loss ? "loses data" : "writes to the disk");
+				   "Check the plan above, then add --yes to go ahead.",
+				   "Refused: %s %s %s and needs a confirmation (no --yes, and no "
+				   "terminal to type %s on).", act->name,
+				   job.plan.confirm_word ? job.plan.confirm_word : spec,
+				   job.plan.loss ? "loses data" : "writes to the disk",
+				   job.plan.confirm_word ? job.plan.confirm_word : "the name");
 			if (json)
 				print_json(&job, false);
 			else

@@ -24,7 +24,8 @@ static const char diagnose_usage[] =
 	"state of the volume and hives. Findings: bcd-device-mismatch, bcd-missing,\n"
 	"bcd-unreadable, bcd-default-missing, bcd-path-missing, signature-collision,\n"
 	"ntfs-hibernated, fast-startup, pending-updates, safe-mode-set, hive-dirty,\n"
-	"hive-unreadable, controlset-missing, bitlocker-locked, windows-not-found.\n"
+	"hive-unreadable, controlset-missing, bitlocker-locked, windows-not-found,\n"
+	"no-device-node.\n"
 	"Exit: 0 nothing found stops the boot, 4 something does, 8 the evidence could\n"
 	"not be read, 16 usage.\n";
 

@@ -26,6 +26,8 @@ char *output_json_string(struct json_object *root);
 
 /* text made safe for a terminal, wrapped at 78 columns, each line after indent */
 void output_wrapped(FILE *out, const char *indent, const char *text);
+/* The same, the first line after first, the others after indent (a hanging indent). */
+void output_hanging(FILE *out, const char *first, const char *indent, const char *text);
 
 /* "[RESCUE]", "[SYSTEM]", "[DATA]", "[UNKNOWN]": a disk's role as both views mark it. */
 const char *output_disk_marker(enum disk_role r);

@@ -254,28 +254,35 @@ static void bcd_lines(FILE *out, const char *dev, const struct volume *n)
 	free(where);
 }
 
-void output_wrapped(FILE *out, const char *indent, const char *text)
+void output_hanging(FILE *out, const char *first, const char *indent, const char *text)
 {
 	char *safe = sanitize_terminal(text);
-	size_t col = 0, width = 78 - strlen(indent);
+	size_t col = text_width(first), width = 78;
 	char *save = NULL;
+	bool any = false;
 
-	fputs(indent, out);
+	fputs(first, out);
 	for (char *w = strtok_r(safe, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
 		size_t l = text_width(w);
-		if (col && col + 1 + l > width) {
+		if (any && col + 1 + l > width) {
 			fputc('\n', out);
 			fputs(indent, out);
-			col = 0;
-		} else if (col) {
+			col = text_width(indent);
+		} else if (any) {
 			fputc(' ', out);
 			col++;
 		}
 		fputs(w, out);
 		col += l;
+		any = true;
 	}
 	fputc('\n', out);
 	free(safe);
+}
+
+void output_wrapped(FILE *out, const char *indent, const char *text)
+{
+	output_hanging(out, indent, indent, text);
 }
 
 void output_text(FILE *out, const struct inventory *inv)

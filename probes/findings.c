@@ -171,13 +171,20 @@ void findings_build(struct inventory *inv)
 			if (!a->ptuuid || !a->pttype || strcmp(a->pttype, b->pttype) ||
 			    strcmp(a->ptuuid, b->ptuuid))
 				continue;
-			findings_add(inv, SEV_ERROR, "signature-collision", b->path,
-				     "Detach the copy before Windows boots, or give the copy (not the "
-				     "Windows disk) a new identity.",
+			/* the copy is the one that is not the Windows disk, when that can be told */
+			const struct disk *copy = a->role == DISK_ROLE_SYSTEM && b->role != DISK_ROLE_SYSTEM
+				? b : b->role == DISK_ROLE_SYSTEM && a->role != DISK_ROLE_SYSTEM ? a : NULL;
+			char *next = copy ? xasprintf("Detach %s (the copy) before Windows boots, or give "
+						      "it (not the Windows disk) a new identity.",
+						      copy->path)
+					  : xstrdup("Detach the copy before Windows boots, or give the "
+						    "copy (not the Windows disk) a new identity.");
+			findings_add(inv, SEV_ERROR, "signature-collision", b->path, next,
 				     "Disk %zu (%s) and Disk %zu (%s) have the same %s %s. Windows "
 				     "gives one of them a new one; a BCD that names the old one then "
 				     "points nowhere and Windows stops at winload.exe with 0xc000000e.",
 				     i, a->path, j, b->path, disk_kind_id(a), a->ptuuid);
+			free(next);
 			break;
 		}
 	}

@@ -34,7 +34,9 @@
 #       weight and exit status;
 #   (g) a disk grown since it was partitioned: libfdisk would move its backup
 #       GPT header too, so fix-boot refuses (it changes only the identity);
-#       a DISK without the repair while the mismatch stays: a failure.
+#       another DISK: nothing to do there; a partition named instead of a
+#       disk; Windows without a device node (partx); a damaged store: fix-boot
+#       cannot tell (1).
 # Needs root, loop devices, FUSE (ntfs-3g) and mtools.
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -132,7 +134,7 @@ expect_eq "(b) it is fixable" true \
 expect_eq "(b) the repair: the disk, from the new GUID to the BCD's" "$U $NEWID $WR_BCD_DISK null" \
 	"$(jq -r --arg d "$U" '.repairs[] | select(.disk == $d) | "\(.disk) \(.from) \(.to) \(.refused)"' "$T/d.json")"
 expect_match "(b) the text names the 0xc000000e case and the likely disk" \
-	"0xc000000e error. Disk [0-9]+ \\($U\\) is most likely that disk" "$(tr '\n' ' ' <"$T/d.txt")"
+	"0xc000000e.* Disk [0-9]+ \\($U\\) is most likely that disk" "$(tr '\n' ' ' <"$T/d.txt")"
 expect_eq "(b) diagnose wrote nothing (sha256)" "$S1" "$(sha "$T/uefi.img")"
 
 fixboot --dry-run
@@ -193,7 +195,7 @@ expect_match "(c) the repair is refused: the collision would come back" "already
 	"$(jq -r --arg d "$U" '.repairs[] | select(.disk == $d) | .refused' "$T/d.json")"
 expect_eq "(c) fixable only by rewriting the store (collision)" "true true" \
 	"$(jq -r --arg d "$UP1" --arg k "$U" '"\(.findings[] | select(.code == "bcd-device-mismatch" and .device == $d) | .fixable) \(.repairs[] | select(.disk == $k) | .collision)"' "$T/d.json")"
-expect_match "(c) the next step names --rewrite-bcd" "fix-boot --rewrite-bcd" \
+expect_match "(c) the next step names the command: fix-boot DISK --rewrite-bcd" "fix-boot $U --rewrite-bcd" \
 	"$(jq -r --arg d "$UP1" '.findings[] | select(.code == "bcd-device-mismatch" and .device == $d) | .next' "$T/d.json")"
 fixboot "$U" --yes
 expect_eq "(c) fix-boot refused (32, collision)" "32 collision" "$RC $(code)"
@@ -417,12 +419,30 @@ expect_eq "(g) libfdisk would move the backup header too: refused as a failure (
 	"1 $S5" "$RC $(sha "$T/grown.img")"
 expect_match "(g) it says why and what to run instead" "does not fit the disk as it is now.*sgdisk -e" \
 	"$(jq -r '.message' "$T/out.json")"
-# a disk named that is not the one the mismatch is about: a failure, not "nothing to do"
+# a disk named that the mismatch is not about: nothing to do there (0), said so
 _wrd_new "$T/other.img" 8M
 printf 'label: gpt\nstart=2048, size=4MiB\n' | sfdisk -q "$T/other.img" >/dev/null
 wr_attach_to O "$T/other.img" || wr_bail "attach other"
 fixboot "$O" --yes
-expect_eq "(g) fix-boot on a disk without the repair while a mismatch stays: 1, cannot-fix" \
-	"1 cannot-fix" "$RC $(code)"
+expect_eq "(g) fix-boot on another disk than the mismatch's: 0, nothing to do there" \
+	"0 nothing-to-fix" "$RC $(code)"
+expect_match "(g) ... it names that disk" "Nothing to do on $O" "$(jq -r '.message' "$T/out.json")"
+# a partition named instead of the disk: said so, with the disk
+fixboot "${G}p3" --yes
+expect_eq "(g) a partition named: usage (16)" 16 "$RC"
+expect_match "(g) ... naming its disk" "is a partition of $G: name the disk" "$(jq -r '.message' "$T/out.json")"
+# C:'s partition without a device node (no udev): said, with the partx to run
+partx -d --nr 3 "$G" >/dev/null 2>&1
+diagnose
+expect_eq "(g) Windows without a device node: no-device-node, exit 8" "8 1" "$RC $(n_found no-device-node "$G")"
+expect_match "(g) ... its next step is partx -a" "partx -a $G" \
+	"$(jq -r '.findings[] | select(.code == "no-device-node") | .next' "$T/d.json")"
+fixboot "$G" --yes
+expect_eq "(g) ... fix-boot cannot tell (1)" "1 not-known" "$RC $(code)"
+partx -a "$G" >/dev/null 2>&1
+# the store unreadable: fix-boot cannot tell (1), not "nothing to do"
+MTOOLS_SKIP_CHECK=1 mcopy -o -i "${G}p1" "$T/bad.bcd" ::/EFI/Microsoft/Boot/BCD >/dev/null 2>&1 || wr_bail "mcopy"
+fixboot "$G" --yes
+expect_eq "(g) a damaged store: fix-boot fails (1, not-known)" "1 not-known" "$RC $(code)"
 
 wr_finish

@@ -82,7 +82,7 @@ run() {
 own_words() {
 	local bad
 	bad=$(printf '%s\n' "$ERR" | grep -v -e '^winrescue: ' -e '^Next: ' -e '^Warning: ' -e '^Plan (' \
-		-e '^  [0-9]*\. ' -e '^  /dev/' -e '^Will be lost: ' -e '^$' | head -3)
+		-e '^  [0-9]*\. ' -e '^     [^ ]' -e '^  /dev/' -e '^Will be lost: ' -e '^$' | head -3)
 	[ -z "$bad" ] && ok "$1: stderr in winrescue's words" || nok "$1: foreign stderr: $bad"
 }
 umount_quiet() { "$WR_BIN" umount "$1" >/dev/null 2>&1; }
