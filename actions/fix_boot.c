@@ -8,9 +8,16 @@
  *
  * libfdisk makes the change, on a sparse memory copy of the disk's first
  * and last MiB (where a partition table lives): the sectors that differ
- * afterwards are exactly what will be written. They are saved to an undo
- * file first (undo.h), then written to the disk opened O_EXCL, then read
- * back. `winrescue undo FILE` puts the old identity back.
+ * afterwards are exactly what will be written, and they may differ only
+ * in the identity's own fields (disk_layout.h). They are saved to an undo
+ * file first (undo.h), then written to the disk opened O_EXCL, then the
+ * disk is diagnosed again. `winrescue undo FILE` puts the old identity back.
+ *
+ * --rewrite-bcd changes the store instead (when another disk holds the
+ * identity): its device elements that name the old disk, rewritten in
+ * place by bcd.c's encoder, the store's clusters located through
+ * libntfs-3g or mtools and checked against the file, only the changed
+ * sectors written after the undo file and a copy of the whole store.
  */
 #include "actions/action.h"
 #include "actions/diagnose.h"
