@@ -9,7 +9,7 @@ mode=$1; shift
 PC_MODULES="ncursesw blkid fdisk mount libntfs-3g json-c cmocka"
 PROGRAMS="cc pkg-config sfdisk losetup partx lsblk blkid mkntfs ntfs-3g ntfsfix ntfslabel
 mkfs.vfat mcopy xz jq tmux nbdkit nbdfuse sha256sum /usr/bin/time patchelf objdump tic infocmp
-qemu-system-x86_64 mkfs.ext4 cpio"
+qemu-system-x86_64 mkfs.ext4 cpio groff"
 
 missing() {
 	local m p
