@@ -305,6 +305,12 @@ int target_resolve(const struct inventory *inv, const char *spec, struct vol_ref
  */
 int target_resolve_disk(const struct inventory *inv, const char *spec, struct vol_ref *out,
 			char **err);
+/*
+ * The disk whose device, or one of whose partitions' device, is path: true
+ * with its index in *di and the partition in *part (NULL: the whole disk).
+ */
+bool target_device_at(const struct inventory *inv, const char *path, size_t *di,
+		      const struct partition **part);
 /* Every volume of inv, in disk order, for menus and "all". */
 size_t target_all(const struct inventory *inv, struct vol_ref **out);
 /* The mounted volumes of disks that are not the rescue disk (umount all). */

@@ -12,6 +12,7 @@
  * repair puts its old identity back (fix-boot) unless another disk holds
  * it (the collision would come back).
  */
+#include "actions/action.h"
 #include "actions/diagnose.h"
 #include "lib/util.h"
 
@@ -60,16 +61,12 @@ static bool is_rescue(const struct inventory *inv, size_t di)
 	return inv->disks[di].role == DISK_ROLE_RESCUE;
 }
 
-/* The partition whose device node is path, and its disk. */
+/* The partition whose device node is path, and its disk (NULL: no partition has it). */
 static const struct partition *part_at(const struct inventory *inv, const char *path, size_t *di)
 {
-	for (size_t i = 0; path && i < inv->ndisks; i++)
-		for (size_t k = 0; k < inv->disks[i].nparts; k++)
-			if (inv->disks[i].parts[k].path && strcmp(inv->disks[i].parts[k].path, path) == 0) {
-				*di = i;
-				return &inv->disks[i].parts[k];
-			}
-	return NULL;
+	const struct partition *p;
+
+	return target_device_at(inv, path, di, &p) ? p : NULL;
 }
 
 static bool is_gpt(const struct disk *d)

@@ -639,12 +639,19 @@ static int write_range(int fd, const struct fix_write *w)
 	return e;
 }
 
+/* undo_save()'s progress: a tick of the step running. */
+static void tick_job(void *data, size_t done, size_t n)
+{
+	job_tick(data, done, n);
+}
+
 static int fix_run(struct job *job)
 {
 	struct fix_priv *f = job->priv;
 	const struct vol_ref *v = &job->targets[0];
 	struct action_result *res = &job->res;
 	struct undo_range *ranges;
+	uint64_t *olds;
 	struct undo_writer uw;
 	char *why = NULL, *err = NULL;
 	int fd, st = ACT_OK, rc;
@@ -665,25 +672,16 @@ static int fix_run(struct job *job)
 		return job_result(job, ACT_REFUSED, "cancelled", NULL, "Cancelled; nothing was written.");
 	}
 	ranges = xcalloc(f->nw, sizeof(*ranges));
-	for (size_t i = 0; i < f->nw; i++)
+	olds = xcalloc(f->nw, sizeof(*olds));
+	for (size_t i = 0; i < f->nw; i++) {
 		ranges[i] = f->w[i].r;
-	rc = undo_begin(&uw, f->undo_dir, vol_name(v), "fix", v->path, vol_size(v), job->id,
-			ranges, f->nw, &err);
-	free(ranges);
-	for (size_t i = 0; rc == 0 && i < f->nw; i++) {
-		uint64_t old;
-		if ((rc = undo_add(&uw, fd, &f->w[i].r, &old, &err)) == 0 && old != f->w[i].old_hash) {
-			err = xasprintf("%s changed since the plan was made (%s, byte %" PRIu64 ")",
-					v->path, f->w[i].r.what, f->w[i].r.off);
-			rc = -1;
-		}
-		job_tick(job, i + 1, f->nw);
+		olds[i] = f->w[i].old_hash;
 	}
-	if (rc == 0)
-		rc = undo_finish(&uw, &err);
+	rc = undo_save(&uw, f->undo_dir, vol_name(v), "fix", v->path, vol_size(v), job->id, ranges,
+		       olds, f->nw, fd, tick_job, job, &err);
+	free(ranges);
+	free(olds);
 	if (rc != 0) {
-		if (uw.path)
-			undo_abort(&uw);
 		close(fd);
 		rc = job_result(job, ACT_OPERATIONAL, "undo-failed", NULL,
 				"Nothing was written to %s: %s.", v->path, err);

@@ -429,7 +429,7 @@ static bool names_old_disk(const struct diag_repair *r, const struct bcd_device 
 struct elem_change {
 	uint64_t file_off;
 	size_t len;
-	uint8_t *old, *new;
+	uint8_t *new;
 	char what[80];
 };
 
@@ -446,6 +446,7 @@ static int bcd_changes(const struct diag_repair *r, const struct file_map *m,
 	hive_h *h;
 	hive_node_h objs, *ids;
 	int mfd = memfd_create("bcd", MFD_CLOEXEC), rc = -1;
+	bool failed = false;		/* an element that cannot be rewritten: *why says which */
 
 	*out = NULL;
 	*n = 0;
@@ -460,14 +461,14 @@ static int bcd_changes(const struct diag_repair *r, const struct file_map *m,
 	}
 	objs = hivex_node_get_child(h, hivex_root(h), "Objects");
 	ids = objs ? hivex_node_children(h, objs) : NULL;
-	for (size_t i = 0; ids && ids[i]; i++) {
+	for (size_t i = 0; ids && ids[i] && !failed; i++) {
 		hive_node_h els = hivex_node_get_child(h, ids[i], "Elements"), *ek;
 		char *oid = hivex_node_name(h, ids[i]);
 		if (!els || !(ek = hivex_node_children(h, els))) {
 			free(oid);
 			continue;
 		}
-		for (size_t k = 0; ek[k]; k++) {
+		for (size_t k = 0; ek[k] && !failed; k++) {
 			char *name = hivex_node_name(h, ek[k]);
 			unsigned long type = name ? strtoul(name, NULL, 16) : 0;
 			hive_value_h v = (type >> 24 & 0xf) == 1 ? hivex_node_get_value(h, ek[k], "Element") : 0;
@@ -502,22 +503,16 @@ static int bcd_changes(const struct diag_repair *r, const struct file_map *m,
 				}
 				if (bad) {
 					free(nw);
-					free(raw);
-					free(name);
-					free(ek);
-					free(oid);
-					free(ids);
-					hivex_close(h);
-					goto out;
+					failed = true;
+				} else {
+					*out = xrealloc(*out, *n + 1, sizeof(**out));
+					struct elem_change *c = &(*out)[(*n)++];
+					c->file_off = cell + 4;
+					c->len = len;
+					c->new = nw;
+					snprintf(c->what, sizeof(c->what), "BCD element %s of %.40s", name,
+						 oid);
 				}
-				*out = xrealloc(*out, *n + 1, sizeof(**out));
-				struct elem_change *c = &(*out)[(*n)++];
-				c->file_off = cell + 4;
-				c->len = len;
-				c->old = (uint8_t *)xcalloc(1, len);
-				memcpy(c->old, raw, len);
-				c->new = nw;
-				snprintf(c->what, sizeof(c->what), "BCD element %s of %.40s", name, oid);
 			}
 			free(raw);
 			free(name);
@@ -527,7 +522,7 @@ static int bcd_changes(const struct diag_repair *r, const struct file_map *m,
 	}
 	free(ids);
 	hivex_close(h);
-	rc = 0;
+	rc = failed ? -1 : 0;
 out:
 	if (mfd >= 0)
 		close(mfd);
@@ -616,10 +611,8 @@ static int compute_rewrite(struct job *job, size_t t, char **why)
 	m.data = NULL;
 	rc = 0;
 out:
-	for (size_t i = 0; i < nch; i++) {
-		free(ch[i].old);
+	for (size_t i = 0; i < nch; i++)
 		free(ch[i].new);
-	}
 	free(ch);
 	free(buf);
 	file_map_free(&m);
@@ -661,23 +654,6 @@ static int rewrite_rules(struct job *job, const struct vol_ref *v)
 	return ACT_OK;
 }
 
-/* The disk of a device path (a partition or a whole disk) in inv. */
-static bool part_of(const struct inventory *inv, const char *path, size_t *di)
-{
-	for (size_t i = 0; i < inv->ndisks; i++) {
-		if (inv->disks[i].path && strcmp(inv->disks[i].path, path) == 0) {
-			*di = i;
-			return true;
-		}
-		for (size_t k = 0; k < inv->disks[i].nparts; k++)
-			if (inv->disks[i].parts[k].path && strcmp(inv->disks[i].parts[k].path, path) == 0) {
-				*di = i;
-				return true;
-			}
-	}
-	return false;
-}
-
 static int fix_boot_preflight(struct job *job)
 {
 	struct fix_boot_priv *f = job->priv;
@@ -693,6 +669,7 @@ static int fix_boot_preflight(struct job *job)
 		for (size_t i = 0; i < f->diag.nf; i++) {
 			const struct diag_finding *x = &f->diag.f[i];
 			size_t di;
+			const struct partition *pp;
 			bool mism = strcmp(x->code, "bcd-device-mismatch") == 0;
 			/* what keeps fix-boot from knowing: a store, a Windows it cannot see */
 			bool blind = strcmp(x->code, "bcd-unreadable") == 0 ||
@@ -700,7 +677,7 @@ static int fix_boot_preflight(struct job *job)
 				     strcmp(x->code, "no-device-node") == 0;
 			if (!mism && !blind)
 				continue;
-			if (f->only >= 0 && (!x->device || !part_of(job->inv, x->device, &di) ||
+			if (f->only >= 0 && (!x->device || !target_device_at(job->inv, x->device, &di, &pp) ||
 					     (long)di != f->only))
 				continue;
 			return job_result(job, ACT_FAILED, mism ? "cannot-fix" : "not-known", x->next,
@@ -868,25 +845,17 @@ static int fix_boot_run(struct job *job)
 			return job_result(job, ACT_REFUSED, "cancelled", NULL,
 					  "Cancelled; nothing was written.");
 		}
-		for (size_t i = 0; i < n; i++)
+		uint64_t *olds = xcalloc(n ? n : 1, sizeof(*olds));
+		for (size_t i = 0; i < n; i++) {
 			ranges[i] = w[i].r;
-		rc = undo_begin(&uw, undo_dir_of(&job->opts), vol_name(v),
-				job->opts.rewrite_bcd ? "rewrite-bcd" : "fix-boot", v->path,
-				vol_size(v), job->id, ranges, n, &err);
-		free(ranges);
-		for (size_t i = 0; rc == 0 && i < n; i++) {
-			uint64_t old;
-			if ((rc = undo_add(&uw, fd, &w[i].r, &old, &err)) == 0 && old != w[i].old_hash) {
-				err = xasprintf("%s changed since the plan was made (%s, byte %" PRIu64 ")",
-						v->path, w[i].r.what, w[i].r.off);
-				rc = -1;
-			}
+			olds[i] = w[i].old_hash;
 		}
-		if (rc == 0)
-			rc = undo_finish(&uw, &err);
+		rc = undo_save(&uw, undo_dir_of(&job->opts), vol_name(v),
+			       job->opts.rewrite_bcd ? "rewrite-bcd" : "fix-boot", v->path, vol_size(v),
+			       job->id, ranges, olds, n, fd, NULL, NULL, &err);
+		free(ranges);
+		free(olds);
 		if (rc != 0) {
-			if (uw.path)
-				undo_abort(&uw);
 			close(fd);
 			rc = job_result(job, ACT_FAILED, "undo-failed", NULL,
 					"Nothing was written to %s: %s.", v->path, err);

@@ -271,11 +271,7 @@ char *mount_find_ntfs_3g(void)
 	if (env && *env)
 		return is_executable(env) ? xstrdup(env) : NULL;
 	/* a bundle keeps ntfs-3g beside winrescue */
-	char *beside = self_file("ntfs-3g");
-	if (beside && is_executable(beside))
-		return beside;
-	free(beside);
-	return find_program("ntfs-3g");
+	return find_bundled("ntfs-3g");
 }
 
 /* ---- mount points ---- */

@@ -300,6 +300,26 @@ int target_resolve(const struct inventory *inv, const char *spec, struct vol_ref
 		      out, err, cand, ncand);
 }
 
+bool target_device_at(const struct inventory *inv, const char *path, size_t *di,
+		      const struct partition **part)
+{
+	for (size_t i = 0; path && i < inv->ndisks; i++) {
+		const struct disk *d = &inv->disks[i];
+		*part = NULL;
+		if (d->path && strcmp(d->path, path) == 0) {
+			*di = i;
+			return true;
+		}
+		for (size_t k = 0; k < d->nparts; k++)
+			if (d->parts[k].path && strcmp(d->parts[k].path, path) == 0) {
+				*di = i;
+				*part = &d->parts[k];
+				return true;
+			}
+	}
+	return false;
+}
+
 uint64_t vol_size(const struct vol_ref *v)
 {
 	return v->part ? v->part->size : v->disk->size;

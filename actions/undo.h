@@ -57,6 +57,17 @@ int undo_add(struct undo_writer *w, int devfd, const struct undo_range *r, uint6
 int undo_finish(struct undo_writer *w, char **err);
 /* Remove an unfinished undo file (nothing was written with it). */
 void undo_abort(struct undo_writer *w);
+/*
+ * The whole undo file for ranges r[0..n) of devfd (device: its path, for
+ * words): begun, each range saved and checked to hold still what the plan
+ * read (old[i], its hash), finished and synced; tick (may be NULL) after
+ * each range. 0 with the file's path in w->path, or -1 with why in *err and
+ * nothing left behind (fix and fix-boot).
+ */
+int undo_save(struct undo_writer *w, const char *dir, const char *devname, const char *action,
+	      const char *device, uint64_t device_size, const char *job_id,
+	      const struct undo_range *r, const uint64_t *old, size_t n, int devfd,
+	      void (*tick)(void *data, size_t done, size_t n), void *data, char **err);
 
 struct undo_extent {
 	uint64_t off, len, old_hash, new_hash;

@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <json-c/json.h>
 #include <libgen.h>
 #include <stdio.h>
@@ -392,4 +393,28 @@ bool undo_rollback(const char *undo_path, int fd, size_t last)
 	}
 	undo_close(&u);
 	return ok;
+}
+
+int undo_save(struct undo_writer *w, const char *dir, const char *devname, const char *action,
+	      const char *device, uint64_t device_size, const char *job_id,
+	      const struct undo_range *r, const uint64_t *old, size_t n, int devfd,
+	      void (*tick)(void *data, size_t done, size_t n), void *data, char **err)
+{
+	int rc = undo_begin(w, dir, devname, action, device, device_size, job_id, r, n, err);
+
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		uint64_t h;
+		if ((rc = undo_add(w, devfd, &r[i], &h, err)) == 0 && h != old[i]) {
+			*err = xasprintf("%s changed since the plan was made (%s, byte %" PRIu64 ")",
+					 device, r[i].what, r[i].off);
+			rc = -1;
+		}
+		if (tick)
+			tick(data, i + 1, n);
+	}
+	if (rc == 0)
+		rc = undo_finish(w, err);
+	if (rc != 0 && w->path)
+		undo_abort(w);
+	return rc;
 }

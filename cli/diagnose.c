@@ -29,11 +29,6 @@ static const char diagnose_usage[] =
 	"Exit: 0 nothing found stops the boot, 4 something does, 8 the evidence could\n"
 	"not be read, 16 usage.\n";
 
-static const char *sev_word(enum severity s)
-{
-	return s == SEV_ERROR ? "error" : s == SEV_WARNING ? "warning" : "info";
-}
-
 static struct json_object *entry_json(const struct bcd_entry *e)
 {
 	struct json_object *o;
@@ -81,7 +76,7 @@ static char *diagnose_json(const struct inventory *inv, const struct diagnosis *
 		const struct diag_finding *f = &d->f[i];
 		struct json_object *o = json_object_new_object();
 		json_add(o, "code", json_str(f->code));
-		json_add(o, "severity", json_str(sev_word(f->severity)));
+		json_add(o, "severity", json_str(severity_name(f->severity)));
 		json_add(o, "weight", json_str(diag_weight_name(f->weight)));
 		json_add(o, "device", json_str(f->device));
 		json_add(o, "message", json_str(f->message));

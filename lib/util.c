@@ -401,6 +401,16 @@ bool is_executable(const char *path)
 	return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
 }
 
+char *find_bundled(const char *name)
+{
+	char *beside = self_file(name);
+
+	if (beside && is_executable(beside))
+		return beside;
+	free(beside);
+	return find_program(name);
+}
+
 char *find_program(const char *name)
 {
 	static const char *const dirs[] = { "/usr/bin", "/bin", "/usr/sbin", "/sbin", NULL };

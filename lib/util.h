@@ -54,6 +54,8 @@ bool is_executable(const char *path);
  * of $PATH, then /usr/bin, /bin, /usr/sbin, /sbin. Malloc'ed, or NULL.
  */
 char *find_program(const char *name);
+/* A program a bundle keeps beside winrescue, else the one on PATH (malloc'ed), or NULL. */
+char *find_bundled(const char *name);
 /*
  * FNV-1a, 64 bits, over n bytes, continuing from h (HASH64_INIT to start):
  * whether sectors still hold what was written or saved (undo files), not

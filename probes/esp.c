@@ -28,17 +28,6 @@
 #define ESP_BCD_PATH "EFI/Microsoft/Boot/BCD"
 #define ERR_KEEP 4096
 
-/* mtools (mcopy is the multi-call binary): beside winrescue (a bundle), else on PATH. */
-static char *find_mtools(void)
-{
-	char *beside = self_file("mcopy");
-
-	if (beside && is_executable(beside))
-		return beside;
-	free(beside);
-	return find_program("mcopy");
-}
-
 /*
  * The child: fd as descriptor 3, the configuration as 4, stdout and stderr
  * to the pipes; mtools run as tool (its argv[0] chooses what it does).
@@ -92,7 +81,8 @@ struct tool_run {
 static void tool_run(const char *tool, int fd, uint64_t off, const char *file, uint64_t cap,
 		     struct tool_run *r)
 {
-	char *prog = find_mtools();
+	/* mtools: mcopy is its multi-call binary (argv[0] chooses the tool) */
+	char *prog = find_bundled("mcopy");
 	int out[2] = { -1, -1 }, err[2] = { -1, -1 };
 	size_t elen = 0, cap_alloc = 1u << 16;
 	pid_t pid;
