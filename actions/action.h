@@ -123,6 +123,10 @@ struct fs_check {
 	uint64_t size;		/* bytes checked */
 	double seconds;
 	struct nc_report rep;	/* NTFS */
+	/* what it means, as every view says it (actions/verdict.h) */
+	char *state;		/* "3 errors (checked)", "no errors (checked), dirty" */
+	char *next;		/* the next step, or NULL */
+	char *command;		/* its winrescue command, or NULL */
 };
 
 struct action_result {
@@ -311,6 +315,8 @@ int target_resolve_disk(const struct inventory *inv, const char *spec, struct vo
  */
 bool target_device_at(const struct inventory *inv, const char *path, size_t *di,
 		      const struct partition **part);
+/* The volume of inv's disk di: partition p, or the file system on the whole disk (p NULL). */
+struct vol_ref target_ref(const struct inventory *inv, size_t di, const struct partition *p);
 /* Every volume of inv, in disk order, for menus and "all". */
 size_t target_all(const struct inventory *inv, struct vol_ref **out);
 /* The mounted volumes of disks that are not the rescue disk (umount all). */

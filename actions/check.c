@@ -11,6 +11,7 @@
  * exclusive user (ntfs-3g, a running fsck) holds it.
  */
 #include "actions/action.h"
+#include "actions/verdict.h"
 #include "lib/util.h"
 #include "probes/probes.h"
 
@@ -194,21 +195,26 @@ static void check_ntfs(struct job *job, const struct vol_ref *v, struct fs_check
 			    " folders) in %.1f s", r->passes_done, r->records, r->files, r->dirs,
 			    c->seconds)
 		: xasprintf("%d of %d passes", r->passes_done, NC_PASSES);
+	/* what was found, in facts; what to do is the verdict's (verdict_of_check) */
 	if (!r->errors) {
-		c->summary = r->warnings
-			? xasprintf("%s: NTFS is clean (%s), with %zu warning%s.", v->path, what,
-				    r->warnings, r->warnings == 1 ? "" : "s")
-			: xasprintf("%s: NTFS is clean (%s).", v->path, what);
+		bool dirty = r->volume_flags_known && (r->volume_flags & 1);
+		char *warn = r->warnings ? xasprintf(", with %zu warning%s", r->warnings,
+						     r->warnings == 1 ? "" : "s") : xstrdup("");
+		/* "clean" and "dirty" never in one sentence */
+		c->summary = dirty ? xasprintf("%s: NTFS has no errors (%s)%s; the volume is marked "
+					       "dirty, so Windows runs chkdsk at its next start.",
+					       v->path, what, warn)
+				   : xasprintf("%s: NTFS is clean (%s)%s.", v->path, what, warn);
+		free(warn);
 	} else {
 		size_t byfix = nc_count_errors(r, NC_REPAIR_FIX), bychk = r->errors - byfix;
-		c->summary = xasprintf("%s: NTFS has %zu error%s (%s). %s%s", v->path, r->errors,
-				       r->errors == 1 ? "" : "s", what,
-				       !byfix ? "" : bychk ? "'winrescue fix' repairs some; "
-							   : "'winrescue fix' repairs them.",
-				       !bychk ? "" : byfix ? "the rest needs chkdsk /f in Windows "
-							     "(copy the data off first)."
-							   : "Windows' chkdsk /f repairs them (copy the data "
-							     "off first).");
+		char *split = byfix && bychk ? xasprintf(": %zu that winrescue fix repairs, %zu that "
+							 "need chkdsk /f", byfix, bychk)
+					     : xstrdup(byfix ? ", each one winrescue fix repairs"
+							     : ", each one for chkdsk /f");
+		c->summary = xasprintf("%s: NTFS has %zu error%s (%s)%s.", v->path, r->errors,
+				       r->errors == 1 ? "" : "s", what, split);
+		free(split);
 	}
 	free(what);
 }
@@ -287,6 +293,7 @@ static int check_run(struct job *job)
 			check_ntfs(job, v, c);
 		else
 			check_other(job, v, c);
+		verdict_of_check(job->inv, v, c);
 		all |= c->status;
 		bad += c->status != ACT_OK;
 		if (c->status == ACT_REFUSED && job_cancelled(job))
@@ -298,7 +305,8 @@ static int check_run(struct job *job)
 				  : "Not every volume could be checked.");
 	if (res->nchecks == 1)
 		return job_result(job, all, all == ACT_OK ? "clean" : all & ACT_OPERATIONAL
-				  ? "check-failed" : "errors-left", NULL, "%s", res->checks[0].summary);
+				  ? "check-failed" : "errors-left", res->checks[0].next, "%s",
+				  res->checks[0].summary);
 	return job_result(job, all, all == ACT_OK ? "clean" : all & ACT_OPERATIONAL ? "check-failed"
 			  : "errors-left", NULL, "%zu volumes checked: %s.", res->nchecks,
 			  bad ? "see each one's result" : "all clean");

@@ -14,6 +14,7 @@
  */
 #include "actions/action.h"
 #include "actions/diagnose.h"
+#include "actions/verdict.h"
 #include "lib/util.h"
 
 #include <stdarg.h>
@@ -479,31 +480,55 @@ static void check_store(const struct inventory *inv, struct diagnosis *d, struct
 		    ? "network" : "repair");
 }
 
+/*
+ * The next step the volume's verdict gives for its finding code: diagnose
+ * says about a volume what list and the TUI say (verdict.h). NULL when the
+ * verdict has no such finding. Caller frees.
+ */
+static char *volume_step(const struct inventory *inv, size_t di, const struct partition *p,
+			 const char *code)
+{
+	struct vol_ref r = target_ref(inv, di, p);
+	struct verdict vd;
+	char *next = NULL;
+
+	verdict_of(inv, &r, NULL, &vd);
+	for (size_t i = 0; i < vd.nfindings && !next; i++)
+		if (strcmp(vd.findings[i].code, code) == 0)
+			next = xstrdup(vd.findings[i].action);
+	verdict_free(&vd);
+	return next;
+}
+
 /* What the Windows volume and its hives say: hibernation, updates, control sets. */
-static void check_windows(struct diagnosis *d, const struct diag_windows *w)
+static void check_windows(const struct inventory *inv, struct diagnosis *d,
+			  const struct diag_windows *w)
 {
 	const struct ntfs_state *n = w->vol->ntfs;
 	const struct win_system *s = n->win;
 	const char *dev = w->device;
 
-	if (n->hibernated == TRI_YES)
-		add(d, DIAG_NOTE, SEV_WARNING, "ntfs-hibernated", dev,
-		    "Let Windows resume, or accept losing that session before writing to the volume "
-		    "(mount --rw --discard-hibernation).",
+	char *step;
+
+	if (n->hibernated == TRI_YES) {
+		step = volume_step(inv, w->disk_index, w->part, "ntfs-hibernated");
+		add(d, DIAG_NOTE, SEV_WARNING, "ntfs-hibernated", dev, step,
 		    "Windows on %s was hibernated: it resumes that session at its next start, and "
 		    "nothing may be written to the volume from here until then.", dev);
-	else if (n->logfile == NTFS_LOGFILE_FAST_RESTART)
-		add(d, DIAG_NOTE, SEV_INFO, "fast-startup", dev,
-		    "Nothing to do to boot; to write to the volume from here, accept losing the Fast "
-		    "Startup state (mount --rw --discard-hibernation).",
+		free(step);
+	} else if (n->logfile == NTFS_LOGFILE_FAST_RESTART) {
+		step = volume_step(inv, w->disk_index, w->part, "ntfs-fast-restart");
+		add(d, DIAG_NOTE, SEV_INFO, "fast-startup", dev, step,
 		    "Windows on %s was shut down with Fast Startup: its kernel session is saved in "
 		    "hiberfil.sys and the volume is not cleanly closed.", dev);
+		free(step);
+	}
 	if (!s) {
-		add(d, DIAG_UNKNOWN, SEV_WARNING, "hive-unreadable", dev,
-		    "Check the volume (winrescue check); Windows RE can restore the hive from "
-		    "\\Windows\\System32\\config\\RegBack.",
+		step = volume_step(inv, w->disk_index, w->part, "hive-unreadable");
+		add(d, DIAG_UNKNOWN, SEV_WARNING, "hive-unreadable", dev, step,
 		    "The SYSTEM hive of Windows on %s cannot be read: %s.", dev,
 		    n->win_error ? n->win_error : "not known why");
+		free(step);
 		return;
 	}
 	if (s->controlset_missing)
@@ -533,6 +558,49 @@ static void check_windows(struct diagnosis *d, const struct diag_windows *w)
 	}
 }
 
+/*
+ * Windows found, damaged: a volume that holds \Windows, or that a BCD
+ * store starts Windows from, whose hive or folders cannot be read. Never
+ * "no Windows": the volume's own verdict says what failed and what to do.
+ */
+static void windows_damaged(const struct inventory *inv, struct diagnosis *d, size_t di,
+			    const struct partition *p, const char *dev)
+{
+	const struct ntfs_state *n = p ? p->vol.ntfs : inv->disks[di].vol.ntfs;
+	struct vol_ref r = target_ref(inv, di, p);
+	struct verdict vd;
+	char *next;
+
+	verdict_of(inv, &r, NULL, &vd);
+	next = vd.next ? xstrdup(vd.next) : xasprintf("'winrescue check %s' reads all of it and "
+						      "says what can be repaired.", dev);
+	add(d, n->opened ? DIAG_UNKNOWN : DIAG_BLOCKS, SEV_ERROR, "windows-damaged", dev, next,
+	    "Windows is on %s (%s), but the volume is damaged (%s): %s", dev,
+	    n->has_windows_dir ? "it has a \\Windows folder" : "a BCD store starts Windows from it",
+	    vd.state, n->opened ? "what Windows would meet at its next start cannot be read from "
+	    "here." : "neither Windows nor anything here can open it as it is.");
+	free(next);
+	verdict_free(&vd);
+}
+
+/* An NTFS volume outside the rescue system that could not be read far enough to tell. */
+static const char *unreadable_ntfs(const struct inventory *inv)
+{
+	for (size_t i = 0; i < inv->ndisks; i++) {
+		if (is_rescue(inv, i))
+			continue;
+		for (size_t k = 0; k <= inv->disks[i].nparts; k++) {
+			const struct volume *v = k < inv->disks[i].nparts ? &inv->disks[i].parts[k].vol
+									  : &inv->disks[i].vol;
+			const char *dev = k < inv->disks[i].nparts ? inv->disks[i].parts[k].path
+								   : inv->disks[i].path;
+			if (v->ntfs && dev && (!v->ntfs->opened || v->ntfs->nread_errors))
+				return dev;
+		}
+	}
+	return NULL;
+}
+
 void diagnose(const struct inventory *inv, struct diagnosis *d)
 {
 	memset(d, 0, sizeof(*d));
@@ -559,6 +627,11 @@ void diagnose(const struct inventory *inv, struct diagnosis *d)
 				    "device node for it: its boot cannot be diagnosed.", i, dk->path,
 				    p ? p->number : 0);
 				free(next);
+			}
+			if (v->ntfs && !v->ntfs->has_windows && dev &&
+			    (p ? p->role : dk->vol_role) == PART_ROLE_WINDOWS) {
+				windows_damaged(inv, d, i, p, dev);
+				continue;
 			}
 			if (!v->ntfs || !v->ntfs->has_windows || !dev)
 				continue;
@@ -596,17 +669,28 @@ void diagnose(const struct inventory *inv, struct diagnosis *d)
 				check_store(inv, d, w);
 			}
 		}
-		check_windows(d, w);
+		check_windows(inv, d, w);
 	}
-	bool unnamed = false;
+	bool found = false;
 	for (size_t i = 0; i < d->nf; i++)
-		unnamed |= strcmp(d->f[i].code, "no-device-node") == 0;
-	if (!d->nwin && !unnamed)
+		found |= strcmp(d->f[i].code, "no-device-node") == 0 ||
+			 strcmp(d->f[i].code, "windows-damaged") == 0;
+	/* "not found" only when every NTFS volume was read and none looks like Windows */
+	const char *unsure = unreadable_ntfs(inv);
+	if (!d->nwin && !found && unsure) {
+		char *next = xasprintf("'winrescue check %s' reads all of it and says what can be "
+				       "repaired.", unsure);
+		add(d, DIAG_UNKNOWN, SEV_WARNING, "windows-not-found", unsure, next,
+		    "No readable Windows installation was found, but the NTFS volume on %s cannot be "
+		    "read far enough to tell whether it holds one.", unsure);
+		free(next);
+	} else if (!d->nwin && !found) {
 		add(d, DIAG_UNKNOWN, SEV_WARNING, "windows-not-found", NULL,
 		    "'winrescue list' shows what is attached; the provider's console attaches the "
 		    "Windows disk.",
-		    "No disk outside the rescue system holds a readable Windows installation "
-		    "(\\Windows\\System32\\config\\SYSTEM).");
+		    "No disk outside the rescue system holds a Windows installation "
+		    "(\\Windows\\System32\\config\\SYSTEM), and every NTFS volume could be read.");
+	}
 	/* two disks with one identity: Windows renames one at its next start */
 	for (size_t i = 0; i < inv->nfindings; i++)
 		if (strcmp(inv->findings[i].code, "signature-collision") == 0)

@@ -16,6 +16,7 @@
  */
 #include "actions/action.h"
 #include "actions/undo.h"
+#include "actions/verdict.h"
 #include "lib/util.h"
 #include "probes/ntfs_layout.h"
 #include "probes/probes.h"
@@ -656,11 +657,19 @@ static int fix_run(struct job *job)
 	char *why = NULL, *err = NULL;
 	int fd, st = ACT_OK, rc;
 
-	if (!f->nw)
-		return job_result(job, f->before.errors ? ACT_ERRORS_LEFT : ACT_OK, "nothing-to-fix",
-				  f->before.errors
-				  ? "Copy the data off, then let Windows' chkdsk /f repair the rest." : NULL,
-				  "%s: nothing for fix to repair; nothing was written.", v->path);
+	if (!f->nw) {
+		/* what the check before the plan found: the verdict says what to do with it */
+		struct fs_check c = { .device = (char *)v->path, .checker = (char *)"winrescue",
+				      .rep = f->before,
+				      .status = f->before.errors ? ACT_ERRORS_LEFT : ACT_OK };
+		verdict_of_check(job->inv, v, &c);
+		rc = job_result(job, c.status, "nothing-to-fix", c.next,
+				"%s: nothing for fix to repair; nothing was written.", v->path);
+		free(c.state);
+		free(c.next);
+		free(c.command);
+		return rc;
+	}
 	if ((fd = vol_open_exclusive(v, O_RDWR, &why, &st)) < 0) {
 		rc = job_result(job, st, st == ACT_REFUSED ? "in-use" : "unwritable", NULL, "%s", why);
 		free(why);
@@ -734,19 +743,22 @@ static int fix_run(struct job *job)
 				  v->path, res->undo_file);
 	}
 	c->status = c->rep.errors ? ACT_ERRORS_LEFT : ACT_OK;
+	bool dirty = c->rep.volume_flags_known && (c->rep.volume_flags & 1);
 	c->summary = c->rep.errors
 		? xasprintf("%s after the repair: %zu error%s left for chkdsk /f.", v->path,
 			    c->rep.errors, c->rep.errors == 1 ? "" : "s")
+		: dirty ? xasprintf("%s after the repair: NTFS has no errors%s; it is marked dirty, so "
+				    "Windows runs chkdsk at its next start.", v->path,
+				    c->rep.warnings ? " (warnings remain)" : "")
 		: xasprintf("%s after the repair: NTFS is clean%s.", v->path,
 			    c->rep.warnings ? " (warnings remain)" : "");
+	verdict_of_check(job->inv, v, c);
 	if (c->rep.errors)
-		return job_result(job, ACT_ERRORS_LEFT, "errors-left",
-				  "Copy the data off; then let Windows' chkdsk /f repair the rest "
-				  "(the dirty flag makes it run at the next start).",
+		return job_result(job, ACT_ERRORS_LEFT, "errors-left", c->next,
 				  "%s: repaired what fix can (%zu range%s rewritten); %zu error%s left "
 				  "for chkdsk /f. Undo file: %s.", v->path, f->nw, f->nw == 1 ? "" : "s",
 				  c->rep.errors, c->rep.errors == 1 ? "" : "s", res->undo_file);
-	return job_result(job, ACT_CORRECTED, "corrected", NULL,
+	return job_result(job, ACT_CORRECTED, "corrected", c->next,
 			  "%s repaired (%zu range%s rewritten). Undo file: %s ('winrescue undo' on it "
 			  "puts the old bytes back).", v->path, f->nw, f->nw == 1 ? "" : "s",
 			  res->undo_file);

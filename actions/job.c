@@ -468,6 +468,9 @@ static void free_result(struct action_result *r)
 		free(c->checker);
 		free(c->summary);
 		free(c->tool_output);
+		free(c->state);
+		free(c->next);
+		free(c->command);
 		nc_report_free(&c->rep);
 	}
 	free(r->checks);

@@ -77,6 +77,9 @@ static struct json_object *check_json(const struct fs_check *c)
 	json_add(o, "verdict", json_str(c->status == ACT_OK ? "clean" : c->status == ACT_ERRORS_LEFT
 					 ? "errors" : c->status == ACT_REFUSED ? "refused" : "failed"));
 	json_add(o, "summary", json_str(c->summary));
+	json_add(o, "state", json_str(c->state));
+	json_add(o, "next", json_str(c->next));
+	json_add(o, "next_command", json_str(c->command));
 	json_add(o, "size", json_object_new_int64((int64_t)c->size));
 	json_add(o, "seconds", json_object_new_double(c->seconds));
 	json_add(o, "tool_output", json_str(c->tool_output));

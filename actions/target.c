@@ -18,7 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static struct vol_ref ref_of(const struct inventory *inv, size_t di, const struct partition *p)
+struct vol_ref target_ref(const struct inventory *inv, size_t di, const struct partition *p)
 {
 	const struct disk *d = &inv->disks[di];
 	struct vol_ref v = {
@@ -49,11 +49,11 @@ size_t target_all(const struct inventory *inv, struct vol_ref **out)
 		const struct disk *d = &inv->disks[i];
 		if (disk_has_volume(d)) {
 			*out = xrealloc(*out, n + 1, sizeof(**out));
-			(*out)[n++] = ref_of(inv, i, NULL);
+			(*out)[n++] = target_ref(inv, i, NULL);
 		}
 		for (size_t j = 0; j < d->nparts; j++) {
 			*out = xrealloc(*out, n + 1, sizeof(**out));
-			(*out)[n++] = ref_of(inv, i, &d->parts[j]);
+			(*out)[n++] = target_ref(inv, i, &d->parts[j]);
 		}
 	}
 	return n;
@@ -359,7 +359,7 @@ int target_resolve_disk(const struct inventory *inv, const char *spec, struct vo
 
 	if (parse_disk_part(spec, &dn, &pn, &has_part) && !has_part) {
 		if (dn < inv->ndisks) {
-			*out = ref_of(inv, dn, NULL);
+			*out = target_ref(inv, dn, NULL);
 			return ACT_OK;
 		}
 	} else if (str_starts_with(spec, "/dev/")) {
@@ -369,7 +369,7 @@ int target_resolve_disk(const struct inventory *inv, const char *spec, struct vo
 	}
 	for (size_t i = 0; i < inv->ndisks; i++)
 		if (strcmp(inv->disks[i].name, name) == 0) {
-			*out = ref_of(inv, i, NULL);
+			*out = target_ref(inv, i, NULL);
 			return ACT_OK;
 		}
 	for (size_t i = 0; i < inv->ndisks; i++)

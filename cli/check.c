@@ -1,5 +1,6 @@
 /* check.c - `winrescue check`: the file system check, fsck's exit codes. */
 #include "cli/cli.h"
+#include "cli/output.h"
 #include "lib/util.h"
 
 #include <getopt.h>
@@ -55,6 +56,12 @@ void cli_print_checks(FILE *out, const struct job *job)
 		else
 			fprintf(stderr, "winrescue: %s\n", s);
 		free(s);
+		if (c->next) {
+			char *n = xasprintf("Next: %s", c->next);
+			output_hanging(c->status == ACT_OK || c->status == ACT_ERRORS_LEFT ? out : stderr,
+				       "", "      ", n);
+			free(n);
+		}
 	}
 }
 

@@ -10,7 +10,7 @@
 #include "probes/inventory.h"
 
 #define WINRESCUE_SCHEMA_MAJOR 1
-#define WINRESCUE_SCHEMA_MINOR 5
+#define WINRESCUE_SCHEMA_MINOR 6
 
 void output_text(FILE *out, const struct inventory *inv);
 /* One JSON document with the schema envelope; returns a malloc'ed string. */
@@ -31,8 +31,5 @@ void output_hanging(FILE *out, const char *first, const char *indent, const char
 
 /* "[RESCUE]", "[SYSTEM]", "[DATA]", "[UNKNOWN]": a disk's role as both views mark it. */
 const char *output_disk_marker(enum disk_role r);
-
-/* The state of a volume in words ("healthy", "dirty, hibernated"); malloc'ed. */
-char *output_volume_state(const struct volume *v, const char *error);
 
 #endif

@@ -4,6 +4,8 @@
  * absent values are null; every string is valid UTF-8.
  */
 #include "cli/output.h"
+#include "actions/action.h"
+#include "actions/verdict.h"
 #include "probes/bcd.h"
 #include "lib/jsonutil.h"
 #include "lib/util.h"
@@ -58,6 +60,8 @@ static struct json_object *ntfs_json(const struct ntfs_state *n)
 	json_add(o, "bootsector_ok", jtri(n->bootsector_ok));
 	json_add(o, "bootsector_detail", json_str(n->bootsector_detail));
 	json_add(o, "truncated", json_object_new_boolean(n->truncated));
+	json_add(o, "read_errors", json_strv(n->read_errors, n->nread_errors));
+	json_add(o, "windows_folder", json_object_new_boolean(n->has_windows_dir));
 	json_add(o, "windows", json_object_new_boolean(n->has_windows));
 	json_add(o, "bootmgr", json_object_new_boolean(n->has_bootmgr));
 	json_add(o, "bcd", json_object_new_boolean(n->has_bcd));
@@ -196,6 +200,24 @@ struct json_object *output_bcd_json(const struct volume *v)
 	return o;
 }
 
+/* What the volume's state means and the next step (schema 1.6), as every view says it. */
+static struct json_object *verdict_json(const struct inventory *inv, const struct vol_ref *r)
+{
+	struct json_object *o = json_object_new_object();
+	struct verdict vd;
+
+	verdict_of(inv, r, NULL, &vd);
+	json_add(o, "state", json_str(vd.state));
+	json_add(o, "severity", json_str(severity_name(vd.severity)));
+	json_add(o, "damaged", json_object_new_boolean(vd.damaged));
+	json_add(o, "checked", json_object_new_boolean(vd.checked));
+	json_add(o, "summary", json_str(vd.summary));
+	json_add(o, "next", json_str(vd.next));
+	json_add(o, "command", json_str(vd.command));
+	verdict_free(&vd);
+	return o;
+}
+
 static void volume_json(struct json_object *o, const struct volume *v, bool full)
 {
 	json_add(o, "fstype", json_str(v->fstype));
@@ -216,7 +238,8 @@ static void volume_json(struct json_object *o, const struct volume *v, bool full
 	json_add(o, "bcd_store", output_bcd_json(v));
 }
 
-static struct json_object *partition_json(const struct partition *p)
+static struct json_object *partition_json(const struct inventory *inv, size_t di,
+					  const struct partition *p)
 {
 	struct json_object *o = json_object_new_object();
 	char buf[32];
@@ -238,15 +261,18 @@ static struct json_object *partition_json(const struct partition *p)
 	volume_json(o, &p->vol, true);
 	json_add(o, "role", json_str(part_role_name(p->role)));
 	json_add(o, "error", json_str(p->error));
+	struct vol_ref r = target_ref(inv, di, p);
+	json_add(o, "verdict", p->container ? NULL : verdict_json(inv, &r));
 	return o;
 }
 
-static struct json_object *disk_json(size_t i, const struct disk *d)
+static struct json_object *disk_json(const struct inventory *inv, size_t i)
 {
+	const struct disk *d = &inv->disks[i];
 	struct json_object *o = json_object_new_object(), *a;
 	char buf[32];
 
-	json_add(o, "index", jnum(i));
+	json_add(o, "index", jnum(d->number));
 	json_add(o, "name", json_str(d->name));
 	json_add(o, "path", json_str(d->path));
 	snprintf(buf, sizeof(buf), "%u:%u", d->major, d->minor);
@@ -268,10 +294,12 @@ static struct json_object *disk_json(size_t i, const struct disk *d)
 	json_add(o, "pt_warnings", json_strv(d->pt_warnings, d->npt_warnings));
 	volume_json(o, &d->vol, true);
 	json_add(o, "volume_role", d->vol.fstype || d->vol.ntfs ? json_str(part_role_name(d->vol_role)) : NULL);
+	struct vol_ref r = target_ref(inv, i, NULL);
+	json_add(o, "verdict", !d->nparts && (d->vol.fstype || d->vol.ntfs) ? verdict_json(inv, &r) : NULL);
 	json_add(o, "error", json_str(d->error));
 	a = json_object_new_array();
 	for (size_t j = 0; j < d->nparts; j++)
-		json_object_array_add(a, partition_json(&d->parts[j]));
+		json_object_array_add(a, partition_json(inv, i, &d->parts[j]));
 	json_add(o, "partitions", a);
 	a = json_object_new_array();
 	for (size_t j = 0; j < d->nfree; j++) {
@@ -310,23 +338,26 @@ char *output_json_string(struct json_object *root)
 char *output_json(const struct inventory *inv)
 {
 	struct json_object *root = output_json_envelope(), *a;
+	struct finding *f;
+	size_t nf;
 
 	a = json_object_new_array();
 	for (size_t i = 0; i < inv->ndisks; i++)
-		json_object_array_add(a, disk_json(i, &inv->disks[i]));
+		json_object_array_add(a, disk_json(inv, i));
 	json_add(root, "disks", a);
 
 	a = json_object_new_array();
-	for (size_t i = 0; i < inv->nfindings; i++) {
-		const struct finding *f = &inv->findings[i];
+	nf = verdict_findings(inv, NULL, &f);
+	for (size_t i = 0; i < nf; i++) {
 		struct json_object *o = json_object_new_object();
-		json_add(o, "severity", json_str(severity_name(f->severity)));
-		json_add(o, "code", json_str(f->code));
-		json_add(o, "device", json_str(f->device));
-		json_add(o, "message", json_str(f->message));
-		json_add(o, "action", json_str(f->action));
+		json_add(o, "severity", json_str(severity_name(f[i].severity)));
+		json_add(o, "code", json_str(f[i].code));
+		json_add(o, "device", json_str(f[i].device));
+		json_add(o, "message", json_str(f[i].message));
+		json_add(o, "action", json_str(f[i].action));
 		json_object_array_add(a, o);
 	}
+	findings_free(f, nf);
 	json_add(root, "findings", a);
 	json_add(root, "error", json_str(inv->error));
 	return output_json_string(root);

@@ -1,5 +1,7 @@
 /* output_text.c - the inventory as Disk Management would draw it, in text. */
 #include "cli/output.h"
+#include "actions/action.h"
+#include "actions/verdict.h"
 #include "probes/bcd.h"
 #include "lib/table.h"
 #include "lib/util.h"
@@ -8,36 +10,6 @@
 #include <string.h>
 
 enum { C_NUM, C_DEV, C_SIZE, C_FS, C_LABEL, C_ROLE, C_MOUNT, C_FREE, C_STATE, NCOLS };
-
-char *output_volume_state(const struct volume *v, const char *error)
-{
-	const struct ntfs_state *n = v->ntfs;
-	char *s = NULL;
-
-	if (error)
-		return xstrdup("unreadable");
-	if (v->fstype && strcmp(v->fstype, "BitLocker") == 0)
-		return xstrdup("locked (BitLocker)");
-	if (!n)
-		return xstrdup(v->fs_error ? "unknown content" : "-");
-	if (n->error)
-		str_add_word(&s, "damaged");
-	if (n->truncated)
-		str_add_word(&s, "truncated");
-	if (n->hibernated == TRI_YES)
-		str_add_word(&s, "hibernated");
-	if (n->logfile == NTFS_LOGFILE_FAST_RESTART)
-		str_add_word(&s, "Fast Startup");
-	else if (n->logfile == NTFS_LOGFILE_UNCLEAN)
-		str_add_word(&s, "journal not clean");
-	if (n->dirty == TRI_YES)
-		str_add_word(&s, "dirty");
-	if (n->mftmirr_ok == TRI_NO)
-		str_add_word(&s, "$MFTMirr differs");
-	if (n->bootsector_ok == TRI_NO)
-		str_add_word(&s, "boot sector damaged");
-	return s ? s : xstrdup("healthy");
-}
 
 static char *mount_words(const struct usage *u)
 {
@@ -55,19 +27,21 @@ static char *mount_words(const struct usage *u)
 	return s;
 }
 
-static void volume_cells(struct table *t, const struct volume *v, const char *role,
-			 const char *error)
+static void volume_cells(struct table *t, const struct inventory *inv, const struct vol_ref *r)
 {
-	char buf[32], *m = mount_words(&v->use), *state = output_volume_state(v, error);
+	const struct volume *v = r->vol;
+	char buf[32], *m = mount_words(&v->use);
+	struct verdict vd;
 
-	table_cell(t, C_FS, v->fstype);
+	verdict_of(inv, r, NULL, &vd);
+	table_cell(t, C_FS, v->fstype ? v->fstype : v->ntfs ? "ntfs" : NULL);
 	table_cell(t, C_LABEL, v->ntfs && v->ntfs->label ? v->ntfs->label : v->label);
-	table_cell(t, C_ROLE, role);
+	table_cell(t, C_ROLE, part_role_name(r->role));
 	table_cell(t, C_MOUNT, m);
 	table_cell(t, C_FREE, v->ntfs && v->ntfs->free_known ? size_human(v->ntfs->free, buf, sizeof(buf)) : NULL);
-	table_cell(t, C_STATE, state);
+	table_cell(t, C_STATE, vd.state);
 	free(m);
-	free(state);
+	verdict_free(&vd);
 }
 
 const char *output_disk_marker(enum disk_role r)
@@ -80,7 +54,7 @@ const char *output_disk_marker(enum disk_role r)
 	}
 }
 
-static void disk_header(FILE *out, size_t i, const struct disk *d)
+static void disk_header(FILE *out, const struct disk *d)
 {
 	char buf[32], *model = NULL, *line;
 
@@ -90,7 +64,7 @@ static void disk_header(FILE *out, size_t i, const struct disk *d)
 		model = sanitize_terminal(raw);
 		free(raw);
 	}
-	line = xasprintf("Disk %zu  %s  %s  %s  %s%s%s  %s%s%s%s", i, output_disk_marker(d->role),
+	line = xasprintf("Disk %zu  %s  %s  %s  %s%s%s  %s%s%s%s", d->number, output_disk_marker(d->role),
 			 d->transport ? d->transport : "-", size_human(d->size, buf, sizeof(buf)),
 			 d->pttype ? d->pttype : d->error ? "partition table unreadable" : "no partition table",
 			 d->ptuuid ? (strcmp(d->pttype ? d->pttype : "", "dos") == 0 ? " 0x" : " ") : "",
@@ -116,8 +90,9 @@ static void disk_header(FILE *out, size_t i, const struct disk *d)
 	}
 }
 
-static void disk_table(FILE *out, size_t di, const struct disk *d)
+static void disk_table(FILE *out, const struct inventory *inv, size_t di)
 {
+	const struct disk *d = &inv->disks[di];
 	struct table *t = table_new(NCOLS);
 	char buf[32];
 	size_t fi = 0;
@@ -137,7 +112,8 @@ static void disk_table(FILE *out, size_t di, const struct disk *d)
 		table_cell(t, C_NUM, "-");
 		table_cell(t, C_DEV, d->path);
 		table_cell(t, C_SIZE, size_human(d->size, buf, sizeof(buf)));
-		volume_cells(t, &d->vol, part_role_name(d->vol_role), NULL);
+		struct vol_ref r = target_ref(inv, di, NULL);
+		volume_cells(t, inv, &r);
 	}
 	/* partitions and unallocated ranges in disk order */
 	for (size_t i = 0; i <= d->nparts; i++) {
@@ -151,7 +127,8 @@ static void disk_table(FILE *out, size_t di, const struct disk *d)
 		if (!p)
 			break;
 		char *num = xasprintf("%zu%s", p->number, p->bootable ? "*" : "");
-		char *dev = p->path ? xstrdup(p->path) : xasprintf("(Disk %zu partition %zu)", di, p->number);
+		char *dev = p->path ? xstrdup(p->path) : xasprintf("(Disk %zu partition %zu)", d->number,
+								    p->number);
 		table_row(t);
 		table_cell(t, C_NUM, num);
 		table_cell(t, C_DEV, dev);
@@ -160,7 +137,8 @@ static void disk_table(FILE *out, size_t di, const struct disk *d)
 			table_cell(t, C_FS, "extended");
 			table_cell(t, C_ROLE, "-");
 		} else {
-			volume_cells(t, &p->vol, part_role_name(p->role), p->error);
+			struct vol_ref r = target_ref(inv, di, p);
+			volume_cells(t, inv, &r);
 		}
 		free(num);
 		free(dev);
@@ -287,12 +265,15 @@ void output_wrapped(FILE *out, const char *indent, const char *text)
 
 void output_text(FILE *out, const struct inventory *inv)
 {
+	struct finding *f;
+	size_t nf;
+
 	for (size_t i = 0; i < inv->ndisks; i++) {
 		if (i)
 			fputc('\n', out);
 		const struct disk *d = &inv->disks[i];
-		disk_header(out, i, d);
-		disk_table(out, i, d);
+		disk_header(out, d);
+		disk_table(out, inv, i);
 		for (size_t k = 0; k < d->nparts; k++) {
 			const char *dev = d->parts[k].path ? d->parts[k].path : d->path;
 			if (d->parts[k].vol.ntfs)
@@ -303,23 +284,23 @@ void output_text(FILE *out, const struct inventory *inv)
 			windows_lines(out, d->path, d->vol.ntfs);
 		bcd_lines(out, d->path, &d->vol);
 	}
-	if (!inv->nfindings)
-		return;
-	fprintf(out, "\nFindings\n");
-	for (size_t i = 0; i < inv->nfindings; i++) {
-		const struct finding *f = &inv->findings[i];
-		char *raw = xasprintf("%-7s  %s%s%s", f->severity == SEV_ERROR ? "ERROR"
-						       : f->severity == SEV_WARNING ? "WARNING" : "INFO",
-				       f->code, f->device ? "  " : "", f->device ? f->device : "");
+	nf = verdict_findings(inv, NULL, &f);
+	if (nf)
+		fprintf(out, "\nFindings\n");
+	for (size_t i = 0; i < nf; i++) {
+		char *raw = xasprintf("%-7s  %s%s%s", f[i].severity == SEV_ERROR ? "ERROR"
+						       : f[i].severity == SEV_WARNING ? "WARNING" : "INFO",
+				       f[i].code, f[i].device ? "  " : "", f[i].device ? f[i].device : "");
 		char *head = sanitize_terminal(raw);
 		free(raw);
 		fprintf(out, "  %s\n", head);
-		output_wrapped(out, "           ", f->message);
-		if (f->action) {
-			char *next = xasprintf("Next: %s", f->action);
+		output_wrapped(out, "           ", f[i].message);
+		if (f[i].action) {
+			char *next = xasprintf("Next: %s", f[i].action);
 			output_wrapped(out, "           ", next);
 			free(next);
 		}
 		free(head);
 	}
+	findings_free(f, nf);
 }

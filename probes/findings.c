@@ -1,8 +1,9 @@
 /*
- * findings.c - what the snapshot means for the person at the console:
- * per-volume NTFS states and snapshot-wide problems (two disks with the
- * same signature, cloned volumes, no Windows disk), each with a stable
- * code, one plain sentence and the next step.
+ * findings.c - what the snapshot as a whole means for the person at the
+ * console: problems between disks (two disks with the same signature,
+ * cloned volumes, no Windows disk) and disks that could not be read, each
+ * with a stable code, one plain sentence and the next step. What each
+ * volume's state means is decided in actions/verdict.c.
  */
 #include "probes/probes.h"
 #include "lib/util.h"
@@ -31,95 +32,30 @@ void findings_add(struct inventory *inv, enum severity sev, const char *code,
 
 bool ntfs_damaged(const struct ntfs_state *n)
 {
-	return n->error || n->truncated || n->mftmirr_ok == TRI_NO || n->bootsector_ok == TRI_NO;
+	return n->error || n->truncated || n->mftmirr_ok == TRI_NO || n->bootsector_ok == TRI_NO ||
+	       n->nread_errors;
 }
 
-/* "/dev/sda2", or "Disk 1 partition 2" when the kernel has no node for it. */
-static char *part_ref(size_t di, const struct partition *p)
+bool ntfs_holds_windows(const struct ntfs_state *n)
 {
-	return p->path ? xstrdup(p->path) : xasprintf("Disk %zu partition %zu", di, p->number);
+	return n->has_windows || (n->has_windows_dir && n->nread_errors);
 }
 
-static void ntfs_findings(struct inventory *inv, const char *dev, const struct ntfs_state *n)
+/* An NTFS volume that might hold Windows although no SYSTEM hive was found there. */
+static bool may_hold_windows(const struct volume *v)
 {
-	if (n->error)
-		findings_add(inv, SEV_ERROR, "ntfs-unreadable", dev,
-			     "Copy what can be read off with a read-only mount (winrescue mount); repair "
-			     "it with chkdsk /f in Windows; do not mount it read-write.",
-			     "The NTFS volume on %s cannot be read completely: %s.", dev, n->error);
-	if (n->truncated)
-		findings_add(inv, SEV_ERROR, "ntfs-truncated", dev,
-			     "Attach the whole disk or image (a shrunk partition or a short copy loses "
-			     "the volume's end); copy the data off with a read-only mount.",
-			     "The NTFS volume on %s is truncated: its boot sector says it needs "
-			     "%" PRIu64 " bytes, the device holds %" PRIu64 ".", dev,
-			     n->claimed_bytes + n->sector_size, n->device_bytes);
-	if (n->opened && n->hibernated == TRI_UNKNOWN)
-		findings_add(inv, SEV_WARNING, "ntfs-hibernation-unknown", dev,
-			     "Treat it as hibernated: mount it read-only until Windows has been shut "
-			     "down fully.",
-			     "Whether Windows on %s is hibernated cannot be told: hiberfil.sys is there "
-			     "but cannot be read.", dev);
-	if (n->hibernated == TRI_YES)
-		findings_add(inv, SEV_ERROR, "ntfs-hibernated", dev,
-			     "Boot Windows and shut it down fully (Fast Startup off), or accept "
-			     "losing the hibernated session before writing to this volume.",
-			     "Windows on %s is hibernated (hiberfil.sys is in use); writing to the "
-			     "volume now would be lost or corrupt it when Windows resumes.", dev);
-	if (n->logfile == NTFS_LOGFILE_FAST_RESTART)
-		findings_add(inv, SEV_WARNING, "ntfs-fast-restart", dev,
-			     "Mount it read-only; to write, shut Windows down fully or accept "
-			     "losing the metadata Windows kept cached.",
-			     "%s was shut down with Fast Startup: Windows keeps file system "
-			     "metadata cached in memory for its next start.", dev);
-	else if (n->logfile == NTFS_LOGFILE_UNCLEAN)
-		findings_add(inv, SEV_WARNING, "ntfs-unclean-log", dev,
-			     "Mount it read-only (winrescue mount); let Windows replay the journal "
-			     "at its next start (or run chkdsk /f).",
-			     "The journal ($LogFile) on %s was not closed cleanly: Windows crashed "
-			     "or lost power with changes not yet written.", dev);
-	if (n->dirty == TRI_YES)
-		findings_add(inv, SEV_WARNING, "ntfs-dirty", dev,
-			     "Nothing to do first: it mounts read-only, or read-write with a warning; "
-			     "Windows runs chkdsk at its next start.",
-			     "The NTFS volume on %s is marked dirty: Windows will check it at its "
-			     "next start.", dev);
-	if (n->mftmirr_ok == TRI_NO)
-		findings_add(inv, SEV_ERROR, "ntfs-mftmirr-mismatch", dev,
-			     "Copy the data off first (winrescue mount, read-only), then repair it with "
-			     "chkdsk /f in Windows.",
-			     "%s: %s.", dev, n->mftmirr_detail ? n->mftmirr_detail
-							       : "$MFTMirr does not match $MFT");
-	if (n->bootsector_ok == TRI_NO)
-		findings_add(inv, SEV_WARNING, "ntfs-bootsector-mismatch", dev,
-			     "Repair it with chkdsk /f in Windows; the intact copy is kept.",
-			     "%s: %s.", dev, n->bootsector_detail ? n->bootsector_detail
-								  : "the boot sectors differ");
-}
-
-static void volume_findings(struct inventory *inv, const char *dev, const struct volume *v,
-			    const char *error)
-{
-	if (error)
-		findings_add(inv, SEV_ERROR, "probe-error", dev,
-			     "Check the disk in the provider's console; the other disks are listed.",
-			     "%s could not be probed: %s.", dev, error);
-	else if (v->fs_error)
-		findings_add(inv, SEV_WARNING, "probe-error", dev,
-			     "Run 'blkid -p' on it for the details; nothing was written.",
-			     "The content of %s could not be identified: %s.", dev, v->fs_error);
-	if (v->fstype && strcmp(v->fstype, "BitLocker") == 0)
-		findings_add(inv, SEV_WARNING, "bitlocker-locked", dev,
-			     "Have the BitLocker recovery key ready; winrescue cannot read the "
-			     "volume without unlocking it.",
-			     "%s is encrypted with BitLocker; its files and state cannot be seen.", dev);
-	if (v->ntfs)
-		ntfs_findings(inv, dev, v->ntfs);
+	return v->ntfs && (ntfs_holds_windows(v->ntfs) || !v->ntfs->opened || v->ntfs->nread_errors);
 }
 
 static const char *disk_kind_id(const struct disk *d)
 {
 	return strcmp(d->pttype, "gpt") == 0 ? "GPT disk GUID" : "MBR disk signature";
+}
+
+/* "/dev/sda2", or "Disk 1 partition 2" when the kernel has no node for it. */
+static char *part_ref(const struct disk *d, const struct partition *p)
+{
+	return p->path ? xstrdup(p->path) : xasprintf("Disk %zu partition %zu", d->number, p->number);
 }
 
 void findings_build(struct inventory *inv)
@@ -135,20 +71,18 @@ void findings_build(struct inventory *inv)
 			findings_add(inv, d->role == DISK_ROLE_RESCUE ? SEV_INFO : SEV_ERROR,
 				     "probe-error", d->path,
 				     "Check the disk in the provider's console; the other disks are listed.",
-				     "Disk %zu (%s) could not be probed: %s.", i, d->path, d->error);
+				     "Disk %zu (%s) could not be probed: %s.", d->number, d->path, d->error);
 		for (size_t w = 0; w < d->npt_warnings; w++)
 			findings_add(inv, SEV_WARNING, "pt-warning", d->path,
 				     "Back up the disk before changing its partition table.",
-				     "Disk %zu (%s): %s", i, d->path, d->pt_warnings[w]);
+				     "Disk %zu (%s): %s", d->number, d->path, d->pt_warnings[w]);
 		if (d->role == DISK_ROLE_SYSTEM)
 			system_disks++;
-		volume_findings(inv, d->path, &d->vol, NULL);
 		if (d->vol_role == PART_ROLE_WINDOWS && d->role != DISK_ROLE_RESCUE)
 			windows++;
 		for (size_t j = 0; j < d->nparts; j++) {
 			struct partition *p = &d->parts[j];
-			char *ref = part_ref(i, p);
-			volume_findings(inv, ref, &p->vol, p->error);
+			char *ref = part_ref(d, p);
 			if (p->role == PART_ROLE_WINDOWS && d->role != DISK_ROLE_RESCUE) {
 				if (!windows++)
 					first_windows = xstrdup(ref);
@@ -183,14 +117,14 @@ void findings_build(struct inventory *inv)
 				     "Disk %zu (%s) and Disk %zu (%s) have the same %s %s. Windows "
 				     "gives one of them a new one; a BCD that names the old one then "
 				     "points nowhere and Windows stops at winload.exe with 0xc000000e.",
-				     i, a->path, j, b->path, disk_kind_id(a), a->ptuuid);
+				     a->number, a->path, b->number, b->path, disk_kind_id(a), a->ptuuid);
 			free(next);
 			break;
 		}
 	}
 
 	/* Two NTFS volumes with one serial number: a cloned volume. One finding per copy. */
-	struct { const char *dev; uint64_t serial; } *vols = NULL;
+	struct { const char *dev; uint64_t serial, size; } *vols = NULL;
 	size_t nvols = 0;
 	for (size_t i = 0; i < inv->ndisks; i++) {
 		struct disk *d = &inv->disks[i];
@@ -203,21 +137,40 @@ void findings_build(struct inventory *inv)
 			for (k = 0; k < nvols && vols[k].serial != v->ntfs->serial; k++)
 				;
 			if (k < nvols) {
-				findings_add(inv, SEV_WARNING, "duplicate-serial", dev,
-					     "Keep only one of them attached when Windows boots.",
-					     "%s and %s are NTFS volumes with the same serial "
-					     "number %016" PRIx64 ": one is a copy of the other.",
-					     vols[k].dev, dev, v->ntfs->serial);
+				char a[32], b[32];
+				/* a copy is the same size; a volume grown or shrunk since was cloned */
+				if (vols[k].size == v->ntfs->total)
+					findings_add(inv, SEV_WARNING, "duplicate-serial", dev,
+						     "Keep only one of them attached when Windows boots.",
+						     "%s and %s are NTFS volumes with the same serial "
+						     "number %016" PRIx64 " and size: one is a copy of the "
+						     "other.", vols[k].dev, dev, v->ntfs->serial);
+				else
+					findings_add(inv, SEV_WARNING, "duplicate-serial", dev,
+						     "Keep only one of them attached when Windows boots.",
+						     "%s (%s) and %s (%s) are NTFS volumes with the same "
+						     "serial number %016" PRIx64 ": one was cloned from the "
+						     "other, then resized.", vols[k].dev,
+						     size_human(vols[k].size, a, sizeof(a)), dev,
+						     size_human(v->ntfs->total, b, sizeof(b)), v->ntfs->serial);
 				continue;
 			}
 			vols = xrealloc(vols, nvols + 1, sizeof(*vols));
 			vols[nvols].dev = dev;
+			vols[nvols].size = v->ntfs->total;
 			vols[nvols++].serial = v->ntfs->serial;
 		}
 	}
 	free(vols);
 
-	if (system_disks == 0)
+	/* "no Windows" only when every NTFS volume could be read and none holds it */
+	bool unsure = false;
+	for (size_t i = 0; i < inv->ndisks; i++)
+		for (size_t k = 0; k <= inv->disks[i].nparts; k++)
+			unsure |= inv->disks[i].role != DISK_ROLE_RESCUE &&
+				  may_hold_windows(k < inv->disks[i].nparts ? &inv->disks[i].parts[k].vol
+									    : &inv->disks[i].vol);
+	if (system_disks == 0 && !unsure)
 		findings_add(inv, SEV_WARNING, "no-windows-disk", NULL,
 			     "Check in the provider's console that the Windows disk is attached to "
 			     "the rescue server.",

@@ -58,6 +58,30 @@ enum tristate { TRI_UNKNOWN = 0, TRI_NO, TRI_YES };	/* zeroed means unknown */
 
 enum severity { SEV_INFO = 0, SEV_WARNING, SEV_ERROR };
 
+/* The two copies of the NTFS boot sector, as the quick look judged them. */
+enum ntfs_bootcopies {
+	NTFS_BOOT_UNKNOWN = 0,	/* not read */
+	NTFS_BOOT_OK,		/* both valid and the same */
+	NTFS_BOOT_PRIMARY_BAD,	/* the primary (sector 0) is damaged, the backup intact */
+	NTFS_BOOT_BACKUP_BAD,	/* the backup is damaged, the primary intact */
+	NTFS_BOOT_BOTH_BAD,	/* neither is a valid NTFS boot sector */
+	NTFS_BOOT_DIFFER,	/* both valid, their fields differ */
+	NTFS_BOOT_UNREADABLE,	/* the primary could not be read */
+	NTFS_BOOT_BACKUP_UNREADABLE,	/* the primary is intact, no backup could be read */
+};
+
+/* $MFT's first records against $MFTMirr, as the quick look judged them. */
+enum ntfs_mirr {
+	NTFS_MIRR_UNKNOWN = 0,	/* not compared (no valid boot sector) */
+	NTFS_MIRR_OK,
+	NTFS_MIRR_MFT_BAD,	/* a record damaged in $MFT, intact in $MFTMirr */
+	NTFS_MIRR_MIRR_BAD,	/* intact in $MFT, damaged in $MFTMirr */
+	NTFS_MIRR_BOTH_BAD,	/* damaged in both copies */
+	NTFS_MIRR_DIFFER,	/* both intact, different */
+	NTFS_MIRR_OUTSIDE,	/* the boot sector puts them outside the volume */
+	NTFS_MIRR_UNREADABLE,	/* the device would not return them */
+};
+
 struct ntfs_state {
 	char *error;		/* NULL, or why the volume could not be read fully */
 	char *library_message;	/* libntfs-3g's own last error, for the JSON only */
@@ -80,9 +104,16 @@ struct ntfs_state {
 	enum ntfs_logfile logfile;
 	unsigned logfile_ver_major, logfile_ver_minor; /* restart page version */
 	enum tristate mftmirr_ok;	/* $MFTMirr matches the first $MFT records */
+	enum ntfs_mirr mftmirr;		/* which copy is damaged, when they differ */
 	char *mftmirr_detail;
 	enum tristate bootsector_ok;	/* primary and backup boot sector agree */
+	enum ntfs_bootcopies bootcopies;	/* which copy is damaged, when they differ */
 	char *bootsector_detail;
+	/* what could not be read although it should have been (a folder Windows
+	 * needs, whose MFT record is damaged), in words; never "not there" */
+	char **read_errors;
+	size_t nread_errors;
+	bool has_windows_dir;	/* \Windows is a folder (whatever can be read below it) */
 	bool has_windows;	/* \Windows\System32\config\SYSTEM */
 	struct win_system *win;	/* what that hive says (probes/winreg.h); NULL: not read */
 	char *win_error;	/* why it could not be read, in words */
@@ -143,6 +174,8 @@ struct freespace {
 };
 
 struct disk {
+	size_t number;		/* the N of "Disk N" and disk:N: its place among every disk
+				 * of this machine, the same whatever a view filters */
 	char *name;		/* "sda" */
 	char *path;		/* "/dev/sda" */
 	unsigned major, minor;
@@ -192,6 +225,14 @@ struct probe_ctx {
 	size_t nonly;
 };
 
+/*
+ * The kernel name of the disk spec names, for probe_ctx.only: "/dev/sdb",
+ * "sdb", "disk:N" (as list numbers them), or a partition of it
+ * ("/dev/sdb2": its disk). NULL with why in *err (both malloc'ed) when no
+ * disk of this machine is meant.
+ */
+char *probes_disk_name(const struct probe_ctx *ctx, const char *spec, char **err);
+
 /* Build a snapshot. Never NULL except on out-of-memory. */
 struct inventory *probes_scan(const struct probe_ctx *ctx);
 void inventory_free(struct inventory *inv);
@@ -240,6 +281,12 @@ void proc_use_free(struct proc_use *u, size_t n);
  * status words and the read-write rules both ask this.
  */
 bool ntfs_damaged(const struct ntfs_state *n);
+/*
+ * A Windows installation: \Windows\System32\config\SYSTEM is there, or
+ * \Windows is and what lies below it could not be read (a damaged MFT
+ * record): Windows found, damaged, never "no Windows".
+ */
+bool ntfs_holds_windows(const struct ntfs_state *n);
 
 /* Stable names used by the text view, the JSON and the man page. */
 const char *disk_role_name(enum disk_role r);

@@ -292,6 +292,7 @@ static void check_boot_sectors(struct readcache *rc, uint64_t off, uint64_t size
 	nb_examine(vol_read, &r, size, v);
 	if (v->read_errno) {
 		st->bootsector_ok = TRI_UNKNOWN;
+		st->bootcopies = NTFS_BOOT_UNREADABLE;
 		st->bootsector_detail = xasprintf("cannot read the boot sector: %s", strerror(v->read_errno));
 		return;
 	}
@@ -301,14 +302,17 @@ static void check_boot_sectors(struct readcache *rc, uint64_t off, uint64_t size
 	}
 	if (!v->primary_problems && !v->backup_problems) {
 		st->bootsector_ok = v->differ ? TRI_NO : TRI_YES;
+		st->bootcopies = v->differ ? NTFS_BOOT_DIFFER : NTFS_BOOT_OK;
 		if (v->differ)
 			st->bootsector_detail = xstrdup("the backup boot sector differs from the primary");
 	} else if (!v->primary_problems && !v->backup_found) {
 		st->bootsector_ok = TRI_UNKNOWN;
+		st->bootcopies = NTFS_BOOT_BACKUP_UNREADABLE;
 		st->bootsector_detail = xasprintf("cannot read the backup boot sector: %s",
 						  strerror(v->backup_errno ? v->backup_errno : EIO));
 	} else if (!v->primary_problems) {
 		st->bootsector_ok = TRI_NO;
+		st->bootcopies = NTFS_BOOT_BACKUP_BAD;
 		unsigned d = nb_differing(v->primary, v->backup);
 		why = copy_problem(d ? d : v->backup_problems, v->backup);
 		st->bootsector_detail = xasprintf("the backup boot sector is damaged (%s); the primary "
@@ -316,6 +320,7 @@ static void check_boot_sectors(struct readcache *rc, uint64_t off, uint64_t size
 		free(why);
 	} else if (!v->backup_problems) {
 		st->bootsector_ok = TRI_NO;
+		st->bootcopies = NTFS_BOOT_PRIMARY_BAD;
 		/* a field that differs from the intact copy names the damage best */
 		unsigned d = nb_differing(v->primary, v->backup);
 		why = copy_problem(d ? d : v->primary_problems, v->primary);
@@ -324,6 +329,7 @@ static void check_boot_sectors(struct readcache *rc, uint64_t off, uint64_t size
 		free(why);
 	} else {
 		st->bootsector_ok = TRI_NO;
+		st->bootcopies = NTFS_BOOT_BOTH_BAD;
 		st->bootsector_detail = xstrdup("neither the primary nor the backup boot sector "
 						"is a valid NTFS boot sector");
 	}
@@ -338,6 +344,13 @@ static void check_mftmirr(struct readcache *rc, uint64_t off, uint64_t size,
 
 	nb_mftmirr_compare(vol_read, &r, size, g, nc_mirr_judge, &m);
 	st->mftmirr_ok = TRI_NO;
+	static const enum ntfs_mirr as[] = {
+		[NB_MIRR_OK] = NTFS_MIRR_OK, [NB_MIRR_UNREADABLE] = NTFS_MIRR_UNREADABLE,
+		[NB_MIRR_OUTSIDE] = NTFS_MIRR_OUTSIDE, [NB_MIRR_MFT_BAD] = NTFS_MIRR_MFT_BAD,
+		[NB_MIRR_MIRR_BAD] = NTFS_MIRR_MIRR_BAD, [NB_MIRR_BOTH_BAD] = NTFS_MIRR_BOTH_BAD,
+		[NB_MIRR_DIFFER] = NTFS_MIRR_DIFFER,
+	};
+	st->mftmirr = (unsigned)m.state < sizeof(as) / sizeof(as[0]) ? as[m.state] : NTFS_MIRR_UNKNOWN;
 	switch (m.state) {
 	case NB_MIRR_OK:
 		st->mftmirr_ok = TRI_YES;
@@ -484,20 +497,26 @@ static int ci_filldir(void *data, const ntfschar *name, const int len, const int
  * Open path below the root directory, ignoring case in every component as
  * Windows does. Names written by Windows (Win32 namespace) are found by the
  * index lookup; names in the POSIX namespace (as ntfs-3g writes them) need
- * the directory to be read.
+ * the directory to be read. NULL with errno ENOENT when it is not there;
+ * with another errno when something on the way could not be read, and
+ * then *unread (when given) names what, Windows-style ("\Windows\System32").
  */
-static ntfs_inode *open_path_ci(ntfs_volume *vol, const char *path)
+static ntfs_inode *open_path_ci_at(ntfs_volume *vol, const char *path, char **unread)
 {
 	ntfs_inode *dir = ntfs_inode_open(vol, FILE_root);
-	char *copy = xstrdup(path), *save = NULL;
+	char *copy = xstrdup(path), *save = NULL, *done = xstrdup("");
+	int err = dir ? 0 : (errno ? errno : EIO);
 
-	bool found_err = false;	/* an I/O or corruption error, not "no such file" */
+	bool found_err = !dir;	/* an I/O or corruption error, not "no such file" */
 
 	for (char *comp = strtok_r(copy, "/", &save); comp && dir; comp = strtok_r(NULL, "/", &save)) {
 		u64 inum = ntfs_inode_lookup_by_mbsname(dir, comp);
+		char *next;
 
-		if (inum == (u64)-1 && errno != ENOENT)
+		if (inum == (u64)-1 && errno != ENOENT) {
 			found_err = true;
+			err = errno;
+		}
 		if (inum == (u64)-1) {
 			struct ci_match m = { .want = comp, .mref = 0 };
 			s64 pos = 0;
@@ -508,23 +527,51 @@ static ntfs_inode *open_path_ci(ntfs_volume *vol, const char *path)
 					inum = m.mref;
 			} else {
 				found_err = true;
+				err = errno ? errno : EIO;
 			}
 		}
 		ntfs_inode_close(dir);
+		if (found_err)
+			break;	/* the folder `done` could not be read */
+		next = xasprintf("%s\\%s", done, comp);
+		free(done);
+		done = next;
 		dir = inum == (u64)-1 ? NULL : ntfs_inode_open(vol, MREF(inum));
-		if (inum != (u64)-1 && !dir)
-			found_err = true;
+		if (inum != (u64)-1 && !dir) {
+			found_err = true;	/* its own record could not be read */
+			err = errno ? errno : EIO;
+		}
 	}
 	free(copy);
-	if (!dir && !found_err)
-		errno = ENOENT;
+	if (found_err && unread)
+		*unread = xasprintf("%s cannot be read (%s)", *done ? done : "the root folder",
+				    strerror(err ? err : EIO));
+	free(done);
+	if (!dir)
+		errno = found_err ? (err ? err : EIO) : ENOENT;
 	return dir;
 }
 
-static bool path_exists(ntfs_volume *vol, const char *path)
+static ntfs_inode *open_path_ci(ntfs_volume *vol, const char *path)
 {
-	ntfs_inode *ni = open_path_ci(vol, path);
+	return open_path_ci_at(vol, path, NULL);
+}
 
+/* Something that should have been readable on the volume was not: kept once, in words. */
+static void note_unread(struct ntfs_state *st, char *what)
+{
+	if (what && !strv_contains(st->read_errors, st->nread_errors, what))
+		strv_add(&st->read_errors, &st->nread_errors, what);
+	free(what);
+}
+
+/* Whether path is there; a lookup that failed otherwise than "not there" is noted. */
+static bool path_exists(ntfs_volume *vol, const char *path, struct ntfs_state *st)
+{
+	char *unread = NULL;
+	ntfs_inode *ni = open_path_ci_at(vol, path, &unread);
+
+	note_unread(st, unread);
 	if (!ni)
 		return false;
 	ntfs_inode_close(ni);
@@ -548,14 +595,23 @@ uint64_t probe_hive_cap(void)
  */
 static int copy_to_memfd(ntfs_volume *vol, const char *path, const char *what, char **why)
 {
-	ntfs_inode *ni = open_path_ci(vol, path);
+	char *unread = NULL;
+	ntfs_inode *ni = open_path_ci_at(vol, path, &unread);
+	int lookup = errno;
 	ntfs_attr *na = ni ? ntfs_attr_open(ni, AT_DATA, AT_UNNAMED, 0) : NULL;
 	uint64_t cap = probe_hive_cap();
 	char *buf = NULL;
 	int mfd = -1;
 
+	if (!ni) {
+		/* gone since it was seen, or a folder on the way that cannot be read */
+		*why = lookup == ENOENT ? xasprintf("%s does not exist", what)
+					: xasprintf("%s cannot be read: %s", what, unread);
+		goto out;
+	}
 	if (!na) {
-		*why = xasprintf("%s cannot be opened", what);
+		*why = xasprintf("%s cannot be read: its data attribute cannot be opened (%s)", what,
+				 strerror(errno ? errno : EIO));
 		goto out;
 	}
 	if (na->data_size <= 0 || (uint64_t)na->data_size > cap) {
@@ -581,6 +637,7 @@ static int copy_to_memfd(ntfs_volume *vol, const char *path, const char *what, c
 		probe_progress();
 	}
 out:
+	free(unread);
 	free(buf);
 	if (na)
 		ntfs_attr_close(na);
@@ -849,15 +906,17 @@ static void probe_state(struct readcache *rc, uint64_t off, uint64_t size, unsig
 	read_volume_info(vol, st);
 	if (vol->upcase) {
 		read_hiberfil(vol, st);
-		st->has_windows = path_exists(vol, "Windows/System32/config/SYSTEM");
+		st->has_windows_dir = path_exists(vol, "Windows", st);
+		st->has_windows = st->has_windows_dir &&
+				  path_exists(vol, "Windows/System32/config/SYSTEM", st);
 		if (st->has_windows) {
 			read_windows(vol, st);
-			st->has_winload_exe = path_exists(vol, "Windows/System32/winload.exe");
-			st->has_winload_efi = path_exists(vol, "Windows/System32/winload.efi");
-			st->has_pending_xml = path_exists(vol, "Windows/WinSxS/pending.xml");
+			st->has_winload_exe = path_exists(vol, "Windows/System32/winload.exe", st);
+			st->has_winload_efi = path_exists(vol, "Windows/System32/winload.efi", st);
+			st->has_pending_xml = path_exists(vol, "Windows/WinSxS/pending.xml", st);
 		}
-		st->has_bootmgr = path_exists(vol, "bootmgr");
-		st->has_bcd = path_exists(vol, "Boot/BCD");
+		st->has_bootmgr = path_exists(vol, "bootmgr", st);
+		st->has_bcd = path_exists(vol, "Boot/BCD", st);
 		if (st->has_bcd)
 			read_bcd(vol, v);
 	}
@@ -959,6 +1018,7 @@ void ntfs_state_free(struct ntfs_state *st)
 	free(st->mftmirr_detail);
 	free(st->bootsector_detail);
 	free(st->win_error);
+	strv_free(st->read_errors, st->nread_errors);
 	if (st->win) {
 		win_system_free(st->win);
 		free(st->win);

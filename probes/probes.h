@@ -50,6 +50,12 @@ bool sysfs_read_disk(const struct probe_ctx *ctx, struct disk *d);
 struct mount_table;
 void sysfs_whole_disks_of(const struct probe_ctx *ctx, const struct mount_table *mt,
 			  unsigned major, unsigned minor, char ***names, size_t *n, int depth);
+/*
+ * Whether the candidate name is a disk to list: sysfs_read_disk()'s rule,
+ * without reading the rest. Disks are numbered over every candidate that
+ * passes, so that a filtered scan numbers them as a full one does.
+ */
+bool sysfs_disk_listed(const struct probe_ctx *ctx, const char *name);
 /* Order d->parts by partition number (kernel and table entries alike). */
 void sysfs_sort_partitions(struct disk *d);
 /* maj:min of a kernel block device name ("sda4", "dm-0"); false if unknown. */
@@ -255,6 +261,13 @@ bool wire_get_disk(const unsigned char **pos, const unsigned char *end, struct d
 /* ---- roles.c ---- */
 enum part_role roles_partition(const char *parttype, const struct volume *v);
 enum disk_role roles_disk(const struct disk *d, bool rescue);
+/*
+ * A volume a BCD store's OS loader starts Windows from is the Windows
+ * volume, and its disk the system disk, even when its NTFS cannot be read
+ * far enough to see \Windows (a damaged boot sector or MFT record): after
+ * the BCD devices are matched to the partitions.
+ */
+void roles_from_boot(struct inventory *inv);
 
 /* ---- findings.c ---- */
 void findings_build(struct inventory *inv);

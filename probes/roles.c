@@ -32,7 +32,7 @@ enum part_role roles_partition(const char *parttype, const struct volume *v)
 
 	if (fs_is(v, "BitLocker"))
 		return PART_ROLE_BITLOCKER;
-	if (n && n->has_windows)
+	if (n && ntfs_holds_windows(n))
 		return PART_ROLE_WINDOWS;
 	if (fs_is(v, "swap") || type_is(parttype, "0x82", GUID_SWAP))
 		return PART_ROLE_SWAP;
@@ -74,4 +74,40 @@ enum disk_role roles_disk(const struct disk *d, bool rescue)
 	if (data || bitlocker || boot)
 		return DISK_ROLE_DATA;
 	return DISK_ROLE_UNKNOWN;
+}
+
+/* The partition whose device node is path, and its disk; NULL when none. */
+static struct partition *part_at(struct inventory *inv, const char *path, struct disk **d)
+{
+	for (size_t i = 0; path && i < inv->ndisks; i++)
+		for (size_t k = 0; k < inv->disks[i].nparts; k++)
+			if (inv->disks[i].parts[k].path && strcmp(inv->disks[i].parts[k].path, path) == 0) {
+				*d = &inv->disks[i];
+				return &inv->disks[i].parts[k];
+			}
+	return NULL;
+}
+
+void roles_from_boot(struct inventory *inv)
+{
+	for (size_t i = 0; i < inv->ndisks; i++) {
+		if (inv->disks[i].role == DISK_ROLE_RESCUE)
+			continue;
+		for (size_t k = 0; k <= inv->disks[i].nparts; k++) {
+			const struct volume *v = k < inv->disks[i].nparts ? &inv->disks[i].parts[k].vol
+									  : &inv->disks[i].vol;
+			for (size_t e = 0; v->bcd && e < v->bcd->n; e++) {
+				const struct bcd_entry *x = &v->bcd->e[e];
+				struct disk *d;
+				struct partition *p;
+				if (x->type != BCD_TYPE_OSLOADER || !x->has_osdevice ||
+				    !(p = part_at(inv, x->osdevice.present, &d)) || !p->vol.ntfs ||
+				    p->role == PART_ROLE_WINDOWS || p->role == PART_ROLE_BITLOCKER ||
+				    d->role == DISK_ROLE_RESCUE)
+					continue;
+				p->role = PART_ROLE_WINDOWS;
+				d->role = roles_disk(d, false);
+			}
+		}
+	}
 }

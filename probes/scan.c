@@ -5,8 +5,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1020,6 +1022,67 @@ static void match_letters(struct inventory *inv)
 		}
 }
 
+/*
+ * "Disk N" for every candidate that is a disk to list, in listing order,
+ * before any filter: disk:N names the same disk in a view of some disks
+ * as in the full list.
+ */
+static void number_disks(const struct probe_ctx *ctx, struct disk *disks, size_t n)
+{
+	size_t next = 0;
+
+	for (size_t i = 0; i < n; i++)
+		disks[i].number = sysfs_disk_listed(ctx, disks[i].name) ? next++ : SIZE_MAX;
+}
+
+char *probes_disk_name(const struct probe_ctx *ctx, const char *spec, char **err)
+{
+	struct disk *disks = NULL;
+	size_t n = 0;
+	char *name = NULL, *end, real[PATH_MAX];
+	const char *want = spec;
+
+	*err = NULL;
+	if (sysfs_list_disks(ctx, &disks, &n) < 0) {
+		*err = xstrdup("the disks cannot be listed (is /sys mounted?)");
+		return NULL;
+	}
+	number_disks(ctx, disks, n);
+	/* a /dev/disk/by-* link names the node it points to */
+	if (str_starts_with(spec, "/dev/") && (!ctx->sysroot || !strcmp(ctx->sysroot, "/")) &&
+	    realpath(spec, real) && str_starts_with(real, "/dev/"))
+		want = real;
+	if (str_starts_with(want, "/dev/"))
+		want += 5;
+	if (str_starts_with(want, "disk:")) {
+		unsigned long long k = strtoull(want + 5, &end, 10);
+		if (want[5] >= '0' && want[5] <= '9' && !*end)
+			for (size_t i = 0; i < n && !name; i++)
+				if (disks[i].number == k)
+					name = xstrdup(disks[i].name);
+	} else if (*want && !strchr(want, '/')) {
+		for (size_t i = 0; i < n && !name; i++)
+			if (strcmp(disks[i].name, want) == 0 && disks[i].number != SIZE_MAX)
+				name = xstrdup(disks[i].name);
+		/* a partition: its disk */
+		for (size_t i = 0; i < n && !name; i++) {
+			char *dir = path_join_root(ctx->sysroot, "/sys/block");
+			char *part = xasprintf("%s/%s/%s/partition", dir, disks[i].name, want);
+			if (disks[i].number != SIZE_MAX && access(part, F_OK) == 0)
+				name = xstrdup(disks[i].name);
+			free(part);
+			free(dir);
+		}
+	}
+	if (!name)
+		*err = xasprintf("no disk of this machine is named '%s' (a disk: /dev/sdb, sdb, or disk:N "
+				 "as 'winrescue list' numbers them)", spec);
+	for (size_t i = 0; i < n; i++)
+		disk_free_fields(&disks[i]);
+	free(disks);
+	return name;
+}
+
 struct inventory *probes_scan(const struct probe_ctx *ctx)
 {
 	struct inventory *inv = xcalloc(1, sizeof(*inv));
@@ -1036,6 +1099,7 @@ struct inventory *probes_scan(const struct probe_ctx *ctx)
 		free(blockdir);
 		return inv;
 	}
+	number_disks(ctx, inv->disks, inv->ndisks);
 	if (ctx->only) {
 		size_t keep = 0;
 		for (size_t i = 0; i < inv->ndisks; i++) {
@@ -1073,6 +1137,7 @@ struct inventory *probes_scan(const struct probe_ctx *ctx)
 	strv_free(reasons, nrescue);
 	mounts_free(&mt);
 	match_letters(inv);
+	roles_from_boot(inv);
 	findings_build(inv);
 	return inv;
 }

@@ -176,6 +176,32 @@ int sysfs_list_disks(const struct probe_ctx *ctx, struct disk **disks, size_t *n
 	return 0;
 }
 
+/*
+ * Whether the sysfs directory open at dfd is a disk to list: not gone
+ * since the listing, not empty (an unused loop device), not a dm or md
+ * device (built on other disks, not a disk itself). *size: its sectors.
+ */
+static bool is_listed_at(int dfd, uint64_t *size)
+{
+	*size = 0;
+	return dfd >= 0 && read_u64_at(dfd, "size", size) && *size != 0 && dir_is_empty(dfd, "slaves");
+}
+
+bool sysfs_disk_listed(const struct probe_ctx *ctx, const char *name)
+{
+	char *blockdir = path_join_root(ctx->sysroot, "/sys/block");
+	char *sysdir = xasprintf("%s/%s", blockdir, name);
+	int dfd = open(sysdir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	uint64_t size;
+	bool ok = is_listed_at(dfd, &size);
+
+	if (dfd >= 0)
+		close(dfd);
+	free(sysdir);
+	free(blockdir);
+	return ok;
+}
+
 bool sysfs_read_disk(const struct probe_ctx *ctx, struct disk *d)
 {
 	char *blockdir = path_join_root(ctx->sysroot, "/sys/block");
@@ -185,9 +211,7 @@ bool sysfs_read_disk(const struct probe_ctx *ctx, struct disk *d)
 	bool ok = false;
 
 	free(blockdir);
-	/* gone since the listing; empty (an unused loop device); or a dm or
-	 * md device, which is built on other disks and is not a disk itself */
-	if (dfd < 0 || !read_u64_at(dfd, "size", &size) || size == 0 || !dir_is_empty(dfd, "slaves"))
+	if (!is_listed_at(dfd, &size))
 		goto out;
 	ok = true;
 	d->size = size * 512;

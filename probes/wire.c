@@ -51,6 +51,7 @@ static void walk_volume(struct walker *w, struct volume *v)
 		w->str(w, &v->ntfs->mftmirr_detail);
 		w->str(w, &v->ntfs->bootsector_detail);
 		w->str(w, &v->ntfs->win_error);
+		walk_strv(w, &v->ntfs->read_errors, v->ntfs->nread_errors);
 		struct win_system **ws = &v->ntfs->win;
 		if (w->enter(w, (void **)ws, 1, sizeof(**ws))) {
 			w->str(w, &(*ws)->computer_name);

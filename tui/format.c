@@ -8,30 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-char *tui_status_words(const struct volume *v, const char *error)
-{
-	const struct ntfs_state *n = v->ntfs;
-	char *s = NULL;
-
-	if (error)
-		return xstrdup("Unreadable");
-	if (v->fstype && strcmp(v->fstype, "BitLocker") == 0)
-		return xstrdup("BitLocker locked");
-	if (!n)
-		return xstrdup(v->fs_error ? "Unknown" : v->fstype ? "Healthy" : "-");
-	if (ntfs_damaged(n))
-		str_add_word(&s, "Damaged");
-	if (n->hibernated == TRI_YES)
-		str_add_word(&s, "Hibernated");
-	if (n->logfile == NTFS_LOGFILE_FAST_RESTART)
-		str_add_word(&s, "Fast Startup");
-	else if (n->logfile == NTFS_LOGFILE_UNCLEAN)
-		str_add_word(&s, "Journal unclean");
-	if (n->dirty == TRI_YES)
-		str_add_word(&s, "Dirty");
-	return s ? s : xstrdup("Healthy");
-}
-
 const char *tui_size_short(unsigned long long bytes, char *buf, size_t len)
 {
 	static const char units[] = "BKMGTPE";

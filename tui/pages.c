@@ -254,25 +254,37 @@ static bool mentions(const char *text, const char *path)
 	return false;
 }
 
+/* A finding and its next step, as list words them. */
+static void finding_lines(struct page *p, const struct finding *f)
+{
+	add(p, "    %s %s: %s", f->severity == SEV_ERROR ? "ERROR" : f->severity == SEV_WARNING
+	    ? "WARNING" : "INFO", f->code, f->message);
+	if (f->action)
+		add(p, "      Next: %s", f->action);
+}
+
 void page_details(struct tui *t)
 {
 	const struct vol_ref *v = view_selected(t);
+	const struct verdict *vd = view_verdict(t, t->sel);
 	const struct disk *d;
 	const struct volume *vol;
 	struct page p = { 0 };
-	char a[32], b[32], *st, *title;
+	char a[32], b[32], *title;
 
 	if (!v)
 		return;
 	d = v->disk;
 	vol = v->vol;
-	st = tui_status_words(vol, v->part ? v->part->error : d->error);
 	if (v->part)
-		add(&p, "Volume %s, Disk %zu partition %zu: %s", or_dash(v->path), v->disk_index,
-		    v->part->number, st);
+		add(&p, "Volume %s, Disk %zu partition %zu: %s", or_dash(v->path), d->number,
+		    v->part->number, vd->state);
 	else
-		add(&p, "Disk %zu as one volume (%s): %s", v->disk_index, d->path, st);
-	free(st);
+		add(&p, "Disk %zu as one volume (%s): %s", d->number, d->path, vd->state);
+	if (vd->summary)
+		add(&p, "  %s", vd->summary);
+	if (vd->next)
+		add(&p, "  Next: %s", vd->next);
 	add(&p, "  file system: %s%s%s   label: %s   UUID: %s", or_dash(vol->fstype),
 	    vol->version ? " " : "", vol->version ? vol->version : "", or_dash(vol_label(v)),
 	    or_dash(vol->uuid));
@@ -309,7 +321,7 @@ void page_details(struct tui *t)
 	if (vol->ntfs || vol->bcd_file)
 		add(&p, "%s", "");
 
-	add(&p, "Disk %zu %s  %s  %s", v->disk_index, d->path, disk_role_name(d->role),
+	add(&p, "Disk %zu %s  %s  %s", d->number, d->path, disk_role_name(d->role),
 	    d->role == DISK_ROLE_RESCUE ? "[RESCUE] hands off" : "");
 	if (d->role_reason)
 		add(&p, "%s%s", "  ", d->role_reason);
@@ -330,24 +342,17 @@ void page_details(struct tui *t)
 
 	add(&p, "Findings");
 	size_t nf = 0;
+	for (size_t i = 0; i < vd->nfindings; i++) {
+		finding_lines(&p, &vd->findings[i]);
+		nf++;
+	}
 	for (size_t i = 0; i < t->inv->nfindings; i++) {
 		const struct finding *f = &t->inv->findings[i];
-		/* about this volume or its disk, or naming its disk (a signature collision) */
+		/* about its disk, or naming its disk (a signature collision) */
 		if (f->device && strcmp(f->device, v->path ? v->path : "") && strcmp(f->device, d->path) &&
 		    !mentions(f->message, d->path))
 			continue;
-		char *head = xasprintf("  %s %s: ", f->severity == SEV_ERROR ? "ERROR"
-						      : f->severity == SEV_WARNING ? "WARNING" : "INFO",
-				       f->code);
-		char *text = xasprintf("%s%s", head, f->message);
-		add(&p, "%s%s", "  ", text);
-		if (f->action) {
-			char *next = xasprintf("Next: %s", f->action);
-			add(&p, "%s%s", "      ", next);
-			free(next);
-		}
-		free(text);
-		free(head);
+		finding_lines(&p, f);
 		nf++;
 	}
 	if (!nf)
@@ -460,7 +465,7 @@ char *page_boot(struct tui *t, bool *rewrite)
 		const struct win_system *s = w->vol->ntfs->win;
 		add(&p, "%s%s%s on %s (Disk %zu)%s%s", s && s->product_name ? s->product_name : "Windows",
 		    s && s->build ? " build " : "", s && s->build ? s->build : "", w->device,
-		    w->disk_index, s && s->computer_name ? ", computer " : "",
+		    t->inv->disks[w->disk_index].number, s && s->computer_name ? ", computer " : "",
 		    s && s->computer_name ? s->computer_name : "");
 		if (!w->store) {
 			add(&p, "  boot configuration: none found");
@@ -535,6 +540,8 @@ void page_check(struct tui *t, const struct job *job)
 		const struct nc_report *r = &c->rep;
 
 		add(&p, "%s", c->summary ? c->summary : c->device);
+		if (c->next)
+			add(&p, "Next: %s", c->next);
 		add(&p, "%s", "");
 		for (size_t k = 0; k < r->nfindings; k++) {
 			const struct nc_finding *f = &r->findings[k];

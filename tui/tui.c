@@ -83,6 +83,25 @@ static int first_variant(const struct tui *t, const struct action *act, const st
 	return first;
 }
 
+/*
+ * What a job tells about the volumes' checks: anything that may have
+ * written makes its disks' checks stale; a check (or the check fix runs
+ * after repairing) is kept for the verdicts until the volume changes.
+ */
+static void remember_checks(struct tui *t, const struct job *job)
+{
+	if (job->act->risk != RISK_READ_ONLY)
+		for (size_t i = 0; i < job->ntargets; i++)
+			check_memos_forget_disk(&t->checks, job->inv, job->targets[i].path ?
+						job->targets[i].path : job->targets[i].disk->path);
+	for (size_t i = 0; i < job->res.nchecks; i++)
+		for (size_t k = 0; k < job->ntargets; k++)
+			if (job->targets[k].path && job->res.checks[i].device &&
+			    strcmp(job->targets[k].path, job->res.checks[i].device) == 0 &&
+			    job->res.checks[i].status != ACT_REFUSED)
+				check_memos_add(&t->checks, &job->targets[k], &job->res.checks[i]);
+}
+
 /* A prepared job: its refusal shown, or confirmed, run, the result shown, the disks read again. */
 static void run_job(struct tui *t, const struct action *act, struct job *job)
 {
@@ -103,6 +122,7 @@ static void run_job(struct tui *t, const struct action *act, struct job *job)
 	t->last_draw = 0;
 	job_run(job, dialog_progress, t, &t->cancel);
 	t->running = NULL;
+	remember_checks(t, job);
 	if (job->res.status == ACT_OK && act == &action_mount)
 		for (size_t i = 0; i < job->res.nmounts; i++)
 			if (job->res.mounts[i].mounted &&
@@ -451,7 +471,8 @@ int tui_run(const struct tui_opts *o)
 	}
 	for (int i = 0; i < 4; i++)
 		sigaction(sigs[i], &old[i], NULL);
-	free(t.items);
+	view_free(&t);
+	check_memos_free(&t.checks);
 	inventory_free(t.inv);
 	strv_free(t.mounted, t.nmounted);
 	free(t.message);

@@ -39,8 +39,6 @@ struct volume;
  * total is known; else the step and the time so far. Caller frees.
  */
 char *tui_progress_line(const struct action_progress *p, size_t w);
-/* The state of a volume in Disk Management's words: "Healthy", "Hibernated, Dirty"... */
-char *tui_status_words(const struct volume *v, const char *error);
 /* A size the way a narrow column shows it: "87M", "1.5G", "512B". */
 const char *tui_size_short(unsigned long long bytes, char *buf, size_t len);
 /* Cut s from the left to at most w columns, starting with "~" when cut. */

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 
 #include "actions/action.h"
+#include "actions/verdict.h"
 #include "tui/keys.h"
 #include "tui/tui.h"
 
@@ -33,7 +34,9 @@ struct tui {
 	struct probe_ctx probe;
 	struct inventory *inv;
 	struct vol_ref *items;		/* every volume, in disk order: the selection moves here */
+	struct verdict *verdicts;	/* each item's, as every view words it */
 	size_t nitems;
+	struct check_memos checks;	/* the checks of this session, while their volume is unchanged */
 	size_t sel;
 	int upper_top;			/* first item shown in the upper pane */
 	int lower_top;			/* first line shown in the lower pane */
@@ -75,6 +78,9 @@ void term_flush(void);
 
 /* ---- view.c: the main screen ---- */
 void view_rebuild(struct tui *t, const char *keep_path);
+void view_free(struct tui *t);
+/* The verdict on the selection (or item i). */
+const struct verdict *view_verdict(const struct tui *t, size_t i);
 /* Select the Windows volume of the system disk, else the first one not on the rescue disk. */
 void view_select_default(struct tui *t);
 /* Draw into the screen's buffer (dialogs draw over it); view_draw() also sends it. */

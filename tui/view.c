@@ -27,12 +27,32 @@ const struct vol_ref *view_selected(const struct tui *t)
 	return t->nitems ? &t->items[t->sel] : NULL;
 }
 
+void view_free(struct tui *t)
+{
+	for (size_t i = 0; t->verdicts && i < t->nitems; i++)
+		verdict_free(&t->verdicts[i]);
+	free(t->verdicts);
+	free(t->items);
+	t->verdicts = NULL;
+	t->items = NULL;
+	t->nitems = 0;
+}
+
+const struct verdict *view_verdict(const struct tui *t, size_t i)
+{
+	return i < t->nitems ? &t->verdicts[i] : NULL;
+}
+
 void view_rebuild(struct tui *t, const char *keep_path)
 {
 	size_t old = t->sel;
 
-	free(t->items);
+	view_free(t);
 	t->nitems = target_all(t->inv, &t->items);
+	t->verdicts = xcalloc(t->nitems ? t->nitems : 1, sizeof(*t->verdicts));
+	for (size_t i = 0; i < t->nitems; i++)
+		verdict_of(t->inv, &t->items[i], check_memos_find(&t->checks, &t->items[i]),
+			   &t->verdicts[i]);
 	t->sel = t->nitems && old < t->nitems ? old : t->nitems ? t->nitems - 1 : 0;
 	for (size_t i = 0; keep_path && i < t->nitems; i++)
 		if (t->items[i].path && strcmp(t->items[i].path, keep_path) == 0)
@@ -100,17 +120,25 @@ static const char *disk_kind(const struct disk *d)
 	return "Basic";
 }
 
-/* Online: something of it is mounted (the rescue disk always is); Offline: not. */
+/*
+ * Mounted: something of it is mounted (the rescue disk always is); never
+ * "Offline", which a Windows administrator reads as a failed disk.
+ */
 static const char *disk_status(const struct disk *d)
 {
 	if (d->error && !d->nparts)
-		return "Unreadable";
+		return "unreadable";
 	if (d->role == DISK_ROLE_RESCUE || d->vol.use.nmountpoints)
-		return "Online";
+		return "mounted";
 	for (size_t i = 0; i < d->nparts; i++)
 		if (d->parts[i].vol.use.nmountpoints)
-			return "Online";
-	return "Offline";
+			return "mounted";
+	return "not mounted";
+}
+
+static enum tui_role severity_role(enum severity s)
+{
+	return s == SEV_ERROR ? ROLE_ERROR : s == SEV_WARNING ? ROLE_WARN : ROLE_NORMAL;
 }
 
 /* "sdb2 Windows": the device first (what is typed to confirm), then the label. */
@@ -119,11 +147,6 @@ static char *volume_name(const struct vol_ref *v)
 	const char *label = vol_label(v), *name = vol_name(v);
 
 	return label ? xasprintf("%s %s", name, label) : xstrdup(name);
-}
-
-static const char *item_error(const struct vol_ref *v)
-{
-	return v->part ? v->part->error : v->disk->error;
 }
 
 /* ---- the upper pane ---- */
@@ -197,7 +220,9 @@ static void upper_row(struct tui *t, const struct layout *l, int y, size_t i)
 {
 	const struct vol_ref *v = &t->items[i];
 	const struct volume *vol = v->vol;
-	char *name = volume_name(v), *status = tui_status_words(vol, item_error(v));
+	const struct verdict *vd = view_verdict(t, i);
+	char *name = volume_name(v);
+	const char *status = vd->state;
 	char cap[16], freeb[16], pct[16];
 	uint64_t size = v->part ? v->part->size : v->disk->size;
 	bool sel = i == t->sel;
@@ -216,10 +241,7 @@ static void upper_row(struct tui *t, const struct layout *l, int y, size_t i)
 	}
 	term_put(t, y, l->x[COL_FS], l->w[COL_FS], fs_words(vol), ROLE_NORMAL);
 	char *shown = status_fit(status, l->w[COL_STATUS]);
-	term_put(t, y, l->x[COL_STATUS], l->w[COL_STATUS], shown,
-		 strcmp(status, "Healthy") == 0 || strcmp(status, "-") == 0 ? ROLE_NORMAL
-		 : strstr(status, "Damaged") || strstr(status, "Unreadable") ? ROLE_ERROR
-									   : ROLE_WARN);
+	term_put(t, y, l->x[COL_STATUS], l->w[COL_STATUS], shown, severity_role(vd->severity));
 	free(shown);
 	put_right(t, y, l->x[COL_CAP], l->w[COL_CAP], tui_size_short(size, cap, sizeof(cap)));
 	if (vol->ntfs && vol->ntfs->free_known && vol->ntfs->total) {
@@ -243,7 +265,6 @@ static void upper_row(struct tui *t, const struct layout *l, int y, size_t i)
 			 ROLE_NORMAL);
 	}
 	free(name);
-	free(status);
 }
 
 static void upper_pane(struct tui *t, int y0, int h)
@@ -352,7 +373,7 @@ static void disk_rows(struct tui *t, size_t di, int y)
 	int x = 1, budget;
 
 	size_human(d->size, size, sizeof(size));
-	line = xasprintf("Disk %zu | %s | %s | %s | ", di, disk_kind(d), size, disk_status(d));
+	line = xasprintf("Disk %zu | %s | %s | %s | ", d->number, disk_kind(d), size, disk_status(d));
 	term_put(t, y, 1, COLS - 1, line, ROLE_HEADER);
 	x = 1 + (int)strlen(line);
 	term_put(t, y, x, COLS - x, output_disk_marker(d->role), d->role == DISK_ROLE_RESCUE ? ROLE_RESCUE
@@ -398,11 +419,10 @@ static void disk_rows(struct tui *t, size_t di, int y)
 			b = xasprintf(" %s", sz);
 		} else {
 			const char *label = vol_label(v);
-			char *st = tui_status_words(v->vol, item_error(v));
+			const char *st = view_verdict(t, s[i].index)->state;
 			/* a marker column of its own: moving the selection changes one character */
 			a = xasprintf("%s%s", sel ? ">" : " ", label ? label : vol_name(v));
 			b = xasprintf(" %s %s %s", sz, fs_words(v->vol), st);
-			free(st);
 		}
 		term_put(t, y + 1, x + 1, s[i].w, a, ROLE_NORMAL);
 		term_put(t, y + 2, x + 1, s[i].w, b, ROLE_NORMAL);
@@ -437,8 +457,8 @@ static void lower_pane(struct tui *t, int y0, int h)
 static void status_row(struct tui *t, int y)
 {
 	const struct vol_ref *v = view_selected(t);
-	char size[32], *line, *status;
-	const char *label;
+	char size[32], *line;
+	const char *label, *status;
 
 	if (t->message) {
 		term_put(t, y, 0, COLS, t->message, ROLE_WARN);
@@ -447,7 +467,7 @@ static void status_row(struct tui *t, int y)
 	if (!v)
 		return;
 	label = vol_label(v);
-	status = tui_status_words(v->vol, item_error(v));
+	status = view_verdict(t, t->sel)->state;
 	size_human(v->part ? v->part->size : v->disk->size, size, sizeof(size));
 	/* where it is mounted first: the path is what the person needs next */
 	const struct usage *u = &v->vol->use;
@@ -462,7 +482,6 @@ static void status_row(struct tui *t, int y)
 	free(where);
 	term_put(t, y, 0, COLS, line, ROLE_NORMAL);
 	free(line);
-	free(status);
 }
 
 void view_paint(struct tui *t)
@@ -500,7 +519,7 @@ void view_paint(struct tui *t)
 	lower_pane(t, 2 + upper, lower);
 	status_row(t, LINES - 2);
 	term_bar(t, LINES - 1,
-		 " m:Online u:Offline a:Actions Enter:Details b:Boot l:Log r:Refresh ?:Help q:Quit");
+		 " m:Mount u:Unmount a:Actions Enter:Details b:Boot l:Log r:Refresh ?:Help q:Quit");
 	move(LINES - 1, COLS - 1);
 }
 

@@ -104,6 +104,8 @@ static struct inventory *hostile_inventory(const char *label)
 	p->vol.ntfs->label = xstrdup(label);
 	p->vol.ntfs->cluster_size = 4096;
 	p->vol.ntfs->dirty = TRI_YES;
+	p->vol.ntfs->opened = true;	/* read: "no Windows" can be said */
+	p->vol.ntfs->hibernated = TRI_NO;
 	p->role = PART_ROLE_DATA;
 	findings_build(inv);
 	return inv;

@@ -95,38 +95,9 @@ static void test_progress(void **state)
 
 static void test_words(void **state)
 {
-	struct ntfs_state n = { .hibernated = TRI_YES, .dirty = TRI_YES, .logfile = NTFS_LOGFILE_CLEAN,
-				.mftmirr_ok = TRI_YES, .bootsector_ok = TRI_YES };
-	struct volume v = { .fstype = "ntfs", .ntfs = &n };
 	char *s, b[16];
 
 	(void)state;
-	s = tui_status_words(&v, NULL);
-	assert_string_equal(s, "Hibernated, Dirty");
-	free(s);
-	n.hibernated = TRI_NO;
-	n.dirty = TRI_NO;
-	n.logfile = NTFS_LOGFILE_FAST_RESTART;
-	s = tui_status_words(&v, NULL);
-	assert_string_equal(s, "Fast Startup");
-	free(s);
-	n.logfile = NTFS_LOGFILE_UNCLEAN;
-	n.mftmirr_ok = TRI_NO;
-	s = tui_status_words(&v, NULL);
-	assert_string_equal(s, "Damaged, Journal unclean");
-	free(s);
-	s = tui_status_words(&v, "cannot read");
-	assert_string_equal(s, "Unreadable");
-	free(s);
-	struct volume bl = { .fstype = "BitLocker" };
-	s = tui_status_words(&bl, NULL);
-	assert_string_equal(s, "BitLocker locked");
-	free(s);
-	n = (struct ntfs_state){ .logfile = NTFS_LOGFILE_EMPTY, .mftmirr_ok = TRI_YES, .bootsector_ok = TRI_YES };
-	s = tui_status_words(&v, NULL);
-	assert_string_equal(s, "Healthy");
-	free(s);
-
 	assert_string_equal(tui_size_short(512, b, sizeof(b)), "512B");
 	assert_string_equal(tui_size_short(8ULL << 20, b, sizeof(b)), "8.0M");
 	assert_string_equal(tui_size_short(87ULL << 20, b, sizeof(b)), "87M");
