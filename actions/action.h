@@ -86,6 +86,10 @@ struct action_opts {
 	const char *at;			/* mount: mount point */
 	bool dry_run;			/* the plan only */
 	const char *log_path;		/* audit log; NULL: WINRESCUE_LOG or the default */
+	/* check all DISK...: look at these disks only (kernel names), as if the
+	 * others were not attached; NULL: every disk of this machine */
+	char *const *only;
+	size_t nonly;
 };
 
 /* A mount as an action found or left it. */
@@ -110,6 +114,9 @@ struct action_plan {
 	bool writes;		/* something on a disk will change */
 	bool confirm;		/* a typed confirmation (TUI) or --yes (scripts) is needed */
 	char *confirm_word;	/* what to type: the device's kernel name */
+	char **targets;		/* each target beyond mix-up: "Disk 3 partition 2: /dev/sdb2 ...
+				 * on /dev/sdb (serial WD-123)", shown with every confirmation */
+	size_t ntargets;
 };
 
 /* One volume checked (check): NTFS by our checker, others by their own. */
@@ -168,7 +175,7 @@ struct action_variant {
 
 struct action {
 	const char *name;	/* the scripted command: "mount" */
-	const char *label;	/* the TUI's words: "Online (mount)" */
+	const char *label;	/* the TUI's words: "Mount" */
 	int key;		/* the TUI's letter key */
 	enum action_risk risk;
 	bool takes_all;		/* "all" names every volume it applies to */
@@ -248,6 +255,13 @@ int job_run(struct job *job, action_progress_fn progress, void *progress_data,
 #define RECHECK_AFTER_MS 500
 
 void job_free(struct job *job);
+
+/*
+ * The title of a result, for a dialog: what happened, in words ("Repaired",
+ * "Errors remain", "Refused"...). The status is an exit code (fsck's 1 is
+ * "corrected"); this says what it means.
+ */
+const char *job_result_title(const struct job *job);
 
 /*
  * Whether what a person typed confirms the plan: the device's kernel name
@@ -361,6 +375,13 @@ int job_refuse_unwritable(struct job *job, const struct vol_ref *v, const char *
 int vol_open_exclusive(const struct vol_ref *v, int flags, char **why, int *status);
 /* "Disk 1 partition 2 (/dev/sdb2, 87.0 MiB, "Windows")": a candidate in words. */
 char *target_describe(const struct vol_ref *v);
+/*
+ * The volume and its disk in words no other disk shares: "Disk 3 partition
+ * 2: /dev/sdb2, 87.0 MiB NTFS "Windows", on /dev/sdb (serial WD-123,
+ * 128.0 GiB)". A number alone can name another disk tomorrow; the device
+ * node and serial cannot be mistaken.
+ */
+char *target_identity(const struct vol_ref *v);
 
 /* ---- json.c: plans and results as JSON (the scripted mode and the audit log) ---- */
 

@@ -138,7 +138,7 @@ static void find_store(const struct inventory *inv, struct diag_windows *w)
 }
 
 /* Why no store was found, in words, for bcd-missing. */
-static char *why_no_store(const struct disk *d, size_t di)
+static char *why_no_store(const struct disk *d)
 {
 	bool esp = false, active = false;
 
@@ -148,14 +148,15 @@ static char *why_no_store(const struct disk *d, size_t di)
 	}
 	if (esp)
 		return xasprintf("the EFI System Partition of Disk %zu (%s) holds no "
-				 "\\EFI\\Microsoft\\Boot\\BCD", di, d->path);
+				 "\\EFI\\Microsoft\\Boot\\BCD", d->number, d->path);
 	if (is_gpt(d))
-		return xasprintf("Disk %zu (%s) is a GPT disk without an EFI System Partition", di,
-				 d->path);
+		return xasprintf("Disk %zu (%s) is a GPT disk without an EFI System Partition",
+				 d->number, d->path);
 	if (!active)
 		return xasprintf("no partition of Disk %zu (%s) is marked active, and none holds an "
-				 "ESP", di, d->path);
-	return xasprintf("the active partition of Disk %zu (%s) holds no \\Boot\\BCD", di, d->path);
+				 "ESP", d->number, d->path);
+	return xasprintf("the active partition of Disk %zu (%s) holds no \\Boot\\BCD", d->number,
+			 d->path);
 }
 
 /* ---- bcd-device-mismatch: the disk most likely meant, and what would put it back ---- */
@@ -281,8 +282,9 @@ static struct diag_repair *plan_repair(const struct inventory *inv, const char *
 		long h = holder_of_id(inv, ti, t->pttype, id);
 		r->collision = h >= 0;
 		if (h >= 0)
-			r->refused = xasprintf("Disk %ld (%s) already has %s %s: putting it back on %s "
-					       "would make the collision that changed it again", h,
+			r->refused = xasprintf("Disk %zu (%s) already has %s %s: putting it back on %s "
+					       "would make the collision that changed it again",
+					       inv->disks[h].number,
 					       inv->disks[h].path, r->gpt ? "GPT disk GUID" : "MBR "
 					       "signature", id, t->path);
 		else if (is_rescue(inv, ti))
@@ -380,7 +382,8 @@ static void check_store(const struct inventory *inv, struct diagnosis *d, struct
 					 : xstrdup("");
 		free(likely);
 		likely = xasprintf(" Disk %zu (%s) is most likely that disk: its %s is %s now%s.",
-				   r.disk_index, r.disk, r.gpt ? "GPT disk GUID" : "MBR signature",
+				   inv->disks[r.disk_index].number, r.disk,
+				   r.gpt ? "GPT disk GUID" : "MBR signature",
 				   r.from_id, pg);
 		free(pg);
 		if (r.refused && r.collision)
@@ -617,14 +620,15 @@ void diagnose(const struct inventory *inv, struct diagnosis *d)
 				    "Its recovery key unlocks it (dislocker, or cryptsetup bitlkOpen on "
 				    "a kernel with device-mapper); then diagnose again.",
 				    "%s (Disk %zu partition %zu) is BitLocker-encrypted: what Windows keeps "
-				    "there cannot be read from here.", dev ? dev : dk->path, i, p->number);
+				    "there cannot be read from here.", dev ? dev : dk->path, dk->number,
+				    p->number);
 			if (v->ntfs && v->ntfs->has_windows && !dev) {
 				/* no udev: partitions added to a table are not in /dev until partx -a */
 				char *next = xasprintf("Run 'partx -a %s' (the kernel has no node for it), "
 						       "then diagnose again.", dk->path);
 				add(d, DIAG_UNKNOWN, SEV_WARNING, "no-device-node", dk->path, next,
 				    "Disk %zu (%s) partition %zu holds Windows, but the kernel has no "
-				    "device node for it: its boot cannot be diagnosed.", i, dk->path,
+				    "device node for it: its boot cannot be diagnosed.", dk->number, dk->path,
 				    p ? p->number : 0);
 				free(next);
 			}
@@ -645,7 +649,7 @@ void diagnose(const struct inventory *inv, struct diagnosis *d)
 		const struct disk *dk = &inv->disks[w->disk_index];
 		find_store(inv, w);
 		if (!w->store) {
-			char *why = why_no_store(dk, w->disk_index);
+			char *why = why_no_store(dk);
 			add(d, DIAG_BLOCKS, SEV_ERROR, "bcd-missing", w->device,
 			    "Rebuild the boot files from Windows RE (bcdboot C:\\Windows).",
 			    "Nothing starts Windows on %s: %s.", w->device, why);

@@ -777,7 +777,8 @@ static void fix_boot_plan(struct job *job)
 							r->part_to) : xstrdup("");
 		job_plan_step(job, "Set the %s of %s (Disk %zu) back from %s to %s, as the BCD store on "
 			      "%s expects%s", r->gpt ? "GPT disk GUID" : "MBR disk signature", r->disk,
-			      r->disk_index, r->from_id, r->to_id, r->store, part);
+			      job->inv->disks[r->disk_index].number, r->from_id, r->to_id, r->store,
+			      part);
 		free(part);
 	}
 	job_plan_step(job, "Save the %zu sector range%s overwritten to an undo file in %s, then write "

@@ -297,7 +297,9 @@ int job_resolve_spec(struct job *job, const char *spec, const struct vol_ref *se
 int job_prepare(struct job *job, const struct action *act, const char *spec,
 		const struct vol_ref *seen, const struct action_opts *opts)
 {
-	static const struct probe_ctx real = { 0 };	/* every disk of this machine */
+	/* every disk of this machine; the ones named for a look that writes nothing */
+	const struct probe_ctx real = { .only = act->risk == RISK_READ_ONLY ? opts->only : NULL,
+					.nonly = act->risk == RISK_READ_ONLY ? opts->nonly : 0 };
 	int rc;
 
 	memset(job, 0, sizeof(*job));
@@ -323,6 +325,12 @@ int job_prepare(struct job *job, const struct action *act, const char *spec,
 		return rc;
 	}
 	act->plan(job);
+	/* every confirmation names the target beyond mix-up: number, node, serial */
+	for (size_t i = 0; i < job->ntargets; i++) {
+		char *id = target_identity(&job->targets[i]);
+		strv_add(&job->plan.targets, &job->plan.ntargets, id);
+		free(id);
+	}
 	return job_result(job, ACT_OK, "planned", NULL, "Ready.");
 }
 
@@ -442,6 +450,7 @@ static void free_plan(struct action_plan *p)
 	strv_free(p->warnings, p->nwarnings);
 	free(p->loss);
 	free(p->confirm_word);
+	strv_free(p->targets, p->ntargets);
 }
 
 static void free_result(struct action_result *r)
@@ -475,6 +484,30 @@ static void free_result(struct action_result *r)
 	}
 	free(r->checks);
 	free(r->undo_file);
+}
+
+const char *job_result_title(const struct job *job)
+{
+	const struct action_result *r = &job->res;
+	const char *code = r->code ? r->code : "";
+
+	if (strcmp(code, "cancelled") == 0)
+		return "Cancelled";
+	if (r->status == ACT_REFUSED)
+		return "Refused";
+	if (strcmp(code, "corrected") == 0)
+		return "Repaired";
+	if (strcmp(code, "nothing-to-fix") == 0)
+		return r->status == ACT_OK ? "Nothing to repair" : "Nothing fix can repair";
+	if (r->status == ACT_ERRORS_LEFT)
+		return job->act == &action_fix ? "Repaired, errors remain" : "Errors found";
+	if (r->status == ACT_OPERATIONAL)
+		return "Could not be done";
+	if (r->status == ACT_USAGE)
+		return "Not possible";
+	if (r->status == ACT_OK)
+		return job->act == &action_undo ? "Restored" : "Done";
+	return "Failed";
 }
 
 void job_free(struct job *job)

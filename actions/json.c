@@ -20,6 +20,9 @@ struct json_object *job_targets_json(const struct job *job)
 		struct json_object *o = json_object_new_object();
 		json_add(o, "device", json_str(v->path));
 		json_add(o, "disk", json_str(v->disk->path));
+		json_add(o, "disk_number", v->disk->number == SIZE_MAX ? NULL
+				: json_object_new_int64((int64_t)v->disk->number));
+		json_add(o, "serial", json_str(v->disk->serial));
 		json_add(o, "label", json_str(vol_label(v)));
 		json_add(o, "fstype", json_str(v->vol->fstype));
 		json_add(o, "uuid", json_str(v->vol->uuid));
@@ -38,6 +41,7 @@ struct json_object *job_plan_json(const struct job *job)
 	json_add(o, "writes", json_object_new_boolean(job->plan.writes));
 	json_add(o, "confirm", json_object_new_boolean(job->plan.confirm));
 	json_add(o, "confirm_word", json_str(job->plan.confirm_word));
+	json_add(o, "targets", json_strv(job->plan.targets, job->plan.ntargets));
 	return o;
 }
 

@@ -126,14 +126,14 @@ bool mount_refused(const struct vol_ref *v, const struct action_opts *o, struct 
 	if (!dev)
 		return refuse(r, ACT_FAILED, "no-device-node",
 			      xasprintf("Disk %zu partition %zu has no device node: the kernel did "
-					"not create one.", v->disk_index, v->part ? v->part->number : 0),
+					"not create one.", v->disk->number, v->part ? v->part->number : 0),
 			      xasprintf("Run 'partx -a %s' to have the kernel read the table, then "
 					"try again.", v->disk->path));
 	if (v->disk->role == DISK_ROLE_RESCUE)
 		return refuse(r, ACT_REFUSED, "rescue-disk",
 			      xasprintf("Refused: %s is on Disk %zu, the rescue system's own disk: "
 					"%s; winrescue never mounts or changes it.", dev,
-					v->disk_index, v->disk->role_reason ? v->disk->role_reason
+					v->disk->number, v->disk->role_reason ? v->disk->role_reason
 									    : "it runs this system"),
 			      xstrdup("Pick a volume of the Windows disk: 'winrescue list' marks it "
 				      "[SYSTEM]."));
@@ -821,7 +821,7 @@ static const struct action_variant mount_variants[] = {
 
 const struct action action_mount = {
 	.name = "mount",
-	.label = "Online (mount)",
+	.label = "Mount",
 	.key = 'm',
 	.risk = RISK_MOUNTS,
 	.variants = mount_variants,
@@ -867,7 +867,7 @@ static int umount_preflight(struct job *job)
 					  "Unmount only what is mounted from the Windows disks.",
 					  "Refused: %s is mounted at %s by the rescue system itself (Disk "
 					  "%zu, %s); winrescue never unmounts it.", v->path,
-					  u->nmountpoints ? u->mountpoints[0] : "-", v->disk_index,
+					  u->nmountpoints ? u->mountpoints[0] : "-", v->disk->number,
 					  v->disk->role_reason ? v->disk->role_reason : "the rescue disk");
 		if (!u->nmountpoints)
 			return job_result(job, ACT_FAILED, "not-mounted", NULL, "%s is not mounted.",
@@ -1063,7 +1063,7 @@ static int umount_run(struct job *job)
 
 const struct action action_umount = {
 	.name = "umount",
-	.label = "Offline (unmount)",
+	.label = "Unmount",
 	.key = 'u',
 	.risk = RISK_MOUNTS,
 	.takes_all = true,

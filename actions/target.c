@@ -65,8 +65,8 @@ char *target_describe(const struct vol_ref *v)
 	const char *label = vol_label(v);
 
 	size_human(v->part ? v->part->size : v->disk->size, size, sizeof(size));
-	where = v->part ? xasprintf("Disk %zu partition %zu", v->disk_index, v->part->number)
-			: xasprintf("Disk %zu", v->disk_index);
+	where = v->part ? xasprintf("Disk %zu partition %zu", v->disk->number, v->part->number)
+			: xasprintf("Disk %zu", v->disk->number);
 	if (v->path)
 		s = xasprintf("%s (%s, %s%s%s%s)", v->path, where, size, label ? ", \"" : "",
 			      label ? label : "", label ? "\"" : "");
@@ -74,6 +74,32 @@ char *target_describe(const struct vol_ref *v)
 		s = xasprintf("%s (%s%s%s%s)", where, size, label ? ", \"" : "", label ? label : "",
 			      label ? "\"" : "");
 	free(where);
+	safe = sanitize_terminal(s);
+	free(s);
+	return safe;
+}
+
+char *target_identity(const struct vol_ref *v)
+{
+	const struct disk *d = v->disk;
+	const char *label = vol_label(v);
+	char vs[32], ds[32], *s, *safe, *what;
+	const char *fs = v->vol->ntfs ? "NTFS" : v->vol->fstype;
+
+	size_human(vol_size(v), vs, sizeof(vs));
+	size_human(d->size, ds, sizeof(ds));
+	what = xasprintf("%s%s%s%s%s%s", vs, fs ? " " : "", fs ? fs : "", label ? " \"" : "",
+			 label ? label : "", label ? "\"" : "");
+	if (d->loop_backing && !d->nparts && !v->part && d->number == SIZE_MAX)
+		s = xasprintf("image %s: %s", d->path, what);
+	else if (v->part)
+		s = xasprintf("Disk %zu partition %zu: %s, %s, on %s (%s%s, %s)", d->number,
+			      v->part->number, v->path ? v->path : "no device node", what, d->path,
+			      d->serial ? "serial " : "no serial", d->serial ? d->serial : "", ds);
+	else
+		s = xasprintf("Disk %zu: %s, %s (%s%s)", d->number, d->path, what,
+			      d->serial ? "serial " : "no serial", d->serial ? d->serial : "");
+	free(what);
 	safe = sanitize_terminal(s);
 	free(s);
 	return safe;
@@ -129,7 +155,7 @@ char *target_on_patient(const struct inventory *inv, const char *path)
 
 	if (target_holding_dir(inv, where, &v) && v.disk->role != DISK_ROLE_RESCUE)
 		s = xasprintf("inside %s, a volume of Disk %zu, which is not the rescue system's disk",
-			      v.path ? v.path : v.disk->path, v.disk_index);
+			      v.path ? v.path : v.disk->path, v.disk->number);
 	free(where);
 	return s;
 }
@@ -237,15 +263,16 @@ int target_resolve(const struct inventory *inv, const char *spec, struct vol_ref
 	}
 	if (parse_disk_part(spec, &dn, &pn, &has_part)) {
 		for (size_t i = 0; i < n; i++)
-			if (all[i].disk_index == dn &&
+			if (all[i].disk->number == dn &&
 			    (has_part ? all[i].part && all[i].part->number == pn : !all[i].part))
 				match_add(&m, &all[i]);
-		if (!m.n && !has_part && dn < inv->ndisks && inv->disks[dn].nparts) {
-			free(all);
-			*err = xasprintf("Disk %zu has partitions: name one as disk:%zu/part:M",
-					 dn, dn);
-			return ACT_USAGE;
-		}
+		for (size_t i = 0; !m.n && !has_part && i < inv->ndisks; i++)
+			if (inv->disks[i].number == dn && inv->disks[i].nparts) {
+				free(all);
+				*err = xasprintf("Disk %zu has partitions: name one as disk:%zu/part:M",
+						 dn, dn);
+				return ACT_USAGE;
+			}
 		free(all);
 		return finish(&m, spec, " ('winrescue list' numbers the disks and partitions)",
 			      out, err, cand, ncand);
@@ -263,7 +290,7 @@ int target_resolve(const struct inventory *inv, const char *spec, struct vol_ref
 		if (strcmp(d->name, name) == 0 && d->nparts) {
 			free(all);
 			*err = xasprintf("%s is a whole disk with partitions: name one of them "
-					 "(%s1, ... or disk:%zu/part:M)", d->path, d->path, i);
+					 "(%s1, ... or disk:%zu/part:M)", d->path, d->path, d->number);
 			return ACT_USAGE;
 		}
 	}
@@ -358,10 +385,11 @@ int target_resolve_disk(const struct inventory *inv, const char *spec, struct vo
 	bool has_part;
 
 	if (parse_disk_part(spec, &dn, &pn, &has_part) && !has_part) {
-		if (dn < inv->ndisks) {
-			*out = target_ref(inv, dn, NULL);
-			return ACT_OK;
-		}
+		for (size_t i = 0; i < inv->ndisks; i++)
+			if (inv->disks[i].number == dn) {
+				*out = target_ref(inv, i, NULL);
+				return ACT_OK;
+			}
 	} else if (str_starts_with(spec, "/dev/")) {
 		name = spec + 5;
 		if (realpath(spec, real) && str_starts_with(real, "/dev/"))
@@ -376,7 +404,8 @@ int target_resolve_disk(const struct inventory *inv, const char *spec, struct vo
 		for (size_t k = 0; k < inv->disks[i].nparts; k++)
 			if (inv->disks[i].parts[k].name && strcmp(inv->disks[i].parts[k].name, name) == 0) {
 				*err = xasprintf("%s is a partition of %s: name the disk (%s or disk:%zu)",
-						 spec, inv->disks[i].path, inv->disks[i].path, i);
+						 spec, inv->disks[i].path, inv->disks[i].path,
+						 inv->disks[i].number);
 				return ACT_USAGE;
 			}
 	*err = xasprintf("no disk is named '%s' (a whole disk: /dev/sdb, sdb or disk:N, as "

@@ -29,6 +29,8 @@ static void print_plan(FILE *out, const struct job *job)
 
 	fprintf(out, "Plan (%s%s%s):\n", job->act->name, job->spec && *job->spec ? " " : "",
 		job->spec ? job->spec : "");
+	for (size_t i = 0; i < p->ntargets; i++)
+		output_hanging(out, "  On ", "     ", p->targets[i]);
 	/* wrapped at 78 columns as list and diagnose are: serial consoles are 80 wide */
 	for (size_t i = 0; i < p->nsteps; i++) {
 		char n[32];

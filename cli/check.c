@@ -9,11 +9,12 @@
 #include <string.h>
 
 static const char check_usage[] =
-	"Usage: winrescue check VOL|IMAGE|all [--json] [--progress] [--log FILE]\n"
+	"Usage: winrescue check VOL|IMAGE|all [DISK...] [--json] [--progress] [--log FILE]\n"
 	"Check a file system without changing it: NTFS in seven passes (boot sector,\n"
 	"$MFTMirr, every MFT record, $MFT's bitmap, the cluster bitmap, folder indexes,\n"
 	"journal and volume state); ext2/3/4, FAT, exFAT, XFS and Btrfs with their own\n"
 	"checker in its read-only mode. Refused on a mounted or busy volume.\n"
+	"all DISK... checks every volume of those disks only (/dev/sdb, sdb, disk:N).\n"
 	"Exit: 0 clean, 4 errors left, 8 could not check, 16 usage, 32 refused.\n";
 
 /* The findings of each volume, then its verdict: on stdout, for reading. */
@@ -97,13 +98,24 @@ int cmd_check(int argc, char **argv, struct global_opts *g)
 	if (optind >= argc)
 		return cli_usage_error("check needs a volume, an image file or 'all'; see "
 				       "'winrescue check --help'");
-	if (optind + 1 < argc)
-		return cli_usage_error("check takes one volume, not '%s' and '%s'", argv[optind],
+	if (optind + 1 < argc && strcmp(argv[optind], "all") != 0)
+		return cli_usage_error("check takes one volume, not '%s' and '%s' ('check all DISK...' "
+				       "checks every volume of those disks)", argv[optind],
 				       argv[optind + 1]);
 	if (g->sysroot)
 		return cli_usage_error("check reads this machine's disks; --sysroot only reads "
 				       "captured trees (use it with list)");
+	char **only = NULL;
+	size_t nonly = 0;
+	if (optind + 1 < argc) {
+		struct probe_ctx ctx = { 0 };
+		if (cli_disk_filter(&ctx, argv + optind + 1, argc - optind - 1, &only, &nonly))
+			return WR_EXIT_USAGE;
+		o.only = only;
+		o.nonly = nonly;
+	}
 	rc = cli_run_action_ex(&action_check, argv[optind], &o, false, json, progress);
+	strv_free(only, nonly);
 	/* fsck's codes: what could not be done at all is an operational error */
 	return rc == ACT_FAILED ? ACT_OPERATIONAL : rc;
 }

@@ -38,6 +38,14 @@ int cmd_undo(int argc, char **argv, struct global_opts *g);
 int cmd_diagnose(int argc, char **argv, struct global_opts *g);
 int cmd_fix_boot(int argc, char **argv, struct global_opts *g);
 
+/*
+ * DISK... (n names) as the kernel names of those disks, for probe_ctx.only
+ * and action_opts.only: WR_EXIT_OK, or WR_EXIT_USAGE after saying on
+ * stderr which name is no disk of this machine. Free with strv_free.
+ */
+int cli_disk_filter(const struct probe_ctx *ctx, char *const *names, int n, char ***only,
+		    size_t *nonly);
+
 /* Prepare, confirm (--yes or typed on a terminal), run and print one action. */
 int cli_run_action(const struct action *act, const char *spec, const struct action_opts *opts,
 		   bool yes, bool json);

@@ -17,15 +17,17 @@
 #include <string.h>
 
 static const char diagnose_usage[] =
-	"Usage: winrescue diagnose [--json]\n"
+	"Usage: winrescue diagnose [--json] [DISK...]\n"
 	"Why Windows would not boot, as far as it can be seen from here; read-only.\n"
+	"DISK... looks at those disks only (/dev/sdb, sdb or disk:N), as if the others\n"
+	"were not attached.\n"
 	"For each Windows installation on a disk that is not the rescue system's: the\n"
 	"BCD store that starts it, its devices matched to the disks attached, and the\n"
 	"state of the volume and hives. Findings: bcd-device-mismatch, bcd-missing,\n"
 	"bcd-unreadable, bcd-default-missing, bcd-path-missing, signature-collision,\n"
 	"ntfs-hibernated, fast-startup, pending-updates, safe-mode-set, hive-dirty,\n"
-	"hive-unreadable, controlset-missing, bitlocker-locked, windows-not-found,\n"
-	"no-device-node.\n"
+	"hive-unreadable, controlset-missing, bitlocker-locked, windows-damaged,\n"
+	"windows-not-found, no-device-node.\n"
 	"Exit: 0 nothing found stops the boot, 4 something does, 8 the evidence could\n"
 	"not be read, 16 usage.\n";
 
@@ -54,7 +56,7 @@ static char *diagnose_json(const struct inventory *inv, const struct diagnosis *
 		const struct win_system *s = w->vol->ntfs->win;
 		struct json_object *o = json_object_new_object(), *st = NULL;
 		json_add(o, "device", json_str(w->device));
-		json_add(o, "disk", json_object_new_int64((int64_t)w->disk_index));
+		json_add(o, "disk", json_object_new_int64((int64_t)inv->disks[w->disk_index].number));
 		json_add(o, "disk_path", json_str(inv->disks[w->disk_index].path));
 		json_add(o, "product_name", json_str(s ? s->product_name : NULL));
 		json_add(o, "build", json_str(s ? s->build : NULL));
@@ -130,7 +132,7 @@ static void diagnose_text(FILE *out, const struct inventory *inv, const struct d
 		char *line = xasprintf("%s%s%s on %s (Disk %zu%s%s)%s%s",
 				       s && s->product_name ? s->product_name : "Windows",
 				       s && s->build ? " build " : "", s && s->build ? s->build : "",
-				       w->device, w->disk_index, w->part ? ", " : "",
+				       w->device, inv->disks[w->disk_index].number, w->part ? ", " : "",
 				       w->part ? inv->disks[w->disk_index].path : "",
 				       s && s->computer_name ? ", computer " : "",
 				       s && s->computer_name ? s->computer_name : "");
@@ -204,10 +206,16 @@ int cmd_diagnose(int argc, char **argv, struct global_opts *g)
 					       "diagnose --help'", argv[optind - 1]);
 		}
 	}
-	if (optind < argc)
-		return cli_usage_error("diagnose takes no arguments ('%s'); see 'winrescue diagnose "
-				       "--help'", argv[optind]);
+	char **only = NULL;
+	size_t nonly = 0;
+	if (optind < argc) {
+		if (cli_disk_filter(&ctx, argv + optind, argc - optind, &only, &nonly))
+			return WR_EXIT_USAGE;
+		ctx.only = only;
+		ctx.nonly = nonly;
+	}
 	inv = probes_scan(&ctx);
+	strv_free(only, nonly);
 	if (inv->error) {
 		fprintf(stderr, "winrescue: %s; is /sys mounted?\n", inv->error);
 		inventory_free(inv);

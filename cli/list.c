@@ -2,6 +2,7 @@
 #include "cli/cli.h"
 #include "cli/output.h"
 #include "probes/inventory.h"
+#include "lib/util.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -20,14 +21,16 @@ int cmd_list(int argc, char **argv, struct global_opts *g)
 	int c, rc = WR_EXIT_OK;
 
 	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "+:jh", opts, NULL)) != -1) {
+	optind = 0;	/* options may follow DISK... */
+	while ((c = getopt_long(argc, argv, ":jh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j': json = true; break;
 		case 'S': g->sysroot = optarg; break;
 		case 'h':
-			printf("Usage: winrescue list [--json] [--sysroot DIR]\n"
-			       "List disks, partitions, their roles and NTFS state; read-only.\n");
+			printf("Usage: winrescue list [--json] [--sysroot DIR] [DISK...]\n"
+			       "List disks, partitions, their roles and NTFS state; read-only.\n"
+			       "DISK... (/dev/sdb, sdb, or disk:N as list numbers them) looks at those\n"
+			       "disks only, numbered as in the full list.\n");
 			return WR_EXIT_OK;
 		case ':':
 			return cli_usage_error("option '%s' needs an argument; see 'winrescue --help'",
@@ -37,12 +40,18 @@ int cmd_list(int argc, char **argv, struct global_opts *g)
 					       argv[optind - 1]);
 		}
 	}
-	if (optind < argc)
-		return cli_usage_error("list takes no arguments ('%s'); see 'winrescue --help'",
-				       argv[optind]);
-
 	struct probe_ctx ctx = { .sysroot = g->sysroot };
+	char **only = NULL;
+	size_t nonly = 0;
+
+	if (optind < argc) {
+		if (cli_disk_filter(&ctx, argv + optind, argc - optind, &only, &nonly))
+			return WR_EXIT_USAGE;
+		ctx.only = only;
+		ctx.nonly = nonly;
+	}
 	struct inventory *inv = probes_scan(&ctx);
+	strv_free(only, nonly);
 
 	if (inv->error) {
 		fprintf(stderr, "winrescue: %s; %s\n", inv->error,

@@ -104,6 +104,7 @@ static void disk_table(FILE *out, const struct inventory *inv, size_t di)
 	table_column(t, C_LABEL, "Label", false, 16);
 	table_column(t, C_ROLE, "Role", false, 0);
 	table_column(t, C_MOUNT, "Mounted", false, 24);
+	table_column_cut_left(t, C_MOUNT);
 	table_column(t, C_FREE, "Free", true, 0);
 	table_column(t, C_STATE, "State", false, 0);
 
@@ -148,6 +149,18 @@ static void disk_table(FILE *out, const struct inventory *inv, size_t di)
 	else if (!d->error)
 		fprintf(out, "  no partitions and no recognised filesystem\n");
 	table_free(t);
+	/* what the column cut short, whole: a path is copied from here */
+	for (size_t i = 0; i <= d->nparts; i++) {
+		const struct volume *v = i < d->nparts ? &d->parts[i].vol : &d->vol;
+		const char *dev = i < d->nparts ? d->parts[i].path : d->path;
+		char *m = mount_words(&v->use);
+		if (m && dev && text_width(m) > 24) {
+			char *line = xasprintf("%s is mounted at %s", dev, m);
+			output_wrapped(out, "  ", line);
+			free(line);
+		}
+		free(m);
+	}
 }
 
 

@@ -51,7 +51,8 @@ int cmd_tui(int argc, char **argv, struct global_opts *g)
 		case 'h':
 			printf("Usage: winrescue [tui] [--ascii] [--color[=auto|always|never]] [--log FILE] "
 			       "[DISK...]\n"
-			       "Disk Management in a terminal; DISK... shows only those disks.\n"
+			       "Disk Management in a terminal; DISK... (/dev/sdb, sdb, disk:N) shows\n"
+			       "only those disks, numbered as 'winrescue list' numbers them.\n"
 			       "Press ? inside for every key.\n");
 			return WR_EXIT_OK;
 		case ':':
@@ -65,16 +66,10 @@ int cmd_tui(int argc, char **argv, struct global_opts *g)
 	if (g->sysroot)
 		return cli_usage_error("the TUI acts on this machine; --sysroot only reads captured "
 				       "trees (use it with list)");
-	for (int i = argc > 1 ? optind : argc; i < argc; i++) {
-		const char *name = argv[i];
-		if (str_starts_with(name, "/dev/"))
-			name += 5;
-		if (!*name || strchr(name, '/')) {
-			strv_free(only, nonly);
-			return cli_usage_error("'%s' is not a disk name (sdb or /dev/sdb)", argv[i]);
-		}
-		strv_add(&only, &nonly, name);
-	}
+	int first = argc > 1 ? optind : argc;
+	struct probe_ctx ctx = { 0 };
+	if (first < argc && cli_disk_filter(&ctx, argv + first, argc - first, &only, &nonly))
+		return WR_EXIT_USAGE;
 	o.only = only;
 	o.nonly = nonly;
 	rc = tui_run(&o);

@@ -14,6 +14,7 @@ struct table {
 	char **headers;
 	bool *right;
 	size_t *maxw;
+	bool *cut_left;		/* cut from the left: the end of a path says most */
 	struct row *rows;
 	size_t nrows;
 };
@@ -26,6 +27,7 @@ struct table *table_new(size_t ncols)
 	t->headers = xcalloc(ncols, sizeof(char *));
 	t->right = xcalloc(ncols, sizeof(bool));
 	t->maxw = xcalloc(ncols, sizeof(size_t));
+	t->cut_left = xcalloc(ncols, sizeof(bool));
 	return t;
 }
 
@@ -71,13 +73,39 @@ char *text_fit(const char *s, size_t maxw)
 	return out;
 }
 
+char *text_fit_left(const char *s, size_t w)
+{
+	size_t width = text_width(s);
+	const char *p = s;
+
+	if (!w || width <= w)
+		return xstrdup(s);
+	/* drop whole characters from the left until what is left fits in w - 1 */
+	while (*p && text_width(p) > w - 1) {
+		p++;
+		while (*p && ((unsigned char)*p & 0xc0) == 0x80)
+			p++;
+	}
+	/* start at a path's component when one is left: "~/Windows", not "~ue/Windows" */
+	const char *slash = strchr(p, '/');
+	if (slash && slash[1])
+		p = slash;
+	return xasprintf("~%s", p);
+}
+
+void table_column_cut_left(struct table *t, size_t col)
+{
+	t->cut_left[col] = true;
+}
+
 void table_cell(struct table *t, size_t col, const char *text)
 {
 	struct row *r = &t->rows[t->nrows - 1];
 	char *safe = sanitize_terminal(text ? text : "-");
 
 	free(r->cells[col]);
-	r->cells[col] = text_fit(safe, t->maxw[col]);
+	r->cells[col] = t->cut_left[col] ? text_fit_left(safe, t->maxw[col])
+					 : text_fit(safe, t->maxw[col]);
 	free(safe);
 }
 
@@ -162,5 +190,6 @@ void table_free(struct table *t)
 	strv_free(t->headers, t->ncols);
 	free(t->right);
 	free(t->maxw);
+	free(t->cut_left);
 	free(t);
 }

@@ -236,6 +236,13 @@ char *probes_disk_name(const struct probe_ctx *ctx, const char *spec, char **err
 /* Build a snapshot. Never NULL except on out-of-memory. */
 struct inventory *probes_scan(const struct probe_ctx *ctx);
 void inventory_free(struct inventory *inv);
+/*
+ * Whether two snapshots show the same disks the same way (numbers, nodes,
+ * serials, tables, partitions, file systems, mounts, NTFS states): a screen
+ * drawn from a and a plan made from b describe the same machine. filtered:
+ * a shows some disks only (DISK...), each of which b must show alike.
+ */
+bool inventory_same(const struct inventory *a, const struct inventory *b, bool filtered);
 
 /*
  * Why the node at path (as stat() found it) is not the kernel's block

@@ -1142,6 +1142,52 @@ struct inventory *probes_scan(const struct probe_ctx *ctx)
 	return inv;
 }
 
+static bool same_str(const char *a, const char *b)
+{
+	return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+static bool same_volume(const struct volume *a, const struct volume *b)
+{
+	if (!same_str(a->fstype, b->fstype) || !same_str(a->label, b->label) ||
+	    !same_str(a->uuid, b->uuid) || a->use.nmountpoints != b->use.nmountpoints ||
+	    !a->ntfs != !b->ntfs)
+		return false;
+	for (size_t i = 0; i < a->use.nmountpoints; i++)
+		if (!same_str(a->use.mountpoints[i], b->use.mountpoints[i]))
+			return false;
+	return !a->ntfs || (a->ntfs->serial == b->ntfs->serial && a->ntfs->dirty == b->ntfs->dirty &&
+			    a->ntfs->hibernated == b->ntfs->hibernated &&
+			    a->ntfs->logfile == b->ntfs->logfile &&
+			    a->ntfs->bootcopies == b->ntfs->bootcopies &&
+			    a->ntfs->mftmirr == b->ntfs->mftmirr);
+}
+
+bool inventory_same(const struct inventory *a, const struct inventory *b, bool filtered)
+{
+	if (!filtered && a->ndisks != b->ndisks)
+		return false;
+	for (size_t i = 0, j = 0; i < a->ndisks; i++) {
+		const struct disk *x = &a->disks[i], *y = NULL;
+		for (; j < b->ndisks && !y; j++)
+			if (same_str(b->disks[j].name, x->name))
+				y = &b->disks[j];
+		if (!y || x->number != y->number || !same_str(x->name, y->name) || x->size != y->size ||
+		    !same_str(x->serial, y->serial) || !same_str(x->pttype, y->pttype) ||
+		    !same_str(x->ptuuid, y->ptuuid) || x->nparts != y->nparts || x->role != y->role ||
+		    !same_volume(&x->vol, &y->vol))
+			return false;
+		for (size_t k = 0; k < x->nparts; k++) {
+			const struct partition *p = &x->parts[k], *q = &y->parts[k];
+			if (!same_str(p->path, q->path) || p->number != q->number ||
+			    p->start != q->start || p->size != q->size || p->role != q->role ||
+			    !same_volume(&p->vol, &q->vol))
+				return false;
+		}
+	}
+	return true;
+}
+
 void inventory_free(struct inventory *inv)
 {
 	if (!inv)

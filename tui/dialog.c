@@ -191,6 +191,10 @@ bool dialog_confirm(struct tui *t, const struct job *job)
 		int rows = 5;
 		char *prompt, *field;
 
+		int on = 0;
+		for (size_t i = 0; i < p->ntargets; i++)
+			on += wrapped_rows(p->targets[i], "On: ");
+		rows += on;
 		for (size_t i = 0; i < p->nsteps; i++)
 			rows += wrapped_rows(p->steps[i], "9. ");
 		for (size_t i = 0; i < p->nwarnings; i++)
@@ -198,7 +202,9 @@ bool dialog_confirm(struct tui *t, const struct job *job)
 		if (p->loss)
 			rows += wrapped_rows(p->loss, "WILL BE LOST: ") + 1;
 		dlg_open(t, &d, rows, title);
-		/* the loss, the prompt and the field always show: the steps give way */
+		/* the target, the loss, the prompt and the field always show: the steps give way */
+		for (size_t i = 0; i < p->ntargets; i++)
+			dlg_wrapped(t, &d, "On: ", p->targets[i], ROLE_HEADER);
 		d.limit = d.h - 1 - 4 - (p->loss ? wrapped_rows(p->loss, "WILL BE LOST: ") + 1 : 0);
 		dlg_line(t, &d, "winrescue will:", ROLE_HEADER);
 		for (size_t i = 0; i < p->nsteps; i++) {
@@ -244,7 +250,11 @@ bool dialog_confirm(struct tui *t, const struct job *job)
 				break;
 			}
 			if (len)
-				complaint = "That is not the name asked for: type it exactly, or Esc to cancel.";
+				complaint = "That is not the name asked for: type it again exactly, or Esc "
+					    "to cancel.";
+			/* a wrong name is cleared: the next try starts from an empty field */
+			len = 0;
+			typed[0] = '\0';
 		} else if (ch == KEY_BACKSPACE || ch == 127 || ch == CTRL('h')) {
 			if (len)
 				typed[--len] = '\0';
@@ -304,10 +314,10 @@ void dialog_progress(void *data, const struct action_progress *p)
 void dialog_result(struct tui *t, const struct job *job)
 {
 	const struct action_result *r = &job->res;
-	const char *title = r->status == ACT_OK ? "Done"
-			    : r->code && strcmp(r->code, "cancelled") == 0 ? "Cancelled"
-			    : r->status == ACT_REFUSED ? "Refused" : "Failed";
-	enum tui_role role = r->status == ACT_OK ? ROLE_NORMAL : ROLE_ERROR;
+	const char *title = job_result_title(job);
+	bool repaired = r->code && strcmp(r->code, "corrected") == 0;
+	enum tui_role role = r->status == ACT_OK || repaired ? ROLE_NORMAL
+			     : r->status == ACT_ERRORS_LEFT ? ROLE_WARN : ROLE_ERROR;
 
 	for (;;) {
 		struct dlg d;

@@ -31,24 +31,7 @@ const char *tui_size_short(unsigned long long bytes, char *buf, size_t len)
 
 char *tui_fit_left(const char *s, size_t w)
 {
-	size_t width = text_width(s);
-	const char *p = s;
-
-	if (width <= w)
-		return xstrdup(s);
-	if (w == 0)
-		return xstrdup("");
-	/* drop whole characters from the left until what is left fits in w - 1 */
-	while (*p && text_width(p) > w - 1) {
-		p++;
-		while (*p && ((unsigned char)*p & 0xc0) == 0x80)
-			p++;
-	}
-	/* start at a path's component when one is left: "~/Windows", not "~ue/Windows" */
-	const char *slash = strchr(p, '/');
-	if (slash && slash[1])
-		p = slash;
-	return xasprintf("~%s", p);
+	return text_fit_left(s, w);
 }
 
 static void duration(double s, char *buf, size_t len)

@@ -372,6 +372,20 @@ void page_details(struct tui *t)
 	free(title);
 }
 
+/* A key and what it does, the text wrapped under itself: the key column stays clear. */
+static void add_key(struct page *p, const char *keys, const char *what)
+{
+	char **l;
+	int col = 2 + 24 + 1;
+	size_t n = term_wrap(what, COLS - 2 - col > 20 ? COLS - 2 - col : 20, &l);
+
+	for (size_t i = 0; i < n; i++)
+		add(p, "  %-24s %s", i ? "" : keys, l[i]);
+	if (!n)
+		add(p, "  %s", keys);
+	strv_free(l, n);
+}
+
 void page_help(struct tui *t)
 {
 	struct page p = { 0 };
@@ -380,14 +394,17 @@ void page_help(struct tui *t)
 	    WINRESCUE_VERSION);
 	add(&p, "%s", "");
 	add(&p, "Keys");
-	for (size_t i = 0; actions[i]; i++)
-		add(&p, "  %-24c %s of the selection (the scripted form: winrescue %s)",
-		    actions[i]->key, actions[i]->label, actions[i]->name);
+	for (size_t i = 0; actions[i]; i++) {
+		char key[2] = { (char)actions[i]->key, 0 };
+		char *what = xasprintf("%s the selection (the scripted form: winrescue %s)",
+				       actions[i]->label, actions[i]->name);
+		add_key(&p, key, what);
+		free(what);
+	}
 	for (const struct tui_binding *b = tui_bindings; b->keys; b++)
-		add(&p, "  %-24s %s", b->keys, b->help);
-	add(&p, "  %-24s %s", "U (on the log page)", "undo a fix of this session, from its undo file");
-	add(&p, "  %-24s %s", "F (on the boot page)", "fix-boot: put back the disk identity the BCD "
-	    "expects");
+		add_key(&p, b->keys, b->help);
+	add_key(&p, "U (on the log page)", "undo a fix of this session, from its undo file");
+	add_key(&p, "F (on the boot page)", "fix-boot: put back the disk identity the BCD expects");
 	add(&p, "%s", "");
 	add(&p, "Markers");
 	add(&p, "  >          the selection (both panes)");
@@ -395,9 +412,10 @@ void page_help(struct tui *t)
 	add(&p, "  [SYSTEM]   a disk with a Windows installation: the patient");
 	add(&p, "  [DATA]     a disk with Windows-readable volumes but no Windows");
 	add(&p, "  [SAME ID]  a disk with another disk's MBR signature or GPT GUID (a clone)");
-	add(&p, "  Online     a disk with a volume mounted; Offline: none mounted (as in");
-	add(&p, "             Disk Management, where Online gives the volumes drive letters)");
-	add(&p, "  +          more states than the column shows (Hibernated+ = Hibernated, Dirty)");
+	add(&p, "  mounted    a disk with a volume mounted here; not mounted: none is (the disk");
+	add(&p, "             itself is fine either way)");
+	add(&p, "  +          more states than the column shows (hibernated+ = hibernated, dirty)");
+	add(&p, "  no problem seen   the quick look found nothing; only c (check) reads all of it");
 	add(&p, "  ~          cut short; the details (Enter) and the row above the keys show all");
 	add(&p, "%s", "");
 	add(&p, "Anything that writes asks for the device name to be typed first.");

@@ -111,6 +111,14 @@ static void run_job(struct tui *t, const struct action *act, struct job *job)
 		reprobe(t);
 		return;
 	}
+	/* the screen and the plan must show the same machine before anything is confirmed */
+	if (job->plan.confirm && !inventory_same(t->inv, job->inv, t->probe.only != NULL)) {
+		reprobe(t);
+		dialog_message(t, "The disks changed", "The disks changed since this screen was "
+			       "drawn (a disk attached or detached, a volume mounted or changed): the "
+			       "screen now shows them as they are. Check the plan's disk, device and "
+			       "serial against it before typing the name.", ROLE_WARN);
+	}
 	if (job->plan.confirm && !dialog_confirm(t, job)) {
 		set_message(t, "Cancelled: nothing was done.");
 		job_free(job);
