@@ -59,14 +59,14 @@ const struct tui_binding tui_bindings[] = {
 	{ REQ_PAGE_DOWN, "PgDn, Ctrl-F", "a page down (in pages: scroll)" },
 	{ REQ_PAGE_UP, "PgUp, Ctrl-B", "a page up" },
 	{ REQ_DETAILS, "Enter, d, F3", "details: every field and finding of the selection" },
-	{ REQ_MENU, "a, Space, F2", "actions on the selection (those that do not apply say why)" },
+	{ REQ_MENU, "a, Space, F2", "actions on the selection; the others say why not" },
 	{ REQ_LOG, "l, F4", "log: everything done since start (the audit log)" },
-	{ REQ_BOOT, "b, F6", "boot diagnosis: why Windows would not start (F there: fix-boot)" },
+	{ REQ_BOOT, "b, F6", "boot diagnosis: why Windows would not start" },
 	{ REQ_REFRESH, "r, F5", "read the disks again" },
 	{ REQ_HELP, "?, h, F1", "this help" },
 	{ REQ_REDRAW, "Ctrl-L", "repaint the screen (after kernel messages scribbled on it)" },
 	{ REQ_BACK, "Esc, q, Backspace", "close a page or dialog" },
-	{ REQ_QUIT, "q, Ctrl-C, F10", "quit (asks first while volumes it mounted are mounted)" },
+	{ REQ_QUIT, "q, Ctrl-C, F10", "quit (asks first while its mounts are mounted)" },
 	{ REQ_NONE, NULL, NULL },
 };
 

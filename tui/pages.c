@@ -390,21 +390,19 @@ void page_help(struct tui *t)
 {
 	struct page p = { 0 };
 
-	add(&p, "winrescue %s: Disk Management for a Windows disk attached to a rescue system",
-	    WINRESCUE_VERSION);
+	add(&p, "winrescue %s: Disk Management on a rescue system", WINRESCUE_VERSION);
 	add(&p, "%s", "");
 	add(&p, "Keys");
 	for (size_t i = 0; actions[i]; i++) {
 		char key[2] = { (char)actions[i]->key, 0 };
-		char *what = xasprintf("%s the selection (the scripted form: winrescue %s)",
-				       actions[i]->label, actions[i]->name);
+		char *what = xasprintf("%s (winrescue %s)", actions[i]->label, actions[i]->name);
 		add_key(&p, key, what);
 		free(what);
 	}
 	for (const struct tui_binding *b = tui_bindings; b->keys; b++)
 		add_key(&p, b->keys, b->help);
 	add_key(&p, "U (on the log page)", "undo a fix of this session, from its undo file");
-	add_key(&p, "F (on the boot page)", "fix-boot: put back the disk identity the BCD expects");
+	add_key(&p, "F (on the boot page)", "fix-boot: the disk identity the BCD expects");
 	add(&p, "%s", "");
 	add(&p, "Markers");
 	add(&p, "  >          the selection (both panes)");

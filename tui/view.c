@@ -160,9 +160,11 @@ struct layout {
 
 /*
  * Column widths for this width: at 80 columns Layout and Type (always
- * "Simple" and "Basic" on the disks a rescue meets) make room for the rest;
- * Volume, Status and Mounted share what is left. Mounted is cut from the
- * left (the end of a path says most); the status row shows it whole.
+ * "Simple" and "Basic" on the disks a rescue meets) and %Free (Free says
+ * it) make room for the rest; Volume, Status and Mounted share what is
+ * left, Status the most: its words ("no errors (checked)", "primary boot
+ * sector damaged") are the verdict. Mounted is cut from the left (the end
+ * of a path says most); the status row shows both whole.
  */
 static void upper_layout(struct layout *l)
 {
@@ -174,14 +176,16 @@ static void upper_layout(struct layout *l)
 		l->w[c] = fixed[c];
 	if (COLS < 110)
 		l->w[COL_LAYOUT] = l->w[COL_TYPE] = 0;
+	if (COLS < 100)
+		l->w[COL_PCT] = 0;
 	for (int c = 0; c < NCOL; c++)
 		if (l->w[c]) {
 			used += l->w[c];
 			cols++;
 		}
 	int rest = COLS - 2 - used - (cols + 3 - 1);
-	l->w[COL_VOL] = rest * 45 / 100;
-	l->w[COL_STATUS] = rest * 30 / 100;
+	l->w[COL_VOL] = rest * 38 / 100;
+	l->w[COL_STATUS] = rest * 46 / 100;
 	l->w[COL_MOUNT] = rest - l->w[COL_VOL] - l->w[COL_STATUS];
 	for (int c = 0; c < NCOL; c++) {
 		l->x[c] = x;
@@ -249,10 +253,12 @@ static void upper_row(struct tui *t, const struct layout *l, int y, size_t i)
 			  tui_size_short(vol->ntfs->free, freeb, sizeof(freeb)));
 		snprintf(pct, sizeof(pct), "%u%%",
 			 (unsigned)(vol->ntfs->free * 100 / vol->ntfs->total));
-		put_right(t, y, l->x[COL_PCT], l->w[COL_PCT], pct);
+		if (l->w[COL_PCT])
+			put_right(t, y, l->x[COL_PCT], l->w[COL_PCT], pct);
 	} else {
 		put_right(t, y, l->x[COL_FREE], l->w[COL_FREE], "-");
-		put_right(t, y, l->x[COL_PCT], l->w[COL_PCT], "-");
+		if (l->w[COL_PCT])
+			put_right(t, y, l->x[COL_PCT], l->w[COL_PCT], "-");
 	}
 	term_put(t, y, l->x[COL_ROLE], l->w[COL_ROLE], role_words(v),
 		 v->disk->role == DISK_ROLE_RESCUE ? ROLE_RESCUE : ROLE_NORMAL);
@@ -469,15 +475,16 @@ static void status_row(struct tui *t, int y)
 	label = vol_label(v);
 	status = view_verdict(t, t->sel)->state;
 	size_human(v->part ? v->part->size : v->disk->size, size, sizeof(size));
-	/* where it is mounted first: the path is what the person needs next */
+	/* where it is mounted first (the path is what the person needs next), then
+	 * the verdict's words whole (the Status column may cut them), then the rest */
 	const struct usage *u = &v->vol->use;
-	char *where = u->nmountpoints ? xasprintf("Mounted %s at %s |",
+	char *where = u->nmountpoints ? xasprintf("Mounted %s at %s | ",
 						  u->mounted_rw ? "read-write" : "read-only",
 						  u->mountpoints[0])
-				      : xstrdup("Not mounted:");
-	line = xasprintf("%s %s%s%s%s %s %s, %s%s", where, v->path ? v->path : vol_name(v),
+				      : xstrdup("");
+	line = xasprintf("%s%s | %s%s%s%s %s %s%s%s", where, status, v->path ? v->path : vol_name(v),
 			 label ? " \"" : "", label ? label : "", label ? "\"" : "", fs_words(v->vol),
-			 size, status,
+			 size, u->nmountpoints ? "" : ", not mounted",
 			 v->disk->role == DISK_ROLE_RESCUE ? " (rescue system: hands off)" : "");
 	free(where);
 	term_put(t, y, 0, COLS, line, ROLE_NORMAL);

@@ -131,7 +131,7 @@ _wd_tui() {
 	tui_settle "$VM_NAME"
 	s=$(tui_screen "$VM_NAME")
 	expect_match "$term: 80x24: the title on line 1, to column 80" '^ winrescue .* q:quit$' "$(sed -n 1p <<<"$s")"
-	expect_match "$term: 80x24: the keys on line 24" 'm:Online .* q:Quit' "$(sed -n 24p <<<"$s")"
+	expect_match "$term: 80x24: the keys on line 24" 'm:Mount .* q:Quit' "$(sed -n 24p <<<"$s")"
 	expect_match "$term: vda marked [RESCUE]" 'vda rescue-root .*\[RESCUE\] /' "$s"
 	expect_match "$term: Disk 1 (vdb) marked [SYSTEM]" 'Disk 1 .*\[SYSTEM\] +vdb' "$s"
 	expect_match "$term: Disk 2 (vdc) marked [SYSTEM]" 'Disk 2 .*\[SYSTEM\] +vdc' "$s"
