@@ -12,6 +12,7 @@
 #include <sys/stat.h>	/* before any ntfs-3g header */
 
 #include "actions/mount.h"
+#include "actions/verdict.h"
 #include "lib/ntfslog.h"
 #include "lib/util.h"
 
@@ -59,9 +60,21 @@ static bool fs_is(const struct volume *v, const char *t)
 	return v->fstype && strcmp(v->fstype, t) == 0;
 }
 
+/* The volume's next step, as every view words it (verdict.h). */
+static char *verdict_next(const struct inventory *inv, const struct vol_ref *v, const char *fallback)
+{
+	struct verdict vd;
+	char *next;
+
+	verdict_of(inv, v, NULL, &vd);
+	next = xstrdup(vd.next ? vd.next : fallback);
+	verdict_free(&vd);
+	return next;
+}
+
 /* The read-write rules of NTFS: Windows' state must allow writing. */
-static bool ntfs_rw_refused(const struct vol_ref *v, const struct action_opts *o,
-			    struct refusal *r)
+static bool ntfs_rw_refused(const struct inventory *inv, const struct vol_ref *v,
+			    const struct action_opts *o, struct refusal *r)
 {
 	const struct ntfs_state *n = v->vol->ntfs;
 	const char *dev = v->path;
@@ -77,8 +90,8 @@ static bool ntfs_rw_refused(const struct vol_ref *v, const struct action_opts *o
 					: n->mftmirr_ok == TRI_NO ? "$MFTMirr does not match $MFT"
 					: n->mftmirr_ok == TRI_UNKNOWN ? "$MFTMirr cannot be compared with $MFT"
 								       : "its boot sectors differ"),
-			      xstrdup("Mount it read-only (the default) to copy the data off; "
-				      "repair it with chkdsk /f in Windows first."));
+			      verdict_next(inv, v, "Mount it read-only (the default) to copy the "
+					   "data off."));
 	if (n->hibernated == TRI_YES && !o->discard_hibernation)
 		return refuse(r, ACT_REFUSED, "hibernated",
 			      xasprintf("Refused: Windows on %s is hibernated (hiberfil.sys holds a "
@@ -116,7 +129,8 @@ static bool ntfs_rw_refused(const struct vol_ref *v, const struct action_opts *o
 	return false;
 }
 
-bool mount_refused(const struct vol_ref *v, const struct action_opts *o, struct refusal *r)
+bool mount_refused(const struct inventory *inv, const struct vol_ref *v, const struct action_opts *o,
+		   struct refusal *r)
 {
 	const struct volume *vol = v->vol;
 	const char *dev = v->path;
@@ -182,7 +196,13 @@ bool mount_refused(const struct vol_ref *v, const struct action_opts *o, struct 
 					fs_is(vol, "swap") ? "swap space" : "no file system",
 					vol->fstype ? vol->fstype : "unknown"),
 			      xstrdup("Nothing to mount there; 'winrescue list' shows the volumes."));
-	if ((o->rw || o->discard_hibernation) && vol->ntfs && ntfs_rw_refused(v, o, r))
+	/* ntfs-3g and ntfs3 read only the primary boot sector: a mount would fail */
+	if (vol->ntfs && vol->ntfs->bootcopies == NTFS_BOOT_PRIMARY_BAD)
+		return refuse(r, ACT_FAILED, "damaged",
+			      xasprintf("%s cannot be mounted: its primary boot sector is damaged, "
+					"and no NTFS driver reads the intact backup.", dev),
+			      verdict_next(inv, v, "winrescue fix repairs it from the backup."));
+	if ((o->rw || o->discard_hibernation) && vol->ntfs && ntfs_rw_refused(inv, v, o, r))
 		return true;
 	return false;
 }
@@ -499,8 +519,7 @@ static char *mount_applies(const struct vol_ref *v, const struct inventory *inv,
 	struct refusal r;
 	char *why;
 
-	(void)inv;
-	if (!mount_refused(v, o, &r)) {
+	if (!mount_refused(inv, v, o, &r)) {
 		if (o->discard_hibernation && (!n || (n->hibernated != TRI_YES &&
 						      n->logfile != NTFS_LOGFILE_FAST_RESTART)))
 			return xasprintf("%s holds no hibernated or Fast Startup session to discard.",
@@ -580,7 +599,7 @@ static int mount_preflight(struct job *job)
 	job->priv = mp;
 	if (job->opts.discard_hibernation)
 		job->opts.rw = true;
-	if (mount_refused(v, &job->opts, &r))
+	if (mount_refused(job->inv, v, &job->opts, &r))
 		return refused_result(job, &r);
 	if (stat(v->path, &st) < 0) {
 		char *next = xasprintf("Run 'partx -a %s' so that the kernel makes its node.",
@@ -689,10 +708,14 @@ static int do_mount(struct job *job, const struct vol_ref *v, struct mount_priv 
 					  "%s cannot be started: %s.", mp->ntfs_3g, strerror(-st));
 		if (st != 0) {
 			const char *why = ntfs_3g_reason(st);
-			return job_result(job, ACT_FAILED, "mount-failed",
-					  "Nothing was mounted; 'winrescue list' shows the volume's "
-					  "state.", "ntfs-3g could not mount %s: %s.", v->path,
-					  why ? why : "see tool_message in --json");
+			/* what to do instead is the volume's next step, as list says it */
+			char *next = verdict_next(job->inv, v, "Nothing was mounted; 'winrescue list' "
+						  "shows the volume's state.");
+			int rc = job_result(job, ACT_FAILED, "mount-failed", next,
+					    "ntfs-3g could not mount %s: %s.", v->path,
+					    why ? why : "see tool_message in --json");
+			free(next);
+			return rc;
 		}
 		return ACT_OK;
 	}

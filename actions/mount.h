@@ -20,12 +20,14 @@ void refusal_free(struct refusal *r);
 /*
  * Whether v may be mounted as o asks: false, or true with the
  * refusal in *r. The rescue disk, a volume already in use, BitLocker,
- * no file system; for read-write also hibernation, Fast Startup, an
+ * no file system, an NTFS volume no driver opens (its primary boot sector
+ * damaged); for read-write also hibernation, Fast Startup, an
  * unclean or unreadable journal, damage (or a $MFTMirr that could not be
  * compared), unless o->discard_hibernation
  * accepts losing a hibernated or Fast Startup session.
  */
-bool mount_refused(const struct vol_ref *v, const struct action_opts *o, struct refusal *r);
+bool mount_refused(const struct inventory *inv, const struct vol_ref *v, const struct action_opts *o,
+		   struct refusal *r);
 
 enum mount_driver {
 	DRV_NONE = 0,	/* nothing can mount it here: why in why_none */
