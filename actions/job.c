@@ -500,7 +500,7 @@ const char *job_result_title(const struct job *job)
 	if (strcmp(code, "nothing-to-fix") == 0)
 		return r->status == ACT_OK ? "Nothing to repair" : "Nothing fix can repair";
 	if (r->status == ACT_ERRORS_LEFT)
-		return job->act == &action_fix ? "Repaired, errors remain" : "Errors found";
+		return job->act == &action_fix ? "Errors remain" : "Errors found";
 	if (r->status == ACT_OPERATIONAL)
 		return "Could not be done";
 	if (r->status == ACT_USAGE)
