@@ -198,7 +198,8 @@ static char *step_for(const struct vctx *c, const struct problem *p, char **cmd)
 
 	*cmd = NULL;
 	if (c->rescue)
-		return NULL;	/* hands off: the rescue system's own */
+		return xstrdup("Nothing to do: it is the rescue system's own disk, which winrescue "
+			       "never changes.");
 	if (!c->v->path && p->remedy != RM_OWN && p->remedy != RM_ATTACH)
 		return xasprintf("The kernel has no device node for it: run 'partx -a %s', then look "
 				 "again.", c->v->disk->path);
@@ -494,12 +495,18 @@ static void check_problems(struct vctx *c)
 static void other_problems(struct vctx *c)
 {
 	const struct volume *v = c->v->vol;
-	const char *error = c->v->part ? c->v->part->error : NULL;
+	/* a disk without partitions is its own volume: its probe error is the volume's */
+	const char *error = c->v->part ? c->v->part->error : c->v->disk->error;
 
-	if (error)
+	if (error && c->v->part)
 		add_problem(c, RM_OWN, SEV_ERROR, true, "probe-error", "unreadable",
 			    "Check the disk in the provider's console; the other disks are listed.", NULL,
 			    "%s could not be probed: %s.", c->dev, error);
+	else if (error)
+		add_problem(c, RM_OWN, c->rescue ? SEV_INFO : SEV_ERROR, true, "probe-error",
+			    "unreadable", "Check the disk in the provider's console; the other disks "
+			    "are listed.", NULL, "Disk %zu (%s) could not be probed: %s.",
+			    c->v->disk->number, c->v->disk->path, error);
 	else if (v->fs_error)
 		add_problem(c, RM_OWN, SEV_WARNING, false, "probe-error", "unknown content",
 			    "Run 'blkid -p' on it for the details; nothing was written.", NULL,
@@ -564,7 +571,7 @@ void verdict_of(const struct inventory *inv, const struct vol_ref *v, const stru
 	out->checked = chk != NULL;
 
 	other_problems(&c);
-	if (c.n && !(v->part && v->part->error))
+	if (c.n && !(v->part ? v->part->error : v->disk->error))
 		ntfs_problems(&c);
 	check_problems(&c);
 
@@ -597,7 +604,7 @@ void verdict_of(const struct inventory *inv, const struct vol_ref *v, const stru
 
 	first = first_problem(&c);
 	if (first) {
-		out->next = step_for(&c, first, &cmd);
+		out->next = c.rescue ? NULL : step_for(&c, first, &cmd);	/* hands off */
 		out->command = cmd;
 		out->summary = xasprintf("%s%s", first->message,
 					 chk || !c.n || !first->damage ? "" : " (seen by the quick look; "

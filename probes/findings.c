@@ -66,8 +66,9 @@ void findings_build(struct inventory *inv)
 	for (size_t i = 0; i < inv->ndisks; i++) {
 		struct disk *d = &inv->disks[i];
 
-		/* an unreadable rescue disk is not in the way: say so quietly */
-		if (d->error)
+		/* an unreadable rescue disk is not in the way: say so quietly; a disk
+		 * without partitions is its own volume, whose verdict says it */
+		if (d->error && d->nparts)
 			findings_add(inv, d->role == DISK_ROLE_RESCUE ? SEV_INFO : SEV_ERROR,
 				     "probe-error", d->path,
 				     "Check the disk in the provider's console; the other disks are listed.",

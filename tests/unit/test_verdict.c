@@ -237,7 +237,7 @@ static void test_hands_off_and_others(void **state)
 	judge(&f, NULL);
 	assert_string_equal(f.vd.state, "dirty");
 	assert_null(f.vd.next);		/* the rescue system's own: no step */
-	assert_null(f.vd.findings[0].action);
+	assert_true(has(f.vd.findings[0].action, "rescue system's own disk"));
 
 	setup(&f);
 	f.part.vol.fstype = "BitLocker";
@@ -261,6 +261,30 @@ static void test_hands_off_and_others(void **state)
 	verdict_free(&f.vd);
 }
 
+/* fsck's 1 is "corrected": a title says what happened, not the exit status */
+static void test_titles(void **state)
+{
+	struct job j = { .act = &action_fix };
+
+	(void)state;
+	j.res = (struct action_result){ .status = ACT_CORRECTED, .code = "corrected" };
+	assert_string_equal(job_result_title(&j), "Repaired");
+	j.res = (struct action_result){ .status = ACT_ERRORS_LEFT, .code = "errors-left" };
+	assert_string_equal(job_result_title(&j), "Errors remain");
+	j.res = (struct action_result){ .status = ACT_OK, .code = "nothing-to-fix" };
+	assert_string_equal(job_result_title(&j), "Nothing to repair");
+	j.res = (struct action_result){ .status = ACT_REFUSED, .code = "cancelled" };
+	assert_string_equal(job_result_title(&j), "Cancelled");
+	j.res = (struct action_result){ .status = ACT_REFUSED, .code = "hibernated" };
+	assert_string_equal(job_result_title(&j), "Refused");
+	j.act = &action_mount;
+	j.res = (struct action_result){ .status = ACT_FAILED, .code = "mount-failed" };
+	assert_string_equal(job_result_title(&j), "Failed");
+	j.act = &action_undo;
+	j.res = (struct action_result){ .status = ACT_OK, .code = "restored" };
+	assert_string_equal(job_result_title(&j), "Restored");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -271,6 +295,7 @@ int main(void)
 		cmocka_unit_test(test_checked),
 		cmocka_unit_test(test_hive),
 		cmocka_unit_test(test_hands_off_and_others),
+		cmocka_unit_test(test_titles),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
