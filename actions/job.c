@@ -234,6 +234,7 @@ static int resolve_image(struct job *job, const char *spec)
 				  "%s cannot be read: %s.", spec, strerror(e));
 	}
 	d = job->image = xcalloc(1, sizeof(*d));
+	d->number = SIZE_MAX;	/* a file, not a disk of this machine: no Disk N */
 	d->path = real;
 	d->name = xstrdup(basename(real));
 	d->size = (uint64_t)st.st_size;

@@ -90,8 +90,8 @@ char *target_identity(const struct vol_ref *v)
 	size_human(d->size, ds, sizeof(ds));
 	what = xasprintf("%s%s%s%s%s%s", vs, fs ? " " : "", fs ? fs : "", label ? " \"" : "",
 			 label ? label : "", label ? "\"" : "");
-	if (d->loop_backing && !d->nparts && !v->part && d->number == SIZE_MAX)
-		s = xasprintf("image %s: %s", d->path, what);
+	if (d->number == SIZE_MAX)
+		s = xasprintf("the image file %s: %s", d->path, what);
 	else if (v->part)
 		s = xasprintf("Disk %zu partition %zu: %s, %s, on %s (%s%s, %s)", d->number,
 			      v->part->number, v->path ? v->path : "no device node", what, d->path,
