@@ -108,7 +108,7 @@ expect_eq "(a) the product name from the SOFTWARE hive" "Windows Server 2019 Dat
 	"$(jq -r --arg d "$UP3" '.windows[] | select(.device == $d) | "\(.product_name) \(.build)"' "$T/d.json")"
 expect_eq "(a) no bcd finding about the ESP" 0 "$(n_found bcd-device-mismatch "$UP1")"
 expect_match "(a) the text verdict" "nothing found that would stop Windows" "$(cat "$T/d.txt")"
-expect_eq "(a) schema 1.5" "1.5" "$(jq -r '.schema.version | map(tostring) | join(".")' "$T/d.json")"
+expect_eq "(a) schema 1.6" "1.6" "$(jq -r '.schema.version | map(tostring) | join(".")' "$T/d.json")"
 
 "$WR_BIN" list --json >"$T/list.json" 2>/dev/null
 expect_eq "(a) list: the ESP's bcd_store (file, 17 entries)" "\\EFI\\Microsoft\\Boot\\BCD 17" \
