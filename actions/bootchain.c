@@ -303,6 +303,8 @@ static void bios_chain(const struct inventory *inv, struct diagnosis *dg, size_t
 
 	if (!sys)
 		sys = system_partition(d);
+	if (!sys)
+		return;	/* no bootmgr to start on this disk: bcd-missing says what is wrong */
 	check_code(inv, dg, di);
 	if (!d->mbr.signature && d->mbr.read)
 		return;	/* a table read without its signature: not a BIOS disk after all */

@@ -241,7 +241,7 @@ make_bios_disk "$T/bios2.img" 0x600dd15c bcd || wr_bail "make_bios_disk 2"
 dd if=/dev/zero of="$T/bios2.img" bs=440 count=1 conv=notrunc status=none
 wr_attach_to B2 "$T/bios2.img" || wr_bail "attach 2"
 S2=$(sha "$T/bios2.img")
-fixboot --yes
+fixboot --dry-run	# no DISK: whatever else is attached, nothing may be written
 expect_eq "(d) two disks to mend, none named: usage (16, several-disks)" "16 several-disks" \
 	"$RC $(jq -r .code "$T/out.json")"
 expect_eq "(d) ... nothing written to either" "$SZ $S2" "$(sha "$T/bios.img") $(sha "$T/bios2.img")"
