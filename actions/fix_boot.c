@@ -172,8 +172,6 @@ static int fix_boot_resolve(struct job *job, const char *spec)
 		const struct diag_repair *r = &f->diag.rep[i];
 		doable += !r->refused || (job->opts.rewrite_bcd && r->collision);
 	}
-	/* without DISK, identities first (as before chains were mended): one thing per run */
-	size_t identities = doable;
 	for (size_t i = 0; !job->opts.rewrite_bcd && i < f->diag.nchain; i++)
 		doable += chain_doable(&f->diag.chain[i], &job->opts);
 	for (size_t i = 0; i < f->diag.nrep; i++) {
@@ -206,7 +204,7 @@ static int fix_boot_resolve(struct job *job, const char *spec)
 		}
 		add_target(job, &v, r, NULL);
 	}
-	if (job->opts.rewrite_bcd || (!only.disk && identities))
+	if (job->opts.rewrite_bcd)
 		return ACT_OK;
 	/* the BIOS boot chains, on disks without an identity to put back first */
 	for (size_t i = 0; i < f->diag.nchain; i++) {
