@@ -92,8 +92,17 @@ next_of() {
 sha() { wr_sha "$1"; }
 code_of() { "$WR_BIN" list --json 2>/dev/null | jq -r --arg d "$1" '.disks[] | select(.path == $d) | .mbr.boot_code'; }
 flush() { sync; blockdev --flushbufs "$1" 2>/dev/null; }
-# put bytes (printf format) at OFFSET of DEV
-poke() { printf "$3" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none && flush "$1"; }
+# put bytes (printf format) at OFFSET of DEV (a block device: never a file made in /dev)
+poke() {
+	[ -b "$1" ] || { nok "$1 is not a block device"; return 1; }
+	printf "$3" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none && flush "$1"
+}
+# the partition nodes of $B, made again where a table re-read or partx -d dropped them
+nodes() {
+	[ -b "$P1" ] && [ -b "$P2" ] && return 0
+	partx -a "$B" >/dev/null 2>&1
+	_wrd_part "$B" 1 >/dev/null && _wrd_part "$B" 2 >/dev/null
+}
 
 make_bios_disk "$T/bios.img" 0x0b0c4a1e bcd || wr_bail "make_bios_disk"
 wr_attach_to B "$T/bios.img" || wr_bail "attach"
@@ -163,14 +172,15 @@ damage() {
 	fixboot "$B" --yes
 	expect_eq "($name) fix-boot --yes: exit 0, fixed" "0 fixed" "$RC $(jq -r .code "$T/out.json")"
 	undo_file=$(jq -r '.undo_file // empty' "$T/out.json")
-	[ -b "$P1" ] || partx -a "$B" >/dev/null 2>&1
+	nodes
 	expect_eq "($name) the image is byte for byte as before the damage (sha256)" "$S0" "$(sha "$T/bios.img")"
 	diagnose
 	expect_eq "($name) diagnose after: exit 0, nothing about the chain" "0 " "$RC $(codes "$B")"
 	undo "$undo_file" --yes
 	expect_eq "($name) undo: exit 0, the damaged image byte for byte" "0 $sd" "$RC $(sha "$T/bios.img")"
+	nodes
 	fixboot "$B" --yes
-	[ -b "$P1" ] || partx -a "$B" >/dev/null 2>&1
+	nodes
 	expect_eq "($name) mended again" "0 $S0" "$RC $(sha "$T/bios.img")"
 }
 
@@ -190,10 +200,10 @@ poke "$B" 510 '\x00\x00'
 partx -d "$B" >/dev/null 2>&1	# as at the next start: no table read, no partitions
 damage signature mbr-signature-missing 4 blocks-boot
 
-sfdisk -q -A "$B" - >/dev/null 2>&1; partx -a "$B" >/dev/null 2>&1
+sfdisk -q -A "$B" - >/dev/null 2>&1; nodes
 damage no-active no-active-partition 4 blocks-boot
 
-sfdisk -q -A "$B" 2 >/dev/null 2>&1; partx -a "$B" >/dev/null 2>&1
+sfdisk -q -A "$B" 2 >/dev/null 2>&1; nodes
 damage active-on-C active-without-bootmgr 4 blocks-boot
 
 poke "$P1" 28 '\x00\x10\x00\x00'	# hidden sectors 4096, the partition starts at 2048
