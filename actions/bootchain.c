@@ -74,13 +74,25 @@ static size_t nactive(const struct disk *d)
 	return n;
 }
 
+/* The active partition of d when its NTFS primary boot sector is damaged and the backup intact. */
+static const struct partition *active_unreadable(const struct disk *d)
+{
+	for (size_t k = 0; k < d->nparts; k++) {
+		const struct ntfs_state *n = d->parts[k].vol.ntfs;
+		if (d->parts[k].bootable && n && !n->bs_primary_valid && n->bs_backup_valid)
+			return &d->parts[k];
+	}
+	return NULL;
+}
+
 bool bootchain_says_no_store(const struct inventory *inv, size_t di)
 {
 	const struct disk *d = &inv->disks[di];
 
 	if (is_gpt(d))
 		return !esp_of(d);
-	return is_dos(d) && !esp_of(d) && !nactive(d) && system_partition(d);
+	return is_dos(d) && !esp_of(d) &&
+	       ((!nactive(d) && system_partition(d)) || active_unreadable(d));
 }
 
 /* d's repairs, made on first use. */
@@ -303,6 +315,11 @@ static void bios_chain(const struct inventory *inv, struct diagnosis *dg, size_t
 
 	if (!sys)
 		sys = system_partition(d);
+	if (!sys && (act = active_unreadable(d))) {
+		/* System Reserved's primary boot sector damaged: nothing on it can be read */
+		check_volume(inv, dg, di, act, true);
+		return;
+	}
 	if (!sys)
 		return;	/* no bootmgr to start on this disk: bcd-missing says what is wrong */
 	check_code(inv, dg, di);

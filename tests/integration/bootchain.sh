@@ -23,7 +23,9 @@
 #       system's disk, two disks to mend at once; nothing written;
 #   (e) QEMU (TCG, SeaBIOS, no rescue system) boots the image: with the MBR
 #       code zeroed, System Reserved's test boot sector (it writes a word to
-#       COM1) never runs; after fix-boot it does.
+#       COM1) never runs; after fix-boot it does;
+#   (f) System Reserved's primary boot sector zeroed: named, with winrescue
+#       fix as the next step (not bcd-missing), and mended by it.
 # Needs root, loop devices, FUSE, mtools, QEMU, syslinux-common, grub-pc-bin.
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -313,5 +315,21 @@ sync
 expect_match "(e) QEMU: after fix-boot the MBR code starts System Reserved's boot sector" "$WORD" \
 	"$(boot "$T/bios.img" after)"
 expect_eq "(e) no error on stderr" "" "$(cat "$T/err.txt")"
+
+# ------------------- (f) System Reserved's primary boot sector zeroed
+# nothing on it can be read (no bootmgr, no store seen): the damaged copy is
+# named, with winrescue fix (which writes the intact backup over it), not
+# bcd-missing's "rebuild from Windows RE"
+nodes
+dd if=/dev/zero of="$P1" bs=512 count=1 conv=notrunc status=none && flush "$P1"
+diagnose
+expect_eq "(f) a zeroed primary boot sector on the active partition: ntfs-bootsector-mismatch, blocks-boot" \
+	"4 ntfs-bootsector-mismatch blocks-boot" "$RC $(codes "$B") $(weight ntfs-bootsector-mismatch)"
+expect_match "(f) its next step is winrescue fix on it" "^'winrescue fix $P1'" "$(next_of ntfs-bootsector-mismatch)"
+expect_eq "(f) no bcd-missing beside it" 0 \
+	"$(jq --arg d "$P2" '[.findings[] | select(.code == "bcd-missing" and .device == $d)] | length' "$T/d.json")"
+timeout 120 "$WR_BIN" fix "$P1" --yes --clear-dirty >/dev/null 2>&1 </dev/null
+diagnose
+expect_eq "(f) after winrescue fix: nothing about the chain" "0 " "$RC $(codes "$B")"
 
 wr_finish
