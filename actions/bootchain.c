@@ -232,17 +232,13 @@ static void check_active(const struct inventory *inv, struct diagnosis *dg, size
 				   "(bcdboot C:\\Windows /f BIOS).");
 	if (fix)
 		chain_for(dg, inv, di)->active = sys->number;
-	if (n > 1 && !wrong)
-		found(dg, DIAG_BLOCKS, "active-without-bootmgr", wdev, next, fix,
-		      xasprintf("%zu partitions of Disk %zu (%s) are marked active: the boot code "
-				"stops (\"Invalid partition table\").", n, di, d->path));
-	else
-		found(dg, DIAG_BLOCKS, "active-without-bootmgr", wdev, next, fix,
-		      xasprintf("%s%s is marked active on Disk %zu (%s), but it holds no bootmgr: the "
-				"BIOS starts it and stops (\"BOOTMGR is missing\" or \"A disk read "
-				"error occurred\").%s%s%s", wdev, n > 1 ? " (with others)" : "", di,
-				d->path, sys ? " " : "", sys && sys->path ? sys->path : "",
-				sys ? " holds bootmgr and the BCD store." : ""));
+	found(dg, DIAG_BLOCKS, "active-without-bootmgr", wdev, next, fix,
+	      xasprintf("%s%s is marked active on Disk %zu (%s), but it holds no bootmgr: the BIOS "
+			"starts it and stops (%s).%s%s%s", wdev, n > 1 ? " (with others)" : "", di,
+			d->path, n > 1 ? "\"Invalid partition table\": several are active"
+			: "\"BOOTMGR is missing\" or \"A disk read error occurred\"",
+			sys ? " " : "", sys && sys->path ? sys->path : "",
+			sys ? " holds bootmgr and the BCD store." : ""));
 }
 
 /* The next step for a boot sector copy: winrescue fix, as list's finding says. */
