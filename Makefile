@@ -12,7 +12,8 @@ TEST_PKGS := cmocka
 DEB_PKGS := build-essential pkg-config libncurses-dev libblkid-dev libfdisk-dev \
 	libmount-dev ntfs-3g ntfs-3g-dev libjson-c-dev libcmocka-dev libhivex-dev \
 	util-linux fdisk mount dosfstools mtools xz-utils jq tmux nbdkit libnbd-bin \
-	fuse3 time patchelf binutils ncurses-bin qemu-system-x86 e2fsprogs cpio bc groff-base
+	fuse3 time patchelf binutils ncurses-bin qemu-system-x86 e2fsprogs cpio bc groff-base \
+	syslinux-common grub-pc-bin
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # -ldl: dlsym() (probes/ntfs.c), in libc itself only since glibc 2.34
@@ -102,7 +103,8 @@ fuzz:
 	@mkdir -p build/fuzz
 	clang -std=gnu11 -D_GNU_SOURCE -DWR_LIBFUZZER -I. $(PKG_CFLAGS) -g -O1 \
 		-fsanitize=fuzzer,address,undefined -o build/fuzz/fuzz-ntfs tests/fuzz/fuzz_ntfs.c \
-		probes/ntfs_boot.c probes/ntfs_check.c probes/bcd.c probes/winreg.c lib/util.c $(PKG_LIBS)
+		probes/ntfs_boot.c probes/ntfs_check.c probes/bcd.c probes/winreg.c probes/mbr.c \
+		lib/util.c $(PKG_LIBS)
 	tests/fuzz/corpus.sh build/fuzz/corpus
 	build/fuzz/fuzz-ntfs -max_total_time=$(FUZZ_TIME) -max_len=8192 build/fuzz/corpus
 

@@ -83,6 +83,7 @@ struct action_opts {
 	const char *undo_dir;		/* fix: where undo files go; NULL: WINRESCUE_UNDO_DIR or the default */
 	const char *device;		/* undo: the volume to restore, when not the one recorded */
 	bool rewrite_bcd;		/* fix-boot: rewrite the store's devices, not the disk's identity */
+	bool mbr_code;			/* fix-boot: write standard MBR boot code whatever code is there */
 	const char *at;			/* mount: mount point */
 	bool dry_run;			/* the plan only */
 	const char *log_path;		/* audit log; NULL: WINRESCUE_LOG or the default */

@@ -57,6 +57,13 @@ static struct diag_finding *add(struct diagnosis *d, enum diag_weight w, enum se
 	return f;
 }
 
+struct diag_finding *diag_add_text(struct diagnosis *d, enum diag_weight w, enum severity sev,
+				   const char *code, const char *device, const char *next,
+				   const char *message)
+{
+	return add(d, w, sev, code, device, next, "%s", message);
+}
+
 static bool is_rescue(const struct inventory *inv, size_t di)
 {
 	return inv->disks[di].role == DISK_ROLE_RESCUE;
@@ -648,7 +655,9 @@ void diagnose(const struct inventory *inv, struct diagnosis *d)
 		struct diag_windows *w = &d->win[i];
 		const struct disk *dk = &inv->disks[w->disk_index];
 		find_store(inv, w);
-		if (!w->store) {
+		if (!w->store && bootchain_says_no_store(inv, w->disk_index)) {
+			/* esp-missing or no-active-partition says why (bootchain.c) */
+		} else if (!w->store) {
 			char *why = why_no_store(dk);
 			add(d, DIAG_BLOCKS, SEV_ERROR, "bcd-missing", w->device,
 			    "Rebuild the boot files from Windows RE (bcdboot C:\\Windows).",
@@ -675,10 +684,12 @@ void diagnose(const struct inventory *inv, struct diagnosis *d)
 		}
 		check_windows(inv, d, w);
 	}
+	bootchain_diagnose(inv, d);
 	bool found = false;
 	for (size_t i = 0; i < d->nf; i++)
 		found |= strcmp(d->f[i].code, "no-device-node") == 0 ||
-			 strcmp(d->f[i].code, "windows-damaged") == 0;
+			 strcmp(d->f[i].code, "windows-damaged") == 0 ||
+			 strcmp(d->f[i].code, "mbr-signature-missing") == 0;
 	/* "not found" only when every NTFS volume was read and none looks like Windows */
 	const char *unsure = unreadable_ntfs(inv);
 	if (!d->nwin && !found && unsure) {
@@ -720,6 +731,9 @@ void diagnosis_free(struct diagnosis *d)
 	for (size_t i = 0; i < d->nrep; i++)
 		repair_free(&d->rep[i]);
 	free(d->rep);
+	for (size_t i = 0; i < d->nchain; i++)
+		free(d->chain[i].disk);
+	free(d->chain);
 	free(d->win);
 	memset(d, 0, sizeof(*d));
 }

@@ -45,6 +45,26 @@ struct diag_repair {
 				 * rewriting the store's devices (--rewrite-bcd) still can */
 };
 
+/*
+ * What fix-boot would write to mend the BIOS boot chain of one disk
+ * (actions/bootchain.c): the MBR's boot code, its 0x55AA, the active flag,
+ * the hidden sectors of NTFS boot sectors. Only the bytes named change.
+ */
+struct diag_chain {
+	size_t disk_index;
+	char *disk;		/* /dev/sdb */
+	bool code;		/* write the standard boot code (the MBR's first 440 bytes) */
+	bool code_unknown;	/* the code there is not recognised: replaced with --mbr-code only */
+	bool signature;		/* write 0x55 0xAA at byte 510 */
+	size_t active;		/* the partition to mark active, the others cleared (0: none) */
+	size_t nhidden;		/* NTFS volumes whose hidden sectors go right */
+	struct diag_hidden {
+		size_t part;	/* partition number */
+		uint64_t start;	/* bytes */
+		uint32_t want;	/* the partition's first sector */
+	} hidden[4];
+};
+
 /* One Windows installation and the boot configuration that starts it. */
 struct diag_windows {
 	size_t disk_index;
@@ -63,6 +83,8 @@ struct diagnosis {
 	size_t nf;
 	struct diag_repair *rep;
 	size_t nrep;
+	struct diag_chain *chain;	/* BIOS boot chains fix-boot can mend */
+	size_t nchain;
 	int status;		/* 0 nothing stops the boot, 4 something does, 8 not readable */
 };
 
@@ -71,5 +93,24 @@ void diagnose(const struct inventory *inv, struct diagnosis *d);
 void diagnosis_free(struct diagnosis *d);
 /* "blocks-boot", "note", "unknown" */
 const char *diag_weight_name(enum diag_weight w);
+/* Append a finding whose message is made already (bootchain.c). */
+struct diag_finding *diag_add_text(struct diagnosis *d, enum diag_weight w, enum severity sev,
+				   const char *code, const char *device, const char *next,
+				   const char *message);
+/*
+ * The boot chain from the firmware to the BCD store, per Windows
+ * installation (bootchain.c): BIOS disks' MBR code, signature, active flag,
+ * NTFS hidden sectors and boot sector copies; UEFI disks' ESP and its boot
+ * loaders. Findings, and what fix-boot can mend in d->chain.
+ */
+void bootchain_diagnose(const struct inventory *inv, struct diagnosis *d);
+/*
+ * Whether bootchain_diagnose() says why no store starts the Windows of this
+ * disk (esp-missing: a GPT disk without an ESP; no-active-partition: System
+ * Reserved is there, not marked active), instead of bcd-missing.
+ */
+bool bootchain_says_no_store(const struct inventory *inv, size_t disk_index);
+/* The standard MBR boot code fix-boot writes (syslinux's mbr.bin, actions/mbr_code.c). */
+extern const unsigned char mbr_code_syslinux[440];
 
 #endif

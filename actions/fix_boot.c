@@ -18,6 +18,14 @@
  * place by bcd.c's encoder, the store's clusters located through
  * libntfs-3g or mtools and checked against the file, only the changed
  * sectors written after the undo file and a copy of the whole store.
+ *
+ * On a disk without an identity to put back, it mends the BIOS boot chain
+ * the diagnosis lists (bootchain.c): standard boot code in the MBR's first
+ * 440 bytes (syslinux's mbr.bin, mbr_code.c; --mbr-code writes it whatever
+ * is there), the 0x55AA signature, the active flag (through libfdisk, on a
+ * memory copy, only the entries' flag bytes allowed to change), the hidden
+ * sectors of NTFS boot sectors (4 bytes in each valid copy). Each sector is
+ * compared before and after: nothing else may differ.
  */
 #include "actions/action.h"
 #include "actions/diagnose.h"
@@ -25,6 +33,9 @@
 #include "lib/util.h"
 #include "probes/probes.h"
 #include "probes/disk_layout.h"
+#include "probes/mbr.h"
+#include "probes/ntfs_boot.h"
+#include "probes/ntfs_layout.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -35,6 +46,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -50,7 +63,9 @@ struct boot_write {
 
 struct fix_boot_priv {
 	struct diagnosis diag;
-	struct diag_repair **rep;	/* one per target, in job->targets order */
+	struct diag_repair **rep;	/* one per target, in job->targets order (NULL: a chain) */
+	struct diag_chain **chain;	/* one per target: the BIOS chain it mends, or NULL */
+	struct diag_chain forced;	/* --mbr-code on a disk the diagnosis has nothing for */
 	struct boot_write *w;		/* for job->targets[0] .. (all targets, in order) */
 	size_t nw;
 	size_t *first_w;		/* per target: its first write in w */
@@ -75,6 +90,8 @@ static void fix_boot_free_priv(void *p)
 	free(f->n_w);
 	free(f->store);
 	free(f->rep);
+	free(f->chain);
+	free(f->forced.disk);
 	diagnosis_free(&f->diag);
 	free(f);
 }
@@ -86,6 +103,43 @@ static int quiet_ask(struct fdisk_context *cxt, struct fdisk_ask *ask, void *dat
 	(void)ask;
 	(void)data;
 	return 0;
+}
+
+/* Whether fix-boot mends something of chain c as o asks (--mbr-code: unknown code too). */
+static bool chain_doable(const struct diag_chain *c, const struct action_opts *o)
+{
+	return c->code || c->signature || c->active || c->nhidden || (o->mbr_code && c->code_unknown);
+}
+
+static bool has_target(const struct job *job, size_t di)
+{
+	for (size_t t = 0; t < job->ntargets; t++)
+		if (job->targets[t].disk_index == di)
+			return true;
+	return false;
+}
+
+/* A target and what it mends: an identity (r) or a boot chain (c). */
+static void add_target(struct job *job, const struct vol_ref *v, struct diag_repair *r,
+		       struct diag_chain *c)
+{
+	struct fix_boot_priv *f = job->priv;
+
+	job->targets = xrealloc(job->targets, job->ntargets + 1, sizeof(*job->targets));
+	job->targets[job->ntargets++] = *v;
+	f->rep = xrealloc(f->rep, job->ntargets, sizeof(*f->rep));
+	f->rep[job->ntargets - 1] = r;
+	f->chain = xrealloc(f->chain, job->ntargets, sizeof(*f->chain));
+	f->chain[job->ntargets - 1] = c;
+}
+
+static void add_disk_target(struct job *job, size_t di, struct diag_chain *c)
+{
+	const struct disk *d = &job->inv->disks[di];
+	struct vol_ref v = { .disk = d, .disk_index = di, .vol = &d->vol, .path = d->path,
+			     .major = d->major, .minor = d->minor };
+
+	add_target(job, &v, NULL, c);
 }
 
 static int fix_boot_resolve(struct job *job, const char *spec)
@@ -118,6 +172,8 @@ static int fix_boot_resolve(struct job *job, const char *spec)
 		const struct diag_repair *r = &f->diag.rep[i];
 		doable += !r->refused || (job->opts.rewrite_bcd && r->collision);
 	}
+	for (size_t i = 0; !job->opts.rewrite_bcd && i < f->diag.nchain; i++)
+		doable += chain_doable(&f->diag.chain[i], &job->opts);
 	for (size_t i = 0; i < f->diag.nrep; i++) {
 		struct diag_repair *r = &f->diag.rep[i];
 		bool dup = false;
@@ -146,10 +202,24 @@ static int fix_boot_resolve(struct job *job, const char *spec)
 			if (e != ACT_OK)
 				continue;
 		}
-		job->targets = xrealloc(job->targets, job->ntargets + 1, sizeof(*job->targets));
-		job->targets[job->ntargets++] = v;
-		f->rep = xrealloc(f->rep, job->ntargets, sizeof(*f->rep));
-		f->rep[job->ntargets - 1] = r;
+		add_target(job, &v, r, NULL);
+	}
+	if (job->opts.rewrite_bcd)
+		return ACT_OK;
+	/* the BIOS boot chains, on disks without an identity to put back first */
+	for (size_t i = 0; i < f->diag.nchain; i++) {
+		struct diag_chain *c = &f->diag.chain[i];
+		if ((only.disk && c->disk_index != only.disk_index) || !chain_doable(c, &job->opts) ||
+		    has_target(job, c->disk_index))
+			continue;
+		add_disk_target(job, c->disk_index, c);
+	}
+	/* --mbr-code on a BIOS disk named: the standard code, whatever is there */
+	if (job->opts.mbr_code && only.disk && !has_target(job, only.disk_index) &&
+	    only.disk->pttype && strcmp(only.disk->pttype, "dos") == 0) {
+		f->forced = (struct diag_chain){ .disk_index = only.disk_index,
+						 .disk = xstrdup(only.disk->path), .code = true };
+		add_disk_target(job, only.disk_index, &f->forced);
 	}
 	return ACT_OK;
 }
@@ -620,6 +690,215 @@ out:
 	return rc;
 }
 
+/* One sector range of a chain repair: before and after, both of len bytes. */
+static void add_write(struct fix_boot_priv *f, uint64_t off, const uint8_t *old, const uint8_t *new,
+		      size_t len, char *what)
+{
+	struct boot_write *w;
+
+	f->w = xrealloc(f->w, f->nw + 1, sizeof(*f->w));
+	w = &f->w[f->nw++];
+	memset(w, 0, sizeof(*w));
+	w->r.off = off;
+	w->r.len = len;
+	w->data = xcalloc(1, len);
+	memcpy(w->data, new, len);
+	w->r.new_hash = hash64(new, len, HASH64_INIT);
+	w->old_hash = hash64(old, len, HASH64_INIT);
+	w->r.what = what;
+	w->owns_what = true;
+}
+
+/*
+ * The MBR's four flag bytes with only partition `active` marked active, as
+ * libfdisk writes them on a memory copy of the disk's first MiB: its table
+ * must be the one the diagnosis read, and libfdisk may change nothing but
+ * those bytes. They go into n0 (sector 0 as it will be written).
+ */
+static int active_by_fdisk(const struct disk *d, int dfd, size_t active, uint8_t *n0, char **why)
+{
+	uint64_t head = d->size < WINDOW ? d->size : WINDOW;
+	unsigned ss = d->log_sector ? d->log_sector : 512;
+	uint8_t *before = xcalloc(1, (size_t)head), *after = xcalloc(1, (size_t)head);
+	struct fdisk_context *cxt = NULL;
+	int mfd = -1, rc = -1;
+
+	if (pread_all(dfd, before, (size_t)head, 0) != 0) {
+		*why = xasprintf("%s cannot be read at its start: %s", d->path, strerror(errno ? errno : EIO));
+		goto out;
+	}
+	if ((mfd = memfd_create("fix-boot", MFD_CLOEXEC)) < 0 || ftruncate(mfd, (off_t)d->size) < 0 ||
+	    pwrite_all(mfd, before, (size_t)head, 0) != 0) {
+		*why = xasprintf("no memory copy of %s's partition table: %s", d->path, strerror(errno));
+		goto out;
+	}
+	if (!(cxt = fdisk_new_context())) {
+		*why = xstrdup("out of memory");
+		goto out;
+	}
+	fdisk_set_ask(cxt, quiet_ask, NULL);
+	fdisk_save_user_sector_size(cxt, d->phys_sector ? d->phys_sector : ss, ss);
+	if (fdisk_assign_device_by_fd(cxt, mfd, d->path, 0) != 0 || !fdisk_has_label(cxt) ||
+	    !fdisk_is_label(cxt, DOS) || !same_partitions(cxt, d)) {
+		*why = xasprintf("libfdisk does not read the partition table of %s as the diagnosis "
+				 "did (logical partitions beyond its first MiB?): winrescue does not "
+				 "change it", d->path);
+		goto out;
+	}
+	for (size_t i = 0; i < MBR_ENTRIES; i++) {
+		struct fdisk_partition *pa = NULL;
+		if (fdisk_get_partition(cxt, i, &pa) != 0 || !pa)
+			continue;
+		bool on = fdisk_partition_is_used(pa) && fdisk_partition_is_bootable(pa) == 1;
+		bool want = i + 1 == active;
+		fdisk_unref_partition(pa);
+		if (on != want && fdisk_toggle_partition_flag(cxt, i, DOS_FLAG_ACTIVE) != 0) {
+			*why = xasprintf("libfdisk cannot set the active flag of partition %zu of %s",
+					 i + 1, d->path);
+			goto out;
+		}
+	}
+	if (fdisk_write_disklabel(cxt) != 0 || pread_all(mfd, after, (size_t)head, 0) != 0) {
+		*why = xasprintf("libfdisk cannot write the new table of %s (in memory)", d->path);
+		goto out;
+	}
+	for (uint64_t i = 0; i < head; i++) {
+		bool flag = i >= MBR_TABLE && i < MBR_TABLE + MBR_ENTRIES * MBR_ENTRY_SIZE &&
+			    (i - MBR_TABLE) % MBR_ENTRY_SIZE == MBR_ENTRY_STATUS;
+		if (before[i] != after[i] && !flag) {
+			*why = xasprintf("libfdisk would also change byte %llu of %s; winrescue changes "
+					 "only the active flags", (unsigned long long)i, d->path);
+			goto out;
+		}
+	}
+	for (int i = 0; i < MBR_ENTRIES; i++)
+		n0[MBR_TABLE + i * MBR_ENTRY_SIZE + MBR_ENTRY_STATUS] =
+			after[MBR_TABLE + i * MBR_ENTRY_SIZE + MBR_ENTRY_STATUS];
+	rc = 0;
+out:
+	if (cxt) {
+		fdisk_deassign_device(cxt, 1);
+		fdisk_unref_context(cxt);
+	}
+	if (mfd >= 0)
+		close(mfd);
+	free(before);
+	free(after);
+	return rc;
+}
+
+/* nb_read_fn over the disk, from a partition's first byte. */
+struct part_reader {
+	int fd;
+	uint64_t off;
+};
+
+static ssize_t part_read(void *ctx, void *buf, size_t len, uint64_t off)
+{
+	struct part_reader *r = ctx;
+
+	return pread_all(r->fd, buf, len, r->off + off) == 0 ? (ssize_t)len : -1;
+}
+
+/* The hidden sectors of each valid copy of h's boot sector, set to h->want. */
+static int hidden_writes(struct fix_boot_priv *f, const struct disk *d, int dfd,
+			 const struct diag_hidden *h, char **why)
+{
+	const struct partition *p = NULL;
+	struct part_reader pr = { dfd, h->start };
+	struct nb_verdict v;
+
+	for (size_t k = 0; k < d->nparts; k++)
+		if (d->parts[k].number == h->part)
+			p = &d->parts[k];
+	if (!p || p->start != h->start) {
+		*why = xasprintf("partition %zu of %s is not where the diagnosis saw it", h->part, d->path);
+		return -1;
+	}
+	nb_examine(part_read, &pr, p->size, &v);
+	for (int copy = 0; copy < 2; copy++) {
+		const uint8_t *cur = copy ? v.backup : v.primary;
+		bool valid = copy ? v.backup_found && !v.backup_problems : !v.primary_problems;
+		uint64_t off = copy ? v.backup_off : 0;
+		uint8_t nw[512];
+		if (!valid || nl_le32(cur + NL_BS_HIDDEN_SECTORS) == h->want)
+			continue;
+		memcpy(nw, cur, 512);
+		nw[NL_BS_HIDDEN_SECTORS] = (uint8_t)h->want;
+		nw[NL_BS_HIDDEN_SECTORS + 1] = (uint8_t)(h->want >> 8);
+		nw[NL_BS_HIDDEN_SECTORS + 2] = (uint8_t)(h->want >> 16);
+		nw[NL_BS_HIDDEN_SECTORS + 3] = (uint8_t)(h->want >> 24);
+		add_write(f, h->start + off, cur, nw, 512,
+			  xasprintf("%s boot sector of %s (hidden sectors)", copy ? "backup" : "primary",
+				    p->path ? p->path : d->path));
+	}
+	return 0;
+}
+
+/*
+ * The writes that mend target t's BIOS boot chain: sector 0 (boot code,
+ * signature, active flags: only those bytes differ) and the boot sectors
+ * whose hidden sectors are wrong.
+ */
+static int compute_chain(struct job *job, size_t t, char **why)
+{
+	struct fix_boot_priv *f = job->priv;
+	const struct diag_chain *c = f->chain[t];
+	const struct disk *d = job->targets[t].disk;
+	uint8_t s0[MBR_SECTOR], n0[MBR_SECTOR];
+	int dfd, rc = -1;
+
+	f->first_w[t] = f->nw;
+	if ((dfd = open(d->path, O_RDONLY | O_CLOEXEC)) < 0) {
+		*why = xasprintf("%s cannot be read: %s", d->path, strerror(errno));
+		return -1;
+	}
+	if (pread_all(dfd, s0, sizeof(s0), 0) != 0) {
+		*why = xasprintf("%s cannot be read at its start: %s", d->path,
+				 strerror(errno ? errno : EIO));
+		goto out;
+	}
+	memcpy(n0, s0, sizeof(n0));
+	if (c->active && active_by_fdisk(d, dfd, c->active, n0, why) < 0)
+		goto out;
+	if (c->code || job->opts.mbr_code)
+		memcpy(n0, mbr_code_syslinux, MBR_CODE_SIZE);
+	if (c->signature) {
+		n0[MBR_SIGNATURE] = 0x55;
+		n0[MBR_SIGNATURE + 1] = 0xaa;
+	}
+	/* never the disk signature nor the entries but their flags */
+	for (size_t i = MBR_CODE_SIZE; i < MBR_SIGNATURE; i++) {
+		bool flag = i >= MBR_TABLE && (i - MBR_TABLE) % MBR_ENTRY_SIZE == MBR_ENTRY_STATUS;
+		if (s0[i] != n0[i] && !flag) {
+			*why = xasprintf("byte %zu of %s's MBR would change: winrescue refuses", i, d->path);
+			goto out;
+		}
+	}
+	if (memcmp(s0, n0, sizeof(s0)) != 0) {
+		bool code = memcmp(s0, n0, MBR_CODE_SIZE) != 0;
+		bool flags = memcmp(s0 + MBR_TABLE, n0 + MBR_TABLE, MBR_ENTRIES * MBR_ENTRY_SIZE) != 0;
+		bool sig = memcmp(s0 + MBR_SIGNATURE, n0 + MBR_SIGNATURE, 2) != 0;
+		add_write(f, 0, s0, n0, sizeof(n0),
+			  xasprintf("MBR (%s%s%s%s%s)", code ? "boot code" : "",
+				    code && (flags || sig) ? ", " : "", flags ? "active flags" : "",
+				    flags && sig ? ", " : "", sig ? "signature" : ""));
+	}
+	for (size_t k = 0; k < c->nhidden; k++)
+		if (hidden_writes(f, d, dfd, &c->hidden[k], why) < 0)
+			goto out;
+	f->n_w[t] = f->nw - f->first_w[t];
+	if (!f->n_w[t]) {
+		*why = xasprintf("nothing of %s's boot chain differs from what it should be any more "
+				 "(it changed since it was read): diagnose it again", d->path);
+		goto out;
+	}
+	rc = 0;
+out:
+	close(dfd);
+	return rc;
+}
+
 /*
  * The rules of --rewrite-bcd on the store's volume: a store that was read,
  * whose hive has no changes waiting in its logs (Windows would replay them
@@ -691,12 +970,12 @@ static int fix_boot_preflight(struct job *job)
 	if (job->ntargets > 1) {
 		char *list = xstrdup("");
 		for (size_t t = 0; t < job->ntargets; t++) {
-			char *l = xasprintf("%s%s%s", list, t ? ", " : "", f->rep[t]->disk);
+			char *l = xasprintf("%s%s%s", list, t ? ", " : "", job->targets[t].disk->path);
 			free(list);
 			list = l;
 		}
 		char *next = xasprintf("Name one (winrescue fix-boot %s%s): each gets an undo file of "
-				       "its own.", f->rep[0]->disk, job->opts.rewrite_bcd
+				       "its own.", job->targets[0].disk->path, job->opts.rewrite_bcd
 				       ? " --rewrite-bcd" : "");
 		rc = job_result(job, ACT_USAGE, "several-disks", next,
 				"%zu disks need fix-boot: %s.", job->ntargets, list);
@@ -709,6 +988,17 @@ static int fix_boot_preflight(struct job *job)
 	for (size_t t = 0; t < job->ntargets; t++) {
 		const struct vol_ref *v = &job->targets[t];
 		const struct diag_repair *r = f->rep[t];
+		if (f->chain[t]) {
+			if ((rc = job_refuse_unwritable(job, v, "changed")) != ACT_OK)
+				return rc;
+			if (compute_chain(job, t, &why) < 0) {
+				rc = job_result(job, ACT_FAILED, "no-plan", NULL, "%s; nothing was written.",
+						why);
+				free(why);
+				return rc;
+			}
+			continue;
+		}
 		if (r->refused && !(job->opts.rewrite_bcd && r->collision)) {
 			char *next = r->collision
 				? xasprintf("Rewrite the store's devices instead: winrescue fix-boot %s "
@@ -735,16 +1025,84 @@ static int fix_boot_preflight(struct job *job)
 	return ACT_OK;
 }
 
+/* The plan of a chain repair (one target: preflight allows no more), in words. */
+static void chain_plan(struct job *job)
+{
+	struct fix_boot_priv *f = job->priv;
+	const struct diag_chain *c = f->chain[0];
+	const struct vol_ref *v = &job->targets[0];
+	const struct disk *d = v->disk;
+
+	if (c->code || job->opts.mbr_code)
+		job_plan_step(job, "Write standard MBR boot code (syslinux's mbr.bin, which starts the "
+			      "active partition) into the first 440 bytes of %s (Disk %zu), which hold "
+			      "%s now; the partition table and the disk signature stay as they are",
+			      d->path, v->disk_index, mbr_code_words(d->mbr.code));
+	if (c->signature)
+		job_plan_step(job, "Write the MBR signature 0x55AA back at bytes 510-511 of %s", d->path);
+	if (c->active) {
+		const char *pp = NULL;
+		for (size_t k = 0; k < d->nparts; k++)
+			if (d->parts[k].number == c->active)
+				pp = d->parts[k].path;
+		job_plan_step(job, "Mark partition %zu (%s) active, and no other partition of %s",
+			      c->active, pp ? pp : "-", d->path);
+	}
+	for (size_t k = 0; k < c->nhidden; k++) {
+		const struct partition *p = NULL;
+		for (size_t j = 0; j < d->nparts; j++)
+			if (d->parts[j].number == c->hidden[k].part)
+				p = &d->parts[j];
+		job_plan_step(job, "Set the hidden sectors (BPB 0x1C) of %s's boot sector copies to "
+			      "%u, the partition's first sector%s%s", p && p->path ? p->path : d->path,
+			      c->hidden[k].want, p && p->vol.ntfs ? "; they say " : "",
+			      p && p->vol.ntfs ? (p->vol.ntfs->bs_primary_valid &&
+						  p->vol.ntfs->hidden_sectors != c->hidden[k].want
+						  ? "otherwise in the primary" : "otherwise in the backup")
+					       : "");
+	}
+	job_plan_step(job, "Save the %zu sector%s overwritten to an undo file in %s, then write %s",
+		      f->nw, f->nw == 1 ? "" : "s", undo_dir_of(&job->opts), f->nw == 1 ? "it" : "them");
+	job_plan_step(job, "Read the disks again: the boot chain of %s must be whole", d->path);
+	job->plan.writes = true;
+	job->plan.confirm = true;
+	job->plan.confirm_word = xstrdup(d->name);
+}
+
+/* The codes of bootchain.c that fix-boot mends, found on disk di after it wrote. */
+static bool chain_left(const struct inventory *inv, const struct diagnosis *after, size_t di)
+{
+	static const char *const codes[] = { "mbr-code-missing", "mbr-signature-missing",
+		"no-active-partition", "active-without-bootmgr", "ntfs-hidden-sectors", NULL };
+	for (size_t i = 0; i < after->nf; i++) {
+		size_t fdi;
+		const struct partition *pp;
+		bool ours = false;
+		for (int k = 0; codes[k]; k++)
+			ours |= strcmp(after->f[i].code, codes[k]) == 0;
+		if (ours && after->f[i].device && target_device_at(inv, after->f[i].device, &fdi, &pp) &&
+		    fdi == di)
+			return true;
+	}
+	return false;
+}
+
 static void fix_boot_plan(struct job *job)
 {
 	struct fix_boot_priv *f = job->priv;
 
 	if (!job->ntargets) {
 		if (f->only >= 0)
-			job_plan_step(job, "Nothing to do on %s: no BCD store names it wrongly",
+			job_plan_step(job, "Nothing to do on %s: no BCD store names it wrongly, and "
+				      "nothing in its boot chain is for fix-boot to mend",
 				      job->inv->disks[f->only].path);
 		else
-			job_plan_step(job, "Nothing to do: every device the BCD stores name is attached");
+			job_plan_step(job, "Nothing to do: every device the BCD stores name is attached, "
+				      "and no boot chain needs what fix-boot mends");
+		return;
+	}
+	if (f->chain[0]) {
+		chain_plan(job);
 		return;
 	}
 	if (job->opts.rewrite_bcd) {
@@ -811,6 +1169,53 @@ static int save_store_copy(const char *undo_file, const uint8_t *data, uint64_t 
 	if (fd >= 0)
 		close(fd);
 	free(path);
+	return rc;
+}
+
+/*
+ * After a chain repair: a disk whose signature came back has no partitions
+ * in the kernel yet (none to drop), so it is asked to read the table; then
+ * the disk is diagnosed again.
+ */
+static int chain_result(struct job *job, const struct probe_ctx *here)
+{
+	struct fix_boot_priv *f = job->priv;
+	const struct vol_ref *v = &job->targets[0];
+	struct action_result *res = &job->res;
+	bool reread = false;
+
+	if (f->chain[0]->signature && !v->disk->nparts) {
+		int fd = open(v->path, O_RDONLY | O_CLOEXEC);
+		reread = fd >= 0 && ioctl(fd, BLKRRPART) == 0;
+		if (fd >= 0)
+			close(fd);
+	}
+	struct inventory *inv = probes_scan(here);
+	struct diagnosis after;
+	size_t di;
+	const struct partition *pp;
+	bool found = target_device_at(inv, v->path, &di, &pp), left, nodes = true;
+	diagnose(inv, &after);
+	left = found && chain_left(inv, &after, di);
+	for (size_t k = 0; found && k < inv->disks[di].nparts; k++)
+		nodes &= inv->disks[di].parts[k].path != NULL;
+	diagnosis_free(&after);
+	inventory_free(inv);
+	if (left)
+		return job_result(job, ACT_FAILED, "still-broken",
+				  "'winrescue diagnose' says what is left; 'winrescue undo FILE' puts the "
+				  "previous bytes back.",
+				  "%s was written, but its boot chain is still not whole; the undo file is "
+				  "%s.", v->path, res->undo_file);
+	char *next = nodes ? xstrdup("Detach the rescue disk and start Windows; 'winrescue undo FILE' "
+				     "puts the previous bytes back.")
+			   : xasprintf("Run 'partx -a %s' so that Linux sees its partitions again%s; "
+				       "'winrescue undo FILE' puts the previous bytes back.", v->path,
+				       reread ? "" : " (the kernel did not read the table)");
+	int rc = job_result(job, ACT_OK, "fixed", next,
+			    "The boot chain of %s is mended (%zu sector%s written); the undo file is %s.",
+			    v->path, f->nw, f->nw == 1 ? "" : "s", res->undo_file);
+	free(next);
 	return rc;
 }
 
@@ -901,6 +1306,8 @@ static int fix_boot_run(struct job *job)
 	/* the proof: the store's devices name this disk's partitions again */
 	job_step(job, "%s", job->plan.steps[job->plan.nsteps - 1]);
 	static const struct probe_ctx here = { 0 };
+	if (f->chain[0])
+		return chain_result(job, &here);
 	struct inventory *inv = probes_scan(&here);
 	struct diagnosis after;
 	bool left = false;

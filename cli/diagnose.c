@@ -27,7 +27,11 @@ static const char diagnose_usage[] =
 	"bcd-unreadable, bcd-default-missing, bcd-path-missing, signature-collision,\n"
 	"ntfs-hibernated, fast-startup, pending-updates, safe-mode-set, hive-dirty,\n"
 	"hive-unreadable, controlset-missing, bitlocker-locked, windows-damaged,\n"
-	"windows-not-found, no-device-node.\n"
+	"windows-not-found, no-device-node. The boot chain before the store:\n"
+	"mbr-code-missing, mbr-code-unknown, mbr-signature-missing, no-active-partition,\n"
+	"active-without-bootmgr, bootmgr-missing, ntfs-hidden-sectors,\n"
+	"ntfs-bootsector-mismatch (BIOS disks); esp-missing, bootmgfw-missing,\n"
+	"fallback-loader-missing (UEFI disks).\n"
 	"Exit: 0 nothing found stops the boot, 4 something does, 8 the evidence could\n"
 	"not be read, 16 usage.\n";
 
@@ -105,6 +109,22 @@ static char *diagnose_json(const struct inventory *inv, const struct diagnosis *
 		json_object_array_add(a, o);
 	}
 	json_add(root, "repairs", a);
+	/* schema 1.6: what fix-boot would mend in each BIOS boot chain */
+	a = json_object_new_array();
+	for (size_t i = 0; i < d->nchain; i++) {
+		const struct diag_chain *c = &d->chain[i];
+		struct json_object *o = json_object_new_object(), *h = json_object_new_array();
+		json_add(o, "disk", json_str(c->disk));
+		json_add(o, "boot_code", json_object_new_boolean(c->code));
+		json_add(o, "boot_code_unknown", json_object_new_boolean(c->code_unknown));
+		json_add(o, "signature", json_object_new_boolean(c->signature));
+		json_add(o, "active", c->active ? json_object_new_int64((int64_t)c->active) : NULL);
+		for (size_t k = 0; k < c->nhidden; k++)
+			json_object_array_add(h, json_object_new_int64((int64_t)c->hidden[k].part));
+		json_add(o, "hidden_sectors", h);
+		json_object_array_add(a, o);
+	}
+	json_add(root, "boot_chain", a);
 	json_add(root, "status", json_object_new_int(d->status));
 	return output_json_string(root);
 }

@@ -98,9 +98,9 @@ int cmd_fix(int argc, char **argv, struct global_opts *g)
 }
 
 static const char fix_boot_usage[] =
-	"Usage: winrescue fix-boot [DISK] [--rewrite-bcd] [--dry-run] [--yes]\n"
+	"Usage: winrescue fix-boot [DISK] [--rewrite-bcd | --mbr-code] [--dry-run] [--yes]\n"
 	"                          [--undo-dir DIR] [--json] [--log FILE]\n"
-	"Resolve what 'winrescue diagnose' calls bcd-device-mismatch: put back the GPT\n"
+	"Mend what 'winrescue diagnose' marks fixable. bcd-device-mismatch: put back the GPT\n"
 	"disk GUID (and a partition GUID that changed with it) or the MBR disk\n"
 	"signature that the BCD store names, the identity Windows changed when it saw\n"
 	"two disks with one. DISK: only that disk (/dev/sdb, sdb or disk:N). Refused\n"
@@ -109,6 +109,13 @@ static const char fix_boot_usage[] =
 	"rewrites the store's device elements to name the disk as it is now (also when\n"
 	"another disk holds the old identity), in place on the store's volume; refused\n"
 	"when the store's hive has changes in its logs or its volume is hibernated.\n"
+	"On a BIOS disk without an identity to put back, it mends the boot chain:\n"
+	"standard MBR boot code (syslinux's mbr.bin, inside winrescue) in the first\n"
+	"440 bytes where there is none (mbr-code-missing; --mbr-code: whatever code is\n"
+	"there, as after GRUB was removed), the 0x55AA signature, the active flag on\n"
+	"the partition holding bootmgr (no-active-partition, active-without-bootmgr),\n"
+	"the hidden sectors of both NTFS boot sector copies (ntfs-hidden-sectors); the\n"
+	"partition table and the disk signature never change.\n"
 	"The plan comes first (--dry-run stops there); the sectors overwritten go\n"
 	"first into an undo file (--undo-dir, default " UNDO_DEFAULT_DIR ");\n"
 	"'winrescue undo FILE' puts them back.\n"
@@ -122,6 +129,7 @@ int cmd_fix_boot(int argc, char **argv, struct global_opts *g)
 		{ "yes", no_argument, NULL, 'y' },
 		{ "undo-dir", required_argument, NULL, 'U' },
 		{ "rewrite-bcd", no_argument, NULL, 'B' },
+		{ "mbr-code", no_argument, NULL, 'M' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "log", required_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
@@ -138,6 +146,7 @@ int cmd_fix_boot(int argc, char **argv, struct global_opts *g)
 		case 'n': o.dry_run = true; break;
 		case 'y': yes = true; break;
 		case 'B': o.rewrite_bcd = true; break;
+		case 'M': o.mbr_code = true; break;
 		case 'U':
 			if (!*optarg)
 				return cli_usage_error("--undo-dir needs a directory");
@@ -157,6 +166,9 @@ int cmd_fix_boot(int argc, char **argv, struct global_opts *g)
 	if (optind + 1 < argc)
 		return cli_usage_error("fix-boot takes at most one disk, not '%s' and '%s'",
 				       argv[optind], argv[optind + 1]);
+	if (o.rewrite_bcd && o.mbr_code)
+		return cli_usage_error("--rewrite-bcd and --mbr-code are two different repairs: run "
+				       "fix-boot once for each");
 	if (g->sysroot)
 		return cli_usage_error("fix-boot acts on this machine; --sysroot only reads captured "
 				       "trees (use it with list)");

@@ -21,7 +21,7 @@ static const struct command {
 	{ "fix", cmd_fix, "repair what ntfsfix repairs, with an undo file (fsck exit codes)" },
 	{ "undo", cmd_undo, "put back what fix or fix-boot overwrote, from its undo file" },
 	{ "diagnose", cmd_diagnose, "why Windows would not boot: BCD against the disks (read-only)" },
-	{ "fix-boot", cmd_fix_boot, "put back the disk identity the BCD expects, with an undo file" },
+	{ "fix-boot", cmd_fix_boot, "put back the disk identity the BCD expects, or mend the BIOS boot chain, with an undo file" },
 	{ "tui", cmd_tui, "the full-screen Disk Management (also without a command)" },
 	{ NULL, NULL, NULL },
 };
@@ -57,8 +57,8 @@ static void help(void)
 	       "                [--discard-journal] [--clear-dirty] [--undo-dir DIR] [--json]\n"
 	       "  winrescue undo FILE [VOL|DISK] [--dry-run] [--yes] [--json]\n"
 	       "  winrescue diagnose [--json] [DISK...]\n"
-	       "  winrescue fix-boot [DISK] [--rewrite-bcd] [--dry-run] [--yes] [--undo-dir DIR]\n"
-	       "                     [--json]\n"
+	       "  winrescue fix-boot [DISK] [--rewrite-bcd | --mbr-code] [--dry-run] [--yes]\n"
+	       "                     [--undo-dir DIR] [--json]\n"
 	       "  winrescue [tui] [--ascii] [--color[=WHEN]] [--log FILE] [DISK...]\n"
 	       "\n"
 	       "VOL: a device (/dev/sdb2, sdb2), disk:N/part:M as 'list' numbers them, a label,\n"
@@ -81,6 +81,8 @@ static void help(void)
 	       "                        " UNDO_DEFAULT_DIR "\n"
 	       "  --rewrite-bcd         (fix-boot) rewrite the BCD store's devices to name the\n"
 	       "                        disk as it is now, instead of its identity\n"
+	       "  --mbr-code            (fix-boot) write standard MBR boot code whatever code\n"
+	       "                        is there (the table and disk signature stay)\n"
 	       "  --at DIR              (mount) where; default /mnt/winrescue/<label>\n"
 	       "  --progress            (check, fix) one line per step on stderr, also without a\n"
 	       "                        terminal\n"

@@ -59,6 +59,9 @@ static struct json_object *ntfs_json(const struct ntfs_state *n)
 	json_add(o, "mftmirr_detail", json_str(n->mftmirr_detail));
 	json_add(o, "bootsector_ok", jtri(n->bootsector_ok));
 	json_add(o, "bootsector_detail", json_str(n->bootsector_detail));
+	/* schema 1.6: the BPB's hidden sectors of each valid copy (BIOS boot chain) */
+	json_add(o, "hidden_sectors", n->bs_primary_valid ? jnum(n->hidden_sectors) : NULL);
+	json_add(o, "hidden_sectors_backup", n->bs_backup_valid ? jnum(n->hidden_sectors_backup) : NULL);
 	json_add(o, "truncated", json_object_new_boolean(n->truncated));
 	json_add(o, "read_errors", json_strv(n->read_errors, n->nread_errors));
 	json_add(o, "windows_folder", json_object_new_boolean(n->has_windows_dir));
@@ -236,6 +239,47 @@ static void volume_json(struct json_object *o, const struct volume *v, bool full
 	json_add(o, "ntfs", v->ntfs ? ntfs_json(v->ntfs) : NULL);
 	json_add(o, "windows", windows_json(v->ntfs));
 	json_add(o, "bcd_store", output_bcd_json(v));
+	/* schema 1.6: an ESP's boot loaders */
+	if (v->esp_bootmgfw || v->esp_fallback) {
+		struct json_object *e = json_object_new_object();
+		json_add(e, "bootmgfw", json_str(esp_file_name(v->esp_bootmgfw)));
+		json_add(e, "fallback", json_str(esp_file_name(v->esp_fallback)));
+		json_add(o, "esp_loaders", e);
+	} else {
+		json_add(o, "esp_loaders", NULL);
+	}
+}
+
+/* Sector 0 of a BIOS disk (schema 1.6); NULL when it was not read. */
+static struct json_object *mbr_json(const struct mbr_state *m)
+{
+	struct json_object *o, *a;
+
+	if (!m->read)
+		return NULL;
+	o = json_object_new_object();
+	json_add(o, "boot_code", json_str(mbr_code_name(m->code)));
+	json_add(o, "signature", json_object_new_boolean(m->signature));
+	json_add(o, "lost_table", json_object_new_boolean(m->lost_table));
+	a = NULL;
+	if (m->lost_table) {
+		a = json_object_new_array();
+		for (int i = 0; i < 4; i++) {
+			struct json_object *e;
+			if (!m->e[i].type)
+				continue;
+			e = json_object_new_object();
+			json_add(e, "number", jnum((uint64_t)i + 1));
+			json_add(e, "active", json_object_new_boolean(m->e[i].status == 0x80));
+			json_add(e, "type", jnum(m->e[i].type));
+			json_add(e, "start_sector", jnum(m->e[i].lba));
+			json_add(e, "sectors", jnum(m->e[i].sectors));
+			json_add(e, "ntfs", json_object_new_boolean(m->e[i].ntfs));
+			json_object_array_add(a, e);
+		}
+	}
+	json_add(o, "entries", a);
+	return o;
 }
 
 static struct json_object *partition_json(const struct inventory *inv, size_t di,
@@ -292,6 +336,7 @@ static struct json_object *disk_json(const struct inventory *inv, size_t i)
 	json_add(o, "pttype", json_str(d->pttype));
 	json_add(o, "ptuuid", json_str(d->ptuuid));
 	json_add(o, "pt_warnings", json_strv(d->pt_warnings, d->npt_warnings));
+	json_add(o, "mbr", mbr_json(&d->mbr));
 	volume_json(o, &d->vol, true);
 	json_add(o, "volume_role", d->vol.fstype || d->vol.ntfs ? json_str(part_role_name(d->vol_role)) : NULL);
 	struct vol_ref r = target_ref(inv, i, NULL);

@@ -10,11 +10,26 @@
  * MBR and GPT: the fields a change of disk identity may touch, to check
  * that libfdisk's new table differs from the old one in those only
  * (fix-boot); libfdisk reads and writes the tables.
+ *
+ * MBR boot chain (probes/mbr.c, fix-boot): the 440 bytes of boot code, the
+ * four primary entries (read by us only when the 0x55AA signature is gone
+ * and no library reads the table any more), the signature itself.
  */
 #ifndef WINRESCUE_DISK_LAYOUT_H
 #define WINRESCUE_DISK_LAYOUT_H
 
 #define PT_MBR_DISK_SIGNATURE	440	/* u32 in sector 0 */
+#define MBR_SECTOR		512
+#define MBR_CODE_SIZE		440	/* bytes 0..439: boot code */
+#define MBR_TABLE		446	/* four 16-byte entries */
+#define MBR_ENTRY_SIZE		16
+#define MBR_ENTRIES		4
+#define MBR_ENTRY_STATUS	0	/* u8: 0x80 active, 0x00 not */
+#define MBR_ENTRY_TYPE		4	/* u8: 0 unused */
+#define MBR_ENTRY_LBA		8	/* u32: first sector */
+#define MBR_ENTRY_SECTORS	12	/* u32 */
+#define MBR_STATUS_ACTIVE	0x80
+#define MBR_SIGNATURE		510	/* 0x55 0xaa */
 #define GPT_HDR_CRC		16	/* u32: CRC32 of the header */
 #define GPT_HDR_ALTERNATE_LBA	32	/* u64: the other header */
 #define GPT_HDR_DISK_GUID	56	/* 16 bytes */

@@ -120,6 +120,7 @@ static void tool_run(const char *tool, int fd, uint64_t off, const char *file, u
 			if (n <= 0) {
 				open_out = false;
 			} else if (r->len + (uint64_t)n > cap) {
+				r->len = (size_t)cap;	/* what fits is kept: a file's head */
 				r->too_big = true;
 				kill(pid, SIGKILL);
 				open_out = false;
@@ -203,6 +204,40 @@ void esp_read_bcd(struct volume *v, int fd, uint64_t off)
 		close(mfd);
 	}
 	free(r.out);
+}
+
+/* One boot loader of the ESP: a PE program ("MZ") there, or not, from its first bytes. */
+static enum esp_file loader_state(int fd, uint64_t off, const char *path)
+{
+	struct tool_run r;
+	enum esp_file st = ESP_FILE_UNKNOWN;
+
+	tool_run("mcopy", fd, off, path, 64, &r);
+	if (tool_not_found(&r))
+		st = ESP_FILE_MISSING;
+	else if (tool_ok(&r) || (r.too_big && r.len))
+		st = r.len >= 2 && r.out[0] == 'M' && r.out[1] == 'Z' ? ESP_FILE_PRESENT
+								   : ESP_FILE_NOT_PROGRAM;
+	free(r.out);
+	return st;
+}
+
+/*
+ * The loaders firmware starts from the ESP: Windows Boot Manager, which the
+ * firmware's boot entry names, and the removable-media fallback, which
+ * firmware without that entry (a new VM, NVRAM reset) starts. Only their
+ * first bytes are read.
+ */
+void esp_read_loaders(struct volume *v, int fd, uint64_t off)
+{
+	v->esp_bootmgfw = loader_state(fd, off, "EFI/Microsoft/Boot/bootmgfw.efi");
+	v->esp_fallback = loader_state(fd, off, "EFI/Boot/bootx64.efi");
+}
+
+const char *esp_file_name(enum esp_file f)
+{
+	static const char *const n[] = { "unknown", "missing", "present", "not-a-program" };
+	return (unsigned)f < sizeof(n) / sizeof(n[0]) ? n[f] : "unknown";
 }
 
 /* "::/EFI/Microsoft/Boot/BCD <7-70> <90>": the clusters, in file order; at most max + 1. */

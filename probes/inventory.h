@@ -82,6 +82,52 @@ enum ntfs_mirr {
 	NTFS_MIRR_UNREADABLE,	/* the device would not return them */
 };
 
+/* What the 440 boot code bytes of an MBR are (probes/mbr.c decides). */
+enum mbr_code {
+	MBR_CODE_UNREAD = 0,	/* not read: not a dos disk, or unreadable */
+	MBR_CODE_NONE,		/* all zeros: nothing would start */
+	MBR_CODE_NOT_CODE,	/* bytes without the BIOS disk read any boot code needs */
+	MBR_CODE_UNKNOWN,	/* code (it reads the disk) of a loader not recognised */
+	MBR_CODE_WINDOWS,	/* Windows Vista and later (bootsect /nt60) */
+	MBR_CODE_WINDOWS_NT5,	/* Windows 2000, XP, Server 2003 */
+	MBR_CODE_MSDOS,		/* MS-DOS / Windows 9x FDISK, and others with its messages */
+	MBR_CODE_GRUB,		/* GRUB's boot.img (GRUB 2 and GRUB Legacy's stage1) */
+	MBR_CODE_SYSLINUX,	/* syslinux's mbr.bin / altmbr.bin (what fix-boot writes) */
+	MBR_CODE_SYSLINUX_GPT,	/* syslinux's gptmbr.bin */
+	MBR_CODE_LILO,		/* LILO's first stage */
+};
+
+/* One primary entry of an MBR, as the sector holds it (mbr.lost_table only). */
+struct mbr_entry {
+	uint8_t status, type;
+	uint32_t lba, sectors;	/* in logical sectors */
+	bool ntfs;		/* its first sector is a valid NTFS boot sector */
+};
+
+/*
+ * Sector 0 of a dos disk, or of a disk in which no table was found (the
+ * signature lost): what the BIOS boot chain starts with. Scalars only: it
+ * crosses the probe workers' wire as it is.
+ */
+struct mbr_state {
+	bool read;		/* sector 0 was read and judged */
+	enum mbr_code code;
+	bool signature;		/* 0x55 0xAA at byte 510 */
+	/* no 0x55AA, so no table for the kernel or libfdisk, but four entries
+	 * that fit the disk, one of them an NTFS volume: an MBR that lost its
+	 * signature (e[] holds them) */
+	bool lost_table;
+	struct mbr_entry e[4];
+};
+
+/* A boot loader on an EFI System Partition (read with mtools, esp.c). */
+enum esp_file {
+	ESP_FILE_UNKNOWN = 0,	/* not looked at, or the FAT could not be read */
+	ESP_FILE_MISSING,
+	ESP_FILE_PRESENT,	/* a PE program ("MZ") */
+	ESP_FILE_NOT_PROGRAM,	/* there, but empty or not a PE program */
+};
+
 struct ntfs_state {
 	char *error;		/* NULL, or why the volume could not be read fully */
 	char *library_message;	/* libntfs-3g's own last error, for the JSON only */
@@ -114,6 +160,12 @@ struct ntfs_state {
 	char **read_errors;
 	size_t nread_errors;
 	bool has_windows_dir;	/* \Windows is a folder (whatever can be read below it) */
+	bool bs_primary_valid;	/* the primary boot sector is a valid NTFS one */
+	bool bs_backup_valid;	/* a valid backup was found (at bs_backup_off) */
+	uint64_t bs_backup_off;	/* bytes from the volume's start */
+	bool bs_differ_more;	/* both valid, differing in more than the hidden sectors */
+	uint32_t hidden_sectors;	/* BPB 0x1C of the primary (when valid) */
+	uint32_t hidden_sectors_backup;	/* ... of the backup (when valid) */
 	bool has_windows;	/* \Windows\System32\config\SYSTEM */
 	struct win_system *win;	/* what that hive says (probes/winreg.h); NULL: not read */
 	char *win_error;	/* why it could not be read, in words */
@@ -148,6 +200,9 @@ struct volume {
 	char *bcd_file;		/* its path on the volume, as Windows writes it */
 	struct bcd_store *bcd;	/* decoded (probes/bcd.h); NULL: not read */
 	char *bcd_error;	/* why it could not be read, in words */
+	/* an ESP's boot loaders: \EFI\Microsoft\Boot\bootmgfw.efi and the
+	 * fallback \EFI\Boot\bootx64.efi (what firmware without a boot entry starts) */
+	enum esp_file esp_bootmgfw, esp_fallback;
 	struct usage use;
 };
 
@@ -197,6 +252,7 @@ struct disk {
 
 	struct volume vol;	/* a filesystem on the whole disk (no table) */
 	enum part_role vol_role;	/* role of that whole-disk volume */
+	struct mbr_state mbr;	/* sector 0 of a dos disk (or of one whose table lost its signature) */
 
 	enum disk_role role;
 	char *role_reason;	/* e.g. "/ is mounted from sda4" */
@@ -300,5 +356,7 @@ const char *disk_role_name(enum disk_role r);
 const char *part_role_name(enum part_role r);
 const char *ntfs_logfile_name(enum ntfs_logfile l);
 const char *severity_name(enum severity s);
+const char *mbr_code_name(enum mbr_code c);	/* "windows", "none", "not-code"... */
+const char *esp_file_name(enum esp_file f);	/* "present", "missing"... */
 
 #endif

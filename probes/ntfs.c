@@ -18,6 +18,7 @@
 #include "probes/probes.h"
 #include "probes/ntfs_boot.h"
 #include "probes/ntfs_check.h"
+#include "probes/ntfs_layout.h"
 #include "lib/ntfslog.h"
 #include "lib/util.h"
 
@@ -299,6 +300,20 @@ static void check_boot_sectors(struct readcache *rc, uint64_t off, uint64_t size
 	if (v->chosen) {
 		st->truncated = v->truncated;
 		st->claimed_bytes = v->claimed_bytes;
+	}
+	/* for the BIOS boot chain (diagnose): each copy's hidden sectors */
+	st->bs_primary_valid = !v->primary_problems;
+	st->bs_backup_valid = v->backup_found && !v->backup_problems;
+	st->bs_backup_off = v->backup_off;
+	if (st->bs_primary_valid)
+		st->hidden_sectors = nl_le32(v->primary + NL_BS_HIDDEN_SECTORS);
+	if (st->bs_backup_valid)
+		st->hidden_sectors_backup = nl_le32(v->backup + NL_BS_HIDDEN_SECTORS);
+	if (st->bs_primary_valid && st->bs_backup_valid && v->differ) {
+		uint8_t a[512];
+		memcpy(a, v->backup, 512);
+		memcpy(a + NL_BS_HIDDEN_SECTORS, v->primary + NL_BS_HIDDEN_SECTORS, 4);
+		st->bs_differ_more = !nb_same_fields(v->primary, a);
 	}
 	if (!v->primary_problems && !v->backup_problems) {
 		st->bootsector_ok = v->differ ? TRI_NO : TRI_YES;

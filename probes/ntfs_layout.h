@@ -39,6 +39,7 @@ static inline void nl_put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v; p[1] = 
 #define NL_BS_SECTORS16		0x13	/* u16, 0 */
 #define NL_BS_MEDIA		0x15	/* u8 */
 #define NL_BS_SECTORS_PER_FAT	0x16	/* u16, 0 */
+#define NL_BS_HIDDEN_SECTORS	0x1c	/* u32: the partition's first sector (BIOS boot code reads with it) */
 #define NL_BS_LARGE_SECTORS	0x20	/* u32, 0 */
 #define NL_BS_TOTAL_SECTORS	0x28	/* u64: the volume, without the backup sector */
 #define NL_BS_MFT_LCN		0x30	/* u64 */

@@ -209,6 +209,8 @@ void probe_bcd_fd(int fd, const char *file, struct volume *v);
  * [off, ...) of the disk open at fd (no mount), decoded into v (esp.c).
  */
 void esp_read_bcd(struct volume *v, int fd, uint64_t off);
+/* Whether the ESP at off holds \EFI\Microsoft\Boot\bootmgfw.efi and \EFI\Boot\bootx64.efi. */
+void esp_read_loaders(struct volume *v, int fd, uint64_t off);
 /*
  * Read-ahead hints, in two stages: from the boot sector ($MFT head,
  * $MFTMirr, backup boot sector), then, once those have arrived, from the

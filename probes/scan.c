@@ -1,6 +1,7 @@
 /* scan.c - probes_scan(): one read-only snapshot of everything attached. */
 #include "probes/probes.h"
 #include "probes/bcd.h"
+#include "probes/mbr.h"
 #include "lib/util.h"
 
 #include <errno.h>
@@ -310,6 +311,12 @@ static void stage_fs(struct batch *b, struct disk *d, int fd)
 						     strerror(-rc));
 		}
 	}
+	/* the BIOS boot chain's first sector: a dos disk's, or one that may have lost its signature */
+	if (d->pttype ? strcmp(d->pttype, "dos") == 0 : !d->vol.fstype && !d->vol.fs_error) {
+		mbr_probe(d, fd);
+		if (!d->pttype && !d->mbr.lost_table)
+			memset(&d->mbr, 0, sizeof(d->mbr));	/* an empty disk, not a BIOS one */
+	}
 	for (size_t i = 0; i < d->nparts; i++)
 		stage_fs_partition(b, d, &d->parts[i], fd);
 	if (is_ntfs(&d->vol) || (!d->pttype && !d->vol.fstype && !d->vol.fs_error &&
@@ -365,6 +372,7 @@ static void probe_batch(const struct probe_ctx *ctx, const struct mount_table *m
 			if (p->role == PART_ROLE_ESP && b->fds[i] >= 0 && p->vol.fstype &&
 			    strcmp(p->vol.fstype, "vfat") == 0) {
 				esp_read_bcd(&p->vol, b->fds[i], p->start);
+				esp_read_loaders(&p->vol, b->fds[i], p->start);
 				probe_progress();
 			}
 		}

@@ -402,7 +402,8 @@ void page_help(struct tui *t)
 	for (const struct tui_binding *b = tui_bindings; b->keys; b++)
 		add_key(&p, b->keys, b->help);
 	add_key(&p, "U (on the log page)", "undo a fix of this session, from its undo file");
-	add_key(&p, "F (on the boot page)", "fix-boot: the disk identity the BCD expects");
+	add_key(&p, "F (on the boot page)", "fix-boot: the disk identity the BCD expects, or "
+		"the BIOS boot chain");
 	add(&p, "%s", "");
 	add(&p, "Markers");
 	add(&p, "  >          the selection (both panes)");
@@ -527,12 +528,27 @@ char *page_boot(struct tui *t, bool *rewrite)
 				"has the identity it expects)" : "put back the identity the BCD store expects";
 			nfix++;
 		}
+	/* the BIOS boot chains fix-boot mends (on a disk without an identity to put back) */
+	for (size_t i = 0; i < d.nchain && nfix < 16; i++) {
+		const struct diag_chain *c = &d.chain[i];
+		bool dup = false;
+		for (int k = 0; k < nfix; k++)
+			dup |= strcmp(labels[k], c->disk) == 0;
+		if (dup || !(c->code || c->signature || c->active || c->nhidden))
+			continue;
+		how[nfix] = false;
+		labels[nfix] = c->disk;
+		details[nfix] = "mend the BIOS boot chain (MBR boot code, signature, active flag, "
+				"hidden sectors)";
+		nfix++;
+	}
 	if (nfix) {
 		add(&p, "%s", "");
 		add(&p, "F runs fix-boot: it puts back the disk identity the BCD store expects or, "
 		    "when another disk holds it, rewrites the store's devices to name the disk as it "
-		    "is now; the plan first, then the name typed; an undo file keeps what it "
-		    "overwrites.");
+		    "is now; on a BIOS disk it mends the boot chain (boot code, signature, active "
+		    "flag, hidden sectors); the plan first, then the name typed; an undo file keeps "
+		    "what it overwrites.");
 	}
 	if (page_run_keys(t, "Boot diagnosis", &p, nfix ? "F" : NULL, nfix ? "F: fix-boot   " : NULL)) {
 		int c = nfix == 1 ? 0 : dialog_choose(t, "Fix the boot of which disk?", NULL, labels,

@@ -4,7 +4,8 @@
 # repository): boot sectors, MFT records and index blocks of clean and
 # damaged volumes, each behind the byte that picks its parser
 # (tests/fuzz/fuzz_ntfs.c: 0 boot sector, 1 MFT record, 2 index block,
-# 3 runlist, 4 BCD device element, from the real BCD store of hives/).
+# 3 runlist, 4 BCD device element, from the real BCD store of hives/, 5 FAT
+# boot sector, 6 MBR).
 set -eu
 out=$1
 FX=${WINRESCUE_FIXTURES:-$(cd "$(dirname "$0")/../.." && pwd)/../shared/fixtures}
@@ -56,4 +57,14 @@ for fat in 12 16 32; do
 	mkfs.vfat -F "$fat" "$tmp/fat" >/dev/null 2>&1 || continue
 	head -c 512 "$tmp/fat" | seed "fat$fat.fat" 5
 done
+# MBRs: syslinux's and GRUB's boot code (Debian's syslinux-common, grub-pc-bin)
+# over a table sfdisk writes, as a BIOS Windows disk has one
+rm -f "$tmp/mbr"
+truncate -s 64M "$tmp/mbr"
+printf 'label: dos\nstart=2048, size=20MiB, type=7, bootable\nsize=+, type=7\n' | sfdisk -q "$tmp/mbr" >/dev/null 2>&1 &&
+	for code in /usr/lib/syslinux/mbr/mbr.bin /usr/lib/syslinux/mbr/gptmbr.bin /usr/lib/grub/i386-pc/boot.img; do
+		[ -r "$code" ] || continue
+		dd if="$code" of="$tmp/mbr" bs=440 count=1 conv=notrunc status=none
+		head -c 512 "$tmp/mbr" | seed "mbr.$(basename "$code")" 6
+	done
 ls "$out" | wc -l

@@ -3,8 +3,9 @@
  * boot sector (nb_parse and its words), MFT records (the whole pass-3
  * walk; the judge of two $MFTMirr copies; fix's unfixup, which must give
  * a record that passes its fixups again), index blocks (the pass-6 walk), runlists and update sequence
- * fixups, and BCD device elements. The first byte of an input picks the
- * parser.
+ * fixups, BCD device elements, FAT boot sectors and MBRs (boot code
+ * classified, a table that lost its signature judged). The first byte of an
+ * input picks the parser.
  *
  * LLVMFuzzerTestOneInput is libFuzzer's entry point (make fuzz builds it
  * with clang -fsanitize=fuzzer when clang is there). Without libFuzzer,
@@ -14,6 +15,7 @@
  */
 #include "probes/bcd.h"
 #include "probes/disk_layout.h"
+#include "probes/mbr.h"
 #include "probes/ntfs_boot.h"
 #include "probes/ntfs_check.h"
 #include "probes/ntfs_layout.h"
@@ -33,7 +35,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 1)
 		return 0;
-	const uint8_t kind = data[0] % 6;
+	const uint8_t kind = data[0] % 7;
 	data++;
 	size--;
 	switch (kind) {
@@ -130,6 +132,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memcpy(bs, data, size < sizeof(bs) ? size : sizeof(bs));
 		if (!fat_geometry(bs, &g) && (!g.cluster_bytes || g.data_start < 512 || !g.clusters))
 			abort();
+		break;
+	}
+	case 6: {	/* an MBR: its boot code, its entries for a disk of some size */
+		uint8_t s0[MBR_SECTOR] = { 0 };
+		struct mbr_entry e[4];
+		uint64_t sectors = size >= 4 ? nl_le32(data) : 0;
+		memcpy(s0, data, size < sizeof(s0) ? size : sizeof(s0));
+		enum mbr_code c = mbr_classify(s0);
+		if (c == MBR_CODE_UNREAD || !*mbr_code_name(c) || !*mbr_code_words(c))
+			abort();
+		if (mbr_entries_fit(s0, sectors, e))
+			for (int i = 0; i < 4; i++)
+				if (e[i].type && (uint64_t)e[i].lba + e[i].sectors > sectors)
+					abort();
 		break;
 	}
 	}

@@ -9,7 +9,9 @@
 # comes from $WINRESCUE_FIXTURES (hives/SYSTEM.xz, hives/BCD.xz).
 # To attach a built image, use `wr_attach_to VAR IMG`.
 #
-#   make_bios_disk IMG [SIG]        128 MiB MBR (id SIG, default 0x1234abcd):
+#   make_bios_disk IMG [SIG]        128 MiB MBR (id SIG, default 0x1234abcd) with
+#                                   real boot code (syslinux's mbr.bin, $WR_MBR_BIN,
+#                                   as a Windows disk has its own):
 #                                   p1 "System Reserved" NTFS, type 7, active,
 #                                      with bootmgr and Boot/BCD
 #                                   p2 "Windows" NTFS, type 7, with the SYSTEM
@@ -47,6 +49,8 @@ WR_BCD_WINDOWS=8e0f2c38-e4ea-47ba-b7fc-9d8c74dccf0b
 WR_BCD_BOOTMGR='{9dea862c-5cdd-4e70-acc1-f32b344d4795}'
 WR_BCD_LOADER='{733b62e5-f608-11eb-825c-c112f60133ab}'
 WR_BIOS_SIG_DEFAULT=0x1234abcd
+# Standard MBR boot code that starts the active partition (Debian's syslinux-common)
+WR_MBR_BIN=${WR_MBR_BIN:-/usr/lib/syslinux/mbr/mbr.bin}
 WR_STATES=(healthy dirty hibernated fast-restart unclean clean-logfile mftmirr bootsector evil-label)
 WR_EVIL_LABEL=$'\e[31mEVIL\e[0m'
 
@@ -218,6 +222,12 @@ _wrd_fill_backup() {
 	mkdir -p "$1/Backup" && printf 'old copy\n' >"$1/Backup/info.txt"
 }
 
+# _wrd_mbr_code IMG: real boot code in the MBR's first 440 bytes (the table stays)
+_wrd_mbr_code() {
+	[ -r "$WR_MBR_BIN" ] || _wrd_err "$WR_MBR_BIN missing (apt-get install syslinux-common)" || return 1
+	dd if="$WR_MBR_BIN" of="$1" bs=440 count=1 conv=notrunc status=none
+}
+
 # make_bios_disk IMG [SIG [bcd]]: with bcd, System Reserved's \Boot\BCD names
 # this disk's own partitions (by SIG and offset); else the fixture's UEFI store
 make_bios_disk() {
@@ -231,6 +241,7 @@ make_bios_disk() {
 		start=2048, size=40MiB, type=7, bootable
 		size=+, type=7
 	EOF
+	_wrd_mbr_code "$img" || return 1
 	wr_attach_to dev "$img" || return 1
 	p1=$(_wrd_part "$dev" 1) && p2=$(_wrd_part "$dev" 2) &&
 		_wrd_mkntfs "$p1" "System Reserved" &&

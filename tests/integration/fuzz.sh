@@ -17,7 +17,7 @@ wr_tmpdir_to T
 
 n=$("$WR_ROOT/tests/fuzz/corpus.sh" "$T/corpus" 2>"$T/err") || nok "corpus: $(cat "$T/err")"
 [ "${n:-0}" -ge 100 ] && ok "corpus: $n seeds from the fixture images" || nok "corpus: only ${n:-0} seeds"
-for kind in boot rec indx runs dev fat; do
+for kind in boot rec indx runs dev fat mbr; do
 	c=$(ls "$T/corpus" | grep -c "\.$kind")
 	[ "$c" -gt 0 ] && ok "corpus holds $kind seeds ($c)" || nok "corpus has no $kind seeds"
 done

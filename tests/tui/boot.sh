@@ -9,7 +9,9 @@
 #   F shows the plan and asks for the disk's name; nothing is written
 #     before it is typed; typed: the GUID is back (sfdisk), an undo file;
 #   b again: nothing stops the boot; the undo from the log (U) brings the
-#     changed GUID back byte for byte; q exits 0.
+#     changed GUID back byte for byte; q exits 0;
+#   a BIOS disk whose MBR boot code is zeroed: b says mbr-code-missing and
+#     that F fixes it; F's plan, the name typed, the image as it was.
 # Needs root, loop devices, FUSE, tmux, mtools.
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -104,5 +106,44 @@ expect_eq "undo: the changed GUID back, byte for byte" "$SHA_CHANGED" "$(wr_sha 
 tui_keys bt q
 expect_eq "q: exit 0" 0 "$(tui_wait_exit bt 15)"
 tui_stop bt
+
+# a BIOS disk whose MBR boot code is zeroed: b names mbr-code-missing, F mends it
+make_bios_disk "$T/bios.img" 0x5cbea03e bcd || wr_bail "make_bios_disk"
+S_OK=$(wr_sha "$T/bios.img")
+dd if=/dev/zero of="$T/bios.img" bs=440 count=1 conv=notrunc status=none
+wr_attach_to B "$T/bios.img" || wr_bail "attach bios"
+BNAME=$(basename "$B")
+S_ZERO=$(wr_sha "$T/bios.img")
+tui_start_env bc 80x24 vt220 "LINES=24 COLUMNS=80 WINRESCUE_UNDO_DIR=$T/undo" tui "$B" ||
+	wr_bail "start (bios)"
+tui_wait bc 'q:Quit' 10 || nok "no main screen (bios): $(tui_screen bc | head -5)"
+tui_keys bc b
+if tui_wait bc 'Boot diagnosis' 10; then
+	expect_match "(bios) b names mbr-code-missing and that F fixes it" 'mbr-code-missing  \(F fixes it\)' \
+		"$(tui_screen bc)"
+	tui_keys bc F
+	if tui_wait bc "Type $BNAME and press Enter" 20; then
+		expect_match "(bios) the plan: standard boot code in the first 440 bytes" "first 440 bytes" \
+			"$(tui_screen bc)"
+		expect_eq "(bios) nothing written before the name is typed" "$S_ZERO" "$(wr_sha "$T/bios.img")"
+		tui_keys bc -l "$BNAME"
+		tui_keys bc Enter
+		if tui_wait bc 'boot chain of .* is mended' 30; then
+			ok "(bios) fix-boot from the TUI: the chain mended"
+		else
+			nok "(bios) no result: $(tui_screen bc | sed -n 4,20p)"
+		fi
+		tui_keys bc Enter
+		tui_wait bc 'q:Quit' 5
+	else
+		nok "(bios) F asks for no name: $(tui_screen bc | sed -n 4,20p)"
+	fi
+else
+	nok "(bios) b opens nothing: $(tui_screen bc | sed -n 1,20p)"
+fi
+expect_eq "(bios) the image as it was before its code was zeroed (sha256)" "$S_OK" "$(wr_sha "$T/bios.img")"
+tui_keys bc q
+expect_eq "(bios) q: exit 0" 0 "$(tui_wait_exit bc 15)"
+tui_stop bc
 
 wr_finish
