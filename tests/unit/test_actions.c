@@ -75,6 +75,7 @@ static struct disk *add_disk(struct inventory *inv, const char *name, enum disk_
 	memset(d, 0, sizeof(*d));
 	d->name = xstrdup(name);
 	d->path = xasprintf("/dev/%s", name);
+	d->number = inv->ndisks - 1;	/* the whole machine's list: its place in it */
 	d->major = 8;
 	d->minor = (unsigned)(inv->ndisks * 16);
 	d->size = 1ULL << 30;
@@ -187,8 +188,7 @@ static const char *verdict(const struct vol_ref *v, const struct inventory *inv,
 	struct action_opts o = { .rw = rw, .discard_hibernation = discard };
 	struct refusal r;
 
-	(void)inv;
-	if (!mount_refused(v, &o, &r)) {
+	if (!mount_refused(inv, v, &o, &r)) {
 		*status = ACT_OK;
 		return "ok";
 	}
