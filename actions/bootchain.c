@@ -19,6 +19,7 @@
  */
 #include "actions/action.h"
 #include "actions/diagnose.h"
+#include "actions/verdict.h"
 #include "probes/disk_layout.h"
 #include "probes/mbr.h"
 #include "lib/util.h"
@@ -163,7 +164,7 @@ static void lost_signature(const struct inventory *inv, struct diagnosis *dg, si
 	      xasprintf("The MBR of Disk %zu (%s) has lost its 0x55AA signature: neither the BIOS nor "
 			"Linux reads its partition table any more, though it still names the "
 			"partitions (%s). Windows cannot start (\"Missing operating system\" or no "
-			"bootable device).", di, d->path, list));
+			"bootable device).", d->number, d->path, list));
 	free(list);
 }
 
@@ -183,7 +184,7 @@ static void check_code(const struct inventory *inv, struct diagnosis *dg, size_t
 				"--mbr-code' writes standard boot code that starts the active partition "
 				"(an undo file keeps this one).", d->path), false,
 		      xasprintf("The MBR of Disk %zu (%s) holds %s: it reads the disk, so it may be "
-				"another boot loader's.", di, d->path, mbr_code_words(c)));
+				"another boot loader's.", d->number, d->path, mbr_code_words(c)));
 		return;
 	}
 	chain_for(dg, inv, di)->code = true;
@@ -192,7 +193,7 @@ static void check_code(const struct inventory *inv, struct diagnosis *dg, size_t
 		      "the first 440 bytes change, never the table or the disk signature)"), true,
 	      xasprintf("The MBR of Disk %zu (%s) holds %s: the BIOS finds nothing to start, and "
 			"Windows never begins to load (a blank screen, or \"no bootable device\").",
-			di, d->path, mbr_code_words(c)));
+			d->number, d->path, mbr_code_words(c)));
 }
 
 /* The active flag: on the partition holding bootmgr, and on it alone. */
@@ -217,7 +218,7 @@ static void check_active(const struct inventory *inv, struct diagnosis *dg, size
 		      true,
 		      xasprintf("No partition of Disk %zu (%s) is marked active: the boot code finds "
 				"nothing to start (\"Invalid partition table\" or \"Missing operating "
-				"system\"). %s holds bootmgr and the BCD store.", di, d->path,
+				"system\"). %s holds bootmgr and the BCD store.", d->number, d->path,
 				sys->path ? sys->path : "partition 1"));
 		return;
 	}
@@ -234,24 +235,20 @@ static void check_active(const struct inventory *inv, struct diagnosis *dg, size
 		chain_for(dg, inv, di)->active = sys->number;
 	found(dg, DIAG_BLOCKS, "active-without-bootmgr", wdev, next, fix,
 	      xasprintf("%s%s is marked active on Disk %zu (%s), but it holds no bootmgr: the BIOS "
-			"starts it and stops (%s).%s%s%s", wdev, n > 1 ? " (with others)" : "", di,
+			"starts it and stops (%s).%s%s%s", wdev, n > 1 ? " (with others)" : "", d->number,
 			d->path, n > 1 ? "\"Invalid partition table\": several are active"
 			: "\"BOOTMGR is missing\" or \"A disk read error occurred\"",
 			sys ? " " : "", sys && sys->path ? sys->path : "",
 			sys ? " holds bootmgr and the BCD store." : ""));
 }
 
-/* The next step for a boot sector copy: winrescue fix, as list's finding says. */
-static char *fix_volume_cmd(const struct partition *p)
+/* The next step for a boot sector copy: the volume's own, as list's finding says it. */
+static char *fix_volume_cmd(const struct inventory *inv, size_t di, const struct partition *p)
 {
-	const struct ntfs_state *n = p->vol.ntfs;
+	struct vol_ref r = target_ref(inv, di, p);
+	char *next = verdict_step(inv, &r, "ntfs-bootsector-mismatch");
 
-	if (n->hibernated == TRI_YES || n->logfile == NTFS_LOGFILE_FAST_RESTART)
-		return xasprintf("'winrescue fix %s --discard-hibernation' writes the intact copy over "
-				 "the other (the hibernated session is lost; an undo file keeps what "
-				 "it overwrites).", p->path);
-	return xasprintf("'winrescue fix %s' writes the intact copy over the other (an undo file "
-			 "keeps what it overwrites).", p->path);
+	return next ? next : xasprintf("'winrescue check %s' says what is wrong with it.", p->path);
 }
 
 /*
@@ -293,7 +290,7 @@ static void check_volume(const struct inventory *inv, struct diagnosis *dg, size
 		return;	/* intact, or only the hidden sectors differ (said above) */
 	bool primary_bad = !n->bs_primary_valid;
 	found(dg, primary_bad ? DIAG_BLOCKS : DIAG_NOTE, "ntfs-bootsector-mismatch", p->path,
-	      n->bs_primary_valid || n->bs_backup_valid ? fix_volume_cmd(p)
+	      n->bs_primary_valid || n->bs_backup_valid ? fix_volume_cmd(inv, di, p)
 	      : xstrdup("Neither copy is intact: copy the data off the volume first (testdisk can "
 			"rebuild an NTFS boot sector)."), false,
 	      xasprintf("%s: %s%s", p->path, n->bootsector_detail ? n->bootsector_detail
@@ -397,7 +394,7 @@ void bootchain_diagnose(const struct inventory *inv, struct diagnosis *dg)
 			      xstrdup("Create an EFI System Partition and the boot files from Windows "
 				      "RE (diskpart, then bcdboot C:\\Windows /s S: /f UEFI)."), false,
 			      xasprintf("Disk %zu (%s) is a GPT disk without an EFI System Partition: "
-					"UEFI firmware finds nothing to start Windows on %s with.", si,
+					"UEFI firmware finds nothing to start Windows on %s with.", d->number,
 					d->path, win->device));
 		} else if (!sp && esp_of(d)) {
 			uefi_chain(dg, esp_of(d));

@@ -490,24 +490,13 @@ static void check_store(const struct inventory *inv, struct diagnosis *d, struct
 		    ? "network" : "repair");
 }
 
-/*
- * The next step the volume's verdict gives for its finding code: diagnose
- * says about a volume what list and the TUI say (verdict.h). NULL when the
- * verdict has no such finding. Caller frees.
- */
+/* The next step the volume's verdict gives for its finding code (verdict_step). */
 static char *volume_step(const struct inventory *inv, size_t di, const struct partition *p,
 			 const char *code)
 {
 	struct vol_ref r = target_ref(inv, di, p);
-	struct verdict vd;
-	char *next = NULL;
 
-	verdict_of(inv, &r, NULL, &vd);
-	for (size_t i = 0; i < vd.nfindings && !next; i++)
-		if (strcmp(vd.findings[i].code, code) == 0)
-			next = xstrdup(vd.findings[i].action);
-	verdict_free(&vd);
-	return next;
+	return verdict_step(inv, &r, code);
 }
 
 /* What the Windows volume and its hives say: hibernation, updates, control sets. */

@@ -218,6 +218,19 @@ static void plan_boot(struct job *job, struct fix_priv *f, int fd, uint64_t size
 			  hash64(b->primary, 512, HASH64_INIT));
 		return;
 	}
+	/* two valid copies apart in their hidden sectors only: the one naming the
+	 * volume's start is right (nb_hidden_side), never the other copied over it */
+	const struct vol_ref *v = &job->targets[0];
+	uint64_t start = v->part && ss ? v->part->start / ss : 0;
+	if (b->chosen == 1 && b->backup_found && !b->backup_problems &&
+	    nb_hidden_side(b->primary, b->backup, start) == 2) {
+		add_step(f, "Write the backup boot sector (byte %" PRIu64 "), whose hidden sectors "
+			 "name where the volume starts (sector %" PRIu64 "), over the primary",
+			 b->backup_off, start);
+		add_write(f, 0, 512, copy512(b->backup), 0, "primary boot sector",
+			  hash64(b->primary, 512, HASH64_INIT));
+		return;
+	}
 	if (b->chosen != 1)
 		return;
 	/* where NTFS looks for the backup: the sector after the volume's last */

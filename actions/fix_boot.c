@@ -1037,7 +1037,7 @@ static void chain_plan(struct job *job)
 		job_plan_step(job, "Write standard MBR boot code (syslinux's mbr.bin, which starts the "
 			      "active partition) into the first 440 bytes of %s (Disk %zu), which hold "
 			      "%s now; the partition table and the disk signature stay as they are",
-			      d->path, v->disk_index, mbr_code_words(d->mbr.code));
+			      d->path, d->number, mbr_code_words(d->mbr.code));
 	if (c->signature)
 		job_plan_step(job, "Write the MBR signature 0x55AA back at bytes 510-511 of %s", d->path);
 	if (c->active) {

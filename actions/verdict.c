@@ -257,11 +257,29 @@ static void boot_problems(struct vctx *c)
 			    d ? d : "the backup boot sector is damaged; the primary is intact");
 		break;
 	case NTFS_BOOT_DIFFER:
-		add_problem(c, RM_FIX, SEV_WARNING, true, "ntfs-bootsector-mismatch",
-			    "boot sector copies differ", NULL,
-			    "writes the primary (the copy in use) over the backup",
-			    "%s: the two boot sectors are valid but differ; Windows uses the primary.",
-			    c->dev);
+		/* only the hidden sectors differ: the copy that names the volume's start wins */
+		if (!n->bs_differ_more && n->bs_hidden_side == 2)
+			add_problem(c, RM_FIX, SEV_WARNING, true, "ntfs-bootsector-mismatch",
+				    "primary boot sector's hidden sectors wrong", NULL,
+				    "writes the backup, which names where the volume starts, over it",
+				    "%s: the primary boot sector says the volume starts at sector %u "
+				    "(hidden sectors, BPB 0x1C); its backup, and the partition, say %u.",
+				    c->dev, n->hidden_sectors, n->hidden_sectors_backup);
+		else if (!n->bs_differ_more && n->bs_hidden_side == 0)
+			add_problem(c, RM_OWN, SEV_WARNING, true, "ntfs-bootsector-mismatch",
+				    "boot sector hidden sectors wrong",
+				    "Only the BIOS boot code reads the field: where this volume is the one "
+				    "the BIOS starts, 'winrescue diagnose' names the fix-boot that sets it "
+				    "in both copies; elsewhere Windows' chkdsk /f sets it right.", NULL,
+				    "%s: the two boot sectors differ in their hidden-sectors field (BPB "
+				    "0x1C: %u and %u), and neither names the partition's start.", c->dev,
+				    n->hidden_sectors, n->hidden_sectors_backup);
+		else
+			add_problem(c, RM_FIX, SEV_WARNING, true, "ntfs-bootsector-mismatch",
+				    "boot sector copies differ", NULL,
+				    "writes the primary (the copy in use) over the backup",
+				    "%s: the two boot sectors are valid but differ; Windows uses the "
+				    "primary.", c->dev);
 		break;
 	case NTFS_BOOT_BOTH_BAD:
 		add_problem(c, RM_OWN, SEV_ERROR, true, "ntfs-bootsector-mismatch",
@@ -629,6 +647,19 @@ void verdict_of(const struct inventory *inv, const struct vol_ref *v, const stru
 	free(c.p);
 	free(c.busy);
 	free(c.dev);
+}
+
+char *verdict_step(const struct inventory *inv, const struct vol_ref *v, const char *code)
+{
+	struct verdict vd;
+	char *next = NULL;
+
+	verdict_of(inv, v, NULL, &vd);
+	for (size_t i = 0; i < vd.nfindings && !next; i++)
+		if (strcmp(vd.findings[i].code, code) == 0)
+			next = xstrdup(vd.findings[i].action);
+	verdict_free(&vd);
+	return next;
 }
 
 void findings_free(struct finding *f, size_t n)

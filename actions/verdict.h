@@ -93,6 +93,13 @@ size_t verdict_findings(const struct inventory *inv, const struct check_memos *m
 			struct finding **out);
 void findings_free(struct finding *f, size_t n);
 
+/*
+ * The next step v's verdict gives for its finding code (diagnose and the
+ * boot chain say about a volume what list says), or NULL when the verdict
+ * has no such finding. Caller frees.
+ */
+char *verdict_step(const struct inventory *inv, const struct vol_ref *v, const char *code);
+
 /* "Disk 3 partition 2" or "Disk 3", as every view numbers disks. */
 char *verdict_where(const struct vol_ref *v);
 

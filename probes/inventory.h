@@ -164,6 +164,8 @@ struct ntfs_state {
 	bool bs_backup_valid;	/* a valid backup was found (at bs_backup_off) */
 	uint64_t bs_backup_off;	/* bytes from the volume's start */
 	bool bs_differ_more;	/* both valid, differing in more than the hidden sectors */
+	int bs_hidden_side;	/* differing in the hidden sectors only: the copy naming the
+				 * volume's start (1 primary, 2 backup), 0 neither (nb_hidden_side) */
 	uint32_t hidden_sectors;	/* BPB 0x1C of the primary (when valid) */
 	uint32_t hidden_sectors_backup;	/* ... of the backup (when valid) */
 	bool has_windows;	/* \Windows\System32\config\SYSTEM */

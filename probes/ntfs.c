@@ -314,6 +314,9 @@ static void check_boot_sectors(struct readcache *rc, uint64_t off, uint64_t size
 		memcpy(a, v->backup, 512);
 		memcpy(a + NL_BS_HIDDEN_SECTORS, v->primary + NL_BS_HIDDEN_SECTORS, 4);
 		st->bs_differ_more = !nb_same_fields(v->primary, a);
+		/* which copy names where the volume starts: the one fix keeps */
+		if (v->geom.sector)
+			st->bs_hidden_side = nb_hidden_side(v->primary, v->backup, off / v->geom.sector);
 	}
 	if (!v->primary_problems && !v->backup_problems) {
 		st->bootsector_ok = v->differ ? TRI_NO : TRI_YES;

@@ -221,6 +221,18 @@ bool nb_same_fields(const uint8_t *a, const uint8_t *b)
 	       memcmp(a + NL_BS_END_MARKER, b + NL_BS_END_MARKER, 2) == 0;
 }
 
+int nb_hidden_side(const uint8_t *primary, const uint8_t *backup, uint64_t start)
+{
+	uint8_t a[512];
+	uint32_t hp = nl_le32(primary + NL_BS_HIDDEN_SECTORS), hb = nl_le32(backup + NL_BS_HIDDEN_SECTORS);
+
+	memcpy(a, backup, 512);
+	memcpy(a + NL_BS_HIDDEN_SECTORS, primary + NL_BS_HIDDEN_SECTORS, 4);
+	if (hp == hb || !nb_same_fields(primary, a))
+		return 0;
+	return hp == start ? 1 : hb == start ? 2 : 0;
+}
+
 void nb_examine(nb_read_fn rd, void *ctx, uint64_t size, struct nb_verdict *v)
 {
 	struct nb_geometry pg, bg;

@@ -58,6 +58,13 @@ char *nb_problem_value(unsigned bit, const uint8_t bs[512]);
 bool nb_same_fields(const uint8_t *a, const uint8_t *b);
 /* The fields in which two copies differ, as problem bits (the damage, named). */
 unsigned nb_differing(const uint8_t *a, const uint8_t *b);
+/*
+ * Two valid copies that differ in their hidden-sectors field (BPB 0x1C)
+ * alone: which one names the partition's start sector, the one to keep
+ * (1 the primary, 2 the backup); 0 when neither does, or they differ in
+ * more than that field. fix and every verdict choose the copy with it.
+ */
+int nb_hidden_side(const uint8_t *primary, const uint8_t *backup, uint64_t start);
 
 struct nb_verdict {
 	int read_errno;			/* the primary could not be read (nothing else is known) */

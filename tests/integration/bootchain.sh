@@ -59,14 +59,15 @@ export WINRESCUE_UNDO_DIR=$T/undo
 CHAIN='["mbr-code-missing","mbr-code-unknown","mbr-signature-missing","no-active-partition",
 	"active-without-bootmgr","bootmgr-missing","ntfs-hidden-sectors","ntfs-bootsector-mismatch",
 	"esp-missing","bootmgfw-missing","fallback-loader-missing"]'
-# diagnose: JSON into $T/d.json; RC: the exit status diagnose gives for the
-# chain's findings about this suite's disks ($B, $U: blocks-boot 4, unknown
-# 8, else 0), so that other suites' Windows disks attached meanwhile (their
-# collisions with the fixture BCD's GUIDs) do not count
+# diagnose of this suite's disks only ($B, $U: other suites' Windows disks may
+# be attached meanwhile, with collisions of their own): JSON into $T/d.json,
+# its exit status into RC
 diagnose() {
-	timeout 120 "$WR_BIN" diagnose --json >"$T/d.json" 2>"$T/err.txt" </dev/null
-	RC=$(mine "${B:-none}" | jq -r '[.[] | .weight] | if index("blocks-boot") then 4
-		elif index("unknown") then 8 else 0 end')
+	local disks=()
+	[ -n "${B:-}" ] && [ -b "$B" ] && disks+=("$B")
+	[ -n "${U:-}" ] && [ -b "$U" ] && disks+=("$U")
+	timeout 120 "$WR_BIN" diagnose --json "${disks[@]}" >"$T/d.json" 2>"$T/err.txt" </dev/null
+	RC=$?
 }
 # the chain's findings about disk $1 or its partitions, as a JSON array
 mine() {
