@@ -200,6 +200,21 @@ expect_eq "(c) after it: the backup is whole, the session gone" "true false" \
 	"$(jq -r --arg d "$P2" '.disks[].partitions[] | select(.path == $d) | "\(.ntfs.bootsector_ok) \(.ntfs.hibernated)"' "$T/l.json")"
 timeout 120 "$WR_BIN" fix "$P2" --yes --clear-dirty >/dev/null 2>&1 </dev/null
 
+# (c2) the primary's hidden sectors wrong, the backup's right (a moved
+# partition's copy): the copy that names the volume's start is kept, never
+# the wrong one copied over the right one
+start=$(_wrd_start "$P2")
+le32() { printf "\\x%02x\\x%02x\\x%02x\\x%02x" $(($1 & 255)) $((($1 >> 8) & 255)) $((($1 >> 16) & 255)) $((($1 >> 24) & 255)); }
+printf "$(le32 $((start + 8)))" | dd of="$P2" bs=1 seek=28 conv=notrunc status=none && sync
+lst --json "$W" >"$T/l.json"
+expect_eq "(c2) the copy and the field, in words" "primary boot sector's hidden sectors wrong" \
+	"$(verdict "$P2" state)"
+expect_eq "(c2) the step is fix" "winrescue fix $P2" "$(verdict "$P2" command)"
+timeout 120 "$WR_BIN" fix "$P2" --yes --clear-dirty >/dev/null 2>&1 </dev/null
+expect_eq "(c2) fix: corrected" 1 "$?"
+expect_eq "(c2) both copies name the volume's start" "$start $start" \
+	"$(ntfs_le "$P2" 28 4) $(ntfs_le "$P2" $((nsec * bps + 28)) 4)"
+
 # ------------------------------------------------------------------ (d)
 rec=$(inode_of "$P2" windows/system32/CONFIG) || wr_bail "cannot find config's record"
 off=$(mft_record_off "$P2" "$rec") || wr_bail "cannot place record $rec"
