@@ -37,8 +37,8 @@ enum { RS_FREE = 0, RS_OK, RS_BAD, RS_UNREADABLE };
 struct rec_info {
 	uint64_t base;		/* MFT reference of the base record, 0 for a base */
 	uint16_t flags, seq, link;
-	uint16_t names;		/* $FILE_NAME attributes other than DOS aliases */
-	uint16_t refs;		/* index entries naming it (other than DOS aliases) */
+	uint16_t names;		/* $FILE_NAME attributes (DOS aliases too, as Windows counts) */
+	uint16_t refs;		/* index entries naming it */
 	uint8_t state;
 	uint8_t kinds;
 };
@@ -50,7 +50,20 @@ struct name_ent {
 };
 
 struct owner {
-	uint64_t lcn, len, rec;
+	uint64_t lcn, len, rec;	/* rec: the file's base record */
+};
+
+/*
+ * One extent of a non-resident attribute of a file that has an attribute
+ * list: the pieces of each attribute, from its base and extension records,
+ * are put together after pass 3 (records_together).
+ */
+struct piece {
+	uint64_t base, rec;	/* the file's base record; the record holding this piece */
+	uint64_t lowest, highest;
+	uint64_t asz;		/* allocated size, of the piece at VCN 0 */
+	uint32_t type, name;	/* type, a hash of the attribute's name */
+	uint16_t flags;		/* attribute flags, of the piece at VCN 0 */
 };
 
 struct claim {
@@ -77,6 +90,9 @@ struct loc {
 struct ctx {
 	int fd;
 	uint64_t off, size;
+	const uint8_t *mem;	/* instead of fd (the fuzz entry): bytes at mem_off, zeros elsewhere */
+	uint64_t mem_off, mem_len;
+	uint64_t max_records;	/* 0, or the most MFT records checked (the fuzz entry) */
 	const char *dev;
 	const struct nc_callbacks *cb;
 	struct nc_report *r;
@@ -86,6 +102,7 @@ struct ctx {
 
 	struct nc_run *mft_runs;
 	size_t nmft_runs;
+	uint64_t mft_size;	/* $MFT's data size */
 	uint64_t nrec;
 	uint8_t *mftbmp;
 	uint64_t mftbmp_len;
@@ -102,6 +119,8 @@ struct ctx {
 	size_t next, capext;
 	struct claim *fam;	/* (base, extension record) pairs, sorted by base */
 	size_t nfam, capfam;
+	struct piece *pieces;
+	size_t npieces, cappieces;
 
 	struct loc bitmap, logfile, upcase, volinfo, mftbmp_loc;
 	uint16_t *uc;
@@ -187,6 +206,15 @@ static bool rd(struct ctx *c, void *buf, size_t len, uint64_t off)
 	if (off > c->size || len > c->size - off) {
 		errno = ENXIO;
 		return false;
+	}
+	if (c->mem) {
+		memset(buf, 0, len);
+		if (off < c->mem_off + c->mem_len && off + len > c->mem_off) {
+			uint64_t from = off > c->mem_off ? off : c->mem_off;
+			uint64_t to = off + len < c->mem_off + c->mem_len ? off + len : c->mem_off + c->mem_len;
+			memcpy((uint8_t *)buf + (from - off), c->mem + (from - c->mem_off), (size_t)(to - from));
+		}
+		return true;
 	}
 	if ((e = pread_all(c->fd, buf, len, c->off + off)))
 		errno = -e;
@@ -375,9 +403,12 @@ static int collate(const struct ctx *c, const uint8_t *a, unsigned al, const uin
 
 #define ANY_VCN UINT64_MAX
 
-/* The first attribute of type (named $I30 when i30; a non-resident one starting at
- * vcn unless ANY_VCN) in record b, or NULL. */
-static const uint8_t *record_attr(const uint8_t *b, uint32_t rs, uint32_t type, bool i30,
+/* which attributes of a type record_attr takes, by name */
+enum { NAME_ANY, NAME_I30, NAME_NONE };
+
+/* The first attribute of type (of any name, named $I30, or unnamed; a non-resident
+ * one starting at vcn unless ANY_VCN) in record b, or NULL. */
+static const uint8_t *record_attr(const uint8_t *b, uint32_t rs, uint32_t type, int name,
 				  uint64_t vcn, uint32_t *alen)
 {
 	struct nb_attr_iter it;
@@ -388,10 +419,12 @@ static const uint8_t *record_attr(const uint8_t *b, uint32_t rs, uint32_t type, 
 	while ((a = nb_attr_next(&it, &len))) {
 		unsigned nlen = a[NL_ATTR_NAME_LENGTH];
 		uint16_t noff = nl_le16(a + NL_ATTR_NAME_OFFSET);
-		if (nl_le32(a) != type || (i30 && !(noff + 2u * nlen <= len && is_i30(a + noff, nlen))))
+		if (nl_le32(a) != type || (name == NAME_NONE && nlen) ||
+		    (name == NAME_I30 && !(noff + 2u * nlen <= len && is_i30(a + noff, nlen))))
 			continue;
-		if (vcn != ANY_VCN && a[NL_ATTR_NON_RESIDENT] &&
-		    (len < NL_ATTR_NONRES_HEADER || nl_le64(a + NL_ATTR_LOWEST_VCN) != vcn))
+		if (vcn != ANY_VCN && (!a[NL_ATTR_NON_RESIDENT] || len < NL_ATTR_NONRES_HEADER ||
+				       nl_le64(a + NL_ATTR_LOWEST_VCN) != vcn) &&
+		    !(vcn == 0 && !a[NL_ATTR_NON_RESIDENT]))
 			continue;
 		*alen = len;
 		return a;
@@ -415,8 +448,19 @@ struct walk {
 	struct nc_run *al_runs;	/* non-resident attribute list */
 	size_t al_nruns;
 	uint64_t al_size;
+	bool has_al;		/* an attribute list seen so far */
 };
 
+static void loc_add_runs(struct loc *l, const struct nc_run *runs, size_t nruns)
+{
+	l->runs = xrealloc(l->runs, l->nruns + nruns + 1, sizeof(*runs));
+	if (nruns)
+		memcpy(l->runs + l->nruns, runs, nruns * sizeof(*runs));
+	l->nruns += nruns;
+}
+
+/* A system file's value: resident, or the runs of its piece at VCN 0 (the other
+ * pieces' runs join it through loc_add_runs). */
 static void keep_loc(struct loc *l, const uint8_t *value, uint32_t vlen, struct nc_run *runs,
 		     size_t nruns, uint64_t size)
 {
@@ -428,10 +472,7 @@ static void keep_loc(struct loc *l, const uint8_t *value, uint32_t vlen, struct 
 		memcpy(l->value, value, vlen);
 		l->size = vlen;
 	} else {
-		l->runs = xcalloc(nruns ? nruns : 1, sizeof(*runs));
-		if (nruns)
-			memcpy(l->runs, runs, nruns * sizeof(*runs));
-		l->nruns = nruns;
+		loc_add_runs(l, runs, nruns);
 		l->size = size;
 	}
 }
@@ -498,13 +539,16 @@ static void resident_value(struct ctx *c, uint64_t recno, struct rec_info *ri, u
 		keep_loc(&c->bitmap, v, vlen, NULL, 0, 0);
 }
 
-static void nonresident_value(struct ctx *c, uint64_t recno, struct rec_info *ri, uint32_t type,
-			      const uint8_t *a, struct nc_run *runs, size_t nruns, struct walk *w)
+/* file: the record's file (its base record, or itself) */
+static void nonresident_value(struct ctx *c, uint64_t recno, uint64_t file, struct rec_info *ri,
+			      uint32_t type, const uint8_t *a, struct nc_run *runs, size_t nruns,
+			      struct walk *w)
 {
 	unsigned nlen = a[NL_ATTR_NAME_LENGTH];
 	const uint8_t *name = a + nl_le16(a + NL_ATTR_NAME_OFFSET);
 	uint64_t dsize = nl_le64(a + NL_ATTR_DATA_SIZE);
 	bool first = nl_le64(a + NL_ATTR_LOWEST_VCN) == 0;
+	struct loc *l = NULL;
 
 	switch (type) {
 	case NL_AT_DATA:
@@ -539,16 +583,16 @@ static void nonresident_value(struct ctx *c, uint64_t recno, struct rec_info *ri
 			  "it inside the record.", recno, type);
 		break;
 	}
-	if (!first)
-		return;
-	if (recno == NL_FILE_MFT && type == NL_AT_BITMAP && !nlen)
+	/* the system files read later: $MFT's pieces are followed by mft_layout */
+	if (recno == NL_FILE_MFT && type == NL_AT_BITMAP && !nlen && first)
 		keep_loc(&c->mftbmp_loc, NULL, 0, runs, nruns, dsize);
-	if (type == NL_AT_DATA && !nlen && recno == NL_FILE_UPCASE)
-		keep_loc(&c->upcase, NULL, 0, runs, nruns, dsize);
-	if (type == NL_AT_DATA && !nlen && recno == NL_FILE_LOGFILE)
-		keep_loc(&c->logfile, NULL, 0, runs, nruns, dsize);
-	if (type == NL_AT_DATA && !nlen && recno == NL_FILE_BITMAP)
-		keep_loc(&c->bitmap, NULL, 0, runs, nruns, dsize);
+	if (type == NL_AT_DATA && !nlen)
+		l = file == NL_FILE_UPCASE ? &c->upcase : file == NL_FILE_LOGFILE ? &c->logfile
+		    : file == NL_FILE_BITMAP ? &c->bitmap : NULL;
+	if (l && first)
+		keep_loc(l, NULL, 0, runs, nruns, dsize);
+	else if (l && !l->value && c->collect)
+		loc_add_runs(l, runs, nruns);
 }
 
 /* The entries of an attribute list; entries in this record are checked at once. */
@@ -608,6 +652,8 @@ static void walk_record(struct ctx *c, uint8_t *b, uint64_t recno, struct rec_in
 	uint32_t prev_type = 0;
 	unsigned inst_reported = 0;
 	struct walk w = { .nseen = 0 };
+	/* the file the record's attributes belong to: its base record, when that can be */
+	uint64_t file = base && NL_MREF(base) < c->nrec && NL_MREF(base) != recno ? NL_MREF(base) : recno;
 
 	ri->flags = flags;
 	ri->seq = nl_le16(b + NL_MFT_SEQUENCE);
@@ -731,6 +777,8 @@ static void walk_record(struct ctx *c, uint8_t *b, uint64_t recno, struct rec_in
 			GROW(c->ext, c->next, c->capext);
 			c->ext[c->next++] = (struct ext_attr){ recno, type, inst };
 		}
+		if (type == NL_AT_ATTRIBUTE_LIST)
+			w.has_al = true;	/* it comes first: the attributes after it know */
 		if (!nonres) {
 			uint32_t vlen = nl_le32(a + NL_ATTR_VALUE_LENGTH);
 			uint16_t voff = nl_le16(a + NL_ATTR_VALUE_OFFSET);
@@ -771,21 +819,41 @@ static void walk_record(struct ctx *c, uint8_t *b, uint64_t recno, struct rec_in
 					  "%" PRIu64 "-%" PRIu64 " of its value; its runs cover %" PRIu64 ".",
 					  recno, type, lowest, highest, sum);
 			} else {
-				if (lowest == 0 && (dsz > asz || isz > dsz ||
-						    (!(aflags & (NL_ATTR_COMPRESSED | NL_ATTR_SPARSE)) &&
-						     highest + 1 == sum && asz != sum * c->g.cluster)))
+				bool loose = aflags & (NL_ATTR_COMPRESSED | NL_ATTR_SPARSE);
+				if (lowest == 0 && (dsz > asz || isz > dsz))
 					rec_error(c, "mft-attr-sizes", recno,
 						  "Record %" PRIu64 ": attribute type 0x%X has sizes that "
 						  "contradict each other (allocated %" PRIu64 ", data %" PRIu64
 						  ", initialized %" PRIu64 ", %" PRIu64 " clusters).", recno,
 						  type, asz, dsz, isz, sum);
+				if (base || w.has_al) {
+					/* a file with an attribute list: its pieces are put together after pass 3 */
+					if (c->collect) {
+						GROW(c->pieces, c->npieces, c->cappieces);
+						c->pieces[c->npieces++] = (struct piece){
+							.base = file, .rec = recno, .lowest = lowest,
+							.highest = highest, .asz = asz, .type = type,
+							.name = name_hash(a + noff, nlen), .flags = aflags };
+					}
+				} else if (lowest != 0) {
+					rec_error(c, "mft-attr-extents", recno,
+						  "Record %" PRIu64 ": attribute type 0x%X starts at cluster %"
+						  PRIu64 " of its value, yet the record has no attribute list "
+						  "to say where the rest is.", recno, type, lowest);
+				} else if (!loose && dsz <= asz && isz <= dsz && asz != sum * c->g.cluster) {
+					rec_error(c, "mft-attr-sizes", recno,
+						  "Record %" PRIu64 ": attribute type 0x%X has sizes that "
+						  "contradict each other (allocated %" PRIu64 ", data %" PRIu64
+						  ", initialized %" PRIu64 ", %" PRIu64 " clusters).", recno,
+						  type, asz, dsz, isz, sum);
+				}
 				for (size_t i = 0; c->collect && i < nruns; i++) {
 					if (runs[i].lcn == NC_SPARSE)
 						continue;
 					GROW(c->own, c->nown, c->capown);
-					c->own[c->nown++] = (struct owner){ runs[i].lcn, runs[i].len, recno };
+					c->own[c->nown++] = (struct owner){ runs[i].lcn, runs[i].len, file };
 				}
-				nonresident_value(c, recno, ri, type, a, runs, nruns, &w);
+				nonresident_value(c, recno, file, ri, type, a, runs, nruns, &w);
 			}
 			free(runs);
 		}
@@ -910,7 +978,7 @@ static size_t copy_faults(const uint8_t *raw, uint32_t rs, uint32_t recno, uint6
 			if (words)
 				str_add_word(words, "it is not marked in use");
 		}
-		if (recno == NL_FILE_MFT && !record_attr(f, rs, NL_AT_BITMAP, false, ANY_VCN, &alen)) {
+		if (recno == NL_FILE_MFT && !record_attr(f, rs, NL_AT_BITMAP, NAME_ANY, ANY_VCN, &alen)) {
 			n++;
 			if (words)
 				str_add_word(words, "it has no $BITMAP");
@@ -1073,10 +1141,117 @@ static uint8_t *record0(struct ctx *c, int copy)
 	return NULL;
 }
 
-/* $MFT's $DATA runs and size, and where its $BITMAP is, from one copy of record 0. */
+static const uint8_t *res_value(const uint8_t *a, uint32_t alen, uint32_t *vlen);
+
+/* The runs of non-resident attribute a (len bytes) added to *runs; false when damaged. */
+static bool add_attr_runs(const struct ctx *c, const uint8_t *a, uint32_t len, struct nc_run **runs,
+			  size_t *nruns)
+{
+	struct nc_run *r;
+	size_t n;
+	uint16_t mp;
+
+	if (!a[NL_ATTR_NON_RESIDENT] || len < NL_ATTR_NONRES_HEADER)
+		return false;
+	mp = nl_le16(a + NL_ATTR_MAPPING_PAIRS);
+	if (mp >= len || nc_decode_runs(a + mp, len - mp, nl_le64(a + NL_ATTR_LOWEST_VCN),
+					c->g.clusters, &r, &n))
+		return false;
+	*runs = xrealloc(*runs, *nruns + n + 1, sizeof(**runs));
+	if (n)
+		memcpy(*runs + *nruns, r, n * sizeof(*r));
+	*nruns += n;
+	free(r);
+	return true;
+}
+
+/* Bytes of a non-resident value that its runs map without a gap from VCN 0. */
+static uint64_t mapped_bytes(const struct ctx *c, const struct nc_run *runs, size_t n)
+{
+	uint64_t vcn = 0;
+
+	for (bool more = true; more;) {
+		more = false;
+		for (size_t i = 0; i < n; i++)
+			if (runs[i].vcn == vcn) {
+				vcn += runs[i].len;
+				more = true;
+			}
+	}
+	return vcn * c->g.cluster;
+}
+
+/*
+ * The value of record b's attribute list (resident, or read through its own
+ * runs, which are in b), at most MAX_ATTRLIST bytes; NULL when there is none
+ * or it cannot be read. The caller frees.
+ */
+static uint8_t *read_attrlist(struct ctx *c, const uint8_t *b, uint32_t *len)
+{
+	uint32_t alen, vlen;
+	const uint8_t *a = record_attr(b, c->rs, NL_AT_ATTRIBUTE_LIST, NAME_ANY, ANY_VCN, &alen), *v;
+	struct nc_run *runs = NULL;
+	size_t n = 0;
+	uint8_t *buf = NULL;
+
+	if (!a)
+		return NULL;
+	if ((v = res_value(a, alen, &vlen))) {
+		buf = xcalloc(1, vlen + 1);
+		memcpy(buf, v, vlen);
+		*len = vlen;
+		return buf;
+	}
+	if (add_attr_runs(c, a, alen, &runs, &n) && nl_le64(a + NL_ATTR_DATA_SIZE) <= MAX_ATTRLIST) {
+		*len = (uint32_t)nl_le64(a + NL_ATTR_DATA_SIZE);
+		buf = xcalloc(1, *len + 1);
+		if (read_runs(c, runs, n, 0, buf, *len) != 0) {
+			free(buf);
+			buf = NULL;
+		}
+	}
+	free(runs);
+	return buf;
+}
+
+/*
+ * The pieces of $MFT's own (unnamed) $DATA or $BITMAP that the attribute
+ * list of record 0 (b) places in other records - a very fragmented $MFT -
+ * added to *runs. Each record is read through the $DATA runs known so far,
+ * as NTFS itself must: the list is in VCN order, and Windows keeps each
+ * extension record of $MFT inside the part already mapped.
+ */
+static void mft_pieces(struct ctx *c, const uint8_t *b, uint32_t type, struct nc_run **runs,
+		       size_t *nruns)
+{
+	uint32_t len;
+	uint8_t *al = read_attrlist(c, b, &len), *r = xcalloc(1, c->rs);
+
+	for (uint32_t p = 0; al && len - p >= NL_AL_HEADER;) {
+		uint16_t elen = nl_le16(al + p + NL_AL_LENGTH);
+		uint64_t mref = nl_le64(al + p + NL_AL_MREF), low = nl_le64(al + p + NL_AL_LOWEST_VCN);
+		uint32_t alen;
+		const uint8_t *a;
+
+		if (elen < NL_AL_HEADER || elen > len - p)
+			break;
+		if (nl_le32(al + p + NL_AL_TYPE) == type && !al[p + NL_AL_NAME_LENGTH] && low &&
+		    NL_MREF(mref) && read_runs(c, c->mft_runs, c->nmft_runs, NL_MREF(mref) * c->rs, r,
+					       c->rs) == 0 &&
+		    nl_le32(r) == NL_MAGIC_FILE && nb_fixup(r, c->rs) == NB_FIXUP_OK &&
+		    NL_MREF(nl_le64(r + NL_MFT_BASE_RECORD)) == NL_FILE_MFT &&
+		    (a = record_attr(r, c->rs, type, NAME_NONE, low, &alen)))
+			add_attr_runs(c, a, alen, runs, nruns);
+		p += elen;
+	}
+	free(al);
+	free(r);
+}
+
+/* $MFT's $DATA runs and size, from one copy of record 0 and its extension records. */
 static bool layout_from(struct ctx *c, const uint8_t *b)
 {
-	uint64_t dsize = 0, mapped = 0;
+	uint64_t dsize = 0, mapped;
 	struct nb_attr_iter it;
 	const uint8_t *a;
 	uint32_t len;
@@ -1088,28 +1263,19 @@ static bool layout_from(struct ctx *c, const uint8_t *b)
 	while ((a = nb_attr_next(&it, &len))) {
 		if (nl_le32(a) == NL_AT_DATA && a[NL_ATTR_NON_RESIDENT] && !a[NL_ATTR_NAME_LENGTH] &&
 		    len >= NL_ATTR_NONRES_HEADER) {
-			struct nc_run *runs;
-			size_t n;
-			uint16_t mp = nl_le16(a + NL_ATTR_MAPPING_PAIRS);
-			uint64_t low = nl_le64(a + NL_ATTR_LOWEST_VCN);
-			if (mp < len && !nc_decode_runs(a + mp, len - mp, low, c->g.clusters, &runs, &n)) {
-				c->mft_runs = xrealloc(c->mft_runs, c->nmft_runs + n + 1, sizeof(*runs));
-				if (n)
-					memcpy(c->mft_runs + c->nmft_runs, runs, n * sizeof(*runs));
-				c->nmft_runs += n;
-				free(runs);
-			}
-			if (low == 0)
+			add_attr_runs(c, a, len, &c->mft_runs, &c->nmft_runs);
+			if (nl_le64(a + NL_ATTR_LOWEST_VCN) == 0)
 				dsize = nl_le64(a + NL_ATTR_DATA_SIZE);
 		}
 	}
-	for (size_t i = 0; i < c->nmft_runs; i++)
-		mapped += c->mft_runs[i].len * c->g.cluster;
 	if (!c->nmft_runs || !dsize)
 		return false;
-	/* $DATA extents in other records (a very fragmented $MFT) are not
-	 * followed: what record 0 maps bounds what is read */
+	mft_pieces(c, b, NL_AT_DATA, &c->mft_runs, &c->nmft_runs);
+	mapped = mapped_bytes(c, c->mft_runs, c->nmft_runs);
+	c->mft_size = dsize;
 	c->nrec = (dsize < mapped ? dsize : mapped) / c->rs;
+	if (c->max_records && c->nrec > c->max_records)
+		c->nrec = c->max_records;
 	return c->nrec > NL_FILE_FIRST_USER;
 }
 
@@ -1131,6 +1297,8 @@ static bool mft_layout(struct ctx *c)
 			probe.r = &(struct nc_report){ 0 };
 			walk_record(&probe, b, 0, &ri);
 			c->mftbmp_loc = probe.mftbmp_loc;
+			if (c->mftbmp_loc.found && !c->mftbmp_loc.value)
+				mft_pieces(c, b, NL_AT_BITMAP, &c->mftbmp_loc.runs, &c->mftbmp_loc.nruns);
 			free_loc(&probe.bitmap);
 			free_loc(&probe.logfile);
 			free_loc(&probe.upcase);
@@ -1140,6 +1308,13 @@ static bool mft_layout(struct ctx *c)
 				finding(c, NC_ERROR, "mft-record0-bad", 0, NC_REPAIR_CHKDSK,
 					"$MFT's own record (record 0) does not say where $MFT is; its copy "
 					"in $MFTMirr was used.");
+			uint64_t m = mapped_bytes(c, c->mft_runs, c->nmft_runs);
+			if (m < c->mft_size)
+				finding(c, NC_ERROR, "mft-data-unmapped", 0, NC_REPAIR_CHKDSK,
+					"$MFT is %" PRIu64 " bytes long, but its runs (in record 0 and the "
+					"extension records its attribute list names) map only the first %"
+					PRIu64 ": records %" PRIu64 " on cannot be checked.", c->mft_size, m,
+					m / c->rs);
 		}
 		free(b);
 		if (ok)
@@ -1276,6 +1451,79 @@ static int cmp_claim(const void *a, const void *b)
 	return x->instance < y->instance ? -1 : x->instance > y->instance;
 }
 
+static int cmp_piece(const void *a, const void *b)
+{
+	const struct piece *x = a, *y = b;
+
+	if (x->base != y->base)
+		return x->base < y->base ? -1 : 1;
+	if (x->type != y->type)
+		return x->type < y->type ? -1 : 1;
+	if (x->name != y->name)
+		return x->name < y->name ? -1 : 1;
+	if (x->lowest != y->lowest)
+		return x->lowest < y->lowest ? -1 : 1;
+	return x->rec < y->rec ? -1 : x->rec > y->rec;
+}
+
+/*
+ * The n pieces of one attribute of a file with an attribute list, in VCN
+ * order: they must follow each other from VCN 0 without a gap or an
+ * overlap, and (unless compressed or sparse) map as many clusters as the
+ * piece at VCN 0 says are allocated. Pieces in records that are not this
+ * file's extension records are left out: those records are reported already.
+ */
+static void attr_pieces(struct ctx *c, const struct piece *p, size_t n)
+{
+	const struct rec_info *ri = c->ri;
+	uint64_t b = p->base, next = 0, cs = c->g.cluster;
+	const struct piece *first = NULL, *last = NULL;
+	size_t used = 0;
+
+	if (b >= c->nrec || ri[b].state != RS_OK || !(ri[b].flags & NL_MFT_IN_USE) || ri[b].base)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		const struct piece *q = &p[i];
+		const struct rec_info *e = &ri[q->rec];
+		if (q->rec != b && (e->state != RS_OK || !(e->flags & NL_MFT_IN_USE) ||
+				    NL_MREF(e->base) != b || NL_MSEQ(e->base) != ri[b].seq))
+			continue;
+		if (q->lowest > next) {
+			rec_error(c, "mft-attr-extents", b,
+				  "Record %" PRIu64 ": clusters %" PRIu64 "-%" PRIu64 " of attribute type "
+				  "0x%X are in none of its pieces (the next one, in record %" PRIu64 ", "
+				  "starts at %" PRIu64 ").", b, next, q->lowest - 1, p->type, q->rec,
+				  q->lowest);
+			return;
+		}
+		if (q->lowest < next) {
+			rec_error(c, "mft-attr-extents", b,
+				  "Record %" PRIu64 ": the piece of attribute type 0x%X in record %" PRIu64
+				  " maps clusters %" PRIu64 "-%" PRIu64 " of its value, which another of "
+				  "its pieces maps too.", b, p->type, q->rec, q->lowest, q->highest);
+			return;
+		}
+		if (!first)
+			first = q;
+		last = q;
+		next = q->highest + 1;
+		used++;
+	}
+	if (!first || (first->flags & (NL_ATTR_COMPRESSED | NL_ATTR_SPARSE)) ||
+	    next * cs == first->asz)
+		return;
+	if (used == 1)
+		rec_error(c, "mft-attr-sizes", b,
+			  "Record %" PRIu64 ": attribute type 0x%X is allocated %" PRIu64 " bytes; its "
+			  "one piece (record %" PRIu64 ") maps %" PRIu64 " clusters, %" PRIu64 " bytes.",
+			  b, p->type, first->asz, first->rec, next, next * cs);
+	else
+		rec_error(c, "mft-attr-sizes", b,
+			  "Record %" PRIu64 ": attribute type 0x%X is allocated %" PRIu64 " bytes; its %zu "
+			  "pieces (records %" PRIu64 " to %" PRIu64 ") map %" PRIu64 " clusters, %" PRIu64
+			  " bytes.", b, p->type, first->asz, used, first->rec, last->rec, next, next * cs);
+}
+
 /* Cross-record rules of pass 3: base records, attribute lists, required attributes. */
 static void records_together(struct ctx *c)
 {
@@ -1343,6 +1591,14 @@ static void records_together(struct ctx *c)
 			rec_error(c, "mft-attr-unlisted", b,
 				  "Record %" PRIu64 "'s extension record %" PRIu64 " holds attribute type "
 				  "0x%X, which its attribute list does not name.", b, e->rec, e->type);
+	}
+	if (c->npieces)
+		qsort(c->pieces, c->npieces, sizeof(*c->pieces), cmp_piece);
+	for (size_t k = 0, e; k < c->npieces; k = e) {
+		for (e = k + 1; e < c->npieces && c->pieces[e].base == c->pieces[k].base &&
+		     c->pieces[e].type == c->pieces[k].type && c->pieces[e].name == c->pieces[k].name; e++)
+			;
+		attr_pieces(c, &c->pieces[k], e - k);
 	}
 	/* what each kind of file needs */
 	for (uint64_t i = 0; i < c->nrec; i++) {
@@ -1529,7 +1785,7 @@ static const uint8_t *res_value(const uint8_t *a, uint32_t alen, uint32_t *vlen)
 uint8_t *nc_resident_value(uint8_t *rec, uint32_t size, uint32_t type, uint32_t *vlen)
 {
 	uint32_t alen;
-	const uint8_t *a = record_attr(rec, size, type, false, ANY_VCN, &alen), *v;
+	const uint8_t *a = record_attr(rec, size, type, NAME_ANY, ANY_VCN, &alen), *v;
 
 	if (!a || !(v = res_value(a, alen, vlen)))
 		return NULL;
@@ -1746,7 +2002,7 @@ static void walk_node(struct dirwalk *d, const uint8_t *ih, uint32_t avail, int 
 				dir_error(d, "index-entry-name", "Folder record %" PRIu64 "'s entry \"%s\" "
 					  "points at record %" PRIu64 ", which has no such name in this "
 					  "folder.", d->dir, name, t);
-			} else if (k[NL_FN_NAME_TYPE] != NL_FN_DOS && c->ri[t].refs < UINT16_MAX) {
+			} else if (c->ri[t].refs < UINT16_MAX) {
 				c->ri[t].refs++;
 			}
 			if (d->dir == NL_FILE_ROOT && nl == 12) {
@@ -1961,9 +2217,14 @@ static void pass_dirs(struct ctx *c)
 	names_to_base(c);
 	if (c->nnames)
 		qsort(c->names, c->nnames, sizeof(*c->names), cmp_name);
+	/*
+	 * Every $FILE_NAME counts, as Windows counts it in the record's link
+	 * count: an 8.3 alias in its own attribute (DOS) beside its long name
+	 * (Win32) is a second name with its own folder entry, a name that is
+	 * both (Win32 and DOS) is one.
+	 */
 	for (size_t i = 0; i < c->nnames; i++)
-		if (c->names[i].type != NL_FN_DOS && c->names[i].rec < c->nrec &&
-		    c->ri[c->names[i].rec].names < UINT16_MAX)
+		if (c->names[i].rec < c->nrec && c->ri[c->names[i].rec].names < UINT16_MAX)
 			c->ri[c->names[i].rec].names++;
 	for (uint64_t i = 0; i < c->nrec; i++) {
 		const struct rec_info *r = &c->ri[i];
@@ -2278,6 +2539,7 @@ static void ctx_free(struct ctx *c)
 	free(c->claims);
 	free(c->ext);
 	free(c->fam);
+	free(c->pieces);
 	free_loc(&c->bitmap);
 	free_loc(&c->logfile);
 	free_loc(&c->upcase);
