@@ -2028,20 +2028,17 @@ static void walk_node(struct dirwalk *d, const uint8_t *ih, uint32_t avail, int 
 }
 
 /* A base record and its extension records, read for pass 6. */
-#define FAMILY_MAX 64
 struct family {
-	uint8_t *rec[FAMILY_MAX];
+	uint8_t **rec;
 	size_t n;
 };
 
 static void family_load(struct ctx *c, uint64_t base, struct family *f)
 {
-	size_t lo = 0, hi = c->nfam;
+	size_t lo = 0, hi = c->nfam, n;
 
 	f->n = 0;
-	if (!(f->rec[0] = read_record(c, base)))
-		return;
-	f->n = 1;
+	f->rec = NULL;
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
 		if (c->fam[mid].base < base)
@@ -2049,8 +2046,14 @@ static void family_load(struct ctx *c, uint64_t base, struct family *f)
 		else
 			hi = mid;
 	}
-	for (; lo < c->nfam && c->fam[lo].base == base && f->n < FAMILY_MAX; lo++)
-		if ((f->rec[f->n] = read_record(c, c->fam[lo].target)))
+	for (n = 0; lo + n < c->nfam && c->fam[lo + n].base == base; n++)
+		;
+	f->rec = xcalloc(n + 1, sizeof(*f->rec));
+	if (!(f->rec[0] = read_record(c, base)))
+		return;
+	f->n = 1;
+	for (size_t i = 0; i < n; i++)
+		if ((f->rec[f->n] = read_record(c, c->fam[lo + i].target)))
 			f->n++;
 }
 
@@ -2058,23 +2061,28 @@ static void family_free(struct family *f)
 {
 	for (size_t i = 0; i < f->n; i++)
 		free(f->rec[i]);
+	free(f->rec);
+	f->rec = NULL;
 	f->n = 0;
 }
 
-/* The first attribute of type ($I30 when i30) in the family with lowest VCN vcn. */
+/* The first attribute of type (name as record_attr) in the family with lowest VCN vcn. */
 static const uint8_t *family_attr(const struct ctx *c, const struct family *f, uint32_t type,
-				  bool i30, uint64_t vcn, uint32_t *alen)
+				  int name, uint64_t vcn, uint32_t *alen)
 {
 	const uint8_t *a = NULL;
 
 	for (size_t i = 0; i < f->n && !a; i++)
-		a = record_attr(f->rec[i], c->rs, type, i30, vcn, alen);
+		a = record_attr(f->rec[i], c->rs, type, name, vcn, alen);
 	return a;
 }
 
-/* The runs of a non-resident attribute split over extents, in VCN order. */
-static bool family_runs(const struct ctx *c, const struct family *f, uint32_t type,
-			struct nc_run **runs, size_t *nruns, uint64_t *alloc)
+/*
+ * The runs of a non-resident attribute split over pieces, in VCN order, and
+ * the allocated and data sizes of its first piece; false when it has none.
+ */
+static bool family_runs(const struct ctx *c, const struct family *f, uint32_t type, int name,
+			struct nc_run **runs, size_t *nruns, uint64_t *alloc, uint64_t *dsize)
 {
 	uint64_t vcn = 0;
 	uint32_t alen;
@@ -2082,21 +2090,14 @@ static bool family_runs(const struct ctx *c, const struct family *f, uint32_t ty
 
 	*runs = NULL;
 	*nruns = 0;
-	*alloc = 0;
-	for (int ext = 0; ext < FAMILY_MAX && (a = family_attr(c, f, type, true, vcn, &alen)); ext++) {
-		struct nc_run *r;
-		size_t n;
-		uint16_t mp = nl_le16(a + NL_ATTR_MAPPING_PAIRS);
-		if (!a[NL_ATTR_NON_RESIDENT] || mp >= alen ||
-		    nc_decode_runs(a + mp, alen - mp, vcn, c->g.clusters, &r, &n))
+	*alloc = *dsize = 0;
+	while ((a = family_attr(c, f, type, name, vcn, &alen))) {
+		if (!add_attr_runs(c, a, alen, runs, nruns))
 			break;
-		if (vcn == 0)
+		if (vcn == 0) {
 			*alloc = nl_le64(a + NL_ATTR_ALLOCATED_SIZE);
-		*runs = xrealloc(*runs, *nruns + n + 1, sizeof(**runs));
-		if (n)
-			memcpy(*runs + *nruns, r, n * sizeof(*r));
-		*nruns += n;
-		free(r);
+			*dsize = nl_le64(a + NL_ATTR_DATA_SIZE);
+		}
 		uint64_t next = nl_le64(a + NL_ATTR_HIGHEST_VCN) + 1;
 		if (next <= vcn)
 			break;
@@ -2115,7 +2116,7 @@ static void check_dir(struct ctx *c, uint64_t dir)
 	family_load(c, dir, &fam);
 	if (!fam.n)
 		return;		/* reported by pass 3 */
-	a = family_attr(c, &fam, NL_AT_INDEX_ROOT, true, 0, &alen);
+	a = family_attr(c, &fam, NL_AT_INDEX_ROOT, NAME_I30, 0, &alen);
 	if (!a || !(v = res_value(a, alen, &vlen)) || vlen < NL_IR_HEADER + NL_IH_SIZE) {
 		family_free(&fam);
 		return;		/* missing: pass 3 */
@@ -2136,30 +2137,29 @@ static void check_dir(struct ctx *c, uint64_t dir)
 		return;
 	}
 	d.vcn_size = c->g.cluster <= d.bsize ? c->g.cluster : 512;
-	if (family_runs(c, &fam, NL_AT_INDEX_ALLOCATION, &d.runs, &d.nruns, &d.alloc_size)) {
+	uint64_t dsize;
+	if (family_runs(c, &fam, NL_AT_INDEX_ALLOCATION, NAME_I30, &d.runs, &d.nruns, &d.alloc_size,
+			&dsize)) {
 		d.nblocks = d.alloc_size / d.bsize;
 		d.seen = xcalloc(1, d.nblocks / 8 + 1);
-		/* the $BITMAP's own lengths: the root's vlen is still needed below */
+		/* the $BITMAP: resident, or non-resident in pieces like the allocation */
 		uint32_t blen, bvlen;
-		const uint8_t *bm = family_attr(c, &fam, NL_AT_BITMAP, true, 0, &blen);
+		const uint8_t *bm = family_attr(c, &fam, NL_AT_BITMAP, NAME_I30, 0, &blen);
 		const uint8_t *bv = bm ? res_value(bm, blen, &bvlen) : NULL;
-		alen = blen;
+		struct nc_run *r;
+		size_t n;
+		uint64_t bal, sz;
 		if (bv) {
 			d.bmp = xcalloc(1, bvlen + 1);
 			memcpy(d.bmp, bv, bvlen);
 			d.bmp_len = bvlen;
-		} else if (bm && bm[NL_ATTR_NON_RESIDENT] && alen >= NL_ATTR_NONRES_HEADER) {
-			struct nc_run *r;
-			size_t n;
-			uint16_t bmp = nl_le16(bm + NL_ATTR_MAPPING_PAIRS);
-			uint64_t sz = nl_le64(bm + NL_ATTR_DATA_SIZE);
-			if (bmp < alen && sz < (1u << 20) &&
-			    !nc_decode_runs(bm + bmp, alen - bmp, 0, c->g.clusters, &r, &n)) {
+		} else if (bm && family_runs(c, &fam, NL_AT_BITMAP, NAME_I30, &r, &n, &bal, &sz)) {
+			if (sz < (1u << 20)) {
 				d.bmp = xcalloc(1, (size_t)sz + 1);
 				if (read_runs(c, r, n, 0, d.bmp, (size_t)sz) == 0)
 					d.bmp_len = (uint32_t)sz;
-				free(r);
 			}
+			free(r);
 		}
 		if (!d.bmp)
 			d.bmp = xcalloc(1, 1);
@@ -2343,7 +2343,7 @@ static void check_logfile(struct ctx *c)
 static void check_hiberfil(struct ctx *c)
 {
 	uint64_t t = NL_MREF(c->hiberfil);
-	uint8_t *b;
+	struct family fam;
 	uint32_t alen, vlen;
 	const uint8_t *a, *v;
 	uint8_t magic[4] = { 0 };
@@ -2353,33 +2353,32 @@ static void check_hiberfil(struct ctx *c)
 	if (!c->hiberfil)
 		return;
 	c->r->hibernated = -1;
-	if (!(b = read_record(c, t)))
-		goto out;
-	a = record_attr(b, c->rs, NL_AT_DATA, false, ANY_VCN, &alen);
+	/* its $DATA may start in an extension record (a fragmented hiberfil.sys) */
+	family_load(c, t, &fam);
+	a = family_attr(c, &fam, NL_AT_DATA, NAME_NONE, 0, &alen);
 	if (a && (v = res_value(a, alen, &vlen))) {
 		memcpy(magic, v, vlen < 4 ? vlen : 4);
 		got = true;
-	} else if (a && a[NL_ATTR_NON_RESIDENT] && alen >= NL_ATTR_NONRES_HEADER) {
-		struct nc_run *runs;
+	} else if (a) {
+		struct nc_run *runs = NULL;
 		size_t n;
-		uint16_t mp = nl_le16(a + NL_ATTR_MAPPING_PAIRS);
+		uint64_t asz, size;
 		if (nl_le64(a + NL_ATTR_DATA_SIZE) == 0) {
 			got = true;
-		} else if (mp < alen && !nc_decode_runs(a + mp, alen - mp, 0, c->g.clusters, &runs, &n)) {
+		} else if (family_runs(c, &fam, NL_AT_DATA, NAME_NONE, &runs, &n, &asz, &size)) {
 			got = read_runs(c, runs, n, 0, magic, 4) == 0;
 			/* where its header page is, for fix --discard-hibernation */
-			if (got && n && runs[0].vcn == 0 && runs[0].lcn != NC_SPARSE) {
-				uint64_t have = runs[0].len * c->g.cluster, size = nl_le64(a + NL_ATTR_DATA_SIZE);
+			if (got && runs[0].vcn == 0 && runs[0].lcn != NC_SPARSE) {
+				uint64_t have = runs[0].len * c->g.cluster;
 				c->r->hiberfil_off = runs[0].lcn * c->g.cluster;
 				c->r->hiberfil_len = (uint32_t)(have < 4096 ? have : 4096);
 				if (size < c->r->hiberfil_len)
 					c->r->hiberfil_len = (uint32_t)size;
 			}
-			free(runs);
 		}
+		free(runs);
 	}
-	free(b);
-out:
+	family_free(&fam);
 	if (!got) {
 		finding(c, NC_WARNING, "hibernation-unknown", (int64_t)t, NC_REPAIR_NONE,
 			"hiberfil.sys is there but cannot be read: whether Windows is hibernated cannot "
@@ -2458,6 +2457,23 @@ static void load_upcase(struct ctx *c)
 
 /* ---- paths ---- */
 
+/* The best name of record b (one other than a DOS alias), or NULL. */
+static const uint8_t *record_name(const struct ctx *c, const uint8_t *b, const uint8_t *best)
+{
+	struct nb_attr_iter it;
+	const uint8_t *a, *v;
+	uint32_t len, vlen;
+
+	nb_attr_iter_init(&it, b, c->rs);
+	while ((a = nb_attr_next(&it, &len)))
+		if (nl_le32(a) == NL_AT_FILE_NAME && (v = res_value(a, len, &vlen)) &&
+		    vlen >= NL_FN_NAME && v[NL_FN_NAME_LENGTH] &&
+		    NL_FN_NAME + 2u * v[NL_FN_NAME_LENGTH] <= vlen &&
+		    (!best || best[NL_FN_NAME_TYPE] == NL_FN_DOS))
+			best = v;
+	return best;
+}
+
 /* "\dir\file" of a record, from its names up to the root; NULL when unknown. */
 static char *record_path(struct ctx *c, uint64_t rec)
 {
@@ -2466,22 +2482,18 @@ static char *record_path(struct ctx *c, uint64_t rec)
 	for (int depth = 0; depth < MAX_DEPTH; depth++) {
 		if (rec == NL_FILE_ROOT)
 			return path ? path : xstrdup("\\");
+		struct family fam = { 0 };
+		const uint8_t *best = NULL;
+		/* from the base record; a file with many names may keep them all elsewhere */
 		uint8_t *b = read_record(c, rec);
-		if (!b)
-			break;
-		const uint8_t *best = NULL, *a, *v;
-		struct nb_attr_iter it;
-		uint32_t len, vlen;
-		/* a name other than a DOS alias, from the base record itself */
-		nb_attr_iter_init(&it, b, c->rs);
-		while (!nl_le64(b + NL_MFT_BASE_RECORD) && (a = nb_attr_next(&it, &len)))
-			if (nl_le32(a) == NL_AT_FILE_NAME && (v = res_value(a, len, &vlen)) &&
-			    vlen >= NL_FN_NAME && v[NL_FN_NAME_LENGTH] &&
-			    NL_FN_NAME + 2u * v[NL_FN_NAME_LENGTH] <= vlen &&
-			    (!best || best[NL_FN_NAME_TYPE] == NL_FN_DOS))
-				best = v;
+		if (b && !nl_le64(b + NL_MFT_BASE_RECORD) && !(best = record_name(c, b, NULL))) {
+			family_load(c, rec, &fam);
+			for (size_t i = 1; i < fam.n; i++)
+				best = record_name(c, fam.rec[i], best);
+		}
 		if (!best) {
 			free(b);
+			family_free(&fam);
 			break;
 		}
 		char *n = name_utf8(best + NL_FN_NAME, best[NL_FN_NAME_LENGTH]);
@@ -2491,6 +2503,7 @@ static char *record_path(struct ctx *c, uint64_t rec)
 		path = np;
 		uint64_t parent = NL_MREF(nl_le64(best + NL_FN_PARENT));
 		free(b);
+		family_free(&fam);
 		if (parent == rec)
 			break;
 		rec = parent;
