@@ -1490,10 +1490,10 @@ static void attr_pieces(struct ctx *c, const struct piece *p, size_t n)
 			continue;
 		if (q->lowest > next) {
 			rec_error(c, "mft-attr-extents", b,
-				  "Record %" PRIu64 ": clusters %" PRIu64 "-%" PRIu64 " of attribute type "
-				  "0x%X are in none of its pieces (the next one, in record %" PRIu64 ", "
-				  "starts at %" PRIu64 ").", b, next, q->lowest - 1, p->type, q->rec,
-				  q->lowest);
+				  "Record %" PRIu64 ": %" PRIu64 " cluster(s) of attribute type 0x%X, from "
+				  "cluster %" PRIu64 " of its value, are in none of its pieces (the next "
+				  "one, in record %" PRIu64 ", starts at %" PRIu64 ").", b, q->lowest - next,
+				  p->type, next, q->rec, q->lowest);
 			return;
 		}
 		if (q->lowest < next) {
