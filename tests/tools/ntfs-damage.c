@@ -18,9 +18,11 @@
  *
  * For a file whose attributes are spread over several records (an attribute
  * list), the pieces of its unnamed $DATA:
- *   ntfs-damage DEV pieces REC            print "RECORD LOWEST-VCN HIGHEST-VCN" of each
+ *   ntfs-damage DEV pieces REC [index]    print "RECORD LOWEST-VCN HIGHEST-VCN" of each
  *                                         piece of base record REC's $DATA (REC 0:
- *                                         $MFT's own), as libntfs-3g finds them
+ *                                         $MFT's own), or of its folder index
+ *                                         ($INDEX_ALLOCATION $I30), as libntfs-3g
+ *                                         finds them
  *   ntfs-damage DEV piece-lcn REC LCN     move the first run of the $DATA piece in
  *                                         record REC to cluster LCN (the other runs
  *                                         stay where they are)
@@ -112,9 +114,11 @@ static void map_mft(const char *dev)
 	ntfs_umount(vol, FALSE);
 }
 
-/* Print the pieces of base record rec's unnamed $DATA, one a line. */
-static int pieces(const char *dev, uint64_t rec)
+/* Print the pieces of base record rec's unnamed $DATA (or $INDEX_ALLOCATION $I30), one a line. */
+static int pieces(const char *dev, uint64_t rec, bool index)
 {
+	static ntfschar i30[] = { const_cpu_to_le16('$'), const_cpu_to_le16('I'),
+				  const_cpu_to_le16('3'), const_cpu_to_le16('0'), 0 };
 	ntfs_volume *vol;
 	ntfs_inode *ni;
 	ntfs_attr_search_ctx *ctx;
@@ -124,7 +128,8 @@ static int pieces(const char *dev, uint64_t rec)
 	if (!(vol = ntfs_mount(dev, NTFS_MNT_RDONLY)) || !(ni = ntfs_inode_open(vol, rec)) ||
 	    !(ctx = ntfs_attr_get_search_ctx(ni, NULL)))
 		die("libntfs-3g cannot open the record");
-	while (!ntfs_attr_lookup(AT_DATA, AT_UNNAMED, 0, CASE_SENSITIVE, 0, NULL, 0, ctx))
+	while (!ntfs_attr_lookup(index ? AT_INDEX_ALLOCATION : AT_DATA, index ? i30 : AT_UNNAMED,
+				 index ? 4 : 0, CASE_SENSITIVE, 0, NULL, 0, ctx))
 		if (ctx->attr->non_resident)
 			printf("%" PRIu64 " %" PRId64 " %" PRId64 "\n", (uint64_t)ctx->ntfs_ino->mft_no,
 			       (int64_t)sle64_to_cpu(ctx->attr->lowest_vcn),
@@ -317,7 +322,7 @@ int main(int argc, char **argv)
 		die("usage: ntfs-damage DEV link-count|sequence|in-use|bitmap-clear|cross-link|index-ref|lcn|"
 		    "pieces|piece-lcn|piece-shift|alloc-size|free|baad ...");
 	if (!strcmp(argv[2], "pieces"))
-		return pieces(argv[1], strtoull(argv[3], NULL, 0));
+		return pieces(argv[1], strtoull(argv[3], NULL, 0), argc > 4 && !strcmp(argv[4], "index"));
 	map_mft(argv[1]);
 	fd = open(argv[1], strcmp(argv[2], "lcn") ? O_RDWR : O_RDONLY);
 	if (fd < 0)
