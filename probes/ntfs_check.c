@@ -78,6 +78,12 @@ struct ext_attr {
 	uint16_t instance;
 };
 
+/* bytes of a volume held in memory (nc_check_mft_buf) */
+struct memwin {
+	uint64_t off, len;
+	const uint8_t *p;
+};
+
 /* a non-resident or resident attribute value of a system file */
 struct loc {
 	bool found;
@@ -90,8 +96,8 @@ struct loc {
 struct ctx {
 	int fd;
 	uint64_t off, size;
-	const uint8_t *mem;	/* instead of fd (the fuzz entry): bytes at mem_off, zeros elsewhere */
-	uint64_t mem_off, mem_len;
+	const struct memwin *mem;	/* instead of fd (the fuzz entry): these bytes, zeros elsewhere */
+	size_t nmem;
 	uint64_t max_records;	/* 0, or the most MFT records checked (the fuzz entry) */
 	const char *dev;
 	const struct nc_callbacks *cb;
@@ -123,8 +129,8 @@ struct ctx {
 	size_t npieces, cappieces;
 
 	struct loc bitmap, logfile, upcase, volinfo, mftbmp_loc;
-	uint16_t *uc;
-	size_t uclen;
+	uint8_t *upcase_raw;	/* $UpCase's 65536 characters as read, NULL: unreadable */
+	bool upcase_sane;	/* it maps a-z to A-Z: the collation uses it */
 	uint64_t hiberfil;	/* MFT reference of \hiberfil.sys, 0: none */
 	int current_pass;
 };
@@ -209,10 +215,13 @@ static bool rd(struct ctx *c, void *buf, size_t len, uint64_t off)
 	}
 	if (c->mem) {
 		memset(buf, 0, len);
-		if (off < c->mem_off + c->mem_len && off + len > c->mem_off) {
-			uint64_t from = off > c->mem_off ? off : c->mem_off;
-			uint64_t to = off + len < c->mem_off + c->mem_len ? off + len : c->mem_off + c->mem_len;
-			memcpy((uint8_t *)buf + (from - off), c->mem + (from - c->mem_off), (size_t)(to - from));
+		for (size_t i = 0; i < c->nmem; i++) {
+			const struct memwin *w = &c->mem[i];
+			if (off >= w->off + w->len || off + len <= w->off)
+				continue;
+			uint64_t from = off > w->off ? off : w->off;
+			uint64_t to = off + len < w->off + w->len ? off + len : w->off + w->len;
+			memcpy((uint8_t *)buf + (from - off), w->p + (from - w->off), (size_t)(to - from));
 		}
 		return true;
 	}
@@ -369,8 +378,8 @@ static char *name_utf8(const uint8_t *p, unsigned units)
 
 static uint16_t upcase(const struct ctx *c, uint16_t u)
 {
-	if (c->uc && u < c->uclen)
-		return c->uc[u];
+	if (c->upcase_sane)
+		return nl_le16(c->upcase_raw + 2 * u);
 	return u >= 'a' && u <= 'z' ? (uint16_t)(u - 32) : u;
 }
 
@@ -1154,9 +1163,12 @@ static bool add_attr_runs(const struct ctx *c, const uint8_t *a, uint32_t len, s
 	if (!a[NL_ATTR_NON_RESIDENT] || len < NL_ATTR_NONRES_HEADER)
 		return false;
 	mp = nl_le16(a + NL_ATTR_MAPPING_PAIRS);
-	if (mp >= len || nc_decode_runs(a + mp, len - mp, nl_le64(a + NL_ATTR_LOWEST_VCN),
-					c->g.clusters, &r, &n))
+	if (mp >= len)
 		return false;
+	if (nc_decode_runs(a + mp, len - mp, nl_le64(a + NL_ATTR_LOWEST_VCN), c->g.clusters, &r, &n)) {
+		free(r);
+		return false;
+	}
 	*runs = xrealloc(*runs, *nruns + n + 1, sizeof(**runs));
 	if (n)
 		memcpy(*runs + *nruns, r, n * sizeof(*r));
@@ -1364,7 +1376,7 @@ static bool bit(const uint8_t *bm, uint64_t len, uint64_t i)
 static int pass_records(struct ctx *c)
 {
 	uint64_t total = c->nrec * c->rs;
-	uint8_t *buf = xcalloc(1, CHUNK);
+	uint8_t *buf = xcalloc(1, total < CHUNK ? (size_t)total : CHUNK);
 	uint64_t bad_from = UINT64_MAX;
 	int bad_errno = 0;
 
@@ -1572,7 +1584,7 @@ static void records_together(struct ctx *c)
 			why = "an older file's record (the sequence number differs)";
 		else {
 			struct ext_attr key = { cl->target, cl->type, cl->instance };
-			if (!bsearch(&key, c->ext, c->next, sizeof(key), cmp_ext))
+			if (!c->next || !bsearch(&key, c->ext, c->next, sizeof(key), cmp_ext))
 				why = "a record that does not hold that attribute";
 		}
 		if (why && ri[cl->base].state == RS_OK)
@@ -1587,7 +1599,7 @@ static void records_together(struct ctx *c)
 		if (b >= c->nrec || ri[b].state != RS_OK || !(ri[b].kinds & K_AL) ||
 		    !(ri[e->rec].flags & NL_MFT_IN_USE))
 			continue;
-		if (!bsearch(&key, c->claims, c->nclaims, sizeof(key), cmp_claim))
+		if (!c->nclaims || !bsearch(&key, c->claims, c->nclaims, sizeof(key), cmp_claim))
 			rec_error(c, "mft-attr-unlisted", b,
 				  "Record %" PRIu64 "'s extension record %" PRIu64 " holds attribute type "
 				  "0x%X, which its attribute list does not name.", b, e->rec, e->type);
@@ -2140,6 +2152,13 @@ static void check_dir(struct ctx *c, uint64_t dir)
 	uint64_t dsize;
 	if (family_runs(c, &fam, NL_AT_INDEX_ALLOCATION, NAME_I30, &d.runs, &d.nruns, &d.alloc_size,
 			&dsize)) {
+		/* what the runs map bounds the blocks (a damaged size must not size our memory) */
+		uint64_t mapped = 0;
+		for (size_t i = 0; i < d.nruns; i++)
+			if (d.runs[i].lcn != NC_SPARSE)
+				mapped += d.runs[i].len * c->g.cluster;
+		if (d.alloc_size > mapped)
+			d.alloc_size = mapped;
 		d.nblocks = d.alloc_size / d.bsize;
 		d.seen = xcalloc(1, d.nblocks / 8 + 1);
 		/* the $BITMAP: resident, or non-resident in pieces like the allocation */
@@ -2397,9 +2416,6 @@ static void check_hiberfil(struct ctx *c)
 
 static void pass_state(struct ctx *c)
 {
-	uint64_t len;
-	uint8_t *uc;
-
 	check_logfile(c);
 	check_hiberfil(c);
 	if (c->volinfo.found && c->volinfo.size >= NL_VI_SIZE) {
@@ -2419,8 +2435,7 @@ static void pass_state(struct ctx *c)
 			"$Volume has no $VOLUME_INFORMATION: the volume's version and dirty flag cannot "
 			"be read.");
 	}
-	if (!c->upcase.found || c->upcase.size != 131072 ||
-	    !(uc = read_loc(c, &c->upcase, 131072, &len))) {
+	if (!c->upcase_raw) {
 		finding(c, NC_ERROR, "upcase-bad", NL_FILE_UPCASE, NC_REPAIR_CHKDSK,
 			"$UpCase is missing, unreadable or not 65536 characters: names cannot be "
 			"compared the way Windows does.");
@@ -2428,31 +2443,23 @@ static void pass_state(struct ctx *c)
 	}
 	bool ok = true;
 	for (uint16_t ch = 'a'; ch <= 'z'; ch++)
-		ok = ok && nl_le16(uc + 2 * ch) == ch - 32 && nl_le16(uc + 2 * (ch - 32)) == ch - 32;
+		ok = ok && nl_le16(c->upcase_raw + 2 * ch) == ch - 32 &&
+		     nl_le16(c->upcase_raw + 2 * (ch - 32)) == ch - 32;
 	if (!ok)
 		finding(c, NC_ERROR, "upcase-bad", NL_FILE_UPCASE, NC_REPAIR_CHKDSK,
 			"$UpCase does not map a-z to A-Z: it is damaged.");
-	free(uc);
 }
 
-/* $UpCase for the collation of pass 6, when it is sane (else ASCII only). */
+/* $UpCase, read once: for the collation of pass 6 when it is sane (else ASCII
+ * only), and for pass 7's judgement of it. */
 static void load_upcase(struct ctx *c)
 {
 	uint64_t len;
-	uint8_t *b;
 
-	if (!c->upcase.found || c->upcase.size != 131072 || !(b = read_loc(c, &c->upcase, 131072, &len)))
-		return;
-	c->uc = xcalloc(65536, sizeof(uint16_t));
-	c->uclen = 65536;
-	for (size_t i = 0; i < 65536; i++)
-		c->uc[i] = nl_le16(b + 2 * i);
-	free(b);
-	if (c->uc['a'] != 'A' || c->uc['z'] != 'Z') {
-		free(c->uc);
-		c->uc = NULL;
-		c->uclen = 0;
-	}
+	if (c->upcase.found && c->upcase.size == 131072)
+		c->upcase_raw = read_loc(c, &c->upcase, 131072, &len);
+	c->upcase_sane = c->upcase_raw && nl_le16(c->upcase_raw + 2 * 'a') == 'A' &&
+			 nl_le16(c->upcase_raw + 2 * 'z') == 'Z';
 }
 
 /* ---- paths ---- */
@@ -2558,7 +2565,99 @@ static void ctx_free(struct ctx *c)
 	free_loc(&c->upcase);
 	free_loc(&c->volinfo);
 	free_loc(&c->mftbmp_loc);
-	free(c->uc);
+	free(c->upcase_raw);
+}
+
+/* Passes 3 to 7 of nc_check on a ctx whose geometry is set; false when $MFT cannot be found. */
+static bool mft_passes(struct ctx *c)
+{
+	if (!start_pass(c, 3) || !mft_layout(c))
+		return false;
+	pass_records(c);
+	records_together(c);
+	if (!start_pass(c, 4))
+		return false;
+	pass_mft_bitmap(c);
+	if (!start_pass(c, 5))
+		return false;
+	pass_cluster_bitmap(c);
+	if (!start_pass(c, 6))
+		return false;
+	load_upcase(c);
+	pass_dirs(c);
+	if (!start_pass(c, 7))
+		return false;
+	pass_state(c);
+	add_paths(c);
+	return true;
+}
+
+/* Where record i of n in nc_check_mft_buf's input goes: after the first n, at the
+ * number its header gives (a file's records far into $MFT), else at its place. */
+static uint64_t mft_buf_place(const uint8_t *b, size_t i, size_t n, uint64_t max)
+{
+	uint32_t num = nl_le32(b + NL_MFT_RECORD_NUMBER);
+
+	return nl_le16(b + NL_REC_USA_OFS) >= NL_MFT_HEADER_31 && num >= n && num < max ? num : i;
+}
+
+#define MEM_CLUSTER_MAGIC 0x53554c43u	/* "CLUS": not a record, bytes of a cluster */
+
+void nc_check_mft_buf(const uint8_t *buf, size_t len, uint32_t rs, struct nc_report *r)
+{
+	struct ctx c = { .fd = -1, .dev = "(fuzz)", .r = r, .collect = true, .max_records = 128 };
+	uint8_t *rec = NULL, *win = NULL;
+	struct memwin *mem;
+	uint64_t top = 0;
+	size_t n = 0, nchunks = len / (rs ? rs : 1), nmem = 1;
+
+	memset(r, 0, sizeof(*r));
+	r->hibernated = -1;
+	if (rs < NL_USA_STRIDE || rs > 4096 || rs % NL_USA_STRIDE || !nchunks)
+		return;
+	c.rs = rs;
+	c.g = (struct nb_geometry){ .sector = 512, .cluster = 4096, .record = rs, .index_block = 4096,
+				    .clusters = 1u << 16 };
+	c.size = c.g.clusters * c.g.cluster;
+	/* the records come first; chunks "CLUS", LCN (u32), bytes: what a cluster holds */
+	while (n < nchunks && nl_le32(buf + n * rs) != MEM_CLUSTER_MAGIC)
+		n++;
+	if (!n)
+		return;
+	/* $MFT where its record 0 says */
+	rec = xcalloc(1, rs);
+	memcpy(rec, buf, rs);
+	if (nl_le32(rec) == NL_MAGIC_FILE && nb_fixup(rec, rs) == NB_FIXUP_OK) {
+		uint32_t alen;
+		const uint8_t *a = record_attr(rec, rs, NL_AT_DATA, NAME_NONE, 0, &alen);
+		struct nc_run *runs = NULL;
+		size_t nr = 0;
+		if (a && add_attr_runs(&c, a, alen, &runs, &nr) && nr && runs[0].lcn != NC_SPARSE)
+			c.g.mft_lcn = runs[0].lcn;
+		free(runs);
+	}
+	free(rec);
+	for (size_t i = 0; i < n; i++)
+		if (mft_buf_place(buf + i * rs, i, n, c.max_records) + 1 > top)
+			top = mft_buf_place(buf + i * rs, i, n, c.max_records) + 1;
+	if (c.g.mft_lcn * c.g.cluster + top * rs > c.size)
+		c.g.mft_lcn = 0;
+	win = xcalloc(top, rs);
+	for (size_t i = 0; i < n; i++)
+		memcpy(win + mft_buf_place(buf + i * rs, i, n, c.max_records) * rs, buf + i * rs, rs);
+	mem = xcalloc(nchunks - n + 1, sizeof(*mem));
+	mem[0] = (struct memwin){ c.g.mft_lcn * c.g.cluster, top * rs, win };
+	for (size_t i = n; i < nchunks; i++)
+		if (nl_le32(buf + i * rs) == MEM_CLUSTER_MAGIC)
+			mem[nmem++] = (struct memwin){ (uint64_t)nl_le32(buf + i * rs + 4) * c.g.cluster,
+						      rs - 8, buf + i * rs + 8 };
+	c.mem = mem;
+	c.nmem = nmem;
+	if (mft_passes(&c))
+		r->passes_done = NC_PASSES;
+	ctx_free(&c);
+	free(win);
+	free(mem);
 }
 
 int nc_check(int fd, uint64_t off, uint64_t size, const char *dev, const struct nc_callbacks *cb,
@@ -2594,28 +2693,10 @@ int nc_check(int fd, uint64_t off, uint64_t size, const char *dev, const struct 
 	if (!start_pass(&c, 2))
 		goto out;
 	pass_mirror(&c);
-	if (!start_pass(&c, 3))
-		goto out;
-	if (!mft_layout(&c)) {
-		rc = -1;
+	if (!mft_passes(&c)) {
+		rc = r->op_error ? -1 : 1;
 		goto out;
 	}
-	pass_records(&c);
-	records_together(&c);
-	if (!start_pass(&c, 4))
-		goto out;
-	pass_mft_bitmap(&c);
-	if (!start_pass(&c, 5))
-		goto out;
-	pass_cluster_bitmap(&c);
-	if (!start_pass(&c, 6))
-		goto out;
-	load_upcase(&c);
-	pass_dirs(&c);
-	if (!start_pass(&c, 7))
-		goto out;
-	pass_state(&c);
-	add_paths(&c);
 	r->passes_done = NC_PASSES;
 	rc = 0;
 out:

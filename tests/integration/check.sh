@@ -42,7 +42,8 @@ wr_require_tools jq sfdisk losetup partx mkntfs ntfs-3g ntfsfix python3 mkfs.ext
 SAN=${WR_SAN_BIN:-$WR_ROOT/build/san/winrescue}
 DMG=${WR_NTFS_DAMAGE:-$WR_ROOT/build/tests/ntfs-damage}
 NWIN=${WR_NTFS_WINDOWS:-$WR_ROOT/build/tests/ntfs-windows}
-for t in "$SAN" "$DMG" "$NWIN" "$WR_NTFS_STATE"; do
+FUZZ=${WR_FUZZ_BIN:-$WR_ROOT/build/san/fuzz-ntfs}
+for t in "$SAN" "$DMG" "$NWIN" "$FUZZ" "$WR_NTFS_STATE"; do
 	[ -x "$t" ] || make -C "$WR_ROOT" --no-print-directory "${t#"$WR_ROOT"/}" >/dev/null ||
 		wr_bail "cannot build $t"
 done
@@ -324,6 +325,36 @@ expect_eq "a fragmented volume (\$MFT, indexes, files in extension records): cle
 expect_eq "... with no warning either" 0 "$(jq '.checks[0].warnings' "$T/out.json")"
 expect_eq "... every record of \$MFT checked" "$((MFTSIZE / 1024))" "$(jq '.checks[0].records' "$T/out.json")"
 expect_eq "... ntfsfix -n agrees" 0 "$(ntfsfix -n "$T/frag.img" >/dev/null 2>&1; echo $?)"
+# the fuzz harness's whole-$MFT parser, from this $MFT in pieces: records 0-31
+# and the cluster of record 0's (non-resident) attribute list
+python3 - "$T/frag.img" "$T/frag.mft" <<'PY' || nok "cutting the fuzz seed"
+import struct, sys
+img = open(sys.argv[1], 'rb')
+bs = img.read(512)
+cs = struct.unpack_from('<H', bs, 11)[0] * bs[13]
+img.seek(struct.unpack_from('<Q', bs, 0x30)[0] * cs)
+recs = img.read(32 * 1024)
+r0 = bytearray(recs[:1024])
+usa, n = struct.unpack_from('<HH', r0, 4)
+for i in range(1, n):
+    r0[i * 512 - 2:i * 512] = r0[usa + 2 * i:usa + 2 * i + 2]
+p, lcn = struct.unpack_from('<H', r0, 0x14)[0], None
+while struct.unpack_from('<I', r0, p)[0] not in (0x20, 0xffffffff):
+    p += struct.unpack_from('<I', r0, p + 4)[0]
+if struct.unpack_from('<I', r0, p)[0] == 0x20 and r0[p + 8]:
+    mp = p + struct.unpack_from('<H', r0, p + 0x20)[0]
+    lb, ob = r0[mp] & 15, r0[mp] >> 4
+    lcn = int.from_bytes(r0[mp + 1 + lb:mp + 1 + lb + ob], 'little', signed=True)
+out = bytearray(b'\x06') + recs
+if lcn is not None:
+    img.seek(lcn * cs)
+    out += b'CLUS' + struct.pack('<I', lcn) + img.read(1016)
+open(sys.argv[2], 'wb').write(out)
+sys.exit(0 if lcn is not None else 1)
+PY
+"$FUZZ" -n 3000 "$T/frag.mft" >/dev/null 2>"$T/fuzz.err"
+expect_eq "the fuzz harness on this \$MFT in pieces: 3000 mutants, no crash, no ASan/UBSan report" "0 " \
+	"$? $(grep -E 'ERROR|runtime error' "$T/fuzz.err" | head -n 1)"
 # damage to what is followed: REC of the nth piece (1 = the first) of a file's $DATA
 piece_rec() { "$DMG" "$T/frag.img" pieces "$1" | sed -n "${2}p" | cut -d' ' -f1; }
 BIG=${FR[big.bin]}
