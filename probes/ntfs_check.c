@@ -64,6 +64,7 @@ struct piece {
 	uint64_t asz;		/* allocated size, of the piece at VCN 0 */
 	uint32_t type, name;	/* type, a hash of the attribute's name */
 	uint16_t flags;		/* attribute flags, of the piece at VCN 0 */
+	uint8_t nlen;		/* the name's length */
 };
 
 struct claim {
@@ -842,7 +843,8 @@ static void walk_record(struct ctx *c, uint8_t *b, uint64_t recno, struct rec_in
 						c->pieces[c->npieces++] = (struct piece){
 							.base = file, .rec = recno, .lowest = lowest,
 							.highest = highest, .asz = asz, .type = type,
-							.name = name_hash(a + noff, nlen), .flags = aflags };
+							.name = name_hash(a + noff, nlen), .flags = aflags,
+							.nlen = nlen };
 					}
 				} else if (lowest != 0) {
 					rec_error(c, "mft-attr-extents", recno,
@@ -1177,19 +1179,26 @@ static bool add_attr_runs(const struct ctx *c, const uint8_t *a, uint32_t len, s
 	return true;
 }
 
+static int cmp_run_vcn(const void *a, const void *b)
+{
+	const struct nc_run *x = a, *y = b;
+
+	return x->vcn < y->vcn ? -1 : x->vcn > y->vcn;
+}
+
 /* Bytes of a non-resident value that its runs map without a gap from VCN 0. */
 static uint64_t mapped_bytes(const struct ctx *c, const struct nc_run *runs, size_t n)
 {
+	struct nc_run *s = xcalloc(n + 1, sizeof(*s));
 	uint64_t vcn = 0;
 
-	for (bool more = true; more;) {
-		more = false;
-		for (size_t i = 0; i < n; i++)
-			if (runs[i].vcn == vcn) {
-				vcn += runs[i].len;
-				more = true;
-			}
-	}
+	if (n)
+		memcpy(s, runs, n * sizeof(*s));
+	qsort(s, n, sizeof(*s), cmp_run_vcn);
+	for (size_t i = 0; i < n && s[i].vcn <= vcn; i++)
+		if (s[i].vcn + s[i].len > vcn)
+			vcn = s[i].vcn + s[i].len;
+	free(s);
 	return vcn * c->g.cluster;
 }
 
@@ -1471,8 +1480,8 @@ static int cmp_piece(const void *a, const void *b)
 		return x->base < y->base ? -1 : 1;
 	if (x->type != y->type)
 		return x->type < y->type ? -1 : 1;
-	if (x->name != y->name)
-		return x->name < y->name ? -1 : 1;
+	if (x->name != y->name || x->nlen != y->nlen)
+		return x->name != y->name ? (x->name < y->name ? -1 : 1) : x->nlen < y->nlen ? -1 : 1;
 	if (x->lowest != y->lowest)
 		return x->lowest < y->lowest ? -1 : 1;
 	return x->rec < y->rec ? -1 : x->rec > y->rec;
@@ -1608,7 +1617,8 @@ static void records_together(struct ctx *c)
 		qsort(c->pieces, c->npieces, sizeof(*c->pieces), cmp_piece);
 	for (size_t k = 0, e; k < c->npieces; k = e) {
 		for (e = k + 1; e < c->npieces && c->pieces[e].base == c->pieces[k].base &&
-		     c->pieces[e].type == c->pieces[k].type && c->pieces[e].name == c->pieces[k].name; e++)
+		     c->pieces[e].type == c->pieces[k].type && c->pieces[e].name == c->pieces[k].name &&
+		     c->pieces[e].nlen == c->pieces[k].nlen; e++)
 			;
 		attr_pieces(c, &c->pieces[k], e - k);
 	}
@@ -2126,8 +2136,10 @@ static void check_dir(struct ctx *c, uint64_t dir)
 	struct dirwalk d = { .c = c, .dir = dir };
 
 	family_load(c, dir, &fam);
-	if (!fam.n)
+	if (!fam.n) {
+		family_free(&fam);
 		return;		/* reported by pass 3 */
+	}
 	a = family_attr(c, &fam, NL_AT_INDEX_ROOT, NAME_I30, 0, &alen);
 	if (!a || !(v = res_value(a, alen, &vlen)) || vlen < NL_IR_HEADER + NL_IH_SIZE) {
 		family_free(&fam);
