@@ -13,9 +13,10 @@
 #   (w) what Windows volumes hold, made by ntfs-3g, clean as Windows' chkdsk
 #       finds them (no error, no warning; ntfsfix -n agrees): 8.3 names beside
 #       long ones, hard links, a file with 300 names, streams, reparse points,
-#       System Volume Information, object ids, $Extend\$RmMetadata and a
-#       sparse $UsnJrnl:$J; a fragmented volume whose $MFT, folder indexes,
-#       a file and a sparse file continue in extension records. Then damage
+#       System Volume Information, object ids, owners and permissions
+#       ($Secure), $Extend\$RmMetadata and a sparse $UsnJrnl:$J; a fragmented
+#       volume whose $MFT, folder indexes, a file and a sparse file continue
+#       in extension records (and the fuzz harness on that $MFT). Then damage
 #       to what is followed there (an extension record's runs on another
 #       file's clusters, an attribute list naming a free record, pieces that
 #       do not add up or leave a gap, a torn $MFT extension record), each
@@ -203,7 +204,7 @@ rm -f "$T/big.img"
 # chance - each thing is first shown to be there
 truncate -s 256M "$T/win.img"
 mkntfs -q -F -f -L WIN "$T/win.img" >/dev/null 2>&1 &&
-	ntfs-3g -o streams_interface=xattr "$T/win.img" "$T/mnt" || wr_bail "win.img"
+	ntfs-3g -o streams_interface=xattr,permissions "$T/win.img" "$T/mnt" 2>/dev/null || wr_bail "win.img"
 python3 - "$T/mnt" <<'PY' || nok "filling win.img"
 import os, sys
 r = sys.argv[1]
@@ -257,6 +258,13 @@ attrib(svi, 0x2 | 0x4 | 0x10)
 # object ids (entries of $Extend\$ObjId), as link tracking sets them
 for n in ('streams.txt', 'README.TXT', 'Program Files'):
     os.setxattr(f'{r}/{n}', 'system.ntfs_object_id', os.urandom(16))
+# owners and permissions of their own: 60 security descriptors more in $Secure
+os.mkdir(f'{r}/Users')
+for i in range(60):
+    p = f'{r}/Users/user{i}.dat'
+    open(p, 'w').close()
+    os.chown(p, 1000 + i, 2000 + i)
+    os.chmod(p, 0o600 + i % 64)
 PY
 PF=$(stat -c %i "$T/mnt/Program Files")
 MANY=$(stat -c %i "$T/mnt/links/many.dat")
@@ -269,6 +277,8 @@ expect_eq "win.img: \\Program Files has a DOS and a Win32 \$FILE_NAME, link coun
 ntfsinfo -i "$MANY" "$T/win.img" >"$T/info.txt" 2>/dev/null
 expect_eq "win.img: many.dat's names fill extension records (an attribute list)" "yes yes" \
 	"$(grep -q 'ATTRIBUTE_LIST' "$T/info.txt" && echo yes) $(grep 'FILE_NAME (0x30) from mft record' "$T/info.txt" | grep -vq "record $MANY " && echo yes)"
+expect_eq "win.img: \$Secure's indexes of descriptors outgrew its record" yes \
+	"$(ntfsinfo -i 9 "$T/win.img" 2>/dev/null | grep -q 'INDEX_ALLOCATION' && echo yes)"
 expect_eq "win.img: \$UsnJrnl:\$J is sparse, \$RmMetadata\\\$TxfLog holds its log" "yes yes" \
 	"$(ntfsinfo -v -F '/$Extend/$UsnJrnl' "$T/win.img" 2>/dev/null | grep -q 'Attribute flags:.*0x8000' && echo yes) $(ntfsinfo -F '/$Extend/$RmMetadata/$TxfLog/$TxfLog.blf' "$T/win.img" >/dev/null 2>&1 && echo yes)"
 check "$T/win.img" "$SAN"
