@@ -205,6 +205,7 @@ rm -f "$T/big.img"
 truncate -s 256M "$T/win.img"
 mkntfs -q -F -f -L WIN "$T/win.img" >/dev/null 2>&1 &&
 	ntfs-3g -o streams_interface=xattr,permissions "$T/win.img" "$T/mnt" 2>/dev/null || wr_bail "win.img"
+wr_cleanup_add "umount '$T/mnt'"
 python3 - "$T/mnt" <<'PY' || nok "filling win.img"
 import os, sys
 r = sys.argv[1]
@@ -298,6 +299,7 @@ rm -f "$T/win.img" "$T/dmg.img"
 # a file and a sparse file written into them: each continues in extension records
 truncate -s 40M "$T/frag.img"
 mkntfs -q -F -f "$T/frag.img" >/dev/null 2>&1 && ntfs-3g "$T/frag.img" "$T/mnt" || wr_bail "frag.img"
+wr_cleanup_add "umount '$T/mnt'"
 python3 - "$T/mnt" <<'PY' || nok "filling frag.img"
 import errno, os, sys
 r = sys.argv[1]
