@@ -104,7 +104,7 @@ fuzz:
 		-fsanitize=fuzzer,address,undefined -o build/fuzz/fuzz-ntfs tests/fuzz/fuzz_ntfs.c \
 		probes/ntfs_boot.c probes/ntfs_check.c probes/bcd.c probes/winreg.c lib/util.c $(PKG_LIBS)
 	tests/fuzz/corpus.sh build/fuzz/corpus
-	build/fuzz/fuzz-ntfs -max_total_time=$(FUZZ_TIME) -max_len=8192 build/fuzz/corpus
+	build/fuzz/fuzz-ntfs -max_total_time=$(FUZZ_TIME) -max_len=65536 build/fuzz/corpus
 
 build/tests/ntfs-damage: tests/tools/ntfs-damage.c $(CORE_OBJ) $(HDRS)
 	@mkdir -p $(dir $@)
