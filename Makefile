@@ -39,7 +39,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/tests/%)
 SAN_BIN  := $(UNIT_SRC:tests/unit/%.c=build/san/tests/%)
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 SAN_OBJ  := $(CORE_SRC:%.c=build/san/%.o)
-TOOLS    := build/tests/ntfs-state build/tests/ntfs-damage build/tests/hive-edit build/san/winrescue build/san/fuzz-ntfs
+TOOLS    := build/tests/ntfs-state build/tests/ntfs-damage build/tests/ntfs-windows build/tests/hive-edit build/san/winrescue build/san/fuzz-ntfs
 ARCH     := $(shell uname -m)
 BUNDLE   := winrescue-$(VERSION)-$(ARCH).tar.gz
 
@@ -106,7 +106,7 @@ fuzz:
 		probes/ntfs_boot.c probes/ntfs_check.c probes/bcd.c probes/winreg.c probes/mbr.c \
 		lib/util.c $(PKG_LIBS)
 	tests/fuzz/corpus.sh build/fuzz/corpus
-	build/fuzz/fuzz-ntfs -max_total_time=$(FUZZ_TIME) -max_len=8192 build/fuzz/corpus
+	build/fuzz/fuzz-ntfs -max_total_time=$(FUZZ_TIME) -max_len=65536 build/fuzz/corpus
 
 build/tests/ntfs-damage: tests/tools/ntfs-damage.c $(CORE_OBJ) $(HDRS)
 	@mkdir -p $(dir $@)
@@ -124,6 +124,11 @@ build/tests/hive-edit: tests/tools/hive-edit.c build/probes/bcd.o build/probes/w
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< build/probes/bcd.o build/probes/winreg.o build/lib/util.o $(ALL_LDFLAGS) $(PKG_LIBS)
 
 build/tests/ntfs-state: tests/tools/ntfs-state.c
+	@mkdir -p $(dir $@)
+	@echo "  TOOL    $@"
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(ALL_LDFLAGS) $(PKG_LIBS)
+
+build/tests/ntfs-windows: tests/tools/ntfs-windows.c
 	@mkdir -p $(dir $@)
 	@echo "  TOOL    $@"
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(ALL_LDFLAGS) $(PKG_LIBS)

@@ -37,8 +37,8 @@ enum { RS_FREE = 0, RS_OK, RS_BAD, RS_UNREADABLE };
 struct rec_info {
 	uint64_t base;		/* MFT reference of the base record, 0 for a base */
 	uint16_t flags, seq, link;
-	uint16_t names;		/* $FILE_NAME attributes other than DOS aliases */
-	uint16_t refs;		/* index entries naming it (other than DOS aliases) */
+	uint16_t names;		/* $FILE_NAME attributes (DOS aliases too, as Windows counts) */
+	uint16_t refs;		/* index entries naming it */
 	uint8_t state;
 	uint8_t kinds;
 };
@@ -50,7 +50,21 @@ struct name_ent {
 };
 
 struct owner {
-	uint64_t lcn, len, rec;
+	uint64_t lcn, len, rec;	/* rec: the file's base record */
+};
+
+/*
+ * One extent of a non-resident attribute of a file that has an attribute
+ * list: the pieces of each attribute, from its base and extension records,
+ * are put together after pass 3 (records_together).
+ */
+struct piece {
+	uint64_t base, rec;	/* the file's base record; the record holding this piece */
+	uint64_t lowest, highest;
+	uint64_t asz;		/* allocated size, of the piece at VCN 0 */
+	uint32_t type, name;	/* type, a hash of the attribute's name */
+	uint16_t flags;		/* attribute flags, of the piece at VCN 0 */
+	uint8_t nlen;		/* the name's length */
 };
 
 struct claim {
@@ -65,6 +79,12 @@ struct ext_attr {
 	uint16_t instance;
 };
 
+/* bytes of a volume held in memory (nc_check_mft_buf) */
+struct memwin {
+	uint64_t off, len;
+	const uint8_t *p;
+};
+
 /* a non-resident or resident attribute value of a system file */
 struct loc {
 	bool found;
@@ -77,6 +97,9 @@ struct loc {
 struct ctx {
 	int fd;
 	uint64_t off, size;
+	const struct memwin *mem;	/* instead of fd (the fuzz entry): these bytes, zeros elsewhere */
+	size_t nmem;
+	uint64_t max_records;	/* 0, or the most MFT records checked (the fuzz entry) */
 	const char *dev;
 	const struct nc_callbacks *cb;
 	struct nc_report *r;
@@ -86,6 +109,7 @@ struct ctx {
 
 	struct nc_run *mft_runs;
 	size_t nmft_runs;
+	uint64_t mft_size;	/* $MFT's data size */
 	uint64_t nrec;
 	uint8_t *mftbmp;
 	uint64_t mftbmp_len;
@@ -102,10 +126,12 @@ struct ctx {
 	size_t next, capext;
 	struct claim *fam;	/* (base, extension record) pairs, sorted by base */
 	size_t nfam, capfam;
+	struct piece *pieces;
+	size_t npieces, cappieces;
 
 	struct loc bitmap, logfile, upcase, volinfo, mftbmp_loc;
-	uint16_t *uc;
-	size_t uclen;
+	uint8_t *upcase_raw;	/* $UpCase's 65536 characters as read, NULL: unreadable */
+	bool upcase_sane;	/* it maps a-z to A-Z: the collation uses it */
 	uint64_t hiberfil;	/* MFT reference of \hiberfil.sys, 0: none */
 	int current_pass;
 };
@@ -187,6 +213,18 @@ static bool rd(struct ctx *c, void *buf, size_t len, uint64_t off)
 	if (off > c->size || len > c->size - off) {
 		errno = ENXIO;
 		return false;
+	}
+	if (c->mem) {
+		memset(buf, 0, len);
+		for (size_t i = 0; i < c->nmem; i++) {
+			const struct memwin *w = &c->mem[i];
+			if (off >= w->off + w->len || off + len <= w->off)
+				continue;
+			uint64_t from = off > w->off ? off : w->off;
+			uint64_t to = off + len < w->off + w->len ? off + len : w->off + w->len;
+			memcpy((uint8_t *)buf + (from - off), w->p + (from - w->off), (size_t)(to - from));
+		}
+		return true;
 	}
 	if ((e = pread_all(c->fd, buf, len, c->off + off)))
 		errno = -e;
@@ -341,8 +379,8 @@ static char *name_utf8(const uint8_t *p, unsigned units)
 
 static uint16_t upcase(const struct ctx *c, uint16_t u)
 {
-	if (c->uc && u < c->uclen)
-		return c->uc[u];
+	if (c->upcase_sane)
+		return nl_le16(c->upcase_raw + 2 * u);
 	return u >= 'a' && u <= 'z' ? (uint16_t)(u - 32) : u;
 }
 
@@ -375,9 +413,12 @@ static int collate(const struct ctx *c, const uint8_t *a, unsigned al, const uin
 
 #define ANY_VCN UINT64_MAX
 
-/* The first attribute of type (named $I30 when i30; a non-resident one starting at
- * vcn unless ANY_VCN) in record b, or NULL. */
-static const uint8_t *record_attr(const uint8_t *b, uint32_t rs, uint32_t type, bool i30,
+/* which attributes of a type record_attr takes, by name */
+enum { NAME_ANY, NAME_I30, NAME_NONE };
+
+/* The first attribute of type (of any name, named $I30, or unnamed; a non-resident
+ * one starting at vcn unless ANY_VCN) in record b, or NULL. */
+static const uint8_t *record_attr(const uint8_t *b, uint32_t rs, uint32_t type, int name,
 				  uint64_t vcn, uint32_t *alen)
 {
 	struct nb_attr_iter it;
@@ -388,10 +429,12 @@ static const uint8_t *record_attr(const uint8_t *b, uint32_t rs, uint32_t type, 
 	while ((a = nb_attr_next(&it, &len))) {
 		unsigned nlen = a[NL_ATTR_NAME_LENGTH];
 		uint16_t noff = nl_le16(a + NL_ATTR_NAME_OFFSET);
-		if (nl_le32(a) != type || (i30 && !(noff + 2u * nlen <= len && is_i30(a + noff, nlen))))
+		if (nl_le32(a) != type || (name == NAME_NONE && nlen) ||
+		    (name == NAME_I30 && !(noff + 2u * nlen <= len && is_i30(a + noff, nlen))))
 			continue;
-		if (vcn != ANY_VCN && a[NL_ATTR_NON_RESIDENT] &&
-		    (len < NL_ATTR_NONRES_HEADER || nl_le64(a + NL_ATTR_LOWEST_VCN) != vcn))
+		if (vcn != ANY_VCN && (!a[NL_ATTR_NON_RESIDENT] || len < NL_ATTR_NONRES_HEADER ||
+				       nl_le64(a + NL_ATTR_LOWEST_VCN) != vcn) &&
+		    !(vcn == 0 && !a[NL_ATTR_NON_RESIDENT]))
 			continue;
 		*alen = len;
 		return a;
@@ -415,8 +458,19 @@ struct walk {
 	struct nc_run *al_runs;	/* non-resident attribute list */
 	size_t al_nruns;
 	uint64_t al_size;
+	bool has_al;		/* an attribute list seen so far */
 };
 
+static void loc_add_runs(struct loc *l, const struct nc_run *runs, size_t nruns)
+{
+	l->runs = xrealloc(l->runs, l->nruns + nruns + 1, sizeof(*runs));
+	if (nruns)
+		memcpy(l->runs + l->nruns, runs, nruns * sizeof(*runs));
+	l->nruns += nruns;
+}
+
+/* A system file's value: resident, or the runs of its piece at VCN 0 (the other
+ * pieces' runs join it through loc_add_runs). */
 static void keep_loc(struct loc *l, const uint8_t *value, uint32_t vlen, struct nc_run *runs,
 		     size_t nruns, uint64_t size)
 {
@@ -428,10 +482,7 @@ static void keep_loc(struct loc *l, const uint8_t *value, uint32_t vlen, struct 
 		memcpy(l->value, value, vlen);
 		l->size = vlen;
 	} else {
-		l->runs = xcalloc(nruns ? nruns : 1, sizeof(*runs));
-		if (nruns)
-			memcpy(l->runs, runs, nruns * sizeof(*runs));
-		l->nruns = nruns;
+		loc_add_runs(l, runs, nruns);
 		l->size = size;
 	}
 }
@@ -498,13 +549,16 @@ static void resident_value(struct ctx *c, uint64_t recno, struct rec_info *ri, u
 		keep_loc(&c->bitmap, v, vlen, NULL, 0, 0);
 }
 
-static void nonresident_value(struct ctx *c, uint64_t recno, struct rec_info *ri, uint32_t type,
-			      const uint8_t *a, struct nc_run *runs, size_t nruns, struct walk *w)
+/* file: the record's file (its base record, or itself) */
+static void nonresident_value(struct ctx *c, uint64_t recno, uint64_t file, struct rec_info *ri,
+			      uint32_t type, const uint8_t *a, struct nc_run *runs, size_t nruns,
+			      struct walk *w)
 {
 	unsigned nlen = a[NL_ATTR_NAME_LENGTH];
 	const uint8_t *name = a + nl_le16(a + NL_ATTR_NAME_OFFSET);
 	uint64_t dsize = nl_le64(a + NL_ATTR_DATA_SIZE);
 	bool first = nl_le64(a + NL_ATTR_LOWEST_VCN) == 0;
+	struct loc *l = NULL;
 
 	switch (type) {
 	case NL_AT_DATA:
@@ -539,16 +593,16 @@ static void nonresident_value(struct ctx *c, uint64_t recno, struct rec_info *ri
 			  "it inside the record.", recno, type);
 		break;
 	}
-	if (!first)
-		return;
-	if (recno == NL_FILE_MFT && type == NL_AT_BITMAP && !nlen)
+	/* the system files read later: $MFT's pieces are followed by mft_layout */
+	if (recno == NL_FILE_MFT && type == NL_AT_BITMAP && !nlen && first)
 		keep_loc(&c->mftbmp_loc, NULL, 0, runs, nruns, dsize);
-	if (type == NL_AT_DATA && !nlen && recno == NL_FILE_UPCASE)
-		keep_loc(&c->upcase, NULL, 0, runs, nruns, dsize);
-	if (type == NL_AT_DATA && !nlen && recno == NL_FILE_LOGFILE)
-		keep_loc(&c->logfile, NULL, 0, runs, nruns, dsize);
-	if (type == NL_AT_DATA && !nlen && recno == NL_FILE_BITMAP)
-		keep_loc(&c->bitmap, NULL, 0, runs, nruns, dsize);
+	if (type == NL_AT_DATA && !nlen)
+		l = file == NL_FILE_UPCASE ? &c->upcase : file == NL_FILE_LOGFILE ? &c->logfile
+		    : file == NL_FILE_BITMAP ? &c->bitmap : NULL;
+	if (l && first)
+		keep_loc(l, NULL, 0, runs, nruns, dsize);
+	else if (l && !l->value && c->collect)
+		loc_add_runs(l, runs, nruns);
 }
 
 /* The entries of an attribute list; entries in this record are checked at once. */
@@ -608,6 +662,8 @@ static void walk_record(struct ctx *c, uint8_t *b, uint64_t recno, struct rec_in
 	uint32_t prev_type = 0;
 	unsigned inst_reported = 0;
 	struct walk w = { .nseen = 0 };
+	/* the file the record's attributes belong to: its base record, when that can be */
+	uint64_t file = base && NL_MREF(base) < c->nrec && NL_MREF(base) != recno ? NL_MREF(base) : recno;
 
 	ri->flags = flags;
 	ri->seq = nl_le16(b + NL_MFT_SEQUENCE);
@@ -731,6 +787,8 @@ static void walk_record(struct ctx *c, uint8_t *b, uint64_t recno, struct rec_in
 			GROW(c->ext, c->next, c->capext);
 			c->ext[c->next++] = (struct ext_attr){ recno, type, inst };
 		}
+		if (type == NL_AT_ATTRIBUTE_LIST)
+			w.has_al = true;	/* it comes first: the attributes after it know */
 		if (!nonres) {
 			uint32_t vlen = nl_le32(a + NL_ATTR_VALUE_LENGTH);
 			uint16_t voff = nl_le16(a + NL_ATTR_VALUE_OFFSET);
@@ -771,21 +829,42 @@ static void walk_record(struct ctx *c, uint8_t *b, uint64_t recno, struct rec_in
 					  "%" PRIu64 "-%" PRIu64 " of its value; its runs cover %" PRIu64 ".",
 					  recno, type, lowest, highest, sum);
 			} else {
-				if (lowest == 0 && (dsz > asz || isz > dsz ||
-						    (!(aflags & (NL_ATTR_COMPRESSED | NL_ATTR_SPARSE)) &&
-						     highest + 1 == sum && asz != sum * c->g.cluster)))
+				bool loose = aflags & (NL_ATTR_COMPRESSED | NL_ATTR_SPARSE);
+				if (lowest == 0 && (dsz > asz || isz > dsz))
 					rec_error(c, "mft-attr-sizes", recno,
 						  "Record %" PRIu64 ": attribute type 0x%X has sizes that "
 						  "contradict each other (allocated %" PRIu64 ", data %" PRIu64
 						  ", initialized %" PRIu64 ", %" PRIu64 " clusters).", recno,
 						  type, asz, dsz, isz, sum);
+				if (base || w.has_al) {
+					/* a file with an attribute list: its pieces are put together after pass 3 */
+					if (c->collect) {
+						GROW(c->pieces, c->npieces, c->cappieces);
+						c->pieces[c->npieces++] = (struct piece){
+							.base = file, .rec = recno, .lowest = lowest,
+							.highest = highest, .asz = asz, .type = type,
+							.name = name_hash(a + noff, nlen), .flags = aflags,
+							.nlen = nlen };
+					}
+				} else if (lowest != 0) {
+					rec_error(c, "mft-attr-extents", recno,
+						  "Record %" PRIu64 ": attribute type 0x%X starts at cluster %"
+						  PRIu64 " of its value, yet the record has no attribute list "
+						  "to say where the rest is.", recno, type, lowest);
+				} else if (!loose && dsz <= asz && isz <= dsz && asz != sum * c->g.cluster) {
+					rec_error(c, "mft-attr-sizes", recno,
+						  "Record %" PRIu64 ": attribute type 0x%X has sizes that "
+						  "contradict each other (allocated %" PRIu64 ", data %" PRIu64
+						  ", initialized %" PRIu64 ", %" PRIu64 " clusters).", recno,
+						  type, asz, dsz, isz, sum);
+				}
 				for (size_t i = 0; c->collect && i < nruns; i++) {
 					if (runs[i].lcn == NC_SPARSE)
 						continue;
 					GROW(c->own, c->nown, c->capown);
-					c->own[c->nown++] = (struct owner){ runs[i].lcn, runs[i].len, recno };
+					c->own[c->nown++] = (struct owner){ runs[i].lcn, runs[i].len, file };
 				}
-				nonresident_value(c, recno, ri, type, a, runs, nruns, &w);
+				nonresident_value(c, recno, file, ri, type, a, runs, nruns, &w);
 			}
 			free(runs);
 		}
@@ -910,7 +989,7 @@ static size_t copy_faults(const uint8_t *raw, uint32_t rs, uint32_t recno, uint6
 			if (words)
 				str_add_word(words, "it is not marked in use");
 		}
-		if (recno == NL_FILE_MFT && !record_attr(f, rs, NL_AT_BITMAP, false, ANY_VCN, &alen)) {
+		if (recno == NL_FILE_MFT && !record_attr(f, rs, NL_AT_BITMAP, NAME_ANY, ANY_VCN, &alen)) {
 			n++;
 			if (words)
 				str_add_word(words, "it has no $BITMAP");
@@ -1073,10 +1152,127 @@ static uint8_t *record0(struct ctx *c, int copy)
 	return NULL;
 }
 
-/* $MFT's $DATA runs and size, and where its $BITMAP is, from one copy of record 0. */
+static const uint8_t *res_value(const uint8_t *a, uint32_t alen, uint32_t *vlen);
+
+/* The runs of non-resident attribute a (len bytes) added to *runs; false when damaged. */
+static bool add_attr_runs(const struct ctx *c, const uint8_t *a, uint32_t len, struct nc_run **runs,
+			  size_t *nruns)
+{
+	struct nc_run *r;
+	size_t n;
+	uint16_t mp;
+
+	if (!a[NL_ATTR_NON_RESIDENT] || len < NL_ATTR_NONRES_HEADER)
+		return false;
+	mp = nl_le16(a + NL_ATTR_MAPPING_PAIRS);
+	if (mp >= len)
+		return false;
+	if (nc_decode_runs(a + mp, len - mp, nl_le64(a + NL_ATTR_LOWEST_VCN), c->g.clusters, &r, &n)) {
+		free(r);
+		return false;
+	}
+	*runs = xrealloc(*runs, *nruns + n + 1, sizeof(**runs));
+	if (n)
+		memcpy(*runs + *nruns, r, n * sizeof(*r));
+	*nruns += n;
+	free(r);
+	return true;
+}
+
+static int cmp_run_vcn(const void *a, const void *b)
+{
+	const struct nc_run *x = a, *y = b;
+
+	return x->vcn < y->vcn ? -1 : x->vcn > y->vcn;
+}
+
+/* Bytes of a non-resident value that its runs map without a gap from VCN 0. */
+static uint64_t mapped_bytes(const struct ctx *c, const struct nc_run *runs, size_t n)
+{
+	struct nc_run *s = xcalloc(n + 1, sizeof(*s));
+	uint64_t vcn = 0;
+
+	if (n)
+		memcpy(s, runs, n * sizeof(*s));
+	qsort(s, n, sizeof(*s), cmp_run_vcn);
+	for (size_t i = 0; i < n && s[i].vcn <= vcn; i++)
+		if (s[i].vcn + s[i].len > vcn)
+			vcn = s[i].vcn + s[i].len;
+	free(s);
+	return vcn * c->g.cluster;
+}
+
+/*
+ * The value of record b's attribute list (resident, or read through its own
+ * runs, which are in b), at most MAX_ATTRLIST bytes; NULL when there is none
+ * or it cannot be read. The caller frees.
+ */
+static uint8_t *read_attrlist(struct ctx *c, const uint8_t *b, uint32_t *len)
+{
+	uint32_t alen, vlen;
+	const uint8_t *a = record_attr(b, c->rs, NL_AT_ATTRIBUTE_LIST, NAME_ANY, ANY_VCN, &alen), *v;
+	struct nc_run *runs = NULL;
+	size_t n = 0;
+	uint8_t *buf = NULL;
+
+	if (!a)
+		return NULL;
+	if ((v = res_value(a, alen, &vlen))) {
+		buf = xcalloc(1, vlen + 1);
+		memcpy(buf, v, vlen);
+		*len = vlen;
+		return buf;
+	}
+	if (add_attr_runs(c, a, alen, &runs, &n) && nl_le64(a + NL_ATTR_DATA_SIZE) <= MAX_ATTRLIST) {
+		*len = (uint32_t)nl_le64(a + NL_ATTR_DATA_SIZE);
+		buf = xcalloc(1, *len + 1);
+		if (read_runs(c, runs, n, 0, buf, *len) != 0) {
+			free(buf);
+			buf = NULL;
+		}
+	}
+	free(runs);
+	return buf;
+}
+
+/*
+ * The pieces of $MFT's own (unnamed) $DATA or $BITMAP that the attribute
+ * list of record 0 (b) places in other records - a very fragmented $MFT -
+ * added to *runs. Each record is read through the $DATA runs known so far,
+ * as NTFS itself must: the list is in VCN order, and Windows keeps each
+ * extension record of $MFT inside the part already mapped.
+ */
+static void mft_pieces(struct ctx *c, const uint8_t *b, uint32_t type, struct nc_run **runs,
+		       size_t *nruns)
+{
+	uint32_t len;
+	uint8_t *al = read_attrlist(c, b, &len), *r = xcalloc(1, c->rs);
+
+	for (uint32_t p = 0; al && len - p >= NL_AL_HEADER;) {
+		uint16_t elen = nl_le16(al + p + NL_AL_LENGTH);
+		uint64_t mref = nl_le64(al + p + NL_AL_MREF), low = nl_le64(al + p + NL_AL_LOWEST_VCN);
+		uint32_t alen;
+		const uint8_t *a;
+
+		if (elen < NL_AL_HEADER || elen > len - p)
+			break;
+		if (nl_le32(al + p + NL_AL_TYPE) == type && !al[p + NL_AL_NAME_LENGTH] && low &&
+		    NL_MREF(mref) && read_runs(c, c->mft_runs, c->nmft_runs, NL_MREF(mref) * c->rs, r,
+					       c->rs) == 0 &&
+		    nl_le32(r) == NL_MAGIC_FILE && nb_fixup(r, c->rs) == NB_FIXUP_OK &&
+		    NL_MREF(nl_le64(r + NL_MFT_BASE_RECORD)) == NL_FILE_MFT &&
+		    (a = record_attr(r, c->rs, type, NAME_NONE, low, &alen)))
+			add_attr_runs(c, a, alen, runs, nruns);
+		p += elen;
+	}
+	free(al);
+	free(r);
+}
+
+/* $MFT's $DATA runs and size, from one copy of record 0 and its extension records. */
 static bool layout_from(struct ctx *c, const uint8_t *b)
 {
-	uint64_t dsize = 0, mapped = 0;
+	uint64_t dsize = 0, mapped;
 	struct nb_attr_iter it;
 	const uint8_t *a;
 	uint32_t len;
@@ -1088,28 +1284,19 @@ static bool layout_from(struct ctx *c, const uint8_t *b)
 	while ((a = nb_attr_next(&it, &len))) {
 		if (nl_le32(a) == NL_AT_DATA && a[NL_ATTR_NON_RESIDENT] && !a[NL_ATTR_NAME_LENGTH] &&
 		    len >= NL_ATTR_NONRES_HEADER) {
-			struct nc_run *runs;
-			size_t n;
-			uint16_t mp = nl_le16(a + NL_ATTR_MAPPING_PAIRS);
-			uint64_t low = nl_le64(a + NL_ATTR_LOWEST_VCN);
-			if (mp < len && !nc_decode_runs(a + mp, len - mp, low, c->g.clusters, &runs, &n)) {
-				c->mft_runs = xrealloc(c->mft_runs, c->nmft_runs + n + 1, sizeof(*runs));
-				if (n)
-					memcpy(c->mft_runs + c->nmft_runs, runs, n * sizeof(*runs));
-				c->nmft_runs += n;
-				free(runs);
-			}
-			if (low == 0)
+			add_attr_runs(c, a, len, &c->mft_runs, &c->nmft_runs);
+			if (nl_le64(a + NL_ATTR_LOWEST_VCN) == 0)
 				dsize = nl_le64(a + NL_ATTR_DATA_SIZE);
 		}
 	}
-	for (size_t i = 0; i < c->nmft_runs; i++)
-		mapped += c->mft_runs[i].len * c->g.cluster;
 	if (!c->nmft_runs || !dsize)
 		return false;
-	/* $DATA extents in other records (a very fragmented $MFT) are not
-	 * followed: what record 0 maps bounds what is read */
+	mft_pieces(c, b, NL_AT_DATA, &c->mft_runs, &c->nmft_runs);
+	mapped = mapped_bytes(c, c->mft_runs, c->nmft_runs);
+	c->mft_size = dsize;
 	c->nrec = (dsize < mapped ? dsize : mapped) / c->rs;
+	if (c->max_records && c->nrec > c->max_records)
+		c->nrec = c->max_records;
 	return c->nrec > NL_FILE_FIRST_USER;
 }
 
@@ -1131,6 +1318,8 @@ static bool mft_layout(struct ctx *c)
 			probe.r = &(struct nc_report){ 0 };
 			walk_record(&probe, b, 0, &ri);
 			c->mftbmp_loc = probe.mftbmp_loc;
+			if (c->mftbmp_loc.found && !c->mftbmp_loc.value)
+				mft_pieces(c, b, NL_AT_BITMAP, &c->mftbmp_loc.runs, &c->mftbmp_loc.nruns);
 			free_loc(&probe.bitmap);
 			free_loc(&probe.logfile);
 			free_loc(&probe.upcase);
@@ -1140,6 +1329,13 @@ static bool mft_layout(struct ctx *c)
 				finding(c, NC_ERROR, "mft-record0-bad", 0, NC_REPAIR_CHKDSK,
 					"$MFT's own record (record 0) does not say where $MFT is; its copy "
 					"in $MFTMirr was used.");
+			uint64_t m = mapped_bytes(c, c->mft_runs, c->nmft_runs);
+			if (m < c->mft_size)
+				finding(c, NC_ERROR, "mft-data-unmapped", 0, NC_REPAIR_CHKDSK,
+					"$MFT is %" PRIu64 " bytes long, but its runs (in record 0 and the "
+					"extension records its attribute list names) map only the first %"
+					PRIu64 ": records %" PRIu64 " on cannot be checked.", c->mft_size, m,
+					m / c->rs);
 		}
 		free(b);
 		if (ok)
@@ -1189,7 +1385,7 @@ static bool bit(const uint8_t *bm, uint64_t len, uint64_t i)
 static int pass_records(struct ctx *c)
 {
 	uint64_t total = c->nrec * c->rs;
-	uint8_t *buf = xcalloc(1, CHUNK);
+	uint8_t *buf = xcalloc(1, total < CHUNK ? (size_t)total : CHUNK);
 	uint64_t bad_from = UINT64_MAX;
 	int bad_errno = 0;
 
@@ -1276,6 +1472,79 @@ static int cmp_claim(const void *a, const void *b)
 	return x->instance < y->instance ? -1 : x->instance > y->instance;
 }
 
+static int cmp_piece(const void *a, const void *b)
+{
+	const struct piece *x = a, *y = b;
+
+	if (x->base != y->base)
+		return x->base < y->base ? -1 : 1;
+	if (x->type != y->type)
+		return x->type < y->type ? -1 : 1;
+	if (x->name != y->name || x->nlen != y->nlen)
+		return x->name != y->name ? (x->name < y->name ? -1 : 1) : x->nlen < y->nlen ? -1 : 1;
+	if (x->lowest != y->lowest)
+		return x->lowest < y->lowest ? -1 : 1;
+	return x->rec < y->rec ? -1 : x->rec > y->rec;
+}
+
+/*
+ * The n pieces of one attribute of a file with an attribute list, in VCN
+ * order: they must follow each other from VCN 0 without a gap or an
+ * overlap, and (unless compressed or sparse) map as many clusters as the
+ * piece at VCN 0 says are allocated. Pieces in records that are not this
+ * file's extension records are left out: those records are reported already.
+ */
+static void attr_pieces(struct ctx *c, const struct piece *p, size_t n)
+{
+	const struct rec_info *ri = c->ri;
+	uint64_t b = p->base, next = 0, cs = c->g.cluster;
+	const struct piece *first = NULL, *last = NULL;
+	size_t used = 0;
+
+	if (b >= c->nrec || ri[b].state != RS_OK || !(ri[b].flags & NL_MFT_IN_USE) || ri[b].base)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		const struct piece *q = &p[i];
+		const struct rec_info *e = &ri[q->rec];
+		if (q->rec != b && (e->state != RS_OK || !(e->flags & NL_MFT_IN_USE) ||
+				    NL_MREF(e->base) != b || NL_MSEQ(e->base) != ri[b].seq))
+			continue;
+		if (q->lowest > next) {
+			rec_error(c, "mft-attr-extents", b,
+				  "Record %" PRIu64 ": %" PRIu64 " cluster(s) of attribute type 0x%X, from "
+				  "cluster %" PRIu64 " of its value, are in none of its pieces (the next "
+				  "one, in record %" PRIu64 ", starts at %" PRIu64 ").", b, q->lowest - next,
+				  p->type, next, q->rec, q->lowest);
+			return;
+		}
+		if (q->lowest < next) {
+			rec_error(c, "mft-attr-extents", b,
+				  "Record %" PRIu64 ": the piece of attribute type 0x%X in record %" PRIu64
+				  " maps clusters %" PRIu64 "-%" PRIu64 " of its value, which another of "
+				  "its pieces maps too.", b, p->type, q->rec, q->lowest, q->highest);
+			return;
+		}
+		if (!first)
+			first = q;
+		last = q;
+		next = q->highest + 1;
+		used++;
+	}
+	if (!first || (first->flags & (NL_ATTR_COMPRESSED | NL_ATTR_SPARSE)) ||
+	    next * cs == first->asz)
+		return;
+	if (used == 1)
+		rec_error(c, "mft-attr-sizes", b,
+			  "Record %" PRIu64 ": attribute type 0x%X is allocated %" PRIu64 " bytes; its "
+			  "one piece (record %" PRIu64 ") maps %" PRIu64 " clusters, %" PRIu64 " bytes.",
+			  b, p->type, first->asz, first->rec, next, next * cs);
+	else
+		rec_error(c, "mft-attr-sizes", b,
+			  "Record %" PRIu64 ": attribute type 0x%X is allocated %" PRIu64 " bytes; its %zu "
+			  "pieces (records %" PRIu64 " to %" PRIu64 ") map %" PRIu64 " clusters, %" PRIu64
+			  " bytes.", b, p->type, first->asz, used, first->rec, last->rec, next, next * cs);
+}
+
 /* Cross-record rules of pass 3: base records, attribute lists, required attributes. */
 static void records_together(struct ctx *c)
 {
@@ -1324,7 +1593,7 @@ static void records_together(struct ctx *c)
 			why = "an older file's record (the sequence number differs)";
 		else {
 			struct ext_attr key = { cl->target, cl->type, cl->instance };
-			if (!bsearch(&key, c->ext, c->next, sizeof(key), cmp_ext))
+			if (!c->next || !bsearch(&key, c->ext, c->next, sizeof(key), cmp_ext))
 				why = "a record that does not hold that attribute";
 		}
 		if (why && ri[cl->base].state == RS_OK)
@@ -1339,10 +1608,19 @@ static void records_together(struct ctx *c)
 		if (b >= c->nrec || ri[b].state != RS_OK || !(ri[b].kinds & K_AL) ||
 		    !(ri[e->rec].flags & NL_MFT_IN_USE))
 			continue;
-		if (!bsearch(&key, c->claims, c->nclaims, sizeof(key), cmp_claim))
+		if (!c->nclaims || !bsearch(&key, c->claims, c->nclaims, sizeof(key), cmp_claim))
 			rec_error(c, "mft-attr-unlisted", b,
 				  "Record %" PRIu64 "'s extension record %" PRIu64 " holds attribute type "
 				  "0x%X, which its attribute list does not name.", b, e->rec, e->type);
+	}
+	if (c->npieces)
+		qsort(c->pieces, c->npieces, sizeof(*c->pieces), cmp_piece);
+	for (size_t k = 0, e; k < c->npieces; k = e) {
+		for (e = k + 1; e < c->npieces && c->pieces[e].base == c->pieces[k].base &&
+		     c->pieces[e].type == c->pieces[k].type && c->pieces[e].name == c->pieces[k].name &&
+		     c->pieces[e].nlen == c->pieces[k].nlen; e++)
+			;
+		attr_pieces(c, &c->pieces[k], e - k);
 	}
 	/* what each kind of file needs */
 	for (uint64_t i = 0; i < c->nrec; i++) {
@@ -1529,7 +1807,7 @@ static const uint8_t *res_value(const uint8_t *a, uint32_t alen, uint32_t *vlen)
 uint8_t *nc_resident_value(uint8_t *rec, uint32_t size, uint32_t type, uint32_t *vlen)
 {
 	uint32_t alen;
-	const uint8_t *a = record_attr(rec, size, type, false, ANY_VCN, &alen), *v;
+	const uint8_t *a = record_attr(rec, size, type, NAME_ANY, ANY_VCN, &alen), *v;
 
 	if (!a || !(v = res_value(a, alen, vlen)))
 		return NULL;
@@ -1746,7 +2024,7 @@ static void walk_node(struct dirwalk *d, const uint8_t *ih, uint32_t avail, int 
 				dir_error(d, "index-entry-name", "Folder record %" PRIu64 "'s entry \"%s\" "
 					  "points at record %" PRIu64 ", which has no such name in this "
 					  "folder.", d->dir, name, t);
-			} else if (k[NL_FN_NAME_TYPE] != NL_FN_DOS && c->ri[t].refs < UINT16_MAX) {
+			} else if (c->ri[t].refs < UINT16_MAX) {
 				c->ri[t].refs++;
 			}
 			if (d->dir == NL_FILE_ROOT && nl == 12) {
@@ -1772,20 +2050,17 @@ static void walk_node(struct dirwalk *d, const uint8_t *ih, uint32_t avail, int 
 }
 
 /* A base record and its extension records, read for pass 6. */
-#define FAMILY_MAX 64
 struct family {
-	uint8_t *rec[FAMILY_MAX];
+	uint8_t **rec;
 	size_t n;
 };
 
 static void family_load(struct ctx *c, uint64_t base, struct family *f)
 {
-	size_t lo = 0, hi = c->nfam;
+	size_t lo = 0, hi = c->nfam, n;
 
 	f->n = 0;
-	if (!(f->rec[0] = read_record(c, base)))
-		return;
-	f->n = 1;
+	f->rec = NULL;
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
 		if (c->fam[mid].base < base)
@@ -1793,8 +2068,14 @@ static void family_load(struct ctx *c, uint64_t base, struct family *f)
 		else
 			hi = mid;
 	}
-	for (; lo < c->nfam && c->fam[lo].base == base && f->n < FAMILY_MAX; lo++)
-		if ((f->rec[f->n] = read_record(c, c->fam[lo].target)))
+	for (n = 0; lo + n < c->nfam && c->fam[lo + n].base == base; n++)
+		;
+	f->rec = xcalloc(n + 1, sizeof(*f->rec));
+	if (!(f->rec[0] = read_record(c, base)))
+		return;
+	f->n = 1;
+	for (size_t i = 0; i < n; i++)
+		if ((f->rec[f->n] = read_record(c, c->fam[lo + i].target)))
 			f->n++;
 }
 
@@ -1802,23 +2083,28 @@ static void family_free(struct family *f)
 {
 	for (size_t i = 0; i < f->n; i++)
 		free(f->rec[i]);
+	free(f->rec);
+	f->rec = NULL;
 	f->n = 0;
 }
 
-/* The first attribute of type ($I30 when i30) in the family with lowest VCN vcn. */
+/* The first attribute of type (name as record_attr) in the family with lowest VCN vcn. */
 static const uint8_t *family_attr(const struct ctx *c, const struct family *f, uint32_t type,
-				  bool i30, uint64_t vcn, uint32_t *alen)
+				  int name, uint64_t vcn, uint32_t *alen)
 {
 	const uint8_t *a = NULL;
 
 	for (size_t i = 0; i < f->n && !a; i++)
-		a = record_attr(f->rec[i], c->rs, type, i30, vcn, alen);
+		a = record_attr(f->rec[i], c->rs, type, name, vcn, alen);
 	return a;
 }
 
-/* The runs of a non-resident attribute split over extents, in VCN order. */
-static bool family_runs(const struct ctx *c, const struct family *f, uint32_t type,
-			struct nc_run **runs, size_t *nruns, uint64_t *alloc)
+/*
+ * The runs of a non-resident attribute split over pieces, in VCN order, and
+ * the allocated and data sizes of its first piece; false when it has none.
+ */
+static bool family_runs(const struct ctx *c, const struct family *f, uint32_t type, int name,
+			struct nc_run **runs, size_t *nruns, uint64_t *alloc, uint64_t *dsize)
 {
 	uint64_t vcn = 0;
 	uint32_t alen;
@@ -1826,21 +2112,14 @@ static bool family_runs(const struct ctx *c, const struct family *f, uint32_t ty
 
 	*runs = NULL;
 	*nruns = 0;
-	*alloc = 0;
-	for (int ext = 0; ext < FAMILY_MAX && (a = family_attr(c, f, type, true, vcn, &alen)); ext++) {
-		struct nc_run *r;
-		size_t n;
-		uint16_t mp = nl_le16(a + NL_ATTR_MAPPING_PAIRS);
-		if (!a[NL_ATTR_NON_RESIDENT] || mp >= alen ||
-		    nc_decode_runs(a + mp, alen - mp, vcn, c->g.clusters, &r, &n))
+	*alloc = *dsize = 0;
+	while ((a = family_attr(c, f, type, name, vcn, &alen))) {
+		if (!add_attr_runs(c, a, alen, runs, nruns))
 			break;
-		if (vcn == 0)
+		if (vcn == 0) {
 			*alloc = nl_le64(a + NL_ATTR_ALLOCATED_SIZE);
-		*runs = xrealloc(*runs, *nruns + n + 1, sizeof(**runs));
-		if (n)
-			memcpy(*runs + *nruns, r, n * sizeof(*r));
-		*nruns += n;
-		free(r);
+			*dsize = nl_le64(a + NL_ATTR_DATA_SIZE);
+		}
 		uint64_t next = nl_le64(a + NL_ATTR_HIGHEST_VCN) + 1;
 		if (next <= vcn)
 			break;
@@ -1857,9 +2136,11 @@ static void check_dir(struct ctx *c, uint64_t dir)
 	struct dirwalk d = { .c = c, .dir = dir };
 
 	family_load(c, dir, &fam);
-	if (!fam.n)
+	if (!fam.n) {
+		family_free(&fam);
 		return;		/* reported by pass 3 */
-	a = family_attr(c, &fam, NL_AT_INDEX_ROOT, true, 0, &alen);
+	}
+	a = family_attr(c, &fam, NL_AT_INDEX_ROOT, NAME_I30, 0, &alen);
 	if (!a || !(v = res_value(a, alen, &vlen)) || vlen < NL_IR_HEADER + NL_IH_SIZE) {
 		family_free(&fam);
 		return;		/* missing: pass 3 */
@@ -1880,30 +2161,36 @@ static void check_dir(struct ctx *c, uint64_t dir)
 		return;
 	}
 	d.vcn_size = c->g.cluster <= d.bsize ? c->g.cluster : 512;
-	if (family_runs(c, &fam, NL_AT_INDEX_ALLOCATION, &d.runs, &d.nruns, &d.alloc_size)) {
+	uint64_t dsize;
+	if (family_runs(c, &fam, NL_AT_INDEX_ALLOCATION, NAME_I30, &d.runs, &d.nruns, &d.alloc_size,
+			&dsize)) {
+		/* what the runs map bounds the blocks (a damaged size must not size our memory) */
+		uint64_t mapped = 0;
+		for (size_t i = 0; i < d.nruns; i++)
+			if (d.runs[i].lcn != NC_SPARSE)
+				mapped += d.runs[i].len * c->g.cluster;
+		if (d.alloc_size > mapped)
+			d.alloc_size = mapped;
 		d.nblocks = d.alloc_size / d.bsize;
 		d.seen = xcalloc(1, d.nblocks / 8 + 1);
-		/* the $BITMAP's own lengths: the root's vlen is still needed below */
+		/* the $BITMAP: resident, or non-resident in pieces like the allocation */
 		uint32_t blen, bvlen;
-		const uint8_t *bm = family_attr(c, &fam, NL_AT_BITMAP, true, 0, &blen);
+		const uint8_t *bm = family_attr(c, &fam, NL_AT_BITMAP, NAME_I30, 0, &blen);
 		const uint8_t *bv = bm ? res_value(bm, blen, &bvlen) : NULL;
-		alen = blen;
+		struct nc_run *r;
+		size_t n;
+		uint64_t bal, sz;
 		if (bv) {
 			d.bmp = xcalloc(1, bvlen + 1);
 			memcpy(d.bmp, bv, bvlen);
 			d.bmp_len = bvlen;
-		} else if (bm && bm[NL_ATTR_NON_RESIDENT] && alen >= NL_ATTR_NONRES_HEADER) {
-			struct nc_run *r;
-			size_t n;
-			uint16_t bmp = nl_le16(bm + NL_ATTR_MAPPING_PAIRS);
-			uint64_t sz = nl_le64(bm + NL_ATTR_DATA_SIZE);
-			if (bmp < alen && sz < (1u << 20) &&
-			    !nc_decode_runs(bm + bmp, alen - bmp, 0, c->g.clusters, &r, &n)) {
+		} else if (bm && family_runs(c, &fam, NL_AT_BITMAP, NAME_I30, &r, &n, &bal, &sz)) {
+			if (sz < (1u << 20)) {
 				d.bmp = xcalloc(1, (size_t)sz + 1);
 				if (read_runs(c, r, n, 0, d.bmp, (size_t)sz) == 0)
 					d.bmp_len = (uint32_t)sz;
-				free(r);
 			}
+			free(r);
 		}
 		if (!d.bmp)
 			d.bmp = xcalloc(1, 1);
@@ -1961,9 +2248,14 @@ static void pass_dirs(struct ctx *c)
 	names_to_base(c);
 	if (c->nnames)
 		qsort(c->names, c->nnames, sizeof(*c->names), cmp_name);
+	/*
+	 * Every $FILE_NAME counts, as Windows counts it in the record's link
+	 * count: an 8.3 alias in its own attribute (DOS) beside its long name
+	 * (Win32) is a second name with its own folder entry, a name that is
+	 * both (Win32 and DOS) is one.
+	 */
 	for (size_t i = 0; i < c->nnames; i++)
-		if (c->names[i].type != NL_FN_DOS && c->names[i].rec < c->nrec &&
-		    c->ri[c->names[i].rec].names < UINT16_MAX)
+		if (c->names[i].rec < c->nrec && c->ri[c->names[i].rec].names < UINT16_MAX)
 			c->ri[c->names[i].rec].names++;
 	for (uint64_t i = 0; i < c->nrec; i++) {
 		const struct rec_info *r = &c->ri[i];
@@ -2082,7 +2374,7 @@ static void check_logfile(struct ctx *c)
 static void check_hiberfil(struct ctx *c)
 {
 	uint64_t t = NL_MREF(c->hiberfil);
-	uint8_t *b;
+	struct family fam;
 	uint32_t alen, vlen;
 	const uint8_t *a, *v;
 	uint8_t magic[4] = { 0 };
@@ -2092,33 +2384,32 @@ static void check_hiberfil(struct ctx *c)
 	if (!c->hiberfil)
 		return;
 	c->r->hibernated = -1;
-	if (!(b = read_record(c, t)))
-		goto out;
-	a = record_attr(b, c->rs, NL_AT_DATA, false, ANY_VCN, &alen);
+	/* its $DATA may start in an extension record (a fragmented hiberfil.sys) */
+	family_load(c, t, &fam);
+	a = family_attr(c, &fam, NL_AT_DATA, NAME_NONE, 0, &alen);
 	if (a && (v = res_value(a, alen, &vlen))) {
 		memcpy(magic, v, vlen < 4 ? vlen : 4);
 		got = true;
-	} else if (a && a[NL_ATTR_NON_RESIDENT] && alen >= NL_ATTR_NONRES_HEADER) {
-		struct nc_run *runs;
+	} else if (a) {
+		struct nc_run *runs = NULL;
 		size_t n;
-		uint16_t mp = nl_le16(a + NL_ATTR_MAPPING_PAIRS);
+		uint64_t asz, size;
 		if (nl_le64(a + NL_ATTR_DATA_SIZE) == 0) {
 			got = true;
-		} else if (mp < alen && !nc_decode_runs(a + mp, alen - mp, 0, c->g.clusters, &runs, &n)) {
+		} else if (family_runs(c, &fam, NL_AT_DATA, NAME_NONE, &runs, &n, &asz, &size)) {
 			got = read_runs(c, runs, n, 0, magic, 4) == 0;
 			/* where its header page is, for fix --discard-hibernation */
-			if (got && n && runs[0].vcn == 0 && runs[0].lcn != NC_SPARSE) {
-				uint64_t have = runs[0].len * c->g.cluster, size = nl_le64(a + NL_ATTR_DATA_SIZE);
+			if (got && runs[0].vcn == 0 && runs[0].lcn != NC_SPARSE) {
+				uint64_t have = runs[0].len * c->g.cluster;
 				c->r->hiberfil_off = runs[0].lcn * c->g.cluster;
 				c->r->hiberfil_len = (uint32_t)(have < 4096 ? have : 4096);
 				if (size < c->r->hiberfil_len)
 					c->r->hiberfil_len = (uint32_t)size;
 			}
-			free(runs);
 		}
+		free(runs);
 	}
-	free(b);
-out:
+	family_free(&fam);
 	if (!got) {
 		finding(c, NC_WARNING, "hibernation-unknown", (int64_t)t, NC_REPAIR_NONE,
 			"hiberfil.sys is there but cannot be read: whether Windows is hibernated cannot "
@@ -2137,9 +2428,6 @@ out:
 
 static void pass_state(struct ctx *c)
 {
-	uint64_t len;
-	uint8_t *uc;
-
 	check_logfile(c);
 	check_hiberfil(c);
 	if (c->volinfo.found && c->volinfo.size >= NL_VI_SIZE) {
@@ -2159,8 +2447,7 @@ static void pass_state(struct ctx *c)
 			"$Volume has no $VOLUME_INFORMATION: the volume's version and dirty flag cannot "
 			"be read.");
 	}
-	if (!c->upcase.found || c->upcase.size != 131072 ||
-	    !(uc = read_loc(c, &c->upcase, 131072, &len))) {
+	if (!c->upcase_raw) {
 		finding(c, NC_ERROR, "upcase-bad", NL_FILE_UPCASE, NC_REPAIR_CHKDSK,
 			"$UpCase is missing, unreadable or not 65536 characters: names cannot be "
 			"compared the way Windows does.");
@@ -2168,34 +2455,43 @@ static void pass_state(struct ctx *c)
 	}
 	bool ok = true;
 	for (uint16_t ch = 'a'; ch <= 'z'; ch++)
-		ok = ok && nl_le16(uc + 2 * ch) == ch - 32 && nl_le16(uc + 2 * (ch - 32)) == ch - 32;
+		ok = ok && nl_le16(c->upcase_raw + 2 * ch) == ch - 32 &&
+		     nl_le16(c->upcase_raw + 2 * (ch - 32)) == ch - 32;
 	if (!ok)
 		finding(c, NC_ERROR, "upcase-bad", NL_FILE_UPCASE, NC_REPAIR_CHKDSK,
 			"$UpCase does not map a-z to A-Z: it is damaged.");
-	free(uc);
 }
 
-/* $UpCase for the collation of pass 6, when it is sane (else ASCII only). */
+/* $UpCase, read once: for the collation of pass 6 when it is sane (else ASCII
+ * only), and for pass 7's judgement of it. */
 static void load_upcase(struct ctx *c)
 {
 	uint64_t len;
-	uint8_t *b;
 
-	if (!c->upcase.found || c->upcase.size != 131072 || !(b = read_loc(c, &c->upcase, 131072, &len)))
-		return;
-	c->uc = xcalloc(65536, sizeof(uint16_t));
-	c->uclen = 65536;
-	for (size_t i = 0; i < 65536; i++)
-		c->uc[i] = nl_le16(b + 2 * i);
-	free(b);
-	if (c->uc['a'] != 'A' || c->uc['z'] != 'Z') {
-		free(c->uc);
-		c->uc = NULL;
-		c->uclen = 0;
-	}
+	if (c->upcase.found && c->upcase.size == 131072)
+		c->upcase_raw = read_loc(c, &c->upcase, 131072, &len);
+	c->upcase_sane = c->upcase_raw && nl_le16(c->upcase_raw + 2 * 'a') == 'A' &&
+			 nl_le16(c->upcase_raw + 2 * 'z') == 'Z';
 }
 
 /* ---- paths ---- */
+
+/* The best name of record b (one other than a DOS alias), or NULL. */
+static const uint8_t *record_name(const struct ctx *c, const uint8_t *b, const uint8_t *best)
+{
+	struct nb_attr_iter it;
+	const uint8_t *a, *v;
+	uint32_t len, vlen;
+
+	nb_attr_iter_init(&it, b, c->rs);
+	while ((a = nb_attr_next(&it, &len)))
+		if (nl_le32(a) == NL_AT_FILE_NAME && (v = res_value(a, len, &vlen)) &&
+		    vlen >= NL_FN_NAME && v[NL_FN_NAME_LENGTH] &&
+		    NL_FN_NAME + 2u * v[NL_FN_NAME_LENGTH] <= vlen &&
+		    (!best || best[NL_FN_NAME_TYPE] == NL_FN_DOS))
+			best = v;
+	return best;
+}
 
 /* "\dir\file" of a record, from its names up to the root; NULL when unknown. */
 static char *record_path(struct ctx *c, uint64_t rec)
@@ -2205,22 +2501,18 @@ static char *record_path(struct ctx *c, uint64_t rec)
 	for (int depth = 0; depth < MAX_DEPTH; depth++) {
 		if (rec == NL_FILE_ROOT)
 			return path ? path : xstrdup("\\");
+		struct family fam = { 0 };
+		const uint8_t *best = NULL;
+		/* from the base record; a file with many names may keep them all elsewhere */
 		uint8_t *b = read_record(c, rec);
-		if (!b)
-			break;
-		const uint8_t *best = NULL, *a, *v;
-		struct nb_attr_iter it;
-		uint32_t len, vlen;
-		/* a name other than a DOS alias, from the base record itself */
-		nb_attr_iter_init(&it, b, c->rs);
-		while (!nl_le64(b + NL_MFT_BASE_RECORD) && (a = nb_attr_next(&it, &len)))
-			if (nl_le32(a) == NL_AT_FILE_NAME && (v = res_value(a, len, &vlen)) &&
-			    vlen >= NL_FN_NAME && v[NL_FN_NAME_LENGTH] &&
-			    NL_FN_NAME + 2u * v[NL_FN_NAME_LENGTH] <= vlen &&
-			    (!best || best[NL_FN_NAME_TYPE] == NL_FN_DOS))
-				best = v;
+		if (b && !nl_le64(b + NL_MFT_BASE_RECORD) && !(best = record_name(c, b, NULL))) {
+			family_load(c, rec, &fam);
+			for (size_t i = 1; i < fam.n; i++)
+				best = record_name(c, fam.rec[i], best);
+		}
 		if (!best) {
 			free(b);
+			family_free(&fam);
 			break;
 		}
 		char *n = name_utf8(best + NL_FN_NAME, best[NL_FN_NAME_LENGTH]);
@@ -2230,6 +2522,7 @@ static char *record_path(struct ctx *c, uint64_t rec)
 		path = np;
 		uint64_t parent = NL_MREF(nl_le64(best + NL_FN_PARENT));
 		free(b);
+		family_free(&fam);
 		if (parent == rec)
 			break;
 		rec = parent;
@@ -2278,12 +2571,105 @@ static void ctx_free(struct ctx *c)
 	free(c->claims);
 	free(c->ext);
 	free(c->fam);
+	free(c->pieces);
 	free_loc(&c->bitmap);
 	free_loc(&c->logfile);
 	free_loc(&c->upcase);
 	free_loc(&c->volinfo);
 	free_loc(&c->mftbmp_loc);
-	free(c->uc);
+	free(c->upcase_raw);
+}
+
+/* Passes 3 to 7 of nc_check on a ctx whose geometry is set; false when $MFT cannot be found. */
+static bool mft_passes(struct ctx *c)
+{
+	if (!start_pass(c, 3) || !mft_layout(c))
+		return false;
+	pass_records(c);
+	records_together(c);
+	if (!start_pass(c, 4))
+		return false;
+	pass_mft_bitmap(c);
+	if (!start_pass(c, 5))
+		return false;
+	pass_cluster_bitmap(c);
+	if (!start_pass(c, 6))
+		return false;
+	load_upcase(c);
+	pass_dirs(c);
+	if (!start_pass(c, 7))
+		return false;
+	pass_state(c);
+	add_paths(c);
+	return true;
+}
+
+/* Where record i of n in nc_check_mft_buf's input goes: after the first n, at the
+ * number its header gives (a file's records far into $MFT), else at its place. */
+static uint64_t mft_buf_place(const uint8_t *b, size_t i, size_t n, uint64_t max)
+{
+	uint32_t num = nl_le32(b + NL_MFT_RECORD_NUMBER);
+
+	return nl_le16(b + NL_REC_USA_OFS) >= NL_MFT_HEADER_31 && num >= n && num < max ? num : i;
+}
+
+#define MEM_CLUSTER_MAGIC 0x53554c43u	/* "CLUS": not a record, bytes of a cluster */
+
+void nc_check_mft_buf(const uint8_t *buf, size_t len, uint32_t rs, struct nc_report *r)
+{
+	struct ctx c = { .fd = -1, .dev = "(fuzz)", .r = r, .collect = true, .max_records = 128 };
+	uint8_t *rec = NULL, *win = NULL;
+	struct memwin *mem;
+	uint64_t top = 0;
+	size_t n = 0, nchunks = len / (rs ? rs : 1), nmem = 1;
+
+	memset(r, 0, sizeof(*r));
+	r->hibernated = -1;
+	if (rs < NL_USA_STRIDE || rs > 4096 || rs % NL_USA_STRIDE || !nchunks)
+		return;
+	c.rs = rs;
+	c.g = (struct nb_geometry){ .sector = 512, .cluster = 4096, .record = rs, .index_block = 4096,
+				    .clusters = 1u << 16 };
+	c.size = c.g.clusters * c.g.cluster;
+	/* the records come first; chunks "CLUS", LCN (u32), bytes: what a cluster holds */
+	while (n < nchunks && nl_le32(buf + n * rs) != MEM_CLUSTER_MAGIC)
+		n++;
+	if (!n)
+		return;
+	/* $MFT where its record 0 says */
+	rec = xcalloc(1, rs);
+	memcpy(rec, buf, rs);
+	if (nl_le32(rec) == NL_MAGIC_FILE && nb_fixup(rec, rs) == NB_FIXUP_OK) {
+		uint32_t alen;
+		const uint8_t *a = record_attr(rec, rs, NL_AT_DATA, NAME_NONE, 0, &alen);
+		struct nc_run *runs = NULL;
+		size_t nr = 0;
+		if (a && add_attr_runs(&c, a, alen, &runs, &nr) && nr && runs[0].lcn != NC_SPARSE)
+			c.g.mft_lcn = runs[0].lcn;
+		free(runs);
+	}
+	free(rec);
+	for (size_t i = 0; i < n; i++)
+		if (mft_buf_place(buf + i * rs, i, n, c.max_records) + 1 > top)
+			top = mft_buf_place(buf + i * rs, i, n, c.max_records) + 1;
+	if (c.g.mft_lcn * c.g.cluster + top * rs > c.size)
+		c.g.mft_lcn = 0;
+	win = xcalloc(top, rs);
+	for (size_t i = 0; i < n; i++)
+		memcpy(win + mft_buf_place(buf + i * rs, i, n, c.max_records) * rs, buf + i * rs, rs);
+	mem = xcalloc(nchunks - n + 1, sizeof(*mem));
+	mem[0] = (struct memwin){ c.g.mft_lcn * c.g.cluster, top * rs, win };
+	for (size_t i = n; i < nchunks; i++)
+		if (nl_le32(buf + i * rs) == MEM_CLUSTER_MAGIC)
+			mem[nmem++] = (struct memwin){ (uint64_t)nl_le32(buf + i * rs + 4) * c.g.cluster,
+						      rs - 8, buf + i * rs + 8 };
+	c.mem = mem;
+	c.nmem = nmem;
+	if (mft_passes(&c))
+		r->passes_done = NC_PASSES;
+	ctx_free(&c);
+	free(win);
+	free(mem);
 }
 
 int nc_check(int fd, uint64_t off, uint64_t size, const char *dev, const struct nc_callbacks *cb,
@@ -2319,28 +2705,10 @@ int nc_check(int fd, uint64_t off, uint64_t size, const char *dev, const struct 
 	if (!start_pass(&c, 2))
 		goto out;
 	pass_mirror(&c);
-	if (!start_pass(&c, 3))
-		goto out;
-	if (!mft_layout(&c)) {
-		rc = -1;
+	if (!mft_passes(&c)) {
+		rc = r->op_error ? -1 : 1;
 		goto out;
 	}
-	pass_records(&c);
-	records_together(&c);
-	if (!start_pass(&c, 4))
-		goto out;
-	pass_mft_bitmap(&c);
-	if (!start_pass(&c, 5))
-		goto out;
-	pass_cluster_bitmap(&c);
-	if (!start_pass(&c, 6))
-		goto out;
-	load_upcase(&c);
-	pass_dirs(&c);
-	if (!start_pass(&c, 7))
-		goto out;
-	pass_state(&c);
-	add_paths(&c);
 	r->passes_done = NC_PASSES;
 	rc = 0;
 out:

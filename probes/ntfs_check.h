@@ -133,5 +133,17 @@ void nc_check_record_buf(uint8_t *rec, uint32_t size, uint64_t recno, uint64_t c
 			 struct nc_report *r);
 /* One index block (fixups not yet applied) walked as the checker does. */
 void nc_check_index_buf(uint8_t *blk, uint32_t size, uint64_t vcn, struct nc_report *r);
+/*
+ * Passes 3 to 7 on an $MFT held in memory, in a blank volume of 65536
+ * clusters of 4 KiB, $MFT where its record 0's $DATA says: buf is chunks
+ * of rs bytes, first records (raw) - at their places, those after them at
+ * the number their header gives (a file's records far into $MFT) - then
+ * any chunks "CLUS", a 32-bit LCN and what that cluster holds (a
+ * non-resident attribute list, say). At most 128 records. What crosses
+ * records - attribute lists, the pieces of an attribute in extension
+ * records, $MFT's own pieces, folders, links - runs as on a volume.
+ * Findings (and op_error) into r.
+ */
+void nc_check_mft_buf(const uint8_t *buf, size_t len, uint32_t rs, struct nc_report *r);
 
 #endif

@@ -5,7 +5,8 @@
 # damaged volumes, each behind the byte that picks its parser
 # (tests/fuzz/fuzz_ntfs.c: 0 boot sector, 1 MFT record, 2 index block,
 # 3 runlist, 4 BCD device element, from the real BCD store of hives/, 5 FAT
-# boot sector, 6 MBR).
+# boot sector, 6 MBR, 7 a whole $MFT: the system records and files whose
+# attributes continue in extension records, named by attribute lists).
 set -eu
 out=$1
 FX=${WINRESCUE_FIXTURES:-$(cd "$(dirname "$0")/../.." && pwd)/../shared/fixtures}
@@ -36,6 +37,11 @@ for name in clean-ntfs_default bad-mft_record_bad_fields bad-mft_attr_bad_fields
 		[ $n -ge 3 ] && break
 	done
 	dd if="$tmp/img" bs=1 skip=$((mft + 0x140)) count=64 status=none | seed "$name.runs" 3
+	# an $MFT: records 0-15, and the first files with an attribute list and their
+	# extension records (each record lands at the number in its header)
+	for r in $(seq 0 15) 64 65 66 67 68 69 70 72 77 82 85 86 87 88 92 107; do
+		dd if="$tmp/img" bs=1024 skip=$((mft / 1024 + r)) count=1 status=none
+	done | seed "$name.mft" 7
 	[ "$size" -gt 0 ]
 done
 # BCD device elements, cut from the real store: type 6 (a qualified partition),

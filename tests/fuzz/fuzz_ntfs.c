@@ -3,9 +3,11 @@
  * boot sector (nb_parse and its words), MFT records (the whole pass-3
  * walk; the judge of two $MFTMirr copies; fix's unfixup, which must give
  * a record that passes its fixups again), index blocks (the pass-6 walk), runlists and update sequence
- * fixups, BCD device elements, FAT boot sectors and MBRs (boot code
- * classified, a table that lost its signature judged). The first byte of an
- * input picks the parser.
+ * fixups, BCD device elements, FAT boot sectors, MBRs (boot code
+ * classified, a table that lost its signature judged), and a whole $MFT of
+ * records (the passes that cross records: attribute lists, the pieces of
+ * attributes in extension records, $MFT's own pieces, folders and links).
+ * The first byte of an input picks the parser.
  *
  * LLVMFuzzerTestOneInput is libFuzzer's entry point (make fuzz builds it
  * with clang -fsanitize=fuzzer when clang is there). Without libFuzzer,
@@ -35,7 +37,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 1)
 		return 0;
-	const uint8_t kind = data[0] % 7;
+	const uint8_t kind = data[0] % 8;
 	data++;
 	size--;
 	switch (kind) {
@@ -126,6 +128,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			free(l.device);
 		break;
 	}
+	case 7:		/* an $MFT: 1024-byte records, each at its own number */
+		nc_check_mft_buf(data, size, 1024, &rep);
+		if (rep.nfindings > NC_MAX_FINDINGS || rep.passes_done > NC_PASSES)
+			abort();
+		nc_report_free(&rep);
+		break;
 	case 5: {	/* a FAT boot sector (fix-boot --rewrite-bcd on the ESP) */
 		uint8_t bs[FAT_BPB_SIZE] = { 0 };
 		struct fat_geometry g;

@@ -10,6 +10,17 @@
 #       link count, an orphaned record, a cluster marked free while in use,
 #       a cross-linked cluster, a broken index entry - each found with its
 #       record number and path;
+#   (w) what Windows volumes hold, made by ntfs-3g, clean as Windows' chkdsk
+#       finds them (no error, no warning; ntfsfix -n agrees): 8.3 names beside
+#       long ones, hard links, a file with 300 names, streams, reparse points,
+#       System Volume Information, object ids, owners and permissions
+#       ($Secure), $Extend\$RmMetadata and a sparse $UsnJrnl:$J; a fragmented
+#       volume whose $MFT, folder indexes, a file and a sparse file continue
+#       in extension records (and the fuzz harness on that $MFT). Then damage
+#       to what is followed there (an extension record's runs on another
+#       file's clusters, an attribute list naming a free record, pieces that
+#       do not add up or leave a gap, a torn $MFT extension record), each
+#       found with its own code;
 #   (c) every NTFS state of the inventory tests: warnings, never errors;
 #   (d) the same through loop devices: a partition, `all`, a mounted volume
 #       refused (exit 32) naming the mount, a volume held open by a process
@@ -27,11 +38,13 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 wr_require_root_loop_fuse
 wr_require_fixtures
-wr_require_tools jq sfdisk losetup partx mkntfs ntfs-3g mkfs.ext4 sha256sum timeout e2fsck /usr/bin/time
+wr_require_tools jq sfdisk losetup partx mkntfs ntfs-3g ntfsfix python3 mkfs.ext4 sha256sum timeout e2fsck /usr/bin/time
 [ -x "$WR_BIN" ] || wr_bail "$WR_BIN not built"
 SAN=${WR_SAN_BIN:-$WR_ROOT/build/san/winrescue}
 DMG=${WR_NTFS_DAMAGE:-$WR_ROOT/build/tests/ntfs-damage}
-for t in "$SAN" "$DMG" "$WR_NTFS_STATE"; do
+NWIN=${WR_NTFS_WINDOWS:-$WR_ROOT/build/tests/ntfs-windows}
+FUZZ=${WR_FUZZ_BIN:-$WR_ROOT/build/san/fuzz-ntfs}
+for t in "$SAN" "$DMG" "$NWIN" "$FUZZ" "$WR_NTFS_STATE"; do
 	[ -x "$t" ] || make -C "$WR_ROOT" --no-print-directory "${t#"$WR_ROOT"/}" >/dev/null ||
 		wr_bail "cannot build $t"
 done
@@ -185,6 +198,202 @@ expect_eq "... with no warning either" 0 "$(jq '.checks[0].warnings' "$T/out.jso
 expect_eq "... every file found" 1943 \
 	"$(($(jq '.checks[0].files' "$T/out.json") - $(jq '.checks[0].files' <<<"$("$WR_BIN" check --json "$T/made.img")")))"
 rm -f "$T/big.img"
+
+# ---------------------------------------------------------------- (w) Windows' own
+# what every Windows volume holds, as ntfs-3g writes it: clean, and not by
+# chance - each thing is first shown to be there
+truncate -s 256M "$T/win.img"
+mkntfs -q -F -f -L WIN "$T/win.img" >/dev/null 2>&1 &&
+	ntfs-3g -o streams_interface=xattr,permissions "$T/win.img" "$T/mnt" 2>/dev/null || wr_bail "win.img"
+wr_cleanup_add "umount '$T/mnt'"
+python3 - "$T/mnt" <<'PY' || nok "filling win.img"
+import os, sys
+r = sys.argv[1]
+def dos(p, n): os.setxattr(p, 'system.ntfs_dos_name', n.encode(), follow_symlinks=False)
+def attrib(p, v): os.setxattr(p, 'system.ntfs_attrib_be', v.to_bytes(4, 'big'), follow_symlinks=False)
+# 8.3 names in their own $FILE_NAME beside the long ones, on folders and files
+for d, s in (('Program Files', 'PROGRA~1'), ('Program Files (x86)', 'PROGRA~2'), ('ProgramData', 'PROGRA~3')):
+    os.mkdir(f'{r}/{d}'); dos(f'{r}/{d}', s)
+os.mkdir(f'{r}/Program Files/Common Files'); dos(f'{r}/Program Files/Common Files', 'COMMON~1')
+for i in range(300):
+    p = f'{r}/Program Files/Common Files/long file name {i:04d}.dll'
+    with open(p, 'wb') as f: f.write(os.urandom(100 + i))
+    dos(p, f'LO{i:04X}~1.DLL')
+# a name that is its own 8.3 name (one WIN32_AND_DOS $FILE_NAME)
+with open(f'{r}/README.TXT', 'w') as f: f.write('hello\n')
+dos(f'{r}/README.TXT', 'README.TXT')
+# hard links: to a file with an 8.3 name, and 300 names of one file (they overflow
+# its record into extension records, named by an attribute list)
+p = f'{r}/Program Files/linked target.exe'
+with open(p, 'wb') as f: f.write(os.urandom(5000))
+dos(p, 'LINKED~1.EXE')
+os.link(p, f'{r}/ProgramData/link one.exe'); os.link(p, f'{r}/link two.exe')
+os.mkdir(f'{r}/links')
+with open(f'{r}/links/many.dat', 'wb') as f: f.write(b'x' * 3000)
+for i in range(300):
+    os.link(f'{r}/links/many.dat', f'{r}/links/name {i:03d} of many.dat')
+# alternate data streams: a Zone.Identifier, and 200 on one file (an attribute list)
+with open(f'{r}/streams.txt', 'w') as f: f.write('main\n')
+os.setxattr(f'{r}/streams.txt', 'user.Zone.Identifier', b'[ZoneTransfer]\r\nZoneId=3\r\n')
+with open(f'{r}/many streams.txt', 'w') as f: f.write('main\n')
+for i in range(200):
+    os.setxattr(f'{r}/many streams.txt', f'user.stream{i:03d}', os.urandom(40))
+# reparse points: symbolic links, and a junction as Windows has one in C:\
+os.symlink('Program Files', f'{r}/relative symlink')
+os.symlink('/Windows/System32', f'{r}/absolute symlink')
+os.mkdir(f'{r}/Documents and Settings'); dos(f'{r}/Documents and Settings', 'DOCUME~1')
+sub, prn = '\\??\\C:\\Users'.encode('utf-16le'), 'C:\\Users'.encode('utf-16le')
+data = (0).to_bytes(2, 'little') + len(sub).to_bytes(2, 'little') + (len(sub) + 2).to_bytes(2, 'little') \
+    + len(prn).to_bytes(2, 'little') + sub + b'\0\0' + prn + b'\0\0'
+os.setxattr(f'{r}/Documents and Settings', 'system.ntfs_reparse_data',
+            (0xA0000003).to_bytes(4, 'little') + len(data).to_bytes(2, 'little') + b'\0\0' + data)
+attrib(f'{r}/Documents and Settings', 0x2 | 0x4 | 0x10 | 0x400)
+# System Volume Information, hidden and system, with what Windows keeps there
+svi = f'{r}/System Volume Information'
+os.mkdir(svi)
+for n, size in (('tracking.log', 20480), ('IndexerVolumeGuid', 78), ('WPSettings.dat', 12),
+                ('{3808876b-c176-4e48-b7ae-04046e6cc752}', 65536)):
+    with open(f'{svi}/{n}', 'wb') as f: f.write(os.urandom(size))
+os.makedirs(f'{svi}/SPP/OnlineMetadataCache')
+attrib(svi, 0x2 | 0x4 | 0x10)
+# object ids (entries of $Extend\$ObjId), as link tracking sets them
+for n in ('streams.txt', 'README.TXT', 'Program Files'):
+    os.setxattr(f'{r}/{n}', 'system.ntfs_object_id', os.urandom(16))
+# owners and permissions of their own: 60 security descriptors more in $Secure
+os.mkdir(f'{r}/Users')
+for i in range(60):
+    p = f'{r}/Users/user{i}.dat'
+    open(p, 'w').close()
+    os.chown(p, 1000 + i, 2000 + i)
+    os.chmod(p, 0o600 + i % 64)
+PY
+PF=$(stat -c %i "$T/mnt/Program Files")
+MANY=$(stat -c %i "$T/mnt/links/many.dat")
+expect_eq "win.img: many.dat has 301 names" 301 "$(stat -c %h "$T/mnt/links/many.dat")"
+wr_umount "$T/mnt" || wr_bail "umount win"
+"$NWIN" "$T/win.img" txf && "$NWIN" "$T/win.img" usnjrnl $((32 << 20)) || nok "ntfs-windows"
+ntfsinfo -F '/Program Files' "$T/win.img" >"$T/info.txt" 2>/dev/null
+expect_eq "win.img: \\Program Files has a DOS and a Win32 \$FILE_NAME, link count 2" "DOS Win32 2" \
+	"$(grep -o 'Namespace:.*' "$T/info.txt" | awk '{print $2}' | sort | tr '\n' ' ')$(awk '/Hard Links:/ {print $5}' "$T/info.txt")"
+ntfsinfo -i "$MANY" "$T/win.img" >"$T/info.txt" 2>/dev/null
+expect_eq "win.img: many.dat's names fill extension records (an attribute list)" "yes yes" \
+	"$(grep -q 'ATTRIBUTE_LIST' "$T/info.txt" && echo yes) $(grep 'FILE_NAME (0x30) from mft record' "$T/info.txt" | grep -vq "record $MANY " && echo yes)"
+expect_eq "win.img: \$Secure's indexes of descriptors outgrew its record" yes \
+	"$(ntfsinfo -i 9 "$T/win.img" 2>/dev/null | grep -q 'INDEX_ALLOCATION' && echo yes)"
+expect_eq "win.img: \$UsnJrnl:\$J is sparse, \$RmMetadata\\\$TxfLog holds its log" "yes yes" \
+	"$(ntfsinfo -v -F '/$Extend/$UsnJrnl' "$T/win.img" 2>/dev/null | grep -q 'Attribute flags:.*0x8000' && echo yes) $(ntfsinfo -F '/$Extend/$RmMetadata/$TxfLog/$TxfLog.blf' "$T/win.img" >/dev/null 2>&1 && echo yes)"
+check "$T/win.img" "$SAN"
+expect_eq "Windows' own (8.3 names, links, 300 names, streams, junction, \$Extend...): clean" "0 " "$RC $(codes)"
+expect_eq "... with no warning either" 0 "$(jq '.checks[0].warnings' "$T/out.json")"
+expect_eq "... ntfsfix -n agrees" 0 "$(ntfsfix -n "$T/win.img" >/dev/null 2>&1; echo $?)"
+cp --sparse=always "$T/win.img" "$T/dmg.img"
+"$DMG" "$T/dmg.img" link-count "$PF" 1 || nok "ntfs-damage link-count"
+check "$T/dmg.img"
+expect_eq "a folder with an 8.3 name whose link count says 1: mft-link-count, its 2 names counted" \
+	"4 $PF \\Program Files true" \
+	"$RC $(finding mft-link-count) $(jq '.checks[0].findings | any(.message | test("it has 2 name"))' "$T/out.json")"
+rm -f "$T/win.img" "$T/dmg.img"
+
+# a fragmented volume: 1-cluster holes everywhere (2-cluster files cut to one),
+# then new records ($MFT grows into them), a folder index that grows with them,
+# a file and a sparse file written into them: each continues in extension records
+truncate -s 40M "$T/frag.img"
+mkntfs -q -F -f "$T/frag.img" >/dev/null 2>&1 && ntfs-3g "$T/frag.img" "$T/mnt" || wr_bail "frag.img"
+wr_cleanup_add "umount '$T/mnt'"
+python3 - "$T/mnt" <<'PY' || nok "filling frag.img"
+import errno, os, sys
+r = sys.argv[1]
+os.mkdir(f'{r}/fill')
+i = 0
+while True:
+    try:
+        with open(f'{r}/fill/f{i}', 'wb') as f: f.write(b'\0' * 8192)
+    except OSError as e:
+        if e.errno != errno.ENOSPC: raise
+        if os.path.exists(f'{r}/fill/f{i}'): os.unlink(f'{r}/fill/f{i}')
+        break
+    i += 1
+for j in range(i):
+    os.truncate(f'{r}/fill/f{j}', 4096)
+os.mkdir(f'{r}/many')
+for n in range(6000):
+    open(f'{r}/many/file {n}', 'wb').close()
+with open(f'{r}/big.bin', 'wb') as f: f.write(os.urandom(1500000))
+with open(f'{r}/sparse.bin', 'wb') as f:
+    for k in range(600):
+        f.seek(k * 3 * 4096); f.write(os.urandom(4096))
+PY
+declare -A FR
+for f in big.bin sparse.bin many fill fill/f1; do FR[$f]=$(stat -c %i "$T/mnt/$f"); done
+MFTSIZE=$(stat -c %s "$T/mnt/\$MFT")
+wr_umount "$T/mnt" || wr_bail "umount frag"
+pieces() { "$DMG" "$T/frag.img" pieces "$@" 2>/dev/null | wc -l; }
+expect_eq "frag.img: \$MFT, big.bin, sparse.bin, the two folder indexes each in several pieces" \
+	"true true true true true" \
+	"$(for n in "0" "${FR[big.bin]}" "${FR[sparse.bin]}" "${FR[many]} index" "${FR[fill]} index"; do
+		[ "$(pieces $n)" -ge 2 ] && echo -n true || echo -n false; echo -n ' '; done | sed 's/ $//')"
+check "$T/frag.img" "$SAN"
+expect_eq "a fragmented volume (\$MFT, indexes, files in extension records): clean" "0 " "$RC $(codes)"
+expect_eq "... with no warning either" 0 "$(jq '.checks[0].warnings' "$T/out.json")"
+expect_eq "... every record of \$MFT checked" "$((MFTSIZE / 1024))" "$(jq '.checks[0].records' "$T/out.json")"
+expect_eq "... ntfsfix -n agrees" 0 "$(ntfsfix -n "$T/frag.img" >/dev/null 2>&1; echo $?)"
+# the fuzz harness's whole-$MFT parser, from this $MFT in pieces: records 0-31
+# and the cluster of record 0's (non-resident) attribute list
+python3 - "$T/frag.img" "$T/frag.mft" <<'PY' || nok "cutting the fuzz seed"
+import struct, sys
+img = open(sys.argv[1], 'rb')
+bs = img.read(512)
+cs = struct.unpack_from('<H', bs, 11)[0] * bs[13]
+img.seek(struct.unpack_from('<Q', bs, 0x30)[0] * cs)
+recs = img.read(32 * 1024)
+r0 = bytearray(recs[:1024])
+usa, n = struct.unpack_from('<HH', r0, 4)
+for i in range(1, n):
+    r0[i * 512 - 2:i * 512] = r0[usa + 2 * i:usa + 2 * i + 2]
+p, lcn = struct.unpack_from('<H', r0, 0x14)[0], None
+while struct.unpack_from('<I', r0, p)[0] not in (0x20, 0xffffffff):
+    p += struct.unpack_from('<I', r0, p + 4)[0]
+if struct.unpack_from('<I', r0, p)[0] == 0x20 and r0[p + 8]:
+    mp = p + struct.unpack_from('<H', r0, p + 0x20)[0]
+    lb, ob = r0[mp] & 15, r0[mp] >> 4
+    lcn = int.from_bytes(r0[mp + 1 + lb:mp + 1 + lb + ob], 'little', signed=True)
+out = bytearray(b'\x07') + recs
+if lcn is not None:
+    img.seek(lcn * cs)
+    out += b'CLUS' + struct.pack('<I', lcn) + img.read(1016)
+open(sys.argv[2], 'wb').write(out)
+sys.exit(0 if lcn is not None else 1)
+PY
+"$FUZZ" -n 3000 "$T/frag.mft" >/dev/null 2>"$T/fuzz.err"
+expect_eq "the fuzz harness on this \$MFT in pieces: 3000 mutants, no crash, no ASan/UBSan report" "0 " \
+	"$? $(grep -E 'ERROR|runtime error' "$T/fuzz.err" | head -n 1)"
+# damage to what is followed: REC of the nth piece (1 = the first) of a file's $DATA
+piece_rec() { "$DMG" "$T/frag.img" pieces "$1" | sed -n "${2}p" | cut -d' ' -f1; }
+BIG=${FR[big.bin]}
+BIG2=$(piece_rec "$BIG" 2)
+BIGN=$(piece_rec "$BIG" "$(pieces "$BIG")")
+MFT2=$(piece_rec 0 2)
+fdamaged() {
+	local code=$1 rec=$2 path=$3; shift 3
+	cp --sparse=always "$T/frag.img" "$T/dmg.img"
+	"$DMG" "$T/dmg.img" "$@" || { nok "ntfs-damage $*"; return; }
+	check "$T/dmg.img" "$SAN"
+	expect_eq "fragmented, ntfs-damage $*: exit 4, $code at record $rec ($path)" "4 $rec $path" \
+		"$RC $(finding "$code")"
+}
+fdamaged clusters-cross-linked "$BIG" '\big.bin' piece-lcn "$BIG2" "$("$DMG" "$T/frag.img" lcn "${FR[fill/f1]}")"
+expect_match "... naming the other file's record too" "Records ${FR[fill/f1]} and $BIG both own" \
+	"$(jq -r '.checks[0].findings[] | select(.code == "clusters-cross-linked") | .message' "$T/out.json")"
+fdamaged mft-attrlist-entry "$BIG" '\big.bin' free "$BIG2"
+expect_match "... a record not in use" "places attribute type 0x80 in record $BIG2, a record not in use" \
+	"$(jq -r '.checks[0].findings[] | select(.code == "mft-attrlist-entry") | .message' "$T/out.json")"
+fdamaged mft-attr-sizes "$BIG" '\big.bin' alloc-size "$BIG" 40960
+expect_match "... the pieces' records named" "pieces \\(records $BIG to $BIGN\\) map" \
+	"$(jq -r '.checks[0].findings[] | select(.code == "mft-attr-sizes") | .message' "$T/out.json")"
+fdamaged mft-attr-extents "$BIG" '\big.bin' piece-shift "$BIGN" 1
+fdamaged mft-data-unmapped 0 null baad "$MFT2"
+expect_eq "... and the torn record itself: mft-record-baad" "$MFT2 null" "$(finding mft-record-baad)"
+rm -f "$T/frag.img" "$T/dmg.img"
 
 # damage KIND ARGS... ; then: EXPECTED-CODE EXPECTED-RECORD EXPECTED-PATH
 damaged() {

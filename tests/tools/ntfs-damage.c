@@ -16,21 +16,52 @@
  *   ntfs-damage DEV hold SECONDS          hold DEV open exclusively (O_EXCL), as a
  *                                         running fsck or mkfs does
  *
- * Only for small fresh volumes: $MFT, $Bitmap and the folder's index root
- * must each be in one piece, as mkntfs and ntfs-3g leave them.
+ * For a file whose attributes are spread over several records (an attribute
+ * list), the pieces of its unnamed $DATA:
+ *   ntfs-damage DEV pieces REC [index]    print "RECORD LOWEST-VCN HIGHEST-VCN" of each
+ *                                         piece of base record REC's $DATA (REC 0:
+ *                                         $MFT's own), or of its folder index
+ *                                         ($INDEX_ALLOCATION $I30), as libntfs-3g
+ *                                         finds them
+ *   ntfs-damage DEV piece-lcn REC LCN     move the first run of the $DATA piece in
+ *                                         record REC to cluster LCN (the other runs
+ *                                         stay where they are)
+ *   ntfs-damage DEV piece-shift REC N     shift the VCNs the $DATA piece in record REC
+ *                                         says it maps by N clusters
+ *   ntfs-damage DEV alloc-size REC DELTA  add DELTA bytes to the allocated size of the
+ *                                         $DATA piece at VCN 0 in record REC
+ *   ntfs-damage DEV free REC              mark record REC not in use (its flags and
+ *                                         $MFT's bitmap), as a half-done delete leaves it
+ *   ntfs-damage DEV baad REC              overwrite record REC's FILE signature with
+ *                                         BAAD, as Windows marks a torn record
+ *
+ * Records are found through $MFT's runlist as libntfs-3g maps it (so in a
+ * $MFT of several pieces too); $Bitmap and a folder's index root must each
+ * be in one piece, as mkntfs and ntfs-3g leave them on small volumes.
  */
+#include <sys/stat.h>	/* before any ntfs-3g header */
 #include "probes/ntfs_boot.h"
 #include "probes/ntfs_check.h"
 #include "probes/ntfs_layout.h"
 
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include <ntfs-3g/types.h>
+#include <ntfs-3g/layout.h>
+#include <ntfs-3g/volume.h>
+#include <ntfs-3g/inode.h>
+#include <ntfs-3g/attrib.h>
+#include <ntfs-3g/logging.h>
+
 static int fd;
 static struct nb_geometry g;
+static struct nc_run *mft_runs;	/* $MFT's $DATA, as libntfs-3g maps it; NULL: contiguous */
+static size_t nmft_runs;
 
 static void die(const char *m)
 {
@@ -52,7 +83,61 @@ static void wr(const void *b, size_t n, uint64_t off)
 
 static uint64_t rec_off(uint64_t rec)
 {
-	return g.mft_lcn * g.cluster + rec * g.record;
+	uint64_t v = rec * g.record;
+
+	for (size_t i = 0; i < nmft_runs; i++)
+		if (v >= mft_runs[i].vcn * g.cluster && v < (mft_runs[i].vcn + mft_runs[i].len) * g.cluster)
+			return mft_runs[i].lcn * g.cluster + v - mft_runs[i].vcn * g.cluster;
+	if (nmft_runs)
+		die("the record is not in $MFT");
+	return g.mft_lcn * g.cluster + v;
+}
+
+/* $MFT's runlist (all its pieces) from libntfs-3g; the volume is unmounted again. */
+static void map_mft(const char *dev)
+{
+	ntfs_volume *vol;
+	runlist_element *rl;
+
+	ntfs_log_set_levels(0);
+	ntfs_log_clear_levels(~0u);
+	if (!(vol = ntfs_mount(dev, NTFS_MNT_RDONLY)))
+		return;		/* a volume libntfs-3g refuses: $MFT taken as contiguous */
+	if (!ntfs_attr_map_whole_runlist(vol->mft_na))
+		for (rl = vol->mft_na->rl; rl && rl->length; rl++) {
+			if (rl->lcn < 0)
+				continue;
+			mft_runs = realloc(mft_runs, (nmft_runs + 1) * sizeof(*mft_runs));
+			mft_runs[nmft_runs++] = (struct nc_run){ (uint64_t)rl->vcn, (uint64_t)rl->lcn,
+								 (uint64_t)rl->length };
+		}
+	ntfs_umount(vol, FALSE);
+}
+
+/* Print the pieces of base record rec's unnamed $DATA (or $INDEX_ALLOCATION $I30), one a line. */
+static int pieces(const char *dev, uint64_t rec, bool index)
+{
+	static ntfschar i30[] = { const_cpu_to_le16('$'), const_cpu_to_le16('I'),
+				  const_cpu_to_le16('3'), const_cpu_to_le16('0'), 0 };
+	ntfs_volume *vol;
+	ntfs_inode *ni;
+	ntfs_attr_search_ctx *ctx;
+
+	ntfs_log_set_levels(0);
+	ntfs_log_clear_levels(~0u);
+	if (!(vol = ntfs_mount(dev, NTFS_MNT_RDONLY)) || !(ni = ntfs_inode_open(vol, rec)) ||
+	    !(ctx = ntfs_attr_get_search_ctx(ni, NULL)))
+		die("libntfs-3g cannot open the record");
+	while (!ntfs_attr_lookup(index ? AT_INDEX_ALLOCATION : AT_DATA, index ? i30 : AT_UNNAMED,
+				 index ? 4 : 0, CASE_SENSITIVE, 0, NULL, 0, ctx))
+		if (ctx->attr->non_resident)
+			printf("%" PRIu64 " %" PRId64 " %" PRId64 "\n", (uint64_t)ctx->ntfs_ino->mft_no,
+			       (int64_t)sle64_to_cpu(ctx->attr->lowest_vcn),
+			       (int64_t)sle64_to_cpu(ctx->attr->highest_vcn));
+	ntfs_attr_put_search_ctx(ctx);
+	ntfs_inode_close(ni);
+	ntfs_umount(vol, FALSE);
+	return 0;
 }
 
 static uint8_t *load(uint64_t rec)
@@ -114,7 +199,7 @@ static uint64_t first_lcn(const uint8_t *a)
 	return l;
 }
 
-static void set_bit(uint64_t rec, uint32_t type, uint64_t bitno, int on)
+static void mark_bit(uint64_t rec, uint32_t type, uint64_t bitno, int on)
 {
 	uint8_t *b = load(rec), *a = attr(b, type, NULL), byte;
 	uint64_t off;
@@ -130,6 +215,67 @@ static void set_bit(uint64_t rec, uint32_t type, uint64_t bitno, int on)
 	rd(&byte, 1, off);
 	byte = on ? (uint8_t)(byte | 1u << (bitno % 8)) : (uint8_t)(byte & ~(1u << (bitno % 8)));
 	wr(&byte, 1, off);
+}
+
+/* Bytes of v as a signed little-endian number, fewest first (as NTFS packs runs). */
+static unsigned sbytes(int64_t v)
+{
+	unsigned n = 1;
+
+	while (n < 8 && !(v >= -(1LL << (8 * n - 1)) && v < (1LL << (8 * n - 1))))
+		n++;
+	return n;
+}
+
+/* Pack runs as mapping pairs into p (room bytes, zero-filled); false when they do not fit. */
+static bool pack_runs(const struct nc_run *r, size_t n, uint8_t *p, size_t room)
+{
+	size_t pos = 0;
+	int64_t prev = 0;
+
+	memset(p, 0, room);
+	for (size_t i = 0; i < n; i++) {
+		unsigned lb = sbytes((int64_t)r[i].len), ob = 0;
+		int64_t delta = 0;
+		if (r[i].lcn != NC_SPARSE) {
+			delta = (int64_t)r[i].lcn - prev;
+			ob = sbytes(delta);
+			prev = (int64_t)r[i].lcn;
+		}
+		if (pos + 1 + lb + ob + 1 > room)
+			return false;
+		p[pos++] = (uint8_t)(lb | ob << 4);
+		for (unsigned k = 0; k < lb; k++)
+			p[pos++] = (uint8_t)(r[i].len >> (8 * k));
+		for (unsigned k = 0; k < ob; k++)
+			p[pos++] = (uint8_t)((uint64_t)delta >> (8 * k));
+	}
+	return true;	/* the 0 that ends them is there: p was zeroed */
+}
+
+/* Move the first run of record rec's (first, unnamed, non-resident) $DATA to cluster lcn. */
+static void piece_lcn(uint64_t rec, uint64_t lcn)
+{
+	uint8_t *b = load(rec), *a = attr(b, NL_AT_DATA, NULL);
+	uint16_t mp = nl_le16(a + NL_ATTR_MAPPING_PAIRS);
+	uint32_t room = nl_le32(a + NL_ATTR_LENGTH) - mp;
+	struct nc_run *r;
+	size_t n;
+
+	if (!a[NL_ATTR_NON_RESIDENT] ||
+	    nc_decode_runs(a + mp, room, nl_le64(a + NL_ATTR_LOWEST_VCN), 0, &r, &n) || !n)
+		die("no runs to move");
+	r[0].lcn = lcn;
+	if (!pack_runs(r, n, a + mp, room))
+		die("the moved runs do not fit in the attribute");
+	free(r);
+	store(rec, b);
+}
+
+static void put64(uint8_t *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
 }
 
 static int index_ref(uint64_t dir, const char *name, uint64_t target)
@@ -173,7 +319,11 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (argc < 4)
-		die("usage: ntfs-damage DEV link-count|sequence|in-use|bitmap-clear|cross-link|index-ref|lcn ...");
+		die("usage: ntfs-damage DEV link-count|sequence|in-use|bitmap-clear|cross-link|index-ref|lcn|"
+		    "pieces|piece-lcn|piece-shift|alloc-size|free|baad ...");
+	if (!strcmp(argv[2], "pieces"))
+		return pieces(argv[1], strtoull(argv[3], NULL, 0), argc > 4 && !strcmp(argv[4], "index"));
+	map_mft(argv[1]);
 	fd = open(argv[1], strcmp(argv[2], "lcn") ? O_RDWR : O_RDONLY);
 	if (fd < 0)
 		die("cannot open the device");
@@ -193,12 +343,12 @@ int main(int argc, char **argv)
 		uint8_t *b = load(rec);
 		nl_put16(b + NL_MFT_FLAGS, nl_le16(b + NL_MFT_FLAGS) | NL_MFT_IN_USE);
 		store(rec, b);
-		set_bit(NL_FILE_MFT, NL_AT_BITMAP, rec, 1);
+		mark_bit(NL_FILE_MFT, NL_AT_BITMAP, rec, 1);
 	} else if (!strcmp(op, "bitmap-clear")) {
 		uint8_t *b = load(rec);
 		uint64_t lcn = first_lcn(attr(b, NL_AT_DATA, NULL));
 		free(b);
-		set_bit(NL_FILE_BITMAP, NL_AT_DATA, lcn, 0);
+		mark_bit(NL_FILE_BITMAP, NL_AT_DATA, lcn, 0);
 	} else if (!strcmp(op, "lcn")) {
 		uint8_t *b = load(rec);
 		printf("%llu\n", (unsigned long long)first_lcn(attr(b, NL_AT_DATA, NULL)));
@@ -218,6 +368,35 @@ int main(int argc, char **argv)
 		memcpy(da + dmp, sa + smp, slen);
 		free(s);
 		store(dst, d);
+	} else if (!strcmp(op, "piece-lcn") || !strcmp(op, "piece-shift") ||
+		   !strcmp(op, "alloc-size")) {
+		if (argc < 5)
+			die("which value?");
+		if (!strcmp(op, "piece-lcn")) {
+			piece_lcn(rec, strtoull(argv[4], NULL, 0));
+		} else {
+			uint8_t *b = load(rec), *a = attr(b, NL_AT_DATA, NULL);
+			int64_t v = strtoll(argv[4], NULL, 0);
+			if (!a[NL_ATTR_NON_RESIDENT])
+				die("the $DATA is resident");
+			if (!strcmp(op, "piece-shift")) {
+				put64(a + NL_ATTR_LOWEST_VCN, nl_le64(a + NL_ATTR_LOWEST_VCN) + (uint64_t)v);
+				put64(a + NL_ATTR_HIGHEST_VCN, nl_le64(a + NL_ATTR_HIGHEST_VCN) + (uint64_t)v);
+			} else {
+				put64(a + NL_ATTR_ALLOCATED_SIZE, nl_le64(a + NL_ATTR_ALLOCATED_SIZE) + (uint64_t)v);
+			}
+			store(rec, b);
+		}
+	} else if (!strcmp(op, "free")) {
+		uint8_t *b = load(rec);
+		nl_put16(b + NL_MFT_FLAGS, nl_le16(b + NL_MFT_FLAGS) & ~NL_MFT_IN_USE);
+		store(rec, b);
+		mark_bit(NL_FILE_MFT, NL_AT_BITMAP, rec, 0);
+	} else if (!strcmp(op, "baad")) {
+		uint8_t *b = load(rec);
+		memcpy(b, "BAAD", 4);
+		wr(b, 4, rec_off(rec));	/* the signature alone: fixups stay as they were */
+		free(b);
 	} else if (!strcmp(op, "index-ref")) {
 		if (argc < 6)
 			die("usage: index-ref DIR NAME REC");
