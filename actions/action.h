@@ -318,6 +318,11 @@ char *job_captured(int fd);
 int target_resolve(const struct inventory *inv, const char *spec, struct vol_ref *out,
 		   char **err, char ***cand, size_t *ncand);
 /*
+ * The partitions of disk d by their real device nodes, for a
+ * message: "/dev/nvme0n1p1, /dev/nvme0n1p2 or disk:0/part:M". Caller frees.
+ */
+char *target_partition_names(const struct disk *d);
+/*
  * A whole disk by its device (/dev/sdb, sdb) or as disk:N: ACT_OK and *out
  * (part NULL: the disk itself), or ACT_USAGE with why in *err (fix-boot,
  * and undo of what fix-boot wrote).

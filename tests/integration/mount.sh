@@ -272,6 +272,10 @@ expect_eq "ambiguous --json: candidates" 2 "$(jq '.candidates | length' <<<"$OUT
 run "mount without a name: the Windows volume (dry run)" 0 mount --dry-run
 expect_match "system is C: of the Windows disk" "Mount $C " "$OUT"
 run "a whole disk with partitions" 16 mount "$ST"
+# loop names end in a digit: the kernel's partitions are loopNp1, never loopN1
+expect_match "a whole disk: its real partitions named" "name one of them \\(${ST}p1, ${ST}p2, ${ST}p3, ${ST}p4, \\.\\.\\. or disk:[0-9]+/part:M\\)" "$ERR"
+run "check of a whole disk with partitions" 16 check "$ST"
+expect_match "check: its real partitions named" "${ST}p1, ${ST}p2" "$ERR"
 run "unknown option" 16 mount --bogus "$H"
 run "two volumes" 16 mount "$H" "${SP[dirty]}"
 mkdir -p "$T/full" && touch "$T/full/file"
