@@ -25,6 +25,8 @@
 #      runs firmware RAID probers on whole disks only, so blkid -p on the
 #      partition says ntfs); at the end of a bare whole disk it is
 #  (d) usage errors
+#  (h) not root: one line and exit 1 from every command and the TUI; --help
+#      and list --sysroot (a captured tree) work without root
 #  (e) every image unchanged (sha256)
 # Needs root, loop devices, FUSE, nbdkit, nbdfuse. Run as root.
 
@@ -385,6 +387,68 @@ usage() { # WHAT EXPECTED-RC [REGEX] -- ARGS...
 usage "list --bogus" 16 'bogus' -- list --bogus
 usage "frobnicate" 16 'frobnicate' -- frobnicate
 usage "--sysroot /nonexistent list" 1 '/nonexistent' -- --sysroot /nonexistent list
+
+# ---------------------------------------------------------------- (h) not root
+# Every command reads the disks: without root one line says so (exit 1),
+# before anything is read or logged; --help works, and so does list on a
+# captured tree (--sysroot opens no device of this machine).
+NR=$(mktemp -d /tmp/winrescue-nr.XXXXXX) && wr_cleanup_add "rm -rf '$NR'"
+chmod 755 "$NR" && tar -C "$NR" -xJf "$WINRESCUE_FIXTURES/sysfs/simple-nvme.tar.xz"
+nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
+NOT_ROOT='winrescue needs root to read disks: run it as root (sudo winrescue ...).'
+asnobody() { # WHAT -- ARGS...
+	local what=$1 rc=0
+	shift 2
+	WINRESCUE_LOG=$NR/audit.jsonl WINRESCUE_UNDO_DIR=$NR/undo timeout -k 5 60 \
+		setpriv --reuid=nobody --regid=nogroup --clear-groups "$WR_BIN" "$@" \
+		>"$T/nr.out" 2>"$T/nr.err" </dev/null || rc=$?
+	expect_eq "(h) not root: $what: exit 1" 1 "$rc"
+	expect_eq "(h) not root: $what: that one line" "$NOT_ROOT" "$(cat "$T/nr.err")"
+	expect_eq "(h) not root: $what: nothing on stdout" "" "$(cat "$T/nr.out")"
+}
+asnobody "no command (the TUI)" --
+asnobody "tui" -- tui
+asnobody "a disk for the TUI" -- "$CONTROL"
+asnobody "list" -- list
+asnobody "list --json" -- list --json
+asnobody "mount" -- mount "${CONTROL}p1"
+asnobody "mount --dry-run" -- mount --dry-run "${CONTROL}p1"
+asnobody "umount all" -- umount all
+asnobody "check all" -- check all
+asnobody "check a volume" -- check "${CONTROL}p1"
+asnobody "check an image file" -- check "$NR"
+asnobody "fix --yes" -- fix --yes "${CONTROL}p1"
+asnobody "undo" -- undo "$NR/none.undo"
+asnobody "diagnose" -- diagnose
+asnobody "fix-boot --dry-run" -- fix-boot --dry-run "$CONTROL"
+[ -e "$NR/audit.jsonl" ] || [ -e "$NR/undo" ] && nok "(h) not root: something was logged or made" ||
+	ok "(h) not root: nothing logged, no undo directory made"
+for c in list mount umount check fix undo diagnose fix-boot tui; do
+	rc=0
+	nobody "$WR_BIN" "$c" --help >"$T/nr.out" 2>"$T/nr.err" </dev/null || rc=$?
+	expect_eq "(h) not root: $c --help: exit 0" 0 "$rc"
+	expect_match "(h) not root: $c --help: the usage" '^Usage: winrescue' "$(head -1 "$T/nr.out")"
+done
+rc=0
+nobody "$WR_BIN" --help >"$T/nr.out" 2>&1 || rc=$?
+expect_eq "(h) not root: --help: exit 0" 0 "$rc"
+for args in "--sysroot $NR/simple-nvme list" "list --sysroot $NR/simple-nvme"; do
+	rc=0
+	# shellcheck disable=SC2086
+	nobody "$WR_BIN" $args >"$T/nr.out" 2>"$T/nr.err" </dev/null || rc=$?
+	expect_eq "(h) not root: $args: a captured tree lists (exit 0)" 0 "$rc"
+	expect_match "(h) not root: $args: its partitions" '/dev/nvme0n1p2 .*/home' "$(cat "$T/nr.out")"
+done
+rc=0
+nobody "$WR_BIN" --sysroot "$NR/simple-nvme" list --json >"$T/nr.out" 2>/dev/null || rc=$?
+expect_eq "(h) not root: list --json of a captured tree: its 3 disks" "0 3" "$rc $(jq '.disks | length' "$T/nr.out")"
+# the TUI on a real terminal: the same line, the terminal left as it was
+TUI_PROG=/usr/bin/setpriv tui_start nr 80x24 xterm --reuid=nobody --regid=nogroup --clear-groups "$WR_BIN"
+expect_eq "(h) not root: the TUI in a terminal: exit 1" 1 "$(tui_wait_exit nr 20)"
+expect_eq "(h) not root: the TUI in a terminal: that one line" "$NOT_ROOT" "$(cat "$TUI_DIR/nr.err")"
+expect_eq "(h) not root: the TUI in a terminal: terminal modes unchanged" \
+	"$(cat "$TUI_DIR/nr.stty-before")" "$(cat "$TUI_DIR/nr.stty-after")"
+tui_stop nr
 
 # ---------------------------------------------------------------- (f) a probe process dies
 # Every read of the slow disk takes 0.5 s, so probing it takes seconds.
