@@ -85,6 +85,7 @@ struct action_opts {
 	bool rewrite_bcd;		/* fix-boot: rewrite the store's devices, not the disk's identity */
 	bool mbr_code;			/* fix-boot: write standard MBR boot code whatever code is there */
 	const char *at;			/* mount: mount point */
+	bool everything;		/* umount all: also what winrescue did not mount */
 	bool dry_run;			/* the plan only */
 	const char *log_path;		/* audit log; NULL: WINRESCUE_LOG or the default */
 	/* check all DISK...: look at these disks only (kernel names), as if the
@@ -104,6 +105,10 @@ struct mount_record {
 	enum tristate rw_requested;	/* mount: what was asked; unknown for umount */
 	bool mounted;		/* mounted after the action */
 	bool created_dir;	/* the action created the mount point */
+	uint64_t mount_id;	/* mount: the mount made (mount_id_at()); 0: not known */
+	bool mount_id_unique;	/* mount_id is unique in this boot (Linux 6.8+) */
+	char *boot_id;		/* mount: the boot it was made in */
+	enum tristate by_winrescue;	/* umount: whether winrescue made it (audit log) */
 };
 
 struct action_plan {

@@ -469,6 +469,7 @@ static void free_result(struct action_result *r)
 		free(m->mountpoint);
 		free(m->driver);
 		free(m->fstype);
+		free(m->boot_id);
 	}
 	free(r->mounts);
 	for (size_t i = 0; i < r->nchecks; i++) {

@@ -17,7 +17,7 @@ static const struct command {
 } commands[] = {
 	{ "list", cmd_list, "list disks, partitions, roles and NTFS state (read-only)" },
 	{ "mount", cmd_mount, "bring a volume online: mount it, read-only unless --rw" },
-	{ "umount", cmd_umount, "take a volume offline: flush and unmount it (or all)" },
+	{ "umount", cmd_umount, "take a volume offline: flush and unmount it (or all it mounted)" },
 	{ "check", cmd_check, "check a file system without changing it (fsck exit codes)" },
 	{ "fix", cmd_fix, "repair what ntfsfix repairs, with an undo file (fsck exit codes)" },
 	{ "undo", cmd_undo, "put back what fix or fix-boot overwrote, from its undo file" },
@@ -52,7 +52,8 @@ static void help(void)
 	       "  winrescue list [--json] [DISK...]\n"
 	       "  winrescue mount [VOL|system] [--rw [--discard-hibernation]] [--at DIR]\n"
 	       "                  [--dry-run] [--yes] [--json] [--log FILE]\n"
-	       "  winrescue umount [VOL|DIR|all] [--dry-run] [--json] [--log FILE]\n"
+	       "  winrescue umount [VOL|DIR|all] [--everything] [--dry-run] [--json]\n"
+	       "                   [--log FILE]\n"
 	       "  winrescue check VOL|IMAGE|all [DISK...] [--json] [--progress]\n"
 	       "  winrescue fix VOL|IMAGE [--dry-run] [--yes] [--discard-hibernation]\n"
 	       "                [--discard-journal] [--clear-dirty] [--undo-dir DIR] [--json]\n"
@@ -85,6 +86,8 @@ static void help(void)
 	       "  --mbr-code            (fix-boot) write standard MBR boot code whatever code\n"
 	       "                        is there (the table and disk signature stay)\n"
 	       "  --at DIR              (mount) where; default /mnt/winrescue/<label>\n"
+	       "  --everything          (umount all) also what winrescue did not mount (all\n"
+	       "                        alone takes only the mounts the audit log says it made)\n"
 	       "  --progress            (check, fix) one line per step on stderr, also without a\n"
 	       "                        terminal\n"
 	       "  --dry-run             (mount, umount, fix, fix-boot, undo) show the plan, do\n"

@@ -7,7 +7,10 @@
 #   --discard-hibernation (and its confirmation), then `list` no longer
 #   says hibernated; the rescue disk, a mounted volume, BitLocker, a regular
 #   file where the node should be: refused; ntfs-3g's silent read-only
-#   fallback detected; umount, umount all, a busy mount (naming the
+#   fallback detected; umount, umount all (only what winrescue mounted, as
+#   the audit log records it: a mount made by hand beside it, or made again
+#   by hand in its place, is left and named; --everything takes it too, in a
+#   mount namespace of its own), a busy mount (naming the
 #   process), the rescue system's own mounts; --json and --dry-run; the
 #   audit log holds every plan and result, and no action runs without it;
 #   bad input (names, mount points, a missing ntfs-3g) gets one clear line
@@ -260,7 +263,92 @@ expect_eq "busy: still mounted" "$HM" "$(mounted_at "$H")"
 kill "$busy"; wait "$busy" 2>/dev/null
 run "umount all" 0 umount all --json
 expect_eq "umount all: both" 2 "$(jq '[.mounts[] | select(.mounted == false)] | length' <<<"$OUT")"
-expect_eq "nothing left under /mnt/winrescue" "" "$(awk '$2 ~ "^/mnt/winrescue" {print $2}' /proc/mounts)"
+expect_eq "umount all: both winrescue's" "true true" \
+	"$(jq -r '[.mounts[] | select(.mounted == false) | .by_winrescue] | join(" ")' <<<"$OUT")"
+expect_eq "nothing of this suite's left under /mnt/winrescue" "" \
+	"$(awk -v a="$H" -v b="${SP[dirty]}" '$2 ~ "^/mnt/winrescue" && ($1 == a || $1 == b) {print $2}' /proc/mounts)"
+
+# ------------------------------- umount all: only what winrescue mounted
+# One volume mounted by winrescue, one by hand (ntfs-3g) beside it: all takes
+# winrescue's (the audit log records its mounts, with their mount IDs) and
+# names the other, saying why and how to unmount it.
+run "mount (for umount all)" 0 mount --json "$H"
+HM=$(mounted_at "$H")
+UNIQUE=$(jq -r '.mounts[0].mount_id_unique' <<<"$OUT")
+expect_match "mount: the mount's ID recorded" '^[0-9]+ (true|false) [0-9a-f-]{36}$' \
+	"$(jq -r '.mounts[0] | "\(.mount_id) \(.mount_id_unique) \(.boot_id)"' <<<"$OUT")"
+mkdir -p "$T/byhand" && ntfs-3g -o ro "${SP[dirty]}" "$T/byhand" && wr_cleanup_add "umount '$T/byhand'"
+run "umount all --dry-run: the plan" 0 umount all --dry-run
+expect_match "dry run: unmounts winrescue's" "Flush and unmount $H from $HM" "$OUT"
+expect_match "dry run: names the one it leaves" "Warning: Left mounted: ${SP[dirty]} at $T/byhand" "$OUT"
+run "umount all: winrescue's mount and one made by hand" 0 umount all
+expect_eq "umount all: took winrescue's" "" "$(mounted_at "$H")"
+expect_eq "umount all: left the one made by hand" "$T/byhand" "$(mounted_at "${SP[dirty]}")"
+expect_match "umount all: says what it did" "Unmounted $H from $HM; what winrescue did not mount is left as it is" "$OUT"
+expect_match "umount all: what was left, why, and how to unmount it" \
+	"Warning: Left mounted: ${SP[dirty]} at $T/byhand: winrescue did not mount it \(the audit log $WINRESCUE_LOG records no mount of winrescue's that is still mounted there\); 'winrescue umount $T/byhand' unmounts it, 'winrescue umount --everything all' everything mounted from the disks being rescued\." \
+	"$(tr '\n' ' ' <<<"$ERR" | sed 's/  */ /g')"
+printf '%s' "$ERR" | grep -q "$T/sysroot" && nok "umount all named the rescue system's own mount" ||
+	ok "umount all: the rescue system's own mount is not among what it left"
+expect_eq "umount all: the rescue system's own mount stays" "$T/sysroot" "$(mounted_at "${SYS}p1")"
+run "umount all --json: only the one made by hand is mounted" 0 umount all --json
+expect_eq "umount all --json: it is left, not winrescue's" "${SP[dirty]} $T/byhand true false" \
+	"$(jq -r --arg d "${SP[dirty]}" '.mounts[] | select(.device == $d) | "\(.device) \(.mountpoint) \(.mounted) \(.by_winrescue)"' <<<"$OUT")"
+expect_eq "umount all --json: its warning" 1 \
+	"$(jq --arg d "${SP[dirty]}" '[.warnings[] | select(startswith("Left mounted: " + $d + " "))] | length' <<<"$OUT")"
+expect_eq "umount all --json: nothing of winrescue's was mounted" "nothing-mounted 0" \
+	"$(jq -r '"\(.code) \([.mounts[] | select(.mounted == false)] | length)"' <<<"$OUT")"
+# without a name: the one winrescue mounted, never the one made by hand
+"$WR_BIN" mount "$H" >/dev/null 2>&1
+run "umount without a name: winrescue's, beside one made by hand" 0 umount
+expect_eq "umount without a name: took winrescue's" "" "$(mounted_at "$H")"
+expect_eq "umount without a name: left the other" "$T/byhand" "$(mounted_at "${SP[dirty]}")"
+run "umount without a name: nothing of winrescue's mounted" 16 umount
+expect_match "... says so, naming what is mounted" \
+	"nothing winrescue mounted is mounted.*${SP[dirty]} .* at $T/byhand" "$(tr '\n' ' ' <<<"$ERR")"
+# a mount of winrescue's (an earlier run: the log persists across runs),
+# unmounted and made again by hand at the same place from the same device,
+# is not winrescue's any more
+"$WR_BIN" mount "$H" >/dev/null 2>&1
+HM=$(mounted_at "$H")
+umount "$HM" && ntfs-3g -o ro "$H" "$HM" && wr_cleanup_add "umount '$HM'"
+run "umount all: one of winrescue's, unmounted and mounted again by hand" 0 umount all
+if [ "$UNIQUE" = true ]; then
+	expect_eq "... is not winrescue's: left mounted" "$HM" "$(mounted_at "$H")"
+	expect_match "... and named" "Left mounted: $H at $HM" "$(tr '\n' ' ' <<<"$ERR")"
+else
+	echo "# $(uname -r) gives no unique mount IDs (Linux 6.8+): a mount made again by hand in the same place is taken for winrescue's"
+fi
+wr_umount "$HM"
+rmdir "$HM"
+# --everything: the one made by hand too, the rescue system's own mount never.
+# In a mount namespace of its own (unshare -m): whatever else is mounted on
+# this machine (another suite's disks, a `make demo`) is unmounted only in
+# the namespace's copy of the mount table, never for the others.
+mkdir -p "$T/byhand2"
+cat >"$T/everything.sh" <<EOF
+"$WR_BIN" mount "$H" >/dev/null 2>&1 || echo "mount failed" >&2
+ntfs-3g -o ro "${SP[dirty]}" "$T/byhand2" || echo "ntfs-3g failed" >&2
+"$WR_BIN" umount --everything all --json >"$T/ev.json" 2>"$T/ev.err"
+echo \$? >"$T/ev.rc"
+awk '{ print \$1, \$2 }' /proc/self/mounts >"$T/ev.mounts"
+"$WR_BIN" umount --everything "$H" >/dev/null 2>"$T/ev-usage.err"
+echo \$? >>"$T/ev.rc"
+EOF
+unshare -m --propagation private bash "$T/everything.sh"
+expect_eq "--everything: exit 0 (with a volume named: usage, 16)" "0 16" "$(tr '\n' ' ' <"$T/ev.rc" | sed 's/ $//')"
+expect_eq "--everything: winrescue's unmounted" false \
+	"$(jq -r --arg d "$H" '.mounts[] | select(.device == $d) | .mounted' "$T/ev.json")"
+expect_eq "--everything: the one made by hand unmounted too" false \
+	"$(jq -r --arg d "${SP[dirty]}" --arg m "$T/byhand2" '.mounts[] | select(.device == $d and .mountpoint == $m) | .mounted' "$T/ev.json")"
+grep -q -e "^${SP[dirty]} " -e "^$H " "$T/ev.mounts" && nok "--everything: a mount of this suite's is left" ||
+	ok "--everything: none of this suite's mounts left (in its namespace)"
+grep -q " $T/sysroot\$" "$T/ev.mounts" && ok "--everything: the rescue system's own mount stays" ||
+	nok "--everything: the rescue system's own mount was unmounted"
+expect_match "--everything with a volume: one line" "^winrescue: --everything goes with all" "$(cat "$T/ev-usage.err")"
+expect_eq "--everything in its namespace only: nothing of it mounted here" "" "$(mounted_at "$H")$(mounted_at "${SP[dirty]}" | grep byhand2)"
+run "mount --everything: an option of umount" 16 mount --everything "$H"
+wr_umount "$T/byhand"
 
 # ------------------------------------------------------ bad input
 run "unknown volume" 16 mount no-such-volume

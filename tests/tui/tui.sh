@@ -15,7 +15,9 @@
 #   50x12: the too-small screen; a resize redraws; a 0x0 size (serial line)
 #     falls back to 80x24; Ctrl-L repaints; --ascii draws ASCII lines
 #   refusals in dialogs: the rescue disk, a volume that vanished
-#   SIGTERM while mounted: exit 143, no lock left, sane terminal
+#   SIGTERM while mounted: exit 143, no lock left, sane terminal; q agrees
+#     with umount all (a mount left by the session is winrescue's, one made
+#     again by hand since is not: q quits without asking)
 #   no terminal: one line pointing to `winrescue list`, exit 1
 #   terminfo/ beside the program (the bundle): used for a terminal the system
 #     does not know, never instead of the system's own
@@ -553,6 +555,59 @@ kill -HUP "$(tui_pid h)"
 expect_eq "SIGHUP: exit 129" 129 "$(tui_wait_exit h 10)"
 expect_eq "SIGHUP: terminal modes restored" "$(cat "$TUI_DIR/h.stty-before")" "$(cat "$TUI_DIR/h.stty-after" 2>/dev/null)"
 tui_stop h
+
+# q agrees with `umount all`: a mount this session made and left mounted is
+# winrescue's for umount all afterwards; one unmounted and made again by hand
+# since is nobody's business of winrescue's: q quits without asking
+tui_start ql 80x24 vt220 tui "${DISKS[@]}"
+tui_wait ql 'q:Quit' 10
+tui_keys ql m
+tui_wait ql 'Read-only' 5
+tui_keys ql Enter
+tui_wait ql 'Done' 10 || nok "leave mounted: the mount did not happen"
+tui_keys ql Enter
+tui_wait ql 'q:Quit' 5
+CM=$(mounted_at "$C")
+tui_keys ql q
+if tui_wait ql 'Still mounted by winrescue' 5; then
+	tui_keys ql 2 Enter
+	expect_eq "q, leave them mounted: exit 0" 0 "$(tui_wait_exit ql 15)"
+	expect_match "... says what stays mounted and what unmounts it" \
+		"still mounted: $C at $CM \\('winrescue umount all' unmounts them\\)" "$(cat "$TUI_DIR/ql.err")"
+	expect_eq "... it stays mounted" "$CM" "$(mounted_at "$C")"
+	"$WR_BIN" umount all >/dev/null 2>&1
+	expect_eq "... and umount all takes it afterwards" "" "$(mounted_at "$C")"
+else
+	nok "q does not ask: $(tui_screen ql | sed -n 6,20p)"
+fi
+tui_stop ql
+tui_start qh 80x24 vt220 tui "${DISKS[@]}"
+tui_wait qh 'q:Quit' 10
+tui_keys qh m
+tui_wait qh 'Read-only' 5
+tui_keys qh Enter
+tui_wait qh 'Done' 10 || nok "made again by hand: the mount did not happen"
+tui_keys qh Enter
+tui_wait qh 'q:Quit' 5
+CM=$(mounted_at "$C")
+if [ -n "$CM" ] && umount "$CM" && ntfs-3g -o ro "$C" "$CM"; then
+	wr_cleanup_add "umount '$CM'; rmdir '$CM'"
+	tui_keys qh q
+	if [ "$(jq -r 'select(.action == "mount" and .event == "result") | .mounts[0].mount_id_unique' "$WINRESCUE_LOG" | tail -n 1)" = true ]; then
+		expect_eq "q after the mount was made again by hand: quits without asking (exit 0)" 0 "$(tui_wait_exit qh 10)"
+	else
+		echo "# $(uname -r) gives no unique mount IDs: a mount made again by hand in the same place is taken for winrescue's"
+		tui_wait qh 'Still mounted by winrescue' 5 && tui_keys qh 3 Enter && tui_keys qh q && tui_keys qh 2 Enter
+		tui_wait_exit qh 10 >/dev/null
+	fi
+	expect_eq "... the mount made by hand stays" "$CM" "$(mounted_at "$C")"
+	"$WR_BIN" umount all >/dev/null 2>&1
+	expect_eq "... and umount all leaves it too" "$CM" "$(mounted_at "$C")"
+	wr_umount "$CM" && rmdir "$CM"
+else
+	nok "made again by hand: could not mount $C by hand at '$CM'"
+fi
+tui_stop qh
 
 # --------------- the scripted mode on a terminal: the typed name, and a recheck
 # the plan is made, the name asked; meanwhile another shell mounts the volume:
