@@ -2,6 +2,7 @@
 #include "probes/probes.h"
 #include "probes/bcd.h"
 #include "probes/mbr.h"
+#include "probes/ntfs_layout.h"
 #include "lib/util.h"
 
 #include <errno.h>
@@ -233,6 +234,21 @@ static void stage_open(const struct probe_ctx *ctx, struct batch *b, struct disk
 	free(devpath);
 }
 
+/*
+ * Sector 0 names itself an NTFS boot sector ("NTFS    " at byte 3): its
+ * 0x55AA makes it look like an MBR too. libblkid's dos prober asks its NTFS
+ * prober first and finds no table; when that prober fails (a crafted boot
+ * sector makes it ask for gigabytes, and the worker's memory limit stops it)
+ * the dos prober takes the boot code for an empty partition table, and a
+ * whole-disk NTFS volume would list as an empty "dos" disk.
+ */
+static bool ntfs_boot_at_start(int fd)
+{
+	uint8_t bs[512];
+
+	return pread_all(fd, bs, sizeof(bs), 0) == 0 && memcmp(bs + NL_BS_OEM, "NTFS    ", 8) == 0;
+}
+
 static void stage_table(struct batch *b, struct disk *d, int *fdp)
 {
 	char *pttype = NULL;
@@ -244,6 +260,10 @@ static void stage_table(struct batch *b, struct disk *d, int *fdp)
 		close(*fdp);
 		*fdp = -1;
 		return;
+	}
+	if (pttype && strcmp(pttype, "dos") == 0 && ntfs_boot_at_start(*fdp)) {
+		free(pttype);	/* a file system on the whole disk: stage_fs says what */
+		pttype = NULL;
 	}
 	/*
 	 * libblkid decides whether there is a table at all, as lsblk does: a

@@ -19,7 +19,8 @@
 #      with several: only that disk carries the reason; a probe process
 #      killed from outside: its disks probed again, all listed; a crafted
 #      boot sector that makes libblkid ask for 2 GiB under a 256 MiB limit:
-#      only that partition carries the reason
+#      only that partition carries the reason; on a whole-disk NTFS volume the
+#      disk carries it (text, JSON, the TUI's details), never an empty dos disk
 #  (g) stale firmware RAID metadata (Promise, 63 sectors before the end): at
 #      the end of an NTFS partition it is not that partition's content (libblkid
 #      runs firmware RAID probers on whole disks only, so blkid -p on the
@@ -481,7 +482,10 @@ if nbd_serve f slow --filter=delay file "$T/slow.img" delay-read=500ms && attach
 	tui_start_env fl 80x24 vt220 "LINES=24 COLUMNS=80 WINRESCUE_PROBE_TIMEOUT=1" tui \
 		"$(basename "$SLOW")" "$(basename "$CONTROL")" || nok "$w: TUI start"
 	if tui_wait fl 'q:Quit' 20; then
-		tui_keys fl Tab
+		# the disks are drawn in name order, the first one selected: Tab only
+		# when the slow disk comes second (loop numbers depend on what else is
+		# attached to the machine)
+		[ "${SLOW#/dev/loop}" -gt "${CONTROL#/dev/loop}" ] && tui_keys fl Tab
 		tui_settle fl
 		expect_match "$w: TUI: the slow disk marked unreadable" 'unreadable' "$(tui_screen fl)"
 		tui_keys fl Enter
@@ -551,6 +555,54 @@ done
 wr_detach "$CRAFT"
 wr_cleanup_forget "wr_detach '$CRAFT'"
 rm -f "$T/crafted.img"
+
+# (f4) the same boot sector on a whole-disk NTFS volume (no partition table):
+# its 0x55AA made libblkid take it for an MBR once its NTFS prober ran out of
+# memory, and the disk listed as an empty dos disk, all of it unallocated,
+# with no reason; it says that probing stopped and why, as the partition does
+truncate -s 8G "$T/crafted-whole.img"
+mkntfs -F -q -f -Q "$T/crafted-whole.img" >/dev/null 2>&1 || nok "$w: mkntfs crafted-whole"
+printf '\xe2' | dd of="$T/crafted-whole.img" bs=1 seek=64 conv=notrunc status=none
+WHOLE=$(losetup -f --show "$T/crafted-whole.img") && wr_cleanup_add "wr_detach '$WHOLE'"
+for jobs in 1 ""; do
+	wj="$w, whole disk, WINRESCUE_PROBE_JOBS=${jobs:-unset}"
+	rc=0
+	WINRESCUE_PROBE_JOBS=$jobs WINRESCUE_PROBE_MEM_MB=256 timeout 120 "$WR_BIN" list --json \
+		>"$T/mw.json" 2>"$T/mw.err" || rc=$?
+	expect_eq "$wj: the list completes (exit 0)" 0 "$rc"
+	expect_match "$wj: the disk says the memory limit stopped its probe" \
+		'probing stopped: it needed more than 256 MiB of memory \(WINRESCUE_PROBE_MEM_MB\)' \
+		"$(jdisk "$T/mw" "$WHOLE" .error)"
+	expect_eq "$wj: not an empty dos disk (no table, no partitions, no free space)" "null 0 0" \
+		"$(jdisk "$T/mw" "$WHOLE" '"\(.pttype) \(.partitions | length) \(.free // [] | length)"')"
+	expect_eq "$wj: the control disk intact" "gpt 3 CTRL1" \
+		"$(jdisk "$T/mw" "$CONTROL" '"\(.pttype) \(.partitions | length) \(.partitions[0].label)"')"
+done
+WINRESCUE_PROBE_MEM_MB=256 timeout 120 "$WR_BIN" list >"$T/mw.txt" 2>/dev/null
+blk=$(awk -v d="$WHOLE" '$0 ~ "^Disk " { on = ($NF == d) } on' "$T/mw.txt")
+expect_match "$w, whole disk: text: the reason under the disk" \
+	"error: .*probing stopped: it needed more than 256 MiB of memory" "$blk"
+printf '%s' "$blk" | grep -Eq 'dos|unallocated' && nok "$w, whole disk: text: listed as a dos disk or unallocated: $blk" ||
+	ok "$w, whole disk: text: neither dos nor unallocated"
+# the TUI's details of that disk: the same reason
+tui_start_env mw 100x40 xterm "LINES=40 COLUMNS=100 WINRESCUE_PROBE_MEM_MB=256" tui "$WHOLE"
+if tui_wait mw 'q:Quit' 60; then
+	tui_keys mw Enter
+	if tui_wait mw 'probing stopped' 10; then
+		ok "$w, whole disk: the TUI's details say probing stopped"
+		expect_match "$w, whole disk: ... and why" 'needed more than 256 MiB' "$(tui_screen mw | tr -d '\n' | tr -s ' ')"
+	else
+		nok "$w, whole disk: the TUI's details: $(tui_screen mw | head -20)"
+	fi
+	tui_keys mw Escape q
+	tui_wait_exit mw 10 >/dev/null
+else
+	nok "$w, whole disk: the TUI did not start: $(cat "$TUI_DIR/mw.err")"
+fi
+tui_stop mw
+wr_detach "$WHOLE"
+wr_cleanup_forget "wr_detach '$WHOLE'"
+rm -f "$T/crafted-whole.img"
 
 # ---------------------------------------------------------------- (e) images unchanged
 wr_expect_images_unchanged "(e)" "$T"
