@@ -67,6 +67,10 @@ struct vol_ref {
 	const char *path;		/* device node; NULL when the kernel has none */
 	unsigned major, minor;
 	enum part_role role;
+	/* a partition of an image file (IMAGE:N): path names it ("IMAGE:N"),
+	 * the bytes are file's, from offset on; NULL and 0 for a device */
+	const char *file;
+	uint64_t offset;
 };
 
 /* The volume's label: NTFS's own, else libblkid's; NULL when none. */
@@ -377,7 +381,8 @@ bool volume_is_ntfs(const struct volume *v);
  */
 int job_refuse_unwritable(struct job *job, const struct vol_ref *v, const char *what);
 /*
- * The volume's device (or image file) opened with flags (O_RDONLY or
+ * The volume's device (or image file; for IMAGE:N the file, its volume at
+ * v->offset) opened with flags (O_RDONLY or
  * O_RDWR), and O_EXCL when it is a block device: the kernel then refuses
  * while a mount or another exclusive user holds it, as e2fsck relies on.
  * -1 with the refusal in words in *why (naming the holders, as fuser

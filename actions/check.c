@@ -202,6 +202,13 @@ static int check_preflight(struct job *job)
 		if (!v->path)
 			return job_result(job, ACT_FAILED, "no-device", NULL,
 					  "%s has no device node to read.", vol_name(v));
+		/* the standard checkers read a device or a file, not a range of one */
+		if (v->file && !volume_is_ntfs(v->vol) && tool_for(v->vol))
+			return job_result(job, ACT_USAGE, "no-checker",
+					  "Attach the image read-only with its partitions (losetup -r -P "
+					  "--show -f IMAGE) and check the loop partition.",
+					  "%s holds %s: %s reads a whole device or file, not a partition "
+					  "inside an image.", v->path, v->vol->fstype, tool_for(v->vol)->prog);
 		if (!volume_is_ntfs(v->vol) && !tool_for(v->vol))
 			return job_result(job, ACT_USAGE, "no-checker",
 					  "winrescue checks NTFS itself, and ext2/3/4, FAT, exFAT, XFS "
@@ -264,7 +271,7 @@ static void check_ntfs(struct job *job, const struct vol_ref *v, struct fs_check
 	c->checker = xstrdup("winrescue");
 	if (fd < 0)
 		return;
-	rc = nc_check(fd, 0, c->size, v->path, &cb, r);
+	rc = nc_check(fd, v->offset, c->size, v->path, &cb, r);
 	close(fd);
 	c->seconds = monotonic_s() - t0;
 	if (rc > 0) {

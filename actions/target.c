@@ -90,7 +90,9 @@ char *target_identity(const struct vol_ref *v)
 	size_human(d->size, ds, sizeof(ds));
 	what = xasprintf("%s%s%s%s%s%s", vs, fs ? " " : "", fs ? fs : "", label ? " \"" : "",
 			 label ? label : "", label ? "\"" : "");
-	if (d->number == SIZE_MAX)
+	if (d->number == SIZE_MAX && v->part)
+		s = xasprintf("partition %zu of the image file %s: %s", v->part->number, d->path, what);
+	else if (d->number == SIZE_MAX)
 		s = xasprintf("the image file %s: %s", d->path, what);
 	else if (v->part)
 		s = xasprintf("Disk %zu partition %zu: %s, %s, on %s (%s%s, %s)", d->number,
@@ -483,13 +485,14 @@ static char *holders_of(const char *path)
 
 int vol_open_exclusive(const struct vol_ref *v, int flags, char **why, int *status)
 {
+	const char *path = v->file ? v->file : v->path;
 	struct stat st;
 	int fd;
 
-	if (stat(v->path, &st) == 0 && S_ISBLK(st.st_mode))
-		fd = open(v->path, flags | O_EXCL | O_CLOEXEC);
+	if (stat(path, &st) == 0 && S_ISBLK(st.st_mode))
+		fd = open(path, flags | O_EXCL | O_CLOEXEC);
 	else
-		fd = open(v->path, flags | O_CLOEXEC);
+		fd = open(path, flags | O_CLOEXEC);
 	if (fd >= 0)
 		return fd;
 	if (errno == EBUSY) {
