@@ -916,8 +916,9 @@ static void add_target_once(struct job *job, const struct vol_ref *v)
 }
 
 /*
- * "all": what winrescue mounted (the audit log says so, umount.h), unless
- * --everything; whatever else is mounted from the disks is left, and named.
+ * "all": what winrescue mounted (the audit log says so: mount_log.c),
+ * unless --everything; whatever else is mounted from the disks is left,
+ * and named.
  */
 static void umount_select_all(struct job *job)
 {
@@ -954,7 +955,6 @@ static void umount_select_all(struct job *job)
 static char *left_words(const struct job *job, size_t i)
 {
 	const struct umount_priv *u = job->priv;
-
 	char *s, *why = u->log_error ? xstrdup(u->log_error)
 				     : xasprintf("the audit log %s records no mount of winrescue's "
 						 "that is still mounted there", job->log_path);

@@ -17,7 +17,8 @@ static const char mount_usage[] =
 	"a label, or system (the default: the Windows volume of the system disk).\n";
 
 static const char umount_usage[] =
-	"Usage: winrescue umount [VOL|DIR|all] [--everything] [--dry-run] [--json] [--log FILE]\n"
+	"Usage: winrescue umount [VOL|DIR|all] [--everything] [--dry-run] [--json]\n"
+	"                        [--log FILE]\n"
 	"Flush and unmount a volume of the disks being rescued (DIR: that mount only).\n"
 	"all: every mount winrescue made (the audit log records them, across runs) that\n"
 	"is still mounted as it made it; what else is mounted from those disks is left\n"
