@@ -249,7 +249,9 @@ static bool image_part_spec(const char *spec, char **file, size_t *n)
 	char *end;
 	unsigned long long v;
 
-	if (!colon || colon == spec || !colon[1] || str_starts_with(spec, "/dev/"))
+	/* disk:N is a disk as list numbers them (a file named "disk": ./disk:N) */
+	if (!colon || colon == spec || !colon[1] || str_starts_with(spec, "/dev/") ||
+	    str_starts_with(spec, "disk:"))
 		return false;
 	errno = 0;
 	v = strtoull(colon + 1, &end, 10);
