@@ -213,13 +213,19 @@ if dd if="$EIO_REGION"p2 of=/dev/null bs=4096 count=1 iflag=direct status=none 2
 fi
 
 # ---------------------------------------------------------------- list
-wr_list "$T/l"
+# this suite's own disks (the files under $T) and the machine's (the rescue
+# system's: a failing disk must not hide them): others attached beside
+# (another suite, a `make demo`) are neither read nor counted
+OWN=$( (wr_own_disks "$T"; wr_system_disks) | tr '\n' ' ')
+# shellcheck disable=SC2086
+wr_list "$T/l" -- $OWN
 wr_list_checks "list --json with I/O errors and corrupt tables" "$T/l"
 L=$T/l
 
 # text view: same rules on stderr, no library message on stdout either
 rc=0
-timeout -k 10 "$WR_LIST_TIMEOUT" "$WR_BIN" list >"$T/text.out" 2>"$T/text.err" || rc=$?
+# shellcheck disable=SC2086
+timeout -k 10 "$WR_LIST_TIMEOUT" "$WR_BIN" list $OWN >"$T/text.out" 2>"$T/text.err" || rc=$?
 expect_eq "text list: exit status" 0 "$rc"
 wr_check_stderr "text list" "$T/text.err"
 lib=$(grep -E 'Failed to (mount|read|open|load)|NTFS signature is missing|does not match \$MFT|is not a power of 2|Unrecoverable error|ntfs_[a-z_]+\(|nbd_aio' "$T/text.out" | head -3)
@@ -463,7 +469,8 @@ if nbd_serve f slow --filter=delay file "$T/slow.img" delay-read=500ms && attach
 	for jobs in 1 ""; do
 		wj="$w, WINRESCUE_PROBE_JOBS=${jobs:-unset}"
 		rc=0
-		WINRESCUE_PROBE_JOBS=$jobs WINRESCUE_PROBE_TIMEOUT=1 timeout 120 "$WR_BIN" list --json \
+		# shellcheck disable=SC2046
+		WINRESCUE_PROBE_JOBS=$jobs WINRESCUE_PROBE_TIMEOUT=1 timeout 120 "$WR_BIN" list --json $(wr_own_disks "$T") \
 			>"$T/f.json" 2>"$T/f.err" || rc=$?
 		L=$T/f
 		expect_eq "$wj: the list completes (exit 0), nothing on stderr" "0 " "$rc $(cat "$T/f.err")"
@@ -476,7 +483,7 @@ if nbd_serve f slow --filter=delay file "$T/slow.img" delay-read=500ms && attach
 			"$(jdisk "$L" "$CONTROL" '"\(.pttype) \(.partitions | length) \(.partitions[0].label)"')"
 	done
 	expect_match "$w: the text listing says it too" "probing $SLOW stopped: it took longer than" \
-		"$(WINRESCUE_PROBE_TIMEOUT=1 "$WR_BIN" list 2>&1)"
+		"$(WINRESCUE_PROBE_TIMEOUT=1 "$WR_BIN" list $(wr_own_disks "$T") 2>&1)"
 	# the TUI on the same disks: the reason on the screen, r probes again
 	# (killed again), the screen keeps working, q leaves the terminal as it was
 	tui_start_env fl 80x24 vt220 "LINES=24 COLUMNS=80 WINRESCUE_PROBE_TIMEOUT=1" tui \
@@ -509,7 +516,8 @@ if nbd_serve f slow --filter=delay file "$T/slow.img" delay-read=500ms && attach
 	tui_stop fl
 	# (f2) a probe process killed from outside: its disks are probed again, each
 	# in a process of its own, and all of them list
-	WINRESCUE_PROBE_JOBS=1 "$WR_BIN" list --json >"$T/f2.json" 2>"$T/f2.err" &
+	# shellcheck disable=SC2046
+	WINRESCUE_PROBE_JOBS=1 "$WR_BIN" list --json $(wr_own_disks "$T") >"$T/f2.json" 2>"$T/f2.err" &
 	wpid=$!
 	killed=
 	for ((n = 0; n < 100; n++)); do
@@ -544,8 +552,9 @@ blockdev --flushbufs "${CRAFT}p1"
 for jobs in 1 ""; do
 	wj="$w, WINRESCUE_PROBE_JOBS=${jobs:-unset}"
 	rc=0
+	# shellcheck disable=SC2046
 	WINRESCUE_PROBE_JOBS=$jobs WINRESCUE_PROBE_MEM_MB=256 timeout 120 "$WR_BIN" list --json \
-		>"$T/m.json" 2>"$T/m.err" || rc=$?
+		$(wr_own_disks "$T") >"$T/m.json" 2>"$T/m.err" || rc=$?
 	expect_eq "$wj: crafted boot sector: the list completes (exit 0)" 0 "$rc"
 	expect_match "$wj: the partition says the memory limit stopped it" \
 		'needed more than 256 MiB of memory \(WINRESCUE_PROBE_MEM_MB\)' "$(jpart "$T/m" "${CRAFT}p1" .error)"
@@ -567,8 +576,9 @@ WHOLE=$(losetup -f --show "$T/crafted-whole.img") && wr_cleanup_add "wr_detach '
 for jobs in 1 ""; do
 	wj="$w, whole disk, WINRESCUE_PROBE_JOBS=${jobs:-unset}"
 	rc=0
+	# shellcheck disable=SC2046
 	WINRESCUE_PROBE_JOBS=$jobs WINRESCUE_PROBE_MEM_MB=256 timeout 120 "$WR_BIN" list --json \
-		>"$T/mw.json" 2>"$T/mw.err" || rc=$?
+		$(wr_own_disks "$T") >"$T/mw.json" 2>"$T/mw.err" || rc=$?
 	expect_eq "$wj: the list completes (exit 0)" 0 "$rc"
 	expect_match "$wj: the disk says the memory limit stopped its probe" \
 		'probing stopped: it needed more than 256 MiB of memory \(WINRESCUE_PROBE_MEM_MB\)' \
@@ -578,7 +588,8 @@ for jobs in 1 ""; do
 	expect_eq "$wj: the control disk intact" "gpt 3 CTRL1" \
 		"$(jdisk "$T/mw" "$CONTROL" '"\(.pttype) \(.partitions | length) \(.partitions[0].label)"')"
 done
-WINRESCUE_PROBE_MEM_MB=256 timeout 120 "$WR_BIN" list >"$T/mw.txt" 2>/dev/null
+# shellcheck disable=SC2046
+WINRESCUE_PROBE_MEM_MB=256 timeout 120 "$WR_BIN" list $(wr_own_disks "$T") >"$T/mw.txt" 2>/dev/null
 blk=$(awk -v d="$WHOLE" '$0 ~ "^Disk " { on = ($NF == d) } on' "$T/mw.txt")
 expect_match "$w, whole disk: text: the reason under the disk" \
 	"error: .*probing stopped: it needed more than 256 MiB of memory" "$blk"

@@ -143,7 +143,7 @@ expect_eq "bad-bs_bytes_per_sector: checked through the backup, all 7 passes" 7 
 wr_attach_to BPS "$T/bad-bs_bytes_per_sector.img" || wr_bail "attach"
 expect_match "list: the primary boot sector named as the damaged one" \
 	'primary boot sector is damaged \(bytes per sector is 500' \
-	"$("$WR_BIN" list --json | jq -r --arg d "$BPS" '.disks[] | select(.path == $d) | .ntfs.bootsector_detail')"
+	"$("$WR_BIN" list --json "$BPS" | jq -r --arg d "$BPS" '.disks[] | select(.path == $d) | .ntfs.bootsector_detail')"
 wr_release "$BPS"
 wr_expect_images_unchanged "check on the fixtures" "$T"
 
@@ -502,19 +502,22 @@ printf '\xff\xff\xff\xff' | dd of="$T/ext.img" bs=1 seek=$((1024 + 0x4c)) conv=n
 dd if=/dev/zero of="$T/ext.img" bs=1024 seek=2 count=2 conv=notrunc status=none
 check "$T/ext.img"
 expect_eq "damaged ext4 image: errors (exit 4 or 8)" true "$([ "$RC" = 4 ] || [ "$RC" = 8 ]; echo $([ $? = 0 ] && echo true))"
-# all: every non-rescue volume that has a checker
-"$WR_BIN" check --json all >"$T/all.json" 2>/dev/null
+# all: every non-rescue volume that has a checker, of the disks named (this
+# suite's own: the volumes of other disks attached beside are not read)
+"$WR_BIN" check --json all "$ST" >"$T/all.json" 2>/dev/null
 rc=$?
 expect_eq "check all: exit 4 (the damaged partitions) " 4 "$((rc & 4))"
 expect_eq "check all: the healthy partition among them, clean" 0 \
 	"$(jq -r --arg d "${SP[healthy]}" '.checks[] | select(.device == $d) | .status' "$T/all.json")"
+expect_eq "check all $ST: the volumes of that disk only, every one of them" \
+	"true ${#WR_STATES[@]}" "$(jq -r --arg p "${ST}p" '"\([.checks[].device | startswith($p)] | all) \(.checks | length)"' "$T/all.json")"
 wr_mount_ntfs "${SP[healthy]}" "$T/mnt" || nok "mount"
-"$WR_BIN" check all >/dev/null 2>"$T/e.txt"
+"$WR_BIN" check all "$ST" >/dev/null 2>"$T/e.txt"
 expect_match "check all: a volume mounted read-write is skipped, named in a warning" \
 	"Warning: Not checked: ${SP[healthy]} is already mounted at $T/mnt" "$(cat "$T/e.txt")"
 wr_umount "$T/mnt"
 wr_mount_ntfs "${SP[healthy]}" "$T/mnt" ro || nok "mount"
-"$WR_BIN" check --json all >"$T/all.json" 2>/dev/null
+"$WR_BIN" check --json all "$ST" >"$T/all.json" 2>/dev/null
 expect_eq "check all: a volume mounted read-only is checked, clean" 0 \
 	"$(jq -r --arg d "${SP[healthy]}" '.checks[] | select(.device == $d) | .status' "$T/all.json")"
 wr_umount "$T/mnt"

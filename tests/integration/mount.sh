@@ -89,20 +89,31 @@ own_words() {
 	[ -z "$bad" ] && ok "$1: stderr in winrescue's words" || nok "$1: foreign stderr: $bad"
 }
 umount_quiet() { "$WR_BIN" umount "$1" >/dev/null 2>&1; }
+# The suite's own disks: the loop devices backed by files of $T. Other
+# Windows disks may be attached beside them (another suite, a `make demo`):
+# mount names a volume, and where no name is given (system) it runs seeing
+# only these (wr_only); mount points are judged as the machine is.
+own_disks() { wr_own_disks "$T"; }
 
 # ------------------------------------------------- read-only, read-write
 H=${SP[healthy]}
+# /mnt/winrescue/healthy, or healthy-<name> while another volume of the
+# machine (another suite's states disk) is labelled healthy too
+HD=$(wr_mount_dir "$H")
 run "mount healthy (default)" 0 mount "$H"
-expect_eq "read-only by default, at /mnt/winrescue/<label>" "/mnt/winrescue/healthy ro" \
+[ "$(mounted_at "$H")" = "$HD" ] || HD=$(wr_mount_dir "$H")
+expect_match "where: /mnt/winrescue/<label> (-<name> when the label is not unique)" \
+	"^/mnt/winrescue/healthy(-$(basename "$H"))?\$" "$HD"
+expect_eq "read-only by default, at /mnt/winrescue/<label>" "$HD ro" \
 	"$(mounted_at "$H") $(mounted_mode "$H")"
-expect_match "says how it mounted" "Mounted $H read-only at /mnt/winrescue/healthy \(ntfs-3g\)" "$OUT"
-mountpoint -q /mnt/winrescue/healthy && ok "/mnt/winrescue/healthy is a mount point" || nok "not a mount point"
+expect_match "says how it mounted" "Mounted $H read-only at $HD \(ntfs-3g\)" "$OUT"
+mountpoint -q "$HD" && ok "$HD is a mount point" || nok "not a mount point"
 run "mount it again" 32 mount "$H"
-expect_match "mounted already: says where" "already mounted at /mnt/winrescue/healthy" "$ERR"
+expect_match "mounted already: says where" "already mounted at $HD" "$ERR"
 own_words "mount it again"
 run "umount healthy" 0 umount "$H"
 expect_eq "unmounted" "" "$(mounted_at "$H")"
-[ -d /mnt/winrescue/healthy ] && nok "mount point left behind" || ok "mount point removed"
+[ -d "$HD" ] && nok "mount point left behind" || ok "mount point removed"
 
 run "mount --rw healthy without --yes" 32 mount --rw "$H"
 expect_match "read-write needs a confirmation" "needs a confirmation" "$ERR"
@@ -158,12 +169,12 @@ run "discard --yes (hibernated)" 0 mount --rw --discard-hibernation --yes "${SP[
 expect_eq "discard: read-write" rw "$(mounted_mode "${SP[hibernated]}")"
 # still mounted: the whole disk's page cache must not hide what ntfs-3g wrote
 expect_eq "discard: list says not hibernated while it is mounted" false \
-	"$("$WR_BIN" list --json | jq -r --arg p "${SP[hibernated]}" '.disks[].partitions[] | select(.path == $p) | .ntfs.hibernated')"
+	"$("$WR_BIN" list --json "$ST" | jq -r --arg p "${SP[hibernated]}" '.disks[].partitions[] | select(.path == $p) | .ntfs.hibernated')"
 umount_quiet "${SP[hibernated]}"
 run "discard --yes (Fast Startup)" 0 mount --rw --discard-hibernation --yes "${SP[fast-restart]}"
 expect_eq "discard Fast Startup: read-write" rw "$(mounted_mode "${SP[fast-restart]}")"
 umount_quiet "${SP[fast-restart]}"
-"$WR_BIN" list --json >"$T/after.json"
+"$WR_BIN" list --json "$ST" >"$T/after.json"
 jp() { jq -r --arg p "$1" ".disks[].partitions[] | select(.path == \$p) | $2" "$T/after.json"; }
 expect_eq "after discarding: list says not hibernated" false "$(jp "${SP[hibernated]}" .ntfs.hibernated)"
 expect_eq "after discarding Fast Startup: journal emptied" empty "$(jp "${SP[fast-restart]}" .ntfs.logfile)"
@@ -195,7 +206,7 @@ P=${ST}p1
 renode() { rm -f "$1" && partx -d --nr 1 "$2" 2>/dev/null; partx -a --nr 1 "$2" 2>/dev/null; }
 wr_cleanup_add "renode '$P' '$ST'"
 rm -f "$P" && dd if="$T/states.img" of="$P" bs=1M count=4 status=none
-run "a regular file at $P: list still works" 0 list --json
+run "a regular file at $P: list still works" 0 list --json "$ST"
 expect_match "list: the partition says not a block device" "not a block device" \
 	"$(jq -r --arg p "$P" '.disks[].partitions[] | select(.path == $p) | .error' <<<"$OUT")"
 run "mount of the regular file: refused" 32 mount "$P"
@@ -207,12 +218,12 @@ D=$MISC
 read -r DMAJ DMIN < <(stat -L -c '%t %T' "$D" | while read -r a b; do echo $((16#$a)) $((16#$b)); done)
 wr_cleanup_add "rm -f '$D'; mknod '$D' b $DMAJ $DMIN"
 rm -f "$D" && cp --sparse=always "$T/bios.img" "$D"
-run "a regular file at $D: list" 0 list --json
+run "a regular file at $D: list" 0 list --json "$D"
 expect_match "list: the disk says not a block device" "not a block device" \
 	"$(jq -r --arg d "$D" '.disks[] | select(.path == $d) | .error' <<<"$OUT")"
 expect_eq "list: the file's table is not listed as the disk's" null \
 	"$(jq -r --arg d "$D" '.disks[] | select(.path == $d) | .ptuuid' <<<"$OUT")"
-run "text view: partition table unreadable" 0 list
+run "text view: partition table unreadable" 0 list "$D"
 expect_match "text: unreadable, not 'no partition table'" "partition table unreadable  $D" "$OUT"
 rm -f "$D" && mknod "$D" b "$DMAJ" "$DMIN"
 
@@ -356,8 +367,14 @@ expect_match "unknown: one line naming it" "^winrescue: no volume is named 'no-s
 run "ambiguous label" 16 mount healthy
 expect_match "ambiguous: lists the candidates" "$H \(Disk [0-9]+ partition 1" "$ERR"
 run "ambiguous --json" 16 mount --json healthy
-expect_eq "ambiguous --json: candidates" 2 "$(jq '.candidates | length' <<<"$OUT")"
-run "mount without a name: the Windows volume (dry run)" 0 mount --dry-run
+# two of this suite's (and any other volume of the machine labelled healthy)
+expect_eq "ambiguous --json: every volume labelled healthy, this suite's two among them" \
+	"$("$WR_BIN" list --json | jq '[.disks[] | if ((.partitions // []) | length) == 0 then . else .partitions[] end | select((.ntfs.label // .label) == "healthy")] | length') true" \
+	"$(jq -r --arg a "$H" --arg b "${SYS}p2" '"\(.candidates | length) \([.candidates[] | startswith($a + " ") or startswith($b + " ")] | map(select(.)) | length == 2)"' <<<"$OUT")"
+# without a name: the Windows volume of the system disk, this suite's disks alone in sight
+OUT=$(wr_only $(own_disks) -- "$WR_BIN" mount --dry-run 2>"$T/err")
+RC=$?
+expect_eq "mount without a name: the Windows volume (dry run): exit 0" 0 "$RC"
 expect_match "system is C: of the Windows disk" "Mount $C " "$OUT"
 run "a whole disk with partitions" 16 mount "$ST"
 # loop names end in a digit: the kernel's partitions are loopNp1, never loopN1
@@ -370,14 +387,23 @@ mkdir -p "$T/full" && touch "$T/full/file"
 run "--at a directory that is not empty" 32 mount "$H" --at "$T/full"
 expect_match "not empty: says so" "is not empty: mounting there would hide its files" "$ERR"
 run "--at a file" 32 mount "$H" --at "$T/full/file"
-"$WR_BIN" mount --rw --yes "${SP[clean-logfile]}" >/dev/null 2>&1
-run "--at inside a Windows volume" 32 mount "$H" --at /mnt/winrescue/clean-logfile/sub
-expect_match "inside a Windows volume: says so" "is inside ${SP[clean-logfile]}" "$ERR"
-run "--log on a Windows volume" 32 mount "$H" --log /mnt/winrescue/clean-logfile/logs/audit.jsonl
-expect_match "log on a Windows volume: refused" "which is not the rescue system's disk" "$ERR"
-[ -e /mnt/winrescue/clean-logfile/logs ] && nok "the log's directory was made on the Windows volume" ||
-	ok "nothing written to the Windows volume for the log"
-umount_quiet "${SP[clean-logfile]}"
+# (a disk another suite attaches meanwhile can void the plan: "the disks changed")
+for ((try = 0; try < 3; try++)); do
+	"$WR_BIN" mount --rw --yes "${SP[clean-logfile]}" >/dev/null 2>"$T/cl.err" && break
+	grep -q 'changed since' "$T/cl.err" || break
+done
+CLD=$(mounted_at "${SP[clean-logfile]}")
+if [ -n "$CLD" ]; then
+	run "--at inside a Windows volume" 32 mount "$H" --at "$CLD/sub"
+	expect_match "inside a Windows volume: says so" "is inside ${SP[clean-logfile]}" "$ERR"
+	run "--log on a Windows volume" 32 mount "$H" --log "$CLD/logs/audit.jsonl"
+	expect_match "log on a Windows volume: refused" "which is not the rescue system's disk" "$ERR"
+	[ -e "$CLD/logs" ] && nok "the log's directory was made on the Windows volume" ||
+		ok "nothing written to the Windows volume for the log"
+	umount_quiet "${SP[clean-logfile]}"
+else
+	nok "clean-logfile could not be mounted read-write: $(cat "$T/cl.err")"
+fi
 mkdir -p "$T/rofs" && mount -t tmpfs -o ro tmpfs "$T/rofs" && wr_cleanup_add "umount '$T/rofs'"
 run "a read-only place for the audit log" 32 mount "$H" --log "$T/rofs/audit.jsonl"
 expect_match "read-only log: names the file and the next step" "audit log cannot be written: .*$T/rofs" "$ERR"

@@ -127,7 +127,7 @@ select_vol a "${WIN}p2" || nok "(a) ${WIN}p2 not found on the demo's screen"
 tui_keys a f
 if tui_wait a 'discarding what Windows left unfinished' 5; then
 	tui_keys a 2 Enter
-	if tui_wait a "Type $(basename "$WIN")p2 and press Enter" 30; then
+	if tui_wait_plan a "Type $(basename "$WIN")p2 and press Enter" 30; then
 		tui_keys a -l "$(basename "$WIN")p2"
 		tui_keys a Enter
 		tui_wait a 'after the repair|Undo file|Repaired|[Cc]orrected|changed since' 90 ||
