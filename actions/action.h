@@ -67,6 +67,10 @@ struct vol_ref {
 	const char *path;		/* device node; NULL when the kernel has none */
 	unsigned major, minor;
 	enum part_role role;
+	/* a partition of an image file (IMAGE:N): path names it ("IMAGE:N"),
+	 * the bytes are file's, from offset on; NULL and 0 for a device */
+	const char *file;
+	uint64_t offset;
 };
 
 /* The volume's label: NTFS's own, else libblkid's; NULL when none. */
@@ -85,6 +89,7 @@ struct action_opts {
 	bool rewrite_bcd;		/* fix-boot: rewrite the store's devices, not the disk's identity */
 	bool mbr_code;			/* fix-boot: write standard MBR boot code whatever code is there */
 	const char *at;			/* mount: mount point */
+	bool everything;		/* umount all: also what winrescue did not mount */
 	bool dry_run;			/* the plan only */
 	const char *log_path;		/* audit log; NULL: WINRESCUE_LOG or the default */
 	/* check all DISK...: look at these disks only (kernel names), as if the
@@ -104,6 +109,10 @@ struct mount_record {
 	enum tristate rw_requested;	/* mount: what was asked; unknown for umount */
 	bool mounted;		/* mounted after the action */
 	bool created_dir;	/* the action created the mount point */
+	uint64_t mount_id;	/* mount: the mount made (mount_id_at()); 0: not known */
+	bool mount_id_unique;	/* mount_id is unique in this boot (Linux 6.8+) */
+	char *boot_id;		/* mount: the boot it was made in */
+	enum tristate by_winrescue;	/* umount: whether winrescue made it (audit log) */
 };
 
 struct action_plan {
@@ -318,6 +327,11 @@ char *job_captured(int fd);
 int target_resolve(const struct inventory *inv, const char *spec, struct vol_ref *out,
 		   char **err, char ***cand, size_t *ncand);
 /*
+ * The partitions of disk d by their real device nodes, for a
+ * message: "/dev/nvme0n1p1, /dev/nvme0n1p2 or disk:0/part:M". Caller frees.
+ */
+char *target_partition_names(const struct disk *d);
+/*
  * A whole disk by its device (/dev/sdb, sdb) or as disk:N: ACT_OK and *out
  * (part NULL: the disk itself), or ACT_USAGE with why in *err (fix-boot,
  * and undo of what fix-boot wrote).
@@ -367,7 +381,8 @@ bool volume_is_ntfs(const struct volume *v);
  */
 int job_refuse_unwritable(struct job *job, const struct vol_ref *v, const char *what);
 /*
- * The volume's device (or image file) opened with flags (O_RDONLY or
+ * The volume's device (or image file; for IMAGE:N the file, its volume at
+ * v->offset) opened with flags (O_RDONLY or
  * O_RDWR), and O_EXCL when it is a block device: the kernel then refuses
  * while a mount or another exclusive user holds it, as e2fsck relies on.
  * -1 with the refusal in words in *why (naming the holders, as fuser

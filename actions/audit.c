@@ -182,6 +182,7 @@ int audit_record(struct job *job, const char *event, char **err)
 	json_add(opt, "clear_dirty", json_object_new_boolean(job->opts.clear_dirty));
 	json_add(opt, "undo_dir", json_str(job->opts.undo_dir));
 	json_add(opt, "device", json_str(job->opts.device));
+	json_add(opt, "everything", json_object_new_boolean(job->opts.everything));
 	json_add(o, "options", opt);
 	if (strcmp(event, "plan") == 0)
 		json_add(o, "plan", job_plan_json(job));

@@ -9,6 +9,16 @@
  * whose verdict is reported in the same form. The device is opened
  * O_EXCL, as e2fsck does: the kernel then refuses when a mount or another
  * exclusive user (ntfs-3g, a running fsck) holds it.
+ *
+ * A volume mounted read-only, and only read-only, is checked as it is:
+ * nothing writes to it (winrescue's own read-only mounts replay no journal:
+ * ntfs-3g ro, ext3/4 noload, xfs norecovery, btrfs nologreplay), so the
+ * bytes the checker reads are the bytes on the disk, as e2fsck -n also
+ * reads a read-only mounted file system. The mount holds the device
+ * exclusively, so it is opened without O_EXCL then; the mount's mode is
+ * read again after the check, and a remount read-write meanwhile voids the
+ * verdict (exit 8). A read-write mount is refused as before: the driver
+ * changes the volume under the checker.
  */
 #include "actions/action.h"
 #include "actions/verdict.h"
@@ -22,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 /* A standard checker in its read-only mode, and how to read its exit status. */
@@ -51,6 +62,20 @@ static const struct fsck_tool *tool_for(const struct volume *v)
 	return NULL;
 }
 
+/* Mounted, every mount read-only, and used by nothing else: checked as it is. */
+static bool mounted_read_only(const struct vol_ref *v)
+{
+	const struct usage *u = &v->vol->use;
+
+	return u->nmountpoints && !u->mounted_rw && !u->swap && !u->nholders;
+}
+
+/* What keeps v from being checked now (vol_busy(), but a read-only mount is no obstacle). */
+static char *check_busy(const struct vol_ref *v)
+{
+	return mounted_read_only(v) ? NULL : vol_busy(v);
+}
+
 static char *check_applies(const struct vol_ref *v, const struct inventory *inv,
 			   const struct action_opts *o)
 {
@@ -63,11 +88,67 @@ static char *check_applies(const struct vol_ref *v, const struct inventory *inv,
 	if (!volume_is_ntfs(v->vol) && !tool_for(v->vol))
 		return v->vol->fstype ? xasprintf("no checker for %s", v->vol->fstype)
 				      : xstrdup("no file system on it");
-	if ((busy = vol_busy(v))) {
+	if ((busy = check_busy(v))) {
+		bool rw = v->vol->use.mounted_rw;
 		free(busy);
-		return xstrdup("it is in use: unmount it first");
+		return xstrdup(rw ? "it is mounted read-write: unmount it first (a read-only "
+				    "mount can be checked)" : "it is in use: unmount it first");
 	}
 	return NULL;
+}
+
+/*
+ * The device to read: opened O_EXCL (vol_open_exclusive), or, mounted
+ * read-only, shared with that mount (which holds it exclusively).
+ */
+static int check_open(const struct vol_ref *v, char **why, int *status)
+{
+	struct stat st;
+	int fd;
+
+	if (!mounted_read_only(v))
+		return vol_open_exclusive(v, O_RDONLY, why, status);
+	if ((fd = open(v->path, O_RDONLY | O_CLOEXEC)) < 0 || fstat(fd, &st) < 0 ||
+	    !S_ISBLK(st.st_mode) || major(st.st_rdev) != v->major || minor(st.st_rdev) != v->minor) {
+		*status = ACT_OPERATIONAL;
+		*why = xasprintf("%s cannot be opened: %s.", v->path,
+				 fd < 0 ? strerror(errno) : "it is no longer the device listed");
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * After a check of a read-only mounted volume: still read-only everywhere
+ * it was mounted, or the verdict is void (a remount read-write, or a new
+ * mount in its place, may have changed what was read).
+ */
+static void recheck_read_only(const struct vol_ref *v, struct fs_check *c)
+{
+	static const struct probe_ctx here = { 0 };
+	const struct usage *u = &v->vol->use;
+	struct mount_info mi;
+
+	if (!mounted_read_only(v) || c->status == ACT_REFUSED)
+		return;
+	for (size_t k = 0; k < u->nmountpoints; k++) {
+		bool rw = false;
+		if (probes_mount_at(&here, u->mountpoints[k], &mi)) {
+			rw = mi.rw;
+			mount_info_free(&mi);
+		}
+		if (!rw)
+			continue;
+		free(c->summary);
+		c->status = ACT_OPERATIONAL;
+		c->summary = xasprintf("%s was remounted read-write at %s during the check: what "
+				       "was read may have changed under the checker, so there is no "
+				       "verdict; unmount it (winrescue umount %s) and check again.",
+				       v->path, u->mountpoints[k], v->path);
+		return;
+	}
 }
 
 static void check_select_all(struct job *job)
@@ -82,7 +163,7 @@ static void check_select_all(struct job *job)
 		if (!volume_is_ntfs(all[i].vol) && !tool_for(all[i].vol))
 			continue;
 		/* "all" means every volume that can be checked now: the busy ones are named */
-		if ((why = vol_busy(&all[i]))) {
+		if ((why = check_busy(&all[i]))) {
 			job_warn(job, "Not checked: %s.", why);
 			free(why);
 			continue;
@@ -102,15 +183,18 @@ static int check_preflight(struct job *job)
 				  "check.");
 	for (size_t i = 0; i < job->ntargets; i++) {
 		const struct vol_ref *v = &job->targets[i];
-		char *busy = vol_busy(v);
+		char *busy = check_busy(v);
 
 		if (busy) {
+			bool rw = v->vol->use.mounted_rw;
 			char *next = v->vol->use.nmountpoints
-				? xasprintf("Unmount it first (winrescue umount %s): a mounted file "
-					    "system changes under a checker.", v->path)
+				? xasprintf("Unmount it first (winrescue umount %s): a file system "
+					    "mounted read-write changes under a checker (a read-only "
+					    "mount can be checked).", v->path)
 				: xstrdup("Stop what uses it first.");
-			int rc = job_result(job, ACT_REFUSED, "in-use", next,
-					    "Refused: %s; a volume in use cannot be checked.", busy);
+			int rc = job_result(job, ACT_REFUSED, rw ? "mounted-rw" : "in-use", next,
+					    "Refused: %s%s; a volume in use cannot be checked.", busy,
+					    rw ? " read-write" : "");
 			free(busy);
 			free(next);
 			return rc;
@@ -118,6 +202,13 @@ static int check_preflight(struct job *job)
 		if (!v->path)
 			return job_result(job, ACT_FAILED, "no-device", NULL,
 					  "%s has no device node to read.", vol_name(v));
+		/* the standard checkers read a device or a file, not a range of one */
+		if (v->file && !volume_is_ntfs(v->vol) && tool_for(v->vol))
+			return job_result(job, ACT_USAGE, "no-checker",
+					  "Attach the image read-only with its partitions (losetup -r -P "
+					  "--show -f IMAGE) and check the loop partition.",
+					  "%s holds %s: %s reads a whole device or file, not a partition "
+					  "inside an image.", v->path, v->vol->fstype, tool_for(v->vol)->prog);
 		if (!volume_is_ntfs(v->vol) && !tool_for(v->vol))
 			return job_result(job, ACT_USAGE, "no-checker",
 					  "winrescue checks NTFS itself, and ext2/3/4, FAT, exFAT, XFS "
@@ -134,6 +225,11 @@ static void check_plan(struct job *job)
 		const struct vol_ref *v = &job->targets[i];
 		const struct fsck_tool *t = tool_for(v->vol);
 
+		if (mounted_read_only(v))
+			job_plan_warn(job, "%s is mounted read-only at %s: it is checked as it is, "
+				      "since nothing writes to a read-only mount; a remount read-write "
+				      "during the check voids the verdict.", v->path,
+				      v->vol->use.mountpoints[0]);
 		if (volume_is_ntfs(v->vol)) {
 			for (int p = 1; p <= NC_PASSES; p++)
 				job_plan_step(job, "%s: check the %s (pass %d of %d)", v->path,
@@ -170,12 +266,12 @@ static void check_ntfs(struct job *job, const struct vol_ref *v, struct fs_check
 	struct nc_callbacks cb = { on_pass, on_tick, &pr };
 	struct nc_report *r = &c->rep;
 	double t0 = monotonic_s();
-	int fd = vol_open_exclusive(v, O_RDONLY, &c->summary, &c->status), rc;
+	int fd = check_open(v, &c->summary, &c->status), rc;
 
 	c->checker = xstrdup("winrescue");
 	if (fd < 0)
 		return;
-	rc = nc_check(fd, 0, c->size, v->path, &cb, r);
+	rc = nc_check(fd, v->offset, c->size, v->path, &cb, r);
 	close(fd);
 	c->seconds = monotonic_s() - t0;
 	if (rc > 0) {
@@ -236,7 +332,7 @@ static void check_other(struct job *job, const struct vol_ref *v, struct fs_chec
 		return;
 	}
 	/* the same exclusivity test as for NTFS, then let the checker open it */
-	if ((fd = vol_open_exclusive(v, O_RDONLY, &c->summary, &c->status)) < 0) {
+	if ((fd = check_open(v, &c->summary, &c->status)) < 0) {
 		free(prog);
 		return;
 	}
@@ -293,6 +389,10 @@ static int check_run(struct job *job)
 			check_ntfs(job, v, c);
 		else
 			check_other(job, v, c);
+		recheck_read_only(v, c);
+		if (mounted_read_only(v) && (c->status == ACT_OK || c->status == ACT_ERRORS_LEFT))
+			job_warn(job, "%s was checked while mounted read-only at %s (nothing writes "
+				 "to a read-only mount).", v->path, v->vol->use.mountpoints[0]);
 		verdict_of_check(job->inv, v, c);
 		all |= c->status;
 		bad += c->status != ACT_OK;

@@ -52,6 +52,7 @@ struct fix_priv {
 	size_t nwarnings;
 	char *loss;
 	char *undo_dir;
+	uint64_t base;		/* where the volume starts in what is opened (IMAGE:N), else 0 */
 };
 
 static void fix_free_priv(void *p)
@@ -119,7 +120,7 @@ static int plan_hibernation(struct fix_priv *f, int fd, char **err)
 {
 	const struct nc_report *r = &f->before;
 	uint8_t *old = xcalloc(1, r->hiberfil_len);
-	int e = pread_all(fd, old, r->hiberfil_len, r->hiberfil_off);
+	int e = pread_all(fd, old, r->hiberfil_len, f->base + r->hiberfil_off);
 
 	if (e) {
 		/* never repair under a session Windows may still resume */
@@ -161,7 +162,7 @@ static int plan_logfile(struct fix_priv *f, int fd, const char *why, char **err)
 		for (uint64_t at = 0; at < len; at += LOG_GRAIN) {
 			uint64_t off = run->lcn * cluster + at;
 			size_t n = len - at < LOG_GRAIN ? (size_t)(len - at) : LOG_GRAIN, k;
-			int e = pread_all(fd, buf, n, off);
+			int e = pread_all(fd, buf, n, f->base + off);
 			if (e) {
 				*err = xasprintf("$LogFile cannot be read at byte %" PRIu64 ": %s", off,
 						 strerror(-e));
@@ -241,7 +242,7 @@ static void plan_boot(struct job *job, struct fix_priv *f, int fd, uint64_t size
 			      "the partition or image was cut short.", pos + ss, size);
 		return;
 	}
-	if (pread_all(fd, cur, 512, pos) != 0)
+	if (pread_all(fd, cur, 512, f->base + pos) != 0)
 		return;
 	struct nb_geometry g;
 	if (nb_parse(cur, &g) == 0 && nb_same_fields(cur, b->primary))
@@ -321,7 +322,7 @@ static int plan_mft(struct job *job, struct fix_priv *f, int fd, int dirty, char
 		free(or);
 		return 0;
 	}
-	if ((e = pread_all(fd, om, len, mft)) || (e = pread_all(fd, or, len, mirr))) {
+	if ((e = pread_all(fd, om, len, f->base + mft)) || (e = pread_all(fd, or, len, f->base + mirr))) {
 		*err = xasprintf("$MFT's first records or $MFTMirr cannot be read: %s", strerror(-e));
 		free(om);
 		free(or);
@@ -538,7 +539,8 @@ static int fix_preflight(struct job *job)
 		free(why);
 		return rc;
 	}
-	rc = nc_check(fd, 0, vol_size(v), v->path, NULL, &f->before);
+	f->base = v->offset;
+	rc = nc_check(fd, v->offset, vol_size(v), v->path, NULL, &f->before);
 	if (rc != 0) {
 		close(fd);
 		return job_result(job, ACT_OPERATIONAL, "check-failed", NULL,
@@ -633,8 +635,8 @@ static void fix_plan(struct job *job)
 	job->plan.confirm_word = xstrdup(vol_name(v));
 }
 
-/* Write one planned range, in chunks, then make sure it is on the disk. 0 or errno. */
-static int write_range(int fd, const struct fix_write *w)
+/* Write one planned range (base: the volume's start in fd), in chunks, then make sure it is on the disk. 0 or errno. */
+static int write_range(int fd, uint64_t base, const struct fix_write *w)
 {
 	uint8_t *fill = NULL;
 	int e = 0;
@@ -645,7 +647,7 @@ static int write_range(int fd, const struct fix_write *w)
 	}
 	for (uint64_t done = 0; done < w->r.len && !e; done += CHUNK) {
 		size_t n = w->r.len - done < CHUNK ? (size_t)(w->r.len - done) : CHUNK;
-		e = -pwrite_all(fd, w->data ? w->data + done : fill, n, w->r.off + done);
+		e = -pwrite_all(fd, w->data ? w->data + done : fill, n, base + w->r.off + done);
 	}
 	free(fill);
 	if (!e && fdatasync(fd) < 0)
@@ -683,6 +685,14 @@ static int fix_run(struct job *job)
 		free(c.command);
 		return rc;
 	}
+	/* every write inside the volume (a partition of an image: never beyond it) */
+	for (size_t i = 0; i < f->nw; i++)
+		if (f->w[i].r.off > vol_size(v) || f->w[i].r.len > vol_size(v) - f->w[i].r.off)
+			return job_result(job, ACT_OPERATIONAL, "outside-volume", NULL,
+					  "%s: the repair of the %s would write beyond the end of the "
+					  "volume (byte %" PRIu64 " of %" PRIu64 "); nothing was written.",
+					  v->path, f->w[i].r.what, f->w[i].r.off + f->w[i].r.len,
+					  vol_size(v));
 	if ((fd = vol_open_exclusive(v, O_RDWR, &why, &st)) < 0) {
 		rc = job_result(job, st, st == ACT_REFUSED ? "in-use" : "unwritable", NULL, "%s", why);
 		free(why);
@@ -699,8 +709,8 @@ static int fix_run(struct job *job)
 		ranges[i] = f->w[i].r;
 		olds[i] = f->w[i].old_hash;
 	}
-	rc = undo_save(&uw, f->undo_dir, vol_name(v), "fix", v->path, vol_size(v), job->id, ranges,
-		       olds, f->nw, fd, tick_job, job, &err);
+	rc = undo_save_at(&uw, f->undo_dir, vol_name(v), "fix", v->path, vol_size(v), job->id,
+			  v->file, v->offset, ranges, olds, f->nw, fd, tick_job, job, &err);
 	free(ranges);
 	free(olds);
 	if (rc != 0) {
@@ -721,7 +731,7 @@ static int fix_run(struct job *job)
 			job->cancel = NULL;	/* job_step() reports nothing once cancelled */
 			job_step(job, "%s", job->plan.steps[1 + step]);
 		}
-		if ((e = write_range(fd, &f->w[i]))) {
+		if ((e = write_range(fd, f->base, &f->w[i]))) {
 			bool back = undo_rollback(res->undo_file, fd, i);
 			close(fd);
 			return job_result(job, ACT_OPERATIONAL, "write-failed",
@@ -744,7 +754,7 @@ static int fix_run(struct job *job)
 	c->fstype = xstrdup("ntfs");
 	c->checker = xstrdup("winrescue");
 	c->size = vol_size(v);
-	rc = nc_check(fd, 0, c->size, v->path, NULL, &c->rep);
+	rc = nc_check(fd, v->offset, c->size, v->path, NULL, &c->rep);
 	c->seconds = monotonic_s() - t0;
 	close(fd);
 	if (rc != 0) {

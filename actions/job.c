@@ -198,33 +198,28 @@ static void add_target(struct job *job, const struct vol_ref *v)
 	job->targets[job->ntargets++] = *v;
 }
 
-/*
- * An image file as the target: the loop device it is attached to when it
- * is (so that the rules on mounted volumes apply), else the file itself,
- * probed as the inventory would probe a whole disk (probes_image).
- */
-static int resolve_image(struct job *job, const char *spec)
+/* The loop disk of the inventory backed by the file real (its index in *di), or NULL. */
+static const struct disk *loop_of(const struct inventory *inv, const char *real, size_t *di)
 {
-	char *real = realpath(spec, NULL);
+	for (size_t i = 0; real && i < inv->ndisks; i++)
+		if (inv->disks[i].loop_backing && strcmp(inv->disks[i].loop_backing, real) == 0) {
+			*di = i;
+			return &inv->disks[i];
+		}
+	return NULL;
+}
+
+/*
+ * The image file at real (as named: spec) probed as the inventory would
+ * probe a whole disk, its table and partitions too (probes_image, in a
+ * limited probe worker), into job->image. ACT_OK, or the failure in job->res.
+ */
+static int probe_image_file(struct job *job, const char *spec, char *real)
+{
 	struct disk *d;
 	struct stat st;
-	int fd;
+	int fd = open(real, O_RDONLY | O_CLOEXEC);
 
-	for (size_t i = 0; real && i < job->inv->ndisks; i++) {
-		const struct disk *l = &job->inv->disks[i];
-		if (!l->loop_backing || strcmp(l->loop_backing, real) != 0)
-			continue;
-		free(real);
-		if (l->nparts)
-			return job_result(job, ACT_USAGE, "image-partitioned",
-					  "Name one of its partitions as 'winrescue list' shows them.",
-					  "%s is attached as %s, which holds partitions.", spec, l->path);
-		add_target(job, &(struct vol_ref){ .disk = l, .disk_index = i, .vol = &l->vol,
-						   .path = l->path, .major = l->major,
-						   .minor = l->minor, .role = l->vol_role });
-		return ACT_OK;
-	}
-	fd = real ? open(real, O_RDONLY | O_CLOEXEC) : -1;
 	if (fd < 0 || fstat(fd, &st) < 0) {
 		int e = errno;
 		if (fd >= 0)
@@ -239,18 +234,208 @@ static int resolve_image(struct job *job, const char *spec)
 	d->name = xstrdup(basename(real));
 	d->size = (uint64_t)st.st_size;
 	d->log_sector = d->phys_sector = 512;
-	/* libblkid parses what the file holds: in a limited probe worker, as list does */
 	probes_image(fd, d);
 	close(fd);
 	if (d->error)
 		return job_result(job, ACT_FAILED, "probe-failed", NULL, "%s.", d->error);
-	if (d->pttype)
-		return job_result(job, ACT_USAGE, "image-partitioned",
-				  "Attach it read-only with 'losetup -r -P --show -f FILE' and name one "
-				  "of its partitions (/dev/loopNpM).",
-				  "%s is a disk image with a partition table, not a volume image.", spec);
-	add_target(job, &(struct vol_ref){ .disk = d, .disk_index = (size_t)-1, .vol = &d->vol,
-					   .path = d->path, .role = PART_ROLE_DATA });
+	return ACT_OK;
+}
+
+/* "IMAGE:N" where IMAGE is a regular file and N a partition number: true, *file and *n. */
+static bool image_part_spec(const char *spec, char **file, size_t *n)
+{
+	const char *colon = strrchr(spec, ':');
+	struct stat st;
+	char *end;
+	unsigned long long v;
+
+	/* disk:N is a disk as list numbers them (a file named "disk": ./disk:N) */
+	if (!colon || colon == spec || !colon[1] || str_starts_with(spec, "/dev/") ||
+	    str_starts_with(spec, "disk:"))
+		return false;
+	errno = 0;
+	v = strtoull(colon + 1, &end, 10);
+	if (*end || errno || colon[1] == '-' || colon[1] == '+')
+		return false;
+	*file = xasprintf("%.*s", (int)(colon - spec), spec);
+	if (stat(*file, &st) != 0 || !S_ISREG(st.st_mode)) {
+		free(*file);
+		return false;
+	}
+	*n = (size_t)v;
+	return true;
+}
+
+/* One partition of an image in words, as IMAGE:N names it, for a candidate line. */
+static char *image_part_words(const char *name, const struct partition *p)
+{
+	char a[32], b[32], *what, *s;
+	const char *label = p->vol.label;
+
+	if (p->container)
+		what = xstrdup("extended (it holds logical partitions)");
+	else if (p->error)
+		what = xasprintf("unreadable: %s", p->error);
+	else if (p->vol.fstype)
+		what = xasprintf("%s%s%s%s", p->vol.fstype, label ? " \"" : "", label ? label : "",
+				 label ? "\"" : "");
+	else
+		what = xstrdup(p->vol.fs_error ? p->vol.fs_error : "no file system recognised");
+	s = xasprintf("%s:%zu  start %s, size %s, type %s%s%s%s, %s", name, p->number,
+		      size_human(p->start, a, sizeof(a)), size_human(p->size, b, sizeof(b)),
+		      p->parttype ? p->parttype : "-", p->parttype_name ? " (" : "",
+		      p->parttype_name ? p->parttype_name : "", p->parttype_name ? ")" : "", what);
+	free(what);
+	return s;
+}
+
+/*
+ * A partitioned image named whole, or a partition it does not have: the
+ * message names its partitions (as candidates, one per line, each as
+ * IMAGE:N) and the command to use. Returns ACT_USAGE.
+ */
+static int image_partitions_result(struct job *job, const char *name, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int image_partitions_result(struct job *job, const char *name, const char *fmt, ...)
+{
+	const struct disk *d = job->image;
+	size_t pick = 0;
+	char *msg, *next;
+	va_list ap;
+
+	for (size_t i = 0; i < d->nparts; i++) {
+		char *w = image_part_words(name, &d->parts[i]);
+		strv_add(&job->res.candidates, &job->res.ncandidates, w);
+		free(w);
+		/* the example: its first NTFS partition, else its first */
+		if (!pick || (volume_is_ntfs(&d->parts[i].vol) && !volume_is_ntfs(&d->parts[pick - 1].vol)))
+			pick = i + 1;
+	}
+	va_start(ap, fmt);
+	msg = xvasprintf(fmt, ap);
+	va_end(ap);
+	next = pick ? xasprintf("Name one of them as %s:N, e.g. 'winrescue %s %s:%zu'.", name,
+				job->act->name, name, d->parts[pick - 1].number)
+		    : xstrdup("It holds no partition to check.");
+	job_result(job, ACT_USAGE, "image-partitioned", next, "%s", msg);
+	free(msg);
+	free(next);
+	return ACT_USAGE;
+}
+
+/*
+ * An image file as the target: the loop device it is attached to when it
+ * is (so that the rules on mounted volumes apply), else the file itself,
+ * probed as the inventory would probe a whole disk (probes_image). A file
+ * with a partition table is not one volume: the answer names its
+ * partitions, each as IMAGE:N.
+ */
+static int resolve_image(struct job *job, const char *spec)
+{
+	char *real = realpath(spec, NULL);
+	const struct disk *l;
+	size_t di;
+	int rc;
+
+	if ((l = loop_of(job->inv, real, &di))) {
+		free(real);
+		if (l->nparts) {
+			char *parts = target_partition_names(l);
+			rc = job_result(job, ACT_USAGE, "image-partitioned",
+					"Name one of its partitions as 'winrescue list' shows them.",
+					"%s is attached as %s, which holds partitions: %s.", spec,
+					l->path, parts);
+			free(parts);
+			return rc;
+		}
+		add_target(job, &(struct vol_ref){ .disk = l, .disk_index = di, .vol = &l->vol,
+						   .path = l->path, .major = l->major,
+						   .minor = l->minor, .role = l->vol_role });
+		return ACT_OK;
+	}
+	if (!real)
+		return job_result(job, ACT_FAILED, "unreadable", "Check the file's name and rights.",
+				  "%s cannot be read: %s.", spec, strerror(errno));
+	if ((rc = probe_image_file(job, spec, real)) != ACT_OK)
+		return rc;
+	if (job->image->pttype)
+		return image_partitions_result(job, spec, "%s holds a partition table (%s), not one "
+					       "file system: its partitions are:", spec,
+					       job->image->pttype);
+	add_target(job, &(struct vol_ref){ .disk = job->image, .disk_index = (size_t)-1,
+					   .vol = &job->image->vol, .path = job->image->path,
+					   .role = PART_ROLE_DATA });
+	return ACT_OK;
+}
+
+/*
+ * IMAGE:N, partition N of an image file's table: its volume is read (and
+ * written) in the file from the partition's start, never beyond its end.
+ * Attached to a loop device with its partitions, the loop partition is the
+ * target instead, so that the rules on mounted volumes apply.
+ */
+static int resolve_image_part(struct job *job, const char *spec, char *file, size_t n)
+{
+	char *real = realpath(file, NULL);
+	const struct disk *l;
+	struct partition *p = NULL;
+	size_t di;
+	int rc;
+
+	if ((l = loop_of(job->inv, real, &di))) {
+		free(real);
+		free(file);
+		for (size_t i = 0; i < l->nparts; i++)
+			if (l->parts[i].number == n && l->parts[i].path) {
+				add_target(job, &(struct vol_ref){
+					.disk = l, .disk_index = di, .part = &l->parts[i],
+					.vol = &l->parts[i].vol, .path = l->parts[i].path,
+					.major = l->parts[i].major, .minor = l->parts[i].minor,
+					.role = l->parts[i].role });
+				return ACT_OK;
+			}
+		return job_result(job, ACT_USAGE, "image-attached",
+				  "Detach it (losetup -d), or name the partition of the loop device "
+				  "as 'winrescue list' shows it (partx -a makes missing ones).",
+				  "%s is attached as %s, which has no partition %zu the kernel knows: "
+				  "its bytes are not read behind the loop device's back.", spec, l->path, n);
+	}
+	if (!real) {
+		free(file);
+		return job_result(job, ACT_FAILED, "unreadable", "Check the file's name and rights.",
+				  "%s cannot be read: %s.", spec, strerror(errno));
+	}
+	if ((rc = probe_image_file(job, spec, real)) != ACT_OK) {
+		free(file);
+		return rc;
+	}
+	struct disk *d = job->image;
+	for (size_t i = 0; i < d->nparts; i++)
+		if (d->parts[i].number == n)
+			p = &d->parts[i];
+	/* the file as it was named, in what is said */
+	if (!d->pttype)
+		rc = job_result(job, ACT_USAGE, "image-not-partitioned",
+				"Name the file alone: it is one volume.",
+				"%s holds no partition table, so it has no partition %zu.", file, n);
+	else if (!p)
+		rc = image_partitions_result(job, file, "%s has no partition %zu: its partitions "
+					     "are:", file, n);
+	else if (p->container)
+		rc = image_partitions_result(job, file, "%s is an extended partition: it holds other "
+					     "partitions, not a file system; the partitions are:", spec);
+	else if (p->error)
+		rc = job_result(job, ACT_FAILED, "unreadable", NULL, "%s cannot be read: %s.", spec,
+				p->error);
+	free(file);
+	if (rc != ACT_OK)
+		return rc;
+	/* names for the messages, the undo file and the typed confirmation */
+	p->path = xasprintf("%s:%zu", d->path, n);
+	p->name = xasprintf("%s:%zu", d->name, n);
+	add_target(job, &(struct vol_ref){ .disk = d, .disk_index = (size_t)-1, .part = p,
+					   .vol = &p->vol, .path = p->path, .role = PART_ROLE_DATA,
+					   .file = d->path, .offset = p->start });
 	return ACT_OK;
 }
 
@@ -269,6 +454,10 @@ int job_resolve_spec(struct job *job, const char *spec, const struct vol_ref *se
 	if (job->act->takes_files && strncmp(spec, "/dev/", 5) != 0 && stat(spec, &st) == 0 &&
 	    S_ISREG(st.st_mode))
 		return resolve_image(job, spec);
+	size_t pn;
+	char *file;
+	if (job->act->takes_files && image_part_spec(spec, &file, &pn))
+		return resolve_image_part(job, spec, file, pn);
 	rc = target_resolve(job->inv, spec, &v, &err, &job->res.candidates, &job->res.ncandidates);
 	if (rc != ACT_OK) {
 		if (seen) {
@@ -469,6 +658,7 @@ static void free_result(struct action_result *r)
 		free(m->mountpoint);
 		free(m->driver);
 		free(m->fstype);
+		free(m->boot_id);
 	}
 	free(r->mounts);
 	for (size_t i = 0; i < r->nchecks; i++) {

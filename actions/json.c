@@ -59,6 +59,13 @@ static struct json_object *mount_json(const struct mount_record *m)
 	json_add(o, "fstype", json_str(m->fstype));
 	json_add(o, "mounted", json_object_new_boolean(m->mounted));
 	json_add(o, "created_dir", json_object_new_boolean(m->created_dir));
+	if (m->mount_id) {
+		json_add(o, "mount_id", json_object_new_int64((int64_t)m->mount_id));
+		json_add(o, "mount_id_unique", json_object_new_boolean(m->mount_id_unique));
+		json_add(o, "boot_id", json_str(m->boot_id));
+	}
+	json_add(o, "by_winrescue", m->by_winrescue == TRI_UNKNOWN ? NULL
+				    : json_object_new_boolean(m->by_winrescue == TRI_YES));
 	return o;
 }
 

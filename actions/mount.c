@@ -814,6 +814,10 @@ static int mount_run(struct job *job)
 				  v->path, mp->dir);
 	rec->mountpoint = xstrdup(mp->dir);
 	rec->mounted = true;
+	rec->by_winrescue = TRI_YES;
+	/* which mount this is, so that umount all knows it from one made by hand later */
+	if (mount_id_at(mp->dir, &rec->mount_id, &rec->mount_id_unique))
+		rec->boot_id = mount_boot_id();
 	rec->rw = mi.rw;
 	rec->fstype = xstrdup(mi.fstype);
 	mount_info_free(&mi);
@@ -870,15 +874,130 @@ static char *umount_applies(const struct vol_ref *v, const struct inventory *inv
 	return NULL;
 }
 
+/*
+ * umount's own state: which mounts of the targets to take down (all of
+ * them, or only the named mount point, or, for "all", only those winrescue
+ * made), and those "all" leaves mounted.
+ */
+struct umount_priv {
+	char **dirs;		/* only these mount points; NULL: every mount of the targets */
+	size_t ndirs;
+	struct vol_ref *left;	/* all: mounted from the disks, not by winrescue */
+	char **left_dirs;
+	size_t nleft;
+	char *log_error;	/* all: the audit log could not be read */
+};
+
+static void umount_priv_free(void *p)
+{
+	struct umount_priv *u = p;
+
+	strv_free(u->dirs, u->ndirs);
+	free(u->left);
+	strv_free(u->left_dirs, u->nleft);
+	free(u->log_error);
+	free(u);
+}
+
+static struct umount_priv *umount_priv(struct job *job)
+{
+	if (!job->priv)
+		job->priv = xcalloc(1, sizeof(struct umount_priv));
+	return job->priv;
+}
+
+static void add_target_once(struct job *job, const struct vol_ref *v)
+{
+	for (size_t i = 0; i < job->ntargets; i++)
+		if (job->targets[i].vol == v->vol)
+			return;
+	job->targets = xrealloc(job->targets, job->ntargets + 1, sizeof(*job->targets));
+	job->targets[job->ntargets++] = *v;
+}
+
+/*
+ * "all": what winrescue mounted (the audit log says so: mount_log.c),
+ * unless --everything; whatever else is mounted from the disks is left,
+ * and named.
+ */
 static void umount_select_all(struct job *job)
 {
-	job->ntargets = target_mounted(job->inv, &job->targets);
+	struct umount_priv *u = umount_priv(job);
+	struct our_mount *ours = NULL;
+	struct vol_ref *all;
+	size_t n = target_mounted(job->inv, &all), nours = 0;
+
+	if (job->opts.everything) {
+		job->targets = all;
+		job->ntargets = n;
+		return;
+	}
+	nours = mount_log_ours(job->inv, job->log_path, &ours, &u->log_error);
+	u->dirs = xcalloc(1, sizeof(*u->dirs));	/* none but those below */
+	for (size_t i = 0; i < n; i++) {
+		const struct usage *us = &all[i].vol->use;
+		for (size_t k = 0; k < us->nmountpoints; k++) {
+			if (mount_log_has(ours, nours, all[i].path, us->mountpoints[k])) {
+				add_target_once(job, &all[i]);
+				strv_add(&u->dirs, &u->ndirs, us->mountpoints[k]);
+				continue;
+			}
+			u->left = xrealloc(u->left, u->nleft + 1, sizeof(*u->left));
+			u->left[u->nleft] = all[i];
+			strv_add(&u->left_dirs, &u->nleft, us->mountpoints[k]);
+		}
+	}
+	our_mounts_free(ours, nours);
+	free(all);
+}
+
+/* Why a mount "all" leaves, and how to take it down, in words. */
+static char *left_words(const struct job *job, size_t i)
+{
+	const struct umount_priv *u = job->priv;
+	char *s, *why = u->log_error ? xstrdup(u->log_error)
+				     : xasprintf("the audit log %s records no mount of winrescue's "
+						 "that is still mounted there", job->log_path);
+
+	s = xasprintf("Left mounted: %s at %s: winrescue did not mount it (%s); 'winrescue "
+		      "umount %s' unmounts it%s.", u->left[i].path, u->left_dirs[i], why,
+		      u->left_dirs[i], i + 1 == u->nleft
+		      ? ", 'winrescue umount --everything all' everything mounted from the disks "
+			"being rescued" : "");
+	free(why);
+	return s;
+}
+
+/* A mount point named (umount DIR): only that mount of the volume goes. */
+static void umount_only_named(struct job *job)
+{
+	char real[PATH_MAX];
+	const char *dir;
+
+	if (job->ntargets != 1 || !job->spec || job->spec[0] != '/' ||
+	    str_starts_with(job->spec, "/dev/"))
+		return;
+	dir = realpath(job->spec, real) ? real : job->spec;
+	if (strv_contains(job->targets[0].vol->use.mountpoints,
+			  job->targets[0].vol->use.nmountpoints, dir)) {
+		struct umount_priv *u = umount_priv(job);
+		strv_add(&u->dirs, &u->ndirs, dir);
+	}
+}
+
+/* Whether this mount point of the targets is one to take down. */
+static bool umount_takes(const struct job *job, const char *dir)
+{
+	const struct umount_priv *u = job->priv;
+
+	return !u || !u->dirs || strv_contains(u->dirs, u->ndirs, dir);
 }
 
 static int umount_preflight(struct job *job)
 {
 	static const struct probe_ctx here = { 0 };
 
+	umount_only_named(job);
 	if (job->ntargets == 0)
 		return ACT_OK;	/* "all" with nothing mounted: nothing to do */
 	for (size_t t = 0; t < job->ntargets; t++) {
@@ -897,6 +1016,8 @@ static int umount_preflight(struct job *job)
 					  v->path);
 		for (size_t k = 0; k < u->nmountpoints; k++) {
 			struct proc_use *pu;
+			if (!umount_takes(job, u->mountpoints[k]))
+				continue;
 			size_t n = probes_users_of(&here, u->mountpoints[k], &pu);
 			if (n) {
 				char *who = NULL;
@@ -952,6 +1073,8 @@ static size_t umount_items(const struct job *job, struct umount_item **out)
 	for (size_t t = 0; t < job->ntargets; t++) {
 		const struct usage *u = &job->targets[t].vol->use;
 		for (size_t k = 0; k < u->nmountpoints; k++) {
+			if (!umount_takes(job, u->mountpoints[k]))
+				continue;
 			*out = xrealloc(*out, n + 1, sizeof(**out));
 			(*out)[n++] = (struct umount_item){ &job->targets[t], u->mountpoints[k] };
 		}
@@ -977,7 +1100,14 @@ static void umount_plan(struct job *job)
 			job_plan_step(job, "Remove the empty directory %s", it[i].dir);
 	}
 	if (!job->ntargets)
-		job_plan_step(job, "Nothing is mounted from the disks being rescued");
+		job_plan_step(job, "%s", job->priv && ((struct umount_priv *)job->priv)->nleft
+			      ? "Nothing winrescue mounted is mounted"
+			      : "Nothing is mounted from the disks being rescued");
+	for (size_t i = 0; job->priv && i < ((struct umount_priv *)job->priv)->nleft; i++) {
+		char *w = left_words(job, i);
+		job_plan_warn(job, "%s", w);
+		free(w);
+	}
 	free(it);
 }
 
@@ -998,7 +1128,8 @@ static void wait_released(struct job *job, const char *dev)
 	job_warn(job, "%s is still held open 10 s after unmounting; wait before detaching it.", dev);
 }
 
-static int umount_one(struct job *job, const struct vol_ref *v, const char *dir)
+static int umount_one(struct job *job, const struct vol_ref *v, const char *dir,
+		      enum tristate ours)
 {
 	static const struct probe_ctx here = { 0 };
 	struct mount_record *rec = job_add_mount(job);
@@ -1012,6 +1143,7 @@ static int umount_one(struct job *job, const struct vol_ref *v, const char *dir)
 	rec->label = xstrdup(vol_label(v));
 	rec->mountpoint = xstrdup(dir);
 	rec->mounted = true;
+	rec->by_winrescue = ours;
 	if (probes_mount_at(&here, dir, &mi)) {
 		rec->fstype = xstrdup(mi.fstype);
 		rec->rw = mi.rw;
@@ -1054,13 +1186,41 @@ static int umount_one(struct job *job, const struct vol_ref *v, const char *dir)
 	return ACT_OK;
 }
 
+/* What "all" left mounted: in the result's mounts (mounted, not winrescue's) and in words. */
+static void report_left(struct job *job)
+{
+	const struct umount_priv *u = job->priv;
+
+	for (size_t i = 0; u && i < u->nleft; i++) {
+		struct mount_record *rec = job_add_mount(job);
+		char *w = left_words(job, i);
+		rec->device = xstrdup(u->left[i].path);
+		rec->label = xstrdup(vol_label(&u->left[i]));
+		rec->mountpoint = xstrdup(u->left_dirs[i]);
+		rec->mounted = true;
+		rec->rw = u->left[i].vol->use.mounted_rw;
+		rec->by_winrescue = TRI_NO;
+		job_warn(job, "%s", w);
+		free(w);
+	}
+}
+
 static int umount_run(struct job *job)
 {
+	const struct umount_priv *u = job->priv;
+	bool all = u && u->dirs && strcmp(job->spec, "all") == 0;
 	struct umount_item *it;
-	size_t n = umount_items(job, &it), done = 0;
+	size_t n = umount_items(job, &it), done = 0, left = u ? u->nleft : 0;
+	int rc;
 
 	if (!job->ntargets) {
 		free(it);
+		report_left(job);
+		if (left)
+			return job_result(job, ACT_OK, "nothing-mounted", NULL,
+					  "Nothing winrescue mounted is mounted; %zu mount%s it did not "
+					  "make %s left as %s.", left, left == 1 ? "" : "s",
+					  left == 1 ? "is" : "are", left == 1 ? "it is" : "they are");
 		return job_result(job, ACT_OK, "nothing-mounted", NULL,
 				  "Nothing is mounted from the disks being rescued.");
 	}
@@ -1070,18 +1230,25 @@ static int umount_run(struct job *job)
 			return job_result(job, ACT_REFUSED, "cancelled", NULL,
 					  "Cancelled after unmounting %zu of the %zu mounts.", done, n);
 		}
-		if (umount_one(job, it[i].v, it[i].dir) != ACT_OK) {
+		/* "all" took only winrescue's own; a volume named may be anyone's */
+		if (umount_one(job, it[i].v, it[i].dir, all ? TRI_YES : TRI_UNKNOWN) != ACT_OK) {
 			free(it);
 			return job->res.status;
 		}
 		done++;
 	}
 	free(it);
+	report_left(job);
 	if (job->ntargets == 1 && done == 1)
-		return job_result(job, ACT_OK, "unmounted", NULL, "Unmounted %s from %s.",
-				  job->targets[0].path, job->res.mounts[0].mountpoint);
-	return job_result(job, ACT_OK, "unmounted", NULL, "Unmounted %zu mount%s of %zu volume%s.",
-			  done, done == 1 ? "" : "s", job->ntargets, job->ntargets == 1 ? "" : "s");
+		rc = job_result(job, ACT_OK, "unmounted", NULL, "Unmounted %s from %s%s.",
+				job->targets[0].path, job->res.mounts[0].mountpoint,
+				left ? "; what winrescue did not mount is left as it is" : "");
+	else
+		rc = job_result(job, ACT_OK, "unmounted", NULL, "Unmounted %zu mount%s of %zu "
+				"volume%s%s.", done, done == 1 ? "" : "s", job->ntargets,
+				job->ntargets == 1 ? "" : "s",
+				left ? "; what winrescue did not mount is left as it is" : "");
+	return rc;
 }
 
 const struct action action_umount = {
@@ -1095,4 +1262,5 @@ const struct action action_umount = {
 	.preflight = umount_preflight,
 	.plan = umount_plan,
 	.run = umount_run,
+	.free_priv = umount_priv_free,
 };

@@ -72,4 +72,36 @@ char *mount_default_dir(const struct vol_ref *v, const struct inventory *inv);
  */
 char *mount_dir_problem(const char *dir, const struct inventory *inv, const char **code);
 
+/* ---- mount_log.c: the mounts winrescue made (umount all, the TUI's quit) ---- */
+
+/*
+ * The mount at dir: its ID, unique for the machine's uptime (*unique,
+ * Linux 6.8 and later) or the reusable one of mountinfo. False when dir
+ * cannot be looked at.
+ */
+bool mount_id_at(const char *dir, uint64_t *id, bool *unique);
+/* This boot's /proc/sys/kernel/random/boot_id, or NULL. Caller frees. */
+char *mount_boot_id(void);
+
+/* A mount winrescue made that is still mounted as it made it. */
+struct our_mount {
+	struct vol_ref v;	/* the volume, in the inventory given */
+	char *mountpoint;
+	long pid;		/* the winrescue process that mounted it */
+};
+
+/*
+ * The mounts of inv (outside the rescue disk) that winrescue made, as the
+ * audit log at log_path records them ("result" records of mount, across
+ * runs): the same device at the same mount point, and the same mount (its
+ * mount ID in this boot) where the record has one, so that a volume
+ * unmounted and mounted again by hand is not counted; a later umount
+ * record of winrescue's ends one. No log: none. *err (malloc'ed) when the
+ * log cannot be read. Free with our_mounts_free().
+ */
+size_t mount_log_ours(const struct inventory *inv, const char *log_path, struct our_mount **out,
+		      char **err);
+bool mount_log_has(const struct our_mount *ours, size_t n, const char *device, const char *dir);
+void our_mounts_free(struct our_mount *ours, size_t n);
+
 #endif

@@ -90,7 +90,9 @@ char *target_identity(const struct vol_ref *v)
 	size_human(d->size, ds, sizeof(ds));
 	what = xasprintf("%s%s%s%s%s%s", vs, fs ? " " : "", fs ? fs : "", label ? " \"" : "",
 			 label ? label : "", label ? "\"" : "");
-	if (d->number == SIZE_MAX)
+	if (d->number == SIZE_MAX && v->part)
+		s = xasprintf("partition %zu of the image file %s: %s", v->part->number, d->path, what);
+	else if (d->number == SIZE_MAX)
 		s = xasprintf("the image file %s: %s", d->path, what);
 	else if (v->part)
 		s = xasprintf("Disk %zu partition %zu: %s, %s, on %s (%s%s, %s)", d->number,
@@ -238,6 +240,28 @@ static bool path_is_mountpoint_of(const struct volume *vol, const char *dir)
 	return strv_contains(vol->use.mountpoints, vol->use.nmountpoints, dir);
 }
 
+char *target_partition_names(const struct disk *d)
+{
+	char *s = NULL;
+	size_t shown = 0, named = 0;
+
+	/* the kernel's own nodes (nvme0n1p1, loop0p1, sda1): a name is never made up */
+	for (size_t k = 0; k < d->nparts; k++) {
+		const struct partition *p = &d->parts[k];
+		if (p->container || !p->path)
+			continue;
+		named++;
+		if (shown < 4) {
+			str_add_word(&s, p->path);
+			shown++;
+		}
+	}
+	char *out = xasprintf("%s%s%sdisk:%zu/part:M", s ? s : "", named > shown ? ", ..." : "",
+			      s ? " or " : "", d->number);
+	free(s);
+	return out;
+}
+
 int target_resolve(const struct inventory *inv, const char *spec, struct vol_ref *out,
 		   char **err, char ***cand, size_t *ncand)
 {
@@ -268,9 +292,11 @@ int target_resolve(const struct inventory *inv, const char *spec, struct vol_ref
 				match_add(&m, &all[i]);
 		for (size_t i = 0; !m.n && !has_part && i < inv->ndisks; i++)
 			if (inv->disks[i].number == dn && inv->disks[i].nparts) {
+				char *parts = target_partition_names(&inv->disks[i]);
 				free(all);
-				*err = xasprintf("Disk %zu has partitions: name one as disk:%zu/part:M",
-						 dn, dn);
+				*err = xasprintf("Disk %zu has partitions: name one of them (%s)", dn,
+						 parts);
+				free(parts);
 				return ACT_USAGE;
 			}
 		free(all);
@@ -288,9 +314,11 @@ int target_resolve(const struct inventory *inv, const char *spec, struct vol_ref
 	for (size_t i = 0; i < inv->ndisks; i++) {
 		const struct disk *d = &inv->disks[i];
 		if (strcmp(d->name, name) == 0 && d->nparts) {
+			char *parts = target_partition_names(d);
 			free(all);
-			*err = xasprintf("%s is a whole disk with partitions: name one of them "
-					 "(%s1, ... or disk:%zu/part:M)", d->path, d->path, d->number);
+			*err = xasprintf("%s is a whole disk with partitions: name one of them (%s)",
+					 d->path, parts);
+			free(parts);
 			return ACT_USAGE;
 		}
 	}
@@ -457,13 +485,14 @@ static char *holders_of(const char *path)
 
 int vol_open_exclusive(const struct vol_ref *v, int flags, char **why, int *status)
 {
+	const char *path = v->file ? v->file : v->path;
 	struct stat st;
 	int fd;
 
-	if (stat(v->path, &st) == 0 && S_ISBLK(st.st_mode))
-		fd = open(v->path, flags | O_EXCL | O_CLOEXEC);
+	if (stat(path, &st) == 0 && S_ISBLK(st.st_mode))
+		fd = open(path, flags | O_EXCL | O_CLOEXEC);
 	else
-		fd = open(v->path, flags | O_CLOEXEC);
+		fd = open(path, flags | O_CLOEXEC);
 	if (fd >= 0)
 		return fd;
 	if (errno == EBUSY) {

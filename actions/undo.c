@@ -122,6 +122,15 @@ static int undo_preflight(struct job *job)
 		free(next);
 		return rc;
 	}
+	/* a partition of the same image that starts elsewhere now: the table changed */
+	if (u->image && v->file && strcmp(u->image, v->file) == 0 && u->offset != v->offset)
+		return job_result(job, ACT_REFUSED, "other-volume",
+				  "Put the partition table back as it was first; nothing was written.",
+				  "Refused: %s starts at byte %" PRIu64 " of %s now; %s was made when it "
+				  "started at byte %" PRIu64 ".", v->path, v->offset, v->file, u->path,
+				  u->offset);
+	/* the saved ranges are the volume's: wherever it starts on what is opened */
+	p->u.base = v->offset;
 	if ((fd = vol_open_exclusive(v, O_RDONLY, &why, &st)) < 0) {
 		rc = job_result(job, st == ACT_REFUSED ? ACT_REFUSED : ACT_FAILED,
 				st == ACT_REFUSED ? "in-use" : "unreadable", NULL, "%s", why);
@@ -139,7 +148,7 @@ static int undo_preflight(struct job *job)
 					"nothing was written.", u->path, x->off, x->off + x->len - 1,
 					e == -EBADMSG ? "do not match their checksum"
 						      : "cannot be read");
-		} else if ((e = undo_hash_range(fd, x->off, x->len, &h))) {
+		} else if ((e = undo_hash_range(fd, u->base + x->off, x->len, &h))) {
 			rc = job_result(job, ACT_FAILED, "unreadable", NULL,
 					"%s cannot be read at bytes %" PRIu64 "-%" PRIu64 ": %s; nothing "
 					"was written.", v->path, x->off, x->off + x->len - 1, strerror(-e));
@@ -218,7 +227,7 @@ static int undo_run(struct job *job)
 	for (size_t i = 0; i < p->ntodo; i++) {
 		const struct undo_extent *x = &u->ext[p->todo[i]];
 		uint64_t h, hs;
-		if (undo_hash_range(fd, x->off, x->len, &h) || h != x->new_hash ||
+		if (undo_hash_range(fd, u->base + x->off, x->len, &h) || h != x->new_hash ||
 		    undo_hash_range(u->fd, x->data_pos, x->len, &hs) || hs != x->old_hash) {
 			close(fd);
 			return job_result(job, ACT_REFUSED, "changed-since", NULL,
@@ -246,7 +255,8 @@ static int undo_run(struct job *job)
 	job_step(job, "%s", job->plan.steps[1]);
 	for (size_t i = 0; i < u->n; i++) {
 		uint64_t h;
-		if (undo_hash_range(fd, u->ext[i].off, u->ext[i].len, &h) || h != u->ext[i].old_hash) {
+		if (undo_hash_range(fd, u->base + u->ext[i].off, u->ext[i].len, &h) ||
+		    h != u->ext[i].old_hash) {
 			close(fd);
 			return job_result(job, ACT_FAILED, "verify-failed", NULL,
 					  "%s was written back, but bytes %" PRIu64 "-%" PRIu64 " do not "

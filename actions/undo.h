@@ -6,7 +6,9 @@
  *   "WINRESCUE-UNDO 1\n"
  *   one line of JSON: action, device, device_size, created, job, extents,
  *     bytes, ranges [{offset, length, what}] (for people; the binary part
- *     below is what counts)
+ *     below is what counts); for a partition of an image file (IMAGE:N)
+ *     also image and offset: the offsets of the ranges are the volume's,
+ *     which starts offset bytes into image
  *   per extent: offset, length, old_hash, new_hash (little-endian u64),
  *     then length bytes: the contents before the write
  *   "WINRESCUE-UNDO-END\n"
@@ -37,6 +39,7 @@ struct undo_writer {
 	int fd;
 	char *path;
 	size_t expected, written;
+	uint64_t base;		/* where the volume starts on the descriptor read (IMAGE:N) */
 };
 
 /*
@@ -68,6 +71,14 @@ int undo_save(struct undo_writer *w, const char *dir, const char *devname, const
 	      const char *device, uint64_t device_size, const char *job_id,
 	      const struct undo_range *r, const uint64_t *old, size_t n, int devfd,
 	      void (*tick)(void *data, size_t done, size_t n), void *data, char **err);
+/*
+ * undo_save() for a volume offset bytes into the file image (IMAGE:N):
+ * devfd is the file, the ranges are the volume's; both are recorded.
+ */
+int undo_save_at(struct undo_writer *w, const char *dir, const char *devname, const char *action,
+		 const char *device, uint64_t device_size, const char *job_id, const char *image,
+		 uint64_t offset, const struct undo_range *r, const uint64_t *old, size_t n,
+		 int devfd, void (*tick)(void *data, size_t done, size_t n), void *data, char **err);
 
 struct undo_extent {
 	uint64_t off, len, old_hash, new_hash;
@@ -78,6 +89,10 @@ struct undo_file {
 	char *path;
 	int fd;
 	char *action, *device, *created, *job;
+	char *image;		/* IMAGE:N: the image file, NULL for a device */
+	uint64_t offset;	/* IMAGE:N: where the volume started in it */
+	uint64_t base;		/* where the volume starts on the descriptor written
+				 * (undo_open: offset; the caller sets it for another target) */
 	uint64_t device_size, bytes;
 	struct undo_extent *ext;
 	size_t n;
@@ -86,7 +101,7 @@ struct undo_file {
 /* Open and validate an undo file (header, sizes, end line). 0 or -1 with why. */
 int undo_open(const char *path, struct undo_file *u, char **err);
 void undo_close(struct undo_file *u);
-/* Write extent x's saved bytes back onto devfd and sync them; 0 or errno. */
+/* Write extent x's saved bytes back onto devfd (at u->base + its offset) and sync them; 0 or errno. */
 int undo_restore_extent(const struct undo_file *u, const struct undo_extent *x, int devfd);
 /*
  * Put back extents 0..last of the undo file onto fd after a write failed

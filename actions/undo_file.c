@@ -69,9 +69,10 @@ int undo_hash_range(int fd, uint64_t off, uint64_t len, uint64_t *hash)
 	return rc;
 }
 
-int undo_begin(struct undo_writer *w, const char *dir, const char *devname, const char *action,
-	       const char *device, uint64_t device_size, const char *job_id,
-	       const struct undo_range *r, size_t n, char **err)
+/* undo_begin(), for a volume at offset in the image file image (IMAGE:N; NULL: a device). */
+static int begin_at(struct undo_writer *w, const char *dir, const char *devname, const char *action,
+		    const char *device, uint64_t device_size, const char *job_id, const char *image,
+		    uint64_t offset, const struct undo_range *r, size_t n, char **err)
 {
 	struct json_object *o = json_object_new_object(), *a = json_object_new_array();
 	char stamp[32], created[32];
@@ -119,6 +120,11 @@ int undo_begin(struct undo_writer *w, const char *dir, const char *devname, cons
 	json_add(o, "action", json_str(action));
 	json_add(o, "device", json_str(device));
 	json_add(o, "device_size", json_object_new_int64((int64_t)device_size));
+	if (image) {
+		/* the ranges are the volume's; it starts offset bytes into image */
+		json_add(o, "image", json_str(image));
+		json_add(o, "offset", json_object_new_int64((int64_t)offset));
+	}
 	json_add(o, "created", json_str(created));
 	json_add(o, "job", json_str(job_id));
 	json_add(o, "extents", json_object_new_int64((int64_t)n));
@@ -137,7 +143,15 @@ int undo_begin(struct undo_writer *w, const char *dir, const char *devname, cons
 		return -1;
 	}
 	w->expected = n;
+	w->base = offset;
 	return 0;
+}
+
+int undo_begin(struct undo_writer *w, const char *dir, const char *devname, const char *action,
+	       const char *device, uint64_t device_size, const char *job_id,
+	       const struct undo_range *r, size_t n, char **err)
+{
+	return begin_at(w, dir, devname, action, device, device_size, job_id, NULL, 0, r, n, err);
 }
 
 int undo_add(struct undo_writer *w, int devfd, const struct undo_range *r, uint64_t *old_hash,
@@ -157,7 +171,7 @@ int undo_add(struct undo_writer *w, int devfd, const struct undo_range *r, uint6
 	buf = xcalloc(1, CHUNK);
 	for (uint64_t done = 0; done < r->len && !e;) {
 		size_t n = r->len - done < CHUNK ? (size_t)(r->len - done) : CHUNK;
-		if ((e = pread_all(devfd, buf, n, r->off + done))) {
+		if ((e = pread_all(devfd, buf, n, w->base + r->off + done))) {
 			*err = xasprintf("cannot read bytes %llu-%llu (%s) to save them: %s",
 					 (unsigned long long)(r->off + done),
 					 (unsigned long long)(r->off + done + n - 1), r->what, strerror(-e));
@@ -284,6 +298,10 @@ int undo_open(const char *path, struct undo_file *u, char **err)
 	pos = sizeof(magic) + (uint64_t)ll;
 	u->action = jstr(o, "action");
 	u->device = jstr(o, "device");
+	u->image = jstr(o, "image");
+	if (!jint(o, "offset", &u->offset))
+		u->offset = 0;
+	u->base = u->offset;
 	u->created = jstr(o, "created");
 	u->job = jstr(o, "job");
 	if (!u->action || !u->device || !jint(o, "device_size", &u->device_size) ||
@@ -344,7 +362,7 @@ int undo_restore_extent(const struct undo_file *u, const struct undo_extent *x, 
 	for (uint64_t done = 0; done < x->len && !e; done += CHUNK) {
 		size_t n = x->len - done < CHUNK ? (size_t)(x->len - done) : CHUNK;
 		if (!(e = -pread_all(u->fd, buf, n, x->data_pos + done)))
-			e = -pwrite_all(devfd, buf, n, x->off + done);
+			e = -pwrite_all(devfd, buf, n, u->base + x->off + done);
 	}
 	free(buf);
 	if (!e && fdatasync(devfd) < 0)
@@ -359,6 +377,7 @@ void undo_close(struct undo_file *u)
 	free(u->path);
 	free(u->action);
 	free(u->device);
+	free(u->image);
 	free(u->created);
 	free(u->job);
 	free(u->ext);
@@ -387,8 +406,9 @@ bool undo_rollback(const char *undo_path, int fd, size_t last)
 		if (undo_restore_extent(&u, &u.ext[i], fd) == 0)
 			continue;
 		/* what the device holds, not what the page cache kept of the failed write */
-		posix_fadvise(fd, (off_t)u.ext[i].off, (off_t)u.ext[i].len, POSIX_FADV_DONTNEED);
-		if (undo_hash_range(fd, u.ext[i].off, u.ext[i].len, &h) != 0 || h != u.ext[i].old_hash)
+		posix_fadvise(fd, (off_t)(u.base + u.ext[i].off), (off_t)u.ext[i].len, POSIX_FADV_DONTNEED);
+		if (undo_hash_range(fd, u.base + u.ext[i].off, u.ext[i].len, &h) != 0 ||
+		    h != u.ext[i].old_hash)
 			ok = false;
 	}
 	undo_close(&u);
@@ -400,7 +420,17 @@ int undo_save(struct undo_writer *w, const char *dir, const char *devname, const
 	      const struct undo_range *r, const uint64_t *old, size_t n, int devfd,
 	      void (*tick)(void *data, size_t done, size_t n), void *data, char **err)
 {
-	int rc = undo_begin(w, dir, devname, action, device, device_size, job_id, r, n, err);
+	return undo_save_at(w, dir, devname, action, device, device_size, job_id, NULL, 0, r, old, n,
+			    devfd, tick, data, err);
+}
+
+int undo_save_at(struct undo_writer *w, const char *dir, const char *devname, const char *action,
+		 const char *device, uint64_t device_size, const char *job_id, const char *image,
+		 uint64_t offset, const struct undo_range *r, const uint64_t *old, size_t n,
+		 int devfd, void (*tick)(void *data, size_t done, size_t n), void *data, char **err)
+{
+	int rc = begin_at(w, dir, devname, action, device, device_size, job_id, image, offset, r, n,
+			  err);
 
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		uint64_t h;

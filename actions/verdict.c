@@ -86,7 +86,9 @@ static void add_problem(struct vctx *c, enum remedy r, enum severity sev, bool d
 char *verdict_where(const struct vol_ref *v)
 {
 	if (v->disk->number == SIZE_MAX)
-		return xasprintf("the image file %s", v->disk->path);
+		return v->part ? xasprintf("partition %zu of the image file %s", v->part->number,
+					   v->disk->path)
+			       : xasprintf("the image file %s", v->disk->path);
 	return v->part ? xasprintf("Disk %zu partition %zu", v->disk->number, v->part->number)
 		       : xasprintf("Disk %zu", v->disk->number);
 }

@@ -9,11 +9,14 @@
 #include <string.h>
 
 static const char check_usage[] =
-	"Usage: winrescue check VOL|IMAGE|all [DISK...] [--json] [--progress] [--log FILE]\n"
+	"Usage: winrescue check VOL|IMAGE[:N]|all [DISK...] [--json] [--progress] [--log FILE]\n"
+	"IMAGE: an image file of one volume; IMAGE:N: partition N of an image's table\n"
+	"(a partitioned image named whole is refused with its partitions listed).\n"
 	"Check a file system without changing it: NTFS in seven passes (boot sector,\n"
 	"$MFTMirr, every MFT record, $MFT's bitmap, the cluster bitmap, folder indexes,\n"
 	"journal and volume state); ext2/3/4, FAT, exFAT, XFS and Btrfs with their own\n"
-	"checker in its read-only mode. Refused on a mounted or busy volume.\n"
+	"checker in its read-only mode. Refused on a volume mounted read-write or busy;\n"
+	"one mounted read-only is checked as it is (nothing writes to it).\n"
 	"all DISK... checks every volume of those disks only (/dev/sdb, sdb, disk:N).\n"
 	"Exit: 0 clean, 4 errors left, 8 could not check, 16 usage, 32 refused.\n";
 

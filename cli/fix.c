@@ -9,9 +9,11 @@
 #include <string.h>
 
 static const char fix_usage[] =
-	"Usage: winrescue fix VOL|IMAGE [--dry-run] [--yes] [--discard-hibernation]\n"
+	"Usage: winrescue fix VOL|IMAGE[:N] [--dry-run] [--yes] [--discard-hibernation]\n"
 	"                     [--discard-journal] [--clear-dirty] [--undo-dir DIR]\n"
 	"                     [--json] [--progress] [--log FILE]\n"
+	"IMAGE: an image file of one volume; IMAGE:N: partition N of an image's table\n"
+	"(only its bytes are read and written; the undo file records image and offset).\n"
 	"Repair what ntfsfix repairs, safely, on an NTFS volume nothing uses: the boot\n"
 	"sector from its intact copy, $MFTMirr from $MFT (or the reverse), a journal\n"
 	"Windows cannot use, and the dirty flag set so Windows runs chkdsk /f at its\n"

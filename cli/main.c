@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const struct command {
 	const char *name;
@@ -16,7 +17,7 @@ static const struct command {
 } commands[] = {
 	{ "list", cmd_list, "list disks, partitions, roles and NTFS state (read-only)" },
 	{ "mount", cmd_mount, "bring a volume online: mount it, read-only unless --rw" },
-	{ "umount", cmd_umount, "take a volume offline: flush and unmount it (or all)" },
+	{ "umount", cmd_umount, "take a volume offline: flush and unmount it (or all it mounted)" },
 	{ "check", cmd_check, "check a file system without changing it (fsck exit codes)" },
 	{ "fix", cmd_fix, "repair what ntfsfix repairs, with an undo file (fsck exit codes)" },
 	{ "undo", cmd_undo, "put back what fix or fix-boot overwrote, from its undo file" },
@@ -51,9 +52,10 @@ static void help(void)
 	       "  winrescue list [--json] [DISK...]\n"
 	       "  winrescue mount [VOL|system] [--rw [--discard-hibernation]] [--at DIR]\n"
 	       "                  [--dry-run] [--yes] [--json] [--log FILE]\n"
-	       "  winrescue umount [VOL|DIR|all] [--dry-run] [--json] [--log FILE]\n"
-	       "  winrescue check VOL|IMAGE|all [DISK...] [--json] [--progress]\n"
-	       "  winrescue fix VOL|IMAGE [--dry-run] [--yes] [--discard-hibernation]\n"
+	       "  winrescue umount [VOL|DIR|all] [--everything] [--dry-run] [--json]\n"
+	       "                   [--log FILE]\n"
+	       "  winrescue check VOL|IMAGE[:N]|all [DISK...] [--json] [--progress]\n"
+	       "  winrescue fix VOL|IMAGE[:N] [--dry-run] [--yes] [--discard-hibernation]\n"
 	       "                [--discard-journal] [--clear-dirty] [--undo-dir DIR] [--json]\n"
 	       "  winrescue undo FILE [VOL|DISK] [--dry-run] [--yes] [--json]\n"
 	       "  winrescue diagnose [--json] [DISK...]\n"
@@ -66,6 +68,8 @@ static void help(void)
 	       "volumes is refused with the candidates. DISK: /dev/sdb, sdb or disk:N; list,\n"
 	       "check all, diagnose and the TUI then look at those disks only (numbered as in\n"
 	       "the full list); a DISK that names no disk is refused (exit 16).\n"
+	       "IMAGE (check, fix): an image file holding one file system; IMAGE:N: partition\n"
+	       "N of an image with a partition table.\n"
 	       "\n"
 	       "Options:\n"
 	       "  --json                (list, mount, umount, check, fix, undo, diagnose,\n"
@@ -84,6 +88,8 @@ static void help(void)
 	       "  --mbr-code            (fix-boot) write standard MBR boot code whatever code\n"
 	       "                        is there (the table and disk signature stay)\n"
 	       "  --at DIR              (mount) where; default /mnt/winrescue/<label>\n"
+	       "  --everything          (umount all) also what winrescue did not mount (all\n"
+	       "                        alone takes only the mounts the audit log says it made)\n"
 	       "  --progress            (check, fix) one line per step on stderr, also without a\n"
 	       "                        terminal\n"
 	       "  --dry-run             (mount, umount, fix, fix-boot, undo) show the plan, do\n"
@@ -105,11 +111,42 @@ static void help(void)
 	       "WINRESCUE_PROBE_JOBS=N (probe disks in N processes; default one per CPU; 0: in\n"
 	       "this process, for debugging), WINRESCUE_PROBE_MEM_MB (default 64-384),\n"
 	       "WINRESCUE_PROBE_TIMEOUT (seconds, default 60).\n"
+	       "Every command needs root (it reads the disks), except --help and list --sysroot.\n"
 	       "Exit codes: 0 ok, 1 failure, 16 usage error, 32 refused by a safety rule or\n"
 	       "cancelled; 128+N after signal N in the TUI. check, fix: 0 clean (nothing to\n"
 	       "repair), 1 errors corrected (fix), 4 errors left, 8 operational error, 16 usage,\n"
 	       "32 refused (as fsck). diagnose: 0 nothing stops the boot, 4 something does, 8\n"
 	       "the evidence could not be read. See winrescue(8).\n");
+}
+
+/* Whether args (a command's, after its name) ask for opt: --NAME, an abbreviation of it, or -C. */
+static bool asks_for(int argc, char **argv, const char *name, char short_opt)
+{
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+		const char *a = argv[i];
+		size_t l = strcspn(a + 2, "=");
+		if (a[0] == '-' && a[1] == '-' && l >= 2 && strncmp(a + 2, name, l) == 0)
+			return true;	/* getopt_long takes an unambiguous abbreviation */
+		if (short_opt && a[0] == '-' && a[1] != '-' && strchr(a + 1, short_opt))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Every command reads the disks (or writes them), which only root may:
+ * one line before anything else, instead of a partial error per disk.
+ * Help needs no root, and neither does list on a captured tree
+ * (--sysroot), which opens no device of this machine.
+ */
+static bool needs_root(int argc, char **argv, const struct global_opts *g, const char *cmd)
+{
+	if (geteuid() == 0 || asks_for(argc, argv, "help", 'h'))
+		return false;
+	if (strcmp(cmd, "list") == 0 && (g->sysroot || asks_for(argc, argv, "sysroot", 0)))
+		return false;
+	fputs("winrescue needs root to read disks: run it as root (sudo winrescue ...).\n", stderr);
+	return true;
 }
 
 int main(int argc, char **argv)
@@ -147,13 +184,21 @@ int main(int argc, char **argv)
 	}
 	if (optind >= argc) {
 		char *tui_argv[] = { "tui", NULL };
+		if (needs_root(1, tui_argv, &g, "tui"))
+			return WR_EXIT_FAILURE;
 		return cmd_tui(1, tui_argv, &g);
 	}
 	for (const struct command *cmd = commands; cmd->name; cmd++)
-		if (strcmp(argv[optind], cmd->name) == 0)
+		if (strcmp(argv[optind], cmd->name) == 0) {
+			if (needs_root(argc - optind, argv + optind, &g, cmd->name))
+				return WR_EXIT_FAILURE;
 			return cmd->run(argc - optind, argv + optind, &g);
+		}
 	/* `winrescue /dev/sdb`: the TUI on that disk */
-	if (strncmp(argv[optind], "/dev/", 5) == 0)
+	if (strncmp(argv[optind], "/dev/", 5) == 0) {
+		if (needs_root(argc - optind + 1, argv + optind - 1, &g, "tui"))
+			return WR_EXIT_FAILURE;
 		return cmd_tui(argc - optind + 1, argv + optind - 1, &g);
+	}
 	return cli_usage_error("unknown command '%s'; see 'winrescue --help'", argv[optind]);
 }

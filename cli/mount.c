@@ -1,4 +1,5 @@
 /* mount.c - `winrescue mount` and `winrescue umount`: Online and Offline. */
+#include "actions/mount.h"
 #include "cli/cli.h"
 #include "lib/util.h"
 
@@ -16,9 +17,13 @@ static const char mount_usage[] =
 	"a label, or system (the default: the Windows volume of the system disk).\n";
 
 static const char umount_usage[] =
-	"Usage: winrescue umount [VOL|DIR|all] [--dry-run] [--json] [--log FILE]\n"
-	"Flush and unmount a volume of the disks being rescued (all: every one of them).\n"
-	"Without VOL: the one volume that is mounted, if there is only one.\n";
+	"Usage: winrescue umount [VOL|DIR|all] [--everything] [--dry-run] [--json]\n"
+	"                        [--log FILE]\n"
+	"Flush and unmount a volume of the disks being rescued (DIR: that mount only).\n"
+	"all: every mount winrescue made (the audit log records them, across runs) that\n"
+	"is still mounted as it made it; what else is mounted from those disks is left\n"
+	"and named. --everything: all of it (never the rescue system's own mounts).\n"
+	"Without VOL: the one volume winrescue mounted, if there is only one.\n";
 
 static int parse(int argc, char **argv, bool is_mount, struct action_opts *o, bool *yes,
 		 bool *json, const char **spec)
@@ -31,6 +36,7 @@ static int parse(int argc, char **argv, bool is_mount, struct action_opts *o, bo
 		{ "yes", no_argument, NULL, 'y' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "log", required_argument, NULL, 'L' },
+		{ "everything", no_argument, NULL, 'E' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -43,6 +49,9 @@ static int parse(int argc, char **argv, bool is_mount, struct action_opts *o, bo
 		if (!is_mount && c > 0 && strchr("wDa", c))
 			return cli_usage_error("option '%s' is for mount, not umount; see "
 					       "'winrescue umount --help'", argv[optind - 1]);
+		if (is_mount && c == 'E')
+			return cli_usage_error("option '%s' is for umount, not mount; see "
+					       "'winrescue mount --help'", argv[optind - 1]);
 		switch (c) {
 		case 'w': o->rw = true; break;
 		case 'D': o->discard_hibernation = true; break;
@@ -51,6 +60,7 @@ static int parse(int argc, char **argv, bool is_mount, struct action_opts *o, bo
 		case 'y': *yes = true; break;
 		case 'j': *json = true; break;
 		case 'L': o->log_path = optarg; break;
+		case 'E': o->everything = true; break;
 		case 'h': fputs(is_mount ? mount_usage : umount_usage, stdout); return -1;
 		case ':':
 			return cli_usage_error("option '%s' needs an argument; see 'winrescue %s --help'",
@@ -69,6 +79,11 @@ static int parse(int argc, char **argv, bool is_mount, struct action_opts *o, bo
 				       "mount keeps the hibernated session)");
 	if (o->at && !*o->at)
 		return cli_usage_error("--at needs a directory");
+	if (o->everything && *spec && strcmp(*spec, "all") != 0)
+		return cli_usage_error("--everything goes with all (umount --everything all), not "
+				       "with '%s'", *spec);
+	if (o->everything)
+		*spec = "all";
 	return 0;
 }
 
@@ -87,35 +102,69 @@ int cmd_mount(int argc, char **argv, struct global_opts *g)
 	return cli_run_action(&action_mount, spec ? spec : "system", &o, yes, json);
 }
 
-/* Without a name: the one volume mounted from the disks being rescued. */
-static char *only_mounted(char **err)
+/* "  Disk 1 partition 2 (...) at DIR" lines of mounts, for a message. */
+static char *mount_lines(const struct vol_ref *v, char *const *dirs, size_t n)
 {
-	static const struct probe_ctx here = { 0 };
-	struct inventory *inv = probes_scan(&here);
-	struct vol_ref *all;
-	size_t found = target_mounted(inv, &all);
-	char *spec = NULL, *list = NULL;
+	char *list = NULL;
 
-	for (size_t i = 0; i < found; i++) {
-		char *d = target_describe(&all[i]), *l;
-		l = list ? xasprintf("%s\n  %s", list, d) : xasprintf("  %s", d);
+	for (size_t i = 0; i < n; i++) {
+		char *d = target_describe(&v[i]), *l;
+		l = xasprintf("%s%s  %s at %s", list ? list : "", list ? "\n" : "", d, dirs[i]);
 		free(list);
 		free(d);
 		list = l;
 	}
-	if (found == 1)
-		spec = xstrdup(all[0].path);
+	return list;
+}
+
+/*
+ * Without a name: the one volume winrescue mounted (the audit log says
+ * which, as for umount all). What others mounted is named, never taken.
+ */
+static char *only_mounted(const struct action_opts *o, char **err)
+{
+	static const struct probe_ctx here = { 0 };
+	struct inventory *inv = probes_scan(&here);
+	struct our_mount *ours = NULL;
+	struct vol_ref *all, *vs = NULL;
+	char **dirs = NULL, *spec = NULL, *list, *log_err = NULL;
+	size_t nall = target_mounted(inv, &all), nours, ndirs = 0;
+
+	nours = mount_log_ours(inv, audit_path(o), &ours, &log_err);
+	if (nours) {
+		vs = xcalloc(nours, sizeof(*vs));
+		for (size_t i = 0; i < nours; i++) {
+			vs[i] = ours[i].v;
+			strv_add(&dirs, &ndirs, ours[i].mountpoint);
+		}
+	} else {
+		for (size_t i = 0; i < nall; i++)
+			for (size_t k = 0; k < all[i].vol->use.nmountpoints; k++) {
+				vs = xrealloc(vs, ndirs + 1, sizeof(*vs));
+				vs[ndirs] = all[i];
+				strv_add(&dirs, &ndirs, all[i].vol->use.mountpoints[k]);
+			}
+	}
+	list = mount_lines(vs, dirs, ndirs);
+	if (nours == 1)
+		spec = xstrdup(ours[0].mountpoint);
+	else if (nours)
+		*err = xasprintf("%zu volumes are mounted; name one, or 'all':\n%s", nours, list);
+	else if (ndirs)
+		*err = xasprintf("nothing winrescue mounted is mounted%s%s%s; these are mounted from "
+				 "the disks being rescued (name one to unmount it, or 'all "
+				 "--everything'):\n%s", log_err ? " (" : "", log_err ? log_err : "",
+				 log_err ? ")" : "", list);
+	else
+		*err = xstrdup("nothing is mounted from the disks being rescued");
+	free(list);
+	free(log_err);
+	free(vs);
+	strv_free(dirs, ndirs);
+	our_mounts_free(ours, nours);
 	free(all);
 	inventory_free(inv);
-	if (found == 1) {
-		free(list);
-		return spec;
-	}
-	free(spec);
-	*err = found ? xasprintf("%zu volumes are mounted; name one, or 'all':\n%s", found, list)
-		     : xstrdup("nothing is mounted from the disks being rescued");
-	free(list);
-	return NULL;
+	return spec;
 }
 
 int cmd_umount(int argc, char **argv, struct global_opts *g)
@@ -132,7 +181,7 @@ int cmd_umount(int argc, char **argv, struct global_opts *g)
 		return cli_usage_error("umount acts on this machine; --sysroot only reads captured "
 				       "trees (use it with list)");
 	if (!spec) {
-		auto_spec = only_mounted(&err);
+		auto_spec = only_mounted(&o, &err);
 		if (!auto_spec) {
 			rc = cli_usage_error("umount: %s", err);
 			free(err);

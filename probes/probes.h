@@ -224,8 +224,9 @@ bool ntfs_looks_like(int fd, uint64_t off, uint64_t size);
 /*
  * Probe an image file (fd, d->path, d->size set) as one volume, as the
  * inventory probes a whole disk, in a probe worker under the same limits:
- * d->pttype when it holds a partition table, else d->vol; d->error when
- * the probe stopped (the reason in words).
+ * d->pttype when it holds a partition table, with its partitions (start,
+ * size, type, and what each holds, as list probes a partition), else
+ * d->vol; d->error when the probe stopped (the reason in words).
  */
 void probes_image(int fd, struct disk *d);
 /*

@@ -2,6 +2,8 @@
 #include "probes/probes.h"
 #include "probes/bcd.h"
 #include "probes/mbr.h"
+#include "probes/ntfs_boot.h"
+#include "probes/ntfs_layout.h"
 #include "lib/util.h"
 
 #include <errno.h>
@@ -233,6 +235,34 @@ static void stage_open(const struct probe_ctx *ctx, struct batch *b, struct disk
 	free(devpath);
 }
 
+static ssize_t fd_read(void *ctx, void *buf, size_t len, uint64_t off)
+{
+	return pread(*(int *)ctx, buf, len, (off_t)off);
+}
+
+/*
+ * Whether the size bytes of fd are one NTFS volume rather than a disk with
+ * a partition table, where libblkid found a "dos" table: an NTFS boot
+ * sector keeps 0x55AA, so its boot code passes for an MBR whenever
+ * libblkid's NTFS prober says no (a damaged primary boot sector), or
+ * fails (a crafted one makes it ask for gigabytes, and the probe worker's
+ * memory limit stops it). Sector 0 naming itself NTFS, or an intact
+ * primary, is never an MBR; an intact backup in the last sectors counts
+ * only when the volume it describes starts at sector 0 (the backup of a
+ * disk's last partition describes that partition alone).
+ */
+static bool ntfs_whole(int fd, uint64_t size)
+{
+	struct nb_verdict v;
+
+	nb_examine(fd_read, &fd, size, &v);
+	if (!v.read_errno && memcmp(v.primary + NL_BS_OEM, "NTFS    ", 8) == 0)
+		return true;
+	if (v.chosen == 1)
+		return true;
+	return v.chosen == 2 && v.claimed_bytes + v.geom.sector + 8192 > size;
+}
+
 static void stage_table(struct batch *b, struct disk *d, int *fdp)
 {
 	char *pttype = NULL;
@@ -244,6 +274,10 @@ static void stage_table(struct batch *b, struct disk *d, int *fdp)
 		close(*fdp);
 		*fdp = -1;
 		return;
+	}
+	if (pttype && strcmp(pttype, "dos") == 0 && ntfs_whole(*fdp, d->size)) {
+		free(pttype);	/* a file system on the whole disk: stage_fs says what */
+		pttype = NULL;
 	}
 	/*
 	 * libblkid decides whether there is a table at all, as lsblk does: a
@@ -881,6 +915,43 @@ static void probe_finish(const struct probe_ctx *ctx, const struct mount_table *
 	free(run->all);
 }
 
+/*
+ * The partitions of an image file's table (libfdisk) and what each holds
+ * (libblkid, as list probes a partition; NTFS through its backup boot
+ * sector too, on the types Windows keeps NTFS under), for IMAGE:N.
+ */
+static void probe_image_parts(int fd, struct disk *d)
+{
+	char *table = d->pttype;
+	int rc;
+
+	d->pttype = NULL;	/* ptable_probe sets what libfdisk reads */
+	rc = ptable_probe(d, fd);
+	if (rc < 0)
+		d->error = xasprintf("cannot read the partition table of %s: %s", d->path,
+				     strerror(-rc));
+	if (!d->pttype)
+		d->pttype = table;	/* a table libfdisk does not read */
+	else
+		free(table);
+	for (size_t i = 0; i < d->nparts; i++) {
+		struct partition *p = &d->parts[i];
+		if (p->container || !p->size)
+			continue;
+		if (p->start + p->size > d->size) {
+			p->error = xstrdup("the partition extends beyond the end of the image");
+			continue;
+		}
+		rc = fsprobe_volume(fd, p->start, p->size, FSPROBE_PARTITION, &p->vol);
+		if (rc < 0)
+			p->error = xasprintf("cannot read the partition: %s", probe_errno_words(rc));
+		else if (!p->vol.fstype && !p->vol.fs_error && windows_parttype(p->parttype) &&
+			 ntfs_looks_like(fd, p->start, p->size))
+			p->vol.fstype = xstrdup("ntfs");
+		probe_progress();
+	}
+}
+
 /* An image file as one volume, as the inventory probes a whole disk. */
 static void probe_image_here(int fd, struct disk *d)
 {
@@ -888,14 +959,16 @@ static void probe_image_here(int fd, struct disk *d)
 
 	fsprobe_table(fd, d->size, &d->vol, &pttype);
 	/* an NTFS boot sector keeps 0x55AA: with its primary damaged, libblkid may
-	 * take the boot code for an MBR; the intact backup says what it is */
-	if (pttype && strcmp(pttype, "dos") == 0 && ntfs_looks_like(fd, 0, d->size)) {
+	 * take the boot code for an MBR (ntfs_whole) */
+	if (pttype && strcmp(pttype, "dos") == 0 && ntfs_whole(fd, d->size)) {
 		free(pttype);
 		pttype = NULL;
 	}
 	d->pttype = pttype;
-	if (pttype)
+	if (pttype) {
+		probe_image_parts(fd, d);
 		return;
+	}
 	fsprobe_volume(fd, 0, d->size, FSPROBE_DISK, &d->vol);
 	/* libblkid reads only the primary boot sector: NTFS through its backup too */
 	if (!d->vol.fstype && ntfs_looks_like(fd, 0, d->size))
@@ -931,8 +1004,20 @@ void probes_image(int fd, struct disk *d)
 		/* what the file is stays ours; what it holds comes from the worker */
 		d->vol = got.vol;
 		d->pttype = got.pttype;
-		got.pttype = NULL;
+		d->ptuuid = got.ptuuid;
+		d->pt_warnings = got.pt_warnings;
+		d->npt_warnings = got.npt_warnings;
+		d->parts = got.parts;
+		d->nparts = got.nparts;
+		d->free = got.free;
+		d->nfree = got.nfree;
+		d->error = got.error;
 		memset(&got.vol, 0, sizeof(got.vol));
+		got.pttype = got.ptuuid = got.error = NULL;
+		got.pt_warnings = NULL;
+		got.parts = NULL;
+		got.free = NULL;
+		got.npt_warnings = got.nparts = got.nfree = 0;
 		disk_free_fields(&got);
 	} else {
 		disk_free_fields(&got);

@@ -1,7 +1,10 @@
 # tests/lib-json.sh - helpers for suites that read `winrescue list --json`.
 # Source tests/lib.sh first, then this file.
 #
-#   wr_list OUT [GLOBAL-OPTS...]   run "$WR_BIN GLOBAL-OPTS list --json" with a timeout;
+#   wr_list OUT [GLOBAL-OPTS...] [-- DISK...]
+#                                  run "$WR_BIN GLOBAL-OPTS list --json DISK..." with a
+#                                  timeout (DISK...: the suite's own disks, so that
+#                                  others attached beside are not read);
 #                                  stdout -> OUT.json, stderr -> OUT.err, exit -> OUT.rc;
 #                                  prints how long it took
 #   wr_list_checks WHAT OUT        exit 0, valid JSON with schema 1.x, no crash,
@@ -18,9 +21,14 @@
 WR_LIST_TIMEOUT=${WR_LIST_TIMEOUT:-300}
 
 wr_list() {
-	local out=$1 rc=0 t0=$EPOCHREALTIME t1
+	local out=$1 rc=0 t0=$EPOCHREALTIME t1 opts=()
 	shift
-	timeout -k 10 "$WR_LIST_TIMEOUT" "$WR_BIN" "$@" list --json >"$out.json" 2>"$out.err" || rc=$?
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do
+		opts+=("$1")
+		shift
+	done
+	[ $# -gt 0 ] && shift
+	timeout -k 10 "$WR_LIST_TIMEOUT" "$WR_BIN" "${opts[@]}" list --json "$@" >"$out.json" 2>"$out.err" || rc=$?
 	t1=$EPOCHREALTIME
 	echo "$rc" >"$out.rc"
 	echo "# list --json took $(((${t1/./} - ${t0/./}) / 1000)) ms"

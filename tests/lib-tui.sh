@@ -13,6 +13,8 @@
 #   tui_keys NAME KEYS...          tmux send-keys
 #   tui_screen NAME                the screen as text
 #   tui_wait NAME REGEX [SECS]     wait until the screen matches (0), or time out (1)
+#   tui_wait_plan NAME REGEX [SECS]  the same for a plan's prompt, closing a "The disks
+#                                  changed" word on the way (another suite's disks)
 #   tui_wait_not NAME REGEX [SECS]  wait until the screen no longer matches
 #   tui_settle NAME                wait until the screen stops changing
 #   tui_wait_exit NAME [SECS]      wait until winrescue exited; prints its status
@@ -156,4 +158,22 @@ tui_quiet() {
 		b=$a
 	done
 	echo "$b"
+}
+
+# tui_wait_plan NAME REGEX [SECS]: tui_wait for a plan's prompt (the typed
+# name). Disk numbers are the machine's: when another suite attaches or
+# detaches a disk meanwhile, the TUI first redraws and says "The disks
+# changed" (Enter closes it), then asks; that word is closed on the way.
+tui_wait_plan() {
+	local name=$1 re=$2 secs=${3:-10} i scr
+	for ((i = 0; i < secs * 10; i++)); do
+		scr=$(tui_screen "$name")
+		printf '%s' "$scr" | grep -Eq -- "$re" && return 0
+		if printf '%s' "$scr" | grep -q 'The disks changed'; then
+			tui_keys "$name" Enter
+			sleep 0.3
+		fi
+		sleep 0.1
+	done
+	return 1
 }

@@ -9,6 +9,12 @@
 #                                detached at exit (after unmounting what sits on it)
 #   wr_mount_ntfs DEV DIR [opts] ntfs-3g mount, unmounted at exit
 #   wr_cleanup_add CMD...        run CMD at exit (last added runs first)
+#   wr_only DISK... -- CMD...    run CMD seeing only DISK... (for commands that
+#                                take no DISK filter: mount without a name,
+#                                fix-boot without DISK)
+#   wr_own_disks DIR             the loop devices backed by files under DIR
+#   wr_system_disks              the machine's own disks (the rescue system's)
+#   wr_mount_dir DEV             where mount puts DEV without --at, as things are
 #   ok / nok / expect_eq / expect_match   count results; wr_finish prints
 #                                "N passed, N failed" and sets the exit status
 # Cleanup runs from an EXIT/INT/TERM trap, also when a test fails halfway.
@@ -88,8 +94,14 @@ wr_require_fixtures() {
 	fi
 }
 
+# wr_detach DEV [FILE]: with FILE, only while DEV is still backed by FILE: a
+# loop number detached earlier may be another suite's by the time the exit
+# cleanup runs, and its disk and mounts are not this suite's to take down.
 wr_detach() {
-	local dev=$1 m
+	local dev=$1 file=${2:-} m
+	if [ -n "$file" ] && [ "$(losetup -nO BACK-FILE "$dev" 2>/dev/null)" != "$file" ]; then
+		return 0
+	fi
 	# unmount anything still mounted from this device or its partitions
 	for m in $(awk -v d="$dev" '$1 == d || index($1, d "p") == 1 { print $2 }' /proc/mounts); do
 		umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
@@ -161,14 +173,19 @@ wr_attach_to() {
 	local __wr_img=$2 __wr_dev
 	__wr_dev=$(losetup -f --show -P "$__wr_img") ||
 		{ echo "losetup failed for $__wr_img" >&2; return 1; }
-	wr_cleanup_add "wr_detach '$__wr_dev'"
+	wr_cleanup_add "wr_detach '$__wr_dev' '$(losetup -nO BACK-FILE "$__wr_dev")'"
 	partx -a "$__wr_dev" >/dev/null 2>&1 || true
 	printf -v "$1" '%s' "$__wr_dev"
 }
 
 wr_release() {
+	local i
 	wr_detach "$1"
-	wr_cleanup_forget "wr_detach '$1'"
+	for ((i = ${#WR_CLEANUP[@]} - 1; i >= 0; i--)); do
+		case ${WR_CLEANUP[$i]} in "wr_detach '$1'" | "wr_detach '$1' "*)
+			WR_CLEANUP=("${WR_CLEANUP[@]:0:i}" "${WR_CLEANUP[@]:i+1}") ;;
+		esac
+	done
 }
 
 # Wait (up to ~5 s) until no process holds DEV open any more.
@@ -187,4 +204,72 @@ wr_umount() {
 	umount "$dir" || return 1
 	[ -n "$src" ] && [ -b "$src" ] && wr_wait_unused "$src"
 	wr_cleanup_forget "umount '$dir'"
+}
+
+# --- Suites pass while other disks are attached (another suite, a `make demo`)
+# Commands that take DISK... filters (list, check all, diagnose, the TUI) get
+# the suite's own disks. For a command that looks at every disk and takes no
+# filter (mount without a name, fix-boot without DISK), wr_only runs it in a
+# mount namespace of its own whose /sys/block holds only the links of
+# DISK...: winrescue then sees those disks and no other, as on a machine with
+# only them attached. Nothing else changes (the same /dev, /proc, files);
+# mounts made inside go with the namespace, so it is not for mounting.
+wr_only() {
+	local links=() d
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do
+		d=${1#/dev/}
+		links+=("$d=$(readlink "/sys/block/$d")") || return 1
+		shift
+	done
+	shift
+	unshare -m --propagation private sh -c '
+		mount -t tmpfs -o mode=755 wr-only /sys/block || exit 125
+		while [ "$1" != -- ]; do
+			ln -s "${1#*=}" "/sys/block/${1%%=*}" || exit 125
+			shift
+		done
+		shift
+		exec "$@"' wr-only "${links[@]}" -- "$@"
+}
+
+# wr_mount_dir DEV: where `winrescue mount DEV` puts it without --at, on this
+# machine as it is now: /mnt/winrescue/<label>, <label>-<name> while another
+# volume (of this suite, another suite, a `make demo`) has that label too
+# (ignoring case), <name> without a label. Ask it right before and right
+# after the mount: a disk attached meanwhile can change the answer.
+wr_mount_dir() {
+	"$WR_BIN" list --json 2>/dev/null | jq -r --arg d "$1" '
+		def lab: ((.ntfs.label // .label) // "") as $l | if $l == "" then null else $l end;
+		def safe: gsub("[/ ?\\\\*\t]"; "_") | sub("^[.]"; "_");
+		[.disks[] | if ((.partitions // []) | length) == 0 then . else .partitions[] end] as $v
+		| ($v[] | select(.path == $d)) as $me
+		| ($d | sub("^/dev/"; "")) as $name
+		| ($me | lab) as $l
+		| if $l == null then "/mnt/winrescue/\($name)"
+		  elif ([$v[] | lab | select(. != null and ascii_downcase == ($l | ascii_downcase))] | length) > 1
+		  then "/mnt/winrescue/\($l | safe)-\($name)"
+		  else "/mnt/winrescue/\($l | safe)" end'
+}
+
+# wr_own_disks DIR: the loop devices backed by files under DIR (a suite's
+# scratch directory): the suite's own disks, to name as DISK... filters.
+# (a loop device detached while still open lingers with size 0: not a disk)
+wr_own_disks() {
+	local d
+	for d in $(losetup -nO NAME,BACK-FILE | awk -v t="${1%/}/" 'index($2, t) == 1 { print $1 }'); do
+		[ "$(cat "/sys/block/${d#/dev/}/size" 2>/dev/null)" -gt 0 ] 2>/dev/null && echo "$d"
+	done
+}
+
+# wr_system_disks: the machine's own disks (not loop devices, nor built on
+# others: dm, md), for a suite that checks how the rescue system's disk lists
+wr_system_disks() {
+	local d n
+	for d in /sys/block/*; do
+		n=${d##*/}
+		case $n in loop* | ram* | zram* | dm-* | md*) continue ;; esac
+		[ "$(cat "$d/size" 2>/dev/null)" -gt 0 ] 2>/dev/null || continue
+		[ -n "$(ls "$d/slaves" 2>/dev/null)" ] && continue
+		echo "/dev/$n"
+	done
 }

@@ -12,6 +12,7 @@
  * action, at its next step) sees it, the terminal is restored and the
  * locks are released before winrescue exits with 128 + the signal.
  */
+#include "actions/mount.h"
 #include "tui/tui_int.h"
 #include "lib/util.h"
 
@@ -238,56 +239,86 @@ static void actions_menu(struct tui *t)
 		run_action(t, actions[c]);
 }
 
-/* The devices this session mounted that are mounted still (a fresh look). */
-static size_t still_mounted(struct tui *t, char **list)
+/*
+ * The mounts this session made that are mounted still, as `umount all`
+ * judges them (a fresh look, the audit log: the same mount, not one made
+ * by hand since); their mount points into *dirs.
+ */
+static size_t still_mounted(struct tui *t, char **list, char ***dirs)
 {
-	size_t n = 0;
+	struct action_opts o = { .log_path = t->opts.log_path };
+	struct inventory *inv;
+	struct our_mount *ours;
+	char *err = NULL;
+	size_t n = 0, nours;
 
 	*list = NULL;
+	*dirs = NULL;
+	if (!t->nmounted)
+		return 0;
 	reprobe(t);
-	for (size_t i = 0; i < t->nitems; i++) {
-		const struct vol_ref *v = &t->items[i];
-		if (!v->path || !v->vol->use.nmountpoints ||
-		    !strv_contains(t->mounted, t->nmounted, v->path))
+	/* a view of some disks only must not hide a mount of this session's on another */
+	inv = t->opts.nonly ? probes_scan(&(struct probe_ctx){ 0 }) : t->inv;
+	nours = mount_log_ours(inv, audit_path(&o), &ours, &err);
+	for (size_t i = 0; i < nours; i++) {
+		if (ours[i].pid != (long)getpid())
 			continue;
-		char *l = xasprintf("%s%s%s at %s", *list ? *list : "", *list ? ", " : "", v->path,
-				    v->vol->use.mountpoints[0]);
+		char *l = xasprintf("%s%s%s at %s", *list ? *list : "", *list ? ", " : "",
+				    ours[i].v.path, ours[i].mountpoint);
 		free(*list);
 		*list = l;
-		n++;
+		strv_add(dirs, &n, ours[i].mountpoint);
 	}
+	our_mounts_free(ours, nours);
+	free(err);
+	if (inv != t->inv)
+		inventory_free(inv);
 	return n;
+}
+
+/* What unmounts them after quitting: the same audit log as this session's. */
+static char *umount_all_words(const struct tui *t)
+{
+	return t->opts.log_path ? xasprintf("'winrescue umount all --log %s'", t->opts.log_path)
+				: xstrdup("'winrescue umount all'");
 }
 
 /* q: quit, asking first while volumes this session mounted are mounted. */
 static bool confirm_quit(struct tui *t)
 {
-	char *list, *text;
-	size_t n = still_mounted(t, &list);
+	char *list, *text, **dirs, *how;
+	size_t n = still_mounted(t, &list, &dirs);
 
 	if (!n)
 		return true;
+	how = umount_all_words(t);
 	text = xasprintf("Still mounted by winrescue: %s.", list);
+	char *later = xasprintf("%s unmounts them later", how);
 	const char *labels[] = { "Unmount them, then quit", "Quit and leave them mounted",
 				 "Stay in winrescue" };
-	const char *details[] = { "every change is flushed to the disk first",
-				  "'winrescue umount all' unmounts them later", NULL };
+	const char *details[] = { "every change is flushed to the disk first", later, NULL };
 	int c = dialog_choose(t, "Quit winrescue?", text, labels, details, NULL, 3, 0);
 	free(text);
+	free(later);
 	if (c == 1) {
-		t->farewell = xasprintf("still mounted: %s ('winrescue umount all' unmounts them)",
-					list);
+		t->farewell = xasprintf("still mounted: %s (%s unmounts them)", list, how);
+		free(how);
 		free(list);
+		strv_free(dirs, n);
 		return true;
 	}
+	free(how);
 	free(list);
-	if (c != 0)
+	if (c != 0) {
+		strv_free(dirs, n);
 		return false;
+	}
 	struct action_opts o = { .log_path = t->opts.log_path };
 	t->cancel = 0;
-	for (size_t i = 0; i < t->nmounted && !*t->stop; i++) {
+	/* each by its mount point: only the mount this session made */
+	for (size_t i = 0; i < n && !*t->stop; i++) {
 		struct job job;
-		if (job_prepare(&job, &action_umount, t->mounted[i], NULL, &o) == ACT_OK) {
+		if (job_prepare(&job, &action_umount, dirs[i], NULL, &o) == ACT_OK) {
 			t->running = &job;
 			t->last_step = 0;
 			t->last_draw = 0;
@@ -299,11 +330,13 @@ static bool confirm_quit(struct tui *t)
 			reprobe(t);
 			dialog_result(t, &job);
 			job_free(&job);
+			strv_free(dirs, n);
 			set_message(t, "winrescue did not quit: a volume it mounted is still mounted.");
 			return false;
 		}
 		job_free(&job);
 	}
+	strv_free(dirs, n);
 	return true;
 }
 
@@ -489,9 +522,12 @@ int tui_run(const struct tui_opts *o)
 		fprintf(stderr, "winrescue: %s\n", t.farewell);
 	free(t.farewell);
 	if (stop_signal) {
-		fprintf(stderr, "winrescue: stopped by signal %d (%s); the terminal is restored%s\n",
+		char *how = umount_all_words(&t);
+		fprintf(stderr, "winrescue: stopped by signal %d (%s); the terminal is restored%s%s%s\n",
 			(int)stop_signal, strsignal(stop_signal),
-			t.nmounted ? "; what was mounted stays mounted ('winrescue umount all')" : "");
+			t.nmounted ? "; what was mounted stays mounted (" : "", t.nmounted ? how : "",
+			t.nmounted ? ")" : "");
+		free(how);
 		return 128 + stop_signal;
 	}
 	return 0;

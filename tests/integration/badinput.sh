@@ -19,12 +19,15 @@
 #      with several: only that disk carries the reason; a probe process
 #      killed from outside: its disks probed again, all listed; a crafted
 #      boot sector that makes libblkid ask for 2 GiB under a 256 MiB limit:
-#      only that partition carries the reason
+#      only that partition carries the reason; on a whole-disk NTFS volume the
+#      disk carries it (text, JSON, the TUI's details), never an empty dos disk
 #  (g) stale firmware RAID metadata (Promise, 63 sectors before the end): at
 #      the end of an NTFS partition it is not that partition's content (libblkid
 #      runs firmware RAID probers on whole disks only, so blkid -p on the
 #      partition says ntfs); at the end of a bare whole disk it is
 #  (d) usage errors
+#  (h) not root: one line and exit 1 from every command and the TUI; --help
+#      and list --sysroot (a captured tree) work without root
 #  (e) every image unchanged (sha256)
 # Needs root, loop devices, FUSE, nbdkit, nbdfuse. Run as root.
 
@@ -210,13 +213,19 @@ if dd if="$EIO_REGION"p2 of=/dev/null bs=4096 count=1 iflag=direct status=none 2
 fi
 
 # ---------------------------------------------------------------- list
-wr_list "$T/l"
+# this suite's own disks (the files under $T) and the machine's (the rescue
+# system's: a failing disk must not hide them): others attached beside
+# (another suite, a `make demo`) are neither read nor counted
+OWN=$( (wr_own_disks "$T"; wr_system_disks) | tr '\n' ' ')
+# shellcheck disable=SC2086
+wr_list "$T/l" -- $OWN
 wr_list_checks "list --json with I/O errors and corrupt tables" "$T/l"
 L=$T/l
 
 # text view: same rules on stderr, no library message on stdout either
 rc=0
-timeout -k 10 "$WR_LIST_TIMEOUT" "$WR_BIN" list >"$T/text.out" 2>"$T/text.err" || rc=$?
+# shellcheck disable=SC2086
+timeout -k 10 "$WR_LIST_TIMEOUT" "$WR_BIN" list $OWN >"$T/text.out" 2>"$T/text.err" || rc=$?
 expect_eq "text list: exit status" 0 "$rc"
 wr_check_stderr "text list" "$T/text.err"
 lib=$(grep -E 'Failed to (mount|read|open|load)|NTFS signature is missing|does not match \$MFT|is not a power of 2|Unrecoverable error|ntfs_[a-z_]+\(|nbd_aio' "$T/text.out" | head -3)
@@ -386,6 +395,68 @@ usage "list --bogus" 16 'bogus' -- list --bogus
 usage "frobnicate" 16 'frobnicate' -- frobnicate
 usage "--sysroot /nonexistent list" 1 '/nonexistent' -- --sysroot /nonexistent list
 
+# ---------------------------------------------------------------- (h) not root
+# Every command reads the disks: without root one line says so (exit 1),
+# before anything is read or logged; --help works, and so does list on a
+# captured tree (--sysroot opens no device of this machine).
+NR=$(mktemp -d /tmp/winrescue-nr.XXXXXX) && wr_cleanup_add "rm -rf '$NR'"
+chmod 755 "$NR" && tar -C "$NR" -xJf "$WINRESCUE_FIXTURES/sysfs/simple-nvme.tar.xz"
+nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
+NOT_ROOT='winrescue needs root to read disks: run it as root (sudo winrescue ...).'
+asnobody() { # WHAT -- ARGS...
+	local what=$1 rc=0
+	shift 2
+	WINRESCUE_LOG=$NR/audit.jsonl WINRESCUE_UNDO_DIR=$NR/undo timeout -k 5 60 \
+		setpriv --reuid=nobody --regid=nogroup --clear-groups "$WR_BIN" "$@" \
+		>"$T/nr.out" 2>"$T/nr.err" </dev/null || rc=$?
+	expect_eq "(h) not root: $what: exit 1" 1 "$rc"
+	expect_eq "(h) not root: $what: that one line" "$NOT_ROOT" "$(cat "$T/nr.err")"
+	expect_eq "(h) not root: $what: nothing on stdout" "" "$(cat "$T/nr.out")"
+}
+asnobody "no command (the TUI)" --
+asnobody "tui" -- tui
+asnobody "a disk for the TUI" -- "$CONTROL"
+asnobody "list" -- list
+asnobody "list --json" -- list --json
+asnobody "mount" -- mount "${CONTROL}p1"
+asnobody "mount --dry-run" -- mount --dry-run "${CONTROL}p1"
+asnobody "umount all" -- umount all
+asnobody "check all" -- check all
+asnobody "check a volume" -- check "${CONTROL}p1"
+asnobody "check an image file" -- check "$NR"
+asnobody "fix --yes" -- fix --yes "${CONTROL}p1"
+asnobody "undo" -- undo "$NR/none.undo"
+asnobody "diagnose" -- diagnose
+asnobody "fix-boot --dry-run" -- fix-boot --dry-run "$CONTROL"
+[ -e "$NR/audit.jsonl" ] || [ -e "$NR/undo" ] && nok "(h) not root: something was logged or made" ||
+	ok "(h) not root: nothing logged, no undo directory made"
+for c in list mount umount check fix undo diagnose fix-boot tui; do
+	rc=0
+	nobody "$WR_BIN" "$c" --help >"$T/nr.out" 2>"$T/nr.err" </dev/null || rc=$?
+	expect_eq "(h) not root: $c --help: exit 0" 0 "$rc"
+	expect_match "(h) not root: $c --help: the usage" '^Usage: winrescue' "$(head -1 "$T/nr.out")"
+done
+rc=0
+nobody "$WR_BIN" --help >"$T/nr.out" 2>&1 || rc=$?
+expect_eq "(h) not root: --help: exit 0" 0 "$rc"
+for args in "--sysroot $NR/simple-nvme list" "list --sysroot $NR/simple-nvme"; do
+	rc=0
+	# shellcheck disable=SC2086
+	nobody "$WR_BIN" $args >"$T/nr.out" 2>"$T/nr.err" </dev/null || rc=$?
+	expect_eq "(h) not root: $args: a captured tree lists (exit 0)" 0 "$rc"
+	expect_match "(h) not root: $args: its partitions" '/dev/nvme0n1p2 .*/home' "$(cat "$T/nr.out")"
+done
+rc=0
+nobody "$WR_BIN" --sysroot "$NR/simple-nvme" list --json >"$T/nr.out" 2>/dev/null || rc=$?
+expect_eq "(h) not root: list --json of a captured tree: its 3 disks" "0 3" "$rc $(jq '.disks | length' "$T/nr.out")"
+# the TUI on a real terminal: the same line, the terminal left as it was
+TUI_PROG=/usr/bin/setpriv tui_start nr 80x24 xterm --reuid=nobody --regid=nogroup --clear-groups "$WR_BIN"
+expect_eq "(h) not root: the TUI in a terminal: exit 1" 1 "$(tui_wait_exit nr 20)"
+expect_eq "(h) not root: the TUI in a terminal: that one line" "$NOT_ROOT" "$(cat "$TUI_DIR/nr.err")"
+expect_eq "(h) not root: the TUI in a terminal: terminal modes unchanged" \
+	"$(cat "$TUI_DIR/nr.stty-before")" "$(cat "$TUI_DIR/nr.stty-after")"
+tui_stop nr
+
 # ---------------------------------------------------------------- (f) a probe process dies
 # Every read of the slow disk takes 0.5 s, so probing it takes seconds.
 w="(f) probe limits"
@@ -398,7 +469,8 @@ if nbd_serve f slow --filter=delay file "$T/slow.img" delay-read=500ms && attach
 	for jobs in 1 ""; do
 		wj="$w, WINRESCUE_PROBE_JOBS=${jobs:-unset}"
 		rc=0
-		WINRESCUE_PROBE_JOBS=$jobs WINRESCUE_PROBE_TIMEOUT=1 timeout 120 "$WR_BIN" list --json \
+		# shellcheck disable=SC2046
+		WINRESCUE_PROBE_JOBS=$jobs WINRESCUE_PROBE_TIMEOUT=1 timeout 120 "$WR_BIN" list --json $(wr_own_disks "$T") \
 			>"$T/f.json" 2>"$T/f.err" || rc=$?
 		L=$T/f
 		expect_eq "$wj: the list completes (exit 0), nothing on stderr" "0 " "$rc $(cat "$T/f.err")"
@@ -411,13 +483,16 @@ if nbd_serve f slow --filter=delay file "$T/slow.img" delay-read=500ms && attach
 			"$(jdisk "$L" "$CONTROL" '"\(.pttype) \(.partitions | length) \(.partitions[0].label)"')"
 	done
 	expect_match "$w: the text listing says it too" "probing $SLOW stopped: it took longer than" \
-		"$(WINRESCUE_PROBE_TIMEOUT=1 "$WR_BIN" list 2>&1)"
+		"$(WINRESCUE_PROBE_TIMEOUT=1 "$WR_BIN" list $(wr_own_disks "$T") 2>&1)"
 	# the TUI on the same disks: the reason on the screen, r probes again
 	# (killed again), the screen keeps working, q leaves the terminal as it was
 	tui_start_env fl 80x24 vt220 "LINES=24 COLUMNS=80 WINRESCUE_PROBE_TIMEOUT=1" tui \
 		"$(basename "$SLOW")" "$(basename "$CONTROL")" || nok "$w: TUI start"
 	if tui_wait fl 'q:Quit' 20; then
-		tui_keys fl Tab
+		# the disks are drawn in name order, the first one selected: Tab only
+		# when the slow disk comes second (loop numbers depend on what else is
+		# attached to the machine)
+		[ "${SLOW#/dev/loop}" -gt "${CONTROL#/dev/loop}" ] && tui_keys fl Tab
 		tui_settle fl
 		expect_match "$w: TUI: the slow disk marked unreadable" 'unreadable' "$(tui_screen fl)"
 		tui_keys fl Enter
@@ -441,7 +516,8 @@ if nbd_serve f slow --filter=delay file "$T/slow.img" delay-read=500ms && attach
 	tui_stop fl
 	# (f2) a probe process killed from outside: its disks are probed again, each
 	# in a process of its own, and all of them list
-	WINRESCUE_PROBE_JOBS=1 "$WR_BIN" list --json >"$T/f2.json" 2>"$T/f2.err" &
+	# shellcheck disable=SC2046
+	WINRESCUE_PROBE_JOBS=1 "$WR_BIN" list --json $(wr_own_disks "$T") >"$T/f2.json" 2>"$T/f2.err" &
 	wpid=$!
 	killed=
 	for ((n = 0; n < 100; n++)); do
@@ -476,8 +552,9 @@ blockdev --flushbufs "${CRAFT}p1"
 for jobs in 1 ""; do
 	wj="$w, WINRESCUE_PROBE_JOBS=${jobs:-unset}"
 	rc=0
+	# shellcheck disable=SC2046
 	WINRESCUE_PROBE_JOBS=$jobs WINRESCUE_PROBE_MEM_MB=256 timeout 120 "$WR_BIN" list --json \
-		>"$T/m.json" 2>"$T/m.err" || rc=$?
+		$(wr_own_disks "$T") >"$T/m.json" 2>"$T/m.err" || rc=$?
 	expect_eq "$wj: crafted boot sector: the list completes (exit 0)" 0 "$rc"
 	expect_match "$wj: the partition says the memory limit stopped it" \
 		'needed more than 256 MiB of memory \(WINRESCUE_PROBE_MEM_MB\)' "$(jpart "$T/m" "${CRAFT}p1" .error)"
@@ -487,6 +564,56 @@ done
 wr_detach "$CRAFT"
 wr_cleanup_forget "wr_detach '$CRAFT'"
 rm -f "$T/crafted.img"
+
+# (f4) the same boot sector on a whole-disk NTFS volume (no partition table):
+# its 0x55AA made libblkid take it for an MBR once its NTFS prober ran out of
+# memory, and the disk listed as an empty dos disk, all of it unallocated,
+# with no reason; it says that probing stopped and why, as the partition does
+truncate -s 8G "$T/crafted-whole.img"
+mkntfs -F -q -f -Q "$T/crafted-whole.img" >/dev/null 2>&1 || nok "$w: mkntfs crafted-whole"
+printf '\xe2' | dd of="$T/crafted-whole.img" bs=1 seek=64 conv=notrunc status=none
+WHOLE=$(losetup -f --show "$T/crafted-whole.img") && wr_cleanup_add "wr_detach '$WHOLE'"
+for jobs in 1 ""; do
+	wj="$w, whole disk, WINRESCUE_PROBE_JOBS=${jobs:-unset}"
+	rc=0
+	# shellcheck disable=SC2046
+	WINRESCUE_PROBE_JOBS=$jobs WINRESCUE_PROBE_MEM_MB=256 timeout 120 "$WR_BIN" list --json \
+		$(wr_own_disks "$T") >"$T/mw.json" 2>"$T/mw.err" || rc=$?
+	expect_eq "$wj: the list completes (exit 0)" 0 "$rc"
+	expect_match "$wj: the disk says the memory limit stopped its probe" \
+		'probing stopped: it needed more than 256 MiB of memory \(WINRESCUE_PROBE_MEM_MB\)' \
+		"$(jdisk "$T/mw" "$WHOLE" .error)"
+	expect_eq "$wj: not an empty dos disk (no table, no partitions, no free space)" "null 0 0" \
+		"$(jdisk "$T/mw" "$WHOLE" '"\(.pttype) \(.partitions | length) \(.free // [] | length)"')"
+	expect_eq "$wj: the control disk intact" "gpt 3 CTRL1" \
+		"$(jdisk "$T/mw" "$CONTROL" '"\(.pttype) \(.partitions | length) \(.partitions[0].label)"')"
+done
+# shellcheck disable=SC2046
+WINRESCUE_PROBE_MEM_MB=256 timeout 120 "$WR_BIN" list $(wr_own_disks "$T") >"$T/mw.txt" 2>/dev/null
+blk=$(awk -v d="$WHOLE" '$0 ~ "^Disk " { on = ($NF == d) } on' "$T/mw.txt")
+expect_match "$w, whole disk: text: the reason under the disk" \
+	"error: .*probing stopped: it needed more than 256 MiB of memory" "$blk"
+printf '%s' "$blk" | grep -Eq 'dos|unallocated' && nok "$w, whole disk: text: listed as a dos disk or unallocated: $blk" ||
+	ok "$w, whole disk: text: neither dos nor unallocated"
+# the TUI's details of that disk: the same reason
+tui_start_env mw 100x40 xterm "LINES=40 COLUMNS=100 WINRESCUE_PROBE_MEM_MB=256" tui "$WHOLE"
+if tui_wait mw 'q:Quit' 60; then
+	tui_keys mw Enter
+	if tui_wait mw 'probing stopped' 10; then
+		ok "$w, whole disk: the TUI's details say probing stopped"
+		expect_match "$w, whole disk: ... and why" 'needed more than 256 MiB' "$(tui_screen mw | tr -d '\n' | tr -s ' ')"
+	else
+		nok "$w, whole disk: the TUI's details: $(tui_screen mw | head -20)"
+	fi
+	tui_keys mw Escape q
+	tui_wait_exit mw 10 >/dev/null
+else
+	nok "$w, whole disk: the TUI did not start: $(cat "$TUI_DIR/mw.err")"
+fi
+tui_stop mw
+wr_detach "$WHOLE"
+wr_cleanup_forget "wr_detach '$WHOLE'"
+rm -f "$T/crafted-whole.img"
 
 # ---------------------------------------------------------------- (e) images unchanged
 wr_expect_images_unchanged "(e)" "$T"

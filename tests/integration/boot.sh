@@ -37,6 +37,9 @@
 #       another DISK: nothing to do there; a partition named instead of a
 #       disk; Windows without a device node (partx); a damaged store: fix-boot
 #       cannot tell (1).
+# Every command names the suite's own disks (diagnose and list take them as
+# DISK... filters, fix-boot sees only them through wr_only): other Windows
+# disks attached beside (another suite, a `make demo`) change nothing.
 # Needs root, loop devices, FUSE (ntfs-3g) and mtools.
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -57,15 +60,33 @@ wr_tmpdir_to T
 export WINRESCUE_LOG=$T/audit.jsonl
 export WINRESCUE_UNDO_DIR=$T/undo
 
+# The suite's own disks: every loop device backed by a file of $T (other
+# Windows disks may be attached beside them: another suite, a `make demo`).
+# A blank disk of its own is attached throughout, so that the list is never
+# empty (no DISK at all means every disk of the machine).
+own_disks() { wr_own_disks "$T"; }
+_wrd_new "$T/blank.img" 8M && wr_attach_to BLANK "$T/blank.img" || wr_bail "attach blank"
 # diagnose: JSON into $T/d.json, text into $T/d.txt, exit status into RC
 diagnose() {
-	timeout 120 "$WR_BIN" diagnose --json >"$T/d.json" 2>"$T/err.txt" </dev/null
+	local own
+	own=$(own_disks)
+	# shellcheck disable=SC2086
+	timeout 120 "$WR_BIN" diagnose --json $own >"$T/d.json" 2>"$T/err.txt" </dev/null
 	RC=$?
-	timeout 120 "$WR_BIN" diagnose >"$T/d.txt" 2>>"$T/err.txt" </dev/null
+	# shellcheck disable=SC2086
+	timeout 120 "$WR_BIN" diagnose $own >"$T/d.txt" 2>>"$T/err.txt" </dev/null
 }
+# fix-boot takes one DISK to act on, no filter: it sees only this suite's disks
+# (wr_only), so that it never picks, or is confused by, another's
 fixboot() {
-	timeout 120 "$WR_BIN" fix-boot --json "$@" >"$T/out.json" 2>"$T/err.txt" </dev/null
+	# shellcheck disable=SC2046
+	wr_only $(own_disks) -- timeout 120 "$WR_BIN" fix-boot --json "$@" >"$T/out.json" 2>"$T/err.txt" </dev/null
 	RC=$?
+}
+# list of the suite's own disks
+own_list() {
+	# shellcheck disable=SC2046
+	"$WR_BIN" list "$@" $(own_disks)
 }
 undo() {
 	timeout 120 "$WR_BIN" undo --json "$@" >"$T/out.json" 2>"$T/err.txt" </dev/null
@@ -110,7 +131,7 @@ expect_eq "(a) no bcd finding about the ESP" 0 "$(n_found bcd-device-mismatch "$
 expect_match "(a) the text verdict" "nothing found that would stop Windows" "$(cat "$T/d.txt")"
 expect_eq "(a) schema 1.6" "1.6" "$(jq -r '.schema.version | map(tostring) | join(".")' "$T/d.json")"
 
-"$WR_BIN" list --json >"$T/list.json" 2>/dev/null
+own_list --json >"$T/list.json" 2>/dev/null
 expect_eq "(a) list: the ESP's bcd_store (file, 17 entries)" "\\EFI\\Microsoft\\Boot\\BCD 17" \
 	"$(jq -r --arg p "$UP1" '.disks[].partitions[] | select(.path == $p) | .bcd_store | "\(.file) \(.entries | length)"' "$T/list.json")"
 expect_eq "(a) list: windows.product_name, edition, version, build, display_version" \
@@ -119,7 +140,7 @@ expect_eq "(a) list: windows.product_name, edition, version, build, display_vers
 expect_eq "(a) list: winload.efi seen, no pending updates" "true false false" \
 	"$(jq -r --arg p "$UP3" '.disks[].partitions[] | select(.path == $p) | .windows | "\(.winload_efi) \(.pending_xml) \(.reboot_pending)"' "$T/list.json")"
 expect_match "(a) list text: the product on the Windows line" \
-	"Windows Server 2019 Datacenter 1809 build 17763.4010 on $UP3" "$("$WR_BIN" list 2>/dev/null)"
+	"Windows Server 2019 Datacenter 1809 build 17763.4010 on $UP3" "$(own_list 2>/dev/null)"
 expect_eq "(a) diagnose and list wrote nothing (sha256)" "$S0" "$(sha "$T/uefi.img")"
 
 # ------------------------------------------- (b) its disk GUID changed
@@ -142,7 +163,8 @@ expect_eq "(b) fix-boot --dry-run: exit 0" 0 "$RC"
 expect_match "(b) the plan names the GUIDs" "Set the GPT disk GUID of $U .* from $NEWID to $WR_BCD_DISK" \
 	"$(jq -r '.plan.steps[0]' "$T/out.json")"
 expect_eq "(b) --dry-run wrote nothing (sha256)" "$S1" "$(sha "$T/uefi.img")"
-"$WR_BIN" fix-boot >/dev/null 2>&1 </dev/null
+# shellcheck disable=SC2046
+wr_only $(own_disks) -- "$WR_BIN" fix-boot >/dev/null 2>&1 </dev/null
 expect_eq "(b) no --yes and no terminal: refused (32)" 32 "$?"
 expect_eq "(b) nothing written without --yes (sha256)" "$S1" "$(sha "$T/uefi.img")"
 
@@ -221,7 +243,7 @@ expect_eq "(c) its loader's osdevice is C: again" "$UP3" \
 	"$(jq -r --arg d "$UP3" '.windows[] | select(.device == $d) | .default.osdevice' "$T/d.json")"
 MTOOLS_SKIP_CHECK=1 mcopy -n -i "$UP1" ::/EFI/Microsoft/Boot/BCD "$T/bcd.after" >/dev/null 2>&1
 expect_eq "(c) the store is still a hive hivex reads whole (17 objects)" 17 \
-	"$("$WR_BIN" list --json 2>/dev/null | jq -r --arg p "$UP1" '.disks[].partitions[] | select(.path == $p) | .bcd_store.entries | length')"
+	"$(own_list --json 2>/dev/null | jq -r --arg p "$UP1" '.disks[].partitions[] | select(.path == $p) | .bcd_store.entries | length')"
 expect_eq "(c) the store file kept its size" 32768 "$(stat -c %s "$T/bcd.after")"
 undo "$UNDO" --yes
 expect_eq "(c) undo of the rewrite: exit 0, the image byte for byte" "0 $S1" "$RC $(sha "$T/uefi.img")"
@@ -340,8 +362,9 @@ expect_eq "(e) exit 4 (the loader is missing)" 4 "$RC"
 make_uefi_disk "$T/uefi2.img" bcd || wr_bail "make_uefi_disk 2"
 wr_attach_to U "$T/uefi2.img" || wr_bail "attach 2"
 diagnose
-expect_eq "(e) two installations, two stores" "${B}p1 ${U}p1" \
-	"$(jq -r --arg a "${B}p2" --arg b "${U}p3" '[.windows[] | select(.device == $a or .device == $b) | .store.device] | join(" ")' "$T/d.json")"
+# (in disk order, which follows the loop numbers this machine gave out)
+expect_eq "(e) two installations, two stores" "$(printf '%s\n' "${B}p1" "${U}p1" | sort | tr '\n' ' ')" \
+	"$(jq -r --arg a "${B}p2" --arg b "${U}p3" '.windows[] | select(.device == $a or .device == $b) | .store.device' "$T/d.json" | sort | tr '\n' ' ')"
 expect_eq "(e) no error on stderr" "" "$(cat "$T/err.txt")"
 expect_eq "(e) diagnose wrote nothing to the audit log" 0 \
 	"$(jq -r 'select(.action == "diagnose")' "$WINRESCUE_LOG" | wc -l)"

@@ -22,9 +22,11 @@
 #       do not add up or leave a gap, a torn $MFT extension record), each
 #       found with its own code;
 #   (c) every NTFS state of the inventory tests: warnings, never errors;
-#   (d) the same through loop devices: a partition, `all`, a mounted volume
-#       refused (exit 32) naming the mount, a volume held open by a process
-#       refused naming it; ext4 through e2fsck -n; --json, --progress;
+#   (d) the same through loop devices: a partition, `all`, a volume mounted
+#       read-write refused (exit 32) naming the mount, one mounted read-only
+#       checked as it is (nothing writes to it; the mount left alone), a
+#       volume held open by a process refused naming it; ext4 through
+#       e2fsck -n, also mounted read-only by winrescue; --json, --progress;
 #   (e) bad input: a truncated image (ntfs-truncated), an unknown name
 #       (exit 16), a file that is no file system (exit 16), no argument, an
 #       image whose boot sector makes libblkid ask for 2 GiB (probed in a
@@ -141,7 +143,7 @@ expect_eq "bad-bs_bytes_per_sector: checked through the backup, all 7 passes" 7 
 wr_attach_to BPS "$T/bad-bs_bytes_per_sector.img" || wr_bail "attach"
 expect_match "list: the primary boot sector named as the damaged one" \
 	'primary boot sector is damaged \(bytes per sector is 500' \
-	"$("$WR_BIN" list --json | jq -r --arg d "$BPS" '.disks[] | select(.path == $d) | .ntfs.bootsector_detail')"
+	"$("$WR_BIN" list --json "$BPS" | jq -r --arg d "$BPS" '.disks[] | select(.path == $d) | .ntfs.bootsector_detail')"
 wr_release "$BPS"
 wr_expect_images_unchanged "check on the fixtures" "$T"
 
@@ -440,12 +442,34 @@ expect_eq "the states disk's mftmirr partition: mftmirr-differs" "4 true" "$RC $
 check "${SP[bootsector]}"
 expect_eq "the states disk's bootsector partition: the backup named" "4 true" \
 	"$RC $(jq -e '.checks[0].findings | any(.code | startswith("bs-"))' "$T/out.json" >/dev/null && echo true)"
-# mounted: refused, naming where
-wr_mount_ntfs "${SP[healthy]}" "$T/mnt" ro || nok "mount"
+# mounted read-write: refused, naming where (the driver changes it under the checker)
+wr_mount_ntfs "${SP[healthy]}" "$T/mnt" || nok "mount"
 "$WR_BIN" check "${SP[healthy]}" >"$T/o.txt" 2>"$T/e.txt"
-expect_eq "a mounted volume: refused (exit 32)" 32 $?
-expect_match "a mounted volume: says where and what to do" "mounted at $T/mnt.*[Uu]nmount it first \\(winrescue umount ${SP[healthy]}" \
+expect_eq "a volume mounted read-write: refused (exit 32)" 32 $?
+expect_match "a volume mounted read-write: says where and what to do" \
+	"mounted at $T/mnt read-write.*[Uu]nmount it first \\(winrescue umount ${SP[healthy]}" \
 	"$(tr '\n' ' ' <"$T/e.txt")"
+"$WR_BIN" check --json "${SP[healthy]}" >"$T/o.json" 2>/dev/null
+expect_eq "a volume mounted read-write: code mounted-rw" mounted-rw "$(jq -r .code "$T/o.json")"
+wr_umount "$T/mnt"
+# mounted read-only (by hand, ntfs-3g -o ro): nothing writes to it, so it is
+# checked as it is, the mount left alone and the volume unchanged
+before=$(sha256sum "${SP[healthy]}" | cut -c1-64)
+wr_mount_ntfs "${SP[healthy]}" "$T/mnt" ro || nok "mount ro"
+"$WR_BIN" check "${SP[healthy]}" >"$T/o.txt" 2>"$T/e.txt"
+expect_eq "a volume mounted read-only: checked (exit 0)" 0 $?
+expect_match "... its verdict" "^${SP[healthy]}: NTFS is clean" "$(cat "$T/o.txt")"
+expect_match "... says it was checked while mounted read-only" \
+	"Warning: ${SP[healthy]} was checked while mounted read-only at $T/mnt" "$(cat "$T/e.txt")"
+expect_eq "... still mounted read-only" "$T/mnt ro" \
+	"$(awk -v d="${SP[healthy]}" '$1 == d { split($4, o, ","); print $2, o[1] }' /proc/mounts)"
+wr_umount "$T/mnt"
+expect_eq "... the volume unchanged (sha256)" "$before" "$(sha256sum "${SP[healthy]}" | cut -c1-64)"
+# a damaged volume mounted read-only: its errors found as they are on the disk
+wr_mount_ntfs "${SP[bootsector]}" "$T/mnt" ro || nok "mount bootsector ro"
+check "${SP[bootsector]}"
+expect_eq "a damaged volume mounted read-only: its errors (exit 4)" "4 true" \
+	"$RC $(jq -e '.checks[0].findings | any(.code | startswith("bs-"))' "$T/out.json" >/dev/null && echo true)"
 wr_umount "$T/mnt"
 # held open exclusively by a process (as a running fsck holds it): refused, naming it
 "$DMG" "${SP[healthy]}" hold 300 &
@@ -457,10 +481,17 @@ expect_eq "a volume another program holds exclusively: refused (exit 32)" 32 $?
 expect_match "... naming the program and its pid" "held open by ntfs-damage \\(pid $hpid\\)" "$(cat "$T/e.txt")"
 kill $hpid 2>/dev/null
 wait $hpid 2>/dev/null
-ntfs-3g "${SP[healthy]}" "$T/mnt" -o ro && wr_cleanup_add "umount '$T/mnt'"
-"$WR_BIN" check "${SP[healthy]}" >/dev/null 2>"$T/e.txt"
-expect_eq "a volume ntfs-3g holds: refused (exit 32)" 32 $?
-wr_umount "$T/mnt"
+# winrescue's own read-only mount of ext4 (libmount, noload): e2fsck -n reads it as it is
+truncate -s 32M "$T/ext-ro.img"
+mkfs.ext4 -q -F -L extro "$T/ext-ro.img" || wr_bail "mkfs.ext4 ext-ro"
+wr_attach_to EXTRO "$T/ext-ro.img" || wr_bail "attach ext-ro"
+"$WR_BIN" mount --log "$T/mount-audit.jsonl" --at "$T/mnt-ext" "$EXTRO" >/dev/null 2>&1 && wr_cleanup_add "umount '$T/mnt-ext'" ||
+	nok "winrescue mount of the ext4 volume"
+check "$EXTRO"
+expect_eq "ext4 mounted read-only by winrescue: e2fsck -n says clean" "0 e2fsck clean" \
+	"$RC $(jq -r '.checks[0] | "\(.checker) \(.verdict)"' "$T/out.json")"
+wr_umount "$T/mnt-ext"
+wr_release "$EXTRO"
 # ext4 through e2fsck -n
 truncate -s 32M "$T/ext.img"
 mkfs.ext4 -q -F "$T/ext.img" || wr_bail "mkfs.ext4"
@@ -471,16 +502,24 @@ printf '\xff\xff\xff\xff' | dd of="$T/ext.img" bs=1 seek=$((1024 + 0x4c)) conv=n
 dd if=/dev/zero of="$T/ext.img" bs=1024 seek=2 count=2 conv=notrunc status=none
 check "$T/ext.img"
 expect_eq "damaged ext4 image: errors (exit 4 or 8)" true "$([ "$RC" = 4 ] || [ "$RC" = 8 ]; echo $([ $? = 0 ] && echo true))"
-# all: every non-rescue volume that has a checker
-"$WR_BIN" check --json all >"$T/all.json" 2>/dev/null
+# all: every non-rescue volume that has a checker, of the disks named (this
+# suite's own: the volumes of other disks attached beside are not read)
+"$WR_BIN" check --json all "$ST" >"$T/all.json" 2>/dev/null
 rc=$?
 expect_eq "check all: exit 4 (the damaged partitions) " 4 "$((rc & 4))"
 expect_eq "check all: the healthy partition among them, clean" 0 \
 	"$(jq -r --arg d "${SP[healthy]}" '.checks[] | select(.device == $d) | .status' "$T/all.json")"
-wr_mount_ntfs "${SP[healthy]}" "$T/mnt" ro || nok "mount"
-"$WR_BIN" check all >/dev/null 2>"$T/e.txt"
-expect_match "check all: a mounted volume is skipped, named in a warning" \
+expect_eq "check all $ST: the volumes of that disk only, every one of them" \
+	"true ${#WR_STATES[@]}" "$(jq -r --arg p "${ST}p" '"\([.checks[].device | startswith($p)] | all) \(.checks | length)"' "$T/all.json")"
+wr_mount_ntfs "${SP[healthy]}" "$T/mnt" || nok "mount"
+"$WR_BIN" check all "$ST" >/dev/null 2>"$T/e.txt"
+expect_match "check all: a volume mounted read-write is skipped, named in a warning" \
 	"Warning: Not checked: ${SP[healthy]} is already mounted at $T/mnt" "$(cat "$T/e.txt")"
+wr_umount "$T/mnt"
+wr_mount_ntfs "${SP[healthy]}" "$T/mnt" ro || nok "mount"
+"$WR_BIN" check --json all "$ST" >"$T/all.json" 2>/dev/null
+expect_eq "check all: a volume mounted read-only is checked, clean" 0 \
+	"$(jq -r --arg d "${SP[healthy]}" '.checks[] | select(.device == $d) | .status' "$T/all.json")"
 wr_umount "$T/mnt"
 "$WR_BIN" check --progress "${SP[healthy]}" >/dev/null 2>"$T/p.txt"
 expect_eq "--progress: one line per pass on stderr" 7 "$(grep -c 'pass [1-7] of 7' "$T/p.txt")"

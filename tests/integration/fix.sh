@@ -26,6 +26,12 @@
 #   (d) a power cut mid-fix: the volume slowed down by nbdkit's delay
 #       filter (nbdfuse + a loop device), winrescue killed with SIGKILL
 #       after its first writes; the undo file then restores the original;
+#   (f) IMAGE:N, a partition of a whole disk's image (MBR, System Reserved
+#       and C:): the image named whole gets its partitions listed, no
+#       verdict (16); IMAGE:2 checked; IMAGE:9 a clear error; C:'s primary
+#       boot sector damaged, fix IMAGE:2 writes nothing outside it, undo
+#       restores the whole image (sha256), also through the loop partition
+#       once the image is attached; undo refused once the partition moved;
 #   (e) --json fields and the audit log.
 # Needs root, loop devices, FUSE, nbdkit and nbdfuse.
 
@@ -399,6 +405,89 @@ expect_match "a write refused: it names the range and the error" '\$MFTMirr reco
 wr_detach "$WDEV"
 wr_cleanup_forget "wr_detach '$WDEV'"
 expect_eq "a write refused: the volume byte for byte as before" "$SWF" "$(sha "$WF")"
+
+# ------------------------------- (f) a partition of an image file (IMAGE:N)
+# A whole disk's image with an MBR table (System Reserved and C:, both NTFS):
+# named whole it gets no verdict but its partitions; IMAGE:2 is checked and
+# repaired in place, reading and writing only that partition's bytes; the
+# undo file records the image and the offset, and undo puts it back.
+w="(f) IMAGE:N"
+make_bios_disk "$T/disk.img" 0x7e57da7a || wr_bail "$w: make_bios_disk"
+IMG=$T/disk.img
+P2_START=$(($(sfdisk -J "$IMG" | jq '.partitiontable.partitions[1].start') * 512))
+P2_SIZE=$(($(sfdisk -J "$IMG" | jq '.partitiontable.partitions[1].size') * 512))
+outside() { # the image's bytes outside partition 2
+	{ head -c "$P2_START" "$IMG"; tail -c +$((P2_START + P2_SIZE + 1)) "$IMG"; } | sha256sum | cut -c1-64
+}
+S0=$(sha "$IMG")
+timeout 120 "$WR_BIN" check "$IMG" >"$T/o.txt" 2>"$T/e.txt"
+expect_eq "$w: check IMAGE (partitioned): exit 16, nothing on stdout" "16 " "$? $(cat "$T/o.txt")"
+expect_match "$w: says it holds a partition table" \
+	"^winrescue: $IMG holds a partition table \(dos\), not one file system: its partitions are:" "$(head -1 "$T/e.txt")"
+expect_match "$w: partition 1: number, start, size, type, file system" \
+	"^  $IMG:1  start 1.0 MiB, size [0-9.]+ MiB, type 0x7 \(HPFS/NTFS/exFAT\), ntfs \"System Reserved\"$" "$(sed -n 2p "$T/e.txt")"
+expect_match "$w: partition 2 too" "^  $IMG:2  start [0-9.]+ MiB, size [0-9.]+ MiB, type 0x7 .*, ntfs \"Windows\"$" \
+	"$(sed -n 3p "$T/e.txt")"
+expect_match "$w: how to name one" "^Next: Name one of them as $IMG:N, e.g. 'winrescue check $IMG:1'" "$(sed -n 4p "$T/e.txt")"
+timeout 120 "$WR_BIN" check --json "$IMG" >"$T/o.json" 2>/dev/null
+expect_eq "$w: --json: code, no verdict, the partitions as candidates" "image-partitioned null 2" \
+	"$(jq -r '"\(.code) \(.checks) \(.candidates | length)"' "$T/o.json")"
+timeout 120 "$WR_BIN" fix --yes "$IMG" >/dev/null 2>"$T/e.txt"
+expect_eq "$w: fix IMAGE (partitioned): exit 16, nothing written" "16 $S0" "$? $(sha "$IMG")"
+timeout 120 "$WR_BIN" check --json "$IMG:2" >"$T/o.json" 2>"$T/e.txt"
+expect_eq "$w: check IMAGE:2: the NTFS verdict (clean)" "0 $IMG:2 ntfs winrescue clean $P2_SIZE" \
+	"$? $(jq -r '.checks[0] | "\(.device) \(.fstype) \(.checker) \(.verdict) \(.size)"' "$T/o.json")"
+timeout 120 "$WR_BIN" check "$IMG:9" >"$T/o.txt" 2>"$T/e.txt"
+expect_eq "$w: IMAGE:9: exit 16" 16 $?
+expect_match "$w: IMAGE:9: a clear error with its partitions" \
+	"^winrescue: $IMG has no partition 9: its partitions are: .*$IMG:1 .*$IMG:2 " "$(tr '\n' ' ' <"$T/e.txt")"
+timeout 120 "$WR_BIN" check "$T/nothing.img:1" >/dev/null 2>"$T/e.txt"
+expect_eq "$w: a file that does not exist, :1: exit 16" 16 $?
+# the primary boot sector of partition 2 damaged (bytes per sector zeroed)
+printf '\0\0' | dd of="$IMG" bs=1 seek=$((P2_START + 11)) conv=notrunc status=none
+S1=$(sha "$IMG")
+O1=$(outside)
+check_json() { timeout 120 "$WR_BIN" check --json "$1" >"$T/o.json" 2>/dev/null; RC=$?; }
+check_json "$IMG:2"
+expect_eq "$w: the damaged boot sector found (exit 4, bs-bytes-per-sector)" "4 true" \
+	"$RC $(jq -e '.checks[0].findings | any(.code == "bs-bytes-per-sector")' "$T/o.json")"
+fix "$IMG:2" --yes
+U=$(undo_file)
+expect_eq "$w: fix IMAGE:2 --yes: corrected (exit 1)" "1 corrected" "$RC $(code)"
+expect_eq "$w: nothing outside the partition written" "$O1" "$(outside)"
+check_json "$IMG:2"
+expect_eq "$w: after the fix, no error" "0 0" "$RC $(jq -r '.checks[0].errors' "$T/o.json")"
+expect_eq "$w: the undo file records the image and the offset" "$IMG $P2_START $IMG:2 $P2_SIZE" \
+	"$(sed -n 2p "$U" | jq -r '"\(.image) \(.offset) \(.device) \(.device_size)"')"
+undo "$U" --yes
+expect_eq "$w: undo: restored (exit 0)" "0 restored" "$RC $(code)"
+expect_eq "$w: undo: the whole image as before the fix (sha256)" "$S1" "$(sha "$IMG")"
+# the same undo file onto the image attached with its partitions: the loop partition
+fix "$IMG:2" --yes
+U=$(undo_file)
+wr_attach_to IMGDEV "$IMG" || wr_bail "$w: attach"
+_wrd_part "$IMGDEV" 2 >/dev/null
+check_json "$IMG:2"
+expect_eq "$w: attached: IMAGE:2 is its loop partition" "${IMGDEV}p2" "$(jq -r '.checks[0].device' "$T/o.json")"
+undo "$U" --yes
+expect_eq "$w: undo through the loop partition: restored" "0 restored ${IMGDEV}p2" \
+	"$RC $(code) $(jq -r '.targets[0].device' "$T/out.json")"
+wr_release "$IMGDEV"
+expect_eq "$w: ... the whole image as before (sha256)" "$S1" "$(sha "$IMG")"
+# partition 2 starting 4 KiB earlier since (the same size): refused, nothing written
+fix "$IMG:2" --yes
+U=$(undo_file)
+printf 'label: dos\nlabel-id: 0x7e57da7a\nstart=2048, size=%d, type=7, bootable\nstart=%d, size=%d, type=7\n' \
+	$(($(sfdisk -J "$IMG" | jq '.partitiontable.partitions[0].size') - 8)) $((P2_START / 512 - 8)) \
+	$((P2_SIZE / 512)) | sfdisk -q --no-reread "$IMG" >/dev/null 2>&1 || nok "$w: sfdisk (move)"
+S3=$(sha "$IMG")
+undo "$U" --yes
+expect_eq "$w: undo after the partition moved: refused (32), nothing written" "32 other-volume $S3" \
+	"$RC $(code) $(sha "$IMG")"
+expect_match "$w: ... saying where it starts now and where it started" \
+	"starts at byte $((P2_START - 4096)) of $IMG now; .* when it started at byte $P2_START" \
+	"$(jq -r .message "$T/out.json")"
+rm -f "$IMG"
 
 # ------------------------------------------------ (e) JSON and the audit log
 fix "$P_BOOT" --yes 2>/dev/null

@@ -147,10 +147,16 @@ hash_images SUM
 
 J=$T/list.json
 TXT=$T/list.txt
-"$WR_BIN" list --json >"$J" 2>"$T/list-json.err"
+# this suite's own disks and the machine's (the rescue system's [RESCUE]):
+# others attached beside (another suite, a `make demo`) are neither read nor
+# counted among the findings
+OWN=$( (wr_own_disks "$T"; wr_system_disks) | tr '\n' ' ')
+# shellcheck disable=SC2086
+"$WR_BIN" list --json $OWN >"$J" 2>"$T/list-json.err"
 rc=$?
 expect_eq "winrescue list --json exit status" 0 "$rc"
-"$WR_BIN" list >"$TXT" 2>"$T/list-text.err"
+# shellcheck disable=SC2086
+"$WR_BIN" list $OWN >"$TXT" 2>"$T/list-text.err"
 rc=$?
 expect_eq "winrescue list exit status" 0 "$rc"
 if jq -e . "$J" >/dev/null 2>&1; then
@@ -274,7 +280,7 @@ root_disk() {
 }
 if rd=$(root_disk) && [ -n "$rd" ]; then
 	expect_eq "root disk /dev/$rd role" rescue \
-		"$(jq -r --arg n "$rd" '[.disks[] | select(.name == $n) | .role] | .[0] // "MISSING"' "$JALL")"
+		"$("$WR_BIN" list --json "/dev/$rd" 2>/dev/null | jq -r --arg n "$rd" '[.disks[] | select(.name == $n) | .role] | .[0] // "MISSING"')"
 else
 	echo "# / is not on a block device here: rescue-disk role not checked"
 fi
@@ -549,8 +555,10 @@ text_has "text view shows the hostile label, made harmless" 'EVIL'
 # a one-CPU machine) and in parallel ones gives the same inventory, byte for
 # byte (the disks cross a pipe between processes)
 # ---------------------------------------------------------------------------
+OWN2=$( (wr_own_disks "$T"; wr_system_disks) | tr '\n' ' ')
 for jobs in 0 1 3 ""; do
-	WINRESCUE_PROBE_JOBS=$jobs "$WR_BIN" list --json >"$T/jobs$jobs.json" 2>"$T/jobs$jobs.err"
+	# shellcheck disable=SC2086
+	WINRESCUE_PROBE_JOBS=$jobs "$WR_BIN" list --json $OWN2 >"$T/jobs$jobs.json" 2>"$T/jobs$jobs.err"
 	expect_eq "WINRESCUE_PROBE_JOBS=$jobs: exit status" 0 "$?"
 	expect_eq "WINRESCUE_PROBE_JOBS=$jobs: nothing on stderr" "" "$(cat "$T/jobs$jobs.err")"
 done
@@ -575,7 +583,8 @@ _wrd_fill_broken_hive() {
 	mkdir -p "$1/Windows/System32/config" && _wrd_hive corrupted_system_hive >"$1/Windows/System32/config/SYSTEM"
 }
 _wrd_populate "$(_wrd_part "$LETTER" 2)" "$T/letter.img" _wrd_fill_broken_hive || nok "letter p2 hive"
-"$WR_BIN" list --json >"$T/letter.json" 2>/dev/null
+# shellcheck disable=SC2046
+"$WR_BIN" list --json $(wr_own_disks "$T") >"$T/letter.json" 2>/dev/null
 expect_eq "C:'s letter names the attached partition with its signature and offset" "${LETTER}p1" \
 	"$(jq -r --arg p "${BIOS}p2" '.disks[].partitions[]? | select(.path == $p) | .windows.drive_letters[] | select(.letter == "C:") | .present' "$T/letter.json")"
 expect_eq "a damaged SYSTEM hive: said in words, no other field" \
@@ -587,7 +596,8 @@ truncate -s 24M "$T/bcdgpt.img"
 printf 'label: gpt\nlabel-id: 0b2394a9-095e-487d-8d48-719ecd4d78ca\nstart=2048, size=16MiB, uuid=8e0f2c38-e4ea-47ba-b7fc-9d8c74dccf0b\n' |
 	sfdisk -q "$T/bcdgpt.img" || nok "bcdgpt.img table"
 wr_attach_to BCDGPT "$T/bcdgpt.img" || wr_bail "attach bcdgpt.img"
-"$WR_BIN" list --json >"$T/bcdgpt.json" 2>/dev/null
+# shellcheck disable=SC2046
+"$WR_BIN" list --json $(wr_own_disks "$T") >"$T/bcdgpt.json" 2>/dev/null
 expect_eq "the BCD's osdevice names the attached partition with its GUIDs" "${BCDGPT}p1" \
 	"$(jq -r --arg p "${BIOS}p1" '.disks[].partitions[]? | select(.path == $p) | .bcd_store.entries[] | select(.description == "Windows 10") | .osdevice.present' "$T/bcdgpt.json")"
 wr_release "$BCDGPT"

@@ -7,7 +7,10 @@
 #   --discard-hibernation (and its confirmation), then `list` no longer
 #   says hibernated; the rescue disk, a mounted volume, BitLocker, a regular
 #   file where the node should be: refused; ntfs-3g's silent read-only
-#   fallback detected; umount, umount all, a busy mount (naming the
+#   fallback detected; umount, umount all (only what winrescue mounted, as
+#   the audit log records it: a mount made by hand beside it, or made again
+#   by hand in its place, is left and named; --everything takes it too, in a
+#   mount namespace of its own), a busy mount (naming the
 #   process), the rescue system's own mounts; --json and --dry-run; the
 #   audit log holds every plan and result, and no action runs without it;
 #   bad input (names, mount points, a missing ntfs-3g) gets one clear line
@@ -86,20 +89,31 @@ own_words() {
 	[ -z "$bad" ] && ok "$1: stderr in winrescue's words" || nok "$1: foreign stderr: $bad"
 }
 umount_quiet() { "$WR_BIN" umount "$1" >/dev/null 2>&1; }
+# The suite's own disks: the loop devices backed by files of $T. Other
+# Windows disks may be attached beside them (another suite, a `make demo`):
+# mount names a volume, and where no name is given (system) it runs seeing
+# only these (wr_only); mount points are judged as the machine is.
+own_disks() { wr_own_disks "$T"; }
 
 # ------------------------------------------------- read-only, read-write
 H=${SP[healthy]}
+# /mnt/winrescue/healthy, or healthy-<name> while another volume of the
+# machine (another suite's states disk) is labelled healthy too
+HD=$(wr_mount_dir "$H")
 run "mount healthy (default)" 0 mount "$H"
-expect_eq "read-only by default, at /mnt/winrescue/<label>" "/mnt/winrescue/healthy ro" \
+[ "$(mounted_at "$H")" = "$HD" ] || HD=$(wr_mount_dir "$H")
+expect_match "where: /mnt/winrescue/<label> (-<name> when the label is not unique)" \
+	"^/mnt/winrescue/healthy(-$(basename "$H"))?\$" "$HD"
+expect_eq "read-only by default, at /mnt/winrescue/<label>" "$HD ro" \
 	"$(mounted_at "$H") $(mounted_mode "$H")"
-expect_match "says how it mounted" "Mounted $H read-only at /mnt/winrescue/healthy \(ntfs-3g\)" "$OUT"
-mountpoint -q /mnt/winrescue/healthy && ok "/mnt/winrescue/healthy is a mount point" || nok "not a mount point"
+expect_match "says how it mounted" "Mounted $H read-only at $HD \(ntfs-3g\)" "$OUT"
+mountpoint -q "$HD" && ok "$HD is a mount point" || nok "not a mount point"
 run "mount it again" 32 mount "$H"
-expect_match "mounted already: says where" "already mounted at /mnt/winrescue/healthy" "$ERR"
+expect_match "mounted already: says where" "already mounted at $HD" "$ERR"
 own_words "mount it again"
 run "umount healthy" 0 umount "$H"
 expect_eq "unmounted" "" "$(mounted_at "$H")"
-[ -d /mnt/winrescue/healthy ] && nok "mount point left behind" || ok "mount point removed"
+[ -d "$HD" ] && nok "mount point left behind" || ok "mount point removed"
 
 run "mount --rw healthy without --yes" 32 mount --rw "$H"
 expect_match "read-write needs a confirmation" "needs a confirmation" "$ERR"
@@ -155,12 +169,12 @@ run "discard --yes (hibernated)" 0 mount --rw --discard-hibernation --yes "${SP[
 expect_eq "discard: read-write" rw "$(mounted_mode "${SP[hibernated]}")"
 # still mounted: the whole disk's page cache must not hide what ntfs-3g wrote
 expect_eq "discard: list says not hibernated while it is mounted" false \
-	"$("$WR_BIN" list --json | jq -r --arg p "${SP[hibernated]}" '.disks[].partitions[] | select(.path == $p) | .ntfs.hibernated')"
+	"$("$WR_BIN" list --json "$ST" | jq -r --arg p "${SP[hibernated]}" '.disks[].partitions[] | select(.path == $p) | .ntfs.hibernated')"
 umount_quiet "${SP[hibernated]}"
 run "discard --yes (Fast Startup)" 0 mount --rw --discard-hibernation --yes "${SP[fast-restart]}"
 expect_eq "discard Fast Startup: read-write" rw "$(mounted_mode "${SP[fast-restart]}")"
 umount_quiet "${SP[fast-restart]}"
-"$WR_BIN" list --json >"$T/after.json"
+"$WR_BIN" list --json "$ST" >"$T/after.json"
 jp() { jq -r --arg p "$1" ".disks[].partitions[] | select(.path == \$p) | $2" "$T/after.json"; }
 expect_eq "after discarding: list says not hibernated" false "$(jp "${SP[hibernated]}" .ntfs.hibernated)"
 expect_eq "after discarding Fast Startup: journal emptied" empty "$(jp "${SP[fast-restart]}" .ntfs.logfile)"
@@ -192,7 +206,7 @@ P=${ST}p1
 renode() { rm -f "$1" && partx -d --nr 1 "$2" 2>/dev/null; partx -a --nr 1 "$2" 2>/dev/null; }
 wr_cleanup_add "renode '$P' '$ST'"
 rm -f "$P" && dd if="$T/states.img" of="$P" bs=1M count=4 status=none
-run "a regular file at $P: list still works" 0 list --json
+run "a regular file at $P: list still works" 0 list --json "$ST"
 expect_match "list: the partition says not a block device" "not a block device" \
 	"$(jq -r --arg p "$P" '.disks[].partitions[] | select(.path == $p) | .error' <<<"$OUT")"
 run "mount of the regular file: refused" 32 mount "$P"
@@ -204,12 +218,12 @@ D=$MISC
 read -r DMAJ DMIN < <(stat -L -c '%t %T' "$D" | while read -r a b; do echo $((16#$a)) $((16#$b)); done)
 wr_cleanup_add "rm -f '$D'; mknod '$D' b $DMAJ $DMIN"
 rm -f "$D" && cp --sparse=always "$T/bios.img" "$D"
-run "a regular file at $D: list" 0 list --json
+run "a regular file at $D: list" 0 list --json "$D"
 expect_match "list: the disk says not a block device" "not a block device" \
 	"$(jq -r --arg d "$D" '.disks[] | select(.path == $d) | .error' <<<"$OUT")"
 expect_eq "list: the file's table is not listed as the disk's" null \
 	"$(jq -r --arg d "$D" '.disks[] | select(.path == $d) | .ptuuid' <<<"$OUT")"
-run "text view: partition table unreadable" 0 list
+run "text view: partition table unreadable" 0 list "$D"
 expect_match "text: unreadable, not 'no partition table'" "partition table unreadable  $D" "$OUT"
 rm -f "$D" && mknod "$D" b "$DMAJ" "$DMIN"
 
@@ -260,7 +274,92 @@ expect_eq "busy: still mounted" "$HM" "$(mounted_at "$H")"
 kill "$busy"; wait "$busy" 2>/dev/null
 run "umount all" 0 umount all --json
 expect_eq "umount all: both" 2 "$(jq '[.mounts[] | select(.mounted == false)] | length' <<<"$OUT")"
-expect_eq "nothing left under /mnt/winrescue" "" "$(awk '$2 ~ "^/mnt/winrescue" {print $2}' /proc/mounts)"
+expect_eq "umount all: both winrescue's" "true true" \
+	"$(jq -r '[.mounts[] | select(.mounted == false) | .by_winrescue] | join(" ")' <<<"$OUT")"
+expect_eq "nothing of this suite's left under /mnt/winrescue" "" \
+	"$(awk -v a="$H" -v b="${SP[dirty]}" '$2 ~ "^/mnt/winrescue" && ($1 == a || $1 == b) {print $2}' /proc/mounts)"
+
+# ------------------------------- umount all: only what winrescue mounted
+# One volume mounted by winrescue, one by hand (ntfs-3g) beside it: all takes
+# winrescue's (the audit log records its mounts, with their mount IDs) and
+# names the other, saying why and how to unmount it.
+run "mount (for umount all)" 0 mount --json "$H"
+HM=$(mounted_at "$H")
+UNIQUE=$(jq -r '.mounts[0].mount_id_unique' <<<"$OUT")
+expect_match "mount: the mount's ID recorded" '^[0-9]+ (true|false) [0-9a-f-]{36}$' \
+	"$(jq -r '.mounts[0] | "\(.mount_id) \(.mount_id_unique) \(.boot_id)"' <<<"$OUT")"
+mkdir -p "$T/byhand" && ntfs-3g -o ro "${SP[dirty]}" "$T/byhand" && wr_cleanup_add "umount '$T/byhand'"
+run "umount all --dry-run: the plan" 0 umount all --dry-run
+expect_match "dry run: unmounts winrescue's" "Flush and unmount $H from $HM" "$OUT"
+expect_match "dry run: names the one it leaves" "Warning: Left mounted: ${SP[dirty]} at $T/byhand" "$OUT"
+run "umount all: winrescue's mount and one made by hand" 0 umount all
+expect_eq "umount all: took winrescue's" "" "$(mounted_at "$H")"
+expect_eq "umount all: left the one made by hand" "$T/byhand" "$(mounted_at "${SP[dirty]}")"
+expect_match "umount all: says what it did" "Unmounted $H from $HM; what winrescue did not mount is left as it is" "$OUT"
+expect_match "umount all: what was left, why, and how to unmount it" \
+	"Warning: Left mounted: ${SP[dirty]} at $T/byhand: winrescue did not mount it \(the audit log $WINRESCUE_LOG records no mount of winrescue's that is still mounted there\); 'winrescue umount $T/byhand' unmounts it, 'winrescue umount --everything all' everything mounted from the disks being rescued\." \
+	"$(tr '\n' ' ' <<<"$ERR" | sed 's/  */ /g')"
+printf '%s' "$ERR" | grep -q "$T/sysroot" && nok "umount all named the rescue system's own mount" ||
+	ok "umount all: the rescue system's own mount is not among what it left"
+expect_eq "umount all: the rescue system's own mount stays" "$T/sysroot" "$(mounted_at "${SYS}p1")"
+run "umount all --json: only the one made by hand is mounted" 0 umount all --json
+expect_eq "umount all --json: it is left, not winrescue's" "${SP[dirty]} $T/byhand true false" \
+	"$(jq -r --arg d "${SP[dirty]}" '.mounts[] | select(.device == $d) | "\(.device) \(.mountpoint) \(.mounted) \(.by_winrescue)"' <<<"$OUT")"
+expect_eq "umount all --json: its warning" 1 \
+	"$(jq --arg d "${SP[dirty]}" '[.warnings[] | select(startswith("Left mounted: " + $d + " "))] | length' <<<"$OUT")"
+expect_eq "umount all --json: nothing of winrescue's was mounted" "nothing-mounted 0" \
+	"$(jq -r '"\(.code) \([.mounts[] | select(.mounted == false)] | length)"' <<<"$OUT")"
+# without a name: the one winrescue mounted, never the one made by hand
+"$WR_BIN" mount "$H" >/dev/null 2>&1
+run "umount without a name: winrescue's, beside one made by hand" 0 umount
+expect_eq "umount without a name: took winrescue's" "" "$(mounted_at "$H")"
+expect_eq "umount without a name: left the other" "$T/byhand" "$(mounted_at "${SP[dirty]}")"
+run "umount without a name: nothing of winrescue's mounted" 16 umount
+expect_match "... says so, naming what is mounted" \
+	"nothing winrescue mounted is mounted.*${SP[dirty]} .* at $T/byhand" "$(tr '\n' ' ' <<<"$ERR")"
+# a mount of winrescue's (an earlier run: the log persists across runs),
+# unmounted and made again by hand at the same place from the same device,
+# is not winrescue's any more
+"$WR_BIN" mount "$H" >/dev/null 2>&1
+HM=$(mounted_at "$H")
+umount "$HM" && ntfs-3g -o ro "$H" "$HM" && wr_cleanup_add "umount '$HM'"
+run "umount all: one of winrescue's, unmounted and mounted again by hand" 0 umount all
+if [ "$UNIQUE" = true ]; then
+	expect_eq "... is not winrescue's: left mounted" "$HM" "$(mounted_at "$H")"
+	expect_match "... and named" "Left mounted: $H at $HM" "$(tr '\n' ' ' <<<"$ERR")"
+else
+	echo "# $(uname -r) gives no unique mount IDs (Linux 6.8+): a mount made again by hand in the same place is taken for winrescue's"
+fi
+wr_umount "$HM"
+rmdir "$HM"
+# --everything: the one made by hand too, the rescue system's own mount never.
+# In a mount namespace of its own (unshare -m): whatever else is mounted on
+# this machine (another suite's disks, a `make demo`) is unmounted only in
+# the namespace's copy of the mount table, never for the others.
+mkdir -p "$T/byhand2"
+cat >"$T/everything.sh" <<EOF
+"$WR_BIN" mount "$H" >/dev/null 2>&1 || echo "mount failed" >&2
+ntfs-3g -o ro "${SP[dirty]}" "$T/byhand2" || echo "ntfs-3g failed" >&2
+"$WR_BIN" umount --everything all --json >"$T/ev.json" 2>"$T/ev.err"
+echo \$? >"$T/ev.rc"
+awk '{ print \$1, \$2 }' /proc/self/mounts >"$T/ev.mounts"
+"$WR_BIN" umount --everything "$H" >/dev/null 2>"$T/ev-usage.err"
+echo \$? >>"$T/ev.rc"
+EOF
+unshare -m --propagation private bash "$T/everything.sh"
+expect_eq "--everything: exit 0 (with a volume named: usage, 16)" "0 16" "$(tr '\n' ' ' <"$T/ev.rc" | sed 's/ $//')"
+expect_eq "--everything: winrescue's unmounted" false \
+	"$(jq -r --arg d "$H" '.mounts[] | select(.device == $d) | .mounted' "$T/ev.json")"
+expect_eq "--everything: the one made by hand unmounted too" false \
+	"$(jq -r --arg d "${SP[dirty]}" --arg m "$T/byhand2" '.mounts[] | select(.device == $d and .mountpoint == $m) | .mounted' "$T/ev.json")"
+grep -q -e "^${SP[dirty]} " -e "^$H " "$T/ev.mounts" && nok "--everything: a mount of this suite's is left" ||
+	ok "--everything: none of this suite's mounts left (in its namespace)"
+grep -q " $T/sysroot\$" "$T/ev.mounts" && ok "--everything: the rescue system's own mount stays" ||
+	nok "--everything: the rescue system's own mount was unmounted"
+expect_match "--everything with a volume: one line" "^winrescue: --everything goes with all" "$(cat "$T/ev-usage.err")"
+expect_eq "--everything in its namespace only: nothing of it mounted here" "" "$(mounted_at "$H")$(mounted_at "${SP[dirty]}" | grep byhand2)"
+run "mount --everything: an option of umount" 16 mount --everything "$H"
+wr_umount "$T/byhand"
 
 # ------------------------------------------------------ bad input
 run "unknown volume" 16 mount no-such-volume
@@ -268,24 +367,43 @@ expect_match "unknown: one line naming it" "^winrescue: no volume is named 'no-s
 run "ambiguous label" 16 mount healthy
 expect_match "ambiguous: lists the candidates" "$H \(Disk [0-9]+ partition 1" "$ERR"
 run "ambiguous --json" 16 mount --json healthy
-expect_eq "ambiguous --json: candidates" 2 "$(jq '.candidates | length' <<<"$OUT")"
-run "mount without a name: the Windows volume (dry run)" 0 mount --dry-run
+# two of this suite's (and any other volume of the machine labelled healthy)
+expect_eq "ambiguous --json: every volume labelled healthy, this suite's two among them" \
+	"$("$WR_BIN" list --json | jq '[.disks[] | if ((.partitions // []) | length) == 0 then . else .partitions[] end | select((.ntfs.label // .label) == "healthy")] | length') true" \
+	"$(jq -r --arg a "$H" --arg b "${SYS}p2" '"\(.candidates | length) \([.candidates[] | startswith($a + " ") or startswith($b + " ")] | map(select(.)) | length == 2)"' <<<"$OUT")"
+# without a name: the Windows volume of the system disk, this suite's disks alone in sight
+OUT=$(wr_only $(own_disks) -- "$WR_BIN" mount --dry-run 2>"$T/err")
+RC=$?
+expect_eq "mount without a name: the Windows volume (dry run): exit 0" 0 "$RC"
 expect_match "system is C: of the Windows disk" "Mount $C " "$OUT"
 run "a whole disk with partitions" 16 mount "$ST"
+# loop names end in a digit: the kernel's partitions are loopNp1, never loopN1
+expect_match "a whole disk: its real partitions named" "name one of them \\(${ST}p1, ${ST}p2, ${ST}p3, ${ST}p4, \\.\\.\\. or disk:[0-9]+/part:M\\)" "$ERR"
+run "check of a whole disk with partitions" 16 check "$ST"
+expect_match "check: its real partitions named" "${ST}p1, ${ST}p2" "$ERR"
 run "unknown option" 16 mount --bogus "$H"
 run "two volumes" 16 mount "$H" "${SP[dirty]}"
 mkdir -p "$T/full" && touch "$T/full/file"
 run "--at a directory that is not empty" 32 mount "$H" --at "$T/full"
 expect_match "not empty: says so" "is not empty: mounting there would hide its files" "$ERR"
 run "--at a file" 32 mount "$H" --at "$T/full/file"
-"$WR_BIN" mount --rw --yes "${SP[clean-logfile]}" >/dev/null 2>&1
-run "--at inside a Windows volume" 32 mount "$H" --at /mnt/winrescue/clean-logfile/sub
-expect_match "inside a Windows volume: says so" "is inside ${SP[clean-logfile]}" "$ERR"
-run "--log on a Windows volume" 32 mount "$H" --log /mnt/winrescue/clean-logfile/logs/audit.jsonl
-expect_match "log on a Windows volume: refused" "which is not the rescue system's disk" "$ERR"
-[ -e /mnt/winrescue/clean-logfile/logs ] && nok "the log's directory was made on the Windows volume" ||
-	ok "nothing written to the Windows volume for the log"
-umount_quiet "${SP[clean-logfile]}"
+# (a disk another suite attaches meanwhile can void the plan: "the disks changed")
+for ((try = 0; try < 3; try++)); do
+	"$WR_BIN" mount --rw --yes "${SP[clean-logfile]}" >/dev/null 2>"$T/cl.err" && break
+	grep -q 'changed since' "$T/cl.err" || break
+done
+CLD=$(mounted_at "${SP[clean-logfile]}")
+if [ -n "$CLD" ]; then
+	run "--at inside a Windows volume" 32 mount "$H" --at "$CLD/sub"
+	expect_match "inside a Windows volume: says so" "is inside ${SP[clean-logfile]}" "$ERR"
+	run "--log on a Windows volume" 32 mount "$H" --log "$CLD/logs/audit.jsonl"
+	expect_match "log on a Windows volume: refused" "which is not the rescue system's disk" "$ERR"
+	[ -e "$CLD/logs" ] && nok "the log's directory was made on the Windows volume" ||
+		ok "nothing written to the Windows volume for the log"
+	umount_quiet "${SP[clean-logfile]}"
+else
+	nok "clean-logfile could not be mounted read-write: $(cat "$T/cl.err")"
+fi
 mkdir -p "$T/rofs" && mount -t tmpfs -o ro tmpfs "$T/rofs" && wr_cleanup_add "umount '$T/rofs'"
 run "a read-only place for the audit log" 32 mount "$H" --log "$T/rofs/audit.jsonl"
 expect_match "read-only log: names the file and the next step" "audit log cannot be written: .*$T/rofs" "$ERR"

@@ -56,7 +56,7 @@ if tui_wait bt 'Boot diagnosis' 10; then
 	tui_settle bt
 	expect_match "the verdict, at the end" 'Verdict: Windows would not start normally' "$(tui_screen bt)"
 	tui_keys bt F
-	if tui_wait bt "Type $NAME and press Enter" 20; then
+	if tui_wait_plan bt "Type $NAME and press Enter" 20; then
 		expect_match "the plan names the GUIDs" "$WR_BCD_DISK" "$(tui_screen bt)"
 		expect_eq "nothing written before the name is typed" "$SHA_CHANGED" "$(wr_sha "$T/uefi.img")"
 		tui_keys bt -l "$NAME"
@@ -90,7 +90,7 @@ fi
 tui_keys bt l
 if tui_wait bt 'U: undo a fix' 5; then
 	tui_keys bt U
-	if tui_wait bt "Type $NAME and press Enter" 10; then
+	if tui_wait_plan bt "Type $NAME and press Enter" 10; then
 		tui_keys bt -l "$NAME"
 		tui_keys bt Enter
 		if tui_wait bt 'restored from' 20; then ok "undo from the log: done"; else nok "undo: $(tui_screen bt | sed -n 6,18p)"; fi

@@ -15,7 +15,9 @@
 #   50x12: the too-small screen; a resize redraws; a 0x0 size (serial line)
 #     falls back to 80x24; Ctrl-L repaints; --ascii draws ASCII lines
 #   refusals in dialogs: the rescue disk, a volume that vanished
-#   SIGTERM while mounted: exit 143, no lock left, sane terminal
+#   SIGTERM while mounted: exit 143, no lock left, sane terminal; q agrees
+#     with umount all (a mount left by the session is winrescue's, one made
+#     again by hand since is not: q quits without asking)
 #   no terminal: one line pointing to `winrescue list`, exit 1
 #   terminfo/ beside the program (the bundle): used for a terminal the system
 #     does not know, never instead of the system's own
@@ -57,7 +59,8 @@ done
 [ -n "$BASE" ] || wr_bail "no three free loop devices in 60..99"
 attach_at() { # VAR IMG N
 	losetup -P "/dev/loop$3" "$2" || return 1
-	wr_cleanup_add "wr_detach /dev/loop$3"
+	# with its file: detached at exit only while still this suite's
+	wr_cleanup_add "wr_detach '/dev/loop$3' '$(losetup -nO BACK-FILE "/dev/loop$3")'"
 	partx -a "/dev/loop$3" >/dev/null 2>&1 || true
 	printf -v "$1" '%s' "/dev/loop$3"
 }
@@ -77,6 +80,9 @@ echo "# windows=$WIN data=$DATA clone=$CLONE"
 disk_no() { "$WR_BIN" list --json "${DISKS[@]}" 2>/dev/null | jq -r --arg p "$1" '.disks[] | select(.path == $p) | .index'; }
 NW=$(disk_no "$WIN")
 [ -n "$NW" ] || wr_bail "list does not number $WIN"
+# Disk N is the machine's number: another suite attaching or detaching a disk
+# meanwhile moves it; the screen shows it as of its last look, list as of now
+nw_re() { echo "($NW|$(disk_no "$WIN"))"; }
 SHA_BEFORE=$(sha256sum "$T/bios.img" | cut -c1-64)
 
 mounted_at() { # DEV: where /proc/mounts has it
@@ -120,8 +126,13 @@ for term in vt100 vt220 linux xterm-256color; do
 		expect_match "$term: help lists the actions' keys" 'm +Mount \(winrescue mount\)' "$top"
 		expect_match "$term: help lists Check" 'c +Check' "$top"
 		all=$top
+		# a vt100 has no PgDn key: tmux sends it ESC [ 6 ~, which that
+		# terminfo does not know, and the ESC closes the help; Ctrl-F is the
+		# same request on every terminal
+		pgdn=NPage
+		[ "$term" = vt100 ] && pgdn=C-f
 		for i in 1 2 3; do
-			tui_keys "$n" NPage
+			tui_keys "$n" "$pgdn"
 			tui_settle "$n"
 			all="$all
 $(tui_screen "$n")"
@@ -134,7 +145,7 @@ $(tui_screen "$n")"
 		nok "$term: help not shown"
 	fi
 	tui_keys "$n" q
-	tui_wait "$n" 'q:Quit' 5 || nok "$term: q does not leave the help"
+	tui_wait "$n" 'q:Quit' 10 || nok "$term: q does not leave the help: $(tui_screen "$n" | tail -5)"
 	tui_keys "$n" q
 	expect_eq "$term: q exits 0" 0 "$(tui_wait_exit "$n" 10)"
 	expect_eq "$term: terminal modes restored" "$(cat "$TUI_DIR/$n.stty-before")" \
@@ -212,7 +223,7 @@ $(tui_screen g)"
 	tui_keys g g
 	tui_settle g
 	expect_match "details: the verdict first, in list's words" \
-		"Disk $NW partition 2: hibernated, dirty" "$(tui_screen g | sed -n 2p)"
+		"Disk $(nw_re) partition 2: hibernated, dirty" "$(tui_screen g | sed -n 2p)"
 	expect_match "details: its next step" "Next: Nothing to repair for this" "$(tui_screen g)"
 	expect_match "details: every field (hibernated yes)" 'hibernated: yes' "$all"
 	expect_match "details: the dirty finding" 'ntfs-dirty' "$all"
@@ -245,7 +256,10 @@ expect_match "check: the row now says what the check found" \
 expect_match "check: the status line in full" 'no errors \(checked\), hibernated, dirty' "$(tui_screen g | sed -n 23p)"
 expect_eq "check: nothing in the audit log (read-only)" 0 "$(cat "$WINRESCUE_LOG" 2>/dev/null | grep -c '"check"')"
 
-# Online on C: read-write is not offered (hibernated), read-only is
+# Online on C: read-write is not offered (hibernated), read-only is.
+# /mnt/winrescue/Windows, or Windows-<name> while another volume of the
+# machine is labelled Windows too (another suite's disk, a `make demo`)
+WD=$(wr_mount_dir "$C")
 tui_keys g m
 if tui_wait g 'Read-only' 5; then
 	scr=$(tui_screen g)
@@ -256,19 +270,24 @@ if tui_wait g 'Read-only' 5; then
 	else nok "mount dialog: Enter on a refused choice: $(tui_screen g | sed -n 6,18p)"; fi
 	tui_keys g 1 Enter
 	if tui_wait g 'Done' 10; then
-		expect_match "Online: the result names the mount point" "Mounted $C read-only at /mnt/winrescue/Windows" "$(tui_screen g)"
+		[ "$(mounted_at "$C")" = "$WD" ] || WD=$(wr_mount_dir "$C")
+		expect_match "Online: at /mnt/winrescue/<label> (-<name> when the label is not unique)" \
+			"^/mnt/winrescue/Windows(-$(basename "$C"))?\$" "$WD"
+		# the dialog's text, its lines joined (a long mount point wraps)
+		expect_match "Online: the result names the mount point" "Mounted $C read-only at $WD " \
+			"$(tui_screen g | sed -E 's/^[^x]*x ?//; s/ *x[^x]*$//' | tr '\n' ' ' | tr -s ' ')"
 	else
 		nok "Online: no result dialog: $(tui_screen g | sed -n 8,16p)"
 	fi
 	tui_keys g Enter
 	tui_wait g 'q:Quit' 5
 	tui_settle g
-	expect_match "Online: the mount point on screen" 'Mounted read-only at /mnt/winrescue/Windows' "$(tui_screen g)"
-	expect_match "Online: its disk says mounted" "Disk $NW \| Basic \| 128.0 MiB \| mounted" "$(tui_screen g)"
-	expect_eq "Online: mounted read-only (/proc/mounts)" "/mnt/winrescue/Windows ro" \
+	expect_match "Online: the mount point on screen" "Mounted read-only at $WD" "$(tui_screen g)"
+	expect_match "Online: its disk says mounted" "Disk $(nw_re) \| Basic \| 128.0 MiB \| mounted" "$(tui_screen g)"
+	expect_eq "Online: mounted read-only (/proc/mounts)" "$WD ro" \
 		"$(mounted_at "$C") $(mounted_mode "$C")"
-	"$WR_BIN" list --json >"$T/after-mount.json" 2>/dev/null
-	expect_eq "Online: list --json has the mount point" '["/mnt/winrescue/Windows"]' \
+	"$WR_BIN" list --json "${DISKS[@]}" >"$T/after-mount.json" 2>/dev/null
+	expect_eq "Online: list --json has the mount point" "[\"$WD\"]" \
 		"$(jq -c --arg p "$C" '.disks[].partitions[] | select(.path == $p) | .mountpoints' "$T/after-mount.json")"
 else
 	nok "m does not open the mount dialog"
@@ -284,7 +303,7 @@ if tui_wait g 'Unmounted' 10; then ok "Offline: unmounted"; else nok "Offline: $
 tui_keys g q
 tui_wait g 'q:Quit' 5
 expect_eq "Offline: not mounted any more" "" "$(mounted_at "$C")"
-[ -d /mnt/winrescue/Windows ] && nok "Offline: /mnt/winrescue/Windows left behind" || ok "Offline: the mount point removed"
+[ -d "$WD" ] && nok "Offline: $WD left behind" || ok "Offline: the mount point removed"
 tui_keys g l
 if tui_wait g 'Log' 5; then
 	scr=$(tui_screen g)
@@ -308,7 +327,7 @@ tui_keys g 2
 tui_settle g
 expect_match "a digit only chooses (Enter goes)" '> 2  Read-write' "$(tui_screen g)"
 tui_keys g Enter
-if tui_wait g 'Type '"$(basename "$DATA")"'p1 and press Enter' 10; then
+if tui_wait_plan g 'Type '"$(basename "$DATA")"'p1 and press Enter' 10; then
 	ok "read-write asks for the device name"
 	tui_keys g -l "wrong"
 	tui_keys g Enter
@@ -354,7 +373,7 @@ tui_keys fx f
 if tui_wait fx 'Repair and clear the dirty flag' 5; then
 	ok "fix: the variants offered"
 	tui_keys fx Enter
-	if tui_wait fx "Type $(basename "$DATA")p1 and press Enter" 30; then
+	if tui_wait_plan fx "Type $(basename "$DATA")p1 and press Enter" 30; then
 		expect_match "fix: the plan names the repair" 'MFTMirr' "$(tui_screen fx)"
 		expect_match "fix: the plan names the undo file" 'undo' "$(tui_screen fx)"
 		expect_eq "fix: nothing written before the name" "$SHA_DATA" "$(sha256sum "${DATA}p1" | cut -c1-64)"
@@ -383,7 +402,7 @@ tui_keys fx l
 if tui_wait fx 'U: undo a fix' 5; then
 	expect_match "log: the fix's undo file" "$T/undo/" "$(tui_screen fx)"
 	tui_keys fx U
-	if tui_wait fx "Type $(basename "$DATA")p1 and press Enter" 10; then
+	if tui_wait_plan fx "Type $(basename "$DATA")p1 and press Enter" 10; then
 		expect_match "undo: the plan" 'Write back' "$(tui_screen fx)"
 		tui_keys fx -l "$(basename "$DATA")p1"
 		tui_keys fx Enter
@@ -530,10 +549,12 @@ attach_at CLONE "$T/clone.img" $((BASE + 2)) || nok "re-attach clone"
 # --------------------------------------------------- SIGTERM while mounted
 tui_start s 80x24 vt220 tui "${DISKS[@]}"
 tui_wait s 'q:Quit' 10
+WD=$(wr_mount_dir "$C")
 tui_keys s m
 tui_wait s 'Read-only' 5
 tui_keys s Enter
 tui_wait s 'Done' 10 || nok "SIGTERM: the mount did not happen"
+[ "$(mounted_at "$C")" = "$WD" ] || WD=$(wr_mount_dir "$C")
 tui_keys s Enter
 tui_wait s 'q:Quit' 5
 kill -TERM "$(tui_pid s)"
@@ -541,7 +562,7 @@ expect_eq "SIGTERM: exit 143" 143 "$(tui_wait_exit s 10)"
 expect_eq "SIGTERM: terminal modes restored" "$(cat "$TUI_DIR/s.stty-before")" "$(cat "$TUI_DIR/s.stty-after" 2>/dev/null)"
 expect_match "SIGTERM: says what stays mounted" 'stays mounted' "$(cat "$TUI_DIR/s.err")"
 flock -n "$WIN" true && ok "SIGTERM: no lock left on $WIN" || nok "SIGTERM: $WIN still locked"
-expect_eq "SIGTERM: the mount stays (umount all removes it)" /mnt/winrescue/Windows "$(mounted_at "$C")"
+expect_eq "SIGTERM: the mount stays (umount all removes it)" "$WD" "$(mounted_at "$C")"
 "$WR_BIN" umount all >/dev/null 2>&1
 expect_eq "umount all after the session" "" "$(mounted_at "$C")"
 tui_stop s
@@ -553,6 +574,59 @@ kill -HUP "$(tui_pid h)"
 expect_eq "SIGHUP: exit 129" 129 "$(tui_wait_exit h 10)"
 expect_eq "SIGHUP: terminal modes restored" "$(cat "$TUI_DIR/h.stty-before")" "$(cat "$TUI_DIR/h.stty-after" 2>/dev/null)"
 tui_stop h
+
+# q agrees with `umount all`: a mount this session made and left mounted is
+# winrescue's for umount all afterwards; one unmounted and made again by hand
+# since is nobody's business of winrescue's: q quits without asking
+tui_start ql 80x24 vt220 tui "${DISKS[@]}"
+tui_wait ql 'q:Quit' 10
+tui_keys ql m
+tui_wait ql 'Read-only' 5
+tui_keys ql Enter
+tui_wait ql 'Done' 10 || nok "leave mounted: the mount did not happen"
+tui_keys ql Enter
+tui_wait ql 'q:Quit' 5
+CM=$(mounted_at "$C")
+tui_keys ql q
+if tui_wait ql 'Still mounted by winrescue' 5; then
+	tui_keys ql 2 Enter
+	expect_eq "q, leave them mounted: exit 0" 0 "$(tui_wait_exit ql 15)"
+	expect_match "... says what stays mounted and what unmounts it" \
+		"still mounted: $C at $CM \\('winrescue umount all' unmounts them\\)" "$(cat "$TUI_DIR/ql.err")"
+	expect_eq "... it stays mounted" "$CM" "$(mounted_at "$C")"
+	"$WR_BIN" umount all >/dev/null 2>&1
+	expect_eq "... and umount all takes it afterwards" "" "$(mounted_at "$C")"
+else
+	nok "q does not ask: $(tui_screen ql | sed -n 6,20p)"
+fi
+tui_stop ql
+tui_start qh 80x24 vt220 tui "${DISKS[@]}"
+tui_wait qh 'q:Quit' 10
+tui_keys qh m
+tui_wait qh 'Read-only' 5
+tui_keys qh Enter
+tui_wait qh 'Done' 10 || nok "made again by hand: the mount did not happen"
+tui_keys qh Enter
+tui_wait qh 'q:Quit' 5
+CM=$(mounted_at "$C")
+if [ -n "$CM" ] && umount "$CM" && ntfs-3g -o ro "$C" "$CM"; then
+	wr_cleanup_add "umount '$CM'; rmdir '$CM'"
+	tui_keys qh q
+	if [ "$(jq -r 'select(.action == "mount" and .event == "result") | .mounts[0].mount_id_unique' "$WINRESCUE_LOG" | tail -n 1)" = true ]; then
+		expect_eq "q after the mount was made again by hand: quits without asking (exit 0)" 0 "$(tui_wait_exit qh 10)"
+	else
+		echo "# $(uname -r) gives no unique mount IDs: a mount made again by hand in the same place is taken for winrescue's"
+		tui_wait qh 'Still mounted by winrescue' 5 && tui_keys qh 3 Enter && tui_keys qh q && tui_keys qh 2 Enter
+		tui_wait_exit qh 10 >/dev/null
+	fi
+	expect_eq "... the mount made by hand stays" "$CM" "$(mounted_at "$C")"
+	"$WR_BIN" umount all >/dev/null 2>&1
+	expect_eq "... and umount all leaves it too" "$CM" "$(mounted_at "$C")"
+	wr_umount "$CM" && rmdir "$CM"
+else
+	nok "made again by hand: could not mount $C by hand at '$CM'"
+fi
+tui_stop qh
 
 # --------------- the scripted mode on a terminal: the typed name, and a recheck
 # the plan is made, the name asked; meanwhile another shell mounts the volume:

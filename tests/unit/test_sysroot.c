@@ -12,6 +12,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "actions/action.h"
 #include "lib/util.h"
 #include "probes/probes.h"
 
@@ -226,6 +227,43 @@ static void test_scan_captured_tree(void **state)
 	free(root);
 }
 
+/*
+ * A whole disk with partitions named where a volume is wanted: the answer
+ * names its real partitions. NVMe disk names end in a digit, so the
+ * kernel puts a 'p' before the number (nvme0n1p1, never nvme0n11).
+ */
+static void test_whole_disk_names_partitions(void **state)
+{
+	char *root = tree("simple-nvme");
+	struct probe_ctx ctx = { .sysroot = root };
+	struct inventory *inv;
+	struct vol_ref v;
+	char *err = NULL, **cand = NULL;
+	size_t ncand = 0, di = 0;
+
+	(void)state;
+	inv = probes_scan(&ctx);
+	assert_null(inv->error);
+	while (di < inv->ndisks && strcmp(inv->disks[di].name, "nvme0n1") != 0)
+		di++;
+	assert_true(di < inv->ndisks);
+	assert_int_equal(target_resolve(inv, "/dev/nvme0n1", &v, &err, &cand, &ncand), ACT_USAGE);
+	assert_non_null(err);
+	assert_non_null(strstr(err, "/dev/nvme0n1p1, /dev/nvme0n1p2, /dev/nvme0n1p3 or disk:"));
+	assert_null(strstr(err, "nvme0n11"));
+	free(err);
+	err = NULL;
+	/* disk:N alone names them too */
+	char *spec = xasprintf("disk:%zu", inv->disks[di].number);
+	assert_int_equal(target_resolve(inv, spec, &v, &err, &cand, &ncand), ACT_USAGE);
+	assert_non_null(strstr(err, "/dev/nvme0n1p1"));
+	free(err);
+	free(spec);
+	strv_free(cand, ncand);
+	inventory_free(inv);
+	free(root);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -236,6 +274,7 @@ int main(void)
 		cmocka_unit_test(test_usage),
 		cmocka_unit_test(test_missing_sysroot),
 		cmocka_unit_test(test_scan_captured_tree),
+		cmocka_unit_test(test_whole_disk_names_partitions),
 	};
 	if (!getenv("WR_SYSFS_TREES")) {
 		fprintf(stderr, "test_sysroot: WR_SYSFS_TREES is not set (run via tests/run-unit.sh)\n");
