@@ -239,6 +239,7 @@ static void test_hands_off_and_others(void **state)
 	assert_null(f.vd.next);		/* the rescue system's own: no step */
 	assert_true(has(f.vd.findings[0].action, "rescue system's own disk"));
 
+	verdict_free(&f.vd);
 	setup(&f);
 	f.part.vol.fstype = "BitLocker";
 	f.part.vol.ntfs = NULL;
@@ -246,6 +247,7 @@ static void test_hands_off_and_others(void **state)
 	assert_string_equal(f.vd.state, "locked (BitLocker)");
 	assert_true(has(f.vd.next, "recovery key"));
 
+	verdict_free(&f.vd);
 	setup(&f);
 	f.part.vol.ntfs = NULL;
 	f.part.vol.fstype = "ext4";
@@ -254,6 +256,7 @@ static void test_hands_off_and_others(void **state)
 	assert_null(f.vd.next);
 
 	/* the numbers every view uses: the disk's own, not its place in this snapshot */
+	verdict_free(&f.vd);
 	setup(&f);
 	char *w = verdict_where(&f.ref);
 	assert_string_equal(w, "Disk 3 partition 2");
