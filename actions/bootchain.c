@@ -96,6 +96,44 @@ bool bootchain_says_no_store(const struct inventory *inv, size_t di)
 	       ((!nactive(d) && system_partition(d)) || active_unreadable(d));
 }
 
+const char *bootchain_hidden_blocked(const struct partition *p)
+{
+	const struct ntfs_state *n = p->vol.ntfs;
+
+	if (!n)
+		return NULL;
+	if (n->hibernated == TRI_YES)
+		return "Windows is hibernated on it";
+	if (n->opened && n->hibernated == TRI_UNKNOWN)
+		return "whether Windows is hibernated on it cannot be told";
+	if (n->logfile == NTFS_LOGFILE_FAST_RESTART)
+		return "Windows was shut down with Fast Startup on it";
+	if (n->logfile == NTFS_LOGFILE_UNCLEAN)
+		return "its journal holds changes Windows has not written yet";
+	return NULL;
+}
+
+/* Whether check_volume() judges p: the volumes of d's chain (see bootchain_mends_hidden). */
+static bool in_chain(const struct disk *d, const struct partition *p)
+{
+	const struct partition *sys = system_partition(d), *act = NULL;
+
+	if (!is_dos(d) || !p->vol.ntfs || !p->path || p->number > 4 || p->container)
+		return false;
+	for (size_t k = 0; k < d->nparts; k++)
+		if (d->parts[k].bootable)
+			act = &d->parts[k];
+	return p == sys || p == act || p->vol.ntfs->has_windows;
+}
+
+bool bootchain_mends_hidden(const struct inventory *inv, size_t di, const struct partition *p)
+{
+	const struct disk *d = &inv->disks[di];
+
+	return d->role != DISK_ROLE_RESCUE && system_partition(d) && in_chain(d, p) &&
+	       !bootchain_hidden_blocked(p);
+}
+
 /* d's repairs, made on first use. */
 static struct diag_chain *chain_for(struct diagnosis *dg, const struct inventory *inv, size_t di)
 {
@@ -270,13 +308,20 @@ static void check_volume(const struct inventory *inv, struct diagnosis *dg, size
 	bool bad_p = n->bs_primary_valid && n->hidden_sectors != want;
 	bool bad_b = n->bs_backup_valid && n->hidden_sectors_backup != want;
 	if (want <= UINT32_MAX && (bad_p || bad_b)) {
-		struct diag_chain *c = chain_for(dg, inv, di);
-		if (c->nhidden < 4)
-			c->hidden[c->nhidden++] = (struct diag_hidden){ p->number, p->start,
-								       (uint32_t)want };
+		/* the step is the volume's own (verdict.c): fix where one copy is right,
+		 * fix-boot where it may write, why not where Windows left a session */
+		struct vol_ref r = target_ref(inv, di, p);
+		char *next = verdict_step(inv, &r, "ntfs-hidden-sectors");
+		bool mends = bootchain_mends_hidden(inv, di, p);
+		if (mends) {
+			struct diag_chain *c = chain_for(dg, inv, di);
+			if (c->nhidden < 4)
+				c->hidden[c->nhidden++] = (struct diag_hidden){ p->number, p->start,
+									       (uint32_t)want };
+		}
 		found(dg, starts ? DIAG_BLOCKS : DIAG_NOTE, "ntfs-hidden-sectors", p->path,
-		      fix_cmd(dg, d, di, "sets the field right in both copies of the boot sector (4 "
-			      "bytes each)"), true,
+		      next ? next : fix_cmd(dg, d, di, "sets the field right in both copies of the "
+					    "boot sector (4 bytes each)"), mends,
 		      xasprintf("The %s of %s says the volume starts at sector %u (hidden sectors, BPB "
 				"0x1C), but the partition starts at sector %llu, as after a disk is "
 				"moved or converted%s.", bad_p && bad_b ? "boot sector and its backup"

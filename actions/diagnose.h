@@ -110,6 +110,18 @@ void bootchain_diagnose(const struct inventory *inv, struct diagnosis *d);
  * Reserved is there, not marked active), instead of bcd-missing.
  */
 bool bootchain_says_no_store(const struct inventory *inv, size_t disk_index);
+/*
+ * Whether fix-boot sets partition p's hidden sectors (BPB 0x1C): p belongs
+ * to the BIOS boot chain of its disk (the partition with bootmgr and the
+ * store, the active one, or one holding Windows, on a dos disk with one
+ * partition holding bootmgr and a store), and Windows left no session on it
+ * that a write would break (hibernated, Fast Startup, an unclean journal,
+ * or a hiberfil.sys that cannot be read). Every view asks this one rule.
+ */
+bool bootchain_mends_hidden(const struct inventory *inv, size_t disk_index,
+			    const struct partition *p);
+/* Why p's hidden sectors are left alone although they are in the chain, or NULL. */
+const char *bootchain_hidden_blocked(const struct partition *p);
 /* The standard MBR boot code fix-boot writes (syslinux's mbr.bin, actions/mbr_code.c). */
 extern const unsigned char mbr_code_syslinux[440];
 

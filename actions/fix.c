@@ -462,9 +462,11 @@ static size_t count_unreadable(const struct nc_report *r)
 {
 	size_t n = 0;
 
+	if (!r->io_errors)
+		return 0;	/* reads outside a volume cut short are no failing disk */
 	for (size_t i = 0; i < r->nfindings; i++)
 		n += strstr(r->findings[i].code, "unreadable") != NULL;
-	return n + (r->unreadable && !n);
+	return n ? n : 1;
 }
 
 /* The refusals that only the person can lift, each stating its loss. */

@@ -815,6 +815,13 @@ static int hidden_writes(struct fix_boot_priv *f, const struct disk *d, int dfd,
 		*why = xasprintf("partition %zu of %s is not where the diagnosis saw it", h->part, d->path);
 		return -1;
 	}
+	/* never a byte of a volume Windows left a session on (bootchain_mends_hidden) */
+	const char *blocked = bootchain_hidden_blocked(p);
+	if (blocked) {
+		*why = xasprintf("%s: %s, and fix-boot writes nothing to it", p->path ? p->path : d->path,
+				 blocked);
+		return -1;
+	}
 	nb_examine(part_read, &pr, p->size, &v);
 	for (int copy = 0; copy < 2; copy++) {
 		const uint8_t *cur = copy ? v.backup : v.primary;

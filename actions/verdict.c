@@ -7,6 +7,7 @@
  */
 #include "actions/verdict.h"
 #include "actions/action.h"
+#include "actions/diagnose.h"
 #include "lib/util.h"
 
 #include <inttypes.h>
@@ -36,6 +37,7 @@ struct problem {
 	char *word;		/* for the state column */
 	char *message;
 	char *own;		/* RM_OWN, RM_STATE: the next step */
+	char *cmd;		/* RM_OWN: the winrescue command of that step, or NULL */
 	const char *fixes;	/* RM_FIX: what fix does about it, in words */
 };
 
@@ -53,6 +55,7 @@ struct vctx {
 	bool read_errors;	/* the device would not return some sectors */
 	bool windows;		/* it holds Windows: chkdsk means Windows RE */
 	bool hib, fast, unclean;
+	bool hib_unknown;	/* hiberfil.sys unreadable: fix refuses whatever the flags */
 	struct problem *p;
 	size_t np;
 };
@@ -165,6 +168,17 @@ static char *step_fix(const struct vctx *c, const struct problem *p, char **cmd)
 
 	if (c->read_errors)
 		return step_read(c);
+	if (c->hib_unknown) {
+		/* fix refuses (hibernation-unknown): the data off, then Windows */
+		char *off = data_off(c);
+		s = xasprintf("winrescue fix writes nothing while it cannot tell whether Windows is "
+			      "hibernated (hiberfil.sys cannot be read): %s%sstart Windows and shut it "
+			      "down fully, or repair it with chkdsk /f from Windows RE.",
+			      off ? off : "", off ? " first; then " : "");
+		free(off);
+		free(first);
+		return cap(s);
+	}
 	fix_flags(c, &flags, &loss);
 	*cmd = xasprintf("winrescue fix %s%s", c->v->path, flags);
 	s = xasprintf("%s'%s' %s%s; an undo file keeps every byte it overwrites.", first, *cmd,
@@ -177,7 +191,10 @@ static char *step_fix(const struct vctx *c, const struct problem *p, char **cmd)
 
 static char *step_check(const struct vctx *c, char **cmd)
 {
-	char *first = unmount_first(c), *s;
+	/* check reads a volume mounted read-only as it is (actions/check.c) */
+	bool ro = c->mounted && !c->v->vol->use.mounted_rw && !c->v->vol->use.swap &&
+		  !c->v->vol->use.nholders;
+	char *first = ro ? xstrdup("") : unmount_first(c), *s;
 
 	*cmd = xasprintf("winrescue check %s", c->v->path);
 	s = xasprintf("%s'%s' reads all of it without writing and says what can be repaired; the "
@@ -233,6 +250,7 @@ static char *step_for(const struct vctx *c, const struct problem *p, char **cmd)
 	case RM_OWN:
 	case RM_STATE:
 	default:
+		*cmd = xstrdup(p->cmd);
 		return xstrdup(p->own);
 	}
 }
@@ -259,29 +277,13 @@ static void boot_problems(struct vctx *c)
 			    d ? d : "the backup boot sector is damaged; the primary is intact");
 		break;
 	case NTFS_BOOT_DIFFER:
-		/* only the hidden sectors differ: the copy that names the volume's start wins */
-		if (!n->bs_differ_more && n->bs_hidden_side == 2)
-			add_problem(c, RM_FIX, SEV_WARNING, true, "ntfs-bootsector-mismatch",
-				    "primary boot sector's hidden sectors wrong", NULL,
-				    "writes the backup, which names where the volume starts, over it",
-				    "%s: the primary boot sector says the volume starts at sector %u "
-				    "(hidden sectors, BPB 0x1C); its backup, and the partition, say %u.",
-				    c->dev, n->hidden_sectors, n->hidden_sectors_backup);
-		else if (!n->bs_differ_more && n->bs_hidden_side == 0)
-			add_problem(c, RM_OWN, SEV_WARNING, true, "ntfs-bootsector-mismatch",
-				    "boot sector hidden sectors wrong",
-				    "Only the BIOS boot code reads the field: where this volume is the one "
-				    "the BIOS starts, 'winrescue diagnose' names the fix-boot that sets it "
-				    "in both copies; elsewhere Windows' chkdsk /f sets it right.", NULL,
-				    "%s: the two boot sectors differ in their hidden-sectors field (BPB "
-				    "0x1C: %u and %u), and neither names the partition's start.", c->dev,
-				    n->hidden_sectors, n->hidden_sectors_backup);
-		else
-			add_problem(c, RM_FIX, SEV_WARNING, true, "ntfs-bootsector-mismatch",
-				    "boot sector copies differ", NULL,
-				    "writes the primary (the copy in use) over the backup",
-				    "%s: the two boot sectors are valid but differ; Windows uses the "
-				    "primary.", c->dev);
+		if (!n->bs_differ_more)
+			break;	/* apart in their hidden sectors only: hidden_problems() */
+		add_problem(c, RM_FIX, SEV_WARNING, true, "ntfs-bootsector-mismatch",
+			    "boot sector copies differ", NULL,
+			    "writes the primary (the copy in use) over the backup",
+			    "%s: the two boot sectors are valid but differ; Windows uses the primary.",
+			    c->dev);
 		break;
 	case NTFS_BOOT_BOTH_BAD:
 		add_problem(c, RM_OWN, SEV_ERROR, true, "ntfs-bootsector-mismatch",
@@ -344,6 +346,70 @@ static void mirr_problems(struct vctx *c)
 	}
 }
 
+/*
+ * The hidden-sectors field (BPB 0x1C) of a partition's boot sector copies
+ * against where the partition starts: only the BIOS boot code reads it, so
+ * it matters on the volumes of a BIOS boot chain (bootchain.c decides which,
+ * and whether fix-boot may write there). One copy right: fix keeps it (as
+ * nb_hidden_side chooses). Both wrong: fix-boot sets both, where it may.
+ */
+static void hidden_problems(struct vctx *c)
+{
+	const struct ntfs_state *n = c->n;
+	const struct partition *p = c->v->part;
+	unsigned ss = c->v->disk->log_sector ? c->v->disk->log_sector : 512;
+	uint64_t want = p ? p->start / ss : 0;
+
+	if (!p || !n->bs_primary_valid || want > UINT32_MAX || c->v->disk->number == SIZE_MAX)
+		return;
+	bool bad_p = n->hidden_sectors != want;
+	bool bad_b = n->bs_backup_valid && n->hidden_sectors_backup != want;
+	if (!bad_p && !bad_b)
+		return;
+	if (n->bs_backup_valid && !n->bs_differ_more && bad_p != bad_b) {
+		if (bad_p)
+			add_problem(c, RM_FIX, SEV_WARNING, true, "ntfs-hidden-sectors",
+				    "primary boot sector's hidden sectors wrong", NULL,
+				    "writes the backup, which names where the volume starts, over the "
+				    "primary", "%s: the primary boot sector says the volume starts at "
+				    "sector %u (hidden sectors, BPB 0x1C); its backup, and the partition, "
+				    "say %llu.", c->dev, n->hidden_sectors, (unsigned long long)want);
+		else
+			add_problem(c, RM_FIX, SEV_WARNING, true, "ntfs-hidden-sectors",
+				    "backup boot sector's hidden sectors wrong", NULL,
+				    "writes the primary, which names where the volume starts, over the "
+				    "backup", "%s: the backup boot sector says the volume starts at sector "
+				    "%u (hidden sectors, BPB 0x1C); the primary, and the partition, say "
+				    "%llu.", c->dev, n->hidden_sectors_backup, (unsigned long long)want);
+		return;
+	}
+	size_t di = c->v->disk_index;
+	bool chain = di < c->inv->ndisks && &c->inv->disks[di] == c->v->disk;
+	const char *blocked = bootchain_hidden_blocked(p);
+	char *own;
+	if (chain && bootchain_mends_hidden(c->inv, di, p))
+		own = xasprintf("'winrescue fix-boot %s' sets the field right in both copies of the "
+				"boot sector (4 bytes each); an undo file keeps what it overwrites.",
+				c->v->disk->path);
+	else if (blocked)
+		own = xasprintf("fix-boot writes nothing here while %s: resume Windows and shut it "
+				"down fully first, then diagnose again; Windows' chkdsk /f also sets "
+				"the field right.", blocked);
+	else
+		own = xstrdup("Nothing to do: only the BIOS boot code reads the field, and the BIOS "
+			      "does not start this volume; Windows' chkdsk /f sets it right.");
+	bool mends = chain && bootchain_mends_hidden(c->inv, di, p);
+	add_problem(c, RM_OWN, mends ? SEV_WARNING : SEV_INFO,
+		    false, "ntfs-hidden-sectors", "hidden sectors wrong", own, NULL,
+		    "%s: its boot sector%s says the volume starts at sector %u (hidden sectors, BPB "
+		    "0x1C), but the partition starts at sector %llu, as after a disk is moved or "
+		    "converted.", c->dev, bad_p && bad_b ? " and its backup" : "",
+		    bad_p ? n->hidden_sectors : n->hidden_sectors_backup, (unsigned long long)want);
+	if (mends)
+		c->p[c->np - 1].cmd = xasprintf("winrescue fix-boot %s", c->v->disk->path);
+	free(own);
+}
+
 /* Whether the quick look already named why libntfs-3g could not open it. */
 static bool open_failure_explained(const struct ntfs_state *n)
 {
@@ -400,13 +466,15 @@ static void ntfs_problems(struct vctx *c)
 	c->hib = hib == TRI_YES;
 	c->fast = log == NTFS_LOGFILE_FAST_RESTART;
 	c->unclean = log == NTFS_LOGFILE_UNCLEAN;
-	if (checked)
-		goto hives;
+	c->hib_unknown = hib == TRI_UNKNOWN && (n->opened || checked);
+	/* a volume cut short stays so whatever a check says of what it could read */
 	if (n->truncated)
 		add_problem(c, RM_ATTACH, SEV_ERROR, true, "ntfs-truncated", "truncated", NULL, NULL,
 			    "The NTFS volume on %s is truncated: its boot sector says it needs %" PRIu64
 			    " bytes, the device holds %" PRIu64 ".", c->dev,
 			    n->claimed_bytes + n->sector_size, n->device_bytes);
+	if (checked)
+		goto hives;
 	boot_problems(c);
 	mirr_problems(c);
 	if (n->error && !open_failure_explained(n))
@@ -418,6 +486,7 @@ static void ntfs_problems(struct vctx *c)
 			    NULL, NULL, "On %s, %s: its MFT record or index is damaged.", c->dev,
 			    n->read_errors[i]);
 hives:
+	hidden_problems(c);
 	if (n->has_windows && !n->win)
 		add_problem(c, c->chk && c->chk->status == ACT_OK ? RM_HIVE : RM_CHECK, SEV_ERROR, true,
 			    "hive-unreadable", "SYSTEM hive unreadable", NULL, NULL,
@@ -645,6 +714,7 @@ void verdict_of(const struct inventory *inv, const struct vol_ref *v, const stru
 		free(c.p[i].word);
 		free(c.p[i].message);
 		free(c.p[i].own);
+		free(c.p[i].cmd);
 	}
 	free(c.p);
 	free(c.busy);
@@ -735,9 +805,7 @@ void check_memo_of(const struct vol_ref *v, const struct fs_check *c, struct che
 	m->errors = m->ntfs ? c->rep.errors : c->status == ACT_ERRORS_LEFT;
 	m->warnings = c->rep.warnings;
 	m->by_fix = nc_count_errors(&c->rep, NC_REPAIR_FIX);
-	m->read_errors = c->rep.unreadable > 0;
-	for (size_t i = 0; i < c->rep.nfindings; i++)
-		m->read_errors |= strstr(c->rep.findings[i].code, "unreadable") != NULL;
+	m->read_errors = c->rep.io_errors > 0;	/* the device failed, as fix judges it */
 	m->hibernated = c->rep.hibernated;
 	m->logfile = (int)c->rep.logfile;
 	m->dirty = c->rep.volume_flags_known ? (c->rep.volume_flags & 1) != 0 : -1;

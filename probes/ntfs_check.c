@@ -226,8 +226,10 @@ static bool rd(struct ctx *c, void *buf, size_t len, uint64_t off)
 		}
 		return true;
 	}
-	if ((e = pread_all(c->fd, buf, len, c->off + off)))
+	if ((e = pread_all(c->fd, buf, len, c->off + off))) {
 		errno = -e;
+		c->r->io_errors++;	/* the device's own refusal: never written to after */
+	}
 	return e == 0;
 }
 

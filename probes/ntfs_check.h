@@ -69,6 +69,8 @@ struct nc_report {
 	uint64_t records, in_use, files, dirs;
 	uint64_t mft_bytes;		/* bytes of $MFT read */
 	uint64_t unreadable;		/* records that could not be read */
+	uint64_t io_errors;		/* reads the device refused (a failing disk), not reads
+					 * outside the volume (a volume cut short) */
 	enum nc_logfile logfile;
 	unsigned logfile_major, logfile_minor;
 	struct nc_run *logfile_runs;	/* $LogFile's $DATA */

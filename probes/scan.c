@@ -1128,6 +1128,37 @@ static void number_disks(const struct probe_ctx *ctx, struct disk *disks, size_t
 		disks[i].number = sysfs_disk_listed(ctx, disks[i].name) ? next++ : SIZE_MAX;
 }
 
+/*
+ * The numbers again, from the disks as they are once probed: a loop device
+ * attached or detached while the workers probed would otherwise leave a
+ * disk without a number, or a gap. A disk gone since keeps the number it
+ * had; one still without a number (came and went meanwhile) is not listed.
+ */
+static void renumber_disks(const struct probe_ctx *ctx, struct inventory *inv)
+{
+	struct disk *all = NULL;
+	size_t n = 0, keep = 0;
+
+	if (sysfs_list_disks(ctx, &all, &n) == 0) {
+		number_disks(ctx, all, n);
+		for (size_t i = 0; i < inv->ndisks; i++)
+			for (size_t k = 0; k < n; k++)
+				if (all[k].number != SIZE_MAX && strcmp(all[k].name, inv->disks[i].name) == 0)
+					inv->disks[i].number = all[k].number;
+	}
+	for (size_t k = 0; k < n; k++)
+		disk_free_fields(&all[k]);
+	free(all);
+	for (size_t i = 0; i < inv->ndisks; i++) {
+		if (inv->disks[i].number == SIZE_MAX) {
+			disk_free_fields(&inv->disks[i]);
+			continue;
+		}
+		inv->disks[keep++] = inv->disks[i];
+	}
+	inv->ndisks = keep;
+}
+
 char *probes_disk_name(const struct probe_ctx *ctx, const char *spec, char **err)
 {
 	struct disk *disks = NULL;
@@ -1226,6 +1257,7 @@ struct inventory *probes_scan(const struct probe_ctx *ctx)
 		inv->disks[kept++] = *d;
 	}
 	inv->ndisks = kept;
+	renumber_disks(ctx, inv);
 	strv_free(rescue, nrescue);
 	strv_free(reasons, nrescue);
 	mounts_free(&mt);

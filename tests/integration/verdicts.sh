@@ -215,6 +215,40 @@ expect_eq "(c2) fix: corrected" 1 "$?"
 expect_eq "(c2) both copies name the volume's start" "$start $start" \
 	"$(ntfs_le "$P2" 28 4) $(ntfs_le "$P2" $((nsec * bps + 28)) 4)"
 
+# (c3) C:'s hidden sectors wrong in both copies (a disk moved): the one rule of
+# bootchain.c says whether fix-boot may set them; list and diagnose give its
+# step alike; on a volume Windows left in Fast Startup state nothing writes it
+put_hidden() {	# DEV VALUE: both copies' hidden sectors
+	printf "$(le32 "$2")" | dd of="$1" bs=1 seek=28 conv=notrunc status=none &&
+		printf "$(le32 "$2")" | dd of="$1" bs=1 seek=$((nsec * bps + 28)) conv=notrunc status=none && sync
+}
+put_hidden "$P2" 4096
+"$WR_NTFS_STATE" "$P2" logfile fast-restart || wr_bail "cannot set Fast Startup on C:"
+HC=$(wr_sha "$P2")
+lst --json "$W" >"$T/l.json"
+expect_match "(c3) Fast Startup: the field named, and why fix-boot leaves it" \
+	"fix-boot writes nothing here while Windows was shut down with Fast Startup" \
+	"$(action_of "$P2" ntfs-hidden-sectors)"
+diag "$W"
+expect_eq "(c3) diagnose's step = list's" "$(action_of "$P2" ntfs-hidden-sectors)" \
+	"$(jq -r --arg d "$P2" '[.findings[] | select(.code == "ntfs-hidden-sectors" and .device == $d) | .next][0]' "$T/d.json")"
+expect_eq "(c3) not offered to fix-boot" false \
+	"$(jq -r --arg d "$P2" '[.findings[] | select(.code == "ntfs-hidden-sectors" and .device == $d) | .fixable][0]' "$T/d.json")"
+timeout 120 "$WR_BIN" fix-boot "$W" --yes >/dev/null 2>&1 </dev/null
+expect_eq "(c3) fix-boot writes nothing to the Fast Startup volume" "$HC" "$(wr_sha "$P2")"
+"$WR_NTFS_STATE" "$P2" logfile empty || wr_bail "cannot reset C:'s journal"
+lst --json "$W" >"$T/l.json"
+step=$(action_of "$P2" ntfs-hidden-sectors)
+expect_match "(c3) without the session: the step is fix-boot on the disk" "^'winrescue fix-boot $W' sets the field right in both copies" "$step"
+diag "$W"
+expect_eq "(c3) diagnose's step = list's" "$step" \
+	"$(jq -r --arg d "$P2" '[.findings[] | select(.code == "ntfs-hidden-sectors" and .device == $d) | .next][0]' "$T/d.json")"
+timeout 120 "$WR_BIN" fix-boot "$W" --yes >/dev/null 2>&1 </dev/null
+expect_eq "(c3) the step works: both copies name the volume's start" "$start $start" \
+	"$(ntfs_le "$P2" 28 4) $(ntfs_le "$P2" $((nsec * bps + 28)) 4)"
+lst --json "$W" >"$T/l.json"
+expect_eq "(c3) and list no longer says it" "" "$(action_of "$P2" ntfs-hidden-sectors | grep -v '^null$')"
+
 # ------------------------------------------------------------------ (d)
 rec=$(inode_of "$P2" windows/system32/CONFIG) || wr_bail "cannot find config's record"
 off=$(mft_record_off "$P2" "$rec") || wr_bail "cannot place record $rec"

@@ -128,6 +128,42 @@ static void test_mirror_mounted(void **state)
 	verdict_free(&f.vd);
 }
 
+/* fix refuses while hibernation cannot be told: its step is never offered then */
+static void test_hibernation_unknown(void **state)
+{
+	struct fixture f;
+	char *mp[] = { "/mnt/ro" };
+
+	(void)state;
+	setup(&f);
+	f.n.hibernated = TRI_UNKNOWN;
+	f.n.bootsector_ok = TRI_NO;
+	f.n.bootcopies = NTFS_BOOT_BACKUP_BAD;
+	judge(&f, NULL);
+	assert_null(f.vd.command);
+	assert_true(has(f.vd.next, "cannot tell whether Windows is hibernated"));
+	assert_true(has(f.vd.next, "winrescue mount /dev/sdb2"));
+	assert_false(has(f.vd.next, "winrescue fix"));
+	/* a volume cut short stays cut short after a check */
+	struct check_memo m = { .device = "/dev/sdb2", .serial = 0x1234, .status = ACT_ERRORS_LEFT,
+				.errors = 2, .ntfs = true, .hibernated = 0, .logfile = NC_LOG_CLEAN,
+				.summary = "2 errors" };
+	f.n.hibernated = TRI_NO;
+	f.n.truncated = true;
+	judge(&f, &m);
+	assert_true(has(f.vd.state, "truncated"));
+	/* check takes a read-only mount as it is: no unmount first */
+	verdict_free(&f.vd);
+	setup(&f);
+	f.n.error = "the NTFS metadata is inconsistent";
+	f.part.vol.use.mountpoints = mp;
+	f.part.vol.use.nmountpoints = 1;
+	judge(&f, NULL);
+	assert_string_equal(f.vd.command, "winrescue check /dev/sdb2");
+	assert_false(has(f.vd.next, "Unmount"));
+	verdict_free(&f.vd);
+}
+
 static void test_unreadable_folder(void **state)
 {
 	struct fixture f;
@@ -294,6 +330,7 @@ int main(void)
 		cmocka_unit_test(test_quick_look_is_not_a_check),
 		cmocka_unit_test(test_primary_boot_sector),
 		cmocka_unit_test(test_mirror_mounted),
+		cmocka_unit_test(test_hibernation_unknown),
 		cmocka_unit_test(test_unreadable_folder),
 		cmocka_unit_test(test_checked),
 		cmocka_unit_test(test_hive),
