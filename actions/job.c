@@ -201,8 +201,15 @@ static void add_target(struct job *job, const struct vol_ref *v)
 /* The loop disk of the inventory backed by the file real (its index in *di), or NULL. */
 static const struct disk *loop_of(const struct inventory *inv, const char *real, size_t *di)
 {
+	struct stat want, st;
+	bool known = real && stat(real, &want) == 0;
+
+	/* the same file by any name: a hard link or another path to it is the same image */
 	for (size_t i = 0; real && i < inv->ndisks; i++)
-		if (inv->disks[i].loop_backing && strcmp(inv->disks[i].loop_backing, real) == 0) {
+		if (inv->disks[i].loop_backing &&
+		    (strcmp(inv->disks[i].loop_backing, real) == 0 ||
+		     (known && stat(inv->disks[i].loop_backing, &st) == 0 &&
+		      st.st_dev == want.st_dev && st.st_ino == want.st_ino))) {
 			*di = i;
 			return &inv->disks[i];
 		}

@@ -62,8 +62,9 @@ static struct json_object *mount_json(const struct mount_record *m)
 	if (m->mount_id) {
 		json_add(o, "mount_id", json_object_new_int64((int64_t)m->mount_id));
 		json_add(o, "mount_id_unique", json_object_new_boolean(m->mount_id_unique));
-		json_add(o, "boot_id", json_str(m->boot_id));
 	}
+	if (m->boot_id)
+		json_add(o, "boot_id", json_str(m->boot_id));
 	json_add(o, "by_winrescue", m->by_winrescue == TRI_UNKNOWN ? NULL
 				    : json_object_new_boolean(m->by_winrescue == TRI_YES));
 	return o;

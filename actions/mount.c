@@ -816,8 +816,8 @@ static int mount_run(struct job *job)
 	rec->mounted = true;
 	rec->by_winrescue = TRI_YES;
 	/* which mount this is, so that umount all knows it from one made by hand later */
-	if (mount_id_at(mp->dir, &rec->mount_id, &rec->mount_id_unique))
-		rec->boot_id = mount_boot_id();
+	mount_id_at(mp->dir, &rec->mount_id, &rec->mount_id_unique);
+	rec->boot_id = mount_boot_id();	/* always: which boot a mount belongs to */
 	rec->rw = mi.rw;
 	rec->fstype = xstrdup(mi.fstype);
 	mount_info_free(&mi);

@@ -144,11 +144,12 @@ static bool same_mount(const struct made *m, const char *boot_id)
 	uint64_t id;
 	bool unique;
 
-	/* mounts do not outlive a restart, and mount IDs start over after one */
-	if (m->boot_id && boot_id && strcmp(m->boot_id, boot_id) != 0)
+	/* mounts do not outlive a restart, and mount IDs start over after one: a
+	 * record that does not say which boot it was made in is not ours to take */
+	if (!m->boot_id || !boot_id || strcmp(m->boot_id, boot_id) != 0)
 		return false;
 	if (!m->has_id)
-		return true;	/* a record from before mount IDs were kept */
+		return true;	/* this boot, on a kernel without mount IDs: device and place */
 	if (!mount_id_at(m->mountpoint, &id, &unique))
 		return false;
 	return unique == m->unique && id == m->mount_id;

@@ -24,6 +24,8 @@
 #define CHUNK (4u << 20)		/* bytes of $MFT read at once */
 #define MAX_DEPTH 64			/* index tree depth, path depth */
 #define MAX_ATTRLIST (1u << 20)		/* bytes of one attribute list read */
+#define MAX_FAMILY 65536		/* extension records of one file held at once (64 MiB at
+					 * 1 KiB: a file in a million fragments needs ~10,000) */
 #define MAX_PATHS 2000			/* findings that get a path */
 
 /* what a record holds (base records: with its extension records) */
@@ -2072,6 +2074,13 @@ static void family_load(struct ctx *c, uint64_t base, struct family *f)
 	}
 	for (n = 0; lo + n < c->nfam && c->fam[lo + n].base == base; n++)
 		;
+	if (n > MAX_FAMILY) {
+		/* a hostile $MFT whose records all name one base: memory stays bounded */
+		finding(c, NC_WARNING, "mft-family-large", (int64_t)base, NC_REPAIR_NONE,
+			"Record %" PRIu64 " has %zu extension records; only the first %u are read.",
+			base, n, MAX_FAMILY);
+		n = MAX_FAMILY;
+	}
 	f->rec = xcalloc(n + 1, sizeof(*f->rec));
 	if (!(f->rec[0] = read_record(c, base)))
 		return;

@@ -9,6 +9,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <libfdisk.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -99,10 +100,17 @@ int ptable_probe(struct disk *d, int fd)
 			if (!fdisk_partition_is_used(pa) || !fdisk_partition_has_partno(pa))
 				continue;
 			p = find_or_add(d, fdisk_partition_get_partno(pa) + 1);
-			if (fdisk_partition_has_start(pa))
-				p->start = (uint64_t)fdisk_partition_get_start(pa) * ss;
-			if (fdisk_partition_has_size(pa))
-				p->size = (uint64_t)fdisk_partition_get_size(pa) * ss;
+			/* a hostile table's sectors may not fit in bytes: never wrapped */
+			uint64_t st = fdisk_partition_has_start(pa) ? (uint64_t)fdisk_partition_get_start(pa) : 0;
+			uint64_t sz = fdisk_partition_has_size(pa) ? (uint64_t)fdisk_partition_get_size(pa) : 0;
+			if (st > UINT64_MAX / ss || sz > UINT64_MAX / ss || st * ss > UINT64_MAX - sz * ss) {
+				free(p->error);
+				p->error = xasprintf("the partition table places it beyond any disk (sector "
+						     "%" PRIu64 ", %" PRIu64 " sectors)", st, sz);
+				continue;
+			}
+			p->start = st * ss;
+			p->size = sz * ss;
 			t = fdisk_partition_get_type(pa);
 			if (t) {
 				if (dos)

@@ -310,7 +310,7 @@ static void stage_fs_partition(struct batch *b, struct disk *d, struct partition
 
 	if (p->container || p->size == 0 || p->error)
 		return;
-	if (p->start + p->size > d->size) {
+	if (p->start > d->size || p->size > d->size - p->start) {
 		p->error = xstrdup("the partition extends beyond the end of the disk");
 		return;
 	}
@@ -938,7 +938,7 @@ static void probe_image_parts(int fd, struct disk *d)
 		struct partition *p = &d->parts[i];
 		if (p->container || !p->size)
 			continue;
-		if (p->start + p->size > d->size) {
+		if (p->start > d->size || p->size > d->size - p->start) {
 			p->error = xstrdup("the partition extends beyond the end of the image");
 			continue;
 		}
