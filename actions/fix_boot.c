@@ -710,6 +710,43 @@ static void add_write(struct fix_boot_priv *f, uint64_t off, const uint8_t *old,
 }
 
 /*
+ * The extended boot records of a dos disk (the chain of logical partitions,
+ * which may lie past the first MiB) copied into the memory copy at mfd, so
+ * that libfdisk reads the same table there as on the disk. At most 256
+ * links, each inside the disk and the extended partition: a hostile chain
+ * costs nothing. 0, or -1 with errno.
+ */
+static int copy_ebrs(const struct disk *d, int dfd, int mfd)
+{
+	unsigned ss = d->log_sector ? d->log_sector : 512;
+	const struct partition *ext = NULL;
+	uint8_t sec[MBR_SECTOR];
+
+	for (size_t k = 0; k < d->nparts; k++)
+		if (d->parts[k].container)
+			ext = &d->parts[k];
+	if (!ext)
+		return 0;
+	uint64_t base = ext->start / ss, next = 0;
+	for (int n = 0; n < 256; n++) {
+		uint64_t off = (base + next) * ss;
+		if (off < ext->start || off >= ext->start + ext->size || off + MBR_SECTOR > d->size)
+			return 0;
+		if (pread_all(dfd, sec, sizeof(sec), off) != 0 || pwrite_all(mfd, sec, sizeof(sec), off) != 0)
+			return -1;
+		if (sec[MBR_SIGNATURE] != 0x55 || sec[MBR_SIGNATURE + 1] != 0xaa)
+			return 0;
+		/* the second entry links to the next EBR, from the extended partition's start */
+		const uint8_t *e = sec + MBR_TABLE + MBR_ENTRY_SIZE;
+		uint64_t link = nl_le32(e + MBR_ENTRY_LBA);
+		if (!e[MBR_ENTRY_TYPE] || !link || link <= next)
+			return 0;
+		next = link;
+	}
+	return 0;
+}
+
+/*
  * The MBR's four flag bytes with only partition `active` marked active, as
  * libfdisk writes them on a memory copy of the disk's first MiB: its table
  * must be the one the diagnosis read, and libfdisk may change nothing but
@@ -728,7 +765,7 @@ static int active_by_fdisk(const struct disk *d, int dfd, size_t active, uint8_t
 		goto out;
 	}
 	if ((mfd = memfd_create("fix-boot", MFD_CLOEXEC)) < 0 || ftruncate(mfd, (off_t)d->size) < 0 ||
-	    pwrite_all(mfd, before, (size_t)head, 0) != 0) {
+	    pwrite_all(mfd, before, (size_t)head, 0) != 0 || copy_ebrs(d, dfd, mfd) != 0) {
 		*why = xasprintf("no memory copy of %s's partition table: %s", d->path, strerror(errno));
 		goto out;
 	}

@@ -209,8 +209,26 @@ damage no-active no-active-partition 4 blocks-boot
 sfdisk -q -A "$B" 2 >/dev/null 2>&1; nodes
 damage active-on-C active-without-bootmgr 4 blocks-boot
 
+# a disk moved: both copies name the old start; fix-boot sets both
+bps1=$(ntfs_le "$P1" 11 2) nsec1=$(ntfs_le "$P1" 40 8)
 poke "$P1" 28 '\x00\x10\x00\x00'	# hidden sectors 4096, the partition starts at 2048
+poke "$P1" $((nsec1 * bps1 + 28)) '\x00\x10\x00\x00'
 damage hidden ntfs-hidden-sectors 4 blocks-boot
+
+# the primary's alone: the backup is right, and winrescue fix keeps it (as list says)
+poke "$P1" 28 '\x00\x10\x00\x00'
+diagnose
+expect_eq "(hidden-primary) ntfs-hidden-sectors, blocks-boot" "4 ntfs-hidden-sectors blocks-boot" \
+	"$RC $(codes "$B") $(weight ntfs-hidden-sectors)"
+step=$(next_of ntfs-hidden-sectors)
+expect_match "(hidden-primary) the step is winrescue fix on it" "^'winrescue fix $P1' writes the backup" "$step"
+expect_eq "(hidden-primary) list gives the same step" "$step" \
+	"$("$WR_BIN" list --json "$B" 2>/dev/null | jq -r --arg d "$P1" '[.findings[] | select(.code == "ntfs-hidden-sectors" and .device == $d) | .action][0]')"
+timeout 120 "$WR_BIN" fix "$P1" --yes --clear-dirty >/dev/null 2>&1 </dev/null
+expect_eq "(hidden-primary) the step works: both copies name the partition's start" "2048 2048" \
+	"$(ntfs_le "$P1" 28 4) $(ntfs_le "$P1" $((nsec1 * bps1 + 28)) 4)"
+diagnose
+expect_eq "(hidden-primary) diagnose after: nothing about the chain" "0 " "$RC $(codes "$B")"
 
 # C:'s backup boot sector differs: a note for the boot, mended by winrescue fix (as list says)
 ntfs_break_backup_bootsector "$P2" || wr_bail "break the backup"
@@ -332,5 +350,34 @@ expect_eq "(f) no bcd-missing beside it" 0 \
 timeout 120 "$WR_BIN" fix "$P1" --yes --clear-dirty >/dev/null 2>&1 </dev/null
 diagnose
 expect_eq "(f) after winrescue fix: nothing about the chain" "0 " "$RC $(codes "$B")"
+
+# ------------------- (g) logical partitions past the first MiB: the active flag
+# libfdisk must read the whole table (the extended boot records far on the
+# disk) in fix-boot's memory copy, as it does on the disk, before it sets a flag
+_wrd_new "$T/ext.img" 160M || wr_bail "ext.img"
+printf 'label: dos\nlabel-id: 0x5eed0e0e\nstart=2048, size=40MiB, type=7\nsize=60MiB, type=7\ntype=5\nsize=20MiB, type=7\nsize=+, type=7\n' |
+	sfdisk -q "$T/ext.img" >/dev/null || wr_bail "sfdisk ext.img"
+wr_attach_to E "$T/ext.img" || wr_bail "attach ext.img"
+for n in 1 2 5 6; do _wrd_part "$E" "$n" >/dev/null || wr_bail "no ${E}p$n"; done
+_WRD_BCD_SIG=5eed0e0e
+_wrd_mkntfs "${E}p1" "System Reserved" && _wrd_mkntfs "${E}p2" Windows &&
+	_wrd_mkntfs "${E}p5" Data1 && _wrd_mkntfs "${E}p6" Data2 &&
+	_wrd_populate "${E}p1" "$T/ext.img" _wrd_fill_sysres &&
+	_wrd_populate "${E}p2" "$T/ext.img" _wrd_fill_windows_oddcase || wr_bail "populate ext.img"
+_WRD_BCD_SIG=
+dd if="$WR_MBR_BIN" of="$E" bs=440 count=1 conv=notrunc status=none && flush "$E"
+SE=$(sha "$E")
+dd if="$E" bs=1M count=160 status=none >"$T/ext.before"
+timeout 120 "$WR_BIN" diagnose --json "$E" >"$T/d.json" 2>"$T/err.txt" </dev/null
+expect_eq "(g) logical partitions, none active: no-active-partition" 1 \
+	"$(jq --arg d "$E" '[.findings[] | select(.code == "no-active-partition")] | length' "$T/d.json")"
+fixboot "$E" --yes
+expect_eq "(g) fix-boot sets the flag through libfdisk" "0 fixed" "$RC $(jq -r .code "$T/out.json")"
+expect_eq "(g) only partition 1 is active now (sfdisk)" "${E}p1" \
+	"$(sfdisk --dump "$E" 2>/dev/null | awk '/bootable/ { print $1 }')"
+expect_eq "(g) one byte of the disk changed: partition 1's flag" "447 0 200" \
+	"$(dd if="$E" bs=1M count=160 status=none | cmp -l "$T/ext.before" - 2>/dev/null | tr -s ' ' | sed 's/^ //')"
+undo "$(jq -r '.undo_file // empty' "$T/out.json")" --yes
+expect_eq "(g) undo: the disk byte for byte" "0 $SE" "$RC $(sha "$E")"
 
 wr_finish
