@@ -281,10 +281,11 @@ static void check_active(const struct inventory *inv, struct diagnosis *dg, size
 }
 
 /* The next step for a boot sector copy: the volume's own, as list's finding says it. */
-static char *fix_volume_cmd(const struct inventory *inv, size_t di, const struct partition *p)
+static char *fix_volume_cmd(const struct inventory *inv, const struct diagnosis *dg, size_t di,
+			    const struct partition *p)
 {
 	struct vol_ref r = target_ref(inv, di, p);
-	char *next = verdict_step(inv, &r, "ntfs-bootsector-mismatch");
+	char *next = verdict_step(inv, &r, dg->memos, "ntfs-bootsector-mismatch");
 
 	return next ? next : xasprintf("'winrescue check %s' says what is wrong with it.", p->path);
 }
@@ -311,7 +312,7 @@ static void check_volume(const struct inventory *inv, struct diagnosis *dg, size
 		/* the step is the volume's own (verdict.c): fix where one copy is right,
 		 * fix-boot where it may write, why not where Windows left a session */
 		struct vol_ref r = target_ref(inv, di, p);
-		char *next = verdict_step(inv, &r, "ntfs-hidden-sectors");
+		char *next = verdict_step(inv, &r, dg->memos, "ntfs-hidden-sectors");
 		bool mends = bootchain_mends_hidden(inv, di, p);
 		if (mends) {
 			struct diag_chain *c = chain_for(dg, inv, di);
@@ -335,7 +336,7 @@ static void check_volume(const struct inventory *inv, struct diagnosis *dg, size
 		return;	/* intact, or only the hidden sectors differ (said above) */
 	bool primary_bad = !n->bs_primary_valid;
 	found(dg, primary_bad ? DIAG_BLOCKS : DIAG_NOTE, "ntfs-bootsector-mismatch", p->path,
-	      n->bs_primary_valid || n->bs_backup_valid ? fix_volume_cmd(inv, di, p)
+	      n->bs_primary_valid || n->bs_backup_valid ? fix_volume_cmd(inv, dg, di, p)
 	      : xstrdup("Neither copy is intact: copy the data off the volume first (testdisk can "
 			"rebuild an NTFS boot sector)."), false,
 	      xasprintf("%s: %s%s", p->path, n->bootsector_detail ? n->bootsector_detail

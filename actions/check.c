@@ -300,7 +300,7 @@ static void check_ntfs(struct job *job, const struct vol_ref *v, struct fs_check
 		c->summary = dirty ? xasprintf("%s: NTFS has no errors (%s)%s; the volume is marked "
 					       "dirty, so Windows runs chkdsk at its next start.",
 					       v->path, what, warn)
-				   : xasprintf("%s: NTFS is clean (%s)%s.", v->path, what, warn);
+				   : xasprintf("%s: NTFS has no errors (%s)%s.", v->path, what, warn);
 		free(warn);
 	} else {
 		size_t byfix = nc_count_errors(r, NC_REPAIR_FIX), bychk = r->errors - byfix;
@@ -393,7 +393,7 @@ static int check_run(struct job *job)
 		if (mounted_read_only(v) && (c->status == ACT_OK || c->status == ACT_ERRORS_LEFT))
 			job_warn(job, "%s was checked while mounted read-only at %s (nothing writes "
 				 "to a read-only mount).", v->path, v->vol->use.mountpoints[0]);
-		verdict_of_check(job->inv, v, c);
+		verdict_of_check(job->inv, v, c, false);
 		all |= c->status;
 		bad += c->status != ACT_OK;
 		if (c->status == ACT_REFUSED && job_cancelled(job))

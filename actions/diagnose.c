@@ -320,6 +320,12 @@ static bool misnamed(const struct inventory *inv, const struct bcd_entry *e, boo
 	if (!b->present)
 		return true;
 	if (part_at(inv, b->present, &di) && di != own_disk) {
+		const struct disk *o = &inv->disks[di], *m = &inv->disks[own_disk];
+		/* a copy with this very disk's identity: not the store's fault; the
+		 * signature-collision finding says to detach the copy */
+		if (o->pttype && m->pttype && o->ptuuid && m->ptuuid &&
+		    strcmp(o->pttype, m->pttype) == 0 && strcasecmp(o->ptuuid, m->ptuuid) == 0)
+			return false;
 		*elsewhere = b->present;
 		return true;
 	}
@@ -491,12 +497,12 @@ static void check_store(const struct inventory *inv, struct diagnosis *d, struct
 }
 
 /* The next step the volume's verdict gives for its finding code (verdict_step). */
-static char *volume_step(const struct inventory *inv, size_t di, const struct partition *p,
-			 const char *code)
+static char *volume_step(const struct inventory *inv, const struct diagnosis *d, size_t di,
+			 const struct partition *p, const char *code)
 {
 	struct vol_ref r = target_ref(inv, di, p);
 
-	return verdict_step(inv, &r, code);
+	return verdict_step(inv, &r, d->memos, code);
 }
 
 /* What the Windows volume and its hives say: hibernation, updates, control sets. */
@@ -510,23 +516,23 @@ static void check_windows(const struct inventory *inv, struct diagnosis *d,
 	char *step;
 
 	if (n->hibernated == TRI_YES) {
-		step = volume_step(inv, w->disk_index, w->part, "ntfs-hibernated");
+		step = volume_step(inv, d, w->disk_index, w->part, "ntfs-hibernated");
 		add(d, DIAG_NOTE, SEV_WARNING, "ntfs-hibernated", dev, step,
 		    "Windows on %s was hibernated: it resumes that session at its next start, and "
 		    "nothing may be written to the volume from here until then.", dev);
 		free(step);
 	} else if (n->logfile == NTFS_LOGFILE_FAST_RESTART) {
-		step = volume_step(inv, w->disk_index, w->part, "ntfs-fast-restart");
+		step = volume_step(inv, d, w->disk_index, w->part, "ntfs-fast-restart");
 		add(d, DIAG_NOTE, SEV_INFO, "fast-startup", dev, step,
 		    "Windows on %s was shut down with Fast Startup: its kernel session is saved in "
 		    "hiberfil.sys and the volume is not cleanly closed.", dev);
 		free(step);
 	}
 	if (!s) {
-		step = volume_step(inv, w->disk_index, w->part, "hive-unreadable");
+		step = volume_step(inv, d, w->disk_index, w->part, "hive-unreadable");
 		add(d, DIAG_UNKNOWN, SEV_WARNING, "hive-unreadable", dev, step,
-		    "The SYSTEM hive of Windows on %s cannot be read: %s.", dev,
-		    n->win_error ? n->win_error : "not known why");
+		    "Windows on %s: %s.", dev,
+		    n->win_error ? n->win_error : "its SYSTEM hive cannot be read");
 		free(step);
 		return;
 	}
@@ -570,7 +576,7 @@ static void windows_damaged(const struct inventory *inv, struct diagnosis *d, si
 	struct verdict vd;
 	char *next;
 
-	verdict_of(inv, &r, NULL, &vd);
+	verdict_of(inv, &r, d->memos ? check_memos_find(d->memos, &r) : NULL, &vd);
 	next = vd.next ? xstrdup(vd.next) : xasprintf("'winrescue check %s' reads all of it and "
 						      "says what can be repaired.", dev);
 	add(d, n->opened ? DIAG_UNKNOWN : DIAG_BLOCKS, SEV_ERROR, "windows-damaged", dev, next,
@@ -602,7 +608,14 @@ static const char *unreadable_ntfs(const struct inventory *inv)
 
 void diagnose(const struct inventory *inv, struct diagnosis *d)
 {
+	diagnose_checked(inv, NULL, d);
+}
+
+void diagnose_checked(const struct inventory *inv, const struct check_memos *memos,
+		      struct diagnosis *d)
+{
 	memset(d, 0, sizeof(*d));
+	d->memos = memos;
 	for (size_t i = 0; i < inv->ndisks; i++) {
 		const struct disk *dk = &inv->disks[i];
 		if (is_rescue(inv, i))
@@ -692,8 +705,9 @@ void diagnose(const struct inventory *inv, struct diagnosis *d)
 		add(d, DIAG_UNKNOWN, SEV_WARNING, "windows-not-found", NULL,
 		    "'winrescue list' shows what is attached; the provider's console attaches the "
 		    "Windows disk.",
-		    "No disk outside the rescue system holds a Windows installation "
-		    "(\\Windows\\System32\\config\\SYSTEM), and every NTFS volume could be read.");
+		    "None of the disks looked at (outside the rescue system) holds a Windows "
+		    "installation (\\Windows\\System32\\config\\SYSTEM), and every NTFS volume on "
+		    "them could be read.");
 	}
 	/* two disks with one identity: Windows renames one at its next start */
 	for (size_t i = 0; i < inv->nfindings; i++)
@@ -706,6 +720,25 @@ void diagnose(const struct inventory *inv, struct diagnosis *d)
 		else if (d->f[i].weight == DIAG_UNKNOWN && d->status != 4)
 			d->status = 8;
 	}
+}
+
+char *diagnosis_verdict(const struct diagnosis *d)
+{
+	size_t blocks = 0, unknown = 0, notfound = 0;
+
+	for (size_t i = 0; i < d->nf; i++) {
+		blocks += d->f[i].weight == DIAG_BLOCKS;
+		unknown += d->f[i].weight == DIAG_UNKNOWN;
+		notfound += strcmp(d->f[i].code, "windows-not-found") == 0;
+	}
+	if (d->status == 4)
+		return xasprintf("Windows would not start normally: %zu finding%s stop%s it (exit 4).",
+				 blocks, blocks == 1 ? "" : "s", blocks == 1 ? "s" : "");
+	if (d->status == 8 && notfound && notfound == unknown)
+		return xstrdup("not known: no Windows installation was found to diagnose (exit 8).");
+	if (d->status == 8)
+		return xstrdup("not known: part of the evidence could not be read (exit 8).");
+	return xstrdup("nothing found that would stop Windows from starting.");
 }
 
 void diagnosis_free(struct diagnosis *d)

@@ -86,11 +86,21 @@ struct diagnosis {
 	struct diag_chain *chain;	/* BIOS boot chains fix-boot can mend */
 	size_t nchain;
 	int status;		/* 0 nothing stops the boot, 4 something does, 8 not readable */
+	const struct check_memos *memos;	/* checks the volumes' verdicts count (the TUI's) */
 };
 
 /* Diagnose the disks of inv that are not the rescue system's. */
 void diagnose(const struct inventory *inv, struct diagnosis *d);
+/*
+ * The same, the volumes judged with the checks of memos (the TUI's
+ * session: its boot page says what its rows say). memos may be NULL.
+ */
+struct check_memos;
+void diagnose_checked(const struct inventory *inv, const struct check_memos *memos,
+		      struct diagnosis *d);
 void diagnosis_free(struct diagnosis *d);
+/* The diagnosis in one sentence, as every view ends it (caller frees). */
+char *diagnosis_verdict(const struct diagnosis *d);
 /* "blocks-boot", "note", "unknown" */
 const char *diag_weight_name(enum diag_weight w);
 /* Append a finding whose message is made already (bootchain.c). */

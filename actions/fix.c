@@ -591,7 +591,8 @@ static int fix_preflight(struct job *job)
 		job_plan_warn(job, "%zu error%s need%s Windows' chkdsk /f, which fix does not do%s; "
 			      "copy the data off first.", chk, chk == 1 ? "" : "s", chk == 1 ? "s" : "",
 			      job->opts.clear_dirty ? " (and --clear-dirty keeps Windows from running it)"
-			      : ": the dirty flag makes Windows run it at its next start");
+			      : ": the dirty flag makes Windows run it at its next start, if it starts; "
+			      "else run chkdsk /f from Windows RE");
 	if (job->opts.discard_hibernation && r->hibernated > 0)
 		str_add_word(&f->loss, "Windows' hibernated session (open programs and unsaved work)");
 	if (job->opts.discard_hibernation && r->logfile == NC_LOG_FAST_RESTART)
@@ -679,7 +680,7 @@ static int fix_run(struct job *job)
 		struct fs_check c = { .device = (char *)v->path, .checker = (char *)"winrescue",
 				      .rep = f->before,
 				      .status = f->before.errors ? ACT_ERRORS_LEFT : ACT_OK };
-		verdict_of_check(job->inv, v, &c);
+		verdict_of_check(job->inv, v, &c, false);
 		rc = job_result(job, c.status, "nothing-to-fix", c.next,
 				"%s: nothing for fix to repair; nothing was written.", v->path);
 		free(c.state);
@@ -775,9 +776,9 @@ static int fix_run(struct job *job)
 		: dirty ? xasprintf("%s after the repair: NTFS has no errors%s; it is marked dirty, so "
 				    "Windows runs chkdsk at its next start.", v->path,
 				    c->rep.warnings ? " (warnings remain)" : "")
-		: xasprintf("%s after the repair: NTFS is clean%s.", v->path,
+		: xasprintf("%s after the repair: NTFS has no errors%s.", v->path,
 			    c->rep.warnings ? " (warnings remain)" : "");
-	verdict_of_check(job->inv, v, c);
+	verdict_of_check(job->inv, v, c, true);	/* the look predates the repair */
 	if (c->rep.errors)
 		return job_result(job, ACT_ERRORS_LEFT, "errors-left", c->next,
 				  "%s: repaired what fix can (%zu range%s rewritten); %zu error%s left "

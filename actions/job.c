@@ -470,7 +470,7 @@ int job_resolve_spec(struct job *job, const char *spec, const struct vol_ref *se
 		if (seen) {
 			/* the screen showed it: it is gone, not mistyped */
 			rc = job_result(job, ACT_FAILED, "vanished",
-					"Press r to read the disks again.",
+					"The screen shows the disks as they are now. Nothing was done.",
 					"%s is no longer attached: it vanished since the screen was "
 					"drawn.", spec);
 		} else {
@@ -484,7 +484,8 @@ int job_resolve_spec(struct job *job, const char *spec, const struct vol_ref *se
 	}
 	free(err);
 	if (seen && !same_volume(seen, &v))
-		return job_result(job, ACT_FAILED, "changed", "Press r to read the disks again.",
+		return job_result(job, ACT_FAILED, "changed", "The screen shows the disks as they are "
+				  "now: look, then choose again. Nothing was done.",
 				  "%s is not the volume the screen showed any more (its device "
 				  "or file system changed since).", spec);
 	add_target(job, &v);
@@ -691,6 +692,8 @@ const char *job_result_title(const struct job *job)
 
 	if (strcmp(code, "cancelled") == 0)
 		return "Cancelled";
+	if (strcmp(code, "changed") == 0 || strcmp(code, "vanished") == 0)
+		return "The disks changed";	/* nothing was done: not a failure */
 	if (r->status == ACT_REFUSED)
 		return "Refused";
 	if (strcmp(code, "corrected") == 0)

@@ -16,6 +16,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* How to get to Windows RE from a rescue system, said the same everywhere. */
+#define WINDOWS_RE "in the provider's console, start the server from a Windows installation " \
+		   "ISO: Repair your computer, Troubleshoot, Command Prompt"
+
 /* What repairs a problem, in the order a next step is chosen. */
 enum remedy {
 	RM_FIX = 0,	/* winrescue fix repairs it */
@@ -114,9 +118,7 @@ static char *data_off(const struct vctx *c)
 static char *windows_chkdsk(const struct vctx *c)
 {
 	if (c->windows)
-		return xstrdup("run chkdsk /f on it from Windows RE (in the provider's console, start "
-			       "the server from a Windows installation ISO: Repair your computer, "
-			       "Troubleshoot, Command Prompt)");
+		return xstrdup("run chkdsk /f on it from Windows RE (" WINDOWS_RE ")");
 	return xstrdup("run chkdsk /f on it in Windows (once Windows starts, or from Windows RE)");
 }
 
@@ -238,9 +240,11 @@ static char *step_for(const struct vctx *c, const struct problem *p, char **cmd)
 	case RM_CHKDSK:
 		return step_chkdsk(c);
 	case RM_HIVE:
-		return xasprintf("The volume checks without errors, so the hive file itself is "
-				 "damaged: restore it in Windows RE from "
-				 "\\Windows\\System32\\config\\RegBack or a backup.");
+		return xstrdup("The volume checks without errors, so the hive file itself is damaged "
+			       "or gone: from Windows RE (" WINDOWS_RE "), copy a backup of it into "
+			       "\\Windows\\System32\\config (\\Windows\\System32\\config\\RegBack "
+			       "holds one only where Windows keeps it: not by default since Windows 10 "
+			       "1803).");
 	case RM_ATTACH:
 		off = data_off(c);
 		s = xasprintf("Attach the whole disk or image (a partition cut short or a short copy "
@@ -410,6 +414,51 @@ static void hidden_problems(struct vctx *c)
 	free(own);
 }
 
+/* A damage of the quick look that fix repairs: what may keep the hive from being read. */
+static const struct problem *fix_first(const struct vctx *c)
+{
+	for (size_t i = 0; i < c->np; i++)
+		if (c->p[i].remedy == RM_FIX && c->p[i].damage &&
+		    (strcmp(c->p[i].code, "ntfs-bootsector-mismatch") == 0 ||
+		     strcmp(c->p[i].code, "ntfs-mftmirr-mismatch") == 0))
+			return &c->p[i];
+	return NULL;
+}
+
+/*
+ * The SYSTEM hive and the BCD store: unreadable, or (the hive) not there on
+ * a volume that holds Windows. A damage fix repairs comes first (it may be
+ * why); else a check says whether the volume is sound, and once it is, the
+ * file itself is what Windows RE must put back.
+ */
+static void hive_problems(struct vctx *c)
+{
+	const struct ntfs_state *n = c->n;
+	const struct problem *first = fix_first(c);
+	const char *fixes = first ? first->fixes : NULL;
+	bool sound = c->chk && c->chk->status == ACT_OK;
+	enum remedy r = first ? RM_FIX : sound ? RM_HIVE : RM_CHECK;
+
+	if (n->has_windows && !n->win)
+		add_problem(c, r, SEV_ERROR, true, "hive-unreadable", "SYSTEM hive unreadable", NULL,
+			    fixes, "Windows on %s: %s%s.", c->dev,
+			    n->win_error ? n->win_error : "its SYSTEM hive cannot be read",
+			    first ? " (the damage above may be why)" : "");
+	else if (n->opened && !n->has_windows && !n->nread_errors && c->windows)
+		add_problem(c, r, SEV_ERROR, true, "hive-unreadable", "SYSTEM hive missing", NULL, fixes,
+			    "%s holds Windows (%s), but \\Windows\\System32\\config\\SYSTEM does "
+			    "not exist: Windows cannot start without it.", c->dev, n->has_windows_dir
+			    ? "a \\Windows folder" : "a BCD store starts Windows from it");
+	if (c->v->vol->bcd_file && !c->v->vol->bcd)
+		add_problem(c, first ? RM_FIX : sound ? RM_OWN : RM_CHECK, SEV_ERROR, true,
+			    "bcd-unreadable", "BCD store unreadable",
+			    "The volume checks without errors, so the store itself is damaged: rebuild it "
+			    "from Windows RE (bcdboot C:\\Windows; " WINDOWS_RE ").", fixes,
+			    "The BCD store on %s (%s) cannot be read: %s%s.", c->dev, c->v->vol->bcd_file,
+			    c->v->vol->bcd_error ? c->v->vol->bcd_error : "not known why",
+			    first ? " (the damage above may be why)" : "");
+}
+
 /* Whether the quick look already named why libntfs-3g could not open it. */
 static bool open_failure_explained(const struct ntfs_state *n)
 {
@@ -486,19 +535,11 @@ static void ntfs_problems(struct vctx *c)
 			    NULL, NULL, "On %s, %s: its MFT record or index is damaged.", c->dev,
 			    n->read_errors[i]);
 hives:
-	hidden_problems(c);
-	if (n->has_windows && !n->win)
-		add_problem(c, c->chk && c->chk->status == ACT_OK ? RM_HIVE : RM_CHECK, SEV_ERROR, true,
-			    "hive-unreadable", "SYSTEM hive unreadable", NULL, NULL,
-			    "The SYSTEM hive of Windows on %s cannot be read: %s.", c->dev,
-			    n->win_error ? n->win_error : "not known why");
-	if (c->v->vol->bcd_file && !c->v->vol->bcd)
-		add_problem(c, c->chk && c->chk->status == ACT_OK ? RM_OWN : RM_CHECK, SEV_ERROR, true,
-			    "bcd-unreadable", "BCD store unreadable",
-			    "The volume checks without errors, so the store itself is damaged: rebuild it "
-			    "from Windows RE (bcdboot C:\\Windows).", NULL,
-			    "The BCD store on %s (%s) cannot be read: %s.", c->dev, c->v->vol->bcd_file,
-			    c->v->vol->bcd_error ? c->v->vol->bcd_error : "not known why");
+	/* what the quick look read through the file system; stale once something wrote */
+	if (!(c->chk && c->chk->after_write)) {
+		hidden_problems(c);
+		hive_problems(c);
+	}
 
 	/* states: what Windows left, not damage */
 	if (n->opened && hib == TRI_UNKNOWN) {
@@ -680,8 +721,12 @@ void verdict_of(const struct inventory *inv, const struct vol_ref *v, const stru
 		if (c.p[i].sev > out->severity)
 			out->severity = c.p[i].sev;
 		out->damaged |= c.p[i].damage;
-		str_add_word(&out->state, c.p[i].word);
 	}
+	/* the words: damage first (a narrow column must not hide it behind "dirty") */
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < c.np; i++)
+			if (c.p[i].damage == (pass == 0))
+				str_add_word(&out->state, c.p[i].word);
 
 	/* the state words: what is wrong, or what is known to be right, and how */
 	if ((c.n || chk) && !out->damaged && (chk || !out->state)) {
@@ -721,12 +766,13 @@ void verdict_of(const struct inventory *inv, const struct vol_ref *v, const stru
 	free(c.dev);
 }
 
-char *verdict_step(const struct inventory *inv, const struct vol_ref *v, const char *code)
+char *verdict_step(const struct inventory *inv, const struct vol_ref *v,
+		   const struct check_memos *memos, const char *code)
 {
 	struct verdict vd;
 	char *next = NULL;
 
-	verdict_of(inv, v, NULL, &vd);
+	verdict_of(inv, v, memos ? check_memos_find(memos, v) : NULL, &vd);
 	for (size_t i = 0; i < vd.nfindings && !next; i++)
 		if (strcmp(vd.findings[i].code, code) == 0)
 			next = xstrdup(vd.findings[i].action);
@@ -795,11 +841,26 @@ static uint64_t serial_of(const struct vol_ref *v)
 	return v->vol->ntfs ? v->vol->ntfs->serial : 0;
 }
 
+/* The quick look's state of a volume, in one number: what a check's memo is valid for. */
+static uint64_t look_of(const struct vol_ref *v)
+{
+	const struct ntfs_state *n = v->vol->ntfs;
+	uint64_t h = hash64(v->vol->fstype ? v->vol->fstype : "", v->vol->fstype ? strlen(v->vol->fstype)
+			    : 0, HASH64_INIT);
+	if (!n)
+		return h;
+	int f[] = { n->opened, (int)n->bootcopies, (int)n->mftmirr, (int)n->dirty, (int)n->hibernated,
+		    (int)n->logfile, (int)n->nread_errors, n->has_windows, n->hidden_sectors != 0 ?
+		    (int)n->hidden_sectors : -1, n->truncated };
+	return hash64(f, sizeof(f), hash64(&n->serial, sizeof(n->serial), h));
+}
+
 void check_memo_of(const struct vol_ref *v, const struct fs_check *c, struct check_memo *m)
 {
 	memset(m, 0, sizeof(*m));
 	m->device = xstrdup(v->path ? v->path : c->device);
 	m->serial = serial_of(v);
+	m->look = look_of(v);
 	m->status = c->status;
 	m->ntfs = c->checker && strcmp(c->checker, "winrescue") == 0;
 	m->errors = m->ntfs ? c->rep.errors : c->status == ACT_ERRORS_LEFT;
@@ -819,7 +880,8 @@ void check_memo_free(struct check_memo *m)
 	memset(m, 0, sizeof(*m));
 }
 
-void verdict_of_check(const struct inventory *inv, const struct vol_ref *v, struct fs_check *c)
+void verdict_of_check(const struct inventory *inv, const struct vol_ref *v, struct fs_check *c,
+		      bool after_write)
 {
 	struct check_memo m;
 	struct verdict vd;
@@ -827,6 +889,7 @@ void verdict_of_check(const struct inventory *inv, const struct vol_ref *v, stru
 	if (c->status == ACT_REFUSED)
 		return;		/* cancelled or refused: nothing was learnt */
 	check_memo_of(v, c, &m);
+	m.after_write = after_write;
 	verdict_of(inv, v, &m, &vd);
 	free(c->state);
 	free(c->next);
@@ -859,7 +922,8 @@ void check_memos_add(struct check_memos *ms, const struct vol_ref *v, const stru
 const struct check_memo *check_memos_find(const struct check_memos *ms, const struct vol_ref *v)
 {
 	for (size_t i = 0; ms && v->path && i < ms->n; i++)
-		if (strcmp(ms->m[i].device, v->path) == 0 && ms->m[i].serial == serial_of(v))
+		if (strcmp(ms->m[i].device, v->path) == 0 && ms->m[i].serial == serial_of(v) &&
+		    ms->m[i].look == look_of(v))
 			return &ms->m[i];
 	return NULL;
 }

@@ -40,6 +40,10 @@ struct check_memo {
 	int hibernated;		/* 1 yes, 0 no, -1 cannot be told */
 	int logfile;		/* enum nc_logfile */
 	int dirty;		/* 1 yes, 0 no, -1 not known */
+	bool after_write;	/* made after a write (fix): what the quick look read through
+				 * the file system (hives, stores) predates it and is not used */
+	uint64_t look;		/* the quick look's state of the volume when it ran: a volume
+				 * changed since (by anything) no longer matches */
 	char *summary;		/* the check's own sentence */
 };
 
@@ -48,9 +52,11 @@ void check_memo_of(const struct vol_ref *v, const struct fs_check *c, struct che
 void check_memo_free(struct check_memo *m);
 /*
  * The verdict on v once check c has run on it (a check, or the one fix
- * runs after repairing): its state, next step and command into c.
+ * runs after repairing: after_write, when inv's look predates the write):
+ * its state, next step and command into c.
  */
-void verdict_of_check(const struct inventory *inv, const struct vol_ref *v, struct fs_check *c);
+void verdict_of_check(const struct inventory *inv, const struct vol_ref *v, struct fs_check *c,
+		      bool after_write);
 
 /* The checks of a session (the TUI), each kept until the volume changes. */
 struct check_memos {
@@ -58,9 +64,16 @@ struct check_memos {
 	size_t n;
 };
 
-/* Keep what c found on v (a check just run), replacing an older one of v. */
+/*
+ * Keep what c found on v, replacing an older one of v. v is the volume as
+ * a look right after the check sees it (its state is the memo's look).
+ */
 void check_memos_add(struct check_memos *ms, const struct vol_ref *v, const struct fs_check *c);
-/* The check of v, when one ran on it as it is now (same device and serial); else NULL. */
+/*
+ * The check of v, when one ran on it as it is now: the same device, serial
+ * and quick look (boot sectors, $MFTMirr, flags, journal, hibernation,
+ * folders read); else NULL.
+ */
 const struct check_memo *check_memos_find(const struct check_memos *ms, const struct vol_ref *v);
 /* Forget the checks of the volumes of disk (a path): something wrote to it. */
 void check_memos_forget_disk(struct check_memos *ms, const struct inventory *inv, const char *device);
@@ -98,7 +111,8 @@ void findings_free(struct finding *f, size_t n);
  * boot chain say about a volume what list says), or NULL when the verdict
  * has no such finding. Caller frees.
  */
-char *verdict_step(const struct inventory *inv, const struct vol_ref *v, const char *code);
+char *verdict_step(const struct inventory *inv, const struct vol_ref *v,
+		   const struct check_memos *memos, const char *code);
 
 /* "Disk 3 partition 2" or "Disk 3", as every view numbers disks. */
 char *verdict_where(const struct vol_ref *v);

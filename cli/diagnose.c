@@ -144,7 +144,6 @@ static void entry_line(FILE *out, const char *what, const struct bcd_entry *e, b
 
 static void diagnose_text(FILE *out, const struct inventory *inv, const struct diagnosis *d)
 {
-	size_t blocks = 0;
 
 	for (size_t i = 0; i < d->nwin; i++) {
 		const struct diag_windows *w = &d->win[i];
@@ -178,7 +177,6 @@ static void diagnose_text(FILE *out, const struct inventory *inv, const struct d
 		char *line = xasprintf("%s %s: %s", f->weight == DIAG_BLOCKS ? "[stops boot]"
 				       : f->weight == DIAG_UNKNOWN ? "[not known]" : "[note]",
 				       f->code, f->message);
-		blocks += f->weight == DIAG_BLOCKS;
 		output_wrapped(out, "", line);
 		free(line);
 		if (f->next) {
@@ -187,16 +185,13 @@ static void diagnose_text(FILE *out, const struct inventory *inv, const struct d
 			free(line);
 		}
 	}
-	if (d->status == 4)
-		fprintf(out, "%sVerdict: Windows would not start normally: %zu finding%s stop%s it "
-			"(exit 4).\n", d->nf ? "\n" : "", blocks, blocks == 1 ? "" : "s",
-			blocks == 1 ? "s" : "");
-	else if (d->status == 8)
-		fprintf(out, "%sVerdict: not known: part of the evidence could not be read (exit 8).\n",
-			d->nf ? "\n" : "");
-	else
-		fprintf(out, "%sVerdict: nothing found that would stop Windows from starting.\n",
-			d->nf ? "\n" : "");
+	char *verdict = diagnosis_verdict(d);
+	char *line = xasprintf("Verdict: %s", verdict);
+	if (d->nf)
+		fputc('\n', out);
+	output_wrapped(out, "", line);
+	free(line);
+	free(verdict);
 }
 
 int cmd_diagnose(int argc, char **argv, struct global_opts *g)

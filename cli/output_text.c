@@ -66,7 +66,8 @@ static void disk_header(FILE *out, const struct disk *d)
 	}
 	line = xasprintf("Disk %zu  %s  %s  %s  %s%s%s  %s%s%s%s", d->number, output_disk_marker(d->role),
 			 d->transport ? d->transport : "-", size_human(d->size, buf, sizeof(buf)),
-			 d->pttype ? d->pttype : d->error ? "partition table unreadable" : "no partition table",
+			 d->pttype ? d->pttype : d->error ? "partition table unreadable"
+			 : d->mbr.lost_table ? "dos table without its signature" : "no partition table",
 			 d->ptuuid ? (strcmp(d->pttype ? d->pttype : "", "dos") == 0 ? " 0x" : " ") : "",
 			 d->ptuuid ? d->ptuuid : "", d->path, model ? "  \"" : "", model ? model : "",
 			 model ? "\"" : "");

@@ -73,6 +73,18 @@ void findings_build(struct inventory *inv)
 				     "probe-error", d->path,
 				     "Check the disk in the provider's console; the other disks are listed.",
 				     "Disk %zu (%s) could not be probed: %s.", d->number, d->path, d->error);
+		/* a table whose 0x55AA is gone: no partitions for the kernel, never "empty" */
+		if (d->mbr.lost_table && d->role != DISK_ROLE_RESCUE) {
+			char *next = xasprintf("'winrescue fix-boot %s' writes the two signature bytes back "
+					       "(only bytes 510-511 change); an undo file keeps what it "
+					       "overwrites. 'winrescue diagnose %s' says the rest of its "
+					       "boot.", d->path, d->path);
+			findings_add(inv, SEV_ERROR, "mbr-signature-missing", d->path, next,
+				     "The MBR of Disk %zu (%s) has lost its 0x55AA signature: Linux, "
+				     "libfdisk and the BIOS see no partitions, though its table still "
+				     "names them, one holding NTFS.", d->number, d->path);
+			free(next);
+		}
 		for (size_t w = 0; w < d->npt_warnings; w++)
 			findings_add(inv, SEV_WARNING, "pt-warning", d->path,
 				     "Back up the disk before changing its partition table.",

@@ -353,8 +353,10 @@ static void stage_fs(struct batch *b, struct disk *d, int fd)
 	}
 	for (size_t i = 0; i < d->nparts; i++)
 		stage_fs_partition(b, d, &d->parts[i], fd);
+	/* an MBR that lost its signature holds partitions, not one volume: the
+	 * backup boot sector of its last NTFS partition is not the disk's */
 	if (is_ntfs(&d->vol) || (!d->pttype && !d->vol.fstype && !d->vol.fs_error &&
-				 ntfs_looks_like(fd, 0, d->size)))
+				 !d->mbr.lost_table && ntfs_looks_like(fd, 0, d->size)))
 		add_ntfs_job(b, d, &d->vol, fd, 0, d->size, xstrdup(d->path));
 	prefetch_issue(fd, &b->plan);
 }

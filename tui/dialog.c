@@ -316,8 +316,9 @@ void dialog_result(struct tui *t, const struct job *job)
 	const struct action_result *r = &job->res;
 	const char *title = job_result_title(job);
 	bool repaired = r->code && strcmp(r->code, "corrected") == 0;
+	bool changed = r->code && (strcmp(r->code, "changed") == 0 || strcmp(r->code, "vanished") == 0);
 	enum tui_role role = r->status == ACT_OK || repaired ? ROLE_NORMAL
-			     : r->status == ACT_ERRORS_LEFT ? ROLE_WARN : ROLE_ERROR;
+			     : r->status == ACT_ERRORS_LEFT || changed ? ROLE_WARN : ROLE_ERROR;
 
 	for (;;) {
 		struct dlg d;

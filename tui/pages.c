@@ -476,7 +476,7 @@ char *page_boot(struct tui *t, bool *rewrite)
 	int nfix = 0;
 
 	*rewrite = false;
-	diagnose(t->inv, &d);
+	diagnose_checked(t->inv, &t->checks, &d);
 	for (size_t i = 0; i < d.nwin; i++) {
 		const struct diag_windows *w = &d.win[i];
 		const struct win_system *s = w->vol->ntfs->win;
@@ -516,9 +516,9 @@ char *page_boot(struct tui *t, bool *rewrite)
 	if (!d.nf)
 		add(&p, "  none");
 	add(&p, "%s", "");
-	add(&p, "%s", d.status == 4 ? "Verdict: Windows would not start normally."
-		: d.status == 8 ? "Verdict: not known: part of the evidence could not be read."
-		: "Verdict: nothing found that would stop Windows from starting.");
+	char *verdict = diagnosis_verdict(&d);
+	add(&p, "Verdict: %s", verdict);
+	free(verdict);
 	/* the identity put back where it can be; the store rewritten where another disk has it */
 	for (size_t i = 0; i < d.nrep && nfix < 16; i++)
 		if (!d.rep[i].refused || d.rep[i].collision) {

@@ -46,6 +46,16 @@ static void set_message(struct tui *t, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* The verdicts again, with the checks kept now (the disks as last read). */
+static void reverdict(struct tui *t)
+{
+	const struct vol_ref *v = view_selected(t);
+	char *keep = v && v->path ? xstrdup(v->path) : NULL;
+
+	view_rebuild(t, keep);
+	free(keep);
+}
+
 /* Read the disks again, keeping the selection on the same device. */
 static void reprobe(struct tui *t)
 {
@@ -95,18 +105,22 @@ static void remember_checks(struct tui *t, const struct job *job)
 		for (size_t i = 0; i < job->ntargets; i++)
 			check_memos_forget_disk(&t->checks, job->inv, job->targets[i].path ?
 						job->targets[i].path : job->targets[i].disk->path);
+	/* each kept with the volume as the look after it sees it (t->items, read again) */
 	for (size_t i = 0; i < job->res.nchecks; i++)
-		for (size_t k = 0; k < job->ntargets; k++)
-			if (job->targets[k].path && job->res.checks[i].device &&
-			    strcmp(job->targets[k].path, job->res.checks[i].device) == 0 &&
+		for (size_t k = 0; k < t->nitems; k++)
+			if (t->items[k].path && job->res.checks[i].device &&
+			    strcmp(t->items[k].path, job->res.checks[i].device) == 0 &&
 			    job->res.checks[i].status != ACT_REFUSED)
-				check_memos_add(&t->checks, &job->targets[k], &job->res.checks[i]);
+				check_memos_add(&t->checks, &t->items[k], &job->res.checks[i]);
 }
 
 /* A prepared job: its refusal shown, or confirmed, run, the result shown, the disks read again. */
 static void run_job(struct tui *t, const struct action *act, struct job *job)
 {
 	if (job->res.status != ACT_OK) {
+		/* the disks changed under the screen: redraw it first, then say so over it */
+		if (job->res.code && (!strcmp(job->res.code, "changed") || !strcmp(job->res.code, "vanished")))
+			reprobe(t);
 		dialog_result(t, job);
 		job_free(job);
 		reprobe(t);
@@ -131,13 +145,14 @@ static void run_job(struct tui *t, const struct action *act, struct job *job)
 	t->last_draw = 0;
 	job_run(job, dialog_progress, t, &t->cancel);
 	t->running = NULL;
-	remember_checks(t, job);
 	if (job->res.status == ACT_OK && act == &action_mount)
 		for (size_t i = 0; i < job->res.nmounts; i++)
 			if (job->res.mounts[i].mounted &&
 			    !strv_contains(t->mounted, t->nmounted, job->res.mounts[i].device))
 				strv_add(&t->mounted, &t->nmounted, job->res.mounts[i].device);
 	reprobe(t);
+	remember_checks(t, job);
+	reverdict(t);
 	if (!*t->stop && job->res.nchecks)
 		page_check(t, job);
 	if (!*t->stop && (!job->res.nchecks || job->res.undo_file))
@@ -178,8 +193,15 @@ static void run_action(struct tui *t, const struct action *act)
 		if (any < 0) {
 			dialog_message(t, act->label, disabled[0] ? disabled[0] : why, ROLE_WARN);
 		} else {
+			/* never preselect a choice that loses something: the first one that
+			 * applies without a loss, else the first (Enter says why not) */
+			int initial = 0;
+			for (int i = n - 1; i >= 0; i--)
+				if (!disabled[i] && !(act->variants[i].discard_hibernation ||
+						      act->variants[i].discard_journal))
+					initial = i;
 			char *title = xasprintf("%s %s", act->label, v->path);
-			choice = dialog_choose(t, title, NULL, labels, details, disabled, n, any);
+			choice = dialog_choose(t, title, NULL, labels, details, disabled, n, initial);
 			free(title);
 		}
 		for (int i = 0; i < n; i++)

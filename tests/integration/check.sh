@@ -458,7 +458,7 @@ before=$(sha256sum "${SP[healthy]}" | cut -c1-64)
 wr_mount_ntfs "${SP[healthy]}" "$T/mnt" ro || nok "mount ro"
 "$WR_BIN" check "${SP[healthy]}" >"$T/o.txt" 2>"$T/e.txt"
 expect_eq "a volume mounted read-only: checked (exit 0)" 0 $?
-expect_match "... its verdict" "^${SP[healthy]}: NTFS is clean" "$(cat "$T/o.txt")"
+expect_match "... its verdict" "^${SP[healthy]}: NTFS has no errors" "$(cat "$T/o.txt")"
 expect_match "... says it was checked while mounted read-only" \
 	"Warning: ${SP[healthy]} was checked while mounted read-only at $T/mnt" "$(cat "$T/e.txt")"
 expect_eq "... still mounted read-only" "$T/mnt ro" \
