@@ -96,6 +96,11 @@ bool bootchain_says_no_store(const struct inventory *inv, size_t di)
 	       ((!nactive(d) && system_partition(d)) || active_unreadable(d));
 }
 
+bool diag_chain_doable(const struct diag_chain *c, bool mbr_code)
+{
+	return c->code || c->signature || c->active || c->nhidden || (mbr_code && c->code_unknown);
+}
+
 const char *bootchain_hidden_blocked(const struct partition *p)
 {
 	const struct ntfs_state *n = p->vol.ntfs;

@@ -407,8 +407,8 @@ static void check_store(const struct inventory *inv, struct diagnosis *d, struct
 			next = xasprintf("fix-boot cannot put the identity back (%s): rewrite the BCD's "
 					 "devices from Windows RE (bcdboot C:\\Windows).", r.refused);
 		else
-			next = xasprintf("winrescue fix-boot puts %s's %s %s back (an undo file keeps "
-					 "the present one).", r.disk,
+			next = xasprintf("'winrescue fix-boot %s' puts its %s %s back; an undo file "
+					 "keeps the present one.", r.disk,
 					 r.gpt ? "GPT disk GUID" : "MBR signature", r.to_id);
 		fixable = !r.refused || r.collision;	/* the collision: --rewrite-bcd */
 		d->rep = xrealloc(d->rep, d->nrep + 1, sizeof(*d->rep));

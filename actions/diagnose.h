@@ -130,6 +130,8 @@ bool bootchain_says_no_store(const struct inventory *inv, size_t disk_index);
  */
 bool bootchain_mends_hidden(const struct inventory *inv, size_t disk_index,
 			    const struct partition *p);
+/* Whether fix-boot mends something of chain c (mbr_code: --mbr-code, unknown code too). */
+bool diag_chain_doable(const struct diag_chain *c, bool mbr_code);
 /* Why p's hidden sectors are left alone although they are in the chain, or NULL. */
 const char *bootchain_hidden_blocked(const struct partition *p);
 /* The standard MBR boot code fix-boot writes (syslinux's mbr.bin, actions/mbr_code.c). */

@@ -105,12 +105,6 @@ static int quiet_ask(struct fdisk_context *cxt, struct fdisk_ask *ask, void *dat
 	return 0;
 }
 
-/* Whether fix-boot mends something of chain c as o asks (--mbr-code: unknown code too). */
-static bool chain_doable(const struct diag_chain *c, const struct action_opts *o)
-{
-	return c->code || c->signature || c->active || c->nhidden || (o->mbr_code && c->code_unknown);
-}
-
 static bool has_target(const struct job *job, size_t di)
 {
 	for (size_t t = 0; t < job->ntargets; t++)
@@ -173,7 +167,7 @@ static int fix_boot_resolve(struct job *job, const char *spec)
 		doable += !r->refused || (job->opts.rewrite_bcd && r->collision);
 	}
 	for (size_t i = 0; !job->opts.rewrite_bcd && i < f->diag.nchain; i++)
-		doable += chain_doable(&f->diag.chain[i], &job->opts);
+		doable += diag_chain_doable(&f->diag.chain[i], job->opts.mbr_code);
 	for (size_t i = 0; i < f->diag.nrep; i++) {
 		struct diag_repair *r = &f->diag.rep[i];
 		bool dup = false;
@@ -209,8 +203,8 @@ static int fix_boot_resolve(struct job *job, const char *spec)
 	/* the BIOS boot chains, on disks without an identity to put back first */
 	for (size_t i = 0; i < f->diag.nchain; i++) {
 		struct diag_chain *c = &f->diag.chain[i];
-		if ((only.disk && c->disk_index != only.disk_index) || !chain_doable(c, &job->opts) ||
-		    has_target(job, c->disk_index))
+		if ((only.disk && c->disk_index != only.disk_index) ||
+		    !diag_chain_doable(c, job->opts.mbr_code) || has_target(job, c->disk_index))
 			continue;
 		add_disk_target(job, c->disk_index, c);
 	}

@@ -79,8 +79,8 @@ static bool ntfs_rw_refused(const struct inventory *inv, const struct vol_ref *v
 	const struct ntfs_state *n = v->vol->ntfs;
 	const char *dev = v->path;
 	static const char *const discard_hint =
-		"; to write anyway, add --discard-hibernation: the hibernated Windows session "
-		"and its unsaved work are then lost";
+		"; to write anyway, accept losing the hibernated Windows session and its unsaved "
+		"work (--discard-hibernation; in the TUI, the choice that discards it)";
 
 	if (ntfs_damaged(n) || n->mftmirr_ok == TRI_UNKNOWN)
 		return refuse(r, ACT_REFUSED, "damaged",

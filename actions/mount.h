@@ -103,5 +103,12 @@ size_t mount_log_ours(const struct inventory *inv, const char *log_path, struct 
 		      char **err);
 bool mount_log_has(const struct our_mount *ours, size_t n, const char *device, const char *dir);
 void our_mounts_free(struct our_mount *ours, size_t n);
+/*
+ * What `umount` without a name unmounts: the one mount winrescue made that
+ * is still mounted (a fresh look and the audit log of o), as its mount
+ * point; NULL with why in *err (none, or several: they are listed, and
+ * what others mounted is named, never taken). Both malloc'ed.
+ */
+char *umount_default(const struct action_opts *o, char **err);
 
 #endif

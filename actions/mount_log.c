@@ -220,3 +220,68 @@ void our_mounts_free(struct our_mount *ours, size_t n)
 		free(ours[i].mountpoint);
 	free(ours);
 }
+
+/* "  Disk 1 partition 2 (...) at DIR" lines of mounts, for a message. */
+static char *mount_lines(const struct vol_ref *v, char *const *dirs, size_t n)
+{
+	char *list = NULL;
+
+	for (size_t i = 0; i < n; i++) {
+		char *d = target_describe(&v[i]), *l;
+		l = xasprintf("%s%s  %s at %s", list ? list : "", list ? "\n" : "", d, dirs[i]);
+		free(list);
+		free(d);
+		list = l;
+	}
+	return list;
+}
+
+/*
+ * Without a name: the one volume winrescue mounted (the audit log says
+ * which, as for umount all). What others mounted is named, never taken.
+ */
+char *umount_default(const struct action_opts *o, char **err)
+{
+	static const struct probe_ctx here = { 0 };
+	struct inventory *inv = probes_scan(&here);
+	struct our_mount *ours = NULL;
+	struct vol_ref *all, *vs = NULL;
+	char **dirs = NULL, *spec = NULL, *list, *log_err = NULL;
+	size_t nall = target_mounted(inv, &all), nours, ndirs = 0;
+
+	nours = mount_log_ours(inv, audit_path(o), &ours, &log_err);
+	if (nours) {
+		vs = xcalloc(nours, sizeof(*vs));
+		for (size_t i = 0; i < nours; i++) {
+			vs[i] = ours[i].v;
+			strv_add(&dirs, &ndirs, ours[i].mountpoint);
+		}
+	} else {
+		for (size_t i = 0; i < nall; i++)
+			for (size_t k = 0; k < all[i].vol->use.nmountpoints; k++) {
+				vs = xrealloc(vs, ndirs + 1, sizeof(*vs));
+				vs[ndirs] = all[i];
+				strv_add(&dirs, &ndirs, all[i].vol->use.mountpoints[k]);
+			}
+	}
+	list = mount_lines(vs, dirs, ndirs);
+	if (nours == 1)
+		spec = xstrdup(ours[0].mountpoint);
+	else if (nours)
+		*err = xasprintf("%zu volumes are mounted; name one, or 'all':\n%s", nours, list);
+	else if (ndirs)
+		*err = xasprintf("nothing winrescue mounted is mounted%s%s%s; these are mounted from "
+				 "the disks being rescued (name one to unmount it, or 'all "
+				 "--everything'):\n%s", log_err ? " (" : "", log_err ? log_err : "",
+				 log_err ? ")" : "", list);
+	else
+		*err = xstrdup("nothing is mounted from the disks being rescued");
+	free(list);
+	free(log_err);
+	free(vs);
+	strv_free(dirs, ndirs);
+	our_mounts_free(ours, nours);
+	free(all);
+	inventory_free(inv);
+	return spec;
+}

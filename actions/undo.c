@@ -266,9 +266,10 @@ static int undo_run(struct job *job)
 	}
 	close(fd);
 	return job_result(job, ACT_OK, "restored", NULL,
-			  "%s restored from %s: %zu range%s (%s) are as they were before the %s of %s.",
+			  "%s restored from %s: %zu range%s (%s) %s as %s before the %s of %s.",
 			  v->path, u->path, p->ntodo, p->ntodo == 1 ? "" : "s",
-			  size_human(p->bytes, sz, sizeof(sz)), u->action,
+			  size_human(p->bytes, sz, sizeof(sz)), p->ntodo == 1 ? "is" : "are",
+			  p->ntodo == 1 ? "it was" : "they were", u->action,
 			  u->created ? u->created : "an unknown time");
 }
 

@@ -92,15 +92,21 @@ static int begin_at(struct undo_writer *w, const char *dir, const char *devname,
 	gmtime_r(&now, &tm);
 	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
 	strftime(created, sizeof(created), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	/* a name any shell and scp take as it is: "disk.img:2" is named "disk.img-2" */
+	char *name = xstrdup(devname);
+	for (char *c = name; *c; c++)
+		if (*c == ':' || *c == '/' || *c == ' ')
+			*c = '-';
 	/* one per second and device is the norm; a suffix when two meet */
 	for (int i = 0; i < 100 && w->fd < 0; i++) {
 		free(w->path);
-		w->path = i ? xasprintf("%s/%s-%s-%s-%d.undo", dir, stamp, devname, action, i)
-			    : xasprintf("%s/%s-%s-%s.undo", dir, stamp, devname, action);
+		w->path = i ? xasprintf("%s/%s-%s-%s-%d.undo", dir, stamp, name, action, i)
+			    : xasprintf("%s/%s-%s-%s.undo", dir, stamp, name, action);
 		w->fd = open(w->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 		if (w->fd < 0 && errno != EEXIST)
 			break;
 	}
+	free(name);
 	if (w->fd < 0) {
 		*err = xasprintf("cannot create an undo file in %s: %s", dir, strerror(errno));
 		free(w->path);

@@ -9,7 +9,8 @@
 #include <string.h>
 
 static const char check_usage[] =
-	"Usage: winrescue check VOL|IMAGE[:N]|all [DISK...] [--json] [--progress] [--log FILE]\n"
+	"Usage: winrescue check VOL|IMAGE[:N]|all [DISK...] [--json] [--progress]\n"
+	"                       [--log FILE]\n"
 	"IMAGE: an image file of one volume; IMAGE:N: partition N of an image's table\n"
 	"(a partitioned image named whole is refused with its partitions listed).\n"
 	"Check a file system without changing it: NTFS in seven passes (boot sector,\n"
@@ -112,7 +113,7 @@ int cmd_check(int argc, char **argv, struct global_opts *g)
 	size_t nonly = 0;
 	if (optind + 1 < argc) {
 		struct probe_ctx ctx = { 0 };
-		if (cli_disk_filter(&ctx, argv + optind + 1, argc - optind - 1, &only, &nonly))
+		if (cli_disk_filter(&ctx, argv + optind + 1, argc - optind - 1, &only, &nonly, json))
 			return WR_EXIT_USAGE;
 		o.only = only;
 		o.nonly = nonly;

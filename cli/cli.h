@@ -41,10 +41,11 @@ int cmd_fix_boot(int argc, char **argv, struct global_opts *g);
 /*
  * DISK... (n names) as the kernel names of those disks, for probe_ctx.only
  * and action_opts.only: WR_EXIT_OK, or WR_EXIT_USAGE after saying on
- * stderr which name is no disk of this machine. Free with strv_free.
+ * stderr which name is no disk of this machine (and with json, a document
+ * with code unknown-disk on stdout). Free with strv_free.
  */
 int cli_disk_filter(const struct probe_ctx *ctx, char *const *names, int n, char ***only,
-		    size_t *nonly);
+		    size_t *nonly, bool json);
 
 /* Prepare, confirm (--yes or typed on a terminal), run and print one action. */
 int cli_run_action(const struct action *act, const char *spec, const struct action_opts *opts,

@@ -6,13 +6,16 @@
  * matches nothing is said, with exit 16, before anything is looked at.
  */
 #include "cli/cli.h"
+#include "cli/output.h"
 #include "lib/util.h"
+
+#include <json-c/json.h>
 
 #include <stdio.h>
 #include <stdlib.h>
 
 int cli_disk_filter(const struct probe_ctx *ctx, char *const *names, int n, char ***only,
-		    size_t *nonly)
+		    size_t *nonly, bool json)
 {
 	*only = NULL;
 	*nonly = 0;
@@ -22,6 +25,16 @@ int cli_disk_filter(const struct probe_ctx *ctx, char *const *names, int n, char
 			char *safe = sanitize_terminal(err);
 			cli_usage_error("%s", safe);
 			free(safe);
+			if (json) {
+				/* a script reading stdout gets a document too, as for a volume */
+				struct json_object *root = output_json_envelope();
+				json_object_object_add(root, "status", json_object_new_int(WR_EXIT_USAGE));
+				json_object_object_add(root, "code", json_object_new_string("unknown-disk"));
+				json_object_object_add(root, "error", json_object_new_string(err));
+				char *s = output_json_string(root);
+				puts(s);
+				free(s);
+			}
 			free(err);
 			strv_free(*only, *nonly);
 			*only = NULL;

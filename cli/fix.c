@@ -100,10 +100,10 @@ int cmd_fix(int argc, char **argv, struct global_opts *g)
 }
 
 static const char fix_boot_usage[] =
-	"Usage: winrescue fix-boot [DISK] [--rewrite-bcd | --mbr-code] [--dry-run] [--yes]\n"
-	"                          [--undo-dir DIR] [--json] [--log FILE]\n"
-	"Mend what 'winrescue diagnose' marks fixable. bcd-device-mismatch: put back the GPT\n"
-	"disk GUID (and a partition GUID that changed with it) or the MBR disk\n"
+	"Usage: winrescue fix-boot [DISK] [--rewrite-bcd | --mbr-code] [--dry-run]\n"
+	"                          [--yes] [--undo-dir DIR] [--json] [--log FILE]\n"
+	"Mend what 'winrescue diagnose' marks fixable. bcd-device-mismatch: put back\n"
+	"the GPT disk GUID (and a partition GUID that changed with it) or the MBR disk\n"
 	"signature that the BCD store names, the identity Windows changed when it saw\n"
 	"two disks with one. DISK: only that disk (/dev/sdb, sdb or disk:N). Refused\n"
 	"when another attached disk holds that identity (the collision would come\n"

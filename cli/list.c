@@ -45,7 +45,7 @@ int cmd_list(int argc, char **argv, struct global_opts *g)
 	size_t nonly = 0;
 
 	if (optind < argc) {
-		if (cli_disk_filter(&ctx, argv + optind, argc - optind, &only, &nonly))
+		if (cli_disk_filter(&ctx, argv + optind, argc - optind, &only, &nonly, json))
 			return WR_EXIT_USAGE;
 		ctx.only = only;
 		ctx.nonly = nonly;

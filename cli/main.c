@@ -16,13 +16,13 @@ static const struct command {
 	const char *summary;
 } commands[] = {
 	{ "list", cmd_list, "list disks, partitions, roles and NTFS state (read-only)" },
-	{ "mount", cmd_mount, "bring a volume online: mount it, read-only unless --rw" },
-	{ "umount", cmd_umount, "take a volume offline: flush and unmount it (or all it mounted)" },
+	{ "mount", cmd_mount, "mount a volume, read-only unless --rw" },
+	{ "umount", cmd_umount, "flush and unmount a volume (or all that winrescue mounted)" },
 	{ "check", cmd_check, "check a file system without changing it (fsck exit codes)" },
 	{ "fix", cmd_fix, "repair what ntfsfix repairs, with an undo file (fsck exit codes)" },
 	{ "undo", cmd_undo, "put back what fix or fix-boot overwrote, from its undo file" },
 	{ "diagnose", cmd_diagnose, "why Windows would not boot: BCD against the disks (read-only)" },
-	{ "fix-boot", cmd_fix_boot, "put back the disk identity the BCD expects, or mend the BIOS boot chain, with an undo file" },
+	{ "fix-boot", cmd_fix_boot, "the disk identity the BCD expects, or the BIOS boot chain" },
 	{ "tui", cmd_tui, "the full-screen Disk Management (also without a command)" },
 	{ NULL, NULL, NULL },
 };
@@ -75,8 +75,8 @@ static void help(void)
 	       "  --json                (list, mount, umount, check, fix, undo, diagnose,\n"
 	       "                        fix-boot) one JSON document\n"
 	       "                        on stdout\n"
-	       "  --rw                  (mount) read-write; refused on a hibernated, Fast Startup,\n"
-	       "                        unclean-journal or damaged NTFS volume\n"
+	       "  --rw                  (mount) read-write; refused on a hibernated, Fast\n"
+	       "                        Startup, unclean-journal or damaged NTFS volume\n"
 	       "  --discard-hibernation (mount --rw, fix) accept losing the hibernated Windows\n"
 	       "                        session (or its Fast Startup state)\n"
 	       "  --discard-journal     (fix) accept losing the changes in an unclean journal\n"
@@ -103,7 +103,7 @@ static void help(void)
 	       "  -h, --help            show this help\n"
 	       "  -V, --version         show the version\n"
 	       "\n"
-	       "In the TUI, ? shows every key; m mounts (Online), u unmounts (Offline), c checks,\n"
+	       "In the TUI, ? shows every key; m mounts, u unmounts, c checks,\n"
 	       "f fixes, b shows the boot diagnosis (where F runs fix-boot), l shows the log\n"
 	       "(where U undoes a fix or fix-boot), q quits.\n"
 	       "Environment: WINRESCUE_LOG (audit log), WINRESCUE_UNDO_DIR (undo files),\n"

@@ -1,4 +1,4 @@
-/* mount.c - `winrescue mount` and `winrescue umount`: Online and Offline. */
+/* mount.c - `winrescue mount` and `winrescue umount`. */
 #include "actions/mount.h"
 #include "cli/cli.h"
 #include "lib/util.h"
@@ -13,8 +13,9 @@ static const char mount_usage[] =
 	"Usage: winrescue mount [VOL|system] [--rw [--discard-hibernation]] [--at DIR]\n"
 	"                       [--dry-run] [--yes] [--json] [--log FILE]\n"
 	"Mount a volume of the disks being rescued, read-only unless --rw, at\n"
-	"/mnt/winrescue/<label> unless --at. VOL: a device (/dev/sdb2, sdb2), disk:N/part:M,\n"
-	"a label, or system (the default: the Windows volume of the system disk).\n";
+	"/mnt/winrescue/<label> unless --at. VOL: a device (/dev/sdb2, sdb2),\n"
+	"disk:N/part:M, a label, or system (the default: the Windows volume of the\n"
+	"system disk).\n";
 
 static const char umount_usage[] =
 	"Usage: winrescue umount [VOL|DIR|all] [--everything] [--dry-run] [--json]\n"
@@ -102,70 +103,6 @@ int cmd_mount(int argc, char **argv, struct global_opts *g)
 	return cli_run_action(&action_mount, spec ? spec : "system", &o, yes, json);
 }
 
-/* "  Disk 1 partition 2 (...) at DIR" lines of mounts, for a message. */
-static char *mount_lines(const struct vol_ref *v, char *const *dirs, size_t n)
-{
-	char *list = NULL;
-
-	for (size_t i = 0; i < n; i++) {
-		char *d = target_describe(&v[i]), *l;
-		l = xasprintf("%s%s  %s at %s", list ? list : "", list ? "\n" : "", d, dirs[i]);
-		free(list);
-		free(d);
-		list = l;
-	}
-	return list;
-}
-
-/*
- * Without a name: the one volume winrescue mounted (the audit log says
- * which, as for umount all). What others mounted is named, never taken.
- */
-static char *only_mounted(const struct action_opts *o, char **err)
-{
-	static const struct probe_ctx here = { 0 };
-	struct inventory *inv = probes_scan(&here);
-	struct our_mount *ours = NULL;
-	struct vol_ref *all, *vs = NULL;
-	char **dirs = NULL, *spec = NULL, *list, *log_err = NULL;
-	size_t nall = target_mounted(inv, &all), nours, ndirs = 0;
-
-	nours = mount_log_ours(inv, audit_path(o), &ours, &log_err);
-	if (nours) {
-		vs = xcalloc(nours, sizeof(*vs));
-		for (size_t i = 0; i < nours; i++) {
-			vs[i] = ours[i].v;
-			strv_add(&dirs, &ndirs, ours[i].mountpoint);
-		}
-	} else {
-		for (size_t i = 0; i < nall; i++)
-			for (size_t k = 0; k < all[i].vol->use.nmountpoints; k++) {
-				vs = xrealloc(vs, ndirs + 1, sizeof(*vs));
-				vs[ndirs] = all[i];
-				strv_add(&dirs, &ndirs, all[i].vol->use.mountpoints[k]);
-			}
-	}
-	list = mount_lines(vs, dirs, ndirs);
-	if (nours == 1)
-		spec = xstrdup(ours[0].mountpoint);
-	else if (nours)
-		*err = xasprintf("%zu volumes are mounted; name one, or 'all':\n%s", nours, list);
-	else if (ndirs)
-		*err = xasprintf("nothing winrescue mounted is mounted%s%s%s; these are mounted from "
-				 "the disks being rescued (name one to unmount it, or 'all "
-				 "--everything'):\n%s", log_err ? " (" : "", log_err ? log_err : "",
-				 log_err ? ")" : "", list);
-	else
-		*err = xstrdup("nothing is mounted from the disks being rescued");
-	free(list);
-	free(log_err);
-	free(vs);
-	strv_free(dirs, ndirs);
-	our_mounts_free(ours, nours);
-	free(all);
-	inventory_free(inv);
-	return spec;
-}
 
 int cmd_umount(int argc, char **argv, struct global_opts *g)
 {
@@ -181,7 +118,7 @@ int cmd_umount(int argc, char **argv, struct global_opts *g)
 		return cli_usage_error("umount acts on this machine; --sysroot only reads captured "
 				       "trees (use it with list)");
 	if (!spec) {
-		auto_spec = only_mounted(&o, &err);
+		auto_spec = umount_default(&o, &err);
 		if (!auto_spec) {
 			rc = cli_usage_error("umount: %s", err);
 			free(err);

@@ -49,8 +49,8 @@ int cmd_tui(int argc, char **argv, struct global_opts *g)
 			break;
 		case 'L': o.log_path = optarg; break;
 		case 'h':
-			printf("Usage: winrescue [tui] [--ascii] [--color[=auto|always|never]] [--log FILE] "
-			       "[DISK...]\n"
+			printf("Usage: winrescue [tui] [--ascii] [--color[=auto|always|never]]\n"
+			       "                 [--log FILE] [DISK...]\n"
 			       "Disk Management in a terminal; DISK... (/dev/sdb, sdb, disk:N) shows\n"
 			       "only those disks, numbered as 'winrescue list' numbers them.\n"
 			       "Press ? inside for every key.\n");
@@ -68,7 +68,7 @@ int cmd_tui(int argc, char **argv, struct global_opts *g)
 				       "trees (use it with list)");
 	int first = argc > 1 ? optind : argc;
 	struct probe_ctx ctx = { 0 };
-	if (first < argc && cli_disk_filter(&ctx, argv + first, argc - first, &only, &nonly))
+	if (first < argc && cli_disk_filter(&ctx, argv + first, argc - first, &only, &nonly, false))
 		return WR_EXIT_USAGE;
 	o.only = only;
 	o.nonly = nonly;

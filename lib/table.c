@@ -80,17 +80,20 @@ char *text_fit_left(const char *s, size_t w)
 
 	if (!w || width <= w)
 		return xstrdup(s);
-	/* drop whole characters from the left until what is left fits in w - 1 */
-	while (*p && text_width(p) > w - 1) {
+	if (w < 4)
+		return xstrdup("...");
+	/* drop whole characters from the left until what is left fits in w - 3 */
+	while (*p && text_width(p) > w - 3) {
 		p++;
 		while (*p && ((unsigned char)*p & 0xc0) == 0x80)
 			p++;
 	}
-	/* start at a path's component when one is left: "~/Windows", not "~ue/Windows" */
+	/* start at a path's component when one is left: ".../Windows", not "...ue/Windows";
+	 * "..." and not "~", which reads as a home directory */
 	const char *slash = strchr(p, '/');
 	if (slash && slash[1])
 		p = slash;
-	return xasprintf("~%s", p);
+	return xasprintf("...%s", p);
 }
 
 void table_column_cut_left(struct table *t, size_t col)

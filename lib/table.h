@@ -26,7 +26,7 @@ void table_free(struct table *t);
 
 /* Cut a sanitized string to at most maxw columns, ending in "~" when cut. */
 char *text_fit(const char *s, size_t maxw);
-/* The same from the left, starting with "~" and, where it can, at a path component. */
+/* The same from the left, starting with "..." and, where it can, at a path component. */
 char *text_fit_left(const char *s, size_t maxw);
 /* Cut this column's cells from the left (a path: its end says most). */
 void table_column_cut_left(struct table *t, size_t col);

@@ -189,9 +189,14 @@ char *nb_problem_value(unsigned bit, const uint8_t bs[512])
 	case NB_SECTORS_PER_CLUSTER:
 		return xasprintf("%u", bs[NL_BS_SECTORS_PER_CLUSTER]);
 	case NB_MFT_RECORD_SIZE:
-		return xasprintf("%d", (int8_t)bs[NL_BS_CLUSTERS_PER_MFT_RECORD]);
-	case NB_INDEX_RECORD_SIZE:
-		return xasprintf("%d", (int8_t)bs[NL_BS_CLUSTERS_PER_INDEX_RECORD]);
+	case NB_INDEX_RECORD_SIZE: {
+		/* negative: 2^-n bytes, as NTFS encodes sizes below a cluster; else clusters */
+		int8_t n = (int8_t)bs[bit == NB_MFT_RECORD_SIZE ? NL_BS_CLUSTERS_PER_MFT_RECORD
+							       : NL_BS_CLUSTERS_PER_INDEX_RECORD];
+		if (n < 0 && n >= -31)
+			return xasprintf("%u bytes", 1u << -n);
+		return xasprintf("%d cluster%s", n, n == 1 ? "" : "s");
+	}
 	case NB_TOTAL_SECTORS:
 		return xasprintf("%llu", (unsigned long long)nl_le64(bs + NL_BS_TOTAL_SECTORS));
 	case NB_MFT_LCN:

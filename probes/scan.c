@@ -1287,7 +1287,9 @@ static bool same_volume(const struct volume *a, const struct volume *b)
 			    a->ntfs->hibernated == b->ntfs->hibernated &&
 			    a->ntfs->logfile == b->ntfs->logfile &&
 			    a->ntfs->bootcopies == b->ntfs->bootcopies &&
-			    a->ntfs->mftmirr == b->ntfs->mftmirr);
+			    a->ntfs->mftmirr == b->ntfs->mftmirr &&
+			    a->ntfs->hidden_sectors == b->ntfs->hidden_sectors &&
+			    a->ntfs->hidden_sectors_backup == b->ntfs->hidden_sectors_backup);
 }
 
 bool inventory_same(const struct inventory *a, const struct inventory *b, bool filtered)
@@ -1302,12 +1304,14 @@ bool inventory_same(const struct inventory *a, const struct inventory *b, bool f
 		if (!y || x->number != y->number || !same_str(x->name, y->name) || x->size != y->size ||
 		    !same_str(x->serial, y->serial) || !same_str(x->pttype, y->pttype) ||
 		    !same_str(x->ptuuid, y->ptuuid) || x->nparts != y->nparts || x->role != y->role ||
-		    !same_volume(&x->vol, &y->vol))
+		    x->mbr.code != y->mbr.code || x->mbr.signature != y->mbr.signature ||
+		    x->mbr.lost_table != y->mbr.lost_table || !same_volume(&x->vol, &y->vol))
 			return false;
 		for (size_t k = 0; k < x->nparts; k++) {
 			const struct partition *p = &x->parts[k], *q = &y->parts[k];
 			if (!same_str(p->path, q->path) || p->number != q->number ||
 			    p->start != q->start || p->size != q->size || p->role != q->role ||
+			    p->bootable != q->bootable ||
 			    !same_volume(&p->vol, &q->vol))
 				return false;
 		}

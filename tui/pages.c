@@ -200,8 +200,13 @@ static void ntfs_lines(struct page *p, const struct ntfs_state *n, bool mounted_
 	    n->mftmirr_detail ? n->mftmirr_detail : "");
 	add(p, "  backup boot sector matches: %s%s%s", tri(n->bootsector_ok),
 	    n->bootsector_detail ? ": " : "", n->bootsector_detail ? n->bootsector_detail : "");
-	add(p, "  \\Windows\\System32\\config\\SYSTEM: %s   \\bootmgr: %s   \\Boot\\BCD: %s",
-	    yes_no(n->has_windows), yes_no(n->has_bootmgr), yes_no(n->has_bcd));
+	/* what could not be looked at is not known, never "no" */
+	const char *unk = "unknown (the volume cannot be opened)";
+	if (!n->opened && !n->has_windows && !n->has_bootmgr && !n->has_bcd)
+		add(p, "  \\Windows\\System32\\config\\SYSTEM, \\bootmgr, \\Boot\\BCD: %s", unk);
+	else
+		add(p, "  \\Windows\\System32\\config\\SYSTEM: %s   \\bootmgr: %s   \\Boot\\BCD: %s",
+		    yes_no(n->has_windows), yes_no(n->has_bootmgr), yes_no(n->has_bcd));
 	add(p, "  opened by libntfs-3g: %s", yes_no(n->opened));
 	if (n->error)
 		add(p, "  error: %s", n->error);
@@ -285,7 +290,8 @@ void page_details(struct tui *t)
 		add(&p, "  %s", vd->summary);
 	if (vd->next)
 		add(&p, "  Next: %s", vd->next);
-	add(&p, "  file system: %s%s%s   label: %s   UUID: %s", or_dash(vol->fstype),
+	add(&p, "  file system: %s%s%s   label: %s   UUID: %s",
+	    vol->fstype ? vol->fstype : vol->ntfs ? "ntfs (found through its backup boot sector)" : "-",
 	    vol->version ? " " : "", vol->version ? vol->version : "", or_dash(vol_label(v)),
 	    or_dash(vol->uuid));
 	if (vol->usage && strcmp(vol->usage, "filesystem") != 0)
@@ -386,6 +392,21 @@ static void add_key(struct page *p, const char *keys, const char *what)
 	strv_free(l, n);
 }
 
+/* A marker and what it means, the text wrapped in its own column (13 wide). */
+static void add_marker(struct page *p, const char *marker, const char *what)
+{
+	char **l;
+	int col = 13;
+	size_t n = term_wrap(what, COLS - 2 - col > 20 ? COLS - 2 - col : 20, &l);
+	bool own_line = strlen(marker) > 10;
+
+	if (own_line)
+		add(p, "  %s", marker);
+	for (size_t i = 0; i < n; i++)
+		add(p, "  %-10s %s", i || own_line ? "" : marker, l[i]);
+	strv_free(l, n);
+}
+
 void page_help(struct tui *t)
 {
 	struct page p = { 0 };
@@ -401,21 +422,24 @@ void page_help(struct tui *t)
 	}
 	for (const struct tui_binding *b = tui_bindings; b->keys; b++)
 		add_key(&p, b->keys, b->help);
-	add_key(&p, "U (on the log page)", "undo a fix of this session, from its undo file");
+	add_key(&p, "U (on the log page)", "undo a fix or fix-boot of this session, from its undo "
+		"file");
 	add_key(&p, "F (on the boot page)", "fix-boot: the disk identity the BCD expects, or "
 		"the BIOS boot chain");
 	add(&p, "%s", "");
 	add(&p, "Markers");
-	add(&p, "  >          the selection (both panes)");
-	add(&p, "  [RESCUE]   the disk the rescue system runs from: hands off, never written");
-	add(&p, "  [SYSTEM]   a disk with a Windows installation: the patient");
-	add(&p, "  [DATA]     a disk with Windows-readable volumes but no Windows");
-	add(&p, "  [SAME ID]  a disk with another disk's MBR signature or GPT GUID (a clone)");
-	add(&p, "  mounted    a disk with a volume mounted here; not mounted: none is (the disk");
-	add(&p, "             itself is fine either way)");
-	add(&p, "  +          more states than the column shows (hibernated+ = hibernated, dirty)");
-	add(&p, "  no problem seen   the quick look found nothing; only c (check) reads all of it");
-	add(&p, "  ~          cut short; the details (Enter) and the row above the keys show all");
+	add_marker(&p, ">", "the selection (both panes)");
+	add_marker(&p, "[RESCUE]", "the disk the rescue system runs from: hands off, never written");
+	add_marker(&p, "[SYSTEM]", "a disk with a Windows installation: the patient");
+	add_marker(&p, "[DATA]", "a disk with Windows-readable volumes but no Windows");
+	add_marker(&p, "[SAME ID]", "a disk with another disk's MBR signature or GPT GUID (a clone)");
+	add_marker(&p, "mounted", "a disk with a volume mounted here; not mounted: none is (the disk "
+		   "itself is fine either way)");
+	add_marker(&p, "+", "more states than the column shows (hibernated+ = hibernated, dirty)");
+	add_marker(&p, "no problem seen", "the quick look found nothing; only c (check) reads all of "
+		   "the volume");
+	add_marker(&p, "~  ...", "cut short, at the right or (a path) at the left; the details "
+		   "(Enter) and the row above the keys show all");
 	add(&p, "%s", "");
 	add(&p, "Anything that writes asks for the device name to be typed first.");
 	add(&p, "Every action is recorded in the audit log (l shows this session's).");
@@ -534,7 +558,7 @@ char *page_boot(struct tui *t, bool *rewrite)
 		bool dup = false;
 		for (int k = 0; k < nfix; k++)
 			dup |= strcmp(labels[k], c->disk) == 0;
-		if (dup || !(c->code || c->signature || c->active || c->nhidden))
+		if (dup || !diag_chain_doable(c, false))
 			continue;
 		how[nfix] = false;
 		labels[nfix] = c->disk;

@@ -104,11 +104,14 @@ static void test_words(void **state)
 	assert_string_equal(tui_size_short(1023ULL << 20, b, sizeof(b)), "1023M");
 	assert_string_equal(tui_size_short((1ULL << 30) - 1, b, sizeof(b)), "1.0G");
 	assert_string_equal(tui_size_short(256ULL << 30, b, sizeof(b)), "256G");
+	s = tui_fit_left("/mnt/winrescue/Windows", 11);
+	assert_string_equal(s, ".../Windows");
+	free(s);
 	s = tui_fit_left("/mnt/winrescue/Windows", 10);
-	assert_string_equal(s, "~/Windows");
+	assert_string_equal(s, "...Windows");
 	free(s);
 	s = tui_fit_left("/mnt/winrescue/System_Reserved", 10);
-	assert_string_equal(s, "~_Reserved");
+	assert_string_equal(s, "...eserved");
 	free(s);
 	s = tui_fit_left("/mnt", 10);
 	assert_string_equal(s, "/mnt");
