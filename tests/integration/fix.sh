@@ -487,6 +487,18 @@ expect_eq "$w: undo after the partition moved: refused (32), nothing written" "3
 expect_match "$w: ... saying where it starts now and where it started" \
 	"starts at byte $((P2_START - 4096)) of $IMG now; .* when it started at byte $P2_START" \
 	"$(jq -r .message "$T/out.json")"
+# IMAGE:N on an image with no table, and on an image attached without that partition
+truncate -s 16M "$T/plain.img" && mkntfs -Q -q -F "$T/plain.img" >/dev/null 2>&1 || nok "$w: mkntfs plain.img"
+timeout 120 "$WR_BIN" check --json "$T/plain.img:1" >"$T/o.json" 2>"$T/e.txt"
+expect_eq "$w: IMAGE:1 of an image without a table: exit 16, image-not-partitioned" "16 image-not-partitioned" \
+	"$? $(jq -r .code "$T/o.json")"
+rm -f "$T/plain.img"
+wr_attach_to IMGDEV "$IMG" || wr_bail "$w: attach"
+S4=$(sha "$IMG")
+timeout 120 "$WR_BIN" fix --json --yes "$IMG:9" >"$T/o.json" 2>"$T/e.txt"
+expect_eq "$w: attached, IMAGE:9: exit 16, image-attached, nothing written" "16 image-attached $S4" \
+	"$? $(jq -r .code "$T/o.json") $(sha "$IMG")"
+wr_release "$IMGDEV"
 rm -f "$IMG"
 
 # ------------------------------------------------ (e) JSON and the audit log

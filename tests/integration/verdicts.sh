@@ -307,8 +307,12 @@ timeout 300 "$WR_BIN" check "$P2" --json >"$T/c.json" 2>/dev/null </dev/null
 expect_eq "(f) a dirty volume without errors: exit 0" 0 "$?"
 expect_eq "(f) its state" "no errors (checked), dirty" "$(jq -r '.checks[0].state' "$T/c.json")"
 timeout 300 "$WR_BIN" check "$P2" >"$T/c.txt" 2>&1 </dev/null
-bad=$(grep -iE 'clean.*dirty|dirty.*clean' "$T/c.txt" "$T/c.json")
-expect_eq "(f) clean and dirty never in one sentence" "" "$bad"
+bad=$(grep -iE 'clean.*dirty|dirty.*clean' "$T/c.txt")
+expect_eq "(f) clean and dirty never in one sentence of the text" "" "$bad"
+for f in summary state next; do
+	expect_eq "(f) ... nor in the JSON's $f" false \
+		"$(jq -r --arg f "$f" '.checks[0][$f] // "" | test("clean"; "i") and test("dirty"; "i")' "$T/c.json")"
+done
 
 # ------------------------------------------------------------------ (g)
 _wrd_new "$T/data.img" 64M
