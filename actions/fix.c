@@ -225,10 +225,13 @@ static void plan_boot(struct job *job, struct fix_priv *f, int fd, uint64_t size
 	uint64_t start = v->part && ss ? v->part->start / ss : 0;
 	if (b->chosen == 1 && b->backup_found && !b->backup_problems &&
 	    nb_hidden_side(b->primary, b->backup, start) == 2) {
-		add_step(f, "Write the backup boot sector (byte %" PRIu64 "), whose hidden sectors "
-			 "name where the volume starts (sector %" PRIu64 "), over the primary",
-			 b->backup_off, start);
-		add_write(f, 0, 512, copy512(b->backup), 0, "primary boot sector",
+		/* only the field changes: the primary's boot code stays its own */
+		uint8_t *nw = copy512(b->primary);
+		memcpy(nw + NL_BS_HIDDEN_SECTORS, b->backup + NL_BS_HIDDEN_SECTORS, 4);
+		add_step(f, "Write the hidden-sectors field of the backup boot sector (byte %" PRIu64
+			 "), which names where the volume starts (sector %" PRIu64 "), into the "
+			 "primary's", b->backup_off, start);
+		add_write(f, 0, 512, nw, 0, "primary boot sector (hidden sectors)",
 			  hash64(b->primary, 512, HASH64_INIT));
 		return;
 	}

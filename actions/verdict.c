@@ -374,8 +374,8 @@ static void hidden_problems(struct vctx *c)
 		if (bad_p)
 			add_problem(c, RM_FIX, SEV_WARNING, true, "ntfs-hidden-sectors",
 				    "primary boot sector's hidden sectors wrong", NULL,
-				    "writes the backup, which names where the volume starts, over the "
-				    "primary", "%s: the primary boot sector says the volume starts at "
+				    "writes the backup's field, which names where the volume starts, into "
+				    "the primary", "%s: the primary boot sector says the volume starts at "
 				    "sector %u (hidden sectors, BPB 0x1C); its backup, and the partition, "
 				    "say %llu.", c->dev, n->hidden_sectors, (unsigned long long)want);
 		else

@@ -409,7 +409,7 @@ expect_eq "(f) Select\\Current 9: controlset-missing, exit 4" "4 1" "$RC $(n_fou
 _wrd_hive corrupted_system_hive >"$T/SYSTEM.bad" && put_system "$T/SYSTEM.bad" || wr_bail "corrupted hive"
 diagnose
 expect_eq "(f) a damaged SYSTEM hive: hive-unreadable, exit 8" "8 1" "$RC $(n_found hive-unreadable "${U}p3")"
-expect_match "(f) ... in words" "SYSTEM hive of Windows on ${U}p3 cannot be read" \
+expect_match "(f) ... in words" "Windows on ${U}p3: .*SYSTEM cannot be read" \
 	"$(jq -r --arg d "${U}p3" '.findings[] | select(.code == "hive-unreadable" and .device == $d) | .message' "$T/d.json")"
 put_system "$T/SYSTEM.good" || wr_bail "SYSTEM back"
 # a hibernated Windows; a BitLocker volume beside it (its headers as libblkid reads them)

@@ -221,12 +221,14 @@ diagnose
 expect_eq "(hidden-primary) ntfs-hidden-sectors, blocks-boot" "4 ntfs-hidden-sectors blocks-boot" \
 	"$RC $(codes "$B") $(weight ntfs-hidden-sectors)"
 step=$(next_of ntfs-hidden-sectors)
-expect_match "(hidden-primary) the step is winrescue fix on it" "^'winrescue fix $P1' writes the backup" "$step"
+expect_match "(hidden-primary) the step is winrescue fix on it" "^'winrescue fix $P1' writes the backup's field" "$step"
 expect_eq "(hidden-primary) list gives the same step" "$step" \
 	"$("$WR_BIN" list --json "$B" 2>/dev/null | jq -r --arg d "$P1" '[.findings[] | select(.code == "ntfs-hidden-sectors" and .device == $d) | .action][0]')"
 timeout 120 "$WR_BIN" fix "$P1" --yes --clear-dirty >/dev/null 2>&1 </dev/null
 expect_eq "(hidden-primary) the step works: both copies name the partition's start" "2048 2048" \
 	"$(ntfs_le "$P1" 28 4) $(ntfs_le "$P1" $((nsec1 * bps1 + 28)) 4)"
+expect_eq "(hidden-primary) ... and only that field changed: the image as before the damage" "$S0" \
+	"$(sha "$T/bios.img")"
 diagnose
 expect_eq "(hidden-primary) diagnose after: nothing about the chain" "0 " "$RC $(codes "$B")"
 
