@@ -136,6 +136,35 @@ static void add_disk_target(struct job *job, size_t di, struct diag_chain *c)
 	add_target(job, &v, NULL, c);
 }
 
+/*
+ * libfdisk on mfd, a memory copy of disk d (named path in what libfdisk
+ * keeps): quiet, with the disk's sector sizes. NULL only when out of
+ * memory; *found says whether it found a partition table there.
+ */
+static struct fdisk_context *fdisk_on_copy(const struct disk *d, int mfd, const char *path,
+					   bool *found)
+{
+	unsigned ss = d->log_sector ? d->log_sector : 512;
+	struct fdisk_context *cxt = fdisk_new_context();
+
+	*found = false;
+	if (!cxt)
+		return NULL;
+	fdisk_set_ask(cxt, quiet_ask, NULL);
+	fdisk_save_user_sector_size(cxt, d->phys_sector ? d->phys_sector : ss, ss);
+	*found = fdisk_assign_device_by_fd(cxt, mfd, path, 0) == 0 && fdisk_has_label(cxt);
+	return cxt;
+}
+
+/* Let a context of fdisk_on_copy() go: nothing is synced, the copy is memory. */
+static void fdisk_off_copy(struct fdisk_context *cxt)
+{
+	if (cxt) {
+		fdisk_deassign_device(cxt, 1);
+		fdisk_unref_context(cxt);
+	}
+}
+
 static int fix_boot_resolve(struct job *job, const char *spec)
 {
 	struct fix_boot_priv *f = job->priv = xcalloc(1, sizeof(*f));
@@ -339,6 +368,7 @@ static int compute_writes(struct job *job, size_t t, char **why)
 	struct fdisk_context *cxt = NULL;
 	char *id = NULL, *dev_id = NULL;
 	int dfd = -1, mfd = -1, rc = -1;
+	bool found;
 	struct window w[2];
 
 	if (tail_off < head)
@@ -366,14 +396,11 @@ static int compute_writes(struct job *job, size_t t, char **why)
 		*why = xasprintf("no memory copy of %s's partition table: %s", v->path, strerror(errno));
 		goto out;
 	}
-	if (!(cxt = fdisk_new_context())) {
+	if (!(cxt = fdisk_on_copy(d, mfd, v->path, &found))) {
 		*why = xstrdup("out of memory");
 		goto out;
 	}
-	fdisk_set_ask(cxt, quiet_ask, NULL);
-	fdisk_save_user_sector_size(cxt, d->phys_sector ? d->phys_sector : ss, ss);
-	if (fdisk_assign_device_by_fd(cxt, mfd, v->path, 0) != 0 || !fdisk_has_label(cxt) ||
-	    fdisk_get_disklabel_id(cxt, &id) != 0 || !id) {
+	if (!found || fdisk_get_disklabel_id(cxt, &id) != 0 || !id) {
 		*why = xasprintf("libfdisk cannot read the partition table of %s", v->path);
 		goto out;
 	}
@@ -459,10 +486,7 @@ static int compute_writes(struct job *job, size_t t, char **why)
 	f->n_w[t] = f->nw - f->first_w[t];
 	rc = 0;
 out:
-	if (cxt) {
-		fdisk_deassign_device(cxt, 1);	/* nosync: a memory file */
-		fdisk_unref_context(cxt);
-	}
+	fdisk_off_copy(cxt);
 	free(id);
 	free(dev_id);
 	free(before);
@@ -749,10 +773,10 @@ static int copy_ebrs(const struct disk *d, int dfd, int mfd)
 static int active_by_fdisk(const struct disk *d, int dfd, size_t active, uint8_t *n0, char **why)
 {
 	uint64_t head = d->size < WINDOW ? d->size : WINDOW;
-	unsigned ss = d->log_sector ? d->log_sector : 512;
 	uint8_t *before = xcalloc(1, (size_t)head), *after = xcalloc(1, (size_t)head);
 	struct fdisk_context *cxt = NULL;
 	int mfd = -1, rc = -1;
+	bool found;
 
 	if (pread_all(dfd, before, (size_t)head, 0) != 0) {
 		*why = xasprintf("%s cannot be read at its start: %s", d->path, strerror(errno ? errno : EIO));
@@ -763,14 +787,11 @@ static int active_by_fdisk(const struct disk *d, int dfd, size_t active, uint8_t
 		*why = xasprintf("no memory copy of %s's partition table: %s", d->path, strerror(errno));
 		goto out;
 	}
-	if (!(cxt = fdisk_new_context())) {
+	if (!(cxt = fdisk_on_copy(d, mfd, d->path, &found))) {
 		*why = xstrdup("out of memory");
 		goto out;
 	}
-	fdisk_set_ask(cxt, quiet_ask, NULL);
-	fdisk_save_user_sector_size(cxt, d->phys_sector ? d->phys_sector : ss, ss);
-	if (fdisk_assign_device_by_fd(cxt, mfd, d->path, 0) != 0 || !fdisk_has_label(cxt) ||
-	    !fdisk_is_label(cxt, DOS) || !same_partitions(cxt, d)) {
+	if (!found || !fdisk_is_label(cxt, DOS) || !same_partitions(cxt, d)) {
 		*why = xasprintf("libfdisk does not read the partition table of %s as the diagnosis "
 				 "did (logical partitions beyond its first MiB?): winrescue does not "
 				 "change it", d->path);
@@ -807,10 +828,7 @@ static int active_by_fdisk(const struct disk *d, int dfd, size_t active, uint8_t
 			after[MBR_TABLE + i * MBR_ENTRY_SIZE + MBR_ENTRY_STATUS];
 	rc = 0;
 out:
-	if (cxt) {
-		fdisk_deassign_device(cxt, 1);
-		fdisk_unref_context(cxt);
-	}
+	fdisk_off_copy(cxt);
 	if (mfd >= 0)
 		close(mfd);
 	free(before);

@@ -30,7 +30,6 @@ enum remedy {
 	RM_ATTACH,	/* the volume is cut short: attach all of it */
 	RM_OWN,		/* a step of its own (BitLocker, a probe error) */
 	RM_STATE,	/* a state to know, not damage */
-	RM_COUNT
 };
 
 struct problem {
