@@ -13,7 +13,7 @@ DEB_PKGS := build-essential pkg-config libncurses-dev libblkid-dev libfdisk-dev 
 	libmount-dev ntfs-3g ntfs-3g-dev libjson-c-dev libcmocka-dev libhivex-dev \
 	util-linux fdisk mount dosfstools mtools xz-utils jq tmux nbdkit libnbd-bin \
 	fuse3 time patchelf binutils ncurses-bin qemu-system-x86 e2fsprogs cpio bc groff-base \
-	syslinux-common grub-pc-bin
+	syslinux-common grub-pc-bin libhivex-bin libwin-hivex-perl
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # -ldl: dlsym() (probes/ntfs.c), in libc itself only since glibc 2.34
@@ -118,10 +118,10 @@ build/san/winrescue: $(SAN_OBJ) $(CLI_SRC:%.c=build/san/%.o)
 	@echo "  LINK    $@"
 	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -O1 -o $@ $^ $(ALL_LDFLAGS) $(PKG_LIBS)
 
-build/tests/hive-edit: tests/tools/hive-edit.c build/probes/bcd.o build/probes/winreg.o build/lib/util.o $(HDRS)
+build/tests/hive-edit: tests/tools/hive-edit.c
 	@mkdir -p $(dir $@)
 	@echo "  TOOL    $@"
-	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< build/probes/bcd.o build/probes/winreg.o build/lib/util.o $(ALL_LDFLAGS) $(PKG_LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(ALL_LDFLAGS) $(PKG_LIBS)
 
 build/tests/ntfs-state: tests/tools/ntfs-state.c
 	@mkdir -p $(dir $@)

@@ -184,6 +184,7 @@ static void repair_free(struct diag_repair *r)
 	free(r->part_to);
 	free(r->store);
 	free(r->refused);
+	free(r->moves);
 }
 
 /* The disk (any of them) holding a GPT partition with this GUID. */
@@ -211,29 +212,57 @@ static long holder_of_id(const struct inventory *inv, size_t di, const char *ptt
 	return -1;
 }
 
+/* Partition p of disk t as a BCD device would name it now: false when it cannot be named. */
+static bool device_now(const struct disk *t, const struct partition *p, struct bcd_device *d)
+{
+	char *end;
+	unsigned long sig;
+
+	memset(d, 0, sizeof(*d));
+	if (!t->ptuuid)
+		return false;
+	if (is_gpt(t)) {
+		d->kind = BCD_DEV_GPT;
+		return p->partuuid && bcd_guid_parse(t->ptuuid, d->disk_guid) &&
+		       bcd_guid_parse(p->partuuid, d->part_guid);
+	}
+	sig = strtoul(t->ptuuid, &end, 16);
+	if (end == t->ptuuid || *end || sig > 0xffffffffUL)
+		return false;
+	d->kind = BCD_DEV_MBR;
+	d->disk_signature = (uint32_t)sig;
+	d->part_offset = p->start;
+	return true;
+}
+
 /*
  * The repair for the devices of one store that do not name the partitions
  * they should (w[i].own: the store's own partition for the boot manager,
  * the Windows volume for its loader): the disk that holds those partitions,
- * and the identity the store expects of it. Every device must expect the
- * same identity of that one disk, and each must name its own partition
- * (MBR: by its offset; GPT: by its GUID, or by the one GUID that changed
- * with the disk's). r->refused says why it cannot be put back; NULL is
- * returned when the store names another kind of disk.
+ * the identity the store expects of it, and each device as it would name
+ * its partition now (r->moves, for --rewrite-bcd). Every device must name
+ * one disk, and its partitions must all be on that one disk. Putting the
+ * identity back needs each device to name its own partition (MBR: by its
+ * offset; GPT: by its GUID, or by the one GUID that changed with the
+ * disk's) on a disk of the kind the store names; when only the store can
+ * change (a partition moved, the other kind of disk, a collision),
+ * r->refused says why and r->rewrite is set. NULL when the disk has
+ * neither a GPT nor an MBR table.
  */
 static struct diag_repair *plan_repair(const struct inventory *inv, const char *store,
 				       const struct wanted *w, size_t n, struct diag_repair *r)
 {
 	size_t ti = w[0].own_disk;
 	const struct disk *t = &inv->disks[ti];
-	char id[37];
+	char id[37], a[48], b[48];
 
 	memset(r, 0, sizeof(*r));
-	if (w[0].b->kind == BCD_DEV_GPT ? !is_gpt(t) : !is_dos(t))
+	if (!is_gpt(t) && !is_dos(t))
 		return NULL;
 	r->disk_index = ti;
 	r->disk = xstrdup(t->path);
 	r->gpt = w[0].b->kind == BCD_DEV_GPT;
+	r->kind_changed = r->gpt != is_gpt(t);
 	r->from_id = xstrdup(t->ptuuid ? t->ptuuid : "");
 	r->store = xstrdup(store);
 	if (r->gpt)
@@ -242,27 +271,54 @@ static struct diag_repair *plan_repair(const struct inventory *inv, const char *
 		snprintf(id, sizeof(id), "%08x", w[0].b->disk_signature);
 	r->to_id = xstrdup(id);
 	for (size_t i = 0; i < n && !r->refused; i++) {
-		const struct bcd_device *b = w[i].b;
-		char other[37], pg[37];
-		if (b->kind != w[0].b->kind)
+		const struct bcd_device *d = w[i].b;
+		char other[37];
+		if (d->kind != w[0].b->kind)
 			r->refused = xstrdup("its devices name both GPT and MBR disks");
-		else if (r->gpt ? (bcd_guid_text(b->disk_guid, other), strcasecmp(other, id) != 0)
-				: b->disk_signature != w[0].b->disk_signature)
+		else if (r->gpt ? (bcd_guid_text(d->disk_guid, other), strcasecmp(other, id) != 0)
+				: d->disk_signature != w[0].b->disk_signature)
 			r->refused = xstrdup("its devices name more than one disk");
 		else if (w[i].own_disk != ti)
 			r->refused = xstrdup("the partitions it should name are on more than one disk");
-		if (r->refused)
-			break;
+	}
+	if (!r->refused && is_rescue(inv, ti))
+		r->refused = xasprintf("%s is the rescue system's disk", t->path);
+	if (r->refused)
+		return r;
+	r->moves = xcalloc(n, sizeof(*r->moves));
+	for (size_t i = 0; i < n; i++) {
+		struct diag_move *m = &r->moves[r->nmoves];
+		if (!device_now(t, w[i].own, &m->to)) {
+			r->refused = xasprintf("%s has no identity a BCD store can name",
+					       w[i].own->path ? w[i].own->path : t->path);
+			return r;
+		}
+		m->from = *w[i].b;
+		m->from.present = NULL;
+		m->what = w[i].what;
+		r->nmoves++;
+	}
+	if (r->kind_changed) {
+		r->refused = xasprintf("the store names %s disk and %s is %s disk now", r->gpt ? "a GPT"
+				       : "an MBR", t->path, r->gpt ? "an MBR" : "a GPT");
+		r->rewrite = true;
+		return r;
+	}
+	for (size_t i = 0; i < n && !r->refused; i++) {
+		const struct bcd_device *d = w[i].b;
+		char pg[37];
 		if (!r->gpt) {
-			if (w[i].own->start != b->part_offset)
-				r->refused = xasprintf("%s names the partition at byte %llu, and %s "
-						       "starts at byte %llu: the partitions moved",
-						       w[i].what, (unsigned long long)b->part_offset,
+			if (w[i].own->start != d->part_offset) {
+				r->refused = xasprintf("%s names the partition at %s, and %s starts at %s: "
+						       "the partitions moved", w[i].what,
+						       bcd_offset_words(d->part_offset, a, sizeof(a)),
 						       w[i].own->path ? w[i].own->path : t->path,
-						       (unsigned long long)w[i].own->start);
+						       bcd_offset_words(w[i].own->start, b, sizeof(b)));
+				r->rewrite = true;
+			}
 			continue;
 		}
-		bcd_guid_text(b->part_guid, pg);
+		bcd_guid_text(d->part_guid, pg);
 		if (w[i].own->partuuid && strcasecmp(w[i].own->partuuid, pg) == 0)
 			continue;
 		/* the partition GUID changed too: it goes back with the disk's */
@@ -279,7 +335,7 @@ static struct diag_repair *plan_repair(const struct inventory *inv, const char *
 			r->part_from = xstrdup(w[i].own->partuuid ? w[i].own->partuuid : "");
 			r->part_to = xstrdup(pg);
 			if (disk_with_partuuid(inv, pg, &odi, &op)) {
-				r->collision = true;
+				r->collision = r->rewrite = true;
 				r->refused = xasprintf("%s already has partition GUID %s", op->path
 						       ? op->path : inv->disks[odi].path, pg);
 			}
@@ -287,15 +343,13 @@ static struct diag_repair *plan_repair(const struct inventory *inv, const char *
 	}
 	if (!r->refused) {
 		long h = holder_of_id(inv, ti, t->pttype, id);
-		r->collision = h >= 0;
+		r->collision = r->rewrite = h >= 0;
 		if (h >= 0)
 			r->refused = xasprintf("Disk %zu (%s) already has %s %s: putting it back on %s "
 					       "would make the collision that changed it again",
 					       inv->disks[h].number,
 					       inv->disks[h].path, r->gpt ? "GPT disk GUID" : "MBR "
 					       "signature", id, t->path);
-		else if (is_rescue(inv, ti))
-			r->refused = xasprintf("%s is the rescue system's disk", t->path);
 		else if (strcasecmp(r->from_id, id) == 0 && !r->part_number)
 			r->refused = xasprintf("%s has that identity already", t->path);
 	}
@@ -389,20 +443,36 @@ static void check_store(const struct inventory *inv, struct diagnosis *d, struct
 	struct diag_repair r;
 	char *likely = xstrdup(""), *next = NULL;
 	bool fixable = false;
+	bool same_disk = false;		/* the disk's identity is the one named: partitions moved */
 	if (nw && plan_repair(inv, sdev, want, nw, &r)) {
-		char *pg = r.part_number ? xasprintf(", and partition %zu's GUID %s (it is %s now)",
-						     r.part_number, r.part_to, r.part_from)
-					 : xstrdup("");
+		size_t num = inv->disks[r.disk_index].number;
+		same_disk = !r.kind_changed && strcasecmp(r.from_id, r.to_id) == 0 && !r.part_number;
 		free(likely);
-		likely = xasprintf(" Disk %zu (%s) is most likely that disk: its %s is %s now%s.",
-				   inv->disks[r.disk_index].number, r.disk,
-				   r.gpt ? "GPT disk GUID" : "MBR signature",
-				   r.from_id, pg);
-		free(pg);
-		if (r.refused && r.collision)
+		if (r.kind_changed) {
+			likely = xasprintf(" Disk %zu (%s) holds the partitions it should name, as %s "
+					   "disk (%s %s) now.", num, r.disk, r.gpt ? "an MBR" : "a GPT",
+					   r.gpt ? "signature" : "GUID", r.from_id);
+		} else if (same_disk) {
+			likely = xasprintf(" Disk %zu (%s) is that disk: %s.", num, r.disk,
+					   r.refused ? r.refused : "its partitions are not where the "
+					   "store says");
+		} else {
+			char *pg = r.part_number ? xasprintf(", and partition %zu's GUID %s (it is %s "
+							     "now)", r.part_number, r.part_to,
+							     r.part_from) : xstrdup("");
+			likely = xasprintf(" Disk %zu (%s) is most likely that disk: its %s is %s now%s.",
+					   num, r.disk, r.gpt ? "GPT disk GUID" : "MBR signature",
+					   r.from_id, pg);
+			free(pg);
+		}
+		if (r.refused && r.rewrite && r.collision)
 			next = xasprintf("'winrescue fix-boot %s --rewrite-bcd' makes the store name the "
 					 "disk as it is now (an undo file keeps the store's bytes); its "
 					 "identity cannot go back: %s.", r.disk, r.refused);
+		else if (r.refused && r.rewrite)
+			next = xasprintf("'winrescue fix-boot %s --rewrite-bcd' makes the store name the "
+					 "partitions as they are now (an undo file keeps the store's "
+					 "bytes).", r.disk);
 		else if (r.refused)
 			next = xasprintf("fix-boot cannot put the identity back (%s): rewrite the BCD's "
 					 "devices from Windows RE (bcdboot C:\\Windows).", r.refused);
@@ -410,7 +480,7 @@ static void check_store(const struct inventory *inv, struct diagnosis *d, struct
 			next = xasprintf("'winrescue fix-boot %s' puts its %s %s back; an undo file "
 					 "keeps the present one.", r.disk,
 					 r.gpt ? "GPT disk GUID" : "MBR signature", r.to_id);
-		fixable = !r.refused || r.collision;	/* the collision: --rewrite-bcd */
+		fixable = !r.refused || r.rewrite;	/* with --rewrite-bcd */
 		d->rep = xrealloc(d->rep, d->nrep + 1, sizeof(*d->rep));
 		d->rep[d->nrep++] = r;
 	} else if (nw) {
@@ -422,7 +492,7 @@ static void check_store(const struct inventory *inv, struct diagnosis *d, struct
 		 * One finding per store, short: the disk it names once, then each
 		 * device by the partition it names.
 		 */
-		char *list = xstrdup(""), *t, disk[64], part[48];
+		char *list = xstrdup(""), *t, disk[64], part[80];
 		struct diag_finding *f;
 		bool clone = false;
 		const struct bcd_device *b0 = want[0].b;
@@ -440,8 +510,9 @@ static void check_store(const struct inventory *inv, struct diagnosis *d, struct
 				bcd_guid_text(b->part_guid, g);
 				snprintf(part, sizeof(part), "partition %s", g);
 			} else {
-				snprintf(part, sizeof(part), "the partition at byte %llu",
-					 (unsigned long long)b->part_offset);
+				char o[48];
+				snprintf(part, sizeof(part), "the partition at %s",
+					 bcd_offset_words(b->part_offset, o, sizeof(o)));
 			}
 			t = xasprintf("%s%s%s: %s%s%s%s", list, i ? "; " : "", want[i].what, part,
 				      where[i] ? " (found on another disk, as " : "",
@@ -451,10 +522,11 @@ static void check_store(const struct inventory *inv, struct diagnosis *d, struct
 			list = t;
 		}
 		f = add(d, DIAG_BLOCKS, SEV_ERROR, "bcd-device-mismatch", sdev, next,
-			"The BCD store on %s (%s) names %s, which is not this disk (%s). Windows "
-			"stops with 0xc000000e: winload cannot find its device%s.%s", sdev,
-			sv->bcd_file, disk, list, clone ? " once the other disk is detached (Windows "
-			"does not keep two disks with one identity)" : "", likely);
+			"The BCD store on %s (%s) names %s, %s (%s). Windows stops with 0xc000000e: "
+			"winload cannot find its device%s.%s", sdev, sv->bcd_file, disk,
+			same_disk ? "but not partitions it has" : "which is not this disk", list,
+			clone ? " once the other disk is detached (Windows does not keep two disks "
+			"with one identity)" : "", likely);
 		f->fixable = fixable;
 		free(list);
 	}

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "probes/bcd.h"
 #include "probes/inventory.h"
 
 /* What the finding means for the next boot (the exit status is made of these). */
@@ -28,10 +29,21 @@ struct diag_finding {
 	char *device;		/* the device it is about, or NULL */
 	char *message;		/* one sentence, plain words, naming the device */
 	char *next;		/* the next step, or NULL */
-	bool fixable;		/* fix-boot resolves it (--rewrite-bcd when its repair is a collision) */
+	bool fixable;		/* fix-boot resolves it (with --rewrite-bcd when its repair says so) */
 };
 
-/* What fix-boot would write to resolve a bcd-device-mismatch: an identity put back. */
+/* A device of the store as it names it, and its partition as it is now (--rewrite-bcd). */
+struct diag_move {
+	struct bcd_device from, to;	/* GPT or MBR kinds only; .present unused */
+	const char *what;		/* "the default loader's osdevice" */
+};
+
+/*
+ * What fix-boot would write to resolve a bcd-device-mismatch: an identity
+ * put back; or, with --rewrite-bcd, the store's devices made to name the
+ * partitions as they are now (moves: the disk-wide change alone does not
+ * do when a partition moved or the disk changed from GPT to MBR or back).
+ */
 struct diag_repair {
 	size_t disk_index;
 	char *disk;		/* /dev/sdb */
@@ -41,8 +53,12 @@ struct diag_repair {
 	char *part_from, *part_to;
 	char *store;		/* the store whose devices it makes match again (for words) */
 	char *refused;		/* why it cannot be done (a collision would come back), or NULL */
-	bool collision;		/* refused only because another disk holds that identity:
-				 * rewriting the store's devices (--rewrite-bcd) still can */
+	bool collision;		/* refused only because another disk holds that identity */
+	bool rewrite;		/* refused, but --rewrite-bcd can do it (a collision, a
+				 * partition moved, the disk's other kind) */
+	bool kind_changed;	/* the store names a GPT disk and it is MBR now, or back */
+	struct diag_move *moves;
+	size_t nmoves;
 };
 
 /*

@@ -193,7 +193,7 @@ static int fix_boot_resolve(struct job *job, const char *spec)
 	size_t doable = 0;
 	for (size_t i = 0; i < f->diag.nrep; i++) {
 		const struct diag_repair *r = &f->diag.rep[i];
-		doable += !r->refused || (job->opts.rewrite_bcd && r->collision);
+		doable += !r->refused || (job->opts.rewrite_bcd && r->rewrite);
 	}
 	for (size_t i = 0; !job->opts.rewrite_bcd && i < f->diag.nchain; i++)
 		doable += diag_chain_doable(&f->diag.chain[i], job->opts.mbr_code);
@@ -202,7 +202,7 @@ static int fix_boot_resolve(struct job *job, const char *spec)
 		bool dup = false;
 		if (only.disk && r->disk_index != only.disk_index)
 			continue;
-		if (!only.disk && doable && r->refused && !(job->opts.rewrite_bcd && r->collision))
+		if (!only.disk && doable && r->refused && !(job->opts.rewrite_bcd && r->rewrite))
 			continue;
 		for (size_t t = 0; t < job->ntargets; t++)
 			dup |= job->targets[t].disk_index == r->disk_index;
@@ -565,11 +565,20 @@ static int bcd_changes(const struct diag_repair *r, const struct file_map *m,
 			size_t len, cell_len;
 			char *raw = v ? hivex_value_value(h, v, &t, &len) : NULL;
 			size_t cell = v ? hivex_value_data_cell_offset(h, v, &cell_len) : 0;
-			if (raw && !bcd_decode_device((uint8_t *)raw, len, &d) && names_old_disk(r, &d)) {
+			const struct diag_move *mv = NULL;
+			bool dec = raw && !bcd_decode_device((uint8_t *)raw, len, &d);
+			for (size_t j = 0; dec && j < r->nmoves && !mv; j++)
+				if (bcd_device_same(&d, &r->moves[j].from))
+					mv = &r->moves[j];
+			/* a device of its own partitions: as it is now; another of the disk: its
+			 * identity only (none when the disk changed kind) */
+			if (dec && (mv || (!r->kind_changed && names_old_disk(r, &d)))) {
 				uint8_t *nw = xcalloc(1, len);
 				const char *bad;
 				want = d;
-				if (r->gpt) {
+				if (mv) {
+					want = mv->to;
+				} else if (r->gpt) {
 					char pg[37];
 					bcd_guid_parse(r->from_id, want.disk_guid);
 					bcd_guid_text(d.part_guid, pg);
@@ -1055,13 +1064,14 @@ static int fix_boot_preflight(struct job *job)
 			}
 			continue;
 		}
-		if (r->refused && !(job->opts.rewrite_bcd && r->collision)) {
-			char *next = r->collision
+		if (r->refused && !(job->opts.rewrite_bcd && r->rewrite)) {
+			char *next = r->rewrite
 				? xasprintf("Rewrite the store's devices instead: winrescue fix-boot %s "
 					    "--rewrite-bcd.", r->disk)
 				: xstrdup("Rewrite the BCD's devices from Windows RE (bcdboot "
 					  "C:\\Windows) instead.");
-			rc = job_result(job, ACT_REFUSED, r->collision ? "collision" : "cannot-tell",
+			rc = job_result(job, ACT_REFUSED, r->collision ? "collision" : r->rewrite
+					? "needs-rewrite" : "cannot-tell",
 					next, "Refused: the identity of %s cannot be put back: %s. "
 					"Nothing was written.", r->disk, r->refused);
 			free(next);
@@ -1167,11 +1177,34 @@ static void fix_boot_plan(struct job *job)
 		char *part = r->part_number ? xasprintf(", and partition %s as %s (partition %zu now)",
 							r->part_to, r->part_from, r->part_number)
 					    : xstrdup("");
-		job_plan_step(job, "Rewrite the %zu device element%s of the BCD store on %s (%s) that "
-			      "name %s %s: they will name %s as it is now, %s%s", f->nelems,
-			      f->nelems == 1 ? "" : "s", v->path, v->vol->bcd_file,
-			      r->gpt ? "GPT disk" : "MBR disk", r->to_id, r->disk, r->from_id, part);
+		if (r->kind_changed)
+			job_plan_step(job, "Rewrite the %zu device element%s of the BCD store on %s (%s) "
+				      "that name %s %s: they will name %s as it is now, %s (%s)",
+				      f->nelems, f->nelems == 1 ? "" : "s", v->path, v->vol->bcd_file,
+				      r->gpt ? "GPT disk" : "MBR disk", r->to_id, r->disk,
+				      r->gpt ? "an MBR disk" : "a GPT disk", r->from_id);
+		else if (!strcasecmp(r->from_id, r->to_id) && !r->part_number)
+			job_plan_step(job, "Rewrite the %zu device element%s of the BCD store on %s (%s) "
+				      "that name partitions of %s %s where they are no longer",
+				      f->nelems, f->nelems == 1 ? "" : "s", v->path, v->vol->bcd_file,
+				      r->gpt ? "GPT disk" : "MBR disk", r->to_id);
+		else
+			job_plan_step(job, "Rewrite the %zu device element%s of the BCD store on %s (%s) "
+				      "that name %s %s: they will name %s as it is now, %s%s",
+				      f->nelems, f->nelems == 1 ? "" : "s", v->path, v->vol->bcd_file,
+				      r->gpt ? "GPT disk" : "MBR disk", r->to_id, r->disk, r->from_id,
+				      part);
 		free(part);
+		/* each device of the store's own partitions, from and to */
+		for (size_t i = 0; i < r->nmoves; i++) {
+			const struct diag_move *m = &r->moves[i];
+			if (bcd_device_same(&m->from, &m->to))
+				continue;
+			char *a = bcd_device_name(&m->from), *b = bcd_device_name(&m->to);
+			job_plan_step(job, "Make %s name %s (it names %s)", m->what, b, a);
+			free(a);
+			free(b);
+		}
 		job_plan_step(job, "Save the %zu sector%s of the store overwritten to an undo file in "
 			      "%s (and the whole store beside it), then write them in place", f->nw,
 			      f->nw == 1 ? "" : "s", undo_dir_of(&job->opts));

@@ -106,6 +106,9 @@ static char *diagnose_json(const struct inventory *inv, const struct diagnosis *
 		json_add(o, "store", json_str(r->store));
 		json_add(o, "refused", json_str(r->refused));
 		json_add(o, "collision", json_object_new_boolean(r->collision));
+		/* 1.7: refused, but --rewrite-bcd can (a collision, a partition moved, the disk's kind) */
+		json_add(o, "rewrite_bcd", json_object_new_boolean(r->rewrite));
+		json_add(o, "kind_changed", json_object_new_boolean(r->kind_changed));
 		json_object_array_add(a, o);
 	}
 	json_add(root, "repairs", a);

@@ -10,7 +10,7 @@
 #include "probes/inventory.h"
 
 #define WINRESCUE_SCHEMA_MAJOR 1
-#define WINRESCUE_SCHEMA_MINOR 6
+#define WINRESCUE_SCHEMA_MINOR 7
 
 void output_text(FILE *out, const struct inventory *inv);
 /* One JSON document with the schema envelope; returns a malloc'ed string. */

@@ -4,6 +4,7 @@
  * through (hivex prints nothing unless asked to be verbose).
  */
 #include "probes/bcd.h"
+#include "probes/disk_layout.h"
 #include "probes/winreg.h"
 #include "lib/util.h"
 
@@ -14,16 +15,7 @@
 #include <string.h>
 #include <strings.h>
 
-/* The device element's layout (after its 16-byte options GUID). */
-#define BCD_DEV_HEADER		0x10	/* u32 type, u32 flags, u32 size (from here), u32 */
-#define BCD_DEV_TYPE		0x10
-#define BCD_DEV_SIZE		0x18
-#define BCD_DEV_PART_ID		0x20	/* GPT: partition GUID; MBR: u64 byte offset */
-#define BCD_DEV_PART_STYLE	0x30	/* qualified partitions: 0 GPT, 1 MBR */
-#define BCD_DEV_DISK_ID		0x38	/* GPT: disk GUID; MBR: u32 signature */
-#define BCD_DEV_PART_END	0x48
-
-/* Device types as the BCD stores them. */
+/* Device types as the BCD stores them (the element's layout: disk_layout.h). */
 enum { DT_BOOT = 1, DT_PARTITION = 2, DT_FILE = 3, DT_RAMDISK = 4, DT_QUALIFIED = 6, DT_LOCATE = 8 };
 
 static uint32_t le32(const uint8_t *p)
@@ -41,11 +33,11 @@ const char *bcd_decode_device(const uint8_t *p, size_t len, struct bcd_device *d
 	uint32_t size;
 
 	memset(d, 0, sizeof(*d));
-	if (len < BCD_DEV_HEADER + 16)
+	if (len < BCD_DEV_MIN)
 		return "shorter than a device header";
 	d->type = le32(p + BCD_DEV_TYPE);
 	size = le32(p + BCD_DEV_SIZE);
-	if (size < 16 || size > len - BCD_DEV_HEADER)
+	if (size < 16 || size > len - BCD_DEV_TYPE)
 		return "its size does not fit the element";
 	switch (d->type) {
 	case DT_BOOT:
@@ -58,24 +50,26 @@ const char *bcd_decode_device(const uint8_t *p, size_t len, struct bcd_device *d
 	case DT_RAMDISK:
 		d->kind = BCD_DEV_RAMDISK;
 		return NULL;
-	case DT_PARTITION:
 	case DT_QUALIFIED:
-		if (len < BCD_DEV_PART_END || BCD_DEV_HEADER + size < BCD_DEV_PART_END)
+		if (len < BCD_DEV_PART_END || BCD_DEV_TYPE + size < BCD_DEV_PART_END)
 			return "shorter than a partition device";
-		/* the legacy form is always MBR; the qualified one says which */
-		if (d->type == DT_QUALIFIED && le32(p + BCD_DEV_PART_STYLE) == 0) {
+		/* a local hard disk of a known style; anything else is kept raw, not guessed */
+		if (le32(p + BCD_DEV_LOCAL_TYPE) != 0) {
+			d->kind = BCD_DEV_UNKNOWN;
+		} else if (le32(p + BCD_DEV_PART_STYLE) == BCD_STYLE_GPT) {
 			d->kind = BCD_DEV_GPT;
 			memcpy(d->part_guid, p + BCD_DEV_PART_ID, 16);
 			memcpy(d->disk_guid, p + BCD_DEV_DISK_ID, 16);
-		} else if (d->type == DT_PARTITION || le32(p + BCD_DEV_PART_STYLE) == 1) {
+		} else if (le32(p + BCD_DEV_PART_STYLE) == BCD_STYLE_MBR) {
 			d->kind = BCD_DEV_MBR;
 			d->part_offset = le64(p + BCD_DEV_PART_ID);
 			d->disk_signature = le32(p + BCD_DEV_DISK_ID);
 		} else {
-			d->kind = BCD_DEV_UNKNOWN;	/* a raw partition, or a style not known */
+			d->kind = BCD_DEV_UNKNOWN;
 		}
 		return NULL;
 	default:
+		/* the legacy partition form (2) among them: in no real store we have */
 		d->kind = BCD_DEV_UNKNOWN;
 		return NULL;
 	}
@@ -94,29 +88,51 @@ const char *bcd_encode_device(uint8_t *p, size_t len, const struct bcd_device *d
 
 	if (why)
 		return why;
-	if (cur.type != DT_QUALIFIED && cur.type != DT_PARTITION)
-		return "it does not name a partition";
+	if (cur.kind != BCD_DEV_GPT && cur.kind != BCD_DEV_MBR)
+		return "it does not name a partition of a GPT or MBR disk";
 	if (d->kind != BCD_DEV_GPT && d->kind != BCD_DEV_MBR)
 		return "a partition is named by GPT or MBR identity only";
-	if (d->kind == BCD_DEV_GPT && cur.type != DT_QUALIFIED)
-		return "the legacy partition form names MBR disks only";
-	/* only the identity fields: the rest of the element stays as Windows wrote it */
+	/* the identity fields only: the rest of the element stays as Windows wrote it */
 	if (d->kind == BCD_DEV_GPT) {
 		memcpy(p + BCD_DEV_PART_ID, d->part_guid, 16);
-		put32(p + BCD_DEV_PART_STYLE, 0);
+		put32(p + BCD_DEV_PART_STYLE, BCD_STYLE_GPT);
 		memcpy(p + BCD_DEV_DISK_ID, d->disk_guid, 16);
 		return NULL;
 	}
+	/* an MBR identity in the 16-byte fields: the number, then zeros */
+	memset(p + BCD_DEV_PART_ID, 0, 16);
 	put32(p + BCD_DEV_PART_ID, (uint32_t)d->part_offset);
 	put32(p + BCD_DEV_PART_ID + 4, (uint32_t)(d->part_offset >> 32));
+	put32(p + BCD_DEV_PART_STYLE, BCD_STYLE_MBR);
+	memset(p + BCD_DEV_DISK_ID, 0, 16);
 	put32(p + BCD_DEV_DISK_ID, d->disk_signature);
-	if (cur.type == DT_QUALIFIED) {
-		/* the qualified form's 16-byte ids: an MBR one is the number, then zeros */
-		memset(p + BCD_DEV_PART_ID + 8, 0, 8);
-		put32(p + BCD_DEV_PART_STYLE, 1);
-		memset(p + BCD_DEV_DISK_ID + 4, 0, 12);
-	}
 	return NULL;
+}
+
+bool bcd_device_same(const struct bcd_device *a, const struct bcd_device *b)
+{
+	if (a->kind != b->kind)
+		return false;
+	if (a->kind == BCD_DEV_GPT)
+		return !memcmp(a->part_guid, b->part_guid, 16) && !memcmp(a->disk_guid, b->disk_guid, 16);
+	if (a->kind == BCD_DEV_MBR)
+		return a->part_offset == b->part_offset && a->disk_signature == b->disk_signature;
+	return false;
+}
+
+const char *bcd_offset_words(uint64_t off, char *buf, size_t len)
+{
+	char h[32];
+
+	size_human(off, h, sizeof(h));
+	if (off % (1024 * 1024)) {
+		int n = snprintf(buf, len, "%s (byte ", h);
+		if (n > 0 && (size_t)n < len)
+			snprintf(buf + n, len - (size_t)n, "%llu)", (unsigned long long)off);
+	} else {
+		snprintf(buf, len, "%s", h);
+	}
+	return buf;
 }
 
 void bcd_guid_text(const uint8_t g[16], char out[37])
@@ -296,25 +312,34 @@ int bcd_read_file(const char *path, struct bcd_store *s, char **err)
 	return 0;
 }
 
-char *bcd_device_words(const struct bcd_device *d)
+char *bcd_device_name(const struct bcd_device *d)
 {
-	char a[37], b[37], sz[32];
+	char a[37], b[37], sz[48];
 
 	switch (d->kind) {
 	case BCD_DEV_GPT:
 		bcd_guid_text(d->part_guid, a);
 		bcd_guid_text(d->disk_guid, b);
-		return xasprintf("GPT partition %s of disk %s: %s", a, b,
-				 d->present ? d->present : "not among the disks listed");
+		return xasprintf("GPT partition %s of disk %s", a, b);
 	case BCD_DEV_MBR:
-		return xasprintf("MBR disk %08x, partition at %s: %s", d->disk_signature,
-				 size_human(d->part_offset, sz, sizeof(sz)),
-				 d->present ? d->present : "not among the disks listed");
+		return xasprintf("MBR disk %08x, partition at %s", d->disk_signature,
+				 bcd_offset_words(d->part_offset, sz, sizeof(sz)));
 	case BCD_DEV_BOOT: return xstrdup("the boot device");
 	case BCD_DEV_LOCATE: return xstrdup("wherever the path is found (locate)");
 	case BCD_DEV_RAMDISK: return xstrdup("a ramdisk or file");
-	default: return xasprintf("a device of type %u", d->type);
+	default: return xasprintf("a device of type %u (not read by winrescue)", d->type);
 	}
+}
+
+char *bcd_device_words(const struct bcd_device *d)
+{
+	char *name = bcd_device_name(d), *s;
+
+	if (d->kind != BCD_DEV_GPT && d->kind != BCD_DEV_MBR)
+		return name;
+	s = xasprintf("%s: %s", name, d->present ? d->present : "not among the disks listed");
+	free(name);
+	return s;
 }
 
 const struct bcd_entry *bcd_find(const struct bcd_store *s, const char *id)

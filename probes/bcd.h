@@ -96,6 +96,8 @@ const struct bcd_entry *bcd_find(const struct bcd_store *s, const char *id);
 
 /* Where a device points, in words ("GPT partition ... of disk ...: /dev/sdb3"). Caller frees. */
 char *bcd_device_words(const struct bcd_device *d);
+/* The same without where it is found ("MBR disk a5d76409, partition at 101.0 MiB"). Caller frees. */
+char *bcd_device_name(const struct bcd_device *d);
 
 /* "Windows Boot Manager", "Windows OS loader", "resume from hibernation"... */
 const char *bcd_type_name(uint32_t type);
@@ -107,11 +109,18 @@ const char *bcd_type_name(uint32_t type);
 const char *bcd_decode_device(const uint8_t *p, size_t len, struct bcd_device *d);
 
 /*
- * Rewrite a partition device element in place (len bytes as the store
- * holds it) to name d: a GPT partition (qualified form only) or an MBR
- * one. The element keeps its length. NULL, or why it cannot be.
+ * Rewrite a qualified partition device element in place (len bytes as the
+ * store holds it) to name d, a GPT or an MBR partition, whatever it named
+ * before: only the identity fields and the style change. NULL, or why it
+ * cannot be (the legacy form and every other device are refused).
  */
 const char *bcd_encode_device(uint8_t *p, size_t len, const struct bcd_device *d);
+
+/* Whether two decoded devices name the same GPT or MBR partition. */
+bool bcd_device_same(const struct bcd_device *a, const struct bcd_device *b);
+
+/* An MBR partition's byte offset in words: "101.0 MiB", its byte too when not whole MiB. */
+const char *bcd_offset_words(uint64_t off, char *buf, size_t len);
 /* A GUID as stored (first three fields little-endian) in its text form, lower case. */
 void bcd_guid_text(const uint8_t g[16], char out[37]);
 /* The reverse: text ("0b2394a9-095e-...") to the stored form; false when it is not a GUID. */

@@ -14,6 +14,20 @@
  * MBR boot chain (probes/mbr.c, fix-boot): the 440 bytes of boot code, the
  * four primary entries (read by us only when the 0x55AA signature is gone
  * and no library reads the table any more), the signature itself.
+ *
+ * BCD device element (the binary value of a store's 11000001/21000001
+ * elements; hivex reads the hive, probes/bcd.c this value): anchored in
+ * stores Windows wrote, never in our own encoder. A qualified partition
+ * (type 6) of a GPT disk, from the fixtures' UEFI store (Windows 10):
+ *   00: options GUID (zeros)   10: 06000000 00000000 48000000 00000000
+ *   20: partition GUID         30: 00000000 00000000 (local disk, GPT)
+ *   38: disk GUID              48: zeros to 0x58 (88 bytes)
+ * The same of an MBR disk, from a Windows Server 2008 R2 loader's store
+ * (signature a5d76409, C: at byte 0x6500000):
+ *   20: 00005006 00000000 00000000 00000000 (u64 byte offset, zeros)
+ *   30: 00000000 01000000 (local disk, MBR) 38: 0964d7a5 then 12 zeros
+ * The legacy partition form (type 2) is in no store we have: it is kept
+ * raw, neither decoded nor rewritten.
  */
 #ifndef WINRESCUE_DISK_LAYOUT_H
 #define WINRESCUE_DISK_LAYOUT_H
@@ -37,6 +51,18 @@
 #define GPT_HDR_ENTRY_SIZE	84	/* u32 */
 #define GPT_HDR_ENTRIES_CRC	88	/* u32: CRC32 of the entry array */
 #define GPT_ENTRY_UNIQUE_GUID	16	/* 16 bytes: the partition's own GUID */
+
+#define BCD_DEV_TYPE		0x10	/* u32: 1 boot, 2 partition, 3 file, 4 ramdisk, 6 qualified
+					 * partition, 8 locate */
+#define BCD_DEV_SIZE		0x18	/* u32: bytes from BCD_DEV_TYPE on */
+#define BCD_DEV_MIN		0x20	/* the header, up to the device's own fields */
+#define BCD_DEV_PART_ID		0x20	/* 16 bytes: GPT partition GUID; MBR u64 byte offset */
+#define BCD_DEV_LOCAL_TYPE	0x30	/* u32: 0 a local hard disk (every store seen) */
+#define BCD_DEV_PART_STYLE	0x34	/* u32: 0 GPT, 1 MBR (2 raw: not decoded) */
+#define BCD_DEV_DISK_ID		0x38	/* 16 bytes: GPT disk GUID; MBR u32 signature, zeros */
+#define BCD_DEV_PART_END	0x48
+#define BCD_STYLE_GPT		0
+#define BCD_STYLE_MBR		1
 
 #include <stdint.h>
 #include <string.h>

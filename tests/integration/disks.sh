@@ -141,15 +141,60 @@ _wrd_software() {
 	return $rc
 }
 
-# _wrd_bcd_mbr SIG: the fixture BCD with its boot manager on the partition
-# at 1 MiB and its Windows 10 loader on the one at 41 MiB of MBR disk SIG
+# WR_BCD_MBR_REAL: the loader's device element (11000001 and 21000001) of a
+# BCD store Windows wrote (a Windows Server 2008 R2 loader on MBR disk
+# a5d76409, C: at byte 0x6500000), byte for byte as hivexregedit prints it.
+# The MBR test stores are made from this layout, never with probes/bcd.c's
+# encoder: the partition style is the u32 at 0x34, the u32 at 0x30 is 0.
+WR_BCD_MBR_REAL=00,00,00,00,00,00,00,00,00,00,00,00,00,00,00,00,\
+06,00,00,00,00,00,00,00,48,00,00,00,00,00,00,00,\
+00,00,50,06,00,00,00,00,00,00,00,00,00,00,00,00,\
+00,00,00,00,01,00,00,00,09,64,d7,a5,00,00,00,00,\
+00,00,00,00,00,00,00,00,00,00,00,00,00,00,00,00,\
+00,00,00,00,00,00,00,00
+
+# wr_bcd_mbr_hex SIG OFFSET: WR_BCD_MBR_REAL naming MBR disk SIG (hex) and
+# the partition at byte OFFSET instead: those two fields put in its layout
+wr_bcd_mbr_hex() {
+	local sig=$((16#${1#0x})) off=$(($2)) i
+	local -a b
+	IFS=, read -r -a b <<<"$WR_BCD_MBR_REAL"
+	for i in 0 1 2 3 4 5 6 7; do b[32 + i]=$(printf '%02x' $(((off >> (8 * i)) & 255))); done
+	for i in 0 1 2 3; do b[56 + i]=$(printf '%02x' $(((sig >> (8 * i)) & 255))); done
+	local IFS=,
+	echo "${b[*]}"
+}
+
+# wr_bcd_element HIVE OBJECT ELEMENT: that element's bytes as hivexregedit
+# prints them (hex, comma-separated)
+wr_bcd_element() {
+	hivexregedit --export "$1" "\\Objects\\$2\\Elements\\$3" 2>/dev/null |
+		sed -n 's/^"Element"=hex(3)://p' | tr -d '\\\n '
+}
+
+# wr_bcd_set HIVE OBJECT ELEMENT HEX: set that element to HEX with
+# hivexregedit --merge (a tool of hivex, not ours)
+wr_bcd_set() {
+	local reg rc
+	reg=$(mktemp) || return 1
+	printf 'Windows Registry Editor Version 5.00\n\n[\\Objects\\%s\\Elements\\%s]\n"Element"=hex(3):%s\n' \
+		"$2" "$3" "$4" >"$reg"
+	hivexregedit --merge "$1" "$reg" >/dev/null 2>&1
+	rc=$?
+	rm -f "$reg"
+	[ $rc = 0 ] || _wrd_err "hivexregedit --merge $1 ($2 $3) failed"
+}
+
+# _wrd_bcd_mbr SIG [BOOTMGR_OFFSET LOADER_OFFSET]: the fixture BCD with its
+# boot manager on the partition at 1 MiB and its Windows 10 loader on the
+# one at 41 MiB (or the offsets given) of MBR disk SIG
 _wrd_bcd_mbr() {
 	local t
 	t=$(mktemp) || return 1
 	_wrd_hive BCD >"$t" &&
-		"$WR_HIVE_EDIT" "$t" bcd-mbr "$WR_BCD_BOOTMGR" 11000001 "$1" 1048576 &&
-		"$WR_HIVE_EDIT" "$t" bcd-mbr "$WR_BCD_LOADER" 11000001 "$1" 42991616 &&
-		"$WR_HIVE_EDIT" "$t" bcd-mbr "$WR_BCD_LOADER" 21000001 "$1" 42991616 &&
+		wr_bcd_set "$t" "$WR_BCD_BOOTMGR" 11000001 "$(wr_bcd_mbr_hex "$1" "${2:-1048576}")" &&
+		wr_bcd_set "$t" "$WR_BCD_LOADER" 11000001 "$(wr_bcd_mbr_hex "$1" "${3:-42991616}")" &&
+		wr_bcd_set "$t" "$WR_BCD_LOADER" 21000001 "$(wr_bcd_mbr_hex "$1" "${3:-42991616}")" &&
 		"$WR_HIVE_EDIT" "$t" sz "Objects\\$WR_BCD_LOADER\\Elements\\12000002" Element \
 			'\Windows\system32\winload.exe' &&
 		cat "$t"

@@ -505,7 +505,7 @@ rm -f "$IMG"
 fix "$P_BOOT" --yes 2>/dev/null
 ntfs_break_backup_bootsector "$P_BOOT" >/dev/null
 fix "$P_BOOT" --yes
-expect_eq "--json: schema, status, undo_file, bytes_written, the check after" "[1,6] 1 true 512 0" \
+expect_eq "--json: schema, status, undo_file, bytes_written, the check after" "[1,7] 1 true 512 0" \
 	"$(jq -rc '"\(.schema.version) \(.status) \(.undo_file | test("\\.undo$")) \(.bytes_written) \(.checks[0].errors)"' "$T/out.json")"
 expect_eq "audit log: the fix's plan and result, the result with its undo file" "plan result true" \
 	"$(jq -rs '[.[] | select(.action == "fix" and .event != "refused")] | .[-2:] | "\(.[0].event) \(.[1].event) \(.[1].undo_file != null)"' "$WINRESCUE_LOG")"

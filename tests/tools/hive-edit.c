@@ -10,15 +10,14 @@
  *   hive-edit FILE bin8 KEY NAME N          REG_BINARY, 8 bytes little-endian (a BCD integer)
  *   hive-edit FILE seq PRIMARY SECONDARY    the header's sequence numbers (and its checksum):
  *                                           they differ in a hive with changes in its logs
- *   hive-edit FILE bcd-gpt OBJECT ELEMENT DISKGUID PARTGUID
- *   hive-edit FILE bcd-mbr OBJECT ELEMENT SIGNATURE OFFSET
- *       rewrite Objects\OBJECT\Elements\ELEMENT\Element (a partition device)
- *       with probes/bcd.c's encoder, as fix-boot would
+ *
+ * BCD device elements are not made here (that would anchor the tests in
+ * probes/bcd.c's own encoder): tests/integration/disks.sh writes them
+ * with hivexregedit --merge from the layout of a store Windows wrote.
  */
-#include "probes/bcd.h"
-
 #include <errno.h>
 #include <hivex.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -96,7 +95,7 @@ int main(int argc, char **argv)
 	hive_h *h;
 
 	if (argc < 3) {
-		fputs("usage: hive-edit FILE sz|dword|multi|bin8|key|bcd-gpt|bcd-mbr ARGS...\n", stderr);
+		fputs("usage: hive-edit FILE sz|dword|multi|bin8|key|seq ARGS...\n", stderr);
 		return 2;
 	}
 	if (strcmp(argv[2], "seq") == 0 && argc == 5)
@@ -122,36 +121,6 @@ int main(int argc, char **argv)
 		set_value(h, argv[3], argv[4], hive_t_REG_BINARY, d, 8);
 	} else if (strcmp(cmd, "key") == 0 && argc == 4) {
 		make_key(h, argv[3]);
-	} else if ((strcmp(cmd, "bcd-gpt") == 0 || strcmp(cmd, "bcd-mbr") == 0) && argc == 7) {
-		char key[256];
-		hive_node_h n;
-		hive_value_h val;
-		hive_type t;
-		size_t len;
-		struct bcd_device dev = { 0 };
-		const char *why;
-		snprintf(key, sizeof(key), "Objects\\%s\\Elements\\%s", argv[3], argv[4]);
-		errno = 0;
-		if (!(n = make_key(h, key)) || !(val = hivex_node_get_value(h, n, "Element")))
-			die("no such element");
-		char *raw = hivex_value_value(h, val, &t, &len);
-		if (!raw)
-			die("cannot read the element");
-		if (strcmp(cmd, "bcd-gpt") == 0) {
-			dev.kind = BCD_DEV_GPT;
-			if (!bcd_guid_parse(argv[5], dev.disk_guid) || !bcd_guid_parse(argv[6], dev.part_guid))
-				die("not a GUID");
-		} else {
-			dev.kind = BCD_DEV_MBR;
-			dev.disk_signature = (uint32_t)strtoul(argv[5], NULL, 16);
-			dev.part_offset = strtoull(argv[6], NULL, 0);
-		}
-		if ((why = bcd_encode_device((uint8_t *)raw, len, &dev))) {
-			errno = 0;
-			die(why);
-		}
-		set_value(h, key, "Element", t, raw, len);
-		free(raw);
 	} else {
 		errno = 0;
 		die("bad arguments");

@@ -1,8 +1,9 @@
 /*
  * probes/bcd.c on the real UEFI BCD store of the fixtures (hives/BCD.xz,
  * whose README lists its entries), on hives that are no BCD store, on a
- * damaged hive, and the device decoder on hand-made elements: GPT, MBR,
- * the legacy partition form, boot, locate, and every truncation.
+ * damaged hive, and the device decoder and encoder on elements Windows
+ * wrote (an MBR one from a Windows Server 2008 R2 store, the fixture's
+ * GPT one) and on other device types, and every truncation.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <hivex.h>
 
 #include "probes/bcd.h"
 #include "tests/unit/hive_fixture.h"
@@ -99,14 +101,40 @@ static void test_not_a_store(void **state)
 	free(err);
 }
 
-/* A device element: header, type, size; the partition part as given. */
-static size_t make_dev(uint8_t *p, uint32_t type, uint32_t style)
+/*
+ * The loader's device element of a BCD store Windows wrote (a Windows
+ * Server 2008 R2 loader on MBR disk a5d76409, C: at byte 0x6500000), byte
+ * for byte: the style (1 MBR) is the u32 at 0x34, the u32 at 0x30 is 0.
+ */
+static const uint8_t real_mbr[88] = {
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x06, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x48, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x50, 0x06, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x09, 0x64, 0xd7, 0xa5, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+};
+
+/*
+ * The Windows 10 loader's device element of the fixtures' UEFI store
+ * (hivexregedit --export): partition 8e0f2c38-... of GPT disk 0b2394a9-...;
+ * 0x30..0x37 zeros (a local disk, style 0 GPT).
+ */
+static const uint8_t real_gpt[88] = {
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x06, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x48, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x38, 0x2c, 0x0f, 0x8e, 0xea, 0xe4, 0xba, 0x47, 0xb7, 0xfc, 0x9d, 0x8c, 0x74, 0xdc, 0xcf, 0x0b,
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xa9, 0x94, 0x23, 0x0b, 0x5e, 0x09, 0x7d, 0x48,
+	0x8d, 0x48, 0x71, 0x9e, 0xcd, 0x4d, 0x78, 0xca, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+};
+
+/* An element of another device type: the real header, type changed. */
+static size_t make_dev(uint8_t *p, uint32_t type)
 {
-	memset(p, 0, 88);
+	memcpy(p, real_gpt, sizeof(real_gpt));
 	p[0x10] = (uint8_t)type;
-	p[0x18] = 0x48;
-	p[0x30] = (uint8_t)style;
-	return 88;
+	return sizeof(real_gpt);
 }
 
 static void test_devices(void **state)
@@ -114,100 +142,168 @@ static void test_devices(void **state)
 	uint8_t p[88];
 	struct bcd_device d;
 	size_t n;
+	char *w;
 
 	(void)state;
-	/* MBR, qualified: offset 1 MiB on the disk with signature 0x1234abcd */
-	n = make_dev(p, 6, 1);
-	p[0x20 + 2] = 0x10;	/* 0x100000 */
-	p[0x38] = 0xcd, p[0x39] = 0xab, p[0x3a] = 0x34, p[0x3b] = 0x12;
-	assert_null(bcd_decode_device(p, n, &d));
+	/* Windows' own MBR element: MBR disk a5d76409, C: at 101 MiB; never GPT */
+	assert_null(bcd_decode_device(real_mbr, sizeof(real_mbr), &d));
 	assert_int_equal(d.kind, BCD_DEV_MBR);
-	assert_int_equal(d.part_offset, 0x100000);
-	assert_int_equal(d.disk_signature, 0x1234abcd);
-	/* the legacy partition form is MBR, whatever is at the style */
-	n = make_dev(p, 2, 0);
-	p[0x38] = 0x01;
+	assert_int_equal(d.part_offset, 0x6500000);
+	assert_int_equal(d.disk_signature, 0xa5d76409);
+	w = bcd_device_name(&d);
+	assert_string_equal(w, "MBR disk a5d76409, partition at 101.0 MiB");
+	free(w);
+	/* the fixture's GPT element */
+	assert_null(bcd_decode_device(real_gpt, sizeof(real_gpt), &d));
+	assert_int_equal(d.kind, BCD_DEV_GPT);
+	guid_is(d.disk_guid, "0b2394a9-095e-487d-8d48-719ecd4d78ca");
+	guid_is(d.part_guid, "8e0f2c38-e4ea-47ba-b7fc-9d8c74dccf0b");
+	/* an offset that is not whole MiB: its byte too */
+	memcpy(p, real_mbr, sizeof(p));
+	p[0x20] = 0x00, p[0x21] = 0x02;	/* 0x6500200 */
+	assert_null(bcd_decode_device(p, sizeof(p), &d));
+	w = bcd_device_name(&d);
+	assert_string_equal(w, "MBR disk a5d76409, partition at 101.0 MiB (byte 105906688)");
+	free(w);
+	/* the legacy partition form is in no store we have: kept raw, not guessed */
+	n = make_dev(p, 2);
 	assert_null(bcd_decode_device(p, n, &d));
-	assert_int_equal(d.kind, BCD_DEV_MBR);
-	assert_int_equal(d.disk_signature, 1);
+	assert_int_equal(d.kind, BCD_DEV_UNKNOWN);
+	assert_int_equal(d.type, 2);
+	/* a local device that is not a hard disk, a raw style: not guessed either */
+	memcpy(p, real_mbr, sizeof(p));
+	p[0x30] = 1;
+	assert_null(bcd_decode_device(p, sizeof(p), &d));
+	assert_int_equal(d.kind, BCD_DEV_UNKNOWN);
+	memcpy(p, real_mbr, sizeof(p));
+	p[0x34] = 2;
+	assert_null(bcd_decode_device(p, sizeof(p), &d));
+	assert_int_equal(d.kind, BCD_DEV_UNKNOWN);
 	/* boot, locate, ramdisk, and an unknown type */
-	n = make_dev(p, 1, 0);
+	n = make_dev(p, 1);
 	assert_null(bcd_decode_device(p, n, &d));
 	assert_int_equal(d.kind, BCD_DEV_BOOT);
-	n = make_dev(p, 8, 0);
+	n = make_dev(p, 8);
 	assert_null(bcd_decode_device(p, n, &d));
 	assert_int_equal(d.kind, BCD_DEV_LOCATE);
-	n = make_dev(p, 4, 0);
+	n = make_dev(p, 4);
 	assert_null(bcd_decode_device(p, n, &d));
 	assert_int_equal(d.kind, BCD_DEV_RAMDISK);
-	n = make_dev(p, 77, 0);
+	n = make_dev(p, 77);
 	assert_null(bcd_decode_device(p, n, &d));
 	assert_int_equal(d.kind, BCD_DEV_UNKNOWN);
 	assert_int_equal(d.type, 77);
-	/* a raw partition style: decoded as unknown, not guessed */
-	n = make_dev(p, 6, 2);
-	assert_null(bcd_decode_device(p, n, &d));
-	assert_int_equal(d.kind, BCD_DEV_UNKNOWN);
 	/* every truncation is refused in words, never read past */
-	n = make_dev(p, 6, 0);
+	n = make_dev(p, 6);
 	for (size_t len = 0; len < n; len++) {
 		uint8_t *copy = malloc(len ? len : 1);
 		memcpy(copy, p, len);
 		const char *why = bcd_decode_device(copy, len, &d);
 		free(copy);
-		assert_non_null(why);
+		if (len < 0x48)
+			assert_non_null(why);
 	}
 	/* a size that claims more than there is */
 	p[0x18] = 0xff;
 	assert_non_null(bcd_decode_device(p, n, &d));
 }
 
-/* fix-boot --rewrite-bcd's encoder: GPT to MBR and back, in place, the length kept */
+/*
+ * fix-boot --rewrite-bcd's encoder: the fixture's GPT element made to name
+ * MBR disk a5d76409's partition at 0x6500000 is Windows' own MBR element
+ * byte for byte; and back, the GPT element byte for byte.
+ */
 static void test_encode(void **state)
 {
 	uint8_t p[88], before[88];
-	struct bcd_device d, want = { 0 };
-	size_t n = make_dev(p, 6, 0);
+	struct bcd_device gpt, mbr, want = { 0 };
+	size_t n;
 	char t[37];
 
 	(void)state;
-	assert_true(bcd_guid_parse("0b2394a9-095e-487d-8d48-719ecd4d78ca", want.disk_guid));
-	assert_true(bcd_guid_parse("8E0F2C38-E4EA-47BA-B7FC-9D8C74DCCF0B", want.part_guid));
-	want.kind = BCD_DEV_GPT;
-	memcpy(before, p, n);
-	assert_null(bcd_encode_device(p, n, &want));
-	assert_memory_equal(p, before, 0x20);	/* the options GUID and the header stay */
-	assert_null(bcd_decode_device(p, n, &d));
-	assert_int_equal(d.kind, BCD_DEV_GPT);
-	guid_is(d.disk_guid, "0b2394a9-095e-487d-8d48-719ecd4d78ca");
-	guid_is(d.part_guid, "8e0f2c38-e4ea-47ba-b7fc-9d8c74dccf0b");
-	/* the same element to an MBR partition: style 1, offset, signature; GUID bytes gone */
-	want.kind = BCD_DEV_MBR;
-	want.part_offset = 42991616;
+	assert_null(bcd_decode_device(real_gpt, sizeof(real_gpt), &gpt));
+	assert_null(bcd_decode_device(real_mbr, sizeof(real_mbr), &mbr));
+	memcpy(p, real_gpt, sizeof(p));
+	assert_null(bcd_encode_device(p, sizeof(p), &mbr));
+	assert_memory_equal(p, real_mbr, sizeof(real_mbr));
+	assert_null(bcd_encode_device(p, sizeof(p), &gpt));
+	assert_memory_equal(p, real_gpt, sizeof(real_gpt));
+	/* MBR to MBR: a new signature and offset, nothing else changes */
+	memcpy(p, real_mbr, sizeof(p));
+	want = mbr;
 	want.disk_signature = 0x5cbea03e;
-	assert_null(bcd_encode_device(p, n, &want));
-	assert_null(bcd_decode_device(p, n, &d));
-	assert_int_equal(d.kind, BCD_DEV_MBR);
-	assert_int_equal(d.part_offset, 42991616);
-	assert_int_equal(d.disk_signature, 0x5cbea03e);
-	assert_int_equal(p[0x3c], 0);
-	/* the legacy form holds MBR only; boot and locate devices name no partition */
-	n = make_dev(p, 2, 0);
-	want.kind = BCD_DEV_GPT;
-	assert_non_null(bcd_encode_device(p, n, &want));
-	n = make_dev(p, 1, 0);
-	want.kind = BCD_DEV_MBR;
-	assert_non_null(bcd_encode_device(p, n, &want));
+	want.part_offset = 0x7800000;
+	assert_null(bcd_encode_device(p, sizeof(p), &want));
+	memcpy(before, real_mbr, sizeof(before));
+	before[0x22] = 0x80, before[0x23] = 0x07;
+	before[0x38] = 0x3e, before[0x39] = 0xa0, before[0x3a] = 0xbe, before[0x3b] = 0x5c;
+	assert_memory_equal(p, before, sizeof(before));
+	/* an element longer than the device: the bytes past it stay as they were */
+	uint8_t longer[96];
+	memcpy(longer, real_gpt, sizeof(real_gpt));
+	memset(longer + 88, 0xee, 8);
+	assert_null(bcd_encode_device(longer, sizeof(longer), &mbr));
+	assert_memory_equal(longer, real_mbr, sizeof(real_mbr));
+	assert_int_equal(longer[90], 0xee);
+	/* the legacy form, boot and locate devices, an unknown style: refused, nothing written */
+	for (uint32_t type = 1; type <= 8; type++) {
+		if (type == 6)
+			continue;
+		n = make_dev(p, type);
+		memcpy(before, p, n);
+		assert_non_null(bcd_encode_device(p, n, &mbr));
+		assert_memory_equal(p, before, n);
+	}
+	memcpy(p, real_mbr, sizeof(p));
+	p[0x34] = 2;
+	memcpy(before, p, sizeof(p));
+	assert_non_null(bcd_encode_device(p, sizeof(p), &gpt));
+	assert_memory_equal(p, before, sizeof(p));
 	/* too short to be a partition device: refused, nothing written */
-	n = make_dev(p, 6, 1);
-	memcpy(before, p, n);
-	assert_non_null(bcd_encode_device(p, 0x40, &want));
-	assert_memory_equal(p, before, n);
+	memcpy(p, real_mbr, sizeof(p));
+	memcpy(before, p, sizeof(p));
+	assert_non_null(bcd_encode_device(p, 0x40, &gpt));
+	assert_memory_equal(p, before, sizeof(p));
+	/* a device named by neither kind cannot be written */
+	want.kind = BCD_DEV_BOOT;
+	assert_non_null(bcd_encode_device(p, sizeof(p), &want));
 	/* GUID text both ways; what is not a GUID is refused */
-	bcd_guid_text(want.part_guid, t);
+	bcd_guid_text(gpt.part_guid, t);
+	assert_string_equal(t, "8e0f2c38-e4ea-47ba-b7fc-9d8c74dccf0b");
+	assert_true(bcd_guid_parse("8E0F2C38-E4EA-47BA-B7FC-9D8C74DCCF0B", want.part_guid));
+	assert_memory_equal(want.part_guid, gpt.part_guid, 16);
 	assert_false(bcd_guid_parse("0b2394a9-095e-487d-8d48-719ecd4d78c", want.disk_guid));
 	assert_false(bcd_guid_parse("0b2394a9-095e-487d-8d48-719ecd4d78cax", want.disk_guid));
 	assert_false(bcd_guid_parse("0b2394a9+095e-487d-8d48-719ecd4d78ca", want.disk_guid));
+}
+
+/* real_gpt is the fixture store's element byte for byte (hivex reads it), both of its values. */
+static void test_fixture_bytes(void **state)
+{
+	char *f = unpack("BCD.xz");
+	hive_h *h;
+	hive_node_h n;
+
+	(void)state;
+	assert_non_null(f);
+	assert_non_null(h = hivex_open(f, 0));
+	unlink(f);
+	free(f);
+	n = hivex_node_get_child(h, hivex_root(h), "Objects");
+	assert_true(n && (n = hivex_node_get_child(h, n, "{733b62e5-f608-11eb-825c-c112f60133ab}")));
+	assert_true(n && (n = hivex_node_get_child(h, n, "Elements")));
+	for (int i = 0; i < 2; i++) {
+		hive_node_h e = hivex_node_get_child(h, n, i ? "21000001" : "11000001");
+		hive_value_h v = e ? hivex_node_get_value(h, e, "Element") : 0;
+		hive_type t;
+		size_t len;
+		char *raw = v ? hivex_value_value(h, v, &t, &len) : NULL;
+		assert_non_null(raw);
+		assert_int_equal(len, sizeof(real_gpt));
+		assert_memory_equal(raw, real_gpt, sizeof(real_gpt));
+		free(raw);
+	}
+	hivex_close(h);
 }
 
 int main(void)
@@ -217,6 +313,7 @@ int main(void)
 		cmocka_unit_test(test_not_a_store),
 		cmocka_unit_test(test_devices),
 		cmocka_unit_test(test_encode),
+		cmocka_unit_test(test_fixture_bytes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

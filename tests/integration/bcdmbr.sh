@@ -1,0 +1,286 @@
+#!/usr/bin/env bash
+# tests/integration/bcdmbr.sh - BIOS-era BCD stores as Windows writes them,
+# on loop disks laid out exactly as they name. The device elements are the
+# bytes of a real store (WR_BCD_MBR_REAL: a Windows Server 2008 R2 loader on
+# MBR disk a5d76409, C: at byte 0x6500000 = 101 MiB) put in with
+# hivexregedit --merge, never with winrescue's own encoder; what fix-boot
+# writes is read back with hivexregedit and sfdisk, never with winrescue.
+#
+#   (a) the helper that makes the elements gives the real bytes back for
+#       the real signature and offset;
+#   (b) one partition at 101 MiB holding the boot manager and Windows:
+#       diagnose finds nothing (exit 0), the devices read as MBR disk
+#       a5d76409 (never a GUID made of it);
+#   (c) its signature changed: bcd-device-mismatch naming "MBR disk
+#       a5d76409" and "partition at 101.0 MiB", no GUID; fix-boot puts the
+#       signature back (sfdisk reads it, the store's bytes untouched); undo
+#       brings the change back byte for byte;
+#   (d) C: moved to 120 MiB: the mismatch says the partitions moved; fix-boot
+#       without --rewrite-bcd is refused (needs-rewrite, nothing written);
+#       --rewrite-bcd names the new offset (its plan, then the element
+#       byte for byte); undo puts the store back byte for byte;
+#   (e) the same three with System Reserved at 1 MiB holding the boot
+#       manager and C: at 101 MiB: only the loader's elements change;
+#   (f) a GPT store (the fixtures' UEFI disk) and an MBR store side by
+#       side: both clean;
+#   (g) --rewrite-bcd from GPT to MBR (an MBR disk whose store names the
+#       fixture's GPT disk) and back (a GPT disk whose ESP store names MBR
+#       partitions): the elements are the real layouts byte for byte.
+# Every command names the suite's own disks. Needs root, loop devices,
+# FUSE (ntfs-3g), mtools and hivex's tools.
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+. "$HERE/../lib.sh"
+. "$HERE/../lib-json.sh"
+. "$HERE/disks.sh"
+
+wr_require_root_loop_fuse
+wr_require_fixtures
+wr_require_tools jq sfdisk losetup partx mkntfs ntfs-3g mkfs.vfat mcopy sha256sum timeout \
+	hivexregedit
+[ -x "$WR_BIN" ] || wr_bail "$WR_BIN not built"
+for t in "$WR_NTFS_STATE" "$WR_HIVE_EDIT"; do
+	[ -x "$t" ] || make -C "$WR_ROOT" --no-print-directory "${t#"$WR_ROOT"/}" >/dev/null ||
+		wr_bail "cannot build $t"
+done
+
+wr_tmpdir_to T
+export WINRESCUE_LOG=$T/audit.jsonl
+export WINRESCUE_UNDO_DIR=$T/undo
+SIG=a5d76409
+MIB=1048576
+LOADER_OFF=$((0x6500000))	# 101 MiB, as the real store names it
+
+. "$HERE/../lib-boot.sh"
+fixboot_text() {
+	# shellcheck disable=SC2046
+	wr_only $(own_disks) -- timeout 120 "$WR_BIN" fix-boot "$@" >"$T/out.txt" 2>&1 </dev/null
+	RC=$?
+}
+mismatch_msg() { jq -r '[.findings[] | select(.code == "bcd-device-mismatch") | .message] | join(" | ")' "$T/d.json"; }
+# store_element PART OBJECT ELEMENT: the element as hivexregedit reads it
+# from the store on the NTFS partition PART (mounted read-only by ntfs-3g)
+store_element() {
+	local m=$T/m.$$ out
+	mkdir -p "$m"
+	wr_mount_ntfs "$1" "$m" ro || { echo "cannot mount $1"; return 1; }
+	cp "$m/Boot/BCD" "$T/store.copy"
+	wr_umount "$m"
+	out=$(wr_bcd_element "$T/store.copy" "$2" "$3")
+	echo "$out"
+}
+
+# The store: the fixture's, its boot manager's device at BMOFF and its
+# loader's the real element (or the elements given), winload.exe
+# make_store FILE BM_HEX LOADER_HEX
+make_store() {
+	_wrd_hive BCD >"$1" &&
+		wr_bcd_set "$1" "$WR_BCD_BOOTMGR" 11000001 "$2" &&
+		wr_bcd_set "$1" "$WR_BCD_LOADER" 11000001 "$3" &&
+		wr_bcd_set "$1" "$WR_BCD_LOADER" 21000001 "$3" &&
+		"$WR_HIVE_EDIT" "$1" sz "Objects\\$WR_BCD_LOADER\\Elements\\12000002" Element \
+			'\Windows\system32\winload.exe'
+}
+fill_store() {
+	mkdir -p "$1/Boot" && cp "$T/store.new" "$1/Boot/BCD" &&
+		{ printf 'BOOTMGR (winrescue test stand-in)\n'; head -c 65536 /dev/zero; } >"$1/bootmgr"
+}
+fill_all() { fill_store "$1" && _wrd_fill_windows_oddcase "$1"; }
+
+# make_real_disk IMG LAYOUT CSTART: MBR disk a5d76409 with standard boot
+# code; LAYOUT one: C: alone at CSTART (bytes), active, holding the boot
+# manager, the store and Windows; sysres: System Reserved at 1 MiB (active,
+# the boot manager and the store) and C: at CSTART. The store is $T/store.new.
+make_real_disk() {
+	local img=$1 layout=$2 cstart=$(($3 / 512)) dev
+	_wrd_new "$img" $(($3 / MIB + 80))M || return 1
+	if [ "$layout" = one ]; then
+		printf 'label: dos\nlabel-id: 0x%s\nstart=%s, size=64MiB, type=7, bootable\n' "$SIG" "$cstart"
+	else
+		printf 'label: dos\nlabel-id: 0x%s\nstart=2048, size=100MiB, type=7, bootable\nstart=%s, size=64MiB, type=7\n' \
+			"$SIG" "$cstart"
+	fi | sfdisk -q "$img" >/dev/null || { _wrd_err "sfdisk $img"; return 1; }
+	_wrd_mbr_code "$img" || return 1
+	wr_attach_to dev "$img" || return 1
+	if [ "$layout" = one ]; then
+		_wrd_mkntfs "$(_wrd_part "$dev" 1)" Windows &&
+			_wrd_populate "$(_wrd_part "$dev" 1)" "$img" fill_all
+	else
+		_wrd_mkntfs "$(_wrd_part "$dev" 1)" "System Reserved" &&
+			_wrd_mkntfs "$(_wrd_part "$dev" 2)" Windows &&
+			_wrd_populate "$(_wrd_part "$dev" 1)" "$img" fill_store &&
+			_wrd_populate "$(_wrd_part "$dev" 2)" "$img" _wrd_fill_windows_oddcase
+	fi
+	local rc=$?
+	wr_release "$dev"
+	return $rc
+}
+
+# ------------------------------------------- (a) the real element
+expect_eq "(a) the helper gives Windows' element back for a5d76409 at 0x6500000" \
+	"$WR_BCD_MBR_REAL" "$(wr_bcd_mbr_hex "$SIG" "$LOADER_OFF")"
+
+# scenario LAYOUT BMOFF: (b)-(d) or (e) on one layout; BMOFF is where the
+# boot manager's partition starts (its store names it there)
+scenario() {
+	local L=$1 bmoff=$2 tag=$3 cpart bmpart img=$T/$1.img moved=$T/$1-moved.img D S0 S1 UNDO
+	local bm_hex
+	bm_hex=$(wr_bcd_mbr_hex "$SIG" "$bmoff")
+	make_store "$T/store.new" "$bm_hex" "$WR_BCD_MBR_REAL" || wr_bail "make_store"
+	make_real_disk "$img" "$L" "$LOADER_OFF" || wr_bail "make_real_disk $L"
+	wr_attach_to D "$img" || wr_bail "attach $img"
+	if [ "$L" = one ]; then cpart=${D}p1 bmpart=${D}p1; else cpart=${D}p2 bmpart=${D}p1; fi
+
+	# (b) the disk the store names: clean
+	diagnose
+	expect_eq "($tag) the disk the real store names: exit 0, no mismatch" "0 0" \
+		"$RC $(n_found bcd-device-mismatch -)"
+	expect_eq "($tag) the loader's osdevice is C: ($cpart)" "$cpart" \
+		"$(jq -r --arg d "$cpart" '.windows[] | select(.device == $d) | .default.osdevice' "$T/d.json")"
+	expect_eq "($tag) the store is read where it is" "$bmpart \\Boot\\BCD" \
+		"$(jq -r --arg d "$cpart" '.windows[] | select(.device == $d) | "\(.store.device) \(.store.file)"' "$T/d.json")"
+	expect_eq "($tag) list --json: the loader names MBR disk $SIG at byte $LOADER_OFF" \
+		"$SIG $LOADER_OFF null" \
+		"$("$WR_BIN" list --json "$D" | jq -r --arg d "$bmpart" --arg l "$WR_BCD_LOADER" '.disks[].partitions[] | select(.path == $d) |
+			.bcd_store.entries[] | select(.id == $l) | .osdevice | "\(.disk_signature) \(.offset) \(.ptuuid)"')"
+	expect_eq "($tag) no GUID made of the signature anywhere" "" \
+		"$(grep -io "$SIG-0000" "$T/d.txt" "$T/d.json")"
+
+	# (c) the signature changed: fix-boot puts it back
+	set_disk_id "$D" 0x11112222 || wr_bail "sfdisk --disk-id"
+	S0=$(sha "$img")
+	diagnose
+	expect_eq "($tag) signature changed: exit 4, bcd-device-mismatch" "4 1" "$RC $(n_found bcd-device-mismatch -)"
+	expect_match "($tag) the mismatch names MBR disk $SIG and the partition at 101.0 MiB" \
+		"names MBR disk $SIG, which is not this disk.*the partition at 101\.0 MiB" "$(mismatch_msg)"
+	expect_eq "($tag) no GPT in its words" "" "$(mismatch_msg | grep -o 'GPT')"
+	expect_eq "($tag) the repair: signature 11112222 back to $SIG" "11112222 $SIG false" \
+		"$(jq -r --arg d "$D" '.repairs[] | select(.disk == $d) | "\(.from) \(.to) \(.kind_changed)"' "$T/d.json")"
+	fixboot "$D" --yes
+	expect_eq "($tag) fix-boot: exit 0, fixed" "0 fixed" "$RC $(code)"
+	UNDO=$(jq -r '.undo_file // empty' "$T/out.json")
+	expect_eq "($tag) sfdisk reads the signature again" "0x$SIG" "$(disk_id "$D")"
+	expect_eq "($tag) the store's loader element untouched (hivexregedit)" "$WR_BCD_MBR_REAL" \
+		"$(store_element "$bmpart" "$WR_BCD_LOADER" 21000001)"
+	diagnose
+	expect_eq "($tag) after fix-boot: exit 0" 0 "$RC"
+	undo "$UNDO" --yes
+	expect_eq "($tag) undo brings the changed signature back byte for byte" "0 $S0" "$RC $(sha "$img")"
+	wr_release "$D"
+
+	# (d) C: moved to 120 MiB: --rewrite-bcd names the new offset
+	make_real_disk "$moved" "$L" $((120 * MIB)) || wr_bail "make_real_disk moved"
+	wr_attach_to D "$moved" || wr_bail "attach $moved"
+	if [ "$L" = one ]; then cpart=${D}p1 bmpart=${D}p1; else cpart=${D}p2 bmpart=${D}p1; fi
+	diagnose
+	expect_eq "($tag) moved: exit 4, bcd-device-mismatch" "4 1" "$RC $(n_found bcd-device-mismatch -)"
+	expect_match "($tag) moved: the disk is the one named, the partition is not at 101.0 MiB" \
+		"names MBR disk $SIG, but not partitions it has .*the partition at 101\.0 MiB.*starts at 120\.0 MiB: the partitions moved" \
+		"$(mismatch_msg)"
+	expect_eq "($tag) moved: fixable with --rewrite-bcd" "true true" \
+		"$(jq -r --arg d "$D" '[.repairs[] | select(.disk == $d) | .rewrite_bcd] + [.findings[] | select(.code == "bcd-device-mismatch") | .fixable] | map(tostring) | join(" ")' "$T/d.json")"
+	expect_match "($tag) moved: the next step is --rewrite-bcd" "fix-boot $D --rewrite-bcd" \
+		"$(jq -r '.findings[] | select(.code == "bcd-device-mismatch") | .next' "$T/d.json")"
+	S1=$(sha "$moved")
+	fixboot "$D" --yes
+	expect_eq "($tag) moved: fix-boot without --rewrite-bcd refused (32, needs-rewrite)" "32 needs-rewrite" \
+		"$RC $(code)"
+	expect_eq "($tag) moved: nothing written (sha256)" "$S1" "$(sha "$moved")"
+	fixboot_text "$D" --rewrite-bcd --dry-run
+	expect_match "($tag) moved: the plan names the partition at 120.0 MiB" \
+		"osdevice name MBR disk $SIG, partition at 120\.0 MiB \(it names MBR disk $SIG, partition at 101\.0 MiB\)" \
+		"$(tr '\n' ' ' <"$T/out.txt" | tr -s ' ')"
+	expect_eq "($tag) moved: --dry-run wrote nothing" "$S1" "$(sha "$moved")"
+	fixboot "$D" --rewrite-bcd --yes
+	expect_eq "($tag) moved: --rewrite-bcd: exit 0, fixed" "0 fixed" "$RC $(code)"
+	UNDO=$(jq -r '.undo_file // empty' "$T/out.json")
+	expect_eq "($tag) moved: the loader's elements are the real layout at 120 MiB, byte for byte" \
+		"$(wr_bcd_mbr_hex "$SIG" $((120 * MIB))) $(wr_bcd_mbr_hex "$SIG" $((120 * MIB)))" \
+		"$(store_element "$bmpart" "$WR_BCD_LOADER" 11000001) $(store_element "$bmpart" "$WR_BCD_LOADER" 21000001)"
+	expect_eq "($tag) moved: the boot manager's element names its partition ($bmoff)" \
+		"$(wr_bcd_mbr_hex "$SIG" "$([ "$L" = one ] && echo $((120 * MIB)) || echo "$bmoff")")" \
+		"$(store_element "$bmpart" "$WR_BCD_BOOTMGR" 11000001)"
+	expect_eq "($tag) moved: the signature stays" "0x$SIG" "$(disk_id "$D")"
+	diagnose
+	expect_eq "($tag) moved: after the rewrite: exit 0" "0 0" "$RC $(n_found bcd-device-mismatch -)"
+	undo "$UNDO" --yes
+	expect_eq "($tag) moved: undo puts the store back byte for byte" "0 $S1" "$RC $(sha "$moved")"
+	wr_release "$D"
+	rm -f "$img" "$moved"
+}
+
+scenario one "$LOADER_OFF" b-d
+scenario sysres "$MIB" e
+
+# ------------------------------------------- (f) GPT and MBR side by side
+make_store "$T/store.new" "$(wr_bcd_mbr_hex "$SIG" "$MIB")" "$WR_BCD_MBR_REAL" || wr_bail "make_store"
+make_real_disk "$T/bios.img" sysres "$LOADER_OFF" || wr_bail "make_real_disk"
+make_uefi_disk "$T/uefi.img" bcd || wr_bail "make_uefi_disk"
+wr_attach_to B "$T/bios.img" || wr_bail "attach bios"
+wr_attach_to U "$T/uefi.img" || wr_bail "attach uefi"
+diagnose
+expect_eq "(f) a GPT store and an MBR store side by side: exit 0, no mismatch" "0 0" \
+	"$RC $(n_found bcd-device-mismatch -)"
+expect_eq "(f) both Windows found, each store naming its own disk" "${B}p2 ${U}p3" \
+	"$(jq -r '[.windows[] | select(.default.osdevice == .device) | .device] | sort | join(" ")' "$T/d.json")"
+
+# ------------------------------------------- (g) --rewrite-bcd GPT <-> MBR
+# an MBR disk whose store names the fixture's GPT disk (as a disk converted
+# from GPT would): the elements become the real MBR layout
+wr_release "$U"
+_wrd_hive BCD >"$T/store.new" &&
+	"$WR_HIVE_EDIT" "$T/store.new" sz "Objects\\$WR_BCD_LOADER\\Elements\\12000002" Element \
+		'\Windows\system32\winload.exe' || wr_bail "GPT store"
+mkdir -p "$T/m"
+wr_mount_ntfs "${B}p1" "$T/m" || wr_bail "mount"
+cp "$T/store.new" "$T/m/Boot/BCD" || nok "(g) copy the GPT store"
+wr_umount "$T/m"
+diagnose
+expect_eq "(g) a GPT store on an MBR disk: bcd-device-mismatch, the disk changed kind" "4 1 true true" \
+	"$RC $(n_found bcd-device-mismatch -) $(jq -r --arg d "$B" '.repairs[] | select(.disk == $d) | "\(.kind_changed) \(.rewrite_bcd)"' "$T/d.json")"
+S2=$(sha "$T/bios.img")
+fixboot "$B" --yes
+expect_eq "(g) fix-boot without --rewrite-bcd: refused, nothing written" "32 needs-rewrite $S2" \
+	"$RC $(code) $(sha "$T/bios.img")"
+fixboot "$B" --rewrite-bcd --yes
+expect_eq "(g) GPT to MBR: --rewrite-bcd: exit 0, fixed" "0 fixed" "$RC $(code)"
+UNDO=$(jq -r '.undo_file // empty' "$T/out.json")
+expect_eq "(g) GPT to MBR: the loader's elements are Windows' own MBR element, byte for byte" \
+	"$WR_BCD_MBR_REAL $WR_BCD_MBR_REAL" \
+	"$(store_element "${B}p1" "$WR_BCD_LOADER" 11000001) $(store_element "${B}p1" "$WR_BCD_LOADER" 21000001)"
+expect_eq "(g) GPT to MBR: the boot manager's, the real layout at 1 MiB" \
+	"$(wr_bcd_mbr_hex "$SIG" "$MIB")" "$(store_element "${B}p1" "$WR_BCD_BOOTMGR" 11000001)"
+diagnose
+expect_eq "(g) GPT to MBR: diagnose exit 0" "0 0" "$RC $(n_found bcd-device-mismatch -)"
+undo "$UNDO" --yes
+expect_eq "(g) GPT to MBR: undo, byte for byte" "0 $S2" "$RC $(sha "$T/bios.img")"
+wr_release "$B"
+
+# and back: the fixture's GPT disk whose ESP store names MBR partitions
+wr_attach_to U "$T/uefi.img" || wr_bail "attach uefi"
+_wrd_hive BCD >"$T/fixture.bcd" || wr_bail "fixture BCD"
+cp "$T/fixture.bcd" "$T/store.new" &&
+	wr_bcd_set "$T/store.new" "$WR_BCD_BOOTMGR" 11000001 "$(wr_bcd_mbr_hex "$SIG" "$MIB")" &&
+	wr_bcd_set "$T/store.new" "$WR_BCD_LOADER" 11000001 "$WR_BCD_MBR_REAL" &&
+	wr_bcd_set "$T/store.new" "$WR_BCD_LOADER" 21000001 "$WR_BCD_MBR_REAL" || wr_bail "MBR store"
+_wrd_mtools mcopy -o -i "${U}p1" "$T/store.new" ::/EFI/Microsoft/Boot/BCD || wr_bail "mcopy"
+diagnose
+expect_eq "(g) an MBR store on a GPT disk: the disk changed kind" "4 true" \
+	"$RC $(jq -r --arg d "$U" '.repairs[] | select(.disk == $d) | .kind_changed' "$T/d.json")"
+S3=$(sha "$T/uefi.img")
+fixboot "$U" --rewrite-bcd --yes
+expect_eq "(g) MBR to GPT: --rewrite-bcd: exit 0, fixed" "0 fixed" "$RC $(code)"
+UNDO=$(jq -r '.undo_file // empty' "$T/out.json")
+MTOOLS_SKIP_CHECK=1 mcopy -n -i "${U}p1" ::/EFI/Microsoft/Boot/BCD "$T/esp.after" 2>/dev/null ||
+	nok "(g) mcopy the store back"
+for e in "$WR_BCD_LOADER 11000001" "$WR_BCD_LOADER 21000001" "$WR_BCD_BOOTMGR 11000001"; do
+	# shellcheck disable=SC2086
+	expect_eq "(g) MBR to GPT: $e is the fixture's GPT element again, byte for byte" \
+		"$(wr_bcd_element "$T/fixture.bcd" $e)" "$(wr_bcd_element "$T/esp.after" $e)"
+done
+diagnose
+expect_eq "(g) MBR to GPT: diagnose exit 0" "0 0" "$RC $(n_found bcd-device-mismatch -)"
+undo "$UNDO" --yes
+expect_eq "(g) MBR to GPT: undo, byte for byte" "0 $S3" "$RC $(sha "$T/uefi.img")"
+
+wr_finish
