@@ -169,7 +169,7 @@ static void disk_table(FILE *out, const struct inventory *inv, size_t di)
 static void windows_lines(FILE *out, const char *dev, const struct ntfs_state *n)
 {
 	const struct win_system *w = n->win;
-	char when[40] = "", buf[32], *line;
+	char when[40] = "", *line;
 
 	if (!n->has_windows)
 		return;
@@ -194,18 +194,9 @@ static void windows_lines(FILE *out, const char *dev, const struct ntfs_state *n
 	free(line);
 	for (size_t i = 0; i < w->nletters; i++) {
 		const struct win_letter *l = &w->letters[i];
-		char guid[37];
 		if (l->kind == WIN_LETTER_OTHER)
 			continue;	/* CD-ROMs and USB sticks of its past */
-		if (l->kind == WIN_LETTER_MBR) {
-			line = xasprintf("%c: MBR disk %08x, partition at %s: %s", l->letter,
-					 l->mbr_signature, size_human(l->mbr_offset, buf, sizeof(buf)),
-					 l->present ? l->present : "not among the disks listed");
-		} else {
-			bcd_guid_text(l->part_guid, guid);
-			line = xasprintf("%c: GPT partition %s: %s", l->letter, guid,
-					 l->present ? l->present : "not among the disks listed");
-		}
+		line = winreg_letter_words(l);
 		output_wrapped(out, "    ", line);
 		free(line);
 	}

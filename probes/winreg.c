@@ -3,6 +3,7 @@
  * the hive is opened without HIVEX_OPEN_WRITE.
  */
 #include "probes/winreg.h"
+#include "probes/bcd.h"
 #include "lib/util.h"
 
 #include <errno.h>
@@ -56,6 +57,23 @@ static long dword(hive_h *h, const char *path, const char *name)
 	if (!v || hivex_value_type(h, v, &t, &len) != 0 || t != hive_t_REG_DWORD || len != 4)
 		return -1;
 	return (long)(uint32_t)hivex_value_dword(h, v);
+}
+
+char *winreg_letter_words(const struct win_letter *l)
+{
+	const char *at = l->present ? l->present : "not among the disks listed";
+	char b[48];
+
+	switch (l->kind) {
+	case WIN_LETTER_MBR:
+		return xasprintf("%c: MBR disk %08x, partition at %s: %s", l->letter, l->mbr_signature,
+				 bcd_offset_words(l->mbr_offset, b, sizeof(b)), at);
+	case WIN_LETTER_GPT:
+		bcd_guid_text(l->part_guid, b);
+		return xasprintf("%c: GPT partition %s: %s", l->letter, b, at);
+	default:
+		return xasprintf("%c: %s", l->letter, l->device ? l->device : "-");
+	}
 }
 
 bool winreg_decode_letter(const uint8_t *p, size_t len, struct win_letter *l)

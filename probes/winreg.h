@@ -68,6 +68,9 @@ int winreg_read_software(const char *path, struct win_system *w, char **err);
  * not a hive. They differ while changes wait in its .LOG files.
  */
 bool winreg_hive_seq(const char *path, uint32_t *primary, uint32_t *secondary);
+/* A drive letter in words, as every view says it ("C: MBR disk 5cbea03e, partition at 1.0 MiB: /dev/sdb1"). */
+char *winreg_letter_words(const struct win_letter *l);
+
 /* Decode one MountedDevices value for a drive letter; false when its form is unknown. */
 bool winreg_decode_letter(const uint8_t *p, size_t len, struct win_letter *l);
 

@@ -214,7 +214,7 @@ static void ntfs_lines(struct page *p, const struct ntfs_state *n, bool mounted_
 		add(p, "  Windows: %s", or_dash(n->win_error));
 	if (n->win) {
 		const struct win_system *w = n->win;
-		char when[40] = "-", g[37];
+		char when[40] = "-";
 		if (!utc_text(w->shutdown_time, "%Y-%m-%d %H:%M UTC", when, sizeof(when)))
 			strcpy(when, "-");
 		add(p, "%s", "");
@@ -232,16 +232,9 @@ static void ntfs_lines(struct page *p, const struct ntfs_state *n, bool mounted_
 		    w->seq_primary, w->seq_secondary);
 		for (size_t i = 0; i < w->nletters; i++) {
 			const struct win_letter *l = &w->letters[i];
-			if (l->kind == WIN_LETTER_MBR)
-				add(p, "  %c: MBR disk %08x, partition at byte %" PRIu64 ": %s", l->letter,
-				    l->mbr_signature, l->mbr_offset, l->present ? l->present : "not among the disks listed");
-			else if (l->kind == WIN_LETTER_GPT) {
-				bcd_guid_text(l->part_guid, g);
-				add(p, "  %c: GPT partition %s: %s", l->letter, g,
-				    l->present ? l->present : "not among the disks listed");
-			} else {
-				add(p, "  %c: %s", l->letter, or_dash(l->device));
-			}
+			char *words = winreg_letter_words(l);
+			add(p, "  %s", words);
+			free(words);
 		}
 	}
 }
