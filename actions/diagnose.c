@@ -235,6 +235,62 @@ static bool device_now(const struct disk *t, const struct partition *p, struct b
 	return true;
 }
 
+bool diag_repair_same_disk(const struct diag_repair *r)
+{
+	return !r->kind_changed && !strcasecmp(r->from_id, r->to_id) && !r->part_number;
+}
+
+const char *diag_repair_how(const struct diag_repair *r)
+{
+	if (!r->refused)
+		return "put back the identity the BCD store expects";
+	if (!r->rewrite)
+		return NULL;
+	return r->collision ? "rewrite the BCD store's devices (another disk has the identity it "
+			      "expects)"
+	       : r->kind_changed ? "rewrite the BCD store's devices (the disk changed from GPT to "
+				   "MBR or back)"
+	       : "rewrite the BCD store's devices (its partitions moved)";
+}
+
+/*
+ * Why --rewrite-bcd cannot tell which partitions of disk ti a store's
+ * devices should name (NULL when it can): two devices naming one partition
+ * that are two partitions now, more than one Windows on the disk (which one
+ * the loader meant), another disk with ti's identity (the store would name
+ * both), a GPT read only through its protective MBR. Caller frees.
+ */
+static char *rewrite_block(const struct inventory *inv, size_t ti, const struct diag_repair *r)
+{
+	const struct disk *t = &inv->disks[ti];
+	const char *win[2] = { NULL, NULL };
+	size_t nwin = 0;
+
+	for (size_t i = 0; i < r->nmoves; i++)
+		for (size_t j = i + 1; j < r->nmoves; j++)
+			if (bcd_device_same(&r->moves[i].from, &r->moves[j].from) &&
+			    !bcd_device_same(&r->moves[i].to, &r->moves[j].to))
+				return xasprintf("%s and %s name one partition, and they should name two",
+						 r->moves[i].what, r->moves[j].what);
+	for (size_t k = 0; k < t->nparts; k++) {
+		const struct ntfs_state *ns = t->parts[k].vol.ntfs;
+		if (ns && ns->has_windows && nwin++ < 2)
+			win[nwin - 1] = t->parts[k].path ? t->parts[k].path : "?";
+		if (t->parts[k].parttype && !strcmp(t->parts[k].parttype, "0xee"))
+			return xasprintf("the GPT headers of %s are not valid (only its protective MBR "
+					 "is read)", t->path);
+	}
+	if (nwin > 1)
+		return xasprintf("%s holds more than one Windows (%s and %s): which one the store's "
+				 "loader meant cannot be told", t->path, win[0], win[1]);
+	long h = t->ptuuid && t->pttype ? holder_of_id(inv, ti, t->pttype, t->ptuuid) : -1;
+	if (h >= 0)
+		return xasprintf("Disk %zu (%s) has the same %s as %s (%s): the store would name both",
+				 inv->disks[h].number, inv->disks[h].path, is_gpt(t) ? "GPT disk GUID"
+				 : "MBR signature", t->path, t->ptuuid);
+	return NULL;
+}
+
 /*
  * The repair for the devices of one store that do not name the partitions
  * they should (w[i].own: the store's own partition for the boot manager,
@@ -298,12 +354,16 @@ static struct diag_repair *plan_repair(const struct inventory *inv, const char *
 		m->what = w[i].what;
 		r->nmoves++;
 	}
-	if (r->kind_changed) {
+	/*
+	 * When the identity alone cannot name them again (the disk changed
+	 * kind, a partition moved, more than one partition GUID changed), only
+	 * --rewrite-bcd can, and only where the partitions meant can be told.
+	 */
+	char *block = rewrite_block(inv, ti, r);
+	bool moved = r->kind_changed;
+	if (r->kind_changed)
 		r->refused = xasprintf("the store names %s disk and %s is %s disk now", r->gpt ? "a GPT"
 				       : "an MBR", t->path, r->gpt ? "an MBR" : "a GPT");
-		r->rewrite = true;
-		return r;
-	}
 	for (size_t i = 0; i < n && !r->refused; i++) {
 		const struct bcd_device *d = w[i].b;
 		char pg[37];
@@ -314,7 +374,7 @@ static struct diag_repair *plan_repair(const struct inventory *inv, const char *
 						       bcd_offset_words(d->part_offset, a, sizeof(a)),
 						       w[i].own->path ? w[i].own->path : t->path,
 						       bcd_offset_words(w[i].own->start, b, sizeof(b)));
-				r->rewrite = true;
+				moved = true;
 			}
 			continue;
 		}
@@ -324,10 +384,13 @@ static struct diag_repair *plan_repair(const struct inventory *inv, const char *
 		/* the partition GUID changed too: it goes back with the disk's */
 		if (r->part_number && r->part_number != w[i].own->number) {
 			r->refused = xstrdup("more than one partition GUID changed");
+			moved = true;
 		} else if (r->part_number) {
-			if (strcasecmp(r->part_to, pg) != 0)
+			if (strcasecmp(r->part_to, pg) != 0) {
 				r->refused = xasprintf("partition %zu of %s would need two GUIDs",
 						       w[i].own->number, t->path);
+				moved = true;
+			}
 		} else {
 			size_t odi;
 			const struct partition *op;
@@ -341,6 +404,21 @@ static struct diag_repair *plan_repair(const struct inventory *inv, const char *
 			}
 		}
 	}
+	if (moved) {
+		r->moved = true;
+		if (block) {
+			free(r->refused);
+			r->refused = block;
+		} else {
+			r->rewrite = true;
+		}
+		return r;
+	}
+	free(block);
+	/* the identity names them again: --rewrite-bcd renames the disk only */
+	free(r->moves);
+	r->moves = NULL;
+	r->nmoves = 0;
 	if (!r->refused) {
 		long h = holder_of_id(inv, ti, t->pttype, id);
 		r->collision = r->rewrite = h >= 0;
@@ -440,13 +518,41 @@ static void check_store(const struct inventory *inv, struct diagnosis *d, struct
 						     "the default loader's osdevice", w->part,
 						     w->disk_index };
 	}
+	/* a device in a form winrescue does not read (the legacy partition form, another style) */
+	bool own_loader = w->part && !loader_for(s, w->device);
+	const struct { const struct bcd_entry *e; bool os, on; const char *what; } dv[] = {
+		{ w->bootmgr, false, sp != NULL, "the boot manager's device" },
+		{ w->loader, false, own_loader, "the default loader's device" },
+		{ w->loader, true, own_loader, "the default loader's osdevice" },
+	};
+	char *unread = NULL;
+	for (size_t i = 0; i < sizeof(dv) / sizeof(dv[0]); i++) {
+		const struct bcd_device *b = !dv[i].e || !dv[i].on ? NULL
+					     : dv[i].os ? (dv[i].e->has_osdevice ? &dv[i].e->osdevice : NULL)
+					     : (dv[i].e->has_device ? &dv[i].e->device : NULL);
+		if (!b || b->kind != BCD_DEV_UNKNOWN)
+			continue;
+		char *name = bcd_device_name(b), *t = xasprintf("%s%s%s as %s", unread ? unread : "",
+								unread ? "; " : "", dv[i].what, name);
+		free(name);
+		free(unread);
+		unread = t;
+	}
+	if (unread)
+		add(d, DIAG_UNKNOWN, SEV_WARNING, "bcd-device-unknown", sdev,
+		    "Look at the store from Windows RE (bcdedit /enum all), or rebuild it there "
+		    "(bcdboot C:\\Windows).",
+		    "The BCD store on %s (%s) names %s: winrescue does not read that form, so whether "
+		    "it names this disk is not known.", sdev, sv->bcd_file, unread);
+	free(unread);
+
 	struct diag_repair r;
 	char *likely = xstrdup(""), *next = NULL;
 	bool fixable = false;
 	bool same_disk = false;		/* the disk's identity is the one named: partitions moved */
 	if (nw && plan_repair(inv, sdev, want, nw, &r)) {
 		size_t num = inv->disks[r.disk_index].number;
-		same_disk = !r.kind_changed && strcasecmp(r.from_id, r.to_id) == 0 && !r.part_number;
+		same_disk = diag_repair_same_disk(&r);
 		free(likely);
 		if (r.kind_changed) {
 			likely = xasprintf(" Disk %zu (%s) holds the partitions it should name, as %s "
@@ -460,9 +566,11 @@ static void check_store(const struct inventory *inv, struct diagnosis *d, struct
 			char *pg = r.part_number ? xasprintf(", and partition %zu's GUID %s (it is %s "
 							     "now)", r.part_number, r.part_to,
 							     r.part_from) : xstrdup("");
-			likely = xasprintf(" Disk %zu (%s) is most likely that disk: its %s is %s now%s.",
+			bool moved = r.refused && r.rewrite && !r.collision;
+			likely = xasprintf(" Disk %zu (%s) is most likely that disk: its %s is %s now%s.%s%s%s",
 					   num, r.disk, r.gpt ? "GPT disk GUID" : "MBR signature",
-					   r.from_id, pg);
+					   r.from_id, pg, moved ? " Putting it back would not do: " : "",
+					   moved ? r.refused : "", moved ? "." : "");
 			free(pg);
 		}
 		if (r.refused && r.rewrite && r.collision)

@@ -57,6 +57,8 @@ struct diag_repair {
 	bool rewrite;		/* refused, but --rewrite-bcd can do it (a collision, a
 				 * partition moved, the disk's other kind) */
 	bool kind_changed;	/* the store names a GPT disk and it is MBR now, or back */
+	bool moved;		/* the identity alone would not do (kind, a partition moved,
+				 * partition GUIDs): rewrite names each partition as it is */
 	struct diag_move *moves;
 	size_t nmoves;
 };
@@ -104,6 +106,11 @@ struct diagnosis {
 	int status;		/* 0 nothing stops the boot, 4 something does, 8 not readable */
 	const struct check_memos *memos;	/* checks the volumes' verdicts count (the TUI's) */
 };
+
+/* Whether the disk has the identity the store names already (only its partitions differ). */
+bool diag_repair_same_disk(const struct diag_repair *r);
+/* What fix-boot does for r, in words (NULL: nothing, it is refused). */
+const char *diag_repair_how(const struct diag_repair *r);
 
 /* Diagnose the disks of inv that are not the rescue system's. */
 void diagnose(const struct inventory *inv, struct diagnosis *d);

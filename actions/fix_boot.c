@@ -601,6 +601,8 @@ static int bcd_changes(const struct diag_repair *r, const struct file_map *m,
 				if (bad) {
 					free(nw);
 					failed = true;
+				} else if (!memcmp(nw, raw, len)) {
+					free(nw);	/* names its partition as it is already */
 				} else {
 					*out = xrealloc(*out, *n + 1, sizeof(**out));
 					struct elem_change *c = &(*out)[(*n)++];
@@ -1006,6 +1008,25 @@ static int fix_boot_preflight(struct job *job)
 
 	if (!job->ntargets) {
 		/*
+		 * DISK and another disk with one identity: which one a store means
+		 * cannot be told while both are attached (diagnose of DISK alone
+		 * may have advised a repair; here the copy answers for it).
+		 */
+		for (size_t i = 0; f->only >= 0 && i < job->inv->ndisks; i++) {
+			const struct disk *a = &job->inv->disks[f->only], *b = &job->inv->disks[i];
+			if ((long)i == f->only || !a->ptuuid || !b->ptuuid || !a->pttype || !b->pttype ||
+			    strcmp(a->pttype, b->pttype) || strcasecmp(a->ptuuid, b->ptuuid) ||
+			    strspn(a->ptuuid, "0-") == strlen(a->ptuuid))
+				continue;
+			return job_result(job, ACT_REFUSED, "collision",
+					  "Detach the copy, then run 'winrescue diagnose' again.",
+					  "Refused: Disk %zu (%s) and Disk %zu (%s) have the same %s %s; "
+					  "which one a BCD store means cannot be told while both are "
+					  "attached. Nothing was written.", a->number, a->path, b->number,
+					  b->path, strcmp(a->pttype, "gpt") ? "MBR disk signature"
+					  : "GPT disk GUID", a->ptuuid);
+		}
+		/*
 		 * Nothing to do only when the diagnosis found nothing for fix-boot on
 		 * the disks concerned (all, or DISK): a mismatch it cannot resolve,
 		 * or a store or hive it could not read, is a failure.
@@ -1017,6 +1038,7 @@ static int fix_boot_preflight(struct job *job)
 			bool mism = strcmp(x->code, "bcd-device-mismatch") == 0;
 			/* what keeps fix-boot from knowing: a store, a Windows it cannot see */
 			bool blind = strcmp(x->code, "bcd-unreadable") == 0 ||
+				     strcmp(x->code, "bcd-device-unknown") == 0 ||
 				     strcmp(x->code, "windows-not-found") == 0 ||
 				     strcmp(x->code, "no-device-node") == 0;
 			if (!mism && !blind)
@@ -1153,12 +1175,29 @@ static bool chain_left(const struct inventory *inv, const struct diagnosis *afte
 	return false;
 }
 
+/* Whether a volume of disk di holds Windows or a BCD store (what fix-boot can be about). */
+static bool disk_has_boot(const struct inventory *inv, size_t di)
+{
+	const struct disk *d = &inv->disks[di];
+
+	for (size_t k = 0; k <= d->nparts; k++) {
+		const struct volume *v = k < d->nparts ? &d->parts[k].vol : &d->vol;
+		if (v->bcd || v->bcd_file || (v->ntfs && v->ntfs->has_windows))
+			return true;
+	}
+	return false;
+}
+
 static void fix_boot_plan(struct job *job)
 {
 	struct fix_boot_priv *f = job->priv;
 
 	if (!job->ntargets) {
-		if (f->only >= 0)
+		if (f->only >= 0 && !disk_has_boot(job->inv, (size_t)f->only))
+			job_plan_step(job, "Nothing to do on %s: it holds neither Windows nor a BCD "
+				      "store ('winrescue diagnose' names the disks that do)",
+				      job->inv->disks[f->only].path);
+		else if (f->only >= 0)
 			job_plan_step(job, "Nothing to do on %s: no BCD store names it wrongly, and "
 				      "nothing in its boot chain is for fix-boot to mend",
 				      job->inv->disks[f->only].path);
@@ -1183,7 +1222,7 @@ static void fix_boot_plan(struct job *job)
 				      f->nelems, f->nelems == 1 ? "" : "s", v->path, v->vol->bcd_file,
 				      r->gpt ? "GPT disk" : "MBR disk", r->to_id, r->disk,
 				      r->gpt ? "an MBR disk" : "a GPT disk", r->from_id);
-		else if (!strcasecmp(r->from_id, r->to_id) && !r->part_number)
+		else if (diag_repair_same_disk(r))
 			job_plan_step(job, "Rewrite the %zu device element%s of the BCD store on %s (%s) "
 				      "that name partitions of %s %s where they are no longer",
 				      f->nelems, f->nelems == 1 ? "" : "s", v->path, v->vol->bcd_file,
@@ -1210,8 +1249,10 @@ static void fix_boot_plan(struct job *job)
 			      f->nw == 1 ? "" : "s", undo_dir_of(&job->opts));
 		job_plan_step(job, "Read the disks again: the store's devices must name %s's partitions",
 			      r->disk);
-		job_plan_warn(job, "The disk keeps its present identity; the store no longer names the "
-			      "one it had. Keep only the Windows disk attached when it starts.");
+		if (!diag_repair_same_disk(r))
+			job_plan_warn(job, "The disk keeps its present identity; the store no longer "
+				      "names the one it had. Keep only the Windows disk attached when it "
+				      "starts.");
 		job->plan.writes = true;
 		job->plan.confirm = true;
 		job->plan.confirm_word = xstrdup(vol_name(v));
@@ -1229,7 +1270,8 @@ static void fix_boot_plan(struct job *job)
 		free(part);
 	}
 	job_plan_step(job, "Save the %zu sector range%s overwritten to an undo file in %s, then write "
-		      "them", f->nw, f->nw == 1 ? "" : "s", undo_dir_of(&job->opts));
+		      "%s", f->nw, f->nw == 1 ? "" : "s", undo_dir_of(&job->opts),
+		      f->nw == 1 ? "it" : "them");
 	job_plan_step(job, "Read the disk%s again: the BCD's devices must name %s partitions",
 		      job->ntargets == 1 ? "" : "s", job->ntargets == 1 ? "its" : "their");
 	job_plan_warn(job, "Windows gives a disk a new identity when it sees two with the same one: "

@@ -396,9 +396,12 @@ int job_refuse_unwritable(struct job *job, const struct vol_ref *v, const char *
 				  "writes there.", v->path ? v->path : vol_name(v));
 	if (!(busy = vol_busy(v)))
 		return ACT_OK;
+	/* a mount, of the volume or of a partition of the disk: winrescue umount ends it */
+	bool mounted = v->vol->use.nmountpoints != 0;
+	for (size_t i = 0; !v->part && i < v->disk->nparts; i++)
+		mounted |= v->disk->parts[i].vol.use.nmountpoints != 0;
 	rc = job_result(job, ACT_REFUSED, "in-use",
-			v->vol->use.nmountpoints ? "Unmount it first (winrescue umount)."
-						 : "Stop what uses it first.",
+			mounted ? "Unmount it first (winrescue umount)." : "Stop what uses it first.",
 			"Refused: %s; a volume in use cannot be %s.", busy, what);
 	free(busy);
 	return rc;

@@ -54,7 +54,9 @@ const char *bcd_decode_device(const uint8_t *p, size_t len, struct bcd_device *d
 		if (len < BCD_DEV_PART_END || BCD_DEV_TYPE + size < BCD_DEV_PART_END)
 			return "shorter than a partition device";
 		/* a local hard disk of a known style; anything else is kept raw, not guessed */
-		if (le32(p + BCD_DEV_LOCAL_TYPE) != 0) {
+		d->local_type = le32(p + BCD_DEV_LOCAL_TYPE);
+		d->style = le32(p + BCD_DEV_PART_STYLE);
+		if (d->local_type != 0) {
 			d->kind = BCD_DEV_UNKNOWN;
 		} else if (le32(p + BCD_DEV_PART_STYLE) == BCD_STYLE_GPT) {
 			d->kind = BCD_DEV_GPT;
@@ -327,7 +329,14 @@ char *bcd_device_name(const struct bcd_device *d)
 	case BCD_DEV_BOOT: return xstrdup("the boot device");
 	case BCD_DEV_LOCATE: return xstrdup("wherever the path is found (locate)");
 	case BCD_DEV_RAMDISK: return xstrdup("a ramdisk or file");
-	default: return xasprintf("a device of type %u (not read by winrescue)", d->type);
+	default:
+		if (d->type == DT_QUALIFIED)
+			return xasprintf("a partition of a disk winrescue does not read (local device "
+					 "type %u, partition style %u)", d->local_type, d->style);
+		if (d->type == DT_PARTITION)
+			return xstrdup("a partition in the legacy form (device type 2), not read by "
+				       "winrescue");
+		return xasprintf("a device of type %u (not read by winrescue)", d->type);
 	}
 }
 
@@ -337,7 +346,8 @@ char *bcd_device_words(const struct bcd_device *d)
 
 	if (d->kind != BCD_DEV_GPT && d->kind != BCD_DEV_MBR)
 		return name;
-	s = xasprintf("%s: %s", name, d->present ? d->present : "not among the disks listed");
+	s = xasprintf("%s: %s", name, d->present ? d->present : d->disk_listed
+		      ? "no partition of that disk is there" : "not among the disks listed");
 	free(name);
 	return s;
 }

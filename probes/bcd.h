@@ -52,11 +52,13 @@ enum bcd_dev_kind {
 struct bcd_device {
 	enum bcd_dev_kind kind;
 	uint32_t type;			/* the raw device type */
+	uint32_t local_type, style;	/* a qualified partition's local device type and style, raw */
 	uint8_t part_guid[16];		/* GPT, as stored (mixed-endian) */
 	uint8_t disk_guid[16];
 	uint64_t part_offset;		/* MBR: bytes from the disk's start */
 	uint32_t disk_signature;	/* MBR */
 	char *present;			/* the partition it names among the disks listed (the scan fills it) */
+	bool disk_listed;		/* the disk it names is listed (present NULL: no partition there) */
 };
 
 /* The strings are as the store holds them (UTF-8 from hivex): not made safe for a terminal. */

@@ -1058,7 +1058,8 @@ static const struct partition *letter_partition(const struct inventory *inv,
 }
 
 /* The partition a BCD device names (GPT: disk and partition GUIDs; MBR: signature and offset). */
-static const struct partition *bcd_partition(const struct inventory *inv, const struct bcd_device *b)
+static const struct partition *bcd_partition(const struct inventory *inv, const struct bcd_device *b,
+					      bool *disk_seen)
 {
 	char disk[37], part[37];
 
@@ -1074,6 +1075,7 @@ static const struct partition *bcd_partition(const struct inventory *inv, const 
 		const struct disk *d = &inv->disks[i];
 		if (!d->ptuuid || strcasecmp(d->ptuuid, disk) != 0)
 			continue;
+		*disk_seen = true;
 		for (size_t k = 0; k < d->nparts; k++) {
 			const struct partition *p = &d->parts[k];
 			if (b->kind == BCD_DEV_GPT ? p->partuuid && strcasecmp(p->partuuid, part) == 0
@@ -1086,8 +1088,10 @@ static const struct partition *bcd_partition(const struct inventory *inv, const 
 
 static void bcd_match(const struct inventory *inv, struct bcd_device *b)
 {
-	const struct partition *p = bcd_partition(inv, b);
+	bool seen = false;
+	const struct partition *p = bcd_partition(inv, b, &seen);
 
+	b->disk_listed = seen;
 	free(b->present);
 	b->present = p && p->path ? xstrdup(p->path) : NULL;
 }

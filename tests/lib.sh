@@ -108,6 +108,14 @@ wr_detach() {
 	done
 	partx -d "$dev" >/dev/null 2>&1 || true
 	losetup -d "$dev" 2>/dev/null || true
+	# a device still held open is only marked to go (autoclear): wait until it is
+	# gone, or a later scan of this suite's disks still sees it (its file deleted)
+	local i
+	for ((i = 0; i < 50; i++)); do
+		[ -e "/sys/block/${dev#/dev/}/loop/backing_file" ] || return 0
+		sleep 0.1
+	done
+	echo "wr_detach: $dev is still attached ($(cat "/sys/block/${dev#/dev/}/loop/backing_file" 2>/dev/null))" >&2
 }
 
 wr_mount_ntfs() {

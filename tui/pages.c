@@ -538,14 +538,10 @@ char *page_boot(struct tui *t, bool *rewrite)
 	free(verdict);
 	/* the identity put back where it can be; else the store rewritten where that can */
 	for (size_t i = 0; i < d.nrep && nfix < 16; i++)
-		if (!d.rep[i].refused || d.rep[i].rewrite) {
+		if (diag_repair_how(&d.rep[i])) {
 			how[nfix] = d.rep[i].refused != NULL;
 			labels[nfix] = d.rep[i].disk;
-			details[nfix] = !how[nfix] ? "put back the identity the BCD store expects"
-				: d.rep[i].collision ? "rewrite the BCD store's devices (another disk "
-				"has the identity it expects)" : d.rep[i].kind_changed ? "rewrite the BCD "
-				"store's devices (the disk changed from GPT to MBR or back)" : "rewrite "
-				"the BCD store's devices (its partitions moved)";
+			details[nfix] = diag_repair_how(&d.rep[i]);
 			nfix++;
 		}
 	/* the BIOS boot chains fix-boot mends (on a disk without an identity to put back) */
@@ -566,9 +562,9 @@ char *page_boot(struct tui *t, bool *rewrite)
 		add(&p, "%s", "");
 		add(&p, "F runs fix-boot: it puts back the disk identity the BCD store expects or, "
 		    "when another disk holds it, a partition moved or the disk changed kind, rewrites "
-		    "the store's devices to name the disk as it is now; on a BIOS disk it mends the boot chain (boot code, signature, active "
-		    "flag, hidden sectors); the plan first, then the name typed; an undo file keeps "
-		    "what it overwrites.");
+		    "the store's devices to name the disk as it is now; on a BIOS disk it mends the "
+		    "boot chain (boot code, signature, active flag, hidden sectors); the plan first, "
+		    "then the name typed; an undo file keeps what it overwrites.");
 	}
 	if (page_run_keys(t, "Boot diagnosis", &p, nfix ? "F" : NULL, nfix ? "F: fix-boot   " : NULL)) {
 		int c = nfix == 1 ? 0 : dialog_choose(t, "Fix the boot of which disk?", NULL, labels,

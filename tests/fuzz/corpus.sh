@@ -55,6 +55,12 @@ for off in $(LC_ALL=C grep -obUaP '\x06\x00\x00\x00\x00\x00\x00\x00\x48\x00\x00\
 	[ $n -ge 4 ] && break
 done
 [ $n -ge 1 ]
+# and the element Windows writes for an MBR disk (the style at 0x34), from the
+# real store tests/integration/disks.sh holds (WR_BCD_MBR_REAL)
+mbr=$(sed -n '/^WR_BCD_MBR_REAL=/,/[^\\]$/p' "$(dirname "$0")/../integration/disks.sh" |
+	sed 's/^WR_BCD_MBR_REAL=//; s/\\$//' | tr -d '\n')
+[ ${#mbr} = $((88 * 3 - 1)) ] || { echo "corpus.sh: WR_BCD_MBR_REAL not found" >&2; exit 1; }
+printf "$(printf '%s' "$mbr" | sed 's/\([0-9a-f][0-9a-f]\),*/\\x\1/g')" | seed bcd.mbr 4
 
 # FAT boot sectors as mkfs.vfat writes them (an ESP is FAT32; FAT16 and FAT12 too)
 for fat in 12 16 32; do

@@ -25,7 +25,12 @@
 #       side: both clean;
 #   (g) --rewrite-bcd from GPT to MBR (an MBR disk whose store names the
 #       fixture's GPT disk) and back (a GPT disk whose ESP store names MBR
-#       partitions): the elements are the real layouts byte for byte.
+#       partitions): the elements are the real layouts byte for byte;
+#   (h) the legacy partition form and an unknown style: bcd-device-unknown,
+#       exit 8, fix-boot cannot tell; a blank disk named to fix-boot;
+#   (i) a changed signature with C: moved (only the rewrite names it); what
+#       the rewrite cannot tell, refused with nothing written: one partition
+#       named for two, two Windows on the disk, a copy of the disk attached.
 # Every command names the suite's own disks. Needs root, loop devices,
 # FUSE (ntfs-3g), mtools and hivex's tools.
 
@@ -181,6 +186,8 @@ scenario() {
 		"$(jq -r --arg d "$D" '[.repairs[] | select(.disk == $d) | .rewrite_bcd] + [.findings[] | select(.code == "bcd-device-mismatch") | .fixable] | map(tostring) | join(" ")' "$T/d.json")"
 	expect_match "($tag) moved: the next step is --rewrite-bcd" "fix-boot $D --rewrite-bcd" \
 		"$(jq -r '.findings[] | select(.code == "bcd-device-mismatch") | .next' "$T/d.json")"
+	expect_match "($tag) moved: the device's words say no partition of that disk is there" \
+		"partition at 101\.0 MiB: no partition of that disk is there" "$(tr '\n' ' ' <"$T/d.txt" | tr -s ' ')"
 	S1=$(sha "$moved")
 	fixboot "$D" --yes
 	expect_eq "($tag) moved: fix-boot without --rewrite-bcd refused (32, needs-rewrite)" "32 needs-rewrite" \
@@ -190,6 +197,10 @@ scenario() {
 	expect_match "($tag) moved: the plan names the partition at 120.0 MiB" \
 		"osdevice name MBR disk $SIG, partition at 120\.0 MiB \(it names MBR disk $SIG, partition at 101\.0 MiB\)" \
 		"$(tr '\n' ' ' <"$T/out.txt" | tr -s ' ')"
+	expect_match "($tag) moved: it counts the elements that change" \
+		"Rewrite the $([ "$L" = one ] && echo 3 || echo 2) device elements" "$(cat "$T/out.txt")"
+	expect_eq "($tag) moved: no warning about an identity the store no longer names" "" \
+		"$(grep -o 'keeps its present identity' "$T/out.txt")"
 	expect_eq "($tag) moved: --dry-run wrote nothing" "$S1" "$(sha "$moved")"
 	fixboot "$D" --rewrite-bcd --yes
 	expect_eq "($tag) moved: --rewrite-bcd: exit 0, fixed" "0 fixed" "$RC $(code)"
@@ -205,6 +216,21 @@ scenario() {
 	expect_eq "($tag) moved: after the rewrite: exit 0" "0 0" "$RC $(n_found bcd-device-mismatch -)"
 	undo "$UNDO" --yes
 	expect_eq "($tag) moved: undo puts the store back byte for byte" "0 $S1" "$RC $(sha "$moved")"
+	# a copy of the disk as it was (same signature, C: where the store says) attached
+	# beside: which disk the store means cannot be told; fix-boot refuses, writes nothing
+	if [ "$L" = sysres ]; then
+		make_real_disk "$T/copy.img" "$L" "$LOADER_OFF" || wr_bail "copy"
+		wr_attach_to C2 "$T/copy.img" || wr_bail "attach copy"
+		S1=$(sha "$moved")
+		fixboot "$D" --rewrite-bcd --yes
+		expect_eq "($tag) moved, with a copy holding its signature: refused (32, collision)" \
+			"32 collision" "$RC $(code)"
+		expect_match "($tag) ... the refusal names both disks and says to detach the copy" \
+			"$D.*$C2.*same MBR disk signature $SIG" "$(jq -r .message "$T/out.json") $(jq -r .next "$T/out.json")"
+		expect_eq "($tag) ... nothing written (sha256 of both)" "$S1" "$(sha "$moved")"
+		wr_release "$C2"
+		rm -f "$T/copy.img"
+	fi
 	wr_release "$D"
 	rm -f "$img" "$moved"
 }
@@ -221,6 +247,7 @@ wr_attach_to U "$T/uefi.img" || wr_bail "attach uefi"
 diagnose
 expect_eq "(f) a GPT store and an MBR store side by side: exit 0, no mismatch" "0 0" \
 	"$RC $(n_found bcd-device-mismatch -)"
+[ "$RC" = 0 ] || cat "$T/d.txt" >&2
 expect_eq "(f) both Windows found, each store naming its own disk" "${B}p2 ${U}p3" \
 	"$(jq -r '[.windows[] | select(.default.osdevice == .device) | .device] | sort | join(" ")' "$T/d.json")"
 
@@ -282,5 +309,90 @@ diagnose
 expect_eq "(g) MBR to GPT: diagnose exit 0" "0 0" "$RC $(n_found bcd-device-mismatch -)"
 undo "$UNDO" --yes
 expect_eq "(g) MBR to GPT: undo, byte for byte" "0 $S3" "$RC $(sha "$T/uefi.img")"
+
+# ------------------------------------------- (h) forms winrescue does not read
+# the legacy partition form (device type 2) and a partition style that is
+# neither GPT nor MBR: the device is not known (exit 8), never judged clean
+# nor rewritten; fix-boot cannot tell
+wr_release "$U"
+for form in legacy raw; do
+	hex=$WR_BCD_MBR_REAL
+	if [ $form = legacy ]; then hex=${hex/06,00,00,00,00,00,00,00,48/02,00,00,00,00,00,00,00,48}
+	else hex=${hex/01,00,00,00,09,64,d7,a5/02,00,00,00,09,64,d7,a5}; fi
+	make_store "$T/store.new" "$(wr_bcd_mbr_hex "$SIG" "$MIB")" "$hex" || wr_bail "make_store $form"
+	make_real_disk "$T/$form.img" sysres "$LOADER_OFF" || wr_bail "make_real_disk $form"
+	wr_attach_to D "$T/$form.img" || wr_bail "attach $form"
+	diagnose
+	expect_eq "(h) $form: bcd-device-unknown, exit 8, no mismatch" "8 1 0" \
+		"$RC $(n_found bcd-device-unknown -) $(n_found bcd-device-mismatch -)"
+	[ "$RC" = 8 ] || cat "$T/d.txt" >&2
+	expect_match "(h) $form: the words say what is not read" \
+		"$([ $form = legacy ] && echo 'legacy form \(device type 2\)' || echo 'partition style 2')" \
+		"$(jq -r '.findings[] | select(.code == "bcd-device-unknown") | .message' "$T/d.json")"
+	S4=$(sha "$T/$form.img")
+	fixboot "$D" --rewrite-bcd --yes
+	expect_eq "(h) $form: fix-boot --rewrite-bcd cannot tell (1, not-known), nothing written" \
+		"1 not-known $S4" "$RC $(code) $(sha "$T/$form.img")"
+	wr_release "$D"
+	rm -f "$T/$form.img"
+done
+# ------------------------------------------- (i) what --rewrite-bcd cannot tell
+# the signature changed and C: moved: only the rewrite names it (the present
+# signature, the new offset)
+make_store "$T/store.new" "$(wr_bcd_mbr_hex "$SIG" "$MIB")" "$WR_BCD_MBR_REAL" || wr_bail "make_store"
+make_real_disk "$T/sm.img" sysres $((120 * MIB)) || wr_bail "make_real_disk sm"
+wr_attach_to D "$T/sm.img" || wr_bail "attach sm"
+set_disk_id "$D" 0x11112222 || wr_bail "sfdisk --disk-id"
+diagnose
+expect_eq "(i) signature changed and C: moved: a rewrite only" "4 true true" \
+	"$RC $(jq -r --arg d "$D" '.repairs[] | select(.disk == $d) | "\(.rewrite_bcd) \(.refused != null)"' "$T/d.json")"
+expect_match "(i) ... the words say why the identity alone would not do" \
+	"its MBR signature is 11112222 now\. Putting it back would not do: .*the partitions moved" "$(mismatch_msg)"
+fixboot "$D" --rewrite-bcd --yes
+expect_eq "(i) ... --rewrite-bcd: the loader names the present signature at 120 MiB" \
+	"0 fixed $(wr_bcd_mbr_hex 11112222 $((120 * MIB)))" \
+	"$RC $(code) $(store_element "${D}p1" "$WR_BCD_LOADER" 21000001)"
+wr_release "$D"
+rm -f "$T/sm.img"
+# two devices naming one partition that are two now (the boot manager and
+# the loader both at 50 MiB): which is which cannot be told
+make_store "$T/store.new" "$(wr_bcd_mbr_hex "$SIG" $((50 * MIB)))" "$(wr_bcd_mbr_hex "$SIG" $((50 * MIB)))" ||
+	wr_bail "make_store"
+make_real_disk "$T/cf.img" sysres $((120 * MIB)) || wr_bail "make_real_disk cf"
+wr_attach_to D "$T/cf.img" || wr_bail "attach cf"
+diagnose
+expect_eq "(i) one partition named for two: no rewrite offered" "4 false" \
+	"$RC $(jq -r --arg d "$D" '.repairs[] | select(.disk == $d) | .rewrite_bcd' "$T/d.json")"
+S5=$(sha "$T/cf.img")
+fixboot "$D" --rewrite-bcd --yes
+expect_eq "(i) ... fix-boot --rewrite-bcd refused (32), nothing written" "32 $S5" "$RC $(sha "$T/cf.img")"
+wr_release "$D"
+rm -f "$T/cf.img"
+# two Windows on the disk (an old one at 120 MiB, C: at 200 MiB), the store
+# naming 101 MiB: which one its loader meant cannot be told
+make_store "$T/store.new" "$(wr_bcd_mbr_hex "$SIG" "$MIB")" "$WR_BCD_MBR_REAL" || wr_bail "make_store"
+_wrd_new "$T/two.img" 300M || wr_bail "two.img"
+printf 'label: dos\nlabel-id: 0x%s\nstart=2048, size=100MiB, type=7, bootable\nstart=%s, size=64MiB, type=7\nstart=%s, size=64MiB, type=7\n' \
+	"$SIG" $((120 * 2048)) $((200 * 2048)) | sfdisk -q "$T/two.img" >/dev/null || wr_bail "sfdisk two"
+_wrd_mbr_code "$T/two.img" || wr_bail "mbr code"
+wr_attach_to D "$T/two.img" || wr_bail "attach two"
+_wrd_mkntfs "${D}p1" "System Reserved" && _wrd_mkntfs "${D}p2" Old && _wrd_mkntfs "${D}p3" Windows &&
+	_wrd_populate "${D}p1" "$T/two.img" fill_store &&
+	_wrd_populate "${D}p2" "$T/two.img" _wrd_fill_windows_oddcase &&
+	_wrd_populate "${D}p3" "$T/two.img" _wrd_fill_windows_oddcase || wr_bail "populate two"
+diagnose
+expect_eq "(i) two Windows on the disk: a repair, no rewrite offered" "false" \
+	"$(jq -r --arg d "$D" '[.repairs[] | select(.disk == $d) | .rewrite_bcd] | unique | map(tostring) | join(" ")' "$T/d.json")"
+expect_match "(i) ... the words say which two" "holds more than one Windows \(${D}p2 and ${D}p3\)" "$(mismatch_msg)"
+S5=$(sha "$T/two.img")
+fixboot "$D" --rewrite-bcd --yes
+expect_eq "(i) ... fix-boot --rewrite-bcd refused (32), nothing written" "32 $S5" "$RC $(sha "$T/two.img")"
+wr_release "$D"
+rm -f "$T/two.img"
+
+# a disk with neither Windows nor a store named to fix-boot: said so
+fixboot "$BLANK" --yes
+expect_match "(h) fix-boot on a blank disk: nothing to do, and why" \
+	"holds neither Windows nor a BCD store" "$(jq -r '.plan.steps[]?, .message' "$T/out.json")"
 
 wr_finish

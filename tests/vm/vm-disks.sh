@@ -38,6 +38,13 @@ vmdisk_windows-uefi-moved() {
 		sfdisk -q --disk-id "$1" 11111111-2222-3333-4444-555555555555 >/dev/null
 }
 
+# a BIOS Windows disk whose BCD (the real MBR layout, tests/integration/disks.sh
+# WR_BCD_MBR_REAL) names signature 5cbea03e, after Windows gave it deadbeef
+vmdisk_windows-bios-sig() {
+	make_bios_disk "$1" 0x5cbea03e bcd &&
+		sfdisk -q --disk-id "$1" 0xdeadbeef >/dev/null
+}
+
 vmdisk_clone-bios() {
 	make_collision_disk "$1" 0x1234abcd
 }
