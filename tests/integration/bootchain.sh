@@ -74,8 +74,12 @@ mine() {
 	jq --arg d "$1" --argjson c "$CHAIN" '[.findings[] | select(.device != null and
 		(.device == $d or (.device | startswith($d + "p"))) and (.code as $x | $c | index($x)))]' "$T/d.json"
 }
+# fix-boot looks at every disk: it sees only this suite's (wr_only), so that another
+# suite's copy of a disk with the same signature never answers for one of these
 fixboot() {
-	timeout 120 "$WR_BIN" fix-boot --json "$@" >"$T/out.json" 2>"$T/err.txt" </dev/null
+	# shellcheck disable=SC2046
+	wr_only $(wr_own_disks "$T") -- timeout 120 "$WR_BIN" fix-boot --json "$@" >"$T/out.json" \
+		2>"$T/err.txt" </dev/null
 	RC=$?
 }
 undo() {
@@ -276,7 +280,7 @@ expect_eq "(c) --mbr-code with --rewrite-bcd: usage (16)" 16 "$RC"
 # ------------------------------------------------------------ (d) refusals
 dd if=/dev/zero of="$B" bs=440 count=1 conv=notrunc status=none && flush "$B"
 SZ=$(sha "$T/bios.img")
-"$WR_BIN" fix-boot "$B" >/dev/null 2>&1 </dev/null
+wr_only $(wr_own_disks "$T") -- "$WR_BIN" fix-boot "$B" >/dev/null 2>&1 </dev/null
 expect_eq "(d) no --yes and no terminal: refused (32)" "32 $SZ" "$? $(sha "$T/bios.img")"
 wr_mount_ntfs "$P2" "$T/mnt" ro || wr_bail "mount C:"
 fixboot "$B" --yes

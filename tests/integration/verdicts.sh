@@ -234,7 +234,7 @@ expect_eq "(c3) diagnose's step = list's" "$(action_of "$P2" ntfs-hidden-sectors
 	"$(jq -r --arg d "$P2" '[.findings[] | select(.code == "ntfs-hidden-sectors" and .device == $d) | .next][0]' "$T/d.json")"
 expect_eq "(c3) not offered to fix-boot" false \
 	"$(jq -r --arg d "$P2" '[.findings[] | select(.code == "ntfs-hidden-sectors" and .device == $d) | .fixable][0]' "$T/d.json")"
-timeout 120 "$WR_BIN" fix-boot "$W" --yes >/dev/null 2>&1 </dev/null
+wr_only $(wr_own_disks "$T") -- timeout 120 "$WR_BIN" fix-boot "$W" --yes >/dev/null 2>&1 </dev/null
 expect_eq "(c3) fix-boot writes nothing to the Fast Startup volume" "$HC" "$(wr_sha "$P2")"
 "$WR_NTFS_STATE" "$P2" logfile empty || wr_bail "cannot reset C:'s journal"
 lst --json "$W" >"$T/l.json"
@@ -243,7 +243,7 @@ expect_match "(c3) without the session: the step is fix-boot on the disk" "^'win
 diag "$W"
 expect_eq "(c3) diagnose's step = list's" "$step" \
 	"$(jq -r --arg d "$P2" '[.findings[] | select(.code == "ntfs-hidden-sectors" and .device == $d) | .next][0]' "$T/d.json")"
-timeout 120 "$WR_BIN" fix-boot "$W" --yes >/dev/null 2>&1 </dev/null
+wr_only $(wr_own_disks "$T") -- timeout 120 "$WR_BIN" fix-boot "$W" --yes >/dev/null 2>&1 </dev/null
 expect_eq "(c3) the step works: both copies name the volume's start" "$start $start" \
 	"$(ntfs_le "$P2" 28 4) $(ntfs_le "$P2" $((nsec * bps + 28)) 4)"
 lst --json "$W" >"$T/l.json"
