@@ -82,21 +82,11 @@ struct tool_run {
 	int sys_errno;		/* a pipe or fork failed */
 };
 
-/* mcopy, the mtools binary: WINRESCUE_MTOOLS, else beside winrescue (a bundle), else PATH. */
-static char *esp_find_mtools(void)
-{
-	const char *env = getenv("WINRESCUE_MTOOLS");
-
-	if (env && *env)
-		return is_executable(env) ? xstrdup(env) : NULL;
-	return find_bundled("mcopy");
-}
-
 static void tool_run(const char *tool, int fd, uint64_t off, const char *file, uint64_t cap,
 		     struct tool_run *r)
 {
 	/* mtools: mcopy is its multi-call binary (argv[0] chooses the tool) */
-	char *prog = esp_find_mtools();
+	char *prog = find_bundled("mcopy");
 	int out[2] = { -1, -1 }, err[2] = { -1, -1 };
 	size_t elen = 0, cap_alloc = 1u << 16;
 	pid_t pid, self = getpid();

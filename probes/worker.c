@@ -224,7 +224,12 @@ int worker_confine(enum worker_confine how)
 	}
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return -errno;
+#ifdef WORKER_UNDER_ASAN
+	/* ASan's reports open files and start threads: the ASan build tests the parsers */
+	return getenv("WINRESCUE_WORKER_ESCAPE") ? install_read_only_filter() : 0;
+#else
 	return install_read_only_filter();
+#endif
 }
 
 void worker_beat(const struct worker_beat *b)
