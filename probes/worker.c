@@ -108,9 +108,14 @@ unsigned long worker_enter(unsigned long mem_mb)
 	/* and it never outlives winrescue (the parent may have gone before this line) */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
 		_exit(1);
-	signal(SIGPIPE, SIG_DFL);
-	signal(SIGINT, SIG_DFL);
-	signal(SIGTERM, SIG_DFL);
+	/* a crash ends it, as its parent reads it (not a handler it inherited) */
+	static const int dfl[] = { SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGILL, SIGFPE, SIGABRT, SIGSYS,
+#ifndef WORKER_UNDER_ASAN	/* ASan's own handlers report where */
+				   SIGSEGV, SIGBUS,
+#endif
+	};
+	for (size_t i = 0; i < sizeof(dfl) / sizeof(dfl[0]); i++)
+		signal(dfl[i], SIG_DFL);
 	util_set_oom_exit(WORKER_EXIT_OOM);
 #ifndef WORKER_UNDER_ASAN	/* ASan reserves terabytes of address space for itself */
 	struct rlimit rl = { .rlim_cur = (rlim_t)mem_mb << 20, .rlim_max = (rlim_t)mem_mb << 20 };
