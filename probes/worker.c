@@ -6,7 +6,6 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <poll.h>
-#include <pwd.h>
 #include <seccomp.h>
 #include <signal.h>
 #include <stdio.h>
@@ -159,18 +158,13 @@ pid_t worker_reap(pid_t pid, int *status, bool block)
 	return r;
 }
 
-/* The user a confined worker runs as: nobody (65534 where there is no such entry). */
-static void unprivileged_ids(uid_t *uid, gid_t *gid)
-{
-	struct passwd *pw = getpwnam("nobody");
-
-	*uid = pw ? pw->pw_uid : 65534;
-	*gid = pw ? pw->pw_gid : 65534;
-	if (*uid == 0)
-		*uid = 65534;
-	if (*gid == 0)
-		*gid = 65534;
-}
+/*
+ * The ids a confined worker runs as: 65534, the kernel's overflow ids and
+ * nobody/nogroup on Debian. Not looked up: NSS may load modules, ask a
+ * daemon or the network (LDAP), which costs time and may hang.
+ */
+#define WORKER_UID 65534
+#define WORKER_GID 65534
 
 /*
  * The system calls a parser that reads descriptors opened before needs:
@@ -205,7 +199,7 @@ static int install_read_only_filter(void)
 /*
  * What a worker gives up before it parses. Every worker: no core dumps
  * (they would hold the disk's data). WORKER_CONFINE_READ_ONLY: the
- * descriptors it needs are open already, so it drops to nobody (no
+ * descriptors it needs are open already, so it drops to 65534 (no
  * supplementary groups; gid, then uid, real, effective and saved),
  * sets no_new_privs and installs the seccomp filter. The order matters:
  * the filter last, so the drop's own calls are not in it.
@@ -213,16 +207,13 @@ static int install_read_only_filter(void)
 int worker_confine(enum worker_confine how)
 {
 	struct rlimit nocore = { 0, 0 };
-	uid_t uid;
-	gid_t gid;
 
 	setrlimit(RLIMIT_CORE, &nocore);
 	if (how == WORKER_CONFINE_NONE)
 		return 0;
-	unprivileged_ids(&uid, &gid);
 	if (geteuid() == 0) {
-		if (setgroups(0, NULL) < 0 || setresgid(gid, gid, gid) < 0 ||
-		    setresuid(uid, uid, uid) < 0)
+		if (setgroups(0, NULL) < 0 || setresgid(WORKER_GID, WORKER_GID, WORKER_GID) < 0 ||
+		    setresuid(WORKER_UID, WORKER_UID, WORKER_UID) < 0)
 			return -errno;
 		if (setresuid(0, 0, 0) == 0)
 			return -EPERM;	/* the drop did not hold */
