@@ -545,7 +545,8 @@ static int fix_preflight(struct job *job)
 		return rc;
 	}
 	f->base = v->offset;
-	rc = nc_check(fd, v->offset, vol_size(v), v->path, NULL, &f->before);
+	/* the planning check parses the untrusted volume: in a confined worker */
+	rc = nc_check_confined(fd, v->offset, vol_size(v), v->path, NULL, &f->before);
 	if (rc != 0) {
 		close(fd);
 		return job_result(job, ACT_OPERATIONAL, "check-failed", NULL,
@@ -760,7 +761,7 @@ static int fix_run(struct job *job)
 	c->fstype = xstrdup("ntfs");
 	c->checker = xstrdup("winrescue");
 	c->size = vol_size(v);
-	rc = nc_check(fd, v->offset, c->size, v->path, NULL, &c->rep);
+	rc = nc_check_confined(fd, v->offset, c->size, v->path, NULL, &c->rep);
 	c->seconds = monotonic_s() - t0;
 	close(fd);
 	if (rc != 0) {

@@ -36,6 +36,7 @@
 #include "probes/mbr.h"
 #include "probes/ntfs_boot.h"
 #include "probes/ntfs_layout.h"
+#include "probes/worker.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -527,8 +528,8 @@ struct elem_change {
  * that changed), encoded by bcd.c in place, at the offsets hivex gives for
  * the values' data. The hive is read from a copy (m->data).
  */
-static int bcd_changes(const struct diag_repair *r, const struct file_map *m,
-		       struct elem_change **out, size_t *n, char **why)
+static int bcd_changes_here(const struct diag_repair *r, const struct file_map *m,
+			    struct elem_change **out, size_t *n, char **why)
 {
 	char path[64];
 	hive_h *h;
@@ -626,6 +627,124 @@ out:
 	if (mfd >= 0)
 		close(mfd);
 	return rc;
+}
+
+struct bcd_call {
+	const struct diag_repair *r;
+	const struct file_map *m;
+};
+
+static void put_raw(struct wire_buf *b, const void *p, size_t len)
+{
+	wire_reserve(b, len);
+	memcpy(b->data + b->len, p, len);
+	b->len += len;
+}
+
+static bool get_raw(const unsigned char **pos, const unsigned char *end, void *p, size_t len)
+{
+	if ((size_t)(end - *pos) < len)
+		return false;
+	memcpy(p, *pos, len);
+	*pos += len;
+	return true;
+}
+
+/* In the worker: hivex on the store's copy; its answer is the changes, or why not. */
+static int bcd_changes_child(void *arg, struct wire_buf *b)
+{
+	struct bcd_call *bc = arg;
+	struct elem_change *ch = NULL;
+	size_t n = 0;
+	char *why = NULL;
+	int32_t rc = bcd_changes_here(bc->r, bc->m, &ch, &n, &why);
+	uint64_t nn = n, wl = why ? strlen(why) : 0;
+
+	put_raw(b, &rc, sizeof(rc));
+	put_raw(b, &wl, sizeof(wl));
+	put_raw(b, why ? why : "", (size_t)wl);
+	put_raw(b, &nn, sizeof(nn));
+	for (size_t i = 0; i < n; i++) {
+		uint64_t len = ch[i].len;
+		put_raw(b, &ch[i].file_off, sizeof(ch[i].file_off));
+		put_raw(b, &len, sizeof(len));
+		put_raw(b, ch[i].new, ch[i].len);
+		put_raw(b, ch[i].what, sizeof(ch[i].what));
+	}
+	return 0;
+}
+
+/*
+ * The changes of the store's elements (bcd_changes_here), worked out by
+ * hivex in a limited worker (worker.h): a crafted hive that crashes
+ * hivex or asks for all the memory is this store's error, never the end
+ * of winrescue. Each change is checked again against the copy here.
+ */
+static int bcd_changes(const struct diag_repair *r, const struct file_map *m,
+		       struct elem_change **out, size_t *n, char **why)
+{
+	struct bcd_call bc = { r, m };
+	struct worker_opts o = { "the BCD store's hive", WORKER_CONFINE_NONE, NULL, NULL };
+	struct worker_result wr;
+	int32_t rc = -1;
+	uint64_t wl = 0, nn = 0;
+	bool ok = false;
+	char *child_why = NULL;
+
+	*out = NULL;
+	*n = 0;
+	if (worker_call(&o, bcd_changes_child, &bc, &wr) == 0) {
+		const unsigned char *pos = wr.answer.data, *end = pos + wr.answer.len;
+		ok = get_raw(&pos, end, &rc, sizeof(rc)) && get_raw(&pos, end, &wl, sizeof(wl)) &&
+		     wl <= (uint64_t)(end - pos);
+		if (ok) {
+			if (wl) {
+				child_why = xcalloc(1, (size_t)wl + 1);
+				memcpy(child_why, pos, (size_t)wl);
+			}
+			pos += wl;
+			ok = get_raw(&pos, end, &nn, sizeof(nn)) && nn <= (uint64_t)(end - pos);
+		}
+		for (uint64_t i = 0; ok && i < nn; i++) {
+			struct elem_change c = { 0 };
+			uint64_t len = 0;
+			ok = get_raw(&pos, end, &c.file_off, sizeof(c.file_off)) &&
+			     get_raw(&pos, end, &len, sizeof(len)) && len <= (uint64_t)(end - pos) &&
+			     len && c.file_off <= m->size && len <= m->size - c.file_off;
+			if (!ok)
+				break;
+			c.len = (size_t)len;
+			c.new = xcalloc(1, c.len);
+			ok = get_raw(&pos, end, c.new, c.len) &&
+			     get_raw(&pos, end, c.what, sizeof(c.what));
+			c.what[sizeof(c.what) - 1] = '\0';
+			*out = xrealloc(*out, *n + 1, sizeof(**out));
+			(*out)[(*n)++] = c;
+		}
+		ok = ok && pos == end;
+		if (!ok)
+			wr.status = WORKER_FAILED;	/* a short answer */
+	}
+	if (!ok) {
+		for (size_t i = 0; i < *n; i++)
+			free((*out)[i].new);
+		free(*out);
+		*out = NULL;
+		*n = 0;
+		free(child_why);
+		char *words = worker_failure_words(&wr);
+		*why = xasprintf("reading the store as a registry hive stopped: %s", words);
+		free(words);
+		worker_result_free(&wr);
+		return -1;
+	}
+	worker_result_free(&wr);
+	if (rc < 0) {
+		*why = child_why ? child_why : xstrdup("the store cannot be rewritten");
+		return -1;
+	}
+	free(child_why);
+	return 0;
 }
 
 /*

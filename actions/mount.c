@@ -15,6 +15,7 @@
 #include "actions/verdict.h"
 #include "lib/ntfslog.h"
 #include "lib/util.h"
+#include "probes/worker.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -446,30 +447,80 @@ static const char *ntfs_3g_reason(int status)
 	}
 }
 
-/* Fast Startup: empty the journal, mark the volume for chkdsk (libntfs-3g). */
-static int discard_journal(struct job *job, const char *dev)
+/* What the journal worker says: how far it got, errno, libntfs-3g's last words. */
+struct journal_answer {
+	int32_t stage;		/* 0 done, 1 the volume did not open, 2 the reset failed */
+	int32_t err;
+	char library[256];
+};
+
+/* In the worker: libntfs-3g opens the volume, empties $LogFile, sets the dirty flag. */
+static int discard_journal_child(void *arg, struct wire_buf *b)
 {
+	const char *dev = arg;
+	struct journal_answer a = { 0 };
 	ntfs_volume *vol;
-	int rc = 0;
 
 	ntfslog_reset();
 	vol = ntfs_mount(dev, NTFS_MNT_FORENSIC);	/* no hibernation or journal checks */
-	if (!vol)
+	if (!vol) {
+		a.stage = 1;
+		a.err = errno;
+	} else {
+		if (ntfs_logfile_reset(vol) < 0 ||
+		    ntfs_volume_write_flags(vol, (le16)(vol->flags | VOLUME_IS_DIRTY)) < 0)
+			a.stage = 2;
+		if (ntfs_umount(vol, FALSE) < 0)
+			a.stage = 2;
+		a.err = a.stage ? (errno ? errno : EIO) : 0;
+		snprintf(a.library, sizeof(a.library), "%s", ntfslog_last());
+	}
+	wire_reserve(b, sizeof(a));
+	memcpy(b->data + b->len, &a, sizeof(a));
+	b->len += sizeof(a);
+	return 0;
+}
+
+/*
+ * Fast Startup: empty the journal, mark the volume for chkdsk. libntfs-3g
+ * parses the volume to do it, in a limited worker (worker.h): a crafted
+ * volume that crashes it or asks for all the memory fails this mount,
+ * never winrescue.
+ */
+static int discard_journal(struct job *job, const char *dev)
+{
+	struct worker_opts o = { "the journal's reset", WORKER_CONFINE_NONE, NULL, NULL };
+	struct worker_result wr;
+	struct journal_answer a;
+
+	if (worker_call(&o, discard_journal_child, (void *)dev, &wr) < 0 ||
+	    wr.answer.len != sizeof(a)) {
+		if (wr.status == WORKER_OK)
+			wr.status = WORKER_FAILED;	/* a short answer */
+		char *why = worker_failure_words(&wr);
+		worker_result_free(&wr);
+		int rc = job_result(job, ACT_FAILED, "journal-reset-failed",
+				    "Check the volume with chkdsk /f in Windows before mounting it "
+				    "read-write; mount it read-only meanwhile.",
+				    "The journal of %s could not be emptied: the process that reads the "
+				    "volume stopped (%s).", dev, why);
+		free(why);
+		return rc;
+	}
+	memcpy(&a, wr.answer.data, sizeof(a));
+	worker_result_free(&wr);
+	a.library[sizeof(a.library) - 1] = '\0';
+	if (a.stage == 1)
 		return job_result(job, ACT_FAILED, "journal-reset-failed",
 				  "Nothing was changed; mount it read-only instead.",
 				  "The journal of %s cannot be emptied: libntfs-3g cannot open the "
-				  "volume for writing (%s).", dev, strerror(errno));
-	if (ntfs_logfile_reset(vol) < 0 ||
-	    ntfs_volume_write_flags(vol, (le16)(vol->flags | VOLUME_IS_DIRTY)) < 0)
-		rc = -1;
-	if (ntfs_umount(vol, FALSE) < 0)
-		rc = -1;
-	if (rc < 0) {
-		job->res.tool_message = xstrdup(ntfslog_last()[0] ? ntfslog_last() : NULL);
+				  "volume for writing (%s).", dev, strerror(a.err));
+	if (a.stage) {
+		job->res.tool_message = a.library[0] ? xstrdup(a.library) : NULL;
 		return job_result(job, ACT_FAILED, "journal-reset-failed",
 				  "Check the volume with chkdsk /f in Windows.",
 				  "The journal of %s could not be emptied completely (%s).", dev,
-				  strerror(errno ? errno : EIO));
+				  strerror(a.err));
 	}
 	return ACT_OK;
 }
