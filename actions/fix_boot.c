@@ -1276,7 +1276,7 @@ static void fix_boot_plan(struct job *job)
 static int save_store_copy(const char *undo_file, const uint8_t *data, uint64_t size, char **err)
 {
 	char *path = xasprintf("%s.BCD", undo_file);
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600), rc = 0;
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600), rc = 0;
 
 	if (fd < 0 || pwrite_all(fd, data, (size_t)size, 0) != 0 || fsync(fd) != 0) {
 		*err = xasprintf("the copy of the store %s cannot be written: %s", path,

@@ -131,6 +131,13 @@ static int undo_preflight(struct job *job)
 		free(next);
 		return rc;
 	}
+	/* a partition of the same image that starts elsewhere now: the table changed */
+	if (u->image && v->file && strcmp(u->image, v->file) == 0 && u->offset != v->offset)
+		return job_result(job, ACT_REFUSED, "other-volume",
+				  "Put the partition table back as it was first; nothing was written.",
+				  "Refused: %s starts at byte %" PRIu64 " of %s now; %s was made when it "
+				  "started at byte %" PRIu64 ".", v->path, v->offset, v->file, u->path,
+				  u->offset);
 	/* the very target it was written for, not another of its size */
 	char *differs = undo_identity_differs(u->target, v);
 	if (differs) {
@@ -141,13 +148,6 @@ static int undo_preflight(struct job *job)
 		free(differs);
 		return rc;
 	}
-	/* a partition of the same image that starts elsewhere now: the table changed */
-	if (u->image && v->file && strcmp(u->image, v->file) == 0 && u->offset != v->offset)
-		return job_result(job, ACT_REFUSED, "other-volume",
-				  "Put the partition table back as it was first; nothing was written.",
-				  "Refused: %s starts at byte %" PRIu64 " of %s now; %s was made when it "
-				  "started at byte %" PRIu64 ".", v->path, v->offset, v->file, u->path,
-				  u->offset);
 	/* the saved ranges are the volume's: wherever it starts on what is opened */
 	p->u.base = v->offset;
 	if ((fd = vol_open_exclusive(v, O_RDONLY, &why, &st)) < 0) {

@@ -49,7 +49,8 @@ static char *judge(const char *shown, const struct stat *st, bool last, unsigned
 		return NULL;
 	}
 	/* a parent others may write to: only root's sticky one (/tmp) */
-	if ((st->st_mode & (S_IWOTH | S_IWGRP)) && !((st->st_mode & S_ISVTX) && st->st_uid == 0))
+	mode_t w = st->st_mode & (flags & SAFEDIR_GROUP_OK ? S_IWOTH : S_IWOTH | S_IWGRP);
+	if (w && !((st->st_mode & S_ISVTX) && st->st_uid == 0))
 		return xasprintf("%s is writable by %s", shown,
 				 st->st_mode & S_IWOTH ? "every user" : "its group");
 	return NULL;

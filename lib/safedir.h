@@ -3,8 +3,9 @@
  * their key, the audit log), reached so that no other user can have put
  * or swapped anything on the way: every component from / down opened with
  * O_NOFOLLOW (a symbolic link anywhere is refused), each one owned by root
- * (or the user running winrescue) and not writable by others, the last one
- * not by its group either unless asked. A parent others may write to is
+ * (or the user running winrescue) and not writable by others, nor by its
+ * group unless asked (the audit log: /var/log is the syslog group's on
+ * some systems). A parent others may write to is
  * accepted only when it is root's and sticky (/tmp): others cannot rename
  * or remove what root keeps in it.
  */
@@ -15,7 +16,7 @@
 #include <sys/types.h>
 
 #define SAFEDIR_CREATE 1	/* make the missing directories (mode) */
-#define SAFEDIR_GROUP_OK 2	/* the last directory may be writable by its group (/var/log) */
+#define SAFEDIR_GROUP_OK 2	/* the directories may be writable by their group (/var/log) */
 #define SAFEDIR_MISSING_OK 4	/* a missing directory: -1 with *why NULL (what exists was judged) */
 
 /*
