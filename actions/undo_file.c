@@ -84,7 +84,9 @@ int undo_hash_range(int fd, uint64_t off, uint64_t len, uint64_t *hash)
 static int key_load(const char *dir, bool create, uint8_t key[UNDO_KEY_LEN], char **err)
 {
 	char *base = NULL, *why = NULL, *name;
-	int pfd = safedir_open_parent(dir, 0, 0, &base, &why), fd = -1, rc = -1;
+	/* beside a private directory made in /tmp (mktemp -d) too: root's sticky
+	 * /tmp lets nobody replace root's key, and one made by another is refused */
+	int pfd = safedir_open_parent(dir, SAFEDIR_STICKY_OK, 0, &base, &why), fd = -1, rc = -1;
 	struct stat st;
 
 	if (pfd < 0) {

@@ -41,7 +41,7 @@ static char *judge(const char *shown, const struct stat *st, bool last, unsigned
 		return xasprintf("%s is not a directory", shown);
 	if (!trusted_owner(st->st_uid))
 		return xasprintf("%s is owned by uid %u, not root", shown, (unsigned)st->st_uid);
-	if (last) {
+	if (last && !((flags & SAFEDIR_STICKY_OK) && (st->st_mode & S_ISVTX) && st->st_uid == 0)) {
 		if (st->st_mode & S_IWOTH)
 			return xasprintf("%s is writable by every user", shown);
 		if ((st->st_mode & S_IWGRP) && !(flags & SAFEDIR_GROUP_OK))

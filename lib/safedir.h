@@ -17,6 +17,7 @@
 
 #define SAFEDIR_CREATE 1	/* make the missing directories (mode) */
 #define SAFEDIR_GROUP_OK 2	/* the directories may be writable by their group (/var/log) */
+#define SAFEDIR_STICKY_OK 8	/* the last directory may be root's sticky one (a key in /tmp) */
 #define SAFEDIR_MISSING_OK 4	/* a missing directory: -1 with *why NULL (what exists was judged) */
 
 /*

@@ -5,7 +5,8 @@
 # files:
 #   (a) fix -> undo round trip: the file carries a MAC (its end line), the
 #       key DIR.key beside the undo directory is root's, 0600, 32 bytes;
-#       undo's plan names every offset and length it will write;
+#       undo's plan names every offset and length it will write; the same
+#       with --undo-dir "$(mktemp -d)" (its key then in sticky /tmp);
 #   (b) a wrong MAC (a saved byte, a header byte, the MAC itself changed):
 #       refused, exit 32, not one byte written (sha256 before and after);
 #   (c) a validly MACed file (the test holds root's key) whose range lies
@@ -113,6 +114,15 @@ got=$(jq -r '.plan.steps[]' "$T/out.json" | sed -n 's/^Write \(bytes .*offset [0
 expect_eq "(a) undo's plan names every offset and length it writes" "$want" "$got"
 undo "$U" --yes
 expect_eq "(a) undo restores the partition byte for byte" "0 restored $S0" "$RC $(code) $(sha "$P")"
+# the private directory the refusals advise ('mktemp -d'): its key beside it in sticky /tmp
+MT=$(mktemp -d) || wr_bail "mktemp"
+wr_cleanup_add "rm -rf '$MT' '$MT.key'"
+fix "$P" --yes --undo-dir "$MT"
+UM=$(undo_file)
+expect_eq "(a) fix --undo-dir \$(mktemp -d): corrected, its key beside it" "1 0 600" \
+	"$RC $(stat -c '%u %a' "$MT.key" 2>&1)"
+undo "$UM" --yes
+expect_eq "(a) ... and undo from there restores it" "0 restored $S0" "$RC $(code) $(sha "$P")"
 fix "$P" --yes
 U=$(undo_file)
 S1=$(sha "$P")
