@@ -13,7 +13,7 @@ DEB_PKGS := build-essential pkg-config libncurses-dev libblkid-dev libfdisk-dev 
 	libmount-dev ntfs-3g ntfs-3g-dev libjson-c-dev libcmocka-dev libhivex-dev \
 	util-linux fdisk mount dosfstools mtools xz-utils jq tmux nbdkit libnbd-bin \
 	fuse3 time patchelf binutils ncurses-bin qemu-system-x86 e2fsprogs cpio bc groff-base \
-	syslinux-common grub-pc-bin libhivex-bin libwin-hivex-perl libssl-dev openssl
+	syslinux-common grub-pc-bin libhivex-bin libwin-hivex-perl libssl-dev perl
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # -ldl: dlsym() (probes/ntfs.c), in libc itself only since glibc 2.34

@@ -542,8 +542,7 @@ int undo_open(const char *path, struct undo_file *u, char **err)
 	u->path = xstrdup(path);
 	/* where it lies first: a file others could have written is never read */
 	if ((fd = open_trusted(path, &dir, &why)) < 0) {
-		*err = xasprintf("Refused: %s cannot be trusted: %s. Nothing was written; use the undo "
-				 "file where winrescue wrote it (the undo directory)", path, why);
+		*err = xasprintf("Refused: %s cannot be trusted: %s. Nothing was written", path, why);
 		free(why);
 		rc = UNDO_UNTRUSTED;
 		goto fail;
