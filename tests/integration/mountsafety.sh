@@ -15,7 +15,8 @@
 #   nothing is left mounted when winrescue says it failed; an image whose
 #   loop device is mounted, reached through a hard link after its first name
 #   was deleted (the kernel then names it "... (deleted)"), is refused by
-#   fix as the image is: exit 32, its bytes unchanged.
+#   fix as the image is: exit 32, its bytes unchanged; so is one attached
+#   through a bind mount in a namespace since gone.
 # Needs root, loop devices, FUSE.
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -163,5 +164,21 @@ expect_match "... refused as the image is: mounted" "Refused: $HL is already mou
 run "check --json of the hard link (the damage it finds: exit 4)" 4 check "$T/link.img" --json
 expect_eq "... reads the loop device that serves it" "$HL" "$(jq -r ".targets[0].device" <<<"$OUT")"
 expect_eq "the image unchanged (sha256)" "$SHA" "$(sha256sum "$T/link.img" | cut -c1-64)"
+# attached through a bind mount in a mount namespace now gone: the kernel
+# names the backing file by a path that means nothing here ("/two.img")
+mkdir "$T/real" "$T/view"
+truncate -s 16M "$T/real/two.img"
+mkntfs -q -F -f -L bindmnt "$T/real/two.img" >/dev/null 2>&1 || wr_bail "mkntfs two.img"
+ntfs_break_backup_bootsector "$T/real/two.img" || wr_bail "break two.img's backup boot sector"
+BL=$(unshare -m --propagation private sh -c "mount --bind '$T/real' '$T/view' && losetup -f --show '$T/view/two.img'") ||
+	wr_bail "losetup through a bind mount"
+wr_cleanup_add "wr_detach '$BL'"
+wr_mount_ntfs "$BL" "$T/blm" ro || wr_bail "ntfs-3g $BL"
+SHA2=$(sha256sum "$T/real/two.img" | cut -c1-64)
+expect_eq "attached through a bind mount: the kernel's name for it is not its path here" "/two.img" \
+	"$(cat "/sys/block/${BL#/dev/}/loop/backing_file")"
+run "fix of an image attached through a bind mount" 32 fix "$T/real/two.img" --yes
+expect_match "... refused as the image is: mounted" "Refused: $BL is already mounted at $T/blm" "$ERR"
+expect_eq "that image unchanged (sha256)" "$SHA2" "$(sha256sum "$T/real/two.img" | cut -c1-64)"
 
 wr_finish
