@@ -9,8 +9,8 @@
 
 #include "probes/probes.h"
 
-#include <errno.h>
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/loop.h>
@@ -515,12 +515,13 @@ const struct disk *target_loop_of_file(const struct inventory *inv, const struct
 
 char *target_file_attached(const struct stat *st)
 {
-	DIR *d = S_ISREG(st->st_mode) ? opendir("/sys/block") : NULL;
+	/* loop devices are virtual: all of them, whatever view of /sys/block this process has */
+	DIR *d = S_ISREG(st->st_mode) ? opendir("/sys/devices/virtual/block") : NULL;
 	struct dirent *de;
 	char *found = NULL;
 
 	while (d && !found && (de = readdir(d))) {
-		char *bound = xasprintf("/sys/block/%s/loop", de->d_name);
+		char *bound = xasprintf("/sys/devices/virtual/block/%s/loop", de->d_name);
 		char *dev = xasprintf("/dev/%s", de->d_name);
 		/* a loop device serves a file while it has its loop/ attributes */
 		if (str_starts_with(de->d_name, "loop") && access(bound, F_OK) == 0 &&

@@ -164,6 +164,14 @@ expect_match "... refused as the image is: mounted" "Refused: $HL is already mou
 run "check --json of the hard link (the damage it finds: exit 4)" 4 check "$T/link.img" --json
 expect_eq "... reads the loop device that serves it" "$HL" "$(jq -r ".targets[0].device" <<<"$OUT")"
 expect_eq "the image unchanged (sha256)" "$SHA" "$(sha256sum "$T/link.img" | cut -c1-64)"
+# a loop device the snapshot does not hold (as one attached after the image
+# was named: here hidden from /sys/block): the file is still never opened
+# for writing behind it
+OUT=$(wr_only "${D#/dev/}" -- "$WR_BIN" fix "$T/link.img" --yes 2>"$T/err")
+RC=$?
+expect_eq "fix of the hard link, its loop device not in the snapshot: exit 32" 32 "$RC"
+expect_match "... refused: the file is attached" "Refused: $T/link.img is attached as $HL" "$(cat "$T/err")"
+expect_eq "the image still unchanged (sha256)" "$SHA" "$(sha256sum "$T/link.img" | cut -c1-64)"
 # attached through a bind mount in a mount namespace now gone: the kernel
 # names the backing file by a path that means nothing here ("/two.img")
 mkdir "$T/real" "$T/view"
