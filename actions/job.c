@@ -204,8 +204,12 @@ static const struct disk *loop_of(const struct inventory *inv, const char *real,
 {
 	struct stat want, st;
 	bool known = real && stat(real, &want) == 0;
+	const struct disk *d;
 
 	/* the same file by any name: a hard link or another path to it is the same image */
+	if (known && (d = target_loop_of_file(inv, &want, di)))
+		return d;
+	/* the kernel could not be asked (no node): the name it gives */
 	for (size_t i = 0; real && i < inv->ndisks; i++)
 		if (inv->disks[i].loop_backing &&
 		    (strcmp(inv->disks[i].loop_backing, real) == 0 ||
