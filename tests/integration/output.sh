@@ -12,9 +12,10 @@
 #          into its boot sectors and root directory: no tool writes them)
 #   bios   make_bios_disk with the fixture BCD, its loader's description
 #          changed with hivexregedit --merge to Cyrillic, U+009B, RLO, ESC ] (OSC)
-# Each text path (list, check, fix and mount plans, diagnose, fix-boot, the
-# refusals on stderr, umount and undo errors, the TUI) runs with LC_ALL=C
-# (every byte must be printable ASCII or a newline) and LC_ALL=C.UTF-8 (valid
+# Each text path (list, check, fix and mount plans, a refused confirmation,
+# diagnose, fix-boot, the refusals on stderr, umount and undo errors, --help,
+# a bad option, the TUI) runs with LC_ALL=C (every byte must be printable
+# ASCII or a newline) and LC_ALL=C.UTF-8 (valid
 # UTF-8, the Cyrillic kept, no C0/C1/DEL, no bidi control); the JSON of list
 # and diagnose holds the strings exactly. A replaced character shows as '?'.
 #
@@ -106,7 +107,7 @@ utf8_safe() {
 run_text() {
 	local name=$1 loc=$2
 	shift 2
-	LC_ALL=$loc "$WR_BIN" "$@" >"$T/$name.out" 2>"$T/$name.err"
+	LC_ALL=$loc "$WR_BIN" "$@" >"$T/$name.out" 2>"$T/$name.err" </dev/null
 	echo $? >"$T/$name.rc"
 }
 
@@ -156,6 +157,12 @@ both checkall check all "${DISKS[@]}"
 # the volume named by its crafted label: found, and its name echoed safely
 both bylabel fix "$EVIL" --dry-run
 has "a volume named by the crafted label is found (C)" "$T/bylabel-c.out" "NTFS \"$EVIL_ASCII\""
+
+# a plan that needs a confirmation, without a terminal: refused, the plan on stderr
+both confirm mount "$EVIL" --rw
+expect_eq "mount --rw without --yes nor a terminal is refused" 32 "$(cat "$T/confirm-c.rc")"
+has "the refused plan (stderr, LC_ALL=C) names the volume in ASCII" "$T/confirm-c.err" "\"$EVIL_ASCII\""
+has "the refused plan (stderr, C.UTF-8) names the volume" "$T/confirm-u.err" "\"$EVIL_UTF8\""
 
 # refusals and errors on stderr that repeat what they were given
 both nolabel mount "$EVIL-none" --dry-run
