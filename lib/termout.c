@@ -120,8 +120,8 @@ void termout_init(void)
 	out = fopencookie(&filters[0], "w", io);
 	err = fopencookie(&filters[1], "w", io);
 	if (!out || !err) {
-		/* no filter at all is no option: this process prints nothing then */
-		fputs("winrescue: cannot set up terminal output\n", stderr);
+		/* unfiltered output is no option: one fixed line, and stop */
+		fputs("winrescue: cannot set up the terminal output filter\n", stderr);
 		exit(1);
 	}
 	fflush(stdout);
