@@ -1,6 +1,7 @@
 /* main.c - command line entry: global options, then a command. */
 #include "actions/undo.h"
 #include "cli/cli.h"
+#include "lib/termout.h"
 
 #include <getopt.h>
 #include <locale.h>
@@ -166,7 +167,8 @@ int main(int argc, char **argv)
 	struct global_opts g = { 0 };
 	int c;
 
-	setlocale(LC_CTYPE, "");
+	setlocale(LC_CTYPE, "");	/* LC_CTYPE only: numbers keep their '.' */
+	termout_init();
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+:hV", opts, NULL)) != -1) {
 		switch (c) {
