@@ -307,10 +307,10 @@ SCUT=$(sha "$CUT")
 mkdir -p "$T/nbd"
 nbdkit -f -U "$T/nbd.sock" --filter=delay file "$CUT" delay-write=700ms &
 NBDKIT=$!
-wr_cleanup_add "kill $NBDKIT; wait $NBDKIT"
+wr_cleanup_add "wr_stop $NBDKIT"
 for ((i = 0; i < 50; i++)); do [ -S "$T/nbd.sock" ] && break; sleep 0.1; done
 nbdfuse "$T/nbd/disk" --unix "$T/nbd.sock" &
-wr_cleanup_add "fusermount3 -u '$T/nbd'"
+wr_cleanup_add "wr_fuse_umount '$T/nbd'"
 for ((i = 0; i < 50; i++)); do [ -s "$T/nbd/disk" ] && break; sleep 0.1; done
 SLOW=$(losetup -f --show "$T/nbd/disk") || wr_bail "losetup nbd"
 wr_cleanup_add "wr_detach '$SLOW'"
@@ -357,10 +357,10 @@ nbdkit -f -U "$T/nbd2.sock" eval get_size="stat -Lc %s '$IOI'" \
 dd if='$IOI' skip=\$4 count=\$3 iflag=count_bytes,skip_bytes status=none" \
 	pwrite="dd of='$IOI' seek=\$4 conv=notrunc oflag=seek_bytes status=none" 2>/dev/null &
 NBDKIT2=$!
-wr_cleanup_add "kill $NBDKIT2; wait $NBDKIT2"
+wr_cleanup_add "wr_stop $NBDKIT2"
 for ((i = 0; i < 50; i++)); do [ -S "$T/nbd2.sock" ] && break; sleep 0.1; done
 nbdfuse "$T/nbd2/disk" --unix "$T/nbd2.sock" 2>/dev/null &
-wr_cleanup_add "fusermount3 -u '$T/nbd2'"
+wr_cleanup_add "wr_fuse_umount '$T/nbd2'"
 for ((i = 0; i < 50; i++)); do [ -s "$T/nbd2/disk" ] && break; sleep 0.1; done
 EIO=$(losetup -f --show "$T/nbd2/disk") || wr_bail "losetup nbd2"
 wr_cleanup_add "wr_detach '$EIO'"
@@ -394,10 +394,10 @@ nbdkit -f -U "$T/nbd3.sock" eval get_size="stat -Lc %s '$WF'" \
 	pwrite="if [ \$((\$4 + \$3)) -gt $MIRR ] && [ \$4 -lt $((MIRR + 4096)) ]; then cat >/dev/null; echo 'EIO injected' >&2; exit 1; fi
 dd of='$WF' seek=\$4 conv=notrunc oflag=seek_bytes status=none" 2>/dev/null &
 NBDKIT3=$!
-wr_cleanup_add "kill $NBDKIT3; wait $NBDKIT3"
+wr_cleanup_add "wr_stop $NBDKIT3"
 for ((i = 0; i < 50; i++)); do [ -S "$T/nbd3.sock" ] && break; sleep 0.1; done
 nbdfuse "$T/nbd3/disk" --unix "$T/nbd3.sock" 2>/dev/null &
-wr_cleanup_add "fusermount3 -u '$T/nbd3'"
+wr_cleanup_add "wr_fuse_umount '$T/nbd3'"
 for ((i = 0; i < 50; i++)); do [ -s "$T/nbd3/disk" ] && break; sleep 0.1; done
 WDEV=$(losetup -f --show "$T/nbd3/disk") || wr_bail "losetup nbd3"
 wr_cleanup_add "wr_detach '$WDEV'"
