@@ -4,7 +4,7 @@ VERSION   := 0.1.0
 PREFIX    ?= /usr/local
 DESTDIR   ?=
 CC        ?= cc
-PKGS      := ncursesw blkid fdisk mount libntfs-3g json-c hivex
+PKGS      := ncursesw blkid fdisk mount libntfs-3g json-c hivex libseccomp libcrypto
 TEST_PKGS := cmocka
 
 # Debian packages that provide the pkg-config modules and the programs the
@@ -13,7 +13,8 @@ DEB_PKGS := build-essential pkg-config libncurses-dev libblkid-dev libfdisk-dev 
 	libmount-dev ntfs-3g ntfs-3g-dev libjson-c-dev libcmocka-dev libhivex-dev \
 	util-linux fdisk mount dosfstools mtools xz-utils jq tmux nbdkit libnbd-bin \
 	fuse3 time patchelf binutils ncurses-bin qemu-system-x86 e2fsprogs cpio bc groff-base \
-	syslinux-common grub-pc-bin libhivex-bin libwin-hivex-perl
+	syslinux-common grub-pc-bin libhivex-bin libwin-hivex-perl libseccomp-dev libssl-dev perl \
+	python3
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # -ldl: dlsym() (probes/ntfs.c), in libc itself only since glibc 2.34

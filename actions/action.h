@@ -389,6 +389,18 @@ int job_refuse_unwritable(struct job *job, const struct vol_ref *v, const char *
  * would) and ACT_REFUSED or ACT_OPERATIONAL in *status.
  */
 int vol_open_exclusive(const struct vol_ref *v, int flags, char **why, int *status);
+
+struct stat;
+/*
+ * The loop disk of inv that serves the regular file with status st, by
+ * identity (LOOP_GET_STATUS64: the backing file's device and inode), so
+ * that a hard link, a bind-mounted path or a name the file no longer has
+ * is the same image; its index in *di. NULL when none does.
+ */
+const struct disk *target_loop_of_file(const struct inventory *inv, const struct stat *st,
+				       size_t *di);
+/* The loop device of this machine (any, listed or not) that serves that file, or NULL. Caller frees. */
+char *target_file_attached(const struct stat *st);
 /* "Disk 1 partition 2 (/dev/sdb2, 87.0 MiB, "Windows")": a candidate in words. */
 char *target_describe(const struct vol_ref *v);
 /*

@@ -9,6 +9,7 @@
  */
 #include "actions/action.h"
 #include "lib/jsonutil.h"
+#include "lib/safedir.h"
 #include "lib/util.h"
 
 #include <errno.h>
@@ -105,22 +106,19 @@ void audit_session_free(void)
 /* ---- the log itself ---- */
 
 /*
- * The log's absolute directory, made if missing, but only after checking
- * where it would be: making it is a write too, and none may land on a disk
- * being rescued. NULL with *err.
+ * The log's directory, made if missing, but only after checking where it
+ * would be: making it is a write too, and none may land on a disk being
+ * rescued. Reached as lib/safedir.h does (no symbolic link, root's, not
+ * writable by others): a descriptor and the log's name in *base, or -1
+ * with *err.
  */
-static char *log_dir(const struct job *job, char **err)
+static int log_dir(const struct job *job, char **base, char **err)
 {
 	const char *path = job->log_path;
-	char *dir, *slash, *where, cwd[PATH_MAX], real[PATH_MAX];
-	int rc;
+	char *dir = safedir_absolute(path), *slash, *where, *why = NULL;
+	int fd;
 
-	if (path[0] == '/')
-		dir = xstrdup(path);
-	else if (getcwd(cwd, sizeof(cwd)))
-		dir = xasprintf("%s/%s", cwd, path);
-	else
-		dir = xasprintf("./%s", path);
+	*base = NULL;
 	slash = strrchr(dir, '/');
 	if (slash == dir)
 		slash[1] = '\0';	/* a file in / */
@@ -132,33 +130,42 @@ static char *log_dir(const struct job *job, char **err)
 				 path, where);
 		free(where);
 		free(dir);
-		return NULL;
+		return -1;
 	}
-	rc = mkdir_p(dir, strcmp(dir, "/var/log/winrescue") == 0 ? 0750 : 0755);
-	if (rc < 0 || !realpath(dir, real)) {
-		*err = xasprintf("cannot create the directory %s: %s", dir,
-				 strerror(rc < 0 ? -rc : errno));
+	fd = safedir_open(dir, SAFEDIR_CREATE | SAFEDIR_GROUP_OK,
+			  strcmp(dir, "/var/log/winrescue") == 0 ? 0750 : 0755, &why);
+	if (fd < 0) {
+		*err = xasprintf("its directory cannot be trusted: %s", why);
+		free(why);
 		free(dir);
-		return NULL;
+		return -1;
 	}
 	free(dir);
-	return xstrdup(real);
+	slash = strrchr(path, '/');
+	*base = xstrdup(slash ? slash + 1 : path);
+	if (!**base) {
+		*err = xasprintf("%s names a directory, not a file", path);
+		free(*base);
+		*base = NULL;
+		close(fd);
+		return -1;
+	}
+	return fd;
 }
 
 int audit_record(struct job *job, const char *event, char **err)
 {
 	struct json_object *o;
-	char *dir, *time_s, *line;
+	char *base, *time_s, *line;
 	const char *s;
-	int fd, rc = 0;
+	struct stat st;
+	int fd, dfd, rc = 0;
 	size_t len;
 	static unsigned counter;
 
 	*err = NULL;
-	dir = log_dir(job, err);
-	if (!dir)
+	if ((dfd = log_dir(job, &base, err)) < 0)
 		return -1;
-	free(dir);
 	if (!job->id)
 		job->id = xasprintf("%lld-%ld-%u", (long long)time(NULL), (long)getpid(), ++counter);
 
@@ -194,9 +201,20 @@ int audit_record(struct job *job, const char *event, char **err)
 	json_object_put(o);
 	len = strlen(line);
 
-	fd = open(job->log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	fd = openat(dfd, base, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	close(dfd);
+	free(base);
 	if (fd < 0) {
-		*err = xasprintf("cannot open %s: %s", job->log_path, strerror(errno));
+		*err = xasprintf("cannot open %s: %s", job->log_path,
+				 errno == ELOOP ? "it is a symbolic link" : strerror(errno));
+		free(line);
+		return -1;
+	}
+	/* a log others could rewrite proves nothing */
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    (st.st_uid != 0 && st.st_uid != geteuid()) || (st.st_mode & S_IWOTH)) {
+		*err = xasprintf("%s is not a file of root's that only root can write", job->log_path);
+		close(fd);
 		free(line);
 		return -1;
 	}

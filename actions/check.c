@@ -260,10 +260,20 @@ static void on_tick(void *data, uint64_t done, uint64_t total)
 	job_tick(((struct ntfs_progress *)data)->job, done, total);
 }
 
+static bool on_cancelled(void *data)
+{
+	return job_cancelled(((struct ntfs_progress *)data)->job);
+}
+
+/*
+ * NTFS through our checker, in a confined worker (nc_check_confined): a
+ * crafted volume that crashes it or asks for all the memory is that
+ * volume's operational error (exit 8), never the end of winrescue.
+ */
 static void check_ntfs(struct job *job, const struct vol_ref *v, struct fs_check *c)
 {
 	struct ntfs_progress pr = { job, v->path };
-	struct nc_callbacks cb = { on_pass, on_tick, &pr };
+	struct nc_callbacks cb = { on_pass, on_tick, &pr, on_cancelled };
 	struct nc_report *r = &c->rep;
 	double t0 = monotonic_s();
 	int fd = check_open(v, &c->summary, &c->status), rc;
@@ -271,7 +281,7 @@ static void check_ntfs(struct job *job, const struct vol_ref *v, struct fs_check
 	c->checker = xstrdup("winrescue");
 	if (fd < 0)
 		return;
-	rc = nc_check(fd, v->offset, c->size, v->path, &cb, r);
+	rc = nc_check_confined(fd, v->offset, c->size, v->path, &cb, r);
 	close(fd);
 	c->seconds = monotonic_s() - t0;
 	if (rc > 0) {

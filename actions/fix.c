@@ -24,6 +24,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <json-c/json.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,6 +54,8 @@ struct fix_priv {
 	char *loss;
 	char *undo_dir;
 	uint64_t base;		/* where the volume starts in what is opened (IMAGE:N), else 0 */
+	struct undo_area *areas;	/* what the repairs may write, from the structure read */
+	size_t nareas;
 };
 
 static void fix_free_priv(void *p)
@@ -67,7 +70,21 @@ static void fix_free_priv(void *p)
 	strv_free(f->warnings, f->nwarnings);
 	free(f->loss);
 	free(f->undo_dir);
+	free(f->areas);
 	free(f);
+}
+
+/*
+ * A part of the volume a repair may write, as the structure it read places
+ * it: recorded in the undo file, which refuses (then and at undo) a range
+ * outside every one.
+ */
+static void declare(struct fix_priv *f, const char *kind, uint64_t off, uint64_t len)
+{
+	if (!len)
+		return;
+	f->areas = xrealloc(f->areas, f->nareas + 1, sizeof(*f->areas));
+	f->areas[f->nareas++] = (struct undo_area){ kind, off, len };
 }
 
 static uint64_t fill_hash(uint8_t fill, uint64_t len)
@@ -129,6 +146,7 @@ static int plan_hibernation(struct fix_priv *f, int fd, char **err)
 		free(old);
 		return -1;
 	}
+	declare(f, "hiberfil-header", r->hiberfil_off, r->hiberfil_len);
 	add_step(f, "Discard Windows' hibernated session: zero the first %" PRIu32 " bytes of "
 		 "hiberfil.sys (its header), so that Windows starts afresh instead of resuming",
 		 r->hiberfil_len);
@@ -159,6 +177,7 @@ static int plan_logfile(struct fix_priv *f, int fd, const char *why, char **err)
 		left -= len;
 		if (run->lcn == NC_SPARSE)
 			continue;
+		declare(f, "logfile", run->lcn * cluster, len);
 		for (uint64_t at = 0; at < len; at += LOG_GRAIN) {
 			uint64_t off = run->lcn * cluster + at;
 			size_t n = len - at < LOG_GRAIN ? (size_t)(len - at) : LOG_GRAIN, k;
@@ -212,6 +231,7 @@ static void plan_boot(struct job *job, struct fix_priv *f, int fd, uint64_t size
 	uint32_t ss = b->geom.sector;
 	uint8_t cur[512];
 
+	declare(f, "boot-sector", 0, 512);
 	if (b->chosen == 2) {
 		add_step(f, "Write the intact backup boot sector (byte %" PRIu64 ") over the damaged "
 			 "primary (sector 0)", b->backup_off);
@@ -247,6 +267,7 @@ static void plan_boot(struct job *job, struct fix_priv *f, int fd, uint64_t size
 	}
 	if (pread_all(fd, cur, 512, f->base + pos) != 0)
 		return;
+	declare(f, "boot-sector", pos, 512);
 	struct nb_geometry g;
 	if (nb_parse(cur, &g) == 0 && nb_same_fields(cur, b->primary))
 		return;	/* intact and the same (boot code may differ: Windows does not mind) */
@@ -331,6 +352,8 @@ static int plan_mft(struct job *job, struct fix_priv *f, int fd, int dirty, char
 		free(or);
 		return -1;
 	}
+	declare(f, "mft-records", mft, len);
+	declare(f, "mftmirr-records", mirr, len);
 	nm = xcalloc(1, len);
 	nr = xcalloc(1, len);
 	memcpy(nm, om, len);
@@ -545,7 +568,8 @@ static int fix_preflight(struct job *job)
 		return rc;
 	}
 	f->base = v->offset;
-	rc = nc_check(fd, v->offset, vol_size(v), v->path, NULL, &f->before);
+	/* the planning check parses the untrusted volume: in a confined worker */
+	rc = nc_check_confined(fd, v->offset, vol_size(v), v->path, NULL, &f->before);
 	if (rc != 0) {
 		close(fd);
 		return job_result(job, ACT_OPERATIONAL, "check-failed", NULL,
@@ -715,8 +739,10 @@ static int fix_run(struct job *job)
 		ranges[i] = f->w[i].r;
 		olds[i] = f->w[i].old_hash;
 	}
+	struct undo_bind bind = { f->areas, f->nareas, undo_identity(v, NULL) };
 	rc = undo_save_at(&uw, f->undo_dir, vol_name(v), "fix", v->path, vol_size(v), job->id,
-			  v->file, v->offset, ranges, olds, f->nw, fd, tick_job, job, &err);
+			  &bind, v->file, v->offset, ranges, olds, f->nw, fd, tick_job, job, &err);
+	json_object_put(bind.target);
 	free(ranges);
 	free(olds);
 	if (rc != 0) {
@@ -760,7 +786,7 @@ static int fix_run(struct job *job)
 	c->fstype = xstrdup("ntfs");
 	c->checker = xstrdup("winrescue");
 	c->size = vol_size(v);
-	rc = nc_check(fd, v->offset, c->size, v->path, NULL, &c->rep);
+	rc = nc_check_confined(fd, v->offset, c->size, v->path, NULL, &c->rep);
 	c->seconds = monotonic_s() - t0;
 	close(fd);
 	if (rc != 0) {

@@ -36,11 +36,13 @@
 #include "probes/mbr.h"
 #include "probes/ntfs_boot.h"
 #include "probes/ntfs_layout.h"
+#include "probes/worker.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <hivex.h>
+#include <json-c/json.h>
 #include <libfdisk.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,6 +76,9 @@ struct fix_boot_priv {
 	long only;			/* the disk named (DISK), or -1 */
 	uint8_t *store;			/* --rewrite-bcd: the whole store as it was, */
 	uint64_t store_size;		/* saved beside the undo file before the first write */
+	struct undo_area *areas;	/* what each target's writes may touch (undo.h) */
+	size_t *area_t;			/* the target each area belongs to */
+	size_t nareas;
 };
 
 static void fix_boot_free_priv(void *p)
@@ -89,11 +94,28 @@ static void fix_boot_free_priv(void *p)
 	free(f->first_w);
 	free(f->n_w);
 	free(f->store);
+	free(f->areas);
+	free(f->area_t);
 	free(f->rep);
 	free(f->chain);
 	free(f->forced.disk);
 	diagnosis_free(&f->diag);
 	free(f);
+}
+
+/*
+ * A part of target t's disk or volume its writes may touch, as the
+ * structure read places it: recorded in the undo file, which refuses (then
+ * and at undo) a range outside every one.
+ */
+static void declare(struct fix_boot_priv *f, size_t t, const char *kind, uint64_t off, uint64_t len)
+{
+	if (!len)
+		return;
+	f->areas = xrealloc(f->areas, f->nareas + 1, sizeof(*f->areas));
+	f->area_t = xrealloc(f->area_t, f->nareas + 1, sizeof(*f->area_t));
+	f->areas[f->nareas] = (struct undo_area){ kind, off, len };
+	f->area_t[f->nareas++] = t;
 }
 
 /* libfdisk's questions and warnings are not for the screen. */
@@ -377,6 +399,9 @@ static int compute_writes(struct job *job, size_t t, char **why)
 	w[1] = (struct window){ tail_off, size - tail_off, head };
 	uint64_t total = w[0].len + w[1].len;
 	f->first_w[t] = f->nw;
+	/* the table and the identity live in the disk's first and last MiB */
+	declare(f, t, "partition-table", w[0].off, w[0].len);
+	declare(f, t, "partition-table", w[1].off, w[1].len);
 	if ((dfd = open(v->path, O_RDONLY | O_CLOEXEC)) < 0) {
 		*why = xasprintf("%s cannot be read: %s", v->path, strerror(errno));
 		goto out;
@@ -527,8 +552,8 @@ struct elem_change {
  * that changed), encoded by bcd.c in place, at the offsets hivex gives for
  * the values' data. The hive is read from a copy (m->data).
  */
-static int bcd_changes(const struct diag_repair *r, const struct file_map *m,
-		       struct elem_change **out, size_t *n, char **why)
+static int bcd_changes_here(const struct diag_repair *r, const struct file_map *m,
+			    struct elem_change **out, size_t *n, char **why)
 {
 	char path[64];
 	hive_h *h;
@@ -628,6 +653,124 @@ out:
 	return rc;
 }
 
+struct bcd_call {
+	const struct diag_repair *r;
+	const struct file_map *m;
+};
+
+static void put_raw(struct wire_buf *b, const void *p, size_t len)
+{
+	wire_reserve(b, len);
+	memcpy(b->data + b->len, p, len);
+	b->len += len;
+}
+
+static bool get_raw(const unsigned char **pos, const unsigned char *end, void *p, size_t len)
+{
+	if ((size_t)(end - *pos) < len)
+		return false;
+	memcpy(p, *pos, len);
+	*pos += len;
+	return true;
+}
+
+/* In the worker: hivex on the store's copy; its answer is the changes, or why not. */
+static int bcd_changes_child(void *arg, struct wire_buf *b)
+{
+	struct bcd_call *bc = arg;
+	struct elem_change *ch = NULL;
+	size_t n = 0;
+	char *why = NULL;
+	int32_t rc = bcd_changes_here(bc->r, bc->m, &ch, &n, &why);
+	uint64_t nn = n, wl = why ? strlen(why) : 0;
+
+	put_raw(b, &rc, sizeof(rc));
+	put_raw(b, &wl, sizeof(wl));
+	put_raw(b, why ? why : "", (size_t)wl);
+	put_raw(b, &nn, sizeof(nn));
+	for (size_t i = 0; i < n; i++) {
+		uint64_t len = ch[i].len;
+		put_raw(b, &ch[i].file_off, sizeof(ch[i].file_off));
+		put_raw(b, &len, sizeof(len));
+		put_raw(b, ch[i].new, ch[i].len);
+		put_raw(b, ch[i].what, sizeof(ch[i].what));
+	}
+	return 0;
+}
+
+/*
+ * The changes of the store's elements (bcd_changes_here), worked out by
+ * hivex in a limited worker (worker.h): a crafted hive that crashes
+ * hivex or asks for all the memory is this store's error, never the end
+ * of winrescue. Each change is checked again against the copy here.
+ */
+static int bcd_changes(const struct diag_repair *r, const struct file_map *m,
+		       struct elem_change **out, size_t *n, char **why)
+{
+	struct bcd_call bc = { r, m };
+	struct worker_opts o = { "the BCD store's hive", WORKER_CONFINE_NONE, NULL, NULL };
+	struct worker_result wr;
+	int32_t rc = -1;
+	uint64_t wl = 0, nn = 0;
+	bool ok = false;
+	char *child_why = NULL;
+
+	*out = NULL;
+	*n = 0;
+	if (worker_call(&o, bcd_changes_child, &bc, &wr) == 0) {
+		const unsigned char *pos = wr.answer.data, *end = pos + wr.answer.len;
+		ok = get_raw(&pos, end, &rc, sizeof(rc)) && get_raw(&pos, end, &wl, sizeof(wl)) &&
+		     wl <= (uint64_t)(end - pos);
+		if (ok) {
+			if (wl) {
+				child_why = xcalloc(1, (size_t)wl + 1);
+				memcpy(child_why, pos, (size_t)wl);
+			}
+			pos += wl;
+			ok = get_raw(&pos, end, &nn, sizeof(nn)) && nn <= (uint64_t)(end - pos);
+		}
+		for (uint64_t i = 0; ok && i < nn; i++) {
+			struct elem_change c = { 0 };
+			uint64_t len = 0;
+			ok = get_raw(&pos, end, &c.file_off, sizeof(c.file_off)) &&
+			     get_raw(&pos, end, &len, sizeof(len)) && len <= (uint64_t)(end - pos) &&
+			     len && c.file_off <= m->size && len <= m->size - c.file_off;
+			if (!ok)
+				break;
+			c.len = (size_t)len;
+			c.new = xcalloc(1, c.len);
+			ok = get_raw(&pos, end, c.new, c.len) &&
+			     get_raw(&pos, end, c.what, sizeof(c.what));
+			c.what[sizeof(c.what) - 1] = '\0';
+			*out = xrealloc(*out, *n + 1, sizeof(**out));
+			(*out)[(*n)++] = c;
+		}
+		ok = ok && pos == end;
+		if (!ok)
+			wr.status = WORKER_FAILED;	/* a short answer */
+	}
+	if (!ok) {
+		for (size_t i = 0; i < *n; i++)
+			free((*out)[i].new);
+		free(*out);
+		*out = NULL;
+		*n = 0;
+		free(child_why);
+		char *words = worker_failure_words(&wr);
+		*why = xasprintf("reading the store as a registry hive stopped: %s", words);
+		free(words);
+		worker_result_free(&wr);
+		return -1;
+	}
+	worker_result_free(&wr);
+	if (rc < 0) {
+		*why = child_why ? child_why : xstrdup("the store cannot be rewritten");
+		return -1;
+	}
+	free(child_why);
+	return 0;
+}
+
 /*
  * --rewrite-bcd: the sectors of the store's volume that change when its
  * device elements name the disk as it is now. The file's clusters come from
@@ -676,6 +819,10 @@ static int compute_rewrite(struct job *job, size_t t, char **why)
 	}
 	if (bcd_changes(r, &m, &ch, &nch, why) < 0)
 		goto out;
+	/* the store's clusters, and nothing else of the volume */
+	for (size_t i = 0; i < m.n; i++)
+		declare(f, t, "bcd-store", m.dev[i],
+			m.size - i * m.unit < m.unit ? m.size - i * m.unit : m.unit);
 	/* whole sectors: each changed sector of the file, with the elements applied */
 	uint8_t *after = xcalloc(1, (size_t)m.size);
 	memcpy(after, m.data, (size_t)m.size);
@@ -861,7 +1008,7 @@ static ssize_t part_read(void *ctx, void *buf, size_t len, uint64_t off)
 }
 
 /* The hidden sectors of each valid copy of h's boot sector, set to h->want. */
-static int hidden_writes(struct fix_boot_priv *f, const struct disk *d, int dfd,
+static int hidden_writes(struct fix_boot_priv *f, size_t t, const struct disk *d, int dfd,
 			 const struct diag_hidden *h, char **why)
 {
 	const struct partition *p = NULL;
@@ -890,6 +1037,7 @@ static int hidden_writes(struct fix_boot_priv *f, const struct disk *d, int dfd,
 		uint8_t nw[512];
 		if (!valid || nl_le32(cur + NL_BS_HIDDEN_SECTORS) == h->want)
 			continue;
+		declare(f, t, "boot-sector", h->start + off, 512);
 		memcpy(nw, cur, 512);
 		nw[NL_BS_HIDDEN_SECTORS] = (uint8_t)h->want;
 		nw[NL_BS_HIDDEN_SECTORS + 1] = (uint8_t)(h->want >> 8);
@@ -926,6 +1074,7 @@ static int compute_chain(struct job *job, size_t t, char **why)
 		goto out;
 	}
 	memcpy(n0, s0, sizeof(n0));
+	declare(f, t, "partition-table", 0, sizeof(s0));
 	if (c->active && active_by_fdisk(d, dfd, c->active, n0, why) < 0)
 		goto out;
 	if (c->code || job->opts.mbr_code)
@@ -952,7 +1101,7 @@ static int compute_chain(struct job *job, size_t t, char **why)
 				    flags && sig ? ", " : "", sig ? "signature" : ""));
 	}
 	for (size_t k = 0; k < c->nhidden; k++)
-		if (hidden_writes(f, d, dfd, &c->hidden[k], why) < 0)
+		if (hidden_writes(f, t, d, dfd, &c->hidden[k], why) < 0)
 			goto out;
 	f->n_w[t] = f->nw - f->first_w[t];
 	if (!f->n_w[t]) {
@@ -1288,7 +1437,7 @@ static void fix_boot_plan(struct job *job)
 static int save_store_copy(const char *undo_file, const uint8_t *data, uint64_t size, char **err)
 {
 	char *path = xasprintf("%s.BCD", undo_file);
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600), rc = 0;
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600), rc = 0;
 
 	if (fd < 0 || pwrite_all(fd, data, (size_t)size, 0) != 0 || fsync(fd) != 0) {
 		*err = xasprintf("the copy of the store %s cannot be written: %s", path,
@@ -1387,9 +1536,20 @@ static int fix_boot_run(struct job *job)
 			ranges[i] = w[i].r;
 			olds[i] = w[i].old_hash;
 		}
+		/* this target's areas; its identity as it will be: fix-boot may change the table's id */
+		struct undo_area *areas = xcalloc(f->nareas ? f->nareas : 1, sizeof(*areas));
+		size_t na = 0;
+		for (size_t i = 0; i < f->nareas; i++)
+			if (f->area_t[i] == t)
+				areas[na++] = f->areas[i];
+		struct undo_bind bind = { areas, na,
+					  undo_identity(v, !job->opts.rewrite_bcd && f->rep[t]
+						   ? f->rep[t]->to_id : NULL) };
 		rc = undo_save(&uw, undo_dir_of(&job->opts), vol_name(v),
 			       job->opts.rewrite_bcd ? "rewrite-bcd" : "fix-boot", v->path, vol_size(v),
-			       job->id, ranges, olds, n, fd, NULL, NULL, &err);
+			       job->id, &bind, ranges, olds, n, fd, NULL, NULL, &err);
+		json_object_put(bind.target);
+		free(areas);
 		free(ranges);
 		free(olds);
 		if (rc != 0) {

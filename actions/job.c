@@ -4,6 +4,7 @@
  */
 #include "actions/action.h"
 #include "actions/undo.h"
+#include "lib/safedir.h"
 #include "lib/util.h"
 #include "probes/probes.h"
 
@@ -203,8 +204,12 @@ static const struct disk *loop_of(const struct inventory *inv, const char *real,
 {
 	struct stat want, st;
 	bool known = real && stat(real, &want) == 0;
+	const struct disk *d;
 
 	/* the same file by any name: a hard link or another path to it is the same image */
+	if (known && (d = target_loop_of_file(inv, &want, di)))
+		return d;
+	/* the kernel could not be asked (no node): the name it gives */
 	for (size_t i = 0; real && i < inv->ndisks; i++)
 		if (inv->disks[i].loop_backing &&
 		    (strcmp(inv->disks[i].loop_backing, real) == 0 ||
@@ -535,14 +540,28 @@ int job_prepare(struct job *job, const struct action *act, const char *spec,
 int job_refuse_undo_dir(struct job *job)
 {
 	const char *dir = undo_dir_of(&job->opts);
-	char *where = target_on_patient(job->inv, dir);
-	int rc;
+	char *where = target_on_patient(job->inv, dir), *why = NULL;
+	int rc, fd;
 
-	if (!where)
-		return ACT_OK;
+	if (!where) {
+		/* root's alone, reached without a symbolic link (or to be made so) */
+		if ((fd = safedir_open(dir, SAFEDIR_MISSING_OK, 0, &why)) >= 0)
+			close(fd);
+		if (!why)
+			return ACT_OK;
+		rc = job_result(job, ACT_REFUSED, "undo-dir",
+				"Give --undo-dir DIR (or WINRESCUE_UNDO_DIR): a directory of root's on "
+				"the rescue system that nobody else can write to (a new one from "
+				"'mktemp -d' will do).",
+				"Refused: the undo directory %s cannot be trusted: %s; an undo file there "
+				"could be replaced by another user. Nothing was written.", dir, why);
+		free(why);
+		return rc;
+	}
 	rc = job_result(job, ACT_REFUSED, "undo-dir",
-			"Give --undo-dir DIR (or WINRESCUE_UNDO_DIR) on the rescue system, "
-			"e.g. /tmp/winrescue-undo.",
+			"Give --undo-dir DIR (or WINRESCUE_UNDO_DIR): a directory of root's on "
+			"the rescue system that nobody else can write to (a new one from "
+			"'mktemp -d' will do).",
 			"Refused: the undo directory %s is %s; undo files never go onto the "
 			"disks being rescued.", dir, where);
 	free(where);
@@ -626,8 +645,9 @@ int job_run(struct job *job, action_progress_fn progress, void *progress_data,
 	if (changes && audit_record(job, "plan", &err) < 0) {
 		locks_release(&locks);
 		rc = job_result(job, ACT_REFUSED, "audit-log",
-				"Give --log FILE (or WINRESCUE_LOG) on a writable file system of "
-				"the rescue system, e.g. /tmp/winrescue-audit.jsonl.",
+				"Give --log FILE (or WINRESCUE_LOG) in a directory of root's on the "
+				"rescue system that nobody else can write to (a new one from "
+				"'mktemp -d' will do).",
 				"Refused: the audit log cannot be written: %s.", err);
 		free(err);
 		return rc;

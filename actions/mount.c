@@ -15,6 +15,7 @@
 #include "actions/verdict.h"
 #include "lib/ntfslog.h"
 #include "lib/util.h"
+#include "probes/worker.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -27,6 +28,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -234,12 +236,16 @@ static bool fs_listed(const char *filesystems, const char *type)
 	return false;
 }
 
+/* Files of NTFS and FAT mounts: root's, mode 0700 (others may not even list them). */
+#define ROOT_ONLY "uid=0,gid=0,umask=077"
+
 void mount_method_choose(const struct vol_ref *v, const struct action_opts *o,
 			 const char *filesystems, const char *ntfs_3g, struct mount_method *m)
 {
 	const struct volume *vol = v->vol;
 	bool rw = o->rw || o->discard_hibernation;
-	const char *base = rw ? "rw,nodev,nosuid" : "ro,nodev,nosuid";
+	/* root's alone: nothing run from it, no devices, no set-uid (issue 24) */
+	const char *base = rw ? "rw,nodev,nosuid,noexec" : "ro,nodev,nosuid,noexec";
 
 	memset(m, 0, sizeof(*m));
 	if (vol->ntfs || fs_is(vol, "ntfs")) {
@@ -253,14 +259,16 @@ void mount_method_choose(const struct vol_ref *v, const struct action_opts *o,
 			m->name = xstrdup("ntfs3");
 			m->fstype = xstrdup("ntfs3");
 			/* ntfs3 refuses a dirty volume read-write without force */
-			m->options = xasprintf("%s%s%s", base, rw ? ",windows_names" : "",
+			m->options = xasprintf("%s,%s%s%s", base, ROOT_ONLY, rw ? ",windows_names" : "",
 					       rw && vol->ntfs && vol->ntfs->dirty == TRI_YES ? ",force" : "");
 		} else if (ntfs_3g) {
 			m->driver = DRV_NTFS_3G;
 			m->name = xstrdup("ntfs-3g");
 			m->fstype = xstrdup("fuseblk");
 			/* norecover: never reset a journal behind the person's back */
-			m->options = xasprintf("%s%s%s", base, rw ? ",windows_names,norecover" : "",
+			/* as root, ntfs-3g adds allow_other: the modes alone keep others out */
+			m->options = xasprintf("%s,%s%s%s", base, ROOT_ONLY,
+					       rw ? ",windows_names,norecover" : "",
 					       o->discard_hibernation ? ",remove_hiberfile" : "");
 		} else {
 			m->why_none = xstrdup("the kernel has no ntfs3 driver (it is not in "
@@ -281,7 +289,9 @@ void mount_method_choose(const struct vol_ref *v, const struct action_opts *o,
 		norec = ",norecovery";
 	else if (!rw && fs_is(vol, "btrfs"))
 		norec = ",rescue=nologreplay";
-	m->options = xasprintf("%s%s", base, norec);
+	/* FAT and exFAT have no owners on disk: the mount gives them (ext4 & co keep theirs) */
+	m->options = xasprintf("%s%s%s", base, norec,
+			       fs_is(vol, "vfat") || fs_is(vol, "exfat") ? "," ROOT_ONLY : "");
 }
 
 char *mount_find_ntfs_3g(void)
@@ -348,6 +358,35 @@ static bool dir_empty(const char *dir)
 	return empty;
 }
 
+/* Why a directory with status st may not hold a mount point: not root's, or others write to it. */
+static const char *dir_unsafe(const struct stat *st)
+{
+	if (st->st_uid != 0)
+		return "is not owned by root";
+	if (st->st_mode & (S_IWGRP | S_IWOTH))
+		return "can be written by other users";
+	return NULL;
+}
+
+/*
+ * Why the directory that holds dir (when it exists) may not: another user
+ * who can write there could put a link in dir's place while it is mounted.
+ */
+static char *parent_unsafe(const char *dir)
+{
+	char *parent = xstrdup(dir), *slash = strrchr(parent, '/'), *s = NULL;
+	const char *why;
+	struct stat st;
+
+	if (slash)
+		slash[slash == parent] = '\0';
+	if (lstat(parent, &st) == 0 && S_ISDIR(st.st_mode) && (why = dir_unsafe(&st)))
+		s = xasprintf("the mount point %s lies in %s, which %s: another user could put a "
+			      "link in its place while it is mounted", dir, parent, why);
+	free(parent);
+	return s;
+}
+
 char *mount_dir_problem(const char *dir, const struct inventory *inv, const char **code)
 {
 	struct stat st;
@@ -377,6 +416,10 @@ char *mount_dir_problem(const char *dir, const struct inventory *inv, const char
 			return xasprintf("%s is not empty: mounting there would hide its files", dir);
 		}
 	}
+	if ((where = parent_unsafe(dir))) {
+		*code = "mountpoint-unsafe";
+		return where;
+	}
 	/* the deepest part of the path that exists decides where it would be */
 	where = target_on_patient(inv, dir);
 	if (where) {
@@ -389,6 +432,8 @@ char *mount_dir_problem(const char *dir, const struct inventory *inv, const char
 }
 
 /* ---- doing it ---- */
+
+static void wait_released(struct job *job, const char *dev);
 
 /* fds 1 and 2 into a buffer while a library may run a helper program. */
 struct redirect {
@@ -446,36 +491,88 @@ static const char *ntfs_3g_reason(int status)
 	}
 }
 
-/* Fast Startup: empty the journal, mark the volume for chkdsk (libntfs-3g). */
-static int discard_journal(struct job *job, const char *dev)
+/* What the journal worker says: how far it got, errno, libntfs-3g's last words. */
+struct journal_answer {
+	int32_t stage;		/* 0 done, 1 the volume did not open, 2 the reset failed */
+	int32_t err;
+	char library[256];
+};
+
+/* In the worker: libntfs-3g opens the volume, empties $LogFile, sets the dirty flag. */
+static int discard_journal_child(void *arg, struct wire_buf *b)
 {
+	const char *dev = arg;
+	struct journal_answer a = { 0 };
 	ntfs_volume *vol;
-	int rc = 0;
 
 	ntfslog_reset();
 	vol = ntfs_mount(dev, NTFS_MNT_FORENSIC);	/* no hibernation or journal checks */
-	if (!vol)
+	if (!vol) {
+		a.stage = 1;
+		a.err = errno;
+	} else {
+		if (ntfs_logfile_reset(vol) < 0 ||
+		    ntfs_volume_write_flags(vol, (le16)(vol->flags | VOLUME_IS_DIRTY)) < 0)
+			a.stage = 2;
+		if (ntfs_umount(vol, FALSE) < 0)
+			a.stage = 2;
+		a.err = a.stage ? (errno ? errno : EIO) : 0;
+		snprintf(a.library, sizeof(a.library), "%s", ntfslog_last());
+	}
+	wire_reserve(b, sizeof(a));
+	memcpy(b->data + b->len, &a, sizeof(a));
+	b->len += sizeof(a);
+	return 0;
+}
+
+/*
+ * Fast Startup: empty the journal, mark the volume for chkdsk. libntfs-3g
+ * parses the volume to do it, in a limited worker (worker.h): a crafted
+ * volume that crashes it or asks for all the memory fails this mount,
+ * never winrescue.
+ */
+static int discard_journal(struct job *job, const char *dev)
+{
+	struct worker_opts o = { "the journal's reset", WORKER_CONFINE_NONE, NULL, NULL };
+	struct worker_result wr;
+	struct journal_answer a;
+
+	if (worker_call(&o, discard_journal_child, (void *)dev, &wr) < 0 ||
+	    wr.answer.len != sizeof(a)) {
+		if (wr.status == WORKER_OK)
+			wr.status = WORKER_FAILED;	/* a short answer */
+		char *why = worker_failure_words(&wr);
+		worker_result_free(&wr);
+		int rc = job_result(job, ACT_FAILED, "journal-reset-failed",
+				    "Check the volume with chkdsk /f in Windows before mounting it "
+				    "read-write; mount it read-only meanwhile.",
+				    "The journal of %s could not be emptied: the process that reads the "
+				    "volume stopped (%s).", dev, why);
+		free(why);
+		return rc;
+	}
+	memcpy(&a, wr.answer.data, sizeof(a));
+	worker_result_free(&wr);
+	a.library[sizeof(a.library) - 1] = '\0';
+	if (a.stage == 1)
 		return job_result(job, ACT_FAILED, "journal-reset-failed",
 				  "Nothing was changed; mount it read-only instead.",
 				  "The journal of %s cannot be emptied: libntfs-3g cannot open the "
-				  "volume for writing (%s).", dev, strerror(errno));
-	if (ntfs_logfile_reset(vol) < 0 ||
-	    ntfs_volume_write_flags(vol, (le16)(vol->flags | VOLUME_IS_DIRTY)) < 0)
-		rc = -1;
-	if (ntfs_umount(vol, FALSE) < 0)
-		rc = -1;
-	if (rc < 0) {
-		job->res.tool_message = xstrdup(ntfslog_last()[0] ? ntfslog_last() : NULL);
+				  "volume for writing (%s).", dev, strerror(a.err));
+	if (a.stage) {
+		job->res.tool_message = a.library[0] ? xstrdup(a.library) : NULL;
 		return job_result(job, ACT_FAILED, "journal-reset-failed",
 				  "Check the volume with chkdsk /f in Windows.",
 				  "The journal of %s could not be emptied completely (%s).", dev,
-				  strerror(errno ? errno : EIO));
+				  strerror(a.err));
 	}
 	return ACT_OK;
 }
 
 struct mount_priv {
 	char *dir;
+	int dirfd;		/* dir, held: O_PATH, never followed through a link; or -1 */
+	int parentfd;		/* the directory that holds it, or -1 */
 	bool dir_exists;
 	bool discard_journal;	/* Fast Startup with --discard-hibernation */
 	struct mount_method m;
@@ -487,6 +584,10 @@ static void mount_priv_free(void *p)
 	struct mount_priv *mp = p;
 
 	free(mp->dir);
+	if (mp->dirfd >= 0)
+		close(mp->dirfd);
+	if (mp->parentfd >= 0)
+		close(mp->parentfd);
 	mount_method_free(&mp->m);
 	free(mp->ntfs_3g);
 	free(mp);
@@ -596,6 +697,7 @@ static int mount_preflight(struct job *job)
 	char *problem, *fs, cwd[PATH_MAX];
 	struct stat st;
 
+	mp->dirfd = mp->parentfd = -1;
 	job->priv = mp;
 	if (job->opts.discard_hibernation)
 		job->opts.rw = true;
@@ -627,8 +729,11 @@ static int mount_preflight(struct job *job)
 	problem = mount_dir_problem(mp->dir, job->inv, &code);
 	if (problem) {
 		int rc = job_result(job, ACT_REFUSED, code,
-				    job->opts.at ? "Choose another mount point with --at, or empty it."
-						 : "Give a mount point with --at DIR.",
+				    strcmp(code, "mountpoint-unsafe") == 0
+					    ? "Choose a mount point in a directory only root can write "
+					      "to, such as /mnt/NAME."
+				    : job->opts.at ? "Choose another mount point with --at, or empty it."
+						   : "Give a mount point with --at DIR.",
 				    "Refused: %s.", problem);
 		free(problem);
 		return rc;
@@ -698,10 +803,207 @@ static void mount_plan(struct job *job)
 	job->plan.confirm_word = xstrdup(vol_name(v));
 }
 
+/* The ID of the mount that name (or, "", fd itself) is on; false when it cannot be read. */
+static bool mnt_id_of(int fd, const char *name, uint64_t *id)
+{
+	struct statx sx;
+
+	if (statx(fd, name, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT | AT_STATX_DONT_SYNC |
+		  (*name ? 0 : AT_EMPTY_PATH), STATX_MNT_ID, &sx) < 0 ||
+	    !(sx.stx_mask & STATX_MNT_ID))
+		return false;
+	*id = sx.stx_mnt_id;
+	return true;
+}
+
+/* "/proc/self/fd/N": the directory fd holds, as a path that no link can divert. */
+static void fd_path(int fd, char *buf, size_t size)
+{
+	snprintf(buf, size, "/proc/self/fd/%d", fd);
+}
+
+/* The last part of the mount point's path: its name in the directory that holds it. */
+static const char *dir_name(const struct mount_priv *mp)
+{
+	return strrchr(mp->dir, '/') + 1;
+}
+
+/*
+ * MOUNT_BASE (held by fd) made root's alone, mode 0700: no other user may
+ * even list what is mounted beneath it. An older winrescue made it 0755:
+ * corrected, and said. Not root's: refused.
+ */
+static int base_private(struct job *job, int fd)
+{
+	struct stat st;
+	char proc[64];
+
+	if (fstat(fd, &st) < 0)
+		return job_result(job, ACT_FAILED, "mkdir-failed", NULL, "%s cannot be examined: %s.",
+				  MOUNT_BASE, strerror(errno));
+	if (st.st_uid != 0)
+		return job_result(job, ACT_REFUSED, "mountpoint-unsafe",
+				  "Give it to root (chown root:root " MOUNT_BASE "), or remove it, "
+				  "then try again.",
+				  "Refused: %s belongs to uid %u, not to root: its owner could reach "
+				  "every volume mounted beneath it.", MOUNT_BASE, (unsigned)st.st_uid);
+	if ((st.st_mode & 07777) == 0700)
+		return ACT_OK;
+	fd_path(fd, proc, sizeof(proc));
+	if (chmod(proc, 0700) < 0)
+		return job_result(job, ACT_FAILED, "mkdir-failed", NULL,
+				  "%s is mode %04o, open to other users, and cannot be made 0700: %s.",
+				  MOUNT_BASE, (unsigned)(st.st_mode & 07777), strerror(errno));
+	job_warn(job, "%s was mode %04o, open to other users; it is now 0700 (root's alone).",
+		 MOUNT_BASE, (unsigned)(st.st_mode & 07777));
+	return ACT_OK;
+}
+
+/* Whether the directory fd holds has nothing in it. */
+static bool fd_dir_empty(int fd)
+{
+	int rfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = rfd >= 0 ? fdopendir(rfd) : NULL;
+	struct dirent *de;
+	bool empty = true;
+
+	if (!d) {
+		if (rfd >= 0)
+			close(rfd);
+		return false;
+	}
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			empty = false;
+	closedir(d);
+	return empty;
+}
+
+/*
+ * The mount point held by descriptor (mp->dirfd, and mp->parentfd the
+ * directory that holds it), from "/" down, each part opened
+ * O_PATH|O_NOFOLLOW|O_DIRECTORY and made where it is missing (the last
+ * 0700): the mount goes on this directory, whatever is put in its place by
+ * name meanwhile. The directory that holds it must be root's and closed to
+ * others; MOUNT_BASE on the way is made root's alone. ACT_OK, or the result.
+ */
+static int mountdir_hold(struct job *job, struct mount_priv *mp, struct mount_record *rec)
+{
+	char *copy = xstrdup(mp->dir), *save = NULL, *part, *next;
+	size_t len = 0;
+	int fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC), rc = ACT_OK;
+	uint64_t pid, did;
+
+	for (part = strtok_r(copy, "/", &save); part && fd >= 0 && rc == ACT_OK; part = next) {
+		bool last, base;
+		const char *why;
+		struct stat st;
+		int nfd;
+
+		next = strtok_r(NULL, "/", &save);
+		last = !next;
+		len += 1 + strlen(part);
+		base = len == strlen(MOUNT_BASE) && strncmp(mp->dir, MOUNT_BASE, len) == 0;
+		if (last && (fstat(fd, &st) < 0 || (why = dir_unsafe(&st)))) {
+			rc = job_result(job, ACT_REFUSED, "mountpoint-unsafe",
+					"Choose a mount point in a directory only root can write to, "
+					"such as /mnt/NAME.",
+					"Refused: the mount point %s lies in %.*s, which %s: another user "
+					"could put a link in its place while it is mounted.", mp->dir,
+					(int)(len - strlen(part) - 1 ? len - strlen(part) - 1 : 1),
+					mp->dir, why ? why : "cannot be examined");
+			break;
+		}
+		nfd = openat(fd, part, O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC);
+		if (nfd < 0 && errno == ENOENT) {
+			if (mkdirat(fd, part, last || base ? 0700 : 0755) == 0 && last)
+				rec->created_dir = true;
+			nfd = openat(fd, part, O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC);
+		}
+		if (nfd < 0) {
+			int e = errno;
+			rc = job_result(job, e == ELOOP || e == ENOTDIR ? ACT_REFUSED : ACT_FAILED,
+					e == ELOOP || e == ENOTDIR ? "mountpoint-changed" : "mkdir-failed",
+					"Look at what stands there now; nothing was mounted.",
+					"The mount point %s cannot be used: %.*s %s.", mp->dir, (int)len,
+					mp->dir, e == ELOOP || e == ENOTDIR
+					? "is a link or not a directory now (it changed after it was checked)"
+					: strerror(e));
+			break;
+		}
+		if (base && (rc = base_private(job, nfd)) != ACT_OK) {
+			close(nfd);
+			break;
+		}
+		if (last) {
+			mp->parentfd = fd;
+			mp->dirfd = nfd;
+			fd = -1;
+		} else {
+			close(fd);
+			fd = nfd;
+		}
+	}
+	if (fd >= 0)
+		close(fd);
+	free(copy);
+	if (rc != ACT_OK || mp->dirfd < 0)
+		return rc != ACT_OK ? rc
+				    : job_result(job, ACT_FAILED, "mkdir-failed", NULL,
+						 "The mount point %s cannot be opened: %s.", mp->dir,
+						 strerror(errno));
+	/* what was checked by name, again on what is held */
+	if (mnt_id_of(mp->dirfd, "", &did) && mnt_id_of(mp->parentfd, "", &pid) && did != pid)
+		return job_result(job, ACT_REFUSED, "mountpoint-busy",
+				  "Choose another mount point with --at.",
+				  "Refused: something is already mounted at %s.", mp->dir);
+	if (!fd_dir_empty(mp->dirfd))
+		return job_result(job, ACT_REFUSED, "mountpoint-not-empty",
+				  "Choose another mount point with --at, or empty it.",
+				  "Refused: %s is not empty: mounting there would hide its files.",
+				  mp->dir);
+	return ACT_OK;
+}
+
+/* The mount point winrescue made, removed by its name in the directory held (never through a link). */
+static void mountdir_drop(struct mount_priv *mp, struct mount_record *rec)
+{
+	if (rec->created_dir && mp->parentfd >= 0)
+		unlinkat(mp->parentfd, dir_name(mp), AT_REMOVEDIR);
+	rec->created_dir = false;
+}
+
+/*
+ * Undoes a mount made on the directory held (the read-back found it
+ * wrong): unmounted through the descriptor, never by a name that may lead
+ * elsewhere now. NULL when done, else why not (malloc'ed).
+ */
+static char *mount_undo(struct job *job, const struct vol_ref *v, struct mount_priv *mp)
+{
+	char proc[64];
+
+	fd_path(mp->dirfd, proc, sizeof(proc));
+	if (umount2(proc, 0) < 0 && errno != EINVAL && umount2(proc, MNT_DETACH) < 0)
+		return xstrdup(strerror(errno));	/* EINVAL: nothing is mounted there */
+	if (mp->m.driver == DRV_NTFS_3G)
+		wait_released(job, v->path);
+	return NULL;
+}
+
 static int do_mount(struct job *job, const struct vol_ref *v, struct mount_priv *mp, char **tool)
 {
+	char at[64];
+
+	/*
+	 * Through the descriptor: /proc/<winrescue>/fd/N leads to the directory
+	 * held, whatever has its name now. ntfs-3g (FUSE) mounts on that path
+	 * while winrescue waits for it, without inheriting the descriptor (its
+	 * daemon would keep the directory beneath the mount open); libmount and
+	 * the kernel take the same path, uncanonicalised.
+	 */
+	snprintf(at, sizeof(at), "/proc/%d/fd/%d", (int)getpid(), mp->dirfd);
 	if (mp->m.driver == DRV_NTFS_3G) {
-		char *argv[] = { mp->ntfs_3g, "-o", mp->m.options, (char *)v->path, mp->dir, NULL };
+		char *argv[] = { mp->ntfs_3g, "-o", mp->m.options, (char *)v->path, at, NULL };
 		int st = job_spawn_captured(job, argv, tool);
 		if (st < 0)
 			return job_result(job, ACT_FAILED, "mount-failed", "Reinstall ntfs-3g.",
@@ -725,7 +1027,8 @@ static int do_mount(struct job *job, const struct vol_ref *v, struct mount_priv 
 	int rc, err;
 
 	mnt_context_set_source(cxt, v->path);
-	mnt_context_set_target(cxt, mp->dir);
+	mnt_context_set_target(cxt, at);
+	mnt_context_disable_canonicalize(cxt, 1);	/* the path stays the descriptor's */
 	mnt_context_set_fstype(cxt, mp->m.fstype);
 	mnt_context_set_options(cxt, mp->m.options);
 	mnt_context_set_optsmode(cxt, MNT_OMODE_IGNORE);	/* fstab has no say */
@@ -760,6 +1063,8 @@ static int mount_run(struct job *job)
 	struct mount_record *rec;
 	struct mount_info mi;
 	char *tool = NULL;
+	uint64_t at, parent;
+	bool there;
 	int rc;
 
 	rec = job_add_mount(job);
@@ -767,51 +1072,69 @@ static int mount_run(struct job *job)
 	rec->label = xstrdup(vol_label(v));
 	rec->driver = xstrdup(mp->m.name);
 	rec->rw_requested = job->opts.rw ? TRI_YES : TRI_NO;
-	if (!mp->dir_exists) {
-		if (!job_step(job, "Creating %s", mp->dir))
-			return job_result(job, ACT_REFUSED, "cancelled", NULL,
-					  "Cancelled; nothing was done.");
-		rc = mkdir_p(mp->dir, 0755);
-		if (rc < 0)
-			return job_result(job, ACT_FAILED, "mkdir-failed", "Give another --at DIR.",
-					  "The mount point %s cannot be created: %s.", mp->dir,
-					  strerror(-rc));
-		rec->created_dir = true;
+	if (!mp->dir_exists && !job_step(job, "Creating %s", mp->dir))
+		return job_result(job, ACT_REFUSED, "cancelled", NULL, "Cancelled; nothing was done.");
+	if ((rc = mountdir_hold(job, mp, rec)) != ACT_OK) {
+		mountdir_drop(mp, rec);
+		return rc;
 	}
 	if (mp->discard_journal) {
 		if (!job_step(job, "Emptying the journal of %s", v->path)) {
-			if (rec->created_dir)
-				rmdir(mp->dir);
+			mountdir_drop(mp, rec);
 			return job_result(job, ACT_REFUSED, "cancelled", NULL,
 					  "Cancelled; nothing on %s was changed.", v->path);
 		}
 		if (discard_journal(job, v->path) != ACT_OK) {
-			if (rec->created_dir)
-				rmdir(mp->dir);
+			mountdir_drop(mp, rec);
 			return job->res.status;
 		}
 	}
 	/* once the journal is emptied, a cancel would leave the discard half done */
 	if (!job_step(job, "Mounting %s at %s (%s)", v->path, mp->dir, mp->m.name) &&
 	    !mp->discard_journal) {
-		if (rec->created_dir)
-			rmdir(mp->dir);
+		mountdir_drop(mp, rec);
 		return job_result(job, ACT_REFUSED, "cancelled", NULL, "Cancelled before mounting.");
 	}
 	rc = do_mount(job, v, mp, &tool);
 	free(job->res.tool_message);
 	job->res.tool_message = tool;
 	if (rc != ACT_OK) {
-		if (rec->created_dir)
-			rmdir(mp->dir);
-		rec->created_dir = false;
+		mountdir_drop(mp, rec);
 		return rc;
 	}
 	job_step(job, "Reading back how %s is mounted", v->path);
-	if (!probes_mount_at(&here, mp->dir, &mi))
-		return job_result(job, ACT_FAILED, "mount-vanished", "Look at 'dmesg' and try again.",
-				  "%s said it mounted %s, but nothing is mounted at %s.", mp->m.name,
-				  v->path, mp->dir);
+	/* the name must lead to the mount made on the directory held */
+	there = mnt_id_of(mp->parentfd, dir_name(mp), &at) && mnt_id_of(mp->parentfd, "", &parent) &&
+		at != parent;
+	if (!there || !probes_mount_at(&here, mp->dir, &mi)) {
+		char *undo = mount_undo(job, v, mp), *lost = NULL, proc[64], held[PATH_MAX];
+		ssize_t hl;
+
+		fd_path(mp->dirfd, proc, sizeof(proc));
+		hl = readlink(proc, held, sizeof(held) - 1);
+		held[hl > 0 ? hl : 0] = '\0';
+		if (undo)
+			lost = xasprintf("; that mount cannot be undone (%s): unmount it by hand "
+					 "(umount '%s')", undo, held);
+		else
+			mountdir_drop(mp, rec);
+		if (!there)
+			rc = job_result(job, ACT_FAILED, "mountpoint-changed",
+					"Look at what stands at that place now and who put it there; "
+					"then mount again.",
+					"%s was mounted on the directory that stood at %s, but that name "
+					"no longer leads there (it was replaced while mounting)%s.",
+					v->path, mp->dir, lost ? lost : "; the mount was undone: nothing "
+					"is mounted");
+		else
+			rc = job_result(job, ACT_FAILED, "mount-vanished", "Look at 'dmesg' and try again.",
+					"%s said it mounted %s, but mountinfo shows nothing at %s%s.",
+					mp->m.name, v->path, mp->dir, lost ? lost : "");
+		rec->mounted = undo != NULL;
+		free(undo);
+		free(lost);
+		return rc;
+	}
 	rec->mountpoint = xstrdup(mp->dir);
 	rec->mounted = true;
 	rec->by_winrescue = TRI_YES;

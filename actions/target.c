@@ -9,12 +9,15 @@
 
 #include "probes/probes.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/loop.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -486,16 +489,79 @@ static char *holders_of(const char *path)
 	return s;
 }
 
+/* Whether the loop device at dev serves the file with status st: the kernel's word for it. */
+static bool loop_serves(const char *dev, const struct stat *st)
+{
+	struct loop_info64 li;
+	int fd = open(dev, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	bool yes;
+
+	if (fd < 0)
+		return false;
+	yes = ioctl(fd, LOOP_GET_STATUS64, &li) == 0 && li.lo_device == (uint64_t)st->st_dev &&
+	      li.lo_inode == (uint64_t)st->st_ino;
+	close(fd);
+	return yes;
+}
+
+const struct disk *target_loop_of_file(const struct inventory *inv, const struct stat *st,
+				       size_t *di)
+{
+	for (size_t i = 0; S_ISREG(st->st_mode) && i < inv->ndisks; i++)
+		if (inv->disks[i].loop_backing && inv->disks[i].path &&
+		    loop_serves(inv->disks[i].path, st)) {
+			*di = i;
+			return &inv->disks[i];
+		}
+	return NULL;
+}
+
+char *target_file_attached(const struct stat *st)
+{
+	/* loop devices are virtual: all of them, whatever view of /sys/block this process has */
+	DIR *d = S_ISREG(st->st_mode) ? opendir("/sys/devices/virtual/block") : NULL;
+	struct dirent *de;
+	char *found = NULL;
+
+	while (d && !found && (de = readdir(d))) {
+		char *bound = xasprintf("/sys/devices/virtual/block/%s/loop", de->d_name);
+		char *dev = xasprintf("/dev/%s", de->d_name);
+		/* a loop device serves a file while it has its loop/ attributes */
+		if (str_starts_with(de->d_name, "loop") && access(bound, F_OK) == 0 &&
+		    loop_serves(dev, st))
+			found = dev;
+		else
+			free(dev);
+		free(bound);
+	}
+	if (d)
+		closedir(d);
+	return found;
+}
+
 int vol_open_exclusive(const struct vol_ref *v, int flags, char **why, int *status)
 {
 	const char *path = v->file ? v->file : v->path;
 	struct stat st;
+	char *loop;
 	int fd;
 
 	if (stat(path, &st) == 0 && S_ISBLK(st.st_mode))
 		fd = open(path, flags | O_EXCL | O_CLOEXEC);
 	else
 		fd = open(path, flags | O_CLOEXEC);
+	/* an image attached since it was named: written only through its loop device */
+	if (fd >= 0 && (flags & O_ACCMODE) != O_RDONLY && fstat(fd, &st) == 0 &&
+	    (loop = target_file_attached(&st))) {
+		close(fd);
+		*status = ACT_REFUSED;
+		*why = xasprintf("Refused: %s is attached as %s (losetup): writing to the file "
+				 "behind the loop device's back could corrupt what is mounted from it; "
+				 "name %s instead, or detach it (losetup -d %s).", path, loop, loop,
+				 loop);
+		free(loop);
+		return -1;
+	}
 	if (fd >= 0)
 		return fd;
 	if (errno == EBUSY) {

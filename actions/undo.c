@@ -47,7 +47,16 @@ static int undo_resolve(struct job *job, const char *spec)
 	int rc;
 
 	p->u.fd = -1;
-	if (undo_open(spec, &p->u, &err) < 0) {
+	if ((rc = undo_open(spec, &p->u, &err)) == UNDO_UNTRUSTED) {
+		/* err says what is wrong and that nothing was written */
+		rc = job_result(job, ACT_REFUSED, "untrusted-undo-file",
+				"Use an undo file where winrescue wrote it, in an undo directory of "
+				"root's that nobody else can write to (winrescue(8), UNDO FILES).",
+				"%s.", err);
+		free(err);
+		return rc;
+	}
+	if (rc < 0) {
 		rc = job_result(job, ACT_FAILED, "bad-undo-file",
 				"Name a file that fix or fix-boot wrote; it printed the path (also in the audit "
 				"log's result records, as undo_file).", "%s.", err);
@@ -129,6 +138,16 @@ static int undo_preflight(struct job *job)
 				  "Refused: %s starts at byte %" PRIu64 " of %s now; %s was made when it "
 				  "started at byte %" PRIu64 ".", v->path, v->offset, v->file, u->path,
 				  u->offset);
+	/* the very target it was written for, not another of its size */
+	char *differs = undo_identity_differs(u->target, v);
+	if (differs) {
+		rc = job_result(job, ACT_REFUSED, "other-target",
+				"Name the volume or disk it was made on ('winrescue undo FILE VOL'); "
+				"undo in the reverse order of the repairs. Nothing was written.",
+				"Refused: %s is not what %s was made for: %s.", v->path, u->path, differs);
+		free(differs);
+		return rc;
+	}
 	/* the saved ranges are the volume's: wherever it starts on what is opened */
 	p->u.base = v->offset;
 	if ((fd = vol_open_exclusive(v, O_RDONLY, &why, &st)) < 0) {
@@ -188,6 +207,13 @@ static void undo_plan(struct job *job)
 		      "the %s of %s", p->ntodo, p->ntodo == 1 ? "" : "s",
 		      size_human(p->bytes, sz, sizeof(sz)), p->u.path, v->path, p->u.action,
 		      p->u.created ? p->u.created : "an unknown time");
+	/* every byte it will write, where: one step each */
+	for (size_t i = 0; i < p->ntodo; i++) {
+		const struct undo_extent *x = &p->u.ext[p->todo[i]];
+		job_plan_step(job, "Write bytes %" PRIu64 "-%" PRIu64 " of %s (%" PRIu64 " bytes at "
+			      "offset %" PRIu64 "%s%s)", x->off, x->off + x->len - 1, v->path, x->len,
+			      x->off, x->what ? ": " : "", x->what ? x->what : "");
+	}
 	if (p->already)
 		job_plan_warn(job, "%zu range%s already hold%s the saved bytes (the %s stopped before "
 			      "writing %s, or was partly undone).", p->already,
@@ -239,6 +265,7 @@ static int undo_run(struct job *job)
 	job->cancel = NULL;	/* from the first write on, every range goes back */
 	for (size_t i = 0; i < p->ntodo; i++) {
 		const struct undo_extent *x = &u->ext[p->todo[i]];
+		job_step(job, "%s", job->plan.steps[1 + i]);
 		int e = undo_restore_extent(u, x, fd);
 		if (e) {
 			close(fd);
@@ -252,7 +279,7 @@ static int undo_run(struct job *job)
 		job->res.bytes_written += x->len;
 		job_tick(job, i + 1, p->ntodo);
 	}
-	job_step(job, "%s", job->plan.steps[1]);
+	job_step(job, "%s", job->plan.steps[job->plan.nsteps - 1]);
 	for (size_t i = 0; i < u->n; i++) {
 		uint64_t h;
 		if (undo_hash_range(fd, u->base + u->ext[i].off, u->ext[i].len, &h) ||

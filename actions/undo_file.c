@@ -5,16 +5,21 @@
  */
 #include "actions/undo.h"
 #include "lib/jsonutil.h"
+#include "lib/safedir.h"
 #include "lib/util.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <json-c/json.h>
-#include <libgen.h>
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/params.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -69,52 +74,227 @@ int undo_hash_range(int fd, uint64_t off, uint64_t len, uint64_t *hash)
 	return rc;
 }
 
-/* undo_begin(), for a volume at offset in the image file image (IMAGE:N; NULL: a device). */
-static int begin_at(struct undo_writer *w, const char *dir, const char *devname, const char *action,
-		    const char *device, uint64_t device_size, const char *job_id, const char *image,
-		    uint64_t offset, const struct undo_range *r, size_t n, char **err)
+/* ---- the key and the MAC ---- */
+
+/*
+ * The key of the undo directory dir: DIR.key beside it, root's and 0600;
+ * made (O_EXCL, O_NOFOLLOW, 32 random bytes, synced) when create and it is
+ * missing. 0, or -1 with why in *err.
+ */
+static int key_load(const char *dir, bool create, uint8_t key[UNDO_KEY_LEN], char **err)
 {
-	struct json_object *o = json_object_new_object(), *a = json_object_new_array();
-	char stamp[32], created[32];
+	char *base = NULL, *why = NULL, *name;
+	/* beside a private directory made in /tmp (mktemp -d) too: root's sticky
+	 * /tmp lets nobody replace root's key, and one made by another is refused */
+	int pfd = safedir_open_parent(dir, SAFEDIR_STICKY_OK, 0, &base, &why), fd = -1, rc = -1;
+	struct stat st;
+
+	if (pfd < 0) {
+		*err = xasprintf("the key beside the undo directory %s cannot be trusted: %s", dir, why);
+		free(why);
+		return -1;
+	}
+	name = xasprintf("%s.key", base);
+	if (create) {
+		fd = openat(pfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd >= 0) {
+			bool ok = getrandom(key, UNDO_KEY_LEN, 0) == UNDO_KEY_LEN &&
+				  write_full(fd, key, UNDO_KEY_LEN) == 0 && fsync(fd) == 0 &&
+				  fsync(pfd) == 0;
+			int e = errno;
+			close(fd);
+			fd = -1;
+			if (!ok) {
+				unlinkat(pfd, name, 0);
+				*err = xasprintf("the key %s.key cannot be made: %s", dir, strerror(e));
+				goto out;
+			}
+		} else if (errno != EEXIST) {
+			*err = xasprintf("the key %s.key cannot be made: %s", dir, strerror(errno));
+			goto out;
+		}
+	}
+	if ((fd = openat(pfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+		*err = errno == ENOENT
+			? xasprintf("there is no key beside its directory (%s.key): an undo file is "
+				    "trusted only in the directory winrescue wrote it to", dir)
+			: xasprintf("the key %s.key cannot be read: %s", dir, strerror(errno));
+		goto out;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1 ||
+	    (st.st_uid != 0 && st.st_uid != geteuid()) || (st.st_mode & 077) ||
+	    st.st_size != UNDO_KEY_LEN) {
+		*err = xasprintf("the key %s.key is not root's alone (a 0600 file of %d bytes owned by "
+				 "root): it cannot be trusted", dir, UNDO_KEY_LEN);
+		goto out;
+	}
+	if (pread_all(fd, key, UNDO_KEY_LEN, 0) != 0) {
+		*err = xasprintf("the key %s.key cannot be read", dir);
+		goto out;
+	}
+	rc = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	close(pfd);
+	free(name);
+	free(base);
+	free(why);
+	return rc;
+}
+
+/* HMAC-SHA256 (OpenSSL's EVP_MAC) of bytes [0, len) of fd, in hex. 0 or -1. */
+static int file_mac(int fd, uint64_t len, const uint8_t key[UNDO_KEY_LEN], char hex[65])
+{
+	EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	EVP_MAC_CTX *ctx = mac ? EVP_MAC_CTX_new(mac) : NULL;
+	char digest[] = "SHA256";
+	OSSL_PARAM params[] = { OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
+				OSSL_PARAM_construct_end() };
+	uint8_t *buf = xcalloc(1, CHUNK), out[32];
+	size_t outlen = 0;
+	int rc = -1;
+
+	if (!ctx || !EVP_MAC_init(ctx, key, UNDO_KEY_LEN, params))
+		goto out;
+	for (uint64_t done = 0; done < len;) {
+		size_t n = len - done < CHUNK ? (size_t)(len - done) : CHUNK;
+		if (pread_all(fd, buf, n, done) != 0 || !EVP_MAC_update(ctx, buf, n))
+			goto out;
+		done += n;
+	}
+	if (!EVP_MAC_final(ctx, out, &outlen, sizeof(out)) || outlen != sizeof(out))
+		goto out;
+	for (size_t i = 0; i < sizeof(out); i++)
+		snprintf(hex + 2 * i, 3, "%02x", out[i]);
+	rc = 0;
+out:
+	OPENSSL_cleanse(out, sizeof(out));
+	free(buf);
+	EVP_MAC_CTX_free(ctx);
+	EVP_MAC_free(mac);
+	return rc;
+}
+
+/* ---- what each action may write ---- */
+
+/* The kinds of area each action declares (undo.h), and how large one may be (0: any). */
+static const struct {
+	const char *action, *kind;
+	uint64_t max;
+} area_rules[] = {
+	{ "fix", "boot-sector", 4096 },
+	{ "fix", "mft-records", 2u << 20 },	/* max(4 records, a cluster) */
+	{ "fix", "mftmirr-records", 2u << 20 },
+	{ "fix", "logfile", 0 },
+	{ "fix", "hiberfil-header", 64u << 10 },
+	{ "fix-boot", "partition-table", 0 },	/* inside the first or last MiB: below */
+	{ "fix-boot", "boot-sector", 4096 },
+	{ "rewrite-bcd", "bcd-store", 2u << 20 },	/* one cluster */
+};
+
+#define TABLE_WINDOW ((1u << 20) + 4096)	/* fix_boot.c's WINDOW, page-aligned */
+
+/* Why area a is not one action may write on a target of size bytes, or NULL. */
+static char *area_refused(const char *action, const struct undo_area *a, uint64_t size)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(area_rules) / sizeof(area_rules[0]); i++)
+		if (strcmp(area_rules[i].action, action) == 0 && a->kind &&
+		    strcmp(area_rules[i].kind, a->kind) == 0)
+			break;
+	if (i == sizeof(area_rules) / sizeof(area_rules[0]))
+		return xasprintf("%s never writes %s", action, a->kind ? a->kind : "an unnamed area");
+	if (!a->len || a->off + a->len < a->off || a->off + a->len > size ||
+	    (area_rules[i].max && a->len > area_rules[i].max))
+		return xasprintf("its %s area (byte %" PRIu64 ", %" PRIu64 " bytes) is not one %s "
+				 "writes", a->kind, a->off, a->len, action);
+	if (strcmp(a->kind, "partition-table") == 0 && a->off + a->len > TABLE_WINDOW &&
+	    a->off + TABLE_WINDOW < size)
+		return xasprintf("its partition-table area (byte %" PRIu64 ", %" PRIu64 " bytes) lies "
+				 "outside the first and last MiB of the disk", a->off, a->len);
+	return NULL;
+}
+
+/* Why range [off, off+len) lies in none of the areas, or NULL. */
+static char *range_outside(const struct undo_area *a, size_t na, uint64_t off, uint64_t len,
+			   const char *action)
+{
+	for (size_t i = 0; i < na; i++)
+		if (off >= a[i].off && len <= a[i].len && off - a[i].off <= a[i].len - len)
+			return NULL;
+	return xasprintf("bytes %" PRIu64 "-%" PRIu64 " lie outside every area %s declared it "
+			 "may write", off, off + len - 1, action);
+}
+
+/* The undo file's header for a volume at offset in the image file image (IMAGE:N; NULL: a device). */
+static int begin_at(struct undo_writer *w, const char *dir, const char *devname, const char *action,
+		    const char *device, uint64_t device_size, const char *job_id,
+		    const struct undo_bind *b, const char *image, uint64_t offset,
+		    const struct undo_range *r, size_t n, char **err)
+{
+	struct json_object *o, *a, *ar;
+	char stamp[32], created[32], *why = NULL, *name;
 	time_t now = time(NULL);
 	struct tm tm;
 	uint64_t bytes = 0;
 	int e;
 
 	memset(w, 0, sizeof(*w));
-	w->fd = -1;
-	if ((e = mkdir_p(dir, 0700)) < 0) {
-		*err = xasprintf("cannot make the undo directory %s: %s", dir, strerror(-e));
-		json_object_put(o);
-		json_object_put(a);
+	w->fd = w->dirfd = -1;
+	/* what the action may write, and every range inside it: before anything is saved */
+	for (size_t i = 0; i < b->nareas && !why; i++)
+		why = area_refused(action, &b->areas[i], device_size);
+	for (size_t i = 0; i < n && !why; i++)
+		why = range_outside(b->areas, b->nareas, r[i].off, r[i].len, action);
+	if (why) {
+		*err = xasprintf("the plan for %s is not one %s may carry out (%s)", device, action, why);
+		free(why);
+		return -1;
+	}
+	if ((w->dirfd = safedir_open(dir, SAFEDIR_CREATE, 0700, &why)) < 0) {
+		*err = xasprintf("the undo directory cannot be used: %s (give --undo-dir a directory "
+				 "of root's that nobody else can write to)", why);
+		free(why);
+		return -1;
+	}
+	if (key_load(dir, true, w->key, err) < 0) {
+		close(w->dirfd);
+		w->dirfd = -1;
 		return -1;
 	}
 	gmtime_r(&now, &tm);
 	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
 	strftime(created, sizeof(created), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	/* a name any shell and scp take as it is: "disk.img:2" is named "disk.img-2" */
-	char *name = xstrdup(devname);
-	for (char *c = name; *c; c++)
+	char *dev = xstrdup(devname);
+	for (char *c = dev; *c; c++)
 		if (*c == ':' || *c == '/' || *c == ' ')
 			*c = '-';
 	/* one per second and device is the norm; a suffix when two meet */
 	for (int i = 0; i < 100 && w->fd < 0; i++) {
+		name = i ? xasprintf("%s-%s-%s-%d.undo", stamp, dev, action, i)
+			 : xasprintf("%s-%s-%s.undo", stamp, dev, action);
 		free(w->path);
-		w->path = i ? xasprintf("%s/%s-%s-%s-%d.undo", dir, stamp, name, action, i)
-			    : xasprintf("%s/%s-%s-%s.undo", dir, stamp, name, action);
-		w->fd = open(w->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		w->path = xasprintf("%s%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/", name);
+		w->fd = openat(w->dirfd, name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		free(name);
 		if (w->fd < 0 && errno != EEXIST)
 			break;
 	}
-	free(name);
+	free(dev);
 	if (w->fd < 0) {
 		*err = xasprintf("cannot create an undo file in %s: %s", dir, strerror(errno));
 		free(w->path);
 		w->path = NULL;
-		json_object_put(o);
-		json_object_put(a);
+		close(w->dirfd);
+		w->dirfd = -1;
 		return -1;
 	}
+	o = json_object_new_object();
+	a = json_object_new_array();
+	ar = json_object_new_array();
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *x = json_object_new_object();
 		json_add(x, "offset", json_object_new_int64((int64_t)r[i].off));
@@ -122,6 +302,13 @@ static int begin_at(struct undo_writer *w, const char *dir, const char *devname,
 		json_add(x, "what", json_str(r[i].what));
 		json_object_array_add(a, x);
 		bytes += r[i].len;
+	}
+	for (size_t i = 0; i < b->nareas; i++) {
+		struct json_object *x = json_object_new_object();
+		json_add(x, "kind", json_str(b->areas[i].kind));
+		json_add(x, "offset", json_object_new_int64((int64_t)b->areas[i].off));
+		json_add(x, "length", json_object_new_int64((int64_t)b->areas[i].len));
+		json_object_array_add(ar, x);
 	}
 	json_add(o, "action", json_str(action));
 	json_add(o, "device", json_str(device));
@@ -136,6 +323,8 @@ static int begin_at(struct undo_writer *w, const char *dir, const char *devname,
 	json_add(o, "extents", json_object_new_int64((int64_t)n));
 	json_add(o, "bytes", json_object_new_int64((int64_t)bytes));
 	json_add(o, "ranges", a);
+	json_add(o, "target", b->target ? json_object_get(b->target) : json_object_new_object());
+	json_add(o, "areas", ar);
 	const char *js = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 	e = write_full(w->fd, UNDO_MAGIC, strlen(UNDO_MAGIC));
 	if (!e)
@@ -151,13 +340,6 @@ static int begin_at(struct undo_writer *w, const char *dir, const char *devname,
 	w->expected = n;
 	w->base = offset;
 	return 0;
-}
-
-int undo_begin(struct undo_writer *w, const char *dir, const char *devname, const char *action,
-	       const char *device, uint64_t device_size, const char *job_id,
-	       const struct undo_range *r, size_t n, char **err)
-{
-	return begin_at(w, dir, devname, action, device, device_size, job_id, NULL, 0, r, n, err);
 }
 
 int undo_add(struct undo_writer *w, int devfd, const struct undo_range *r, uint64_t *old_hash,
@@ -206,33 +388,40 @@ int undo_add(struct undo_writer *w, int devfd, const struct undo_range *r, uint6
 
 int undo_finish(struct undo_writer *w, char **err)
 {
-	char *dir = xstrdup(w->path);
-	int e = write_full(w->fd, UNDO_END, strlen(UNDO_END)), dfd;
+	char hex[65];
+	off_t end = lseek(w->fd, 0, SEEK_CUR);
+	int e = end < 0 ? -errno : 0, pfd;
 
 	if (!e && w->written != w->expected)
 		e = -EINVAL;
+	/* the MAC of every byte so far, read back as the file holds them */
+	if (!e && (fsync(w->fd) < 0 || file_mac(w->fd, (uint64_t)end, w->key, hex) < 0))
+		e = errno ? -errno : -EIO;
+	if (!e)
+		e = write_full(w->fd, UNDO_END, strlen(UNDO_END));
+	if (!e)
+		e = write_full(w->fd, hex, 64);
+	if (!e)
+		e = write_full(w->fd, "\n", 1);
 	if (!e && fsync(w->fd) < 0)
 		e = -errno;
 	/* the name must survive a power cut too: its directory, and that one's
-	 * (mkdir_p may have just made it) */
-	for (int level = 0; !e && level < 2; level++) {
-		char *d = dirname(dir);
-		if ((dfd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+	 * (the walk may have just made it) */
+	if (!e && fsync(w->dirfd) < 0)
+		e = -errno;
+	if (!e && (pfd = openat(w->dirfd, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+		if (fsync(pfd) < 0)
 			e = -errno;
-			break;
-		}
-		if (fsync(dfd) < 0)
-			e = -errno;
-		close(dfd);
-		memmove(dir, d, strlen(d) + 1);
+		close(pfd);
 	}
-	free(dir);
 	if (e) {
 		*err = xasprintf("cannot complete the undo file %s: %s", w->path, strerror(-e));
 		return -1;
 	}
 	close(w->fd);
-	w->fd = -1;
+	close(w->dirfd);
+	w->fd = w->dirfd = -1;
+	OPENSSL_cleanse(w->key, sizeof(w->key));
 	return 0;
 }
 
@@ -240,11 +429,16 @@ void undo_abort(struct undo_writer *w)
 {
 	if (w->fd >= 0)
 		close(w->fd);
-	if (w->path)
-		unlink(w->path);
+	if (w->path && w->dirfd >= 0) {
+		const char *slash = strrchr(w->path, '/');
+		unlinkat(w->dirfd, slash ? slash + 1 : w->path, 0);
+	}
+	if (w->dirfd >= 0)
+		close(w->dirfd);
 	free(w->path);
+	OPENSSL_cleanse(w->key, sizeof(w->key));
 	memset(w, 0, sizeof(*w));
-	w->fd = -1;
+	w->fd = w->dirfd = -1;
 }
 
 static char *jstr(struct json_object *o, const char *k)
@@ -266,30 +460,135 @@ static bool jint(struct json_object *o, const char *k, uint64_t *out)
 	return true;
 }
 
+/* The header's areas (n of them in *na); false when they are not a list of {kind, offset, length}. */
+static bool read_areas(struct json_object *o, struct undo_area **out, size_t *na)
+{
+	struct json_object *arr, *k;
+	size_t n;
+
+	*out = NULL;
+	*na = 0;
+	if (!json_object_object_get_ex(o, "areas", &arr) || !json_object_is_type(arr, json_type_array))
+		return false;
+	n = json_object_array_length(arr);
+	*out = xcalloc(n ? n : 1, sizeof(**out));
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *x = json_object_array_get_idx(arr, i);
+		struct undo_area *a = &(*out)[i];
+		if (!json_object_is_type(x, json_type_object) || !jint(x, "offset", &a->off) ||
+		    !jint(x, "length", &a->len) || !json_object_object_get_ex(x, "kind", &k) ||
+		    !json_object_is_type(k, json_type_string))
+			return false;
+		a->kind = json_object_get_string(k);	/* lives as long as o */
+		(*na)++;
+	}
+	return true;
+}
+
+/* The file at path opened under a directory walk nobody else can change; -1 with why. */
+static int open_trusted(const char *path, char **dir, char **why)
+{
+	char *base = NULL;
+	int dfd = safedir_open_parent(path, 0, 0, &base, why), fd;
+	struct stat st;
+
+	*dir = NULL;
+	if (dfd < 0)
+		return -1;
+	fd = openat(dfd, base, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	close(dfd);
+	if (fd < 0) {
+		*why = errno == ELOOP ? xasprintf("%s is a symbolic link", path)
+				      : xasprintf("%s cannot be read: %s", path, strerror(errno));
+		free(base);
+		return -1;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    (st.st_uid != 0 && st.st_uid != geteuid()) || (st.st_mode & 022)) {
+		*why = xasprintf("%s is not a regular file of root's that nobody else can write", path);
+		close(fd);
+		free(base);
+		return -1;
+	}
+	/* its directory as named (the key lies beside it) */
+	char *abs = safedir_absolute(path), *slash;
+	for (size_t n = strlen(abs); n > 1 && abs[n - 1] == '/'; n--)
+		abs[n - 1] = '\0';
+	slash = strrchr(abs, '/');
+	if (slash == abs)
+		slash[1] = '\0';
+	else if (slash)
+		*slash = '\0';
+	*dir = abs;
+	free(base);
+	return fd;
+}
+
 int undo_open(const char *path, struct undo_file *u, char **err)
 {
-	char magic[sizeof(UNDO_MAGIC) - 1], end[sizeof(UNDO_END) - 1], *line = NULL;
-	size_t cap = 0;
+	char magic[sizeof(UNDO_MAGIC) - 1], end[UNDO_END_LEN], *line = NULL, *why = NULL, *dir = NULL;
+	char hex[65];
+	uint8_t key[UNDO_KEY_LEN];
+	size_t cap = 0, na = 0;
 	uint64_t n = 0, pos, size;
-	struct json_object *o = NULL;
+	struct json_object *o = NULL, *ranges = NULL;
+	struct undo_area *areas = NULL;
 	struct stat st;
 	FILE *f = NULL;
-	int fd;
+	int fd, rc = -1;
 
 	memset(u, 0, sizeof(*u));
 	u->fd = -1;
 	u->path = xstrdup(path);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 || fstat(fd, &st) < 0) {
-		*err = xasprintf("%s cannot be read: %s", path, strerror(errno));
+	/* where it lies first: a file others could have written is never read */
+	if ((fd = open_trusted(path, &dir, &why)) < 0) {
+		*err = xasprintf("Refused: %s cannot be trusted: %s. Nothing was written", path, why);
+		free(why);
+		rc = UNDO_UNTRUSTED;
 		goto fail;
 	}
 	u->fd = fd;
+	if (fstat(fd, &st) < 0) {
+		*err = xasprintf("%s cannot be read: %s", path, strerror(errno));
+		goto fail;
+	}
 	size = (uint64_t)st.st_size;
-	if (!S_ISREG(st.st_mode) || pread_all(fd, magic, sizeof(magic), 0) ||
-	    memcmp(magic, UNDO_MAGIC, sizeof(magic)) != 0) {
+	if (pread_all(fd, magic, sizeof(magic), 0) == 0 &&
+	    memcmp(magic, UNDO_MAGIC_V1, sizeof(magic)) == 0) {
+		*err = xasprintf("Refused: %s was written by an older winrescue, without a MAC, so "
+				 "nothing proves what it holds or which disk it belongs to. Nothing "
+				 "was written; put the bytes back by hand if you must, after reading "
+				 "the file (winrescue(8), UNDO FILES)", path);
+		rc = UNDO_UNTRUSTED;
+		goto fail;
+	}
+	if (pread_all(fd, magic, sizeof(magic), 0) || memcmp(magic, UNDO_MAGIC, sizeof(magic)) != 0) {
 		*err = xasprintf("%s is not a winrescue undo file", path);
 		goto fail;
 	}
+	if (size < sizeof(magic) + UNDO_END_LEN ||
+	    pread_all(fd, end, UNDO_END_LEN, size - UNDO_END_LEN) ||
+	    memcmp(end, UNDO_END, strlen(UNDO_END)) != 0 || end[UNDO_END_LEN - 1] != '\n') {
+		*err = xasprintf("%s is incomplete (no end line): the action it belongs to stopped "
+				 "before writing anything", path);
+		goto fail;
+	}
+	/* the MAC, with the key beside its directory: before a byte of it is believed */
+	if (key_load(dir, false, key, &why) < 0) {
+		*err = xasprintf("Refused: %s cannot be trusted: %s. Nothing was written", path, why);
+		free(why);
+		rc = UNDO_UNTRUSTED;
+		goto fail;
+	}
+	int m = file_mac(fd, size - UNDO_END_LEN, key, hex);
+	OPENSSL_cleanse(key, sizeof(key));
+	if (m < 0 || CRYPTO_memcmp(hex, end + strlen(UNDO_END), 64) != 0) {
+		*err = xasprintf("Refused: the MAC of %s is wrong: it was changed after winrescue wrote "
+				 "it, or was written for another undo directory. Nothing was written", path);
+		rc = UNDO_UNTRUSTED;
+		goto fail;
+	}
+	size -= UNDO_END_LEN;
 	/* the JSON line: read through a stream on a duplicate */
 	int fd2 = dup(fd);
 	ssize_t ll = -1;
@@ -310,15 +609,32 @@ int undo_open(const char *path, struct undo_file *u, char **err)
 	u->base = u->offset;
 	u->created = jstr(o, "created");
 	u->job = jstr(o, "job");
+	struct json_object *t;
+	if (json_object_object_get_ex(o, "target", &t) && json_object_is_type(t, json_type_object))
+		u->target = json_object_get(t);
 	if (!u->action || !u->device || !jint(o, "device_size", &u->device_size) ||
-	    !jint(o, "extents", &n) || n > size / EXT_HEADER) {
-		*err = xasprintf("%s is damaged: its header lacks the device or the extents", path);
+	    !jint(o, "extents", &n) || n > size / EXT_HEADER || !u->target ||
+	    !read_areas(o, &areas, &na) || !json_object_object_get_ex(o, "ranges", &ranges) ||
+	    !json_object_is_type(ranges, json_type_array) || json_object_array_length(ranges) != n) {
+		*err = xasprintf("%s is damaged: its header lacks the device, the target, the areas or "
+				 "the extents", path);
 		goto fail;
+	}
+	for (size_t i = 0; i < na; i++) {
+		if ((why = area_refused(u->action, &areas[i], u->device_size))) {
+			*err = xasprintf("Refused: %s names a part of the target %s may not write: %s. "
+					 "Nothing was written", path, u->action, why);
+			free(why);
+			rc = UNDO_UNTRUSTED;
+			goto fail;
+		}
 	}
 	u->ext = xcalloc(n ? (size_t)n : 1, sizeof(*u->ext));
 	for (uint64_t i = 0; i < n; i++) {
 		uint8_t h[EXT_HEADER];
 		struct undo_extent *x = &u->ext[i];
+		struct json_object *r = json_object_array_get_idx(ranges, (size_t)i);
+		uint64_t roff, rlen;
 		if (pos + EXT_HEADER > size || pread_all(fd, h, sizeof(h), pos)) {
 			*err = xasprintf("%s is incomplete (extent %llu of %llu is missing): the "
 					 "action it belongs to stopped before writing anything",
@@ -330,25 +646,35 @@ int undo_open(const char *path, struct undo_file *u, char **err)
 		x->old_hash = get64(h + 16);
 		x->new_hash = get64(h + 24);
 		x->data_pos = pos + EXT_HEADER;
+		u->n++;
 		if (x->len > size - x->data_pos || x->off + x->len < x->off ||
-		    x->off + x->len > u->device_size) {
+		    x->off + x->len > u->device_size || !x->len ||
+		    !json_object_is_type(r, json_type_object) || !jint(r, "offset", &roff) ||
+		    !jint(r, "length", &rlen) || roff != x->off || rlen != x->len) {
 			*err = xasprintf("%s is incomplete or damaged at extent %llu", path,
 					 (unsigned long long)i + 1);
 			goto fail;
 		}
+		if ((why = range_outside(areas, na, x->off, x->len, u->action))) {
+			*err = xasprintf("Refused: %s would write where %s never writes: %s. Nothing "
+					 "was written", path, u->action, why);
+			free(why);
+			rc = UNDO_UNTRUSTED;
+			goto fail;
+		}
+		x->what = jstr(r, "what");
 		pos = x->data_pos + x->len;
 		u->bytes += x->len;
-		u->n++;
 	}
-	if (pos + sizeof(end) != size || pread_all(fd, end, sizeof(end), pos) ||
-	    memcmp(end, UNDO_END, sizeof(end)) != 0) {
-		*err = xasprintf("%s is incomplete (no end line): the action it belongs to stopped "
-				 "before writing anything", path);
+	if (pos != size) {
+		*err = xasprintf("%s is damaged: bytes follow its last extent", path);
 		goto fail;
 	}
 	json_object_put(o);
 	fclose(f);
 	free(line);
+	free(areas);
+	free(dir);
 	return 0;
 fail:
 	if (o)
@@ -356,8 +682,10 @@ fail:
 	if (f)
 		fclose(f);
 	free(line);
+	free(areas);
+	free(dir);
 	undo_close(u);
-	return -1;
+	return rc;
 }
 
 int undo_restore_extent(const struct undo_file *u, const struct undo_extent *x, int devfd)
@@ -386,7 +714,11 @@ void undo_close(struct undo_file *u)
 	free(u->image);
 	free(u->created);
 	free(u->job);
+	for (size_t i = 0; i < u->n; i++)
+		free(u->ext[i].what);
 	free(u->ext);
+	if (u->target)
+		json_object_put(u->target);
 	memset(u, 0, sizeof(*u));
 	u->fd = -1;
 }
@@ -423,20 +755,21 @@ bool undo_rollback(const char *undo_path, int fd, size_t last)
 
 int undo_save(struct undo_writer *w, const char *dir, const char *devname, const char *action,
 	      const char *device, uint64_t device_size, const char *job_id,
-	      const struct undo_range *r, const uint64_t *old, size_t n, int devfd,
-	      void (*tick)(void *data, size_t done, size_t n), void *data, char **err)
+	      const struct undo_bind *b, const struct undo_range *r, const uint64_t *old, size_t n,
+	      int devfd, void (*tick)(void *data, size_t done, size_t n), void *data, char **err)
 {
-	return undo_save_at(w, dir, devname, action, device, device_size, job_id, NULL, 0, r, old, n,
-			    devfd, tick, data, err);
+	return undo_save_at(w, dir, devname, action, device, device_size, job_id, b, NULL, 0, r, old,
+			    n, devfd, tick, data, err);
 }
 
 int undo_save_at(struct undo_writer *w, const char *dir, const char *devname, const char *action,
-		 const char *device, uint64_t device_size, const char *job_id, const char *image,
-		 uint64_t offset, const struct undo_range *r, const uint64_t *old, size_t n,
-		 int devfd, void (*tick)(void *data, size_t done, size_t n), void *data, char **err)
+		 const char *device, uint64_t device_size, const char *job_id,
+		 const struct undo_bind *b, const char *image, uint64_t offset,
+		 const struct undo_range *r, const uint64_t *old, size_t n, int devfd,
+		 void (*tick)(void *data, size_t done, size_t n), void *data, char **err)
 {
-	int rc = begin_at(w, dir, devname, action, device, device_size, job_id, image, offset, r, n,
-			  err);
+	int rc = begin_at(w, dir, devname, action, device, device_size, job_id, b, image, offset, r,
+			  n, err);
 
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		uint64_t h;

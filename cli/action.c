@@ -6,6 +6,7 @@
  */
 #include "cli/cli.h"
 #include "cli/output.h"
+#include "lib/termout.h"
 #include "lib/util.h"
 
 #include <json-c/json.h>
@@ -57,7 +58,7 @@ static void print_json(const struct job *job, bool planned_only)
 	json_object_object_add(root, "audit_log", job->log_path && !planned_only
 				       ? json_object_new_string(job->log_path) : NULL);
 	s = output_json_string(root);
-	puts(s);
+	termout_json(s);
 	free(s);
 }
 

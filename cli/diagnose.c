@@ -8,6 +8,7 @@
 #include "cli/cli.h"
 #include "cli/output.h"
 #include "lib/jsonutil.h"
+#include "lib/termout.h"
 #include "lib/util.h"
 
 #include <getopt.h>
@@ -244,7 +245,7 @@ int cmd_diagnose(int argc, char **argv, struct global_opts *g)
 	rc = d.status;
 	if (json) {
 		char *s = diagnose_json(inv, &d);
-		puts(s);
+		termout_json(s);
 		free(s);
 	} else {
 		diagnose_text(stdout, inv, &d);

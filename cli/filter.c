@@ -7,6 +7,7 @@
  */
 #include "cli/cli.h"
 #include "cli/output.h"
+#include "lib/termout.h"
 #include "lib/util.h"
 
 #include <json-c/json.h>
@@ -32,7 +33,7 @@ int cli_disk_filter(const struct probe_ctx *ctx, char *const *names, int n, char
 				json_object_object_add(root, "code", json_object_new_string("unknown-disk"));
 				json_object_object_add(root, "error", json_object_new_string(err));
 				char *s = output_json_string(root);
-				puts(s);
+				termout_json(s);
 				free(s);
 			}
 			free(err);

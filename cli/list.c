@@ -2,6 +2,7 @@
 #include "cli/cli.h"
 #include "cli/output.h"
 #include "probes/inventory.h"
+#include "lib/termout.h"
 #include "lib/util.h"
 
 #include <getopt.h>
@@ -65,7 +66,7 @@ int cmd_list(int argc, char **argv, struct global_opts *g)
 	}
 	if (json) {
 		char *s = output_json(inv);
-		puts(s);
+		termout_json(s);
 		free(s);
 	} else if (rc == WR_EXIT_OK) {
 		output_text(stdout, inv);

@@ -1,6 +1,7 @@
 /* main.c - command line entry: global options, then a command. */
 #include "actions/undo.h"
 #include "cli/cli.h"
+#include "lib/termout.h"
 
 #include <getopt.h>
 #include <locale.h>
@@ -81,13 +82,14 @@ static void help(void)
 	       "                        session (or its Fast Startup state)\n"
 	       "  --discard-journal     (fix) accept losing the changes in an unclean journal\n"
 	       "  --clear-dirty         (fix) clear the dirty flag instead of setting it\n"
-	       "  --undo-dir DIR        (fix, fix-boot) where undo files go; default\n"
-	       "                        " UNDO_DEFAULT_DIR "\n"
+	       "  --undo-dir DIR        (fix, fix-boot) where undo files go, root's alone (its\n"
+	       "                        key is DIR.key); default " UNDO_DEFAULT_DIR "\n"
 	       "  --rewrite-bcd         (fix-boot) rewrite the BCD store's devices to name the\n"
 	       "                        disk as it is now, instead of its identity\n"
 	       "  --mbr-code            (fix-boot) write standard MBR boot code whatever code\n"
 	       "                        is there (the table and disk signature stay)\n"
-	       "  --at DIR              (mount) where; default /mnt/winrescue/<label>\n"
+	       "  --at DIR              (mount) where, in a directory only root can write to;\n"
+	       "                        default /mnt/winrescue/<label>\n"
 	       "  --everything          (umount all) also what winrescue did not mount (all\n"
 	       "                        alone takes only the mounts the audit log says it made)\n"
 	       "  --progress            (check, fix) one line per step on stderr, also without a\n"
@@ -110,7 +112,8 @@ static void help(void)
 	       "WINRESCUE_NTFS_3G (the ntfs-3g program),\n"
 	       "WINRESCUE_PROBE_JOBS=N (probe disks in N processes; default one per CPU; 0: in\n"
 	       "this process, for debugging), WINRESCUE_PROBE_MEM_MB (default 64-384),\n"
-	       "WINRESCUE_PROBE_TIMEOUT (seconds, default 60).\n"
+	       "WINRESCUE_PROBE_TIMEOUT (seconds, default 60); WINRESCUE_WORKER_MEM_MB and\n"
+	       "WINRESCUE_WORKER_TIMEOUT: the same for the process that checks a volume.\n"
 	       "Every command needs root (it reads the disks), except --help and list --sysroot.\n"
 	       "Exit codes: 0 ok, 1 failure, 16 usage error, 32 refused by a safety rule or\n"
 	       "cancelled; 128+N after signal N in the TUI. check, fix: 0 clean (nothing to\n"
@@ -164,7 +167,8 @@ int main(int argc, char **argv)
 	struct global_opts g = { 0 };
 	int c;
 
-	setlocale(LC_CTYPE, "");
+	setlocale(LC_CTYPE, "");	/* LC_CTYPE only: numbers keep their '.' */
+	termout_init();
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+:hV", opts, NULL)) != -1) {
 		switch (c) {

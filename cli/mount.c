@@ -15,7 +15,9 @@ static const char mount_usage[] =
 	"Mount a volume of the disks being rescued, read-only unless --rw, at\n"
 	"/mnt/winrescue/<label> unless --at. VOL: a device (/dev/sdb2, sdb2),\n"
 	"disk:N/part:M, a label, or system (the default: the Windows volume of the\n"
-	"system disk).\n";
+	"system disk). Mounts are root's alone: noexec,nodev,nosuid, files mode 0700\n"
+	"(NTFS, FAT), /mnt/winrescue 0700; --at DIR must lie in a directory only\n"
+	"root can write to.\n";
 
 static const char umount_usage[] =
 	"Usage: winrescue umount [VOL|DIR|all] [--everything] [--dry-run] [--json]\n"

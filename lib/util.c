@@ -270,67 +270,116 @@ const char *size_human(uint64_t bytes, char *buf, size_t len)
 }
 
 /*
- * Length of the valid UTF-8 sequence at s (1-4), or 0 when invalid
- * (overlong forms, surrogates and code points above U+10FFFF included).
+ * The UTF-8 sequence at s, of at most avail bytes: its length (1-4), 0 when
+ * it is invalid (overlong forms, surrogates and code points above U+10FFFF
+ * included), or -1 when the bytes so far start a valid sequence that avail
+ * cuts short (a stream waits for the rest).
  */
-static size_t utf8_seq(const unsigned char *s, uint32_t *cp)
+static int utf8_decode(const unsigned char *s, size_t avail, uint32_t *cp)
 {
 	uint32_t c;
 	size_t n, i;
 
+	if (avail == 0)
+		return -1;
 	if (s[0] < 0x80) {
 		*cp = s[0];
 		return 1;
-	} else if ((s[0] & 0xe0) == 0xc0) {
+	} else if (s[0] >= 0xc2 && s[0] <= 0xdf) {
 		n = 2;
 		c = s[0] & 0x1f;
 	} else if ((s[0] & 0xf0) == 0xe0) {
 		n = 3;
 		c = s[0] & 0x0f;
-	} else if ((s[0] & 0xf8) == 0xf0) {
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
 		n = 4;
 		c = s[0] & 0x07;
 	} else {
-		return 0;
+		return 0;	/* a continuation byte, or a lead no valid sequence has */
 	}
 	for (i = 1; i < n; i++) {
+		if (i >= avail)
+			return -1;
 		if ((s[i] & 0xc0) != 0x80)
 			return 0;
 		c = (c << 6) | (s[i] & 0x3f);
 	}
-	if ((n == 2 && c < 0x80) || (n == 3 && c < 0x800) || (n == 4 && c < 0x10000) ||
-	    c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+	if ((n == 3 && c < 0x800) || (n == 4 && c < 0x10000) || c > 0x10ffff ||
+	    (c >= 0xd800 && c <= 0xdfff))
 		return 0;
 	*cp = c;
+	return (int)n;
+}
+
+/* The same on a NUL-terminated string: length, or 0 when invalid. */
+static size_t utf8_seq(const unsigned char *s, uint32_t *cp)
+{
+	int n = utf8_decode(s, 4, cp);	/* a NUL ends a cut sequence: invalid, never -1 */
+
+	return n > 0 ? (size_t)n : 0;
+}
+
+/*
+ * Characters a terminal acts on instead of showing: C0 controls, DEL, C1
+ * controls (U+0080-U+009F: CSI, OSC... on a terminal that reads 8-bit
+ * controls), the line and paragraph separators, and the bidi controls that
+ * reorder or hide what follows (LRM, RLM, ALM, the embeddings, overrides
+ * and isolates).
+ */
+static bool cp_unsafe(uint32_t cp)
+{
+	return cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0) || cp == 0x061c ||
+	       cp == 0x200e || cp == 0x200f || cp == 0x2028 || cp == 0x2029 ||
+	       (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
+int term_safe_step(const char *s, size_t avail, unsigned flags, char out[4], size_t *olen)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	uint32_t cp;
+	int n = utf8_decode(p, avail, &cp);
+
+	if (n < 0 && !(flags & TERM_SAFE_END))
+		return 0;
+	if (n <= 0) {
+		out[0] = '?';	/* one per invalid byte: a raw 0x9b never passes */
+		*olen = 1;
+		return 1;
+	}
+	if (((flags & TERM_SAFE_NEWLINES) && (cp == '\n' || cp == '\t')) ||
+	    (!cp_unsafe(cp) && !(n > 1 && (flags & TERM_SAFE_ASCII)))) {
+		memcpy(out, p, (size_t)n);
+		*olen = (size_t)n;
+	} else {
+		out[0] = '?';	/* one per character */
+		*olen = 1;
+	}
 	return n;
+}
+
+char *sanitize_terminal_for(const char *s, bool ascii)
+{
+	const char *p = s ? s : "";
+	size_t left = strlen(p);
+	/* nothing grows: each step writes at most what it reads */
+	char *out = xcalloc(left + 1, 1), *o = out;
+	unsigned flags = TERM_SAFE_END | (ascii ? TERM_SAFE_ASCII : 0);
+
+	while (left) {
+		size_t ol;
+		int n = term_safe_step(p, left, flags, o, &ol);
+
+		o += ol;
+		p += n;
+		left -= (size_t)n;
+	}
+	*o = '\0';
+	return out;
 }
 
 char *sanitize_terminal(const char *s)
 {
-	const unsigned char *p = (const unsigned char *)(s ? s : "");
-	char *out = xcalloc(strlen((const char *)p) + 1, 1), *o = out;
-
-	while (*p) {
-		uint32_t cp;
-		size_t n = utf8_seq(p, &cp);
-
-		if (n == 0) {
-			*o++ = '?';
-			p++;
-		} else if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0) ||
-			   cp == 0x2028 || cp == 0x2029 || (cp >= 0x202a && cp <= 0x202e) ||
-			   (cp >= 0x2066 && cp <= 0x2069)) {
-			/* controls, and bidi overrides that reorder what follows */
-			*o++ = '?';
-			p += n;
-		} else {
-			memcpy(o, p, n);
-			o += n;
-			p += n;
-		}
-	}
-	*o = '\0';
-	return out;
+	return sanitize_terminal_for(s, false);
 }
 
 bool utf8_valid(const char *s)

@@ -89,10 +89,27 @@ const char *size_human(uint64_t bytes, char *buf, size_t len);
 
 /*
  * Make an untrusted string (a volume label, a model name) safe for a
- * terminal: control characters (C0, DEL, C1), and bytes that are not valid
- * UTF-8 become '?'; valid printable UTF-8 is kept. Always returns a new string.
+ * terminal: control characters (C0, DEL, C1 also as U+0080-U+009F), the
+ * line/paragraph separators and the bidi controls (U+061C, U+200E/F,
+ * U+202A-U+202E, U+2066-U+2069) become one '?' each, and every byte that is
+ * not valid UTF-8 one '?'; valid printable UTF-8 is kept. Always returns a
+ * new string. The one sanitizer of every text path (termout.h, the TUI).
  */
 char *sanitize_terminal(const char *s);
+/* The same; with ascii, each character that is not ASCII becomes one '?' too. */
+char *sanitize_terminal_for(const char *s, bool ascii);
+
+#define TERM_SAFE_ASCII    1u	/* ASCII only: one '?' per other character */
+#define TERM_SAFE_NEWLINES 2u	/* keep '\n' and '\t' (a stream's own layout) */
+#define TERM_SAFE_END      4u	/* nothing follows: a cut sequence is invalid */
+/*
+ * One step of sanitize_terminal over the avail bytes at s (a NUL is a
+ * control like any other): writes the first character, or '?' in its
+ * place, to out (*olen bytes, never more than it read) and returns the
+ * bytes it read; 0 when s starts a valid sequence that avail cuts short
+ * and TERM_SAFE_END is not given (a stream keeps them for its next write).
+ */
+int term_safe_step(const char *s, size_t avail, unsigned flags, char out[4], size_t *olen);
 
 /* True when s is valid UTF-8 already (what sanitize_utf8() would copy unchanged). */
 bool utf8_valid(const char *s);

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -33,7 +34,7 @@
  * to the pipes; mtools run as tool (its argv[0] chooses what it does).
  */
 static void run_tool(const char *prog, const char *tool, int fd, uint64_t off, const char *file,
-		     int out, int err)
+		     int out, int err, pid_t parent)
 {
 	char image[64], target[300];
 	/* above every descriptor moved below: dup2() onto itself would keep close-on-exec */
@@ -48,6 +49,9 @@ static void run_tool(const char *prog, const char *tool, int fd, uint64_t off, c
 	static const char rc[] = "DEFAULT_CODEPAGE=367\n";
 	int m = memfd_create("mtoolsrc", MFD_CLOEXEC), cfg = m >= 0 ? fcntl(m, F_DUPFD_CLOEXEC, 10) : -1;
 
+	/* it dies with the probe worker that runs it, whatever ends that one */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+		_exit(127);
 	if (disk < 0 || o < 0 || e < 0 || null < 0 || cfg < 0 ||
 	    pwrite(cfg, rc, sizeof(rc) - 1, 0) != (ssize_t)(sizeof(rc) - 1) || dup2(null, 0) < 0 ||
 	    dup2(o, 1) < 0 || dup2(e, 2) < 0 || dup2(disk, 3) < 0 || dup2(cfg, 4) < 0)
@@ -85,7 +89,7 @@ static void tool_run(const char *tool, int fd, uint64_t off, const char *file, u
 	char *prog = find_bundled("mcopy");
 	int out[2] = { -1, -1 }, err[2] = { -1, -1 };
 	size_t elen = 0, cap_alloc = 1u << 16;
-	pid_t pid;
+	pid_t pid, self = getpid();
 
 	memset(r, 0, sizeof(*r));
 	if (!prog) {
@@ -97,7 +101,7 @@ static void tool_run(const char *tool, int fd, uint64_t off, const char *file, u
 		goto out;
 	}
 	if (pid == 0)
-		run_tool(prog, tool, fd, off, file, out[1], err[1]);
+		run_tool(prog, tool, fd, off, file, out[1], err[1], self);
 	close(out[1]);
 	close(err[1]);
 	out[1] = err[1] = -1;

@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1297,6 +1298,9 @@ static bool layout_from(struct ctx *c, const uint8_t *b)
 		return false;
 	mft_pieces(c, b, NL_AT_DATA, &c->mft_runs, &c->nmft_runs);
 	mapped = mapped_bytes(c, c->mft_runs, c->nmft_runs);
+	/* runs that map clusters twice hold no more records than the volume has room for */
+	if (mapped > c->g.clusters * c->g.cluster)
+		mapped = c->g.clusters * c->g.cluster;
 	c->mft_size = dsize;
 	c->nrec = (dsize < mapped ? dsize : mapped) / c->rs;
 	if (c->max_records && c->nrec > c->max_records)
@@ -1350,12 +1354,32 @@ static bool mft_layout(struct ctx *c)
 	return false;
 }
 
+/*
+ * A block of n elements whose number the volume gives (clamped to what
+ * the volume can hold before this): NULL when the memory is not there,
+ * with the check's op_error saying so, never an abort (a crafted size, or
+ * a worker's memory limit, is that volume's error).
+ */
+static void *size_alloc(struct ctx *c, uint64_t n, size_t size, const char *what)
+{
+	void *p = n <= SIZE_MAX / size ? calloc(n ? (size_t)n : 1, size) : NULL;
+
+	if (!p && !c->r->op_error)
+		c->r->op_error = xasprintf("%s on %s claims %" PRIu64 " entries (%" PRIu64 " MiB to "
+					   "check them), more memory than the check may use", what,
+					   c->dev, n, n / (1u << 20) * size);
+	return p;
+}
+
 static void load_mft_bitmap(struct ctx *c)
 {
 	uint64_t need = (c->nrec + 7) / 8;
 	struct loc *l = &c->mftbmp_loc;
 
-	c->mftbmp = xcalloc(1, need ? need : 1);
+	if (!(c->mftbmp = size_alloc(c, need, 1, "$MFT's bitmap"))) {
+		c->mftbmp_unknown = true;
+		return;
+	}
 	c->mftbmp_len = need;
 	if (!l->found) {
 		finding(c, NC_ERROR, "mft-bitmap-missing", 0, NC_REPAIR_CHKDSK,
@@ -1385,15 +1409,17 @@ static bool bit(const uint8_t *bm, uint64_t len, uint64_t i)
 	return i / 8 < len && (bm[i / 8] >> (i % 8)) & 1;
 }
 
-/* Stream $MFT; each record in use (by its flag or by the bitmap) is checked. */
+/* Stream $MFT; each record in use (by its flag or by the bitmap) is checked. -1: no memory. */
 static int pass_records(struct ctx *c)
 {
 	uint64_t total = c->nrec * c->rs;
-	uint8_t *buf = xcalloc(1, total < CHUNK ? (size_t)total : CHUNK);
+	uint8_t *buf;
 	uint64_t bad_from = UINT64_MAX;
 	int bad_errno = 0;
 
-	c->ri = xcalloc(c->nrec ? c->nrec : 1, sizeof(*c->ri));
+	if (!(c->ri = size_alloc(c, c->nrec, sizeof(*c->ri), "$MFT")))
+		return -1;
+	buf = xcalloc(1, total < CHUNK ? (size_t)total : CHUNK);
 	/* the bitmap lives in record 0, which is read first */
 	for (uint64_t v = 0; v < total; v += CHUNK) {
 		size_t len = total - v < CHUNK ? (size_t)(total - v) : CHUNK;
@@ -1710,7 +1736,8 @@ static void pass_cluster_bitmap(struct ctx *c)
 			"The volume's $Bitmap cannot be found: which clusters are free cannot be told.");
 		return;
 	}
-	bm = xcalloc(1, nbytes ? nbytes : 1);
+	if (!(bm = size_alloc(c, nbytes, 1, "$Bitmap")))
+		return;
 	if (c->bitmap.size < nbytes && !c->bitmap.value) {
 		finding(c, NC_ERROR, "bitmap-short", NL_FILE_BITMAP, NC_REPAIR_CHKDSK,
 			"$Bitmap holds %" PRIu64 " bytes; the volume's %" PRIu64 " clusters need %" PRIu64
@@ -2183,7 +2210,11 @@ static void check_dir(struct ctx *c, uint64_t dir)
 		if (d.alloc_size > mapped)
 			d.alloc_size = mapped;
 		d.nblocks = d.alloc_size / d.bsize;
-		d.seen = xcalloc(1, d.nblocks / 8 + 1);
+		if (!(d.seen = size_alloc(c, d.nblocks / 8 + 1, 1, "a folder's index"))) {
+			free(d.runs);
+			family_free(&fam);
+			return;
+		}
 		/* the $BITMAP: resident, or non-resident in pieces like the allocation */
 		uint32_t blen, bvlen;
 		const uint8_t *bm = family_attr(c, &fam, NL_AT_BITMAP, NAME_I30, 0, &blen);
@@ -2594,9 +2625,8 @@ static void ctx_free(struct ctx *c)
 /* Passes 3 to 7 of nc_check on a ctx whose geometry is set; false when $MFT cannot be found. */
 static bool mft_passes(struct ctx *c)
 {
-	if (!start_pass(c, 3) || !mft_layout(c))
+	if (!start_pass(c, 3) || !mft_layout(c) || pass_records(c) < 0)
 		return false;
-	pass_records(c);
 	records_together(c);
 	if (!start_pass(c, 4))
 		return false;
@@ -2716,7 +2746,7 @@ int nc_check(int fd, uint64_t off, uint64_t size, const char *dev, const struct 
 	if (!start_pass(&c, 2))
 		goto out;
 	pass_mirror(&c);
-	if (!mft_passes(&c)) {
+	if (!mft_passes(&c) || r->op_error) {
 		rc = r->op_error ? -1 : 1;
 		goto out;
 	}

@@ -90,6 +90,8 @@ struct nc_callbacks {
 	/* progress inside a pass, in bytes */
 	void (*tick)(void *data, uint64_t done, uint64_t total);
 	void *data;
+	/* optional, nc_check_confined only: asked between beats; true: stop now */
+	bool (*cancelled)(void *data);
 };
 
 /*
@@ -100,7 +102,24 @@ struct nc_callbacks {
  */
 int nc_check(int fd, uint64_t off, uint64_t size, const char *dev, const struct nc_callbacks *cb,
 	     struct nc_report *r);
+/*
+ * nc_check in a worker (worker.h): confined to reading fd (opened by the
+ * caller, before the worker drops its privileges), under a memory and a
+ * time limit. The same results; a worker that crashes, runs out of memory
+ * or goes silent is a check that could not be done (-1, r->op_error says
+ * what happened), never the end of winrescue.
+ */
+int nc_check_confined(int fd, uint64_t off, uint64_t size, const char *dev,
+		      const struct nc_callbacks *cb, struct nc_report *r);
 void nc_report_free(struct nc_report *r);
+/*
+ * A report as bytes and back (wire.c), for the check worker: what
+ * nc_check filled in a child comes back whole, or the answer is short
+ * (false; what was read is freed by nc_report_free as usual).
+ */
+struct wire_buf;
+void wire_put_report(struct wire_buf *b, const struct nc_report *r);
+bool wire_get_report(const unsigned char **pos, const unsigned char *end, struct nc_report *r);
 /* The errors of r that how repairs (as far as they were kept, not dropped). */
 size_t nc_count_errors(const struct nc_report *r, enum nc_repair how);
 

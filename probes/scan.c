@@ -4,6 +4,7 @@
 #include "probes/mbr.h"
 #include "probes/ntfs_boot.h"
 #include "probes/ntfs_layout.h"
+#include "probes/worker.h"
 #include "lib/util.h"
 
 #include <errno.h>
@@ -49,13 +50,13 @@ const char *severity_name(enum severity s)
 }
 
 /* The memory limit of this probe worker in MiB (0: none, or not a worker). */
-static unsigned long worker_mem_mb;
+static unsigned long worker_mem_mb_now;
 /* In a probe worker: where it says it goes on (one byte per disk step), else -1. */
 static int worker_hb = -1;
 
 unsigned long probe_worker_mem_mb(void)
 {
-	return worker_mem_mb;
+	return worker_mem_mb_now;
 }
 
 /* A sign of life for the parent's time limit: a step of one disk is done. */
@@ -75,9 +76,9 @@ const char *probe_errno_words(int rc)
 {
 	static char buf[128];
 
-	if (rc == -ENOMEM && worker_mem_mb) {
+	if (rc == -ENOMEM && worker_mem_mb_now) {
 		snprintf(buf, sizeof(buf), "probing stopped: it needed more than %lu MiB of memory "
-			 "(WINRESCUE_PROBE_MEM_MB)", worker_mem_mb);
+			 "(WINRESCUE_PROBE_MEM_MB)", worker_mem_mb_now);
 		return buf;
 	}
 	return strerror(-rc);
@@ -451,9 +452,6 @@ static void probe_list(const struct probe_ctx *ctx, const struct mount_table *mt
  * debugging only: nothing is limited).
  */
 #define PROBE_JOBS_MAX 8
-#define PROBE_MEM_MB_DEFAULT 384	/* at most, by default (see probe_mem_mb) */
-#define PROBE_TIMEOUT_DEFAULT 60	/* seconds per disk: a failing disk retries for long */
-#define WORKER_EXIT_OOM 86
 
 struct worker {
 	pid_t pid;
@@ -466,48 +464,18 @@ struct worker {
 	bool timed_out;		/* killed at its deadline */
 };
 
-static unsigned long env_ulong(const char *name, unsigned long def, unsigned long min)
-{
-	const char *env = getenv(name);
-	char *end;
-	unsigned long v;
-
-	if (!env || !*env)
-		return def;
-	errno = 0;
-	v = strtoul(env, &end, 10);
-	return *end || errno || v < min ? def : v;
-}
-
 /* How many probe workers this scan runs at once (for the memory default). */
 static size_t jobs_now = 1;
 
-/*
- * The memory limit of one worker: WINRESCUE_PROBE_MEM_MB, else half the
- * machine's memory shared by the workers running at once, between 64 and
- * PROBE_MEM_MB_DEFAULT MiB (a 512 MiB VM with two CPUs: 128 MiB each; a
- * probe of a 100,000-file volume needs less than 48).
- */
+/* The memory limit of one worker (worker.c: WINRESCUE_PROBE_MEM_MB or its default). */
 static unsigned long probe_mem_mb(void)
 {
-	unsigned long total = 0, def = PROBE_MEM_MB_DEFAULT;
-	FILE *f = fopen("/proc/meminfo", "re");
-
-	if (f) {
-		if (fscanf(f, "MemTotal: %lu kB", &total) != 1)
-			total = 0;
-		fclose(f);
-	}
-	if (total) {
-		def = total / 1024 / 2 / (jobs_now ? jobs_now : 1);
-		def = def < 64 ? 64 : def > PROBE_MEM_MB_DEFAULT ? PROBE_MEM_MB_DEFAULT : def;
-	}
-	return env_ulong("WINRESCUE_PROBE_MEM_MB", def, 16);
+	return worker_mem_mb(jobs_now);
 }
 
 static unsigned long probe_timeout_s(void)
 {
-	return env_ulong("WINRESCUE_PROBE_TIMEOUT", PROBE_TIMEOUT_DEFAULT, 1);
+	return worker_timeout_s();
 }
 
 /* 0: probe in this process (WINRESCUE_PROBE_JOBS=0, or no disk). */
@@ -545,29 +513,16 @@ static bool write_all(int fd, const unsigned char *p, size_t n)
 	return true;
 }
 
-#if defined(__SANITIZE_ADDRESS__)
-#define PROBE_UNDER_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define PROBE_UNDER_ASAN 1
-#endif
-#endif
-
 /*
- * In a probe worker, before it parses anything: its memory limit, and an
- * allocation that fails ends it with the status its parent reads as
- * "out of memory".
+ * In a probe worker, before it parses anything: the child set up as every
+ * worker is (worker.c: its own process group, so that mtools dies with it
+ * at the time limit; killed when winrescue ends; its memory limit; an
+ * allocation that fails ends it with the status read as "out of memory").
  */
 static void worker_limits(void)
 {
-	signal(SIGPIPE, SIG_DFL);
-	util_set_oom_exit(WORKER_EXIT_OOM);
-#ifndef PROBE_UNDER_ASAN	/* ASan reserves terabytes of address space for itself */
-	unsigned long mb = probe_mem_mb();
-	struct rlimit rl = { .rlim_cur = (rlim_t)mb << 20, .rlim_max = (rlim_t)mb << 20 };
-	if (setrlimit(RLIMIT_AS, &rl) == 0)
-		worker_mem_mb = mb;
-#endif
+	worker_mem_mb_now = worker_enter(probe_mem_mb());
+	worker_confine(WORKER_CONFINE_NONE);	/* mtools runs from here: no seccomp yet */
 }
 
 /* In the child: the limits, then probe, send, and leave without atexit handlers. */
@@ -611,6 +566,7 @@ static bool worker_start(const struct probe_ctx *ctx, const struct mount_table *
 		close(h[0]);
 		worker_run(ctx, mt, wk, p[1], h[1]);
 	}
+	worker_adopt(wk->pid);
 	close(p[1]);
 	close(h[1]);
 	wk->fd = p[0];
@@ -677,7 +633,7 @@ static void workers_drain(struct worker *wk, size_t n)
 				continue;
 			if (now >= wk[i].deadline) {
 				if (!worker_done_now(&wk[i])) {
-					kill(wk[i].pid, SIGKILL);
+					worker_kill(wk[i].pid);
 					wk[i].timed_out = true;
 				}
 				worker_close(&wk[i]);
@@ -701,7 +657,7 @@ static void workers_drain(struct worker *wk, size_t n)
 			/* cannot wait for them: stop them, as at a deadline */
 			for (size_t i = 0; i < n; i++)
 				if (wk[i].fd >= 0) {
-					kill(wk[i].pid, SIGKILL);
+					worker_kill(wk[i].pid);
 					wk[i].timed_out = true;
 					worker_close(&wk[i]);
 				}
@@ -767,15 +723,12 @@ static void reap_old(void)
 
 static void reap(const struct worker *wk, int *status)
 {
-	pid_t r;
-
 	if (!wk->timed_out) {
-		while ((r = waitpid(wk->pid, status, 0)) < 0 && errno == EINTR)
-			;
+		worker_reap(wk->pid, status, true);
 		return;
 	}
 	for (int i = 0; i < 20; i++) {	/* 100 ms for a quick exit */
-		if ((r = waitpid(wk->pid, status, WNOHANG)) != 0)
+		if (worker_reap(wk->pid, status, false) != 0)
 			return;
 		nanosleep(&(struct timespec){ .tv_nsec = 5 * 1000000L }, NULL);
 	}
@@ -996,6 +949,7 @@ void probes_image(int fd, struct disk *d)
 		wire_put_disk(&b, d);
 		_exit(write_all(p[1], b.data, b.len) ? 0 : 1);
 	}
+	worker_adopt(wk.pid);
 	close(p[1]);
 	wk.fd = p[0];
 	wk.deadline = monotonic_s() + (double)probe_timeout_s();

@@ -13,6 +13,7 @@
  * the blocks and strings it points to, in walk order.
  */
 #include "probes/probes.h"
+#include "probes/ntfs_check.h"
 #include "lib/util.h"
 
 #include <stdlib.h>
@@ -131,6 +132,21 @@ static void disk_walk(struct walker *w, struct disk *d)
 	w->str(w, &d->error);
 }
 
+/* Every heap block of a check's report (the check worker sends it back, worker.c). */
+static void report_walk(struct walker *w, struct nc_report *r)
+{
+	if (w->enter(w, (void **)&r->findings, r->nfindings, sizeof(*r->findings)))
+		for (size_t i = 0; i < r->nfindings; i++) {
+			w->str(w, &r->findings[i].code);
+			w->str(w, &r->findings[i].path);
+			w->str(w, &r->findings[i].message);
+		}
+	w->leave(w, (void **)&r->findings);
+	w->str(w, &r->op_error);
+	w->enter(w, (void **)&r->logfile_runs, r->nlogfile_runs, sizeof(*r->logfile_runs));
+	w->leave(w, (void **)&r->logfile_runs);
+}
+
 /* ---- freeing ---- */
 
 static void free_str(struct walker *w, char **s)
@@ -217,6 +233,15 @@ void wire_put_disk(struct wire_buf *b, const struct disk *d)
 	disk_walk(&pw.w, &copy);
 }
 
+void wire_put_report(struct wire_buf *b, const struct nc_report *r)
+{
+	struct put pw = { { put_str, put_enter, put_leave }, b };
+	struct nc_report copy = *r;
+
+	put_bytes(b, &copy, sizeof(copy));
+	report_walk(&pw.w, &copy);
+}
+
 /* ---- reading ---- */
 
 struct get {
@@ -286,6 +311,24 @@ bool wire_get_disk(const unsigned char **pos, const unsigned char *end, struct d
 	/* every pointer in a block just read is the sender's; the walk
 	 * replaces each one, with NULL once the input has run short */
 	disk_walk(&g.w, d);
+	*pos = g.p;
+	return !g.bad;
+}
+
+bool wire_get_report(const unsigned char **pos, const unsigned char *end, struct nc_report *r)
+{
+	struct get g = { { get_str, get_enter, get_leave }, *pos, end, false };
+
+	if (!get_bytes(&g, r, sizeof(*r))) {
+		memset(r, 0, sizeof(*r));
+		return false;
+	}
+	report_walk(&g.w, r);
+	/* counts with no block behind them (a short answer) must not be walked later */
+	if (!r->findings)
+		r->nfindings = 0;
+	if (!r->logfile_runs)
+		r->nlogfile_runs = 0;
 	*pos = g.p;
 	return !g.bad;
 }

@@ -46,6 +46,26 @@ wr_run_cleanup() {
 trap wr_run_cleanup EXIT
 trap 'wr_run_cleanup; exit 130' INT TERM
 
+# wr_stop PID: end a background server of the suite (nbdkit...): SIGTERM, then
+# SIGKILL when it is still there after 5 s (one with a client still attached
+# may never end on SIGTERM, and a `wait` on it would hang the suite's exit)
+wr_stop() {
+	local i
+	kill "$1" 2>/dev/null || return 0
+	for ((i = 0; i < 50; i++)); do
+		kill -0 "$1" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -9 "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+	return 0
+}
+
+# wr_fuse_umount DIR: unmount a FUSE mount of the suite, lazily when it is busy
+wr_fuse_umount() {
+	fusermount3 -u "$1" 2>/dev/null || fusermount3 -uz "$1" 2>/dev/null || umount -l "$1" 2>/dev/null
+}
+
 wr_skip() {
 	echo "SKIP: $*" >&2
 	exit 77

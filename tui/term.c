@@ -109,24 +109,7 @@ attr_t term_attr(const struct tui *t, enum tui_role r)
 
 char *term_text(const struct tui *t, const char *s)
 {
-	char *safe = sanitize_terminal(s ? s : "");
-
-	if (!t->utf8) {
-		/* one '?' per character that is not ASCII */
-		char *o = safe, *i = safe;
-		while (*i) {
-			if ((unsigned char)*i < 0x80) {
-				*o++ = *i++;
-				continue;
-			}
-			*o++ = '?';
-			i++;
-			while (((unsigned char)*i & 0xc0) == 0x80)
-				i++;
-		}
-		*o = '\0';
-	}
-	return safe;
+	return sanitize_terminal_for(s, !t->utf8);
 }
 
 void term_put(const struct tui *t, int y, int x, int w, const char *s, enum tui_role r)

@@ -14,11 +14,11 @@
  */
 #include "actions/mount.h"
 #include "tui/tui_int.h"
+#include "lib/termout.h"
 #include "lib/util.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <langinfo.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -484,7 +484,7 @@ int tui_run(const struct tui_opts *o)
 	sigemptyset(&sa.sa_mask);
 	for (int i = 0; i < 4; i++)
 		sigaction(sigs[i], &sa, &old[i]);
-	t.utf8 = strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
+	t.utf8 = !termout_ascii();
 	t.probe.only = o->only;
 	t.probe.nonly = o->nonly;
 	t.inv = probes_scan(&t.probe);

@@ -6,7 +6,8 @@
 # (tests/fuzz/fuzz_ntfs.c: 0 boot sector, 1 MFT record, 2 index block,
 # 3 runlist, 4 BCD device element, from the real BCD store of hives/, 5 FAT
 # boot sector, 6 MBR, 7 a whole $MFT: the system records and files whose
-# attributes continue in extension records, named by attribute lists).
+# attributes continue in extension records, named by attribute lists, 8 a
+# whole volume made by mkntfs and ntfs-3g, as pieces: fuzz_ntfs.c vol_check).
 set -eu
 out=$1
 FX=${WINRESCUE_FIXTURES:-$(cd "$(dirname "$0")/../.." && pwd)/../shared/fixtures}
@@ -79,4 +80,19 @@ printf 'label: dos\nstart=2048, size=20MiB, type=7, bootable\nsize=+, type=7\n' 
 		dd if="$code" of="$tmp/mbr" bs=440 count=1 conv=notrunc status=none
 		head -c 512 "$tmp/mbr" | seed "mbr.$(basename "$code")" 6
 	done
+# whole volumes: mkntfs, then a folder of 12 long names (an index in blocks) by
+# ntfs-3g; the non-zero sectors as pieces, $UpCase as the table the harness
+# builds, runs of one byte as fills (fuzz_ntfs.c vol_check); at most 64 KiB
+vol_seed() { python3 "$(dirname "$0")/vol_seed.py" "$1" | seed "$2.vol" 8; }
+truncate -s 4M "$tmp/vol"
+if mkntfs -q -F -f -c 4096 "$tmp/vol" >/dev/null 2>&1; then
+	vol_seed "$tmp/vol" mkntfs
+	mkdir -p "$tmp/mnt"
+	if ntfs-3g "$tmp/vol" "$tmp/mnt" 2>/dev/null; then
+		mkdir "$tmp/mnt/dir"
+		for i in $(seq 1 12); do : >"$tmp/mnt/dir/a-file-name-long-enough-to-need-index-blocks-of-its-own-$i"; done
+		umount "$tmp/mnt"
+		vol_seed "$tmp/vol" folder
+	fi
+fi
 ls "$out" | wc -l

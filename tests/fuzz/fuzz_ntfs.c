@@ -6,7 +6,9 @@
  * fixups, BCD device elements, FAT boot sectors, MBRs (boot code
  * classified, a table that lost its signature judged), and a whole $MFT of
  * records (the passes that cross records: attribute lists, the pieces of
- * attributes in extension records, $MFT's own pieces, folders and links).
+ * attributes in extension records, $MFT's own pieces, folders and links),
+ * and a whole volume as `winrescue check` reads it (nc_check on a
+ * descriptor: every pass, every size the volume gives; see vol_check).
  * The first byte of an input picks the parser.
  *
  * LLVMFuzzerTestOneInput is libFuzzer's entry point (make fuzz builds it
@@ -26,8 +28,79 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <sys/stat.h>	/* before any ntfs-3g header */
+#include <ntfs-3g/types.h>
+#include <ntfs-3g/volume.h>
+#include <ntfs-3g/unistr.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define VOL_MAX_SECTORS 32768	/* 16 MiB */
+
+/*
+ * A whole volume from a compact description (an NTFS image is mostly
+ * zeros): a u32 number of 512-byte sectors (128 to VOL_MAX_SECTORS), then
+ * pieces, each a u32 first sector, a u16 count and a mode: 0 count sectors
+ * of bytes follow (as many as the input still has), 1 one byte follows and
+ * fills them, 2 the 128 KiB $UpCase table libntfs-3g builds (Windows'
+ * own). Checked as `winrescue check` checks a volume, on a memory file.
+ */
+static void vol_check(const uint8_t *data, size_t size)
+{
+	static ntfschar *upcase;
+	struct nc_report rep;
+	uint64_t sectors;
+	int fd, rc;
+
+	if (size < 4)
+		return;
+	sectors = nl_le32(data);
+	sectors = sectors < 128 ? 128 : sectors > VOL_MAX_SECTORS ? VOL_MAX_SECTORS : sectors;
+	if ((fd = memfd_create("fuzzvol", MFD_CLOEXEC)) < 0)
+		return;
+	if (ftruncate(fd, (off_t)(sectors * 512)) < 0) {
+		close(fd);
+		return;
+	}
+	for (size_t p = 4; p + 7 <= size;) {
+		uint64_t at = nl_le32(data + p), n = nl_le16(data + p + 4);
+		uint8_t mode = data[p + 6] % 3;
+		p += 7;
+		if (at >= sectors)
+			at = at % sectors;
+		if (n > sectors - at)
+			n = sectors - at;
+		if (mode == 0) {
+			size_t len = size - p < n * 512 ? size - p : (size_t)(n * 512);
+			if (pwrite(fd, data + p, len, (off_t)(at * 512)) < 0)
+				break;
+			p += len;
+		} else if (mode == 1 && p < size) {
+			uint8_t sec[512];
+			memset(sec, data[p++], sizeof(sec));
+			for (uint64_t k = 0; k < n; k++)
+				if (pwrite(fd, sec, sizeof(sec), (off_t)((at + k) * 512)) < 0)
+					break;
+		} else if (mode == 2) {
+			if (!upcase) {
+				upcase = calloc(65536, sizeof(*upcase));
+				ntfs_upcase_table_build(upcase, 65536 * sizeof(*upcase));
+			}
+			size_t len = sectors - at < 256 ? (size_t)(sectors - at) * 512 : 131072;
+			if (pwrite(fd, upcase, len, (off_t)(at * 512)) < 0)
+				break;
+		}
+	}
+	rc = nc_check(fd, 0, sectors * 512, "(fuzz)", NULL, &rep);
+	if (rep.nfindings > NC_MAX_FINDINGS || rep.passes_done > NC_PASSES || rc > 0 ||
+	    (rc < 0 && !rep.op_error))
+		abort();
+	nc_report_free(&rep);
+	close(fd);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -37,7 +110,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 1)
 		return 0;
-	const uint8_t kind = data[0] % 8;
+	const uint8_t kind = data[0] % 9;
 	data++;
 	size--;
 	switch (kind) {
@@ -133,6 +206,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (rep.nfindings > NC_MAX_FINDINGS || rep.passes_done > NC_PASSES)
 			abort();
 		nc_report_free(&rep);
+		break;
+	case 8:		/* a whole volume, as check reads it */
+		vol_check(data, size);
 		break;
 	case 5: {	/* a FAT boot sector (fix-boot --rewrite-bcd on the ESP) */
 		uint8_t bs[FAT_BPB_SIZE] = { 0 };

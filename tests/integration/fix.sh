@@ -17,7 +17,8 @@
 #   (c) refusals, each changing nothing: a mounted volume, ext4, `all`, no
 #       --yes without a terminal, an undo directory on a disk being
 #       rescued, --dry-run; undo refused on a volume changed since, on
-#       another volume, with a damaged, truncated or foreign undo file;
+#       another volume (other-target), with a damaged (its MAC fails: 32),
+#       truncated or foreign undo file;
 #   (d2) read errors in the middle of $MFT (nbdkit's eval plugin through
 #       nbdfuse and a loop device): check names the device and the records
 #       (exit 4), fix refuses to write to a failing disk (32), nothing written;
@@ -276,19 +277,23 @@ expect_eq "changed-since: nothing written" "$s" "$(sha "$P_DIRTY")"
 # onto another volume of the same size: its bytes are neither old nor new
 s=$(sha "$P_HEALTHY")
 undo "$U" "$P_HEALTHY" --yes
-expect_eq "undo onto another volume: refused (exit 32)" "32 changed-since $s" "$RC $(code) $(sha "$P_HEALTHY")"
+expect_eq "undo onto another volume: refused (exit 32)" "32 other-target $s" "$RC $(code) $(sha "$P_HEALTHY")"
 # damaged, truncated and foreign undo files
 size=$(stat -c %s "$U")
 head -c $((size - 30)) "$U" >"$T/truncated.undo"
 undo "$T/truncated.undo" --yes
 expect_eq "a truncated undo file: exit 1 (bad-undo-file)" "1 bad-undo-file" "$RC $(code)"
 expect_match "truncated: says nothing was written by it" 'incomplete' "$(jq -r .message "$T/out.json")"
-cp "$U" "$T/damaged.undo"
+# beside the genuine one (its key proves it), one saved byte changed: the MAC fails
+cp -p "$U" "$WINRESCUE_UNDO_DIR/damaged.undo"
 hdr=$(($(head -n 2 "$U" | wc -c) + 32 + 100))	# inside the first saved range
-printf '\xee' | dd of="$T/damaged.undo" bs=1 seek=$hdr conv=notrunc status=none
+printf '\xee' | dd of="$WINRESCUE_UNDO_DIR/damaged.undo" bs=1 seek=$hdr conv=notrunc status=none
 "$WR_NTFS_STATE" "$P_DIRTY" dirty clear >/dev/null 2>&1
-undo "$T/damaged.undo" --yes
-expect_eq "saved bytes that do not match their checksum: exit 1 (undo-damaged)" "1 undo-damaged" "$RC $(code)"
+s=$(sha "$P_DIRTY")
+undo "$WINRESCUE_UNDO_DIR/damaged.undo" --yes
+expect_eq "saved bytes changed: refused (exit 32, untrusted-undo-file), nothing written" \
+	"32 untrusted-undo-file $s" "$RC $(code) $(sha "$P_DIRTY")"
+rm -f "$WINRESCUE_UNDO_DIR/damaged.undo"
 echo "not an undo file" >"$T/foreign.undo"
 undo "$T/foreign.undo" --yes
 expect_eq "a file that is no undo file: exit 1" "1 bad-undo-file" "$RC $(code)"
@@ -302,10 +307,10 @@ SCUT=$(sha "$CUT")
 mkdir -p "$T/nbd"
 nbdkit -f -U "$T/nbd.sock" --filter=delay file "$CUT" delay-write=700ms &
 NBDKIT=$!
-wr_cleanup_add "kill $NBDKIT; wait $NBDKIT"
+wr_cleanup_add "wr_stop $NBDKIT"
 for ((i = 0; i < 50; i++)); do [ -S "$T/nbd.sock" ] && break; sleep 0.1; done
 nbdfuse "$T/nbd/disk" --unix "$T/nbd.sock" &
-wr_cleanup_add "fusermount3 -u '$T/nbd'"
+wr_cleanup_add "wr_fuse_umount '$T/nbd'"
 for ((i = 0; i < 50; i++)); do [ -s "$T/nbd/disk" ] && break; sleep 0.1; done
 SLOW=$(losetup -f --show "$T/nbd/disk") || wr_bail "losetup nbd"
 wr_cleanup_add "wr_detach '$SLOW'"
@@ -327,7 +332,7 @@ wait $FP 2>/dev/null
 [ "$i" -lt 300 ] && ok "power cut: killed with SIGKILL after the first write" || nok "power cut: no write seen"
 [ "$(sha "$CUT")" != "$SCUT" ] && ok "power cut: the volume was partly written" || nok "power cut: nothing written"
 U=$(ls "$WINRESCUE_UNDO_DIR"/* 2>/dev/null | head -n 1)
-[ -s "$U" ] && tail -c 19 "$U" | grep -q WINRESCUE-UNDO-END && ok "power cut: the undo file is complete" ||
+[ -s "$U" ] && tail -c 84 "$U" | grep -Eq '^WINRESCUE-UNDO-END [0-9a-f]{64}$' && ok "power cut: the undo file is complete" ||
 	nok "power cut: no complete undo file"
 undo "$U" "$SLOW" --dry-run
 expect_match "power cut: undo sees the ranges not yet written" 'already hold' "$(jq -r '.plan.warnings[]' "$T/out.json")"
@@ -352,10 +357,10 @@ nbdkit -f -U "$T/nbd2.sock" eval get_size="stat -Lc %s '$IOI'" \
 dd if='$IOI' skip=\$4 count=\$3 iflag=count_bytes,skip_bytes status=none" \
 	pwrite="dd of='$IOI' seek=\$4 conv=notrunc oflag=seek_bytes status=none" 2>/dev/null &
 NBDKIT2=$!
-wr_cleanup_add "kill $NBDKIT2; wait $NBDKIT2"
+wr_cleanup_add "wr_stop $NBDKIT2"
 for ((i = 0; i < 50; i++)); do [ -S "$T/nbd2.sock" ] && break; sleep 0.1; done
 nbdfuse "$T/nbd2/disk" --unix "$T/nbd2.sock" 2>/dev/null &
-wr_cleanup_add "fusermount3 -u '$T/nbd2'"
+wr_cleanup_add "wr_fuse_umount '$T/nbd2'"
 for ((i = 0; i < 50; i++)); do [ -s "$T/nbd2/disk" ] && break; sleep 0.1; done
 EIO=$(losetup -f --show "$T/nbd2/disk") || wr_bail "losetup nbd2"
 wr_cleanup_add "wr_detach '$EIO'"
@@ -389,10 +394,10 @@ nbdkit -f -U "$T/nbd3.sock" eval get_size="stat -Lc %s '$WF'" \
 	pwrite="if [ \$((\$4 + \$3)) -gt $MIRR ] && [ \$4 -lt $((MIRR + 4096)) ]; then cat >/dev/null; echo 'EIO injected' >&2; exit 1; fi
 dd of='$WF' seek=\$4 conv=notrunc oflag=seek_bytes status=none" 2>/dev/null &
 NBDKIT3=$!
-wr_cleanup_add "kill $NBDKIT3; wait $NBDKIT3"
+wr_cleanup_add "wr_stop $NBDKIT3"
 for ((i = 0; i < 50; i++)); do [ -S "$T/nbd3.sock" ] && break; sleep 0.1; done
 nbdfuse "$T/nbd3/disk" --unix "$T/nbd3.sock" 2>/dev/null &
-wr_cleanup_add "fusermount3 -u '$T/nbd3'"
+wr_cleanup_add "wr_fuse_umount '$T/nbd3'"
 for ((i = 0; i < 50; i++)); do [ -s "$T/nbd3/disk" ] && break; sleep 0.1; done
 WDEV=$(losetup -f --show "$T/nbd3/disk") || wr_bail "losetup nbd3"
 wr_cleanup_add "wr_detach '$WDEV'"

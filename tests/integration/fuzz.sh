@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # tests/integration/fuzz.sh - a short fuzz run of the checker's parsers
 # (boot sector, MFT record, index block, runlist, fixups, a whole $MFT with
-# attribute lists and extension records; BCD device elements and FAT boot
+# attribute lists and extension records, a whole volume as check reads it;
+# BCD device elements and FAT boot
 # sectors for diagnose and fix-boot) under ASan/UBSan:
 # the corpus is cut from the real images of ../shared/fixtures/ntfs-corrupt
 # (tests/fuzz/corpus.sh), then 300,000 mutants from a fixed seed. Longer
@@ -18,7 +19,7 @@ wr_tmpdir_to T
 
 n=$("$WR_ROOT/tests/fuzz/corpus.sh" "$T/corpus" 2>"$T/err") || nok "corpus: $(cat "$T/err")"
 [ "${n:-0}" -ge 100 ] && ok "corpus: $n seeds from the fixture images" || nok "corpus: only ${n:-0} seeds"
-for kind in boot rec indx runs dev fat mbr mft; do
+for kind in boot rec indx runs dev fat mbr mft vol; do
 	c=$(ls "$T/corpus" | grep -c "\.$kind")
 	[ "$c" -gt 0 ] && ok "corpus holds $kind seeds ($c)" || nok "corpus has no $kind seeds"
 done

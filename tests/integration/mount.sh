@@ -243,7 +243,7 @@ umount_quiet "${RO}p1"
 run "ext4 read-only (libmount)" 0 mount "${MISC}p1" --json
 expect_eq "ext4: driver" ext4 "$(jq -r '.mounts[0].driver' <<<"$OUT")"
 expect_eq "ext4: mode" ro "$(mounted_mode "${MISC}p1")"
-expect_match "ext4: read-only without journal replay" "ro,nodev,nosuid,noload" "$(jq -r '.plan.steps[]' <<<"$OUT")"
+expect_match "ext4: read-only without journal replay" "ro,nodev,nosuid,noexec,noload" "$(jq -r '.plan.steps[]' <<<"$OUT")"
 umount_quiet "${MISC}p1"
 if grep -qw vfat /proc/filesystems; then
 	run "FAT32 read-only" 0 mount "${MISC}p2"

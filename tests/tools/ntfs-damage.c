@@ -30,6 +30,13 @@
  *                                         says it maps by N clusters
  *   ntfs-damage DEV alloc-size REC DELTA  add DELTA bytes to the allocated size of the
  *                                         $DATA piece at VCN 0 in record REC
+ *   ntfs-damage DEV index-alloc-size REC N  set the allocated size of folder REC's
+ *                                         $INDEX_ALLOCATION $I30 (the piece at VCN 0) to N
+ *                                         bytes: 8 bytes, as a crafted volume changes them
+ *   ntfs-damage DEV mft-claim             make $MFT (its record 0, and the copy in $MFTMirr)
+ *                                         claim every cluster from its start to the end of
+ *                                         the volume: its first run and its sizes (on a
+ *                                         large volume, billions of records)
  *   ntfs-damage DEV free REC              mark record REC not in use (its flags and
  *                                         $MFT's bitmap), as a half-done delete leaves it
  *   ntfs-damage DEV baad REC              overwrite record REC's FILE signature with
@@ -278,6 +285,33 @@ static void put64(uint8_t *p, uint64_t v)
 		p[i] = (uint8_t)(v >> (8 * i));
 }
 
+/* $MFT's $DATA (record 0 and $MFTMirr's copy): one run from its first cluster to the volume's end. */
+static void mft_claim(void)
+{
+	uint8_t *b = load(0), *a = attr(b, NL_AT_DATA, NULL);
+	uint16_t mp = nl_le16(a + NL_ATTR_MAPPING_PAIRS);
+	uint32_t room = nl_le32(a + NL_ATTR_LENGTH) - mp;
+	struct nc_run *r;
+	size_t n;
+
+	if (!a[NL_ATTR_NON_RESIDENT] || nc_decode_runs(a + mp, room, 0, 0, &r, &n) || !n)
+		die("$MFT has no runs");
+	r[0].len = g.clusters - r[0].lcn;
+	if (!pack_runs(r, 1, a + mp, room))
+		die("the run does not fit in the attribute");
+	put64(a + NL_ATTR_HIGHEST_VCN, r[0].len - 1);
+	put64(a + NL_ATTR_ALLOCATED_SIZE, r[0].len * g.cluster);
+	put64(a + NL_ATTR_DATA_SIZE, r[0].len * g.cluster);
+	put64(a + NL_ATTR_INITIALIZED_SIZE, r[0].len * g.cluster);
+	free(r);
+	store(0, b);	/* frees b */
+	uint64_t at = g.mftmirr_lcn * g.cluster;
+	uint8_t *m = malloc(g.record);
+	rd(m, g.record, rec_off(0));
+	wr(m, g.record, at);	/* the same bytes, fixups and all */
+	free(m);
+}
+
 static int index_ref(uint64_t dir, const char *name, uint64_t target)
 {
 	uint8_t *b = load(dir), *a = attr(b, NL_AT_INDEX_ROOT, "$I30");
@@ -318,9 +352,9 @@ int main(int argc, char **argv)
 		sleep((unsigned)atoi(argv[3]));
 		return 0;
 	}
-	if (argc < 4)
+	if (argc < 4 && !(argc == 3 && !strcmp(argv[2], "mft-claim")))
 		die("usage: ntfs-damage DEV link-count|sequence|in-use|bitmap-clear|cross-link|index-ref|lcn|"
-		    "pieces|piece-lcn|piece-shift|alloc-size|free|baad ...");
+		    "pieces|piece-lcn|piece-shift|alloc-size|index-alloc-size|mft-claim|free|baad ...");
 	if (!strcmp(argv[2], "pieces"))
 		return pieces(argv[1], strtoull(argv[3], NULL, 0), argc > 4 && !strcmp(argv[4], "index"));
 	map_mft(argv[1]);
@@ -330,7 +364,7 @@ int main(int argc, char **argv)
 	rd(bs, 512, 0);
 	if (nb_parse(bs, &g))
 		die("not a valid NTFS boot sector");
-	uint64_t rec = strtoull(argv[3], NULL, 0);
+	uint64_t rec = argc > 3 ? strtoull(argv[3], NULL, 0) : 0;
 	const char *op = argv[2];
 	if (!strcmp(op, "link-count") || !strcmp(op, "sequence")) {
 		if (argc < 5)
@@ -387,6 +421,16 @@ int main(int argc, char **argv)
 			}
 			store(rec, b);
 		}
+	} else if (!strcmp(op, "index-alloc-size")) {
+		if (argc < 5)
+			die("which size?");
+		uint8_t *b = load(rec), *a = attr(b, NL_AT_INDEX_ALLOCATION, "$I30");
+		if (!a[NL_ATTR_NON_RESIDENT] || nl_le64(a + NL_ATTR_LOWEST_VCN))
+			die("not the first piece of a folder's index allocation");
+		put64(a + NL_ATTR_ALLOCATED_SIZE, strtoull(argv[4], NULL, 0));
+		store(rec, b);
+	} else if (!strcmp(op, "mft-claim")) {
+		mft_claim();
 	} else if (!strcmp(op, "free")) {
 		uint8_t *b = load(rec);
 		nl_put16(b + NL_MFT_FLAGS, nl_le16(b + NL_MFT_FLAGS) & ~NL_MFT_IN_USE);

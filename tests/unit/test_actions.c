@@ -312,29 +312,34 @@ static void test_drivers(void **state)
 {
 	(void)state;
 	/* ntfs3 listed: the kernel's driver, force only for a dirty read-write mount */
-	method("sdb2", false, false, fs_ntfs3, "/usr/bin/ntfs-3g", DRV_NTFS3, "ro,nodev,nosuid", false);
+	method("sdb2", false, false, fs_ntfs3, "/usr/bin/ntfs-3g", DRV_NTFS3,
+	       "ro,nodev,nosuid,noexec,uid=0,gid=0,umask=077", false);
 	method("sdb2", true, false, fs_ntfs3, "/usr/bin/ntfs-3g", DRV_NTFS3,
-	       "rw,nodev,nosuid,windows_names", false);
+	       "rw,nodev,nosuid,noexec,uid=0,gid=0,umask=077,windows_names", false);
 	method("sdb2", true, false, fs_ntfs3, NULL, DRV_NTFS3,
-	       "rw,nodev,nosuid,windows_names,force", true);
+	       "rw,nodev,nosuid,noexec,uid=0,gid=0,umask=077,windows_names,force", true);
 	/* not listed: ntfs-3g, which must never reset a journal by itself */
-	method("sdb2", false, false, fs_dev, "/usr/bin/ntfs-3g", DRV_NTFS_3G, "ro,nodev,nosuid", false);
+	method("sdb2", false, false, fs_dev, "/usr/bin/ntfs-3g", DRV_NTFS_3G,
+	       "ro,nodev,nosuid,noexec,uid=0,gid=0,umask=077", false);
 	method("sdb2", true, false, fs_dev, "/usr/bin/ntfs-3g", DRV_NTFS_3G,
-	       "rw,nodev,nosuid,windows_names,norecover", true);
+	       "rw,nodev,nosuid,noexec,uid=0,gid=0,umask=077,windows_names,norecover", true);
 	/* discarding hibernation is ntfs-3g's remove_hiberfile, even beside ntfs3 */
 	method("sdb2", true, true, fs_ntfs3, "/usr/bin/ntfs-3g", DRV_NTFS_3G,
-	       "rw,nodev,nosuid,windows_names,norecover,remove_hiberfile", false);
+	       "rw,nodev,nosuid,noexec,uid=0,gid=0,umask=077,windows_names,norecover,remove_hiberfile", false);
 	method("sdb2", true, true, fs_ntfs3, NULL, DRV_NONE, NULL, false);
 	method("sdb2", false, false, fs_dev, NULL, DRV_NONE, NULL, false);
 	method("sdb2", false, false, "", NULL, DRV_NONE, NULL, false);
 	/* "fuseblk" or "ntfs" on a line must not read as ntfs3 */
 	method("sdb2", false, false, "\tntfs\n\tfuseblk\n\tntfs3x\n", "/bin/ntfs-3g", DRV_NTFS_3G,
-	       "ro,nodev,nosuid", false);
-	/* others through the kernel; read-only replays no journal */
-	method("sdc1", false, false, fs_ntfs3, NULL, DRV_KERNEL, "ro,nodev,nosuid", false);
-	method("sdc1", true, false, fs_ntfs3, NULL, DRV_KERNEL, "rw,nodev,nosuid", false);
-	method("sdd2", false, false, fs_dev, NULL, DRV_KERNEL, "ro,nodev,nosuid,noload", false);
-	method("sdd2", true, false, fs_dev, NULL, DRV_KERNEL, "rw,nodev,nosuid", false);
+	       "ro,nodev,nosuid,noexec,uid=0,gid=0,umask=077", false);
+	/* others through the kernel; read-only replays no journal; FAT has no owners: root's */
+	method("sdc1", false, false, fs_ntfs3, NULL, DRV_KERNEL,
+	       "ro,nodev,nosuid,noexec,uid=0,gid=0,umask=077", false);
+	method("sdc1", true, false, fs_ntfs3, NULL, DRV_KERNEL,
+	       "rw,nodev,nosuid,noexec,uid=0,gid=0,umask=077", false);
+	method("sdd2", false, false, fs_dev, NULL, DRV_KERNEL,
+	       "ro,nodev,nosuid,noexec,noload", false);
+	method("sdd2", true, false, fs_dev, NULL, DRV_KERNEL, "rw,nodev,nosuid,noexec", false);
 }
 
 static void test_default_dir(void **state)

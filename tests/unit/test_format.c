@@ -56,6 +56,47 @@ static void test_sanitize(void **state)
 	s = sanitize_terminal("x\xe2\x80\xaey");
 	assert_string_equal(s, "x?y");
 	free(s);
+	/* every bidi control the issue names, and the line separator */
+	s = sanitize_terminal("a\xe2\x80\x8e" "b\xe2\x80\x8f" "c\xd8\x9c" "d\xe2\x80\xaa" "e\xe2\x81\xa6"
+			      "f\xe2\x81\xa9" "g\xe2\x80\xa8" "h");
+	assert_string_equal(s, "a?b?c?d?e?f?g?h");
+	free(s);
+	/* their neighbours are ordinary text: en dash U+2013, U+2070, U+061B */
+	s = sanitize_terminal("\xe2\x80\x93\xe2\x81\xb0\xd8\x9b");
+	assert_string_equal(s, "\xe2\x80\x93\xe2\x81\xb0\xd8\x9b");
+	free(s);
+	/* ASCII: one '?' per character (a raw 0x9d inside "Н" never passes), per invalid byte */
+	s = sanitize_terminal_for("Новый том\xc2\x9b\x9d\xff" "ok", true);
+	assert_string_equal(s, "????? ??????ok");
+	free(s);
+	s = sanitize_terminal_for(NULL, true);
+	assert_string_equal(s, "");
+	free(s);
+	/* a sequence cut by the end of the string: one '?' per byte */
+	s = sanitize_terminal("x\xe2\x80");
+	assert_string_equal(s, "x??");
+	free(s);
+	/* a stream's step: waits for a cut sequence unless it is the end */
+	{
+		char o[4];
+		size_t ol = 9;
+		assert_int_equal(term_safe_step("\xd0", 1, 0, o, &ol), 0);
+		assert_int_equal(term_safe_step("\xd0\x9d", 2, 0, o, &ol), 2);
+		assert_int_equal(ol, 2);
+		assert_memory_equal(o, "\xd0\x9d", 2);
+		assert_int_equal(term_safe_step("\xd0", 1, TERM_SAFE_END, o, &ol), 1);
+		assert_int_equal(ol, 1);
+		assert_int_equal(o[0], '?');
+		assert_int_equal(term_safe_step("\n", 1, TERM_SAFE_NEWLINES, o, &ol), 1);
+		assert_int_equal(o[0], '\n');
+		assert_int_equal(term_safe_step("\n", 1, 0, o, &ol), 1);
+		assert_int_equal(o[0], '?');
+		assert_int_equal(term_safe_step("", 1, TERM_SAFE_NEWLINES, o, &ol), 1);	/* NUL */
+		assert_int_equal(o[0], '?');
+		/* a byte that can never start a sequence is invalid at once */
+		assert_int_equal(term_safe_step("\x9b", 1, 0, o, &ol), 1);
+		assert_int_equal(o[0], '?');
+	}
 	s = sanitize_utf8("ok\xff" "end");
 	assert_string_equal(s, "ok\xef\xbf\xbd" "end");
 	free(s);
