@@ -786,9 +786,20 @@ static int fix_run(struct job *job)
 	c->fstype = xstrdup("ntfs");
 	c->checker = xstrdup("winrescue");
 	c->size = vol_size(v);
-	rc = nc_check_confined(fd, v->offset, c->size, v->path, NULL, &c->rep);
-	c->seconds = monotonic_s() - t0;
+	/* the worker gets the volume read-only: never the descriptor fix wrote through */
+	char self[48];
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
+	int rfd = open(self, O_RDONLY | O_CLOEXEC);
 	close(fd);
+	if (rfd < 0) {
+		c->rep.op_error = xasprintf("%s cannot be opened again to read: %s", v->path,
+					    strerror(errno));
+		rc = -1;
+	} else {
+		rc = nc_check_confined(rfd, v->offset, c->size, v->path, NULL, &c->rep);
+		close(rfd);
+	}
+	c->seconds = monotonic_s() - t0;
 	if (rc != 0) {
 		c->status = ACT_OPERATIONAL;
 		c->summary = xasprintf("%s could not be checked after the repair: %s.", v->path,

@@ -73,6 +73,25 @@ static bool parent_beat(void *data, const struct worker_beat *b)
 	return !cb->cancelled || !cb->cancelled(cb->data);
 }
 
+/*
+ * Whether a report from the worker fits the volume: fix plans its writes
+ * from these numbers, so a worker a crafted volume took over must not
+ * choose them (its answer is data, judged here, in the parent).
+ */
+static bool report_fits(const struct nc_report *r, uint64_t size)
+{
+	if (r->hiberfil_len > 4096 || r->hiberfil_off > size || r->hiberfil_len > size - r->hiberfil_off)
+		return false;
+	if (r->logfile_size > size || r->nlogfile_runs > 65536)
+		return false;
+	for (size_t i = 0; i < r->nlogfile_runs; i++) {
+		const struct nc_run *x = &r->logfile_runs[i];
+		if (x->lcn != NC_SPARSE && (x->lcn > size || x->len > size))
+			return false;
+	}
+	return true;
+}
+
 int nc_check_confined(int fd, uint64_t off, uint64_t size, const char *dev,
 		      const struct nc_callbacks *cb, struct nc_report *r)
 {
@@ -87,7 +106,7 @@ int nc_check_confined(int fd, uint64_t off, uint64_t size, const char *dev,
 		if (wr.answer.len >= sizeof(rc)) {
 			memcpy(&rc, pos, sizeof(rc));
 			pos += sizeof(rc);
-			if (wire_get_report(&pos, end, r) && pos == end) {
+			if (wire_get_report(&pos, end, r) && pos == end && report_fits(r, size)) {
 				worker_result_free(&wr);
 				return rc;
 			}

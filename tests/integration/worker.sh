@@ -26,7 +26,8 @@ wr_require_root_loop_fuse
 wr_require_tools mkntfs ntfs-3g sfdisk losetup partx mkfs.vfat pgrep jq cmp
 [ -x "$WR_BIN" ] || wr_bail "$WR_BIN not built"
 DMG=${WR_NTFS_DAMAGE:-$WR_ROOT/build/tests/ntfs-damage}
-[ -x "$DMG" ] || make -C "$WR_ROOT" --no-print-directory build/tests/ntfs-damage >/dev/null ||
+# made (again when its source is newer: a stale tool knows fewer kinds of damage)
+[ -n "${WR_NTFS_DAMAGE:-}" ] || make -C "$WR_ROOT" --no-print-directory build/tests/ntfs-damage >/dev/null ||
 	wr_bail "cannot build $DMG"
 
 wr_tmpdir_to T
