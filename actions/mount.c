@@ -641,51 +641,47 @@ static int refused_result(struct job *job, struct refusal *r)
 }
 
 /*
- * dir as mountinfo will show it: the part that exists resolved (symlinks,
- * ".", "..", "//"), the rest appended with single slashes. NULL when the
- * rest holds "." or ".." (no way to know what they would mean).
+ * dir (absolute) made plain without looking at the disk: "//" and "." go,
+ * ".." takes the part before it. Symbolic links are not followed here:
+ * the mount point is then opened part by part with O_NOFOLLOW, so a link
+ * anywhere on the way is refused, never taken (a link another user made
+ * would move root's mount elsewhere). NULL when ".." climbs above "/".
  */
 static char *canonical_dir(const char *dir)
 {
-	char *head = xstrdup(dir), *real = NULL, buf[PATH_MAX];
-	const char *rest = "";
-	size_t hl;
+	char *copy = xstrdup(dir), *save = NULL, **parts = NULL;
+	size_t n = 0;
+	bool above = false;
 
-	while (!realpath(head, buf)) {
-		char *slash = strrchr(head, '/');
-		if (!slash || slash == head) {
-			strcpy(head, "/");
-			break;
-		}
-		*slash = '\0';
-	}
-	if (!realpath(head, buf))
-		strcpy(buf, "/");
-	hl = strlen(head);
-	if (strcmp(head, "/") != 0 && strncmp(dir, head, hl) == 0)
-		rest = dir + hl;
-	else if (strcmp(head, "/") == 0)
-		rest = dir;
-	real = xstrdup(strcmp(buf, "/") == 0 ? "" : buf);
-	char *copy = xstrdup(rest), *save = NULL;
 	for (char *c = strtok_r(copy, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
-		if (strcmp(c, ".") == 0 || strcmp(c, "..") == 0) {
-			free(copy);
-			free(real);
-			free(head);
-			return NULL;
+		if (!strcmp(c, "."))
+			continue;
+		if (!strcmp(c, "..")) {
+			if (n)
+				free(parts[--n]);
+			else
+				above = true;
+			continue;
 		}
-		char *n = xasprintf("%s/%s", real, c);
-		free(real);
-		real = n;
+		strv_add(&parts, &n, c);
 	}
 	free(copy);
-	free(head);
-	if (!*real) {
-		free(real);
-		real = xstrdup("/");
+	if (above) {
+		strv_free(parts, n);
+		return NULL;
 	}
-	return real;
+	char *out = xstrdup("");
+	for (size_t i = 0; i < n; i++) {
+		char *t = xasprintf("%s/%s", out, parts[i]);
+		free(out);
+		out = t;
+	}
+	strv_free(parts, n);
+	if (!*out) {
+		free(out);
+		out = xstrdup("/");
+	}
+	return out;
 }
 
 static int mount_preflight(struct job *job)
@@ -718,12 +714,11 @@ static int mount_preflight(struct job *job)
 		mp->dir = xasprintf("%s/%s", cwd, job->opts.at);
 	else
 		mp->dir = job->opts.at ? xstrdup(job->opts.at) : mount_default_dir(v, job->inv);
-	/* mountinfo will show the resolved path: read back where it really is */
+	/* plain, links not followed: each part is opened with O_NOFOLLOW later */
 	char *canon = canonical_dir(mp->dir);
 	if (!canon)
 		return job_result(job, ACT_USAGE, "bad-mountpoint", "Give --at as a plain path.",
-				  "The mount point %s has . or .. in a part that does not exist yet.",
-				  mp->dir);
+				  "The mount point %s climbs above / with ..", mp->dir);
 	free(mp->dir);
 	mp->dir = canon;
 	problem = mount_dir_problem(mp->dir, job->inv, &code);
@@ -920,6 +915,17 @@ static int mountdir_hold(struct job *job, struct mount_priv *mp, struct mount_re
 				rec->created_dir = true;
 			nfd = openat(fd, part, O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC);
 		}
+		struct stat lst;
+		if (nfd < 0 && (errno == ELOOP || errno == ENOTDIR) &&
+		    fstatat(fd, part, &lst, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(lst.st_mode)) {
+			rc = job_result(job, ACT_REFUSED, "mountpoint-unsafe",
+					"Give the mount point as a path without links (the directory "
+					"the link leads to, if that is the one meant).",
+					"Refused: the mount point %s goes through %.*s, a symbolic link: "
+					"winrescue does not follow links to a mount point.", mp->dir,
+					(int)len, mp->dir);
+			break;
+		}
 		if (nfd < 0) {
 			int e = errno;
 			rc = job_result(job, e == ELOOP || e == ENOTDIR ? ACT_REFUSED : ACT_FAILED,
@@ -927,7 +933,7 @@ static int mountdir_hold(struct job *job, struct mount_priv *mp, struct mount_re
 					"Look at what stands there now; nothing was mounted.",
 					"The mount point %s cannot be used: %.*s %s.", mp->dir, (int)len,
 					mp->dir, e == ELOOP || e == ENOTDIR
-					? "is a link or not a directory now (it changed after it was checked)"
+					? "is not a directory"
 					: strerror(e));
 			break;
 		}

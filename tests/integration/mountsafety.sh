@@ -119,6 +119,15 @@ mkdir "$T/users" && chown nobody "$T/users"
 run "--at in a directory of another user" 32 mount "$P" --at "$T/users/x"
 expect_match "... says why" "lies in $T/users, which is not owned by root" "$ERR"
 expect_eq "refusals: nothing mounted" "" "$(mounted_at "$P")"
+# a link on the way (another user's, to a directory of root's): refused, never followed
+mkdir -p "$T/users/home" "$T/linked" && chown nobody "$T/users/home"
+runuser -u nobody -- ln -s "$T/linked" "$T/users/home/win" || nok "ln -s as nobody"
+run "--at through another user's symbolic link" 32 mount "$P" --at "$T/users/home/win/x" --json
+expect_eq "... nothing created where the link points" "" "$(ls -A "$T/linked")"
+ln -s "$T/linked" "$T/rootlink"
+run "--at through a symbolic link of root's" 32 mount "$P" --at "$T/rootlink/x" --json
+expect_match "... says a link is on the way" "symbolic link" "$(jq -r .message <<<"$OUT")"
+expect_eq "links: nothing mounted, nothing created" " " "$(mounted_at "$P") $(ls -A "$T/linked")"
 
 umount_quiet "$P"	# (what a refusal that failed left mounted: the next test starts clean)
 # the stand-in: the mount point swapped for a link, then the real ntfs-3g
