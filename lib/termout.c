@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <langinfo.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,12 +136,57 @@ void termout_init(void)
 	atexit(termout_finish);
 }
 
+/*
+ * Whether the code point at p (UTF-8, n bytes) is one a terminal acts on
+ * that json-c leaves raw: DEL, C1, the line and paragraph separators and
+ * the bidi controls. In a JSON document they only occur inside strings,
+ * where \uXXXX says the same.
+ */
+static uint32_t json_unsafe(const unsigned char *p, size_t n, size_t *len)
+{
+	uint32_t c;
+
+	*len = 1;
+	if (p[0] == 0x7f)
+		return 0x7f;
+	if (n >= 2 && p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
+		*len = 2;
+		return p[1];
+	}
+	if (n >= 2 && p[0] == 0xd8 && p[1] == 0x9c) {	/* U+061C */
+		*len = 2;
+		return 0x061c;
+	}
+	if (n >= 3 && p[0] == 0xe2 && (p[1] == 0x80 || p[1] == 0x81)) {
+		c = 0x2000 | (uint32_t)(p[1] & 0x3f) << 6 | (p[2] & 0x3f);
+		if (c == 0x200e || c == 0x200f || c == 0x2028 || c == 0x2029 ||
+		    (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069)) {
+			*len = 3;
+			return c;
+		}
+	}
+	return 0;
+}
+
 void termout_json(const char *doc)
 {
+	const unsigned char *p = (const unsigned char *)doc;
+	size_t n = strlen(doc);
+
 	if (real_stdout && stdout != real_stdout) {
 		fflush(stdout);
 		filter_end(&filters[0]);
 		stdout = real_stdout;
 	}
-	puts(doc);
+	/* exact, and still nothing a terminal acts on: those code points escaped */
+	for (size_t i = 0; i < n;) {
+		size_t len;
+		uint32_t c = json_unsafe(p + i, n - i, &len);
+		if (c)
+			printf("\\u%04x", (unsigned)c);
+		else
+			putchar(p[i]);
+		i += len;
+	}
+	putchar('\n');
 }

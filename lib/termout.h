@@ -20,9 +20,11 @@ void termout_init(void);
 /* Whether text output is ASCII only (the locale's codeset is not UTF-8). */
 bool termout_ascii(void);
 /*
- * Print a JSON document and a newline on stdout, its bytes unchanged
- * (json-c escapes the controls; the document stays exact): stdout is the
- * real one from here on, stderr stays filtered.
+ * Print a JSON document and a newline on stdout, exact: json-c escapes
+ * the C0 controls, and DEL, C1, U+2028/U+2029 and the bidi controls, which
+ * json-c leaves raw, are written as \uXXXX (the same strings to a JSON
+ * reader, nothing a terminal acts on). stdout is the real one from here
+ * on, stderr stays filtered.
  */
 void termout_json(const char *doc);
 

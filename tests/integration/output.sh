@@ -142,6 +142,9 @@ for loc in C C.UTF-8; do
 		"$(jq -r --arg d "$DEV_evil" '.disks[] | select(.path == $d) | .ntfs.label' "$T/list.json")"
 	expect_eq "list --json ($loc): the Cyrillic label exactly" "$RU" \
 		"$(jq -r --arg d "$DEV_ru" '.disks[] | select(.path == $d) | .ntfs.label' "$T/list.json")"
+	# ... and nothing a terminal acts on in its bytes: C1, DEL, bidi as \uXXXX
+	expect_eq "list --json ($loc): no raw ESC, DEL, C1 or bidi byte sequence" 0 \
+		"$(LC_ALL=C grep -caP '\x1b|\x7f|\xc2[\x80-\x9f]|\xd8\x9c|\xe2\x80[\x8e\x8f\xa8-\xae]|\xe2\x81[\xa6-\xa9]' "$T/list.json")"
 done
 
 # plans: the label in full
