@@ -47,7 +47,15 @@ static int undo_resolve(struct job *job, const char *spec)
 	int rc;
 
 	p->u.fd = -1;
-	if ((rc = undo_open(spec, &p->u, &err)) == UNDO_UNTRUSTED) {
+	if ((rc = undo_open(spec, &p->u, &err)) == UNDO_OLD_FORMAT) {
+		rc = job_result(job, ACT_REFUSED, "untrusted-undo-file",
+				"Read the file and put its bytes back by hand if they must go back "
+				"(winrescue(8), UNDO FILES); or check the volume and repair it again.",
+				"%s.", err);
+		free(err);
+		return rc;
+	}
+	if (rc == UNDO_UNTRUSTED) {
 		/* err says what is wrong and that nothing was written */
 		rc = job_result(job, ACT_REFUSED, "untrusted-undo-file",
 				"Use an undo file where winrescue wrote it, in an undo directory of "

@@ -40,6 +40,7 @@
 #define UNDO_KEY_LEN 32
 /* undo_open(): the file is not one winrescue can trust (exit 32, not 1) */
 #define UNDO_UNTRUSTED (-2)
+#define UNDO_OLD_FORMAT (-3)	/* written by an older winrescue, without a MAC: refused */
 #define UNDO_DEFAULT_DIR "/var/lib/winrescue/undo"
 
 /* One range of the device as an action plans to overwrite it. */

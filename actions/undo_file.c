@@ -540,6 +540,14 @@ int undo_open(const char *path, struct undo_file *u, char **err)
 	memset(u, 0, sizeof(*u));
 	u->fd = -1;
 	u->path = xstrdup(path);
+	/* what is not there, or is no file, is said as such (nothing to trust or not) */
+	struct stat lst;
+	if (lstat(path, &lst) < 0 || S_ISDIR(lst.st_mode)) {
+		*err = errno == ENOENT ? xasprintf("%s does not exist", path)
+		       : S_ISDIR(lst.st_mode) ? xasprintf("%s is a directory, not an undo file", path)
+		       : xasprintf("%s cannot be read: %s", path, strerror(errno));
+		goto fail;
+	}
 	/* where it lies first: a file others could have written is never read */
 	if ((fd = open_trusted(path, &dir, &why)) < 0) {
 		*err = xasprintf("Refused: %s cannot be trusted: %s. Nothing was written", path, why);
@@ -559,7 +567,7 @@ int undo_open(const char *path, struct undo_file *u, char **err)
 				 "nothing proves what it holds or which disk it belongs to. Nothing "
 				 "was written; put the bytes back by hand if you must, after reading "
 				 "the file (winrescue(8), UNDO FILES)", path);
-		rc = UNDO_UNTRUSTED;
+		rc = UNDO_OLD_FORMAT;
 		goto fail;
 	}
 	if (pread_all(fd, magic, sizeof(magic), 0) || memcmp(magic, UNDO_MAGIC, sizeof(magic)) != 0) {
