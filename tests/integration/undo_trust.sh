@@ -272,4 +272,12 @@ undo "$U" --yes
 expect_eq "the genuine undo file still restores the partition" "0 restored $S0" \
 	"$RC $(code) $(sha "$P")"
 
+# what is no undo file at all is said as such, not as untrusted
+undo "$T/no-such.undo" --yes
+expect_match "a missing file: bad-undo-file (1), said so" "^1 bad-undo-file .*no-such.undo does not exist" \
+	"$RC $(code) $(jq -r .message "$T/out.json")"
+undo "$T" --yes
+expect_match "a directory: bad-undo-file (1), said so" "^1 bad-undo-file .* is a directory, not an undo file" \
+	"$RC $(code) $(jq -r .message "$T/out.json")"
+
 wr_finish
