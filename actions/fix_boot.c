@@ -42,6 +42,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <hivex.h>
+#include <iconv.h>
 #include <json-c/json.h>
 #include <libfdisk.h>
 #include <stdio.h>
@@ -572,6 +573,21 @@ static int bcd_changes_here(const struct diag_repair *r, const struct file_map *
 		*why = xstrdup("the store cannot be read as a registry hive");
 		goto out;
 	}
+	/*
+	 * The copy is open (as 65534): from here the worker reads memory and
+	 * answers. hivex decodes names (Latin-1) and strings (UTF-16LE)
+	 * through iconv, whose first use opens glibc's gconv modules: held
+	 * open here, before the filter, so hivex finds them loaded.
+	 */
+	if (iconv_open("UTF-8", "LATIN1") == (iconv_t)-1 ||
+	    iconv_open("UTF-8", "UTF-16LE") == (iconv_t)-1) {
+		*why = xstrdup("the store cannot be read: this system lacks glibc's gconv modules "
+			       "(from the libc6 package)");
+		hivex_close(h);
+		goto out;
+	}
+	if (worker_seal() < 0)
+		_exit(2);
 	objs = hivex_node_get_child(h, hivex_root(h), "Objects");
 	ids = objs ? hivex_node_children(h, objs) : NULL;
 	for (size_t i = 0; ids && ids[i] && !failed; i++) {
@@ -708,7 +724,7 @@ static int bcd_changes(const struct diag_repair *r, const struct file_map *m,
 		       struct elem_change **out, size_t *n, char **why)
 {
 	struct bcd_call bc = { r, m };
-	struct worker_opts o = { "the BCD store's hive", WORKER_CONFINE_NONE, NULL, NULL };
+	struct worker_opts o = { "the BCD store's hive", WORKER_CONFINE_SEAL_LATER, NULL, NULL };
 	struct worker_result wr;
 	int32_t rc = -1;
 	uint64_t wl = 0, nn = 0;

@@ -533,7 +533,7 @@ static int discard_journal_child(void *arg, struct wire_buf *b)
  */
 static int discard_journal(struct job *job, const char *dev)
 {
-	struct worker_opts o = { "the journal's reset", WORKER_CONFINE_NONE, NULL, NULL };
+	struct worker_opts o = { "the journal's reset", WORKER_CONFINE_ROOT_WRITER, NULL, NULL };
 	struct worker_result wr;
 	struct journal_answer a;
 

@@ -522,7 +522,9 @@ static bool write_all(int fd, const unsigned char *p, size_t n)
 static void worker_limits(void)
 {
 	worker_mem_mb_now = worker_enter(probe_mem_mb());
-	worker_confine(WORKER_CONFINE_NONE);	/* mtools runs from here: no seccomp yet */
+	/* root (it opens the devices as it goes), mtools runs from here: the deny-list */
+	if (worker_confine(WORKER_CONFINE_ROOT_READER) < 0)
+		_exit(2);
 }
 
 /* In the child: the limits, then probe, send, and leave without atexit handlers. */
@@ -694,6 +696,11 @@ static char *worker_failure(const struct worker *wk, int status)
 	if (WIFEXITED(status) && WEXITSTATUS(status) == WORKER_EXIT_OOM)
 		return xasprintf("it needed more than %lu MiB of memory (WINRESCUE_PROBE_MEM_MB)",
 				 probe_mem_mb());
+	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS)
+		return xstrdup("the probe tried something a parser never needs (a system call "
+			       "outside its sandbox) and was stopped: the disk may be crafted");
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 2)
+		return xstrdup("the probe's sandbox could not be set up");
 	if (WIFSIGNALED(status))
 		return xasprintf("the probe crashed (signal %d, %s)", WTERMSIG(status),
 				 strsignal(WTERMSIG(status)));

@@ -5,13 +5,20 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/blkpg.h>
+#include <linux/fs.h>
+#include <linux/loop.h>
+#include <linux/sched.h>
 #include <poll.h>
 #include <seccomp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/ptrace.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -197,20 +204,128 @@ static int install_read_only_filter(void)
 }
 
 /*
- * What a worker gives up before it parses. Every worker: no core dumps
- * (they would hold the disk's data). WORKER_CONFINE_READ_ONLY: the
- * descriptors it needs are open already, so it drops to 65534 (no
- * supplementary groups; gid, then uid, real, effective and saved),
- * sets no_new_privs and installs the seccomp filter. The order matters:
- * the filter last, so the drop's own calls are not in it.
+ * For the workers that stay root (WORKER_CONFINE_ROOT_*): what no parser
+ * needs, each of which would turn a bug in libblkid, libntfs-3g or mtools
+ * into more than a wrong answer: the network, other processes' memory,
+ * mounts and namespaces, the kernel's modules, keys and bpf, io_uring
+ * (which would bypass the filter), owners and modes, making or
+ * removing files, typing into the terminal, changing a block or loop
+ * device's table or contents by ioctl. The reader (a probe, which runs
+ * mtools) may execve but opens nothing for writing; the writer (the
+ * journal reset) opens its device read-write but may not execve.
  */
-int worker_confine(enum worker_confine how)
+static int install_deny_filter(bool reader)
+{
+	static const int denied[] = {
+		SCMP_SYS(socket), SCMP_SYS(socketpair), SCMP_SYS(connect), SCMP_SYS(bind),
+		SCMP_SYS(listen), SCMP_SYS(accept), SCMP_SYS(accept4),
+		SCMP_SYS(ptrace), SCMP_SYS(process_vm_readv), SCMP_SYS(process_vm_writev),
+		SCMP_SYS(pidfd_getfd), SCMP_SYS(kcmp),
+		SCMP_SYS(mount), SCMP_SYS(umount2), SCMP_SYS(pivot_root), SCMP_SYS(chroot),
+		SCMP_SYS(setns), SCMP_SYS(unshare), SCMP_SYS(move_mount), SCMP_SYS(open_tree),
+		SCMP_SYS(fsopen), SCMP_SYS(fsconfig), SCMP_SYS(fsmount), SCMP_SYS(fspick),
+		SCMP_SYS(mount_setattr),
+		SCMP_SYS(init_module), SCMP_SYS(finit_module), SCMP_SYS(delete_module),
+		SCMP_SYS(kexec_load), SCMP_SYS(kexec_file_load), SCMP_SYS(reboot),
+		SCMP_SYS(swapon), SCMP_SYS(swapoff), SCMP_SYS(bpf), SCMP_SYS(perf_event_open),
+		SCMP_SYS(userfaultfd), SCMP_SYS(keyctl), SCMP_SYS(add_key), SCMP_SYS(request_key),
+		SCMP_SYS(iopl), SCMP_SYS(ioperm), SCMP_SYS(io_uring_setup),
+		SCMP_SYS(io_uring_enter), SCMP_SYS(io_uring_register),
+		SCMP_SYS(chmod), SCMP_SYS(fchmod), SCMP_SYS(fchmodat), SCMP_SYS(chown),
+		SCMP_SYS(fchown), SCMP_SYS(lchown), SCMP_SYS(fchownat),
+		SCMP_SYS(unlink), SCMP_SYS(unlinkat), SCMP_SYS(rename), SCMP_SYS(renameat),
+		SCMP_SYS(renameat2), SCMP_SYS(link), SCMP_SYS(linkat), SCMP_SYS(symlink),
+		SCMP_SYS(symlinkat), SCMP_SYS(mknod), SCMP_SYS(mknodat), SCMP_SYS(mkdir),
+		SCMP_SYS(mkdirat), SCMP_SYS(rmdir), SCMP_SYS(truncate), SCMP_SYS(creat),
+		SCMP_SYS(open_by_handle_at), SCMP_SYS(name_to_handle_at), SCMP_SYS(openat2),
+		SCMP_SYS(settimeofday), SCMP_SYS(clock_settime), SCMP_SYS(adjtimex),
+		SCMP_SYS(clock_adjtime), SCMP_SYS(sethostname), SCMP_SYS(setdomainname),
+		SCMP_SYS(acct), SCMP_SYS(quotactl), SCMP_SYS(syslog), SCMP_SYS(vhangup),
+	};
+	/* clone() making a namespace: fork() stays allowed */
+	static const unsigned long ns_flags[] = {
+		CLONE_NEWNS, CLONE_NEWCGROUP, CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWUSER,
+		CLONE_NEWPID, CLONE_NEWNET, CLONE_NEWTIME,
+	};
+	static const unsigned long ioctls[] = {
+		TIOCSTI, TIOCLINUX, BLKRRPART, BLKPG, BLKDISCARD, BLKSECDISCARD, BLKZEROOUT,
+		BLKROSET, LOOP_SET_FD, LOOP_CLR_FD, LOOP_SET_STATUS, LOOP_SET_STATUS64,
+		LOOP_CHANGE_FD, LOOP_SET_CAPACITY, LOOP_SET_DIRECT_IO, LOOP_SET_BLOCK_SIZE,
+		LOOP_CONFIGURE,
+	};
+	/* the reader: no open for writing, creating or truncating */
+	static const unsigned long write_flags[] = { O_WRONLY, O_RDWR, O_CREAT, O_TRUNC };
+	scmp_filter_ctx f = seccomp_init(SCMP_ACT_ALLOW);
+	int rc = f ? 0 : -ENOMEM;
+	const uint32_t kill = SCMP_ACT_KILL_PROCESS;
+
+	for (size_t i = 0; !rc && i < sizeof(denied) / sizeof(denied[0]); i++)
+		rc = seccomp_rule_add(f, kill, denied[i], 0);
+	for (size_t i = 0; !rc && i < sizeof(ns_flags) / sizeof(ns_flags[0]); i++)
+		rc = seccomp_rule_add(f, kill, SCMP_SYS(clone), 1,
+				      SCMP_A0(SCMP_CMP_MASKED_EQ, ns_flags[i], ns_flags[i]));
+	/* clone3's flags are behind a pointer: "not here", and glibc falls back to clone */
+	if (!rc)
+		rc = seccomp_rule_add(f, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
+	for (size_t i = 0; !rc && i < sizeof(ioctls) / sizeof(ioctls[0]); i++)
+		rc = seccomp_rule_add(f, kill, SCMP_SYS(ioctl), 1,
+				      SCMP_A1(SCMP_CMP_EQ, ioctls[i]));
+	if (!rc && !reader) {
+		rc = seccomp_rule_add(f, kill, SCMP_SYS(execve), 0);
+		if (!rc)
+			rc = seccomp_rule_add(f, kill, SCMP_SYS(execveat), 0);
+	}
+	for (size_t i = 0; !rc && reader && i < sizeof(write_flags) / sizeof(write_flags[0]); i++) {
+		rc = seccomp_rule_add(f, kill, SCMP_SYS(open), 1,
+				      SCMP_A1(SCMP_CMP_MASKED_EQ, write_flags[i], write_flags[i]));
+		if (!rc)
+			rc = seccomp_rule_add(f, kill, SCMP_SYS(openat), 1,
+					      SCMP_A2(SCMP_CMP_MASKED_EQ, write_flags[i],
+						      write_flags[i]));
+	}
+	if (!rc)
+		rc = seccomp_load(f);
+	if (f)
+		seccomp_release(f);
+	return rc;
+}
+
+/*
+ * Under ASan the filters are installed only for the escape tests: ASan's
+ * reports open files, start threads and run its symbolizer, and the ASan
+ * build is there to test the parsers.
+ */
+static bool filter_wanted(void)
+{
+#ifdef WORKER_UNDER_ASAN
+	return getenv("WINRESCUE_WORKER_ESCAPE") != NULL;
+#else
+	return true;
+#endif
+}
+
+/*
+ * What a worker gives up before it parses. Every worker: no core dumps
+ * (they would hold the disk's data). WORKER_CONFINE_READ_ONLY and
+ * _SEAL_LATER: it drops to 65534 (no supplementary groups; gid, then
+ * uid, real, effective and saved) and sets no_new_privs; READ_ONLY
+ * installs the allow-list now (the descriptors it needs are open),
+ * SEAL_LATER when the worker calls worker_seal(). The order matters: the
+ * filter last, so the drop's own calls are not in it. The ROOT_* workers
+ * keep root, set no_new_privs and install the deny-list.
+ */
+static int confine_now(enum worker_confine how)
 {
 	struct rlimit nocore = { 0, 0 };
 
 	setrlimit(RLIMIT_CORE, &nocore);
 	if (how == WORKER_CONFINE_NONE)
 		return 0;
+	if (how == WORKER_CONFINE_ROOT_WRITER || how == WORKER_CONFINE_ROOT_READER) {
+		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+			return -errno;
+		return filter_wanted() ? install_deny_filter(how == WORKER_CONFINE_ROOT_READER) : 0;
+	}
 	if (geteuid() == 0) {
 		if (setgroups(0, NULL) < 0 || setresgid(WORKER_GID, WORKER_GID, WORKER_GID) < 0 ||
 		    setresuid(WORKER_UID, WORKER_UID, WORKER_UID) < 0)
@@ -220,12 +335,26 @@ int worker_confine(enum worker_confine how)
 	}
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return -errno;
-#ifdef WORKER_UNDER_ASAN
-	/* ASan's reports open files and start threads: the ASan build tests the parsers */
-	return getenv("WINRESCUE_WORKER_ESCAPE") ? install_read_only_filter() : 0;
-#else
-	return install_read_only_filter();
-#endif
+	if (how == WORKER_CONFINE_SEAL_LATER)
+		return 0;
+	return filter_wanted() ? install_read_only_filter() : 0;
+}
+
+static void try_escape(bool probe);
+
+/* In a worker confined from its start: the test hook (try_escape) at once, else not yet. */
+static bool confined_at_start(enum worker_confine how)
+{
+	return how != WORKER_CONFINE_NONE && how != WORKER_CONFINE_SEAL_LATER;
+}
+
+int worker_confine(enum worker_confine how)
+{
+	int rc = confine_now(how);
+
+	if (rc == 0 && confined_at_start(how))
+		try_escape(how == WORKER_CONFINE_ROOT_READER);
+	return rc;
 }
 
 void worker_beat(const struct worker_beat *b)
@@ -254,20 +383,46 @@ static bool write_all(int fd, const unsigned char *p, size_t n)
 	return true;
 }
 
-/* For tests only: what a confined worker tries after worker_confine (WINRESCUE_WORKER_ESCAPE). */
-static void try_escape(void)
+/*
+ * For tests only: what a confined worker tries after it was confined
+ * (WINRESCUE_WORKER_ESCAPE=HOW for the workers of worker_call,
+ * =probe:HOW for the scan's probe workers).
+ */
+static void try_escape(bool probe)
 {
 	const char *how = getenv("WINRESCUE_WORKER_ESCAPE");
 
 	if (!how || !*how)
 		return;
+	if (strncmp(how, "probe:", 6) == 0) {
+		if (!probe)
+			return;
+		how += 6;
+	} else if (probe) {
+		return;
+	}
 	if (!strcmp(how, "execve"))
 		execl("/bin/true", "true", (char *)NULL);
 	else if (!strcmp(how, "open"))
 		open("/etc/hostname", O_RDONLY | O_CLOEXEC);
 	else if (!strcmp(how, "socket"))
 		socket(AF_UNIX, SOCK_STREAM, 0);
+	else if (!strcmp(how, "open-write"))
+		open("/dev/null", O_WRONLY | O_CLOEXEC);
+	else if (!strcmp(how, "ptrace"))
+		ptrace(PTRACE_PEEKUSER, getppid(), NULL, NULL);
+	else if (!strcmp(how, "mount"))
+		mount("none", "/nonexistent-winrescue-test", "tmpfs", 0, NULL);	/* harmless if let through */
 	_exit(3);	/* it was not stopped: the parent says "failed (exit status 3)" */
+}
+
+int worker_seal(void)
+{
+	int rc = filter_wanted() ? install_read_only_filter() : 0;
+
+	if (rc == 0)
+		try_escape(false);
+	return rc;
 }
 
 static void __attribute__((noreturn)) child(const struct worker_opts *o, worker_fn fn, void *arg,
@@ -280,8 +435,6 @@ static void __attribute__((noreturn)) child(const struct worker_opts *o, worker_
 	beat_fd = hb;
 	if (worker_confine(o->confine) < 0)
 		_exit(2);
-	if (o->confine != WORKER_CONFINE_NONE)
-		try_escape();
 	rc = fn(arg, &b);
 	if (rc == 0 && !write_all(out, b.data, b.len))
 		rc = 1;

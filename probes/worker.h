@@ -48,6 +48,22 @@ enum worker_confine {
 	 * libseccomp at build time), the limits and the user drop only.
 	 */
 	WORKER_CONFINE_READ_ONLY,
+	/*
+	 * The same, in two steps, for a library that opens its input by path
+	 * (hivex): the user drop and no_new_privs at the start, the filter
+	 * when the function calls worker_seal() once that input is open.
+	 */
+	WORKER_CONFINE_SEAL_LATER,
+	/*
+	 * Workers that must stay root because they open devices by path as
+	 * they go: no_new_privs and a filter that kills them on what no
+	 * parser needs (worker.c: deny_filter): sockets, ptrace, mount and
+	 * namespaces, modules, keys, bpf, io_uring, changing owners or
+	 * modes, making, renaming or removing files, terminal injection,
+	 * ioctls that change a block or loop device.
+	 */
+	WORKER_CONFINE_ROOT_WRITER,	/* also no execve (the journal reset) */
+	WORKER_CONFINE_ROOT_READER,	/* execve allowed (mtools), nothing opened for writing (probes) */
 };
 
 /* A sign of life, with what the worker is at (progress for the parent's screen). */
@@ -118,5 +134,11 @@ pid_t worker_reap(pid_t pid, int *status, bool block);
  * worker then ends: it never parses with more than it was meant to have).
  */
 int worker_confine(enum worker_confine how);
+/*
+ * In a WORKER_CONFINE_SEAL_LATER worker, once its input is open: the
+ * seccomp filter of WORKER_CONFINE_READ_ONLY. Returns 0 or -errno (the
+ * worker must then end).
+ */
+int worker_seal(void);
 
 #endif

@@ -18,7 +18,9 @@
 #   (d) C: moved to 120 MiB: the mismatch says the partitions moved; fix-boot
 #       without --rewrite-bcd is refused (needs-rewrite, nothing written);
 #       --rewrite-bcd names the new offset (its plan, then the element
-#       byte for byte); undo puts the store back byte for byte;
+#       byte for byte); undo puts the store back byte for byte; the hive
+#       worker, confined once the copy is open, is stopped when told to
+#       try open, execve or a socket (WINRESCUE_WORKER_ESCAPE);
 #   (e) the same three with System Reserved at 1 MiB holding the boot
 #       manager and C: at 101 MiB: only the loader's elements change;
 #   (f) a GPT store (the fixtures' UEFI disk) and an MBR store side by
@@ -202,6 +204,13 @@ scenario() {
 	expect_eq "($tag) moved: no warning about an identity the store no longer names" "" \
 		"$(grep -o 'keeps its present identity' "$T/out.txt")"
 	expect_eq "($tag) moved: --dry-run wrote nothing" "$S1" "$(sha "$moved")"
+	# the hive worker is confined once the store's copy is open (issue 24)
+	for how in open execve socket; do
+		WINRESCUE_WORKER_ESCAPE=$how fixboot_text "$D" --rewrite-bcd --dry-run
+		expect_match "($tag) moved: a hive worker that tries $how is stopped, and fix-boot says so" \
+			"reading the store as a registry hive stopped: .*outside its sandbox" "$RC $(cat "$T/out.txt")"
+	done
+	expect_eq "($tag) moved: ... nothing written" "$S1" "$(sha "$moved")"
 	fixboot "$D" --rewrite-bcd --yes
 	expect_eq "($tag) moved: --rewrite-bcd: exit 0, fixed" "0 fixed" "$RC $(code)"
 	UNDO=$(jq -r '.undo_file // empty' "$T/out.json")

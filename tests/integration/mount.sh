@@ -171,6 +171,18 @@ expect_eq "discard: read-write" rw "$(mounted_mode "${SP[hibernated]}")"
 expect_eq "discard: list says not hibernated while it is mounted" false \
 	"$("$WR_BIN" list --json "$ST" | jq -r --arg p "${SP[hibernated]}" '.disks[].partitions[] | select(.path == $p) | .ntfs.hibernated')"
 umount_quiet "${SP[hibernated]}"
+# the journal's worker keeps root (libntfs-3g opens the device) under a deny-list (issue 24)
+log_before=$("$WR_BIN" list --json "$ST" | jq -r --arg p "${SP[fast-restart]}" '.disks[].partitions[] | select(.path == $p) | .ntfs.logfile')
+for how in socket execve ptrace; do
+	WINRESCUE_WORKER_ESCAPE=$how run "discard: a journal worker that tries $how is stopped" 1 \
+		mount --rw --discard-hibernation --yes "${SP[fast-restart]}"
+	expect_match "... and mount says so (journal-reset-failed)" \
+		"journal of ${SP[fast-restart]} could not be emptied: .*outside its sandbox" "$ERR"
+	expect_eq "... nothing mounted" "" "$(mounted_at "${SP[fast-restart]}")"
+done
+expect_eq "... and its journal as it was (not emptied)" "$log_before" \
+	"$("$WR_BIN" list --json "$ST" | jq -r --arg p "${SP[fast-restart]}" '.disks[].partitions[] | select(.path == $p) | .ntfs.logfile')"
+[ "$log_before" != empty ] && ok "... which holds a journal ($log_before)" || nok "fast-restart's journal is empty before the discard"
 run "discard --yes (Fast Startup)" 0 mount --rw --discard-hibernation --yes "${SP[fast-restart]}"
 expect_eq "discard Fast Startup: read-write" rw "$(mounted_mode "${SP[fast-restart]}")"
 umount_quiet "${SP[fast-restart]}"

@@ -15,7 +15,10 @@
 #       a volume checks clean inside it;
 #   (d) a hanging stand-in mcopy (beside a copy of winrescue, where a bundle
 #       keeps mtools) on an ESP: the probe worker is killed at its time limit,
-#       and no mcopy (nor its child) is left behind.
+#       and no mcopy (nor its child) is left behind;
+#   (e) the probe workers stay root (they open devices as they go) under a
+#       deny-list: one told to try a socket, an open for writing, ptrace or
+#       mount is killed, and list says so for that disk.
 # Needs root, loop devices, FUSE (ntfs-3g), mkfs.vfat.
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -113,6 +116,18 @@ expect_match "... the disk says its probe was stopped at the time limit" "longer
 sleep 0.5
 left=$(pgrep -f "$T/bin/$HANG" | wc -l)
 expect_eq "... no mcopy (nor its child) left behind" 0 "$left"
+
+# ------------------------------------------------- (e) the probe workers' deny-list
+"$WR_BIN" list --json "$(basename "$ESPDEV")" >"$T/list.json" 2>"$T/err.txt"
+expect_eq "list under the probe's filter: exit 0, no error for the disk" "0 " \
+	"$? $(jq -r '.disks[0].error // empty' "$T/list.json")"
+for how in socket open-write ptrace mount; do
+	WINRESCUE_WORKER_ESCAPE=probe:$how "$WR_BIN" list --json "$(basename "$ESPDEV")" \
+		>"$T/list.json" 2>"$T/err.txt"
+	RC=$?
+	expect_match "a probe worker that tries $how: killed, and the disk says so (exit $RC)" \
+		"outside its sandbox" "$(jq -r '.disks[0].error // empty' "$T/list.json")"
+done
 
 wr_run_cleanup
 wr_finish
