@@ -179,14 +179,17 @@ void termout_json(const char *doc)
 		stdout = real_stdout;
 	}
 	/* exact, and still nothing a terminal acts on: those code points escaped */
+	char *out = xcalloc(1, 6 * n + 1), *o = out;	/* one byte (DEL) becomes six */
 	for (size_t i = 0; i < n;) {
 		size_t len;
 		uint32_t c = json_unsafe(p + i, n - i, &len);
 		if (c)
-			printf("\\u%04x", (unsigned)c);
+			o += sprintf(o, "\\u%04x", (unsigned)c);
 		else
-			putchar(p[i]);
+			*o++ = (char)p[i];
 		i += len;
 	}
-	putchar('\n');
+	*o = '\0';
+	puts(out);
+	free(out);
 }

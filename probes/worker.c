@@ -166,12 +166,23 @@ pid_t worker_reap(pid_t pid, int *status, bool block)
 }
 
 /*
- * The ids a confined worker runs as: 65534, the kernel's overflow ids and
- * nobody/nogroup on Debian. Not looked up: NSS may load modules, ask a
- * daemon or the network (LDAP), which costs time and may hang.
+ * The ids a confined worker runs as: one of its own, WORKER_ID_BASE plus
+ * its pid, unused by any account (above the container ranges systemd
+ * hands out, below 2^31). Not nobody's 65534: every process running as
+ * nobody could then signal the worker (stop or kill a check midway; a
+ * new-user trial did). Not looked up: an id needs no account, and NSS may
+ * load modules or ask the network.
  */
-#define WORKER_UID 65534
-#define WORKER_GID 65534
+#define WORKER_ID_BASE 0x7e000000u
+#define WORKER_ID_SPAN 0x00400000u
+
+static uid_t worker_id(void)
+{
+	return (uid_t)(WORKER_ID_BASE + (uint32_t)getpid() % WORKER_ID_SPAN);
+}
+
+/* The answer pipe of this worker (worker_call's child), the only descriptor it may write but its beat's. */
+static int answer_fd = -1;
 
 /*
  * The system calls a parser that reads descriptors opened before needs:
@@ -182,7 +193,7 @@ static int install_read_only_filter(void)
 {
 	static const int allowed[] = {
 		SCMP_SYS(read), SCMP_SYS(pread64), SCMP_SYS(readv), SCMP_SYS(preadv),
-		SCMP_SYS(write), SCMP_SYS(writev), SCMP_SYS(lseek), SCMP_SYS(fstat),
+		SCMP_SYS(lseek), SCMP_SYS(fstat), SCMP_SYS(rt_sigaction),
 		SCMP_SYS(newfstatat), SCMP_SYS(statx), SCMP_SYS(close),
 		SCMP_SYS(mmap), SCMP_SYS(munmap), SCMP_SYS(mremap), SCMP_SYS(brk),
 		SCMP_SYS(madvise), SCMP_SYS(mprotect), SCMP_SYS(futex), SCMP_SYS(getpid),
@@ -196,6 +207,24 @@ static int install_read_only_filter(void)
 
 	for (size_t i = 0; !rc && i < sizeof(allowed) / sizeof(allowed[0]); i++)
 		rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, allowed[i], 0);
+	/*
+	 * write only its answer and its beats, and standard error (/dev/null in
+	 * a confined worker, where glibc says why it aborts); abort() itself
+	 * (a signal to its own process) so that it ends as an abort
+	 */
+	const int wfds[] = { answer_fd, beat_fd, 2 };
+	for (size_t i = 0; !rc && i < sizeof(wfds) / sizeof(wfds[0]); i++) {
+		if (wfds[i] < 0)
+			continue;
+		rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(write), 1,
+				      SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)wfds[i]));
+		if (!rc)
+			rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(writev), 1,
+					      SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)wfds[i]));
+	}
+	if (!rc)
+		rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1,
+				      SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid()));
 	if (!rc)
 		rc = seccomp_load(f);
 	if (f)
@@ -307,7 +336,8 @@ static bool filter_wanted(void)
 /*
  * What a worker gives up before it parses. Every worker: no core dumps
  * (they would hold the disk's data). WORKER_CONFINE_READ_ONLY and
- * _SEAL_LATER: it drops to 65534 (no supplementary groups; gid, then
+ * _SEAL_LATER: its standard streams go to /dev/null, it drops to an id
+ * of its own (worker_id: no supplementary groups; gid, then
  * uid, real, effective and saved) and sets no_new_privs; READ_ONLY
  * installs the allow-list now (the descriptors it needs are open),
  * SEAL_LATER when the worker calls worker_seal(). The order matters: the
@@ -326,9 +356,19 @@ static int confine_now(enum worker_confine how)
 			return -errno;
 		return filter_wanted() ? install_deny_filter(how == WORKER_CONFINE_ROOT_READER) : 0;
 	}
+	/* its standard streams: nowhere (the terminal is the parent's to write) */
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (null < 0)
+		return -errno;
+	for (int i = 0; i < 3; i++)
+		if (null != i && dup2(null, i) < 0)
+			return -errno;
+	if (null > 2)
+		close(null);
 	if (geteuid() == 0) {
-		if (setgroups(0, NULL) < 0 || setresgid(WORKER_GID, WORKER_GID, WORKER_GID) < 0 ||
-		    setresuid(WORKER_UID, WORKER_UID, WORKER_UID) < 0)
+		uid_t id = worker_id();
+		if (setgroups(0, NULL) < 0 || setresgid((gid_t)id, (gid_t)id, (gid_t)id) < 0 ||
+		    setresuid(id, id, id) < 0)
 			return -errno;
 		if (setresuid(0, 0, 0) == 0)
 			return -EPERM;	/* the drop did not hold */
@@ -401,7 +441,15 @@ static void try_escape(bool probe)
 	} else if (probe) {
 		return;
 	}
-	if (!strcmp(how, "execve"))
+	if (!strcmp(how, "hold")) {
+		/* for a test to read /proc/PID/status of a confined worker; then on as usual */
+		struct timespec t = { 4, 0 };
+		nanosleep(&t, NULL);
+		return;
+	}
+	if (!strcmp(how, "write-stdout"))
+		write(1, "x", 1);	/* /dev/null by now, and not its to write: killed */
+	else if (!strcmp(how, "execve"))
 		execl("/bin/true", "true", (char *)NULL);
 	else if (!strcmp(how, "open"))
 		open("/etc/hostname", O_RDONLY | O_CLOEXEC);
@@ -433,6 +481,7 @@ static void __attribute__((noreturn)) child(const struct worker_opts *o, worker_
 
 	worker_enter(mem_mb);
 	beat_fd = hb;
+	answer_fd = out;
 	if (worker_confine(o->confine) < 0)
 		_exit(2);
 	rc = fn(arg, &b);

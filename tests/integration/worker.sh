@@ -86,6 +86,32 @@ for how in execve open socket; do
 		"$T/dir-clean.img could not be checked: .*outside its sandbox" "$(head -n 1 "$T/err.txt")"
 done
 
+# the confined check worker as the kernel sees it: an id of its own (not root,
+# not nobody's 65534, no groups), no_new_privs, a seccomp filter
+WINRESCUE_WORKER_ESCAPE=hold "$WR_BIN" check "$T/dir-clean.img" >"$T/out.txt" 2>"$T/err.txt" &
+CHK=$!
+st=
+for ((i = 0; i < 40; i++)); do
+	for c in $(pgrep -P "$CHK" 2>/dev/null); do
+		s=$(cat "/proc/$c/status" 2>/dev/null)
+		grep -q '^Seccomp:[[:space:]]*2' <<<"$s" && { st=$s; break 2; }
+	done
+	sleep 0.1
+done
+wait "$CHK"
+expect_eq "held: the check still ends clean (exit 0)" 0 "$?"
+uid=$(awk '/^Uid:/ { print $2, $3, $4, $5 }' <<<"$st")
+read -r u1 u2 u3 u4 <<<"$uid"
+expect_eq "the worker's uids: one id, its own (not 0, not 65534)" "1 yes" \
+	"$(printf '%s\n' $uid | sort -u | wc -l) $([ -n "$u1" ] && [ "$u1" != 0 ] && [ "$u1" != 65534 ] && echo yes)"
+expect_eq "its gid the same, no supplementary groups" "$u1 " \
+	"$(awk '/^Gid:/ { print $2 }' <<<"$st") $(awk '/^Groups:/ { $1 = ""; print substr($0, 2) }' <<<"$st")"
+expect_eq "no_new_privs and a seccomp filter" "1 2" \
+	"$(awk '/^NoNewPrivs:/ { print $2 }' <<<"$st") $(awk '/^Seccomp:/ { print $2 }' <<<"$st")"
+# writing anything but its answer (its standard output) kills it
+WINRESCUE_WORKER_ESCAPE=write-stdout "$WR_BIN" check "$T/dir-clean.img" >"$T/out.txt" 2>"$T/err.txt"
+expect_eq "a worker writing its standard output: killed, exit 8" 8 "$?"
+
 # ------------------------------------------------- (d) a hanging mcopy
 _wrd_new "$T/esp.img" 64M || wr_bail "esp image"
 sfdisk -q "$T/esp.img" >/dev/null <<-EOF || wr_bail "sfdisk"
