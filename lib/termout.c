@@ -29,20 +29,6 @@ static struct filter filters[2] = { { .fd = STDOUT_FILENO }, { .fd = STDERR_FILE
 static FILE *real_stdout;
 static bool ascii = true;	/* until termout_init() reads the locale */
 
-static bool write_all(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return false;
-		p += w;
-		n -= (size_t)w;
-	}
-	return true;
-}
-
 /* Sanitize len bytes at in into fd; a cut sequence at the end is kept for the next write. */
 static bool filter_chunk(struct filter *f, const char *in, size_t len, unsigned flags)
 {

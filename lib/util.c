@@ -499,6 +499,22 @@ int pread_all(int fd, void *buf, size_t len, uint64_t off)
 	return 0;
 }
 
+bool write_all(int fd, const void *buf, size_t len)
+{
+	const unsigned char *p = buf;
+
+	while (len) {
+		ssize_t w = write(fd, p, len);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return false;
+		p += w;
+		len -= (size_t)w;
+	}
+	return true;
+}
+
 int pwrite_all(int fd, const void *buf, size_t len, uint64_t off)
 {
 	for (size_t done = 0; done < len;) {

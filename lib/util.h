@@ -69,6 +69,8 @@ uint64_t hash64(const void *p, size_t n, uint64_t h);
  */
 int pread_all(int fd, void *buf, size_t len, uint64_t off);
 int pwrite_all(int fd, const void *buf, size_t len, uint64_t off);
+/* Write all len bytes to fd (a pipe, a terminal), again after EINTR; false on an error or a short end. */
+bool write_all(int fd, const void *buf, size_t len);
 /* Unix seconds as UTC text in fmt (strftime); false when t > 0 cannot be shown. */
 bool utc_text(int64_t t, const char *fmt, char *buf, size_t len);
 /* Seconds on the monotonic clock, for durations. */

@@ -499,20 +499,6 @@ static size_t probe_jobs(size_t ndisks)
 	return (size_t)jobs < ndisks ? (size_t)jobs : ndisks;
 }
 
-static bool write_all(int fd, const unsigned char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return false;
-		p += w;
-		n -= (size_t)w;
-	}
-	return true;
-}
-
 /*
  * In a probe worker, before it parses anything: the child set up as every
  * worker is (worker.c: its own process group, so that mtools dies with it

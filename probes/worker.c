@@ -409,20 +409,6 @@ void worker_beat(const struct worker_beat *b)
 	}
 }
 
-static bool write_all(int fd, const unsigned char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return false;
-		p += w;
-		n -= (size_t)w;
-	}
-	return true;
-}
-
 /*
  * For tests only: what a confined worker tries after it was confined
  * (WINRESCUE_WORKER_ESCAPE=HOW for the workers of worker_call,
