@@ -367,8 +367,12 @@ static int confine_now(enum worker_confine how)
 		close(null);
 	if (geteuid() == 0) {
 		uid_t id = worker_id();
-		if (setgroups(0, NULL) < 0 || setresgid((gid_t)id, (gid_t)id, (gid_t)id) < 0 ||
-		    setresuid(id, id, id) < 0)
+		if (setgroups(0, NULL) < 0)
+			return -errno;
+		/* in a user namespace that maps few ids (a rootless container): nobody's */
+		if (setresgid((gid_t)id, (gid_t)id, (gid_t)id) < 0 && errno == EINVAL)
+			id = 65534;
+		if (setresgid((gid_t)id, (gid_t)id, (gid_t)id) < 0 || setresuid(id, id, id) < 0)
 			return -errno;
 		if (setresuid(0, 0, 0) == 0)
 			return -EPERM;	/* the drop did not hold */
