@@ -343,9 +343,9 @@ char *mount_default_dir(const struct vol_ref *v, const struct inventory *inv)
 	return dir;
 }
 
-static bool dir_empty(const char *dir)
+/* Whether the open directory d has nothing in it (false when d is NULL); closes d. */
+static bool dirp_empty(DIR *d)
 {
-	DIR *d = opendir(dir);
 	struct dirent *de;
 	bool empty = true;
 
@@ -356,6 +356,11 @@ static bool dir_empty(const char *dir)
 			empty = false;
 	closedir(d);
 	return empty;
+}
+
+static bool dir_empty(const char *dir)
+{
+	return dirp_empty(opendir(dir));
 }
 
 /* Why a directory with status st may not hold a mount point: not root's, or others write to it. */
@@ -859,19 +864,10 @@ static bool fd_dir_empty(int fd)
 {
 	int rfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	DIR *d = rfd >= 0 ? fdopendir(rfd) : NULL;
-	struct dirent *de;
-	bool empty = true;
 
-	if (!d) {
-		if (rfd >= 0)
-			close(rfd);
-		return false;
-	}
-	while ((de = readdir(d)))
-		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-			empty = false;
-	closedir(d);
-	return empty;
+	if (!d && rfd >= 0)
+		close(rfd);
+	return dirp_empty(d);
 }
 
 /*
