@@ -58,9 +58,10 @@ static unsigned long env_ulong(const char *name, unsigned long def, unsigned lon
  * with two CPUs: 128 MiB each; a probe of a 100,000-file volume needs less
  * than 48, a check of it about as much).
  */
-unsigned long worker_mem_mb(size_t jobs)
+/* The machine's memory in KiB (/proc/meminfo), 0 when it cannot be read. */
+static unsigned long mem_total_kib(void)
 {
-	unsigned long total = 0, def = MEM_MB_MAX;
+	unsigned long total = 0;
 	FILE *f = fopen("/proc/meminfo", "re");
 
 	if (f) {
@@ -68,6 +69,13 @@ unsigned long worker_mem_mb(size_t jobs)
 			total = 0;
 		fclose(f);
 	}
+	return total;
+}
+
+unsigned long worker_mem_mb(size_t jobs)
+{
+	unsigned long total = mem_total_kib(), def = MEM_MB_MAX;
+
 	if (total) {
 		def = total / 1024 / 2 / (jobs ? jobs : 1);
 		def = def < 64 ? 64 : def > MEM_MB_MAX ? MEM_MB_MAX : def;
@@ -88,14 +96,8 @@ unsigned long worker_timeout_s(void)
  */
 static unsigned long call_mem_mb(void)
 {
-	unsigned long total = 0;
-	FILE *f = fopen("/proc/meminfo", "re");
+	unsigned long total = mem_total_kib();
 
-	if (f) {
-		if (fscanf(f, "MemTotal: %lu kB", &total) != 1)
-			total = 0;
-		fclose(f);
-	}
 	total = total ? total / 1024 / 2 : 1024;
 	return env_ulong("WINRESCUE_WORKER_MEM_MB", total < 64 ? 64 : total, 16);
 }
